@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The codec: a bs_rule to the exact entry bytes iptables-legacy would write
+ * (struct ipt_entry / ip6t_entry with its matches and target), and back.
+ * Pure code: no libiptc handle, no logging, errors as -errno.
+ *
+ * Standard targets are encoded the way the iptables CLI hands them to
+ * libiptc: an xt_standard_target whose name is "ACCEPT", "DROP", "RETURN",
+ * "QUEUE" or the chain name to jump to (libiptc maps names to verdicts and
+ * offsets on commit); goto sets IPT_F_GOTO / IP6T_F_GOTO in the header. A
+ * rule with no target gets a standard target with an empty name (fall
+ * through), as iptables does.
+ *
+ * Decoding needs the target label libiptc resolves for an entry
+ * (iptc_get_target / ip6tc_get_target): "ACCEPT", "DROP", "RETURN", "QUEUE",
+ * a chain name, "" for fall-through, or the extension name. */
+
+#include "rule.h"
+
+/* Encode r into a newly allocated entry; *ret_size is its target_offset-
+ * inclusive total size (next_offset). -EINVAL for a rule the kernel would
+ * refuse (wrong family for a match, bad sizes), -ENOMEM. */
+int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size);
+
+/* Decode an entry of the given family. size is the entry's next_offset as
+ * found in the table; every offset inside is checked against it, so
+ * arbitrary bytes never read out of bounds (-EBADMSG). target_label may be
+ * NULL, in which case a standard target is decoded from its verdict alone
+ * (jumps then fail with -EBADMSG). Fills *ret (initialised by the codec;
+ * counters are taken from the entry). */
+int bs_codec_decode(bs_family family, const void *entry, size_t size, const char *target_label,
+                    bs_rule *ret);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Table access through libiptc (libip4tc / libip6tc): read a table into the
+ * model, apply changes as one commit per family, both families as one unit,
+ * snapshot and restore, zero counters. Every read-modify-commit holds the
+ * xtables lock. No logging; errors as -errno:
+ *   -EWOULDBLOCK  the xtables lock is held by someone else past the wait
+ *   -EAGAIN       the table kept changing under us past the retries
+ *   -ENOENT/-EEXIST/-ERANGE/... as bs_table_apply_change
+ *   -EPERM        not allowed (no CAP_NET_ADMIN)
+ *   -ENOPROTONOSUPPORT the kernel has no such table / family */
+
+#include "rule.h"
+
+/* The xtables lock, as iptables-legacy takes it: open(O_CREAT, 0600) and
+ * flock(LOCK_EX) on $XTABLES_LOCKFILE or /run/xtables.lock. */
+typedef struct bs_xtlock {
+        int fd;
+} bs_xtlock;
+#define BS_XTLOCK_INIT { .fd = -1 }
+const char *bs_xtlock_path(void);
+/* Wait at most timeout_ms (polling, as iptables -w does) for the lock. */
+int bs_xtlock_acquire(bs_xtlock *l, unsigned timeout_ms);
+void bs_xtlock_release(bs_xtlock *l);
+#define _cleanup_xtlock_ _cleanup_(bs_xtlock_release)
+
+typedef struct bs_nf_options {
+        unsigned lock_timeout_ms;  /* default 5000 */
+        unsigned max_retries;      /* EAGAIN retries, default 5 */
+} bs_nf_options;
+#define BS_NF_OPTIONS_DEFAULT { .lock_timeout_ms = 5000, .max_retries = 5 }
+
+/* Read a table (decoding every rule, counters included). */
+int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret);
+
+/* Apply changes (those whose families include `family`) to one table as
+ * one commit. Counters of untouched rules are preserved. If result is not
+ * NULL it receives the table as committed. Nothing is committed on error. */
+int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, size_t n,
+                const bs_nf_options *o, bs_table **result);
+
+/* Apply to IPv4 then IPv6 as one unit: if the IPv6 commit fails, IPv4 is
+ * restored to what it was before and the IPv6 error returned. */
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o);
+
+/* Replace a whole table with the snapshot, in one commit: chains, user
+ * chains, policies, rules (opaque ones byte for byte) and their counters. */
+int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o);
+
+/* Zero the counters of one chain, or of every chain when chain is NULL. */
+int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o);
+
+/* Whether nftables also filters INPUT on this host (an nft ruleset with an
+ * input-hook filter chain in the ip, ip6 or inet family, e.g. from
+ * iptables-nft). *ret_description says what was found. */
+int bs_nf_nftables_filters_input(bool *ret, char **ret_description);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Rules as text, exactly as iptables-legacy / ip6tables-legacy print them
+ * with -S (and iptables-save), and the same syntax parsed back. Pure code:
+ * no logging, errors as -errno plus a message naming the bad word. */
+
+#include "rule.h"
+
+/* A growing string buffer. */
+typedef struct bs_buf {
+        char *data;
+        size_t len, cap;
+} bs_buf;
+void bs_buf_done(bs_buf *b);
+int bs_buf_append(bs_buf *b, const char *s);
+int bs_buf_printf(bs_buf *b, const char *fmt, ...) _printf_(2, 3);
+#define _cleanup_buf_ _cleanup_(bs_buf_done)
+
+/* What went wrong in a parse: index of the offending word in the split
+ * line (0-based, -1 when not about one word), the word itself, and a
+ * sentence a user can act on, e.g. `"--dport": port "70000" out of range`. */
+typedef struct bs_parse_error {
+        int word_index;
+        char word[128];
+        char message[256];
+} bs_parse_error;
+
+/* The rule part of an -A line after "-A CHAIN", as -S prints it, e.g.
+ * "-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT" (no leading space). */
+int bs_render_rule(const bs_rule *r, bs_buf *out);
+/* "-A CHAIN <rule>" with -v style counters "-c PKTS BYTES" first when
+ * counters is true (the iptables-save -c form). */
+int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out);
+/* A whole table, or one chain of it (chain != NULL), exactly as `-S [CHAIN]`
+ * prints it: -P lines, -N lines, then -A lines; each line ends in '\n'.
+ * -ENOENT if the chain does not exist. */
+int bs_render_table(const bs_table *t, const char *chain, bool counters, bs_buf *out);
+/* iptables-save format for one table: "*filter", ":CHAIN POLICY [p:b]",
+ * -A lines (with "[p:b] " counters when counters is true), "COMMIT". */
+int bs_render_save(const bs_table *t, bool counters, bs_buf *out);
+/* The iptables command that performs a change, e.g.
+ * "iptables -I INPUT 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+ * ("ip6tables ..." for IPv6; "-t TABLE" added when not filter). */
+int bs_render_change(const bs_change *c, bs_family family, bs_buf *out);
+
+/* Split a line into words the way a shell would for iptables arguments:
+ * whitespace separates, "double" and 'single' quotes group, backslash
+ * escapes. -EINVAL with err filled on an unterminated quote. At most
+ * BS_WORDS_MAX words and BS_LINE_MAX bytes (-E2BIG). */
+#define BS_WORDS_MAX 256
+#define BS_LINE_MAX 8192
+int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err);
+void bs_words_free(char **words, size_t n);
+
+/* Parse the rule options (everything after "-A CHAIN") for one family. */
+int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, bs_parse_error *err);
+/* Parse a change line: [-4|-6] [-t TABLE] -A|-I|-R|-D|-P|-N|-X|-F CHAIN ...
+ * for one family. A leading -4/-6 sets ret->families to that family only
+ * and makes parsing for the other family fail with -EAFNOSUPPORT; without
+ * it ret->families is the family asked for. */
+int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse_error *err);
+
+/* Parse iptables-save output for one family (one or more tables; only the
+ * table named `table` is returned, "filter" when NULL). Counters in
+ * [p:b] form are kept. -EBADMSG with err naming the line on bad input. */
+int bs_parse_save(bs_family family, const char *text, const char *table, bs_table **ret,
+                  bs_parse_error *err);

