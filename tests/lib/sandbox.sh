@@ -151,7 +151,7 @@ sandbox_bus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
-  <include>$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
+  <include ignore_missing="yes">$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
   <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
 </busconfig>
 EOF
