@@ -169,10 +169,19 @@ EOF
         export DBUS_SYSTEM_BUS_ADDRESS
 }
 
+# Wait until org.backstop.Firewall1 has an owner; with a PID, until that
+# process owns it (a restarted daemon, not the dead one's stale name).
 sandbox_wait_name() {
-        local i
+        local i pid=${1:-}
         for i in $(seq 200); do
-                if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                if [ -n "$pid" ]; then
+                        if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                                org.freedesktop.DBus.GetConnectionUnixProcessID string:org.backstop.Firewall1 2>/dev/null |
+                                grep -qw "uint32 $pid"; then
+                                return 0
+                        fi
+                        kill -0 "$pid" 2>/dev/null || break
+                elif dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
                         org.freedesktop.DBus.NameHasOwner string:org.backstop.Firewall1 2>/dev/null |
                         grep -q "boolean true"; then
                         return 0
@@ -190,7 +199,7 @@ sandbox_daemon() {
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
                 "$BACKSTOP_BUILD_ROOT/daemon/backstopd" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
-        sandbox_wait_name
+        sandbox_wait_name "$SB_DAEMON_PID"
 }
 
 sandbox_stop_daemon() {
@@ -273,7 +282,9 @@ EOC
 }
 
 # Options of the admin's ssh client. Extra options (e.g. -S for a master
-# connection) go in SB_SSH_EXTRA.
+# connection, or a shorter -o ConnectTimeout) go in the array SB_SSH_EXTRA;
+# they come first on the command line because for ssh the first value of an
+# option wins.
 sandbox_ssh_opts() {
         SB_SSH_OPTS=(-F /dev/null -i "$SB_SSH_DIR/admin_ed25519" -o IdentitiesOnly=yes
                 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
@@ -287,7 +298,7 @@ sandbox_ssh() {
         local addr=$1 port=$2
         shift 2
         sandbox_ssh_opts
-        ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" ${SB_SSH_EXTRA:+"${SB_SSH_EXTRA[@]}"} \
+        ip netns exec "$SB_PEER" ssh ${SB_SSH_EXTRA:+"${SB_SSH_EXTRA[@]}"} "${SB_SSH_OPTS[@]}" \
                 -p "$port" "root@$addr" "$@"
 }
 
