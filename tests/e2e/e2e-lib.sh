@@ -143,3 +143,13 @@ wait_rollback_signal() { # MAXSEC
         done
         return 1
 }
+
+# Sleep until the epoch time $1 (seconds, fractional); at once if past.
+sleep_until() {
+        sleep "$(awk -v a="$EPOCHREALTIME" -v e="$1" 'BEGIN { s = e - a; printf "%.3f", (s > 0 ? s : 0) }')"
+}
+
+# The sum of epoch time $1 and $2 seconds.
+time_plus() {
+        awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'
+}

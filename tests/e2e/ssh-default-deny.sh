@@ -93,7 +93,7 @@ t_confirm=$EPOCHREALTIME
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" confirm
 [ "$rc" = 0 ] || fail "confirm: exit $rc"
 figure "confirmed after the apply" "$(seconds_between "$t_apply" "$t_confirm") s"
-sleep "$(awk -v a="$EPOCHREALTIME" -v d="$deadline" 'BEGIN { s = d + 2 - a; printf "%.3f", s > 0 ? s : 0 }')"
+sleep_until "$(time_plus "$deadline" 2)"
 [ "$(policy 4)" = DROP ] || fail "the confirmed default-deny is gone after the deadline"
 grep -q "member=TransactionRolledBack" "$SB/signals.log" && fail "a TransactionRolledBack signal was sent"
 sandbox_ssh_login "$addr" "$port" || fail "new ssh login failed after the confirm"

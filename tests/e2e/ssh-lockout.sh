@@ -119,9 +119,9 @@ kill-daemon | kill-daemon-late)
         if [ "$disrupt" = kill-daemon ]; then
                 # Restart well before the deadline, late enough that a timer
                 # armed afresh (restart + timeout) would be seconds too late.
-                sleep "$(awk -v a="$EPOCHREALTIME" -v t="$t_apply" 'BEGIN { s = t + 4 - a; printf "%.3f", s > 0 ? s : 0 }')"
+                sleep_until "$(time_plus "$t_apply" 4)"
         else
-                sleep "$(awk -v a="$EPOCHREALTIME" -v d="$deadline" 'BEGIN { s = d + 2 - a; printf "%.3f", s > 0 ? s : 0 }')"
+                sleep_until "$(time_plus "$deadline" 2)"
                 rule_present "$family" "$rule" || fail "the rule vanished while no daemon ran"
         fi
         t_restart=$EPOCHREALTIME

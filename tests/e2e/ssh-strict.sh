@@ -105,7 +105,7 @@ grep -q "member=TransactionConfirmed" "$SB/signals.log" || { sleep 1; grep -q "m
         fail "no TransactionConfirmed signal"
 
 say "waiting past the original deadline"
-sleep "$(awk -v a="$EPOCHREALTIME" -v d="$deadline" 'BEGIN { s = d + 2 - a; printf "%.3f", s > 0 ? s : 0 }')"
+sleep_until "$(time_plus "$deadline" 2)"
 check_stays || fail "the confirmed change is gone after the original deadline"
 grep -q "member=TransactionRolledBack" "$SB/signals.log" && fail "a TransactionRolledBack signal was sent"
 sandbox_ssh_login "$addr" 22 || fail "a new ssh login failed after the confirm"
