@@ -39,8 +39,6 @@ sandbox_init
 sandbox_netns
 sandbox_bus
 sandbox_open_for_users
-sandbox_polkit
-sandbox_daemon
 
 tag=bse2e$$
 group=${tag}g member=${tag}m outsider=${tag}n
@@ -56,6 +54,10 @@ polkit.addRule(function(action, subject) {
 EOR
 sandbox_install_file "$policy_src" /usr/share/polkit-1/actions/org.backstop.firewall1.policy
 sandbox_install_file "$SB/backstop-e2e.rules" "/etc/polkit-1/rules.d/49-backstop-e2e-$$.rules"
+# polkitd reads actions and rules at start (files added later are picked up
+# only after a while), so it starts after they are in place.
+sandbox_polkit
+sandbox_daemon
 
 ctl_as() { # USER ARGS...
         local user=$1
@@ -65,13 +67,10 @@ ctl_as() { # USER ARGS...
 change="-A INPUT -p tcp --dport 9090 -j DROP"
 rule="--dport 9090 -j DROP"
 
-# polkitd reads new files after a moment: wait until the member may read rules.
 t=$EPOCHREALTIME
-for i in $(seq 100); do
-        ctl_as "$member" --no-ask-password rules >/dev/null 2>&1 && break
-        sleep 0.1
-done
-figure "first authorized call (member, after installing the policy and rule)" "$(seconds_between "$t" "$EPOCHREALTIME") s"
+run_capture rc out ctl_as "$member" --no-ask-password status
+[ "$rc" = 0 ] || fail "status as member: exit $rc"
+figure "first call (status, member)" "$(seconds_between "$t" "$EPOCHREALTIME") s"
 
 case $case_ in
 member)
@@ -124,12 +123,13 @@ non-member)
                 [ "$rc" = 5 ] || fail "$verb as non-member: exit $rc, expected 5"
                 [ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction changed after the non-member's $verb"
         done
+        run_capture rc out ctl_as "$member" --no-ask-password rollback
+        [ "$rc" = 0 ] || fail "rollback as member: exit $rc"
+        # (with nothing pending, so that Busy cannot answer first)
         run_capture rc out ctl_as "$outsider" --no-ask-password save
         [ "$rc" = 5 ] || fail "save as non-member: exit $rc, expected 5"
         run_capture rc out ctl_as "$outsider" --no-ask-password zero
         [ "$rc" = 5 ] || fail "zero as non-member: exit $rc, expected 5"
-        run_capture rc out ctl_as "$member" --no-ask-password rollback
-        [ "$rc" = 0 ] || fail "rollback as member: exit $rc"
         ;;
 read-only)
         # allow_any of each action, from the policy file itself.
@@ -164,7 +164,8 @@ PYEOF
                         run_capture rc out ctl_as "$user" --no-ask-password "${argv[@]}"
                         if [ "$user" = "$member" ] || [ "$expect" = yes ]; then
                                 # check exits 1 when a check fails: authorized all the same
-                                [ "$rc" = 0 ] || { [ "${argv[0]}" = check ] && [ "$rc" = 1 ]; } ||
+                                [ "$rc" = 0 ] || { [ "${argv[0]}" = check ] && [ "$rc" = 1 ] &&
+                                        ! echo "$out" | grep -qi "not authorized\|no such object\|failed to"; } ||
                                         fail "'$verb' as $user: exit $rc, expected success (allow_any=$expect)"
                         else
                                 [ "$rc" = 5 ] || fail "'$verb' as $user: exit $rc, expected 5 (allow_any=$expect)"
