@@ -92,6 +92,19 @@ mapfile -t ifdirs < <(pc_dirs dbus-1 interfaces_dir "$datadir/dbus-1/interfaces"
 mapfile -t actiondirs < <(pc_dirs polkit-gobject-1 policydir | sort -u)
 mapfile -t compdirs < <(pc_dirs bash-completion completionsdir "$datadir/bash-completion/completions" | sort -u)
 
+mapfile -t tmpfilesdirs < <(pc_dirs systemd tmpfilesdir | sort -u)
+
+# Every installed file lies under the prefix, /etc, or a directory that
+# pkg-config named (systemd's may be outside the prefix).
+while IFS= read -r f; do
+        ok=
+        for d in "$prefix" /etc "${unitdirs[@]}" "${tmpfilesdirs[@]}"; do
+                case $f in "$d"/*) ok=1 ;; esac
+        done
+        case $f in *=*) ok= ;; esac
+        [ -n "$ok" ] || problem "installed outside the prefix and the directories pkg-config names: $f"
+done <"$D/files"
+
 check "client" backstopctl "$bindir"
 [ -z "$FOUND" ] || [ -x "$dest$FOUND" ] || problem "$FOUND is not executable"
 check "daemon" backstopd "$sbindir" "$libexecdir" "$bindir" "$prefix/lib/backstop" "$libexecdir/backstop"
@@ -105,6 +118,9 @@ check "introspection XML" org.backstop.Firewall1.xml "${ifdirs[@]}"
         problem "$FOUND differs from dbus/org.backstop.Firewall1.xml"
 check "polkit policy" org.backstop.firewall1.policy "${actiondirs[@]}"
 [ -z "$FOUND" ] || xmllint --noout "$dest$FOUND" || problem "$FOUND is not well-formed XML"
+if grep -q 'tmpfiles' "$D/files"; then
+        check "tmpfiles snippet" backstop.conf "${tmpfilesdirs[@]}"
+fi
 check "bash completion" backstopctl "${compdirs[@]}"
 if [ -n "$FOUND" ]; then
         bash -c "source '$dest$FOUND' && complete -p backstopctl" >/dev/null 2>&1 ||
