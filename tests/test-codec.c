@@ -129,10 +129,10 @@ static bool sample_rule(bs_family f, unsigned n, bs_rule *r) {
                 m->conntrack.invert_flags = 0x0104;
                 m->conntrack.status_mask = 0x0008;
                 m->conntrack.l4proto = 6;
-                m->conntrack.origsrc_port = htons(1024);
-                m->conntrack.origsrc_port_high = htons(2048);
-                m->conntrack.repldst_port = htons(80);
-                m->conntrack.repldst_port_high = htons(80);
+                m->conntrack.origsrc_port = 1024;
+                m->conntrack.origsrc_port_high = 2048;
+                m->conntrack.repldst_port = 80;
+                m->conntrack.repldst_port_high = 80;
                 m->conntrack.expires_min = 10;
                 m->conntrack.expires_max = 3600;
                 r->target.kind = BS_TARGET_REJECT;
