@@ -448,6 +448,23 @@ static const kline lines[] = {
         { V6, "mangle", "PREROUTING", "-j MARK --set-mark 1", true, check_mark },
 };
 
+/* With BACKSTOP_DUMP_CORPUS=DIR set, each kernel entry is also written to
+ * DIR as a seed for tests/fuzz/fuzz-decode (its control byte: family in bit
+ * 0, label in bits 1-2 as fuzz-decode reads them). */
+static void dump_seed(const kline *l, const kernel_entry *k) {
+        const char *dir = g_getenv("BACKSTOP_DUMP_CORPUS");
+        if (!dir)
+                return;
+        unsigned mode = streq(k->label, "") ? 1 : streq(k->label, "svc") ? 3 : 0;
+        uint8_t control = (uint8_t) ((l->family == V6 ? 1 : 0) | mode << 1);
+        g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA1, k->bytes, k->size);
+        g_autofree char *path = g_strdup_printf("%s/%s-%s-%.12s", dir, l->family == V6 ? "v6" : "v4", l->chain, sum);
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        g_byte_array_append(b, &control, 1);
+        g_byte_array_append(b, k->bytes, (guint) k->size);
+        g_assert_true(g_file_set_contents(path, (const char *) b->data, b->len, NULL));
+}
+
 static bool has_opaque(const bs_rule *r) {
         for (size_t i = 0; i < r->n_matches; i++)
                 if (r->matches[i].kind == BS_MATCH_OPAQUE)
@@ -471,6 +488,7 @@ static void test_line(gconstpointer data) {
 
         read_rules(f, l->table, l->chain, &k, &n);
         g_assert_cmpuint(n, ==, 1);
+        dump_seed(l, &k[0]);
         g_assert_cmpint(bs_codec_decode(f, k[0].bytes, k[0].size, k[0].label, &r), ==, 0);
         g_assert_cmpint(has_opaque(&r), ==, l->opaque);
         if (l->check)

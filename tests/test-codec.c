@@ -682,6 +682,20 @@ static void test_too_many_matches(void) {
         g_assert_cmpuint(d.n_matches, ==, BS_MATCHES_MAX);
         bs_rule_done(&d);
 
+        /* a gap smaller than a match header between the last match and the
+         * target (found by fuzz-decode: it once decoded as an empty rule) */
+        bs_rule_init(&r, BS_FAMILY_IPV4);
+        add_opaque_match(&r, "m", 0, 8, 1);
+        g_clear_pointer(&e, free);
+        encode_ok(&r, &e, &size);
+        bs_rule_done(&r);
+        put16(e + ENTRY4, 32);
+        g_assert_cmpint(bs_codec_decode(BS_FAMILY_IPV4, e, size, NULL, &d), ==, -EBADMSG);
+        g_assert_cmpuint(d.n_matches, ==, 0);
+        put16(e + ENTRY4, 40);
+        g_assert_cmpint(bs_codec_decode(BS_FAMILY_IPV4, e, size, NULL, &d), ==, 0);
+        bs_rule_done(&d);
+
         /* an unknown family */
         g_assert_cmpint(bs_codec_decode(0, e, size, NULL, &d), ==, -EINVAL);
 }
