@@ -160,6 +160,7 @@ struct text_parse_state {
         size_t n_inst;
         bs_change *change; /* NULL when parsing only a rule */
         bool command_seen;
+        int opt_word; /* the option word being handled, for messages */
 };
 
 static inline bs_match *text_inst_match(text_parse_state *s, text_ext_inst *x) {

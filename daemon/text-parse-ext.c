@@ -157,7 +157,7 @@ static int tcp_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, 
         case TCP_SYN:
         case TCP_FLAGS:
                 if (x->seen & (BIT(TCP_SYN) | BIT(TCP_FLAGS)))
-                        return FAIL(s, word, s->words[word], "only one of --syn and --tcp-flags is allowed");
+                        return FAIL(s, s->opt_word, s->words[s->opt_word], "only one of --syn and --tcp-flags is allowed");
                 if (o->id == TCP_SYN) {
                         /* --syn is FIN,SYN,RST,ACK SYN */
                         t->flg_mask = 0x01 | 0x02 | 0x04 | 0x10;
@@ -526,7 +526,7 @@ static int multiport_option(text_parse_state *s, text_ext_inst *x, const text_op
                             int word, bool invert) {
         bs_match_multiport *mp = &text_inst_match(s, x)->multiport;
         if (x->seen)
-                return FAIL(s, word, s->words[word - 1], "multiport: only one of --sports, --dports, --ports");
+                return FAIL(s, s->opt_word, s->words[s->opt_word], "multiport: only one of --sports, --dports, --ports");
 
         /* checked against the protocol given so far, as iptables does */
         const char *proto;

@@ -454,6 +454,7 @@ static int ext_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, 
         if (invert && !o->invert)
                 return FAIL(s, word, s->words[word], "%s: option \"--%s\" cannot be inverted", x->ext->name,
                             o->name);
+        s->opt_word = word;
         int r = x->ext->option(s, x, o, arg, o->has_arg ? arg_word : word, invert);
         if (r < 0)
                 return r;
