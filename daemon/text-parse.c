@@ -99,14 +99,10 @@ static int parse_iface(text_parse_state *s, const char *arg, int word, bool inve
         if (!plain_name(arg))
                 return FAIL(s, word, arg, "interface name \"%s\" contains a blank, a quote or a backslash", arg);
         memset(out, 0, IFNAMSIZ);
-        if (streq(arg, "+")) {
-                /* "+" is every interface: iptables stores an empty mask, and
-                 * its negation would never match while printing as nothing */
-                if (invert)
-                        return FAIL(s, word, arg, "\"! -%c +\" would never match", letter);
-                *out_invert = false;
-                return 0;
-        }
+        /* "+" is every interface: iptables stores the name "+" with an empty
+         * mask (and prints nothing); its negation would never match */
+        if (streq(arg, "+") && invert)
+                return FAIL(s, word, arg, "\"! -%c +\" would never match", letter);
         memcpy(out, arg, len);
         *out_invert = invert;
         return 0;

@@ -345,14 +345,15 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
                 PUT(bs_buf_append(out, " -d"));
                 PUT(text_put_host_mask(out, f, &r->dst));
         }
-        if (r->in_iface[0]) {
+        /* "+" has an empty mask: iptables prints nothing for it */
+        if (r->in_iface[0] && !streq(r->in_iface, "+")) {
                 char name[IFNAMSIZ + 1];
                 snprintf(name, sizeof(name), "%.*s", IFNAMSIZ, r->in_iface);
                 PUT(put_inv(out, r->in_invert));
                 PUT(bs_buf_append(out, " -i"));
                 PUT(text_put_word(out, style, false, name));
         }
-        if (r->out_iface[0]) {
+        if (r->out_iface[0] && !streq(r->out_iface, "+")) {
                 char name[IFNAMSIZ + 1];
                 snprintf(name, sizeof(name), "%.*s", IFNAMSIZ, r->out_iface);
                 PUT(put_inv(out, r->out_invert));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "nf.h"
 #include "text.h"
 
 static char *run(char **argv, int *status) {
@@ -103,6 +104,33 @@ int main(void) {
                                 g_strv_length(got) >= 2 ? got[1] : "(nothing)");
                         failed++;
                 }
+                /* what the kernel holds, decoded by the codec, is the model
+                 * value the parser gives for the same input */
+                bs_family f = streq(col[0], "6") ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                bs_table *t = NULL;
+                int k = bs_nf_read(f, "filter", NULL, &t);
+                g_autofree char *line = g_strdup_printf("-A FORWARD %s", col[1]);
+                bs_change c;
+                if (k < 0 || bs_parse_change(f, line, &c, &err) < 0) {
+                        fprintf(stderr, "FAIL %s: \"%s\": cannot read (%d) or parse (%s)\n", col[0], col[1], k,
+                                err.message);
+                        failed++;
+                } else {
+                        const bs_chain *fw = bs_table_find_chain(t, "FORWARD");
+                        if (!fw || fw->n_rules != 1 || !bs_rule_equal(&fw->rules[0], &c.rule)) {
+                                bs_buf b = {};
+                                if (fw && fw->n_rules == 1)
+                                        bs_render_rule(&fw->rules[0], &b);
+                                fprintf(stderr, "FAIL %s: \"%s\": the decoded kernel rule (%s) differs from the parsed one\n",
+                                        col[0], col[1], b.data ? b.data : "?");
+                                bs_buf_done(&b);
+                                failed++;
+                        }
+                        bs_change_done(&c);
+                }
+                if (t)
+                        bs_table_free(t);
+
                 char *flush[] = { (char *) prog, "-F", "FORWARD", NULL };
                 g_free(run(flush, &status));
                 checked++;
