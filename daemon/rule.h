@@ -94,13 +94,14 @@ typedef struct bs_match_icmp {
 } bs_match_icmp;
 
 /* Mirrors struct xt_conntrack_mtinfo3 field for field (host order except
- * where the kernel keeps network order: addresses and ports). */
+ * where the kernel keeps network order: the addresses; revision 3 keeps the
+ * ports in host order, checked against iptables-legacy). */
 typedef struct bs_match_conntrack {
         bs_addr origsrc, origdst, replsrc, repldst;
         uint16_t match_flags, invert_flags;  /* XT_CONNTRACK_* */
         uint16_t state_mask, status_mask;    /* XT_CONNTRACK_STATE_BIT(), IPS_* */
         uint16_t l4proto;
-        uint16_t origsrc_port, origsrc_port_high;  /* network order, like the kernel */
+        uint16_t origsrc_port, origsrc_port_high;  /* host order, like the kernel (rev 3) */
         uint16_t origdst_port, origdst_port_high;
         uint16_t replsrc_port, replsrc_port_high;
         uint16_t repldst_port, repldst_port_high;
