@@ -2,11 +2,16 @@
 /* The oracle test: iptables-legacy / ip6tables-legacy judge the netfilter
  * core. For every line of tests/oracle/rules-v{4,6}.txt:
  *
- *  (a) the CLI writes the rule; bs_nf_read + bs_render_table must print
- *      exactly what `iptables-legacy -S` (and `-S CHAIN`) prints;
+ *  (a) the CLI writes the rule (with counters, -c); bs_nf_read +
+ *      bs_render_table must print exactly what `iptables-legacy -S`, `-S
+ *      CHAIN` and `-v -S` print, bs_render_save what iptables-legacy-save
+ *      (and -c) prints, and bs_parse_save of that output must give back the
+ *      table read, counters included;
  *  (b) after a flush, bs_parse_change + bs_nf_apply write it; the CLI must
  *      print the same line as in (a), the parsed rule must equal the rule
  *      read in (a), and the table read back must equal the one of (a);
+ *  (e) the command bs_render_change gives for the parsed change, run as
+ *      iptables-legacy, writes the same rule again;
  *  (c) every line of bad-v{4,6}.txt: bs_parse_change refuses it with an
  *      error naming a word of the line;
  *  (d) rules the model does not know (recent, hashlimit, string, MARK, ...)
@@ -16,7 +21,8 @@
  * Failures are collected and printed all together (line, expected, actual,
  * and where the codec's bytes differ from the kernel's) before the test
  * fails, so each layer's owner can work from one run. BS_ORACLE_ONLY=TEXT
- * restricts the corpus to lines containing TEXT.
+ * restricts the corpus to lines containing TEXT. Run by hand with
+ * --keep-going (as meson does) to see every test's failures.
  *
  * Runs as root only (exit 77 otherwise), in its own network namespace with
  * its own xtables lock file: the host's firewall is never touched. */
@@ -191,29 +197,42 @@ static void ipt_ok(const family_ctx *f, ...) {
         }
 }
 
-/* `iptables-legacy -S [CHAIN]`, asserted to succeed. */
-static char *ipt_list(const family_ctx *f, const char *chain) {
+/* `iptables-legacy [-v] -S [CHAIN]`, asserted to succeed. */
+static char *ipt_list_full(const family_ctx *f, const char *chain, bool verbose) {
         g_autofree char *out = NULL, *err = NULL;
-        int r = chain ? run_ipt(f, &out, &err, NULL, 0, "-S", chain, NULL) : run_ipt(f, &out, &err, NULL, 0, "-S", NULL);
+        char *extra[] = { (char *) "-v", (char *) "-S", (char *) chain };
+        size_t skip = verbose ? 0 : 1, n = chain ? 3 : 2;
+        int r = run_ipt(f, &out, &err, extra + skip, n - skip, NULL);
         if (r != 0)
-                g_error("%s -S %s failed (%d): %s", f->ipt, chain ?: "", r, err);
+                g_error("%s %s-S %s failed (%d): %s", f->ipt, verbose ? "-v " : "", chain ?: "", r, err);
         return g_steal_pointer(&out);
 }
 
-/* iptables-save output for one table without its "# Generated/Completed"
- * comment lines (they carry the time). */
-static char *ipt_save(const family_ctx *f, const char *table) {
-        const char *argv[] = { f->save, "-t", table, NULL };
+static char *ipt_list(const family_ctx *f, const char *chain) {
+        return ipt_list_full(f, chain, false);
+}
+
+/* iptables-save [-c] output for one table as printed (ret_raw, when asked
+ * for) and without its "# Generated/Completed" comment lines (they carry
+ * the time). */
+static char *ipt_save_full(const family_ctx *f, const char *table, bool counters, char **ret_raw) {
+        const char *argv[] = { f->save, "-t", table, counters ? "-c" : NULL, NULL };
         g_autofree char *out = NULL, *err = NULL;
         int r = run_argv((char *const *) argv, &out, &err);
         if (r != 0)
                 g_error("%s -t %s failed (%d): %s", f->save, table, r, err);
+        if (ret_raw)
+                *ret_raw = g_strdup(out);
         g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
         GString *s = g_string_new(NULL);
         for (unsigned i = 0; lines[i]; i++)
                 if (lines[i][0] && lines[i][0] != '#')
                         g_string_append_printf(s, "%s\n", lines[i]);
         return g_string_free(s, FALSE);
+}
+
+static char *ipt_save(const family_ctx *f, const char *table) {
+        return ipt_save_full(f, table, false, NULL);
 }
 
 /* Back to an empty table: no rules, no user chains, built-ins ACCEPT. */
@@ -322,7 +341,7 @@ static void append_codec_diff(GString *s, const family_ctx *f, const char *what,
 /* ------------------------------------------------------------ (a) and (b) */
 
 typedef struct tally {
-        unsigned lines, a_failed, b_failed;
+        unsigned lines, a_failed, b_failed, e_failed;
         GString *report;
 } tally;
 
@@ -331,13 +350,123 @@ static const bs_rule *first_rule_of(const bs_table *t, const char *chain) {
         return c && c->n_rules > 0 ? &c->rules[0] : NULL;
 }
 
-static int render_table(const bs_table *t, const char *chain, char **ret) {
+static int render_table(const bs_table *t, const char *chain, bool counters, char **ret) {
         _cleanup_buf_ bs_buf b = {};
-        int k = bs_render_table(t, chain, false, &b);
+        int k = bs_render_table(t, chain, counters, &b);
         if (k < 0)
                 return k;
         *ret = g_strndup(b.data ?: "", b.len);
         return 0;
+}
+
+/* bs_render_save without the comment lines, like ipt_save. */
+static int render_save(const bs_table *t, bool counters, char **ret) {
+        _cleanup_buf_ bs_buf b = {};
+        int k = bs_render_save(t, counters, &b);
+        if (k < 0)
+                return k;
+        g_autofree char *text = g_strndup(b.data ?: "", b.len);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        GString *s = g_string_new(NULL);
+        for (unsigned i = 0; lines[i]; i++)
+                if (lines[i][0] && lines[i][0] != '#')
+                        g_string_append_printf(s, "%s\n", lines[i]);
+        *ret = g_string_free(s, FALSE);
+        return 0;
+}
+
+/* Compares one rendering with what the CLI printed; appends both on a
+ * difference. */
+static void compare_text(GString *out, const char *what, const char *want, const char *got) {
+        if (streq(want, got))
+                return;
+        g_string_append_printf(out, "    %s differs:\n", what);
+        append_line_diff(out, "iptables", want, "ours", got);
+}
+
+/* (a), beyond -S: -v -S, iptables-save with and without counters, and
+ * bs_parse_save of the CLI's save output. */
+static void check_read_forms(const family_ctx *f, const corpus_line *l, const bs_table *read_a, uint64_t packets,
+                             uint64_t bytes, GString *fa) {
+        g_autofree char *want_v = ipt_list_full(f, NULL, true), *want_chain_v = ipt_list_full(f, l->chain, true);
+        g_autofree char *raw_c = NULL;
+        g_autofree char *want_save = ipt_save(f, "filter"), *want_save_c = ipt_save_full(f, "filter", true, &raw_c);
+        g_autofree char *got_v = NULL, *got_chain_v = NULL, *got_save = NULL, *got_save_c = NULL;
+        int k;
+
+        if ((k = render_table(read_a, NULL, true, &got_v)) < 0 ||
+            (k = render_table(read_a, l->chain, true, &got_chain_v)) < 0)
+                g_string_append_printf(fa, "    bs_render_table(counters) failed: %s\n", g_strerror(-k));
+        else {
+                compare_text(fa, "-v -S (counters)", want_v, got_v);
+                compare_text(fa, "-v -S CHAIN (counters)", want_chain_v, got_chain_v);
+        }
+        if ((k = render_save(read_a, false, &got_save)) < 0 || (k = render_save(read_a, true, &got_save_c)) < 0)
+                g_string_append_printf(fa, "    bs_render_save failed: %s\n", g_strerror(-k));
+        else {
+                compare_text(fa, "iptables-save", want_save, got_save);
+                compare_text(fa, "iptables-save -c", want_save_c, got_save_c);
+        }
+
+        _cleanup_table_ bs_table *parsed = NULL;
+        bs_parse_error err = { .word_index = -1 };
+        k = bs_parse_save(f->family, raw_c, "filter", &parsed, &err);
+        if (k < 0) {
+                g_string_append_printf(fa, "    bs_parse_save(iptables-save -c output) failed: %s: word %d '%s': %s\n",
+                                       g_strerror(-k), err.word_index, err.word, err.message);
+                return;
+        }
+        if (!bs_table_equal(parsed, read_a))
+                g_string_append(fa, "    bs_parse_save(iptables-save -c output) != table read\n");
+        const bs_rule *r = first_rule_of(parsed, l->chain);
+        if (r && (r->packets != packets || r->bytes != bytes))
+                g_string_append_printf(fa, "    bs_parse_save counters: %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT
+                                           ", written %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT "\n",
+                                       r->packets, r->bytes, packets, bytes);
+}
+
+/* (e) the iptables command bs_render_change gives, run as iptables-legacy,
+ * must write the same rule as (a). Appends what differs to fe. */
+static void check_rendered_command(const family_ctx *f, const corpus_line *l, const bs_change *change,
+                                   const char *want_chain, GString *fe) {
+        _cleanup_buf_ bs_buf b = {};
+        int k = bs_render_change(change, f->family, &b);
+        if (k < 0) {
+                g_string_append_printf(fe, "    bs_render_change failed: %s\n", g_strerror(-k));
+                return;
+        }
+        g_autofree char *cmd = g_strndup(b.data ?: "", b.len);
+        g_strchomp(cmd);
+        char **words = NULL;
+        size_t n = 0;
+        bs_parse_error err = { .word_index = -1 };
+        k = bs_split_words(cmd, &words, &n, &err);
+        if (k < 0) {
+                g_string_append_printf(fe, "    rendered command does not split: %s: %s\n    command: %s\n",
+                                       g_strerror(-k), err.message, cmd);
+                return;
+        }
+        const char *expect0 = f->family == BS_FAMILY_IPV6 ? "ip6tables" : "iptables";
+        if (n < 2 || !streq(words[0], expect0)) {
+                g_string_append_printf(fe, "    rendered command does not start with %s: %s\n", expect0, cmd);
+                bs_words_free(words, n);
+                return;
+        }
+        ipt_ok(f, "-F", NULL);
+        g_autofree char *cli_err = NULL;
+        int r = run_ipt(f, NULL, &cli_err, words + 1, n - 1, NULL);
+        bs_words_free(words, n);
+        if (r != 0) {
+                g_string_append_printf(fe, "    %s refused the rendered command: %s    command: %s\n", f->ipt,
+                                       cli_err, cmd);
+                return;
+        }
+        g_autofree char *got_chain = ipt_list(f, l->chain);
+        if (!streq(got_chain, want_chain)) {
+                g_string_append_printf(fe, "    command: %s\n", cmd);
+                append_indented(fe, "iptables -S CHAIN after (a):", want_chain);
+                append_indented(fe, "iptables -S CHAIN after the rendered command:", got_chain);
+        }
 }
 
 /* (b) for a parsed change: apply it, compare what the CLI lists and what
@@ -405,8 +534,13 @@ static void check_line(const family_ctx *f, const corpus_line *l, tally *t) {
                                        l->rule, fa->str);
                 return;
         }
+        /* Counters the CLI sets, so that reading and rendering them is
+         * checked too. */
+        uint64_t packets = 1000 + l->lineno, bytes = 100000 + l->lineno;
+        g_autofree char *pk = g_strdup_printf("%" G_GUINT64_FORMAT, packets);
+        g_autofree char *by = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
         g_autofree char *cli_err = NULL;
-        int r = run_ipt(f, NULL, &cli_err, words, n_words, "-A", l->chain, NULL);
+        int r = run_ipt(f, NULL, &cli_err, words, n_words, "-A", l->chain, "-c", pk, by, NULL);
         bs_words_free(words, n_words);
         if (r != 0) {
                 /* The corpus only holds lines iptables accepts (see
@@ -433,8 +567,8 @@ static void check_line(const family_ctx *f, const corpus_line *l, tally *t) {
                 g_string_append_printf(fa, "    bs_nf_read failed: %s\n", g_strerror(-k));
         else {
                 g_autofree char *got_all = NULL, *got_chain = NULL;
-                int k1 = render_table(read_a, NULL, &got_all);
-                int k2 = render_table(read_a, l->chain, &got_chain);
+                int k1 = render_table(read_a, NULL, false, &got_all);
+                int k2 = render_table(read_a, l->chain, false, &got_chain);
                 if (k1 < 0 || k2 < 0)
                         g_string_append_printf(fa, "    bs_render_table failed: %s\n", g_strerror(-(k1 < 0 ? k1 : k2)));
                 else {
@@ -447,9 +581,14 @@ static void check_line(const family_ctx *f, const corpus_line *l, tally *t) {
                                 append_line_diff(fa, "iptables", want_all, "rendered", got_all);
                         }
                 }
+                check_read_forms(f, l, read_a, packets, bytes, fa);
                 const bs_rule *rule_a = first_rule_of(read_a, l->chain);
                 if (!rule_a)
                         g_string_append_printf(fa, "    bs_nf_read: no rule in chain %s\n", l->chain);
+                else if (rule_a->packets != packets || rule_a->bytes != bytes)
+                        g_string_append_printf(fa, "    bs_nf_read counters %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT
+                                                   ", written %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT "\n",
+                                               rule_a->packets, rule_a->bytes, packets, bytes);
                 if (fa->len > 0 && rule_a)
                         append_codec_diff(fa, f, "decoded rule", rule_a, kentry, ksize);
         }
@@ -469,8 +608,16 @@ static void check_line(const family_ctx *f, const corpus_line *l, tally *t) {
         if (k < 0)
                 g_string_append_printf(fb, "    bs_parse_change failed: %s: word %d '%s': %s\n", g_strerror(-k),
                                        perr.word_index, perr.word, perr.message);
-        else
+        else {
                 check_apply(f, l, &change, read_a, kentry, ksize, want_all, want_chain, fb);
+                g_autoptr(GString) fe = g_string_new(NULL);
+                check_rendered_command(f, l, &change, want_chain, fe);
+                if (fe->len > 0) {
+                        t->e_failed++;
+                        g_string_append_printf(t->report, "[e] %s line %u: %s %s\n%s", f->name, l->lineno,
+                                               l->chain, l->rule, fe->str);
+                }
+        }
         bs_change_done(&change);
         if (fb->len > 0) {
                 t->b_failed++;
@@ -493,15 +640,15 @@ static void test_corpus(gconstpointer data) {
 
         if (t.report->len > 0)
                 g_printerr("\n==== %s corpus failures (%s) ====\n%s", f->name, c->path, t.report->str);
-        g_printerr("%s corpus: %u lines; (a) CLI->daemon failed: %u; (b) daemon->CLI failed: %u\n", f->name, t.lines,
-                   t.a_failed, t.b_failed);
+        g_printerr("%s corpus: %u lines; (a) CLI->daemon failed: %u; (b) daemon->CLI failed: %u; "
+                   "(e) rendered command failed: %u\n", f->name, t.lines, t.a_failed, t.b_failed, t.e_failed);
         g_string_free(t.report, TRUE);
         reset_table(f, "filter");
 
         g_assert_cmpuint(t.lines, >, 0);
-        if (t.a_failed || t.b_failed)
-                g_test_fail_printf("%s: %u of %u corpus lines fail (a), %u fail (b)", f->name, t.a_failed, t.lines,
-                                   t.b_failed);
+        if (t.a_failed || t.b_failed || t.e_failed)
+                g_test_fail_printf("%s: of %u corpus lines, %u fail (a), %u fail (b), %u fail (e)", f->name, t.lines,
+                                   t.a_failed, t.b_failed, t.e_failed);
 }
 
 /* -------------------------------------------------------------------- (c) */
