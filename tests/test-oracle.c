@@ -317,6 +317,34 @@ static void append_model_diff(GString *s, const char *a_name, const bs_rule *a, 
         g_string_append(s, "\n");
 }
 
+/* Where two tables differ: chains, policies, rule counts, then the first
+ * rule that differs, in model terms. */
+static void append_table_diff(GString *s, const char *a_name, const bs_table *a, const char *b_name, const bs_table *b) {
+        if (a->n_chains != b->n_chains) {
+                g_string_append_printf(s, "      chains: %zu in %s, %zu in %s\n", a->n_chains, a_name, b->n_chains,
+                                       b_name);
+                return;
+        }
+        for (size_t i = 0; i < a->n_chains; i++) {
+                const bs_chain *x = &a->chains[i], *y = &b->chains[i];
+                if (!streq(x->name, y->name) || x->policy != y->policy || x->builtin != y->builtin ||
+                    x->n_rules != y->n_rules) {
+                        g_string_append_printf(s, "      chain #%zu: %s '%s' policy %d, %zu rules; %s '%s' policy %d, "
+                                               "%zu rules\n", i, a_name, x->name, x->policy, x->n_rules, b_name,
+                                               y->name, y->policy, y->n_rules);
+                        return;
+                }
+                for (size_t j = 0; j < x->n_rules; j++)
+                        if (!bs_rule_equal(&x->rules[j], &y->rules[j])) {
+                                g_autofree char *rx = render_rule(&x->rules[j]), *ry = render_rule(&y->rules[j]);
+                                g_string_append_printf(s, "      chain %s rule %zu:\n        %s: %s\n        %s: %s\n",
+                                                       x->name, j + 1, a_name, rx, b_name, ry);
+                                append_model_diff(s, a_name, &x->rules[j], b_name, &y->rules[j]);
+                                return;
+                        }
+        }
+}
+
 /* How the codec's bytes for r compare with the kernel's entry. */
 static void append_codec_diff(GString *s, const family_ctx *f, const char *what, const bs_rule *r,
                               const void *kentry, size_t ksize) {
@@ -416,8 +444,10 @@ static void check_read_forms(const family_ctx *f, const corpus_line *l, const bs
                                        g_strerror(-k), err.word_index, err.word, err.message);
                 return;
         }
-        if (!bs_table_equal(parsed, read_a))
-                g_string_append(fa, "    bs_parse_save(iptables-save -c output) != table read\n");
+        if (!bs_table_equal(parsed, read_a)) {
+                g_string_append(fa, "    bs_parse_save(iptables-save -c output) != table read:\n");
+                append_table_diff(fa, "read", read_a, "parsed", parsed);
+        }
         const bs_rule *r = first_rule_of(parsed, l->chain);
         if (r && (r->packets != packets || r->bytes != bytes))
                 g_string_append_printf(fa, "    bs_parse_save counters: %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT
@@ -506,10 +536,14 @@ static void check_apply(const family_ctx *f, const corpus_line *l, const bs_chan
         k = bs_nf_read(f->family, "filter", &nf_options, &read_b);
         if (k < 0)
                 g_string_append_printf(fb, "    bs_nf_read after apply failed: %s\n", g_strerror(-k));
-        else if (read_a && !bs_table_equal(read_a, read_b))
-                g_string_append(fb, "    table read after apply != table read in (a)\n");
-        if (committed && read_b && !bs_table_equal(committed, read_b))
-                g_string_append(fb, "    bs_nf_apply's result table != table read back\n");
+        else if (read_a && !bs_table_equal(read_a, read_b)) {
+                g_string_append(fb, "    table read after apply != table read in (a):\n");
+                append_table_diff(fb, "(a)", read_a, "after apply", read_b);
+        }
+        if (committed && read_b && !bs_table_equal(committed, read_b)) {
+                g_string_append(fb, "    bs_nf_apply's result table != table read back:\n");
+                append_table_diff(fb, "result", committed, "read back", read_b);
+        }
         if (fb->len > 0)
                 append_codec_diff(fb, f, "parsed rule", &change->rule, kentry, ksize);
 }
@@ -806,7 +840,13 @@ static void test_opaque(gconstpointer data) {
                 _cleanup_table_ bs_table *again = NULL;
                 int k = bs_nf_read(f->family, tables[i], &nf_options, &again);
                 g_assert_cmpint(k, ==, 0);
-                g_assert_true(bs_table_equal(again, snap[i]));
+                if (!bs_table_equal(again, snap[i])) {
+                        g_autoptr(GString) d = g_string_new(NULL);
+                        append_table_diff(d, "snapshot", snap[i], "read after restore", again);
+                        g_printerr("\n==== %s %s: table read after bs_nf_restore != snapshot ====\n%s", f->name,
+                                   tables[i], d->str);
+                        g_test_fail_printf("%s %s: table read after restore != snapshot", f->name, tables[i]);
+                }
                 bs_table_free(snap[i]);
                 g_free(before[i]);
         }
