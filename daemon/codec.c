@@ -176,7 +176,7 @@ static bool jump_chain_valid(const char *chain) {
 /* ------------------------------------------------------------------ encode */
 
 /* The extension name as it goes into u.user.name: 1..28 characters. */
-static int ext_name_valid(const char *name, size_t max) {
+static bool ext_name_valid(const char *name, size_t max) {
         size_t n = strnlen(name, max + 1);
         return n > 0 && n <= BS_EXT_NAME_MAX;
 }
@@ -368,7 +368,7 @@ static int decode_match(const bs_codec_family *fam, const char *name, uint8_t re
                         size_t size, bs_match *ret) {
         const bs_xt_match_ops *ops = match_ops_by_name(fam, name, revision);
 
-        if (ops && size == XT_ALIGN(ops->size)) {
+        if (ops && size == XT_ALIGN(ops->size) && size <= BS_XT_INFO_MAX) {
                 _Alignas(8) uint8_t info[BS_XT_INFO_MAX], check[BS_XT_INFO_MAX];
                 bs_match m = { .kind = ops->kind };
 
@@ -453,7 +453,7 @@ static int decode_target(const bs_codec_family *fam, const char *name, uint8_t r
                 return -EBADMSG;  /* only chains can be gone to */
 
         const bs_xt_target_ops *ops = target_ops_by_name(fam, name, revision);
-        if (ops && size == XT_ALIGN(ops->size)) {
+        if (ops && size == XT_ALIGN(ops->size) && size <= BS_XT_INFO_MAX) {
                 _Alignas(8) uint8_t info[BS_XT_INFO_MAX], check[BS_XT_INFO_MAX];
                 bs_target t = { .kind = ops->kind };
 
