@@ -151,6 +151,10 @@ sandbox_bus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
+  <!-- root may monitor (dbus-monitor in the tests) -->
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
   <include ignore_missing="yes">$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
   <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
 </busconfig>
@@ -237,12 +241,14 @@ sandbox_ssh_keys() {
 
 # sandbox_sshd [PORT]: start sshd in $SB_FW on PORT (default 22), all
 # addresses of both families. Sessions get the sandbox's environment
-# (DBUS_SYSTEM_BUS_ADDRESS, XTABLES_LOCKFILE, every BACKSTOP_* variable)
+# (DBUS_SYSTEM_BUS_ADDRESS, XTABLES_LOCKFILE, every BACKSTOP_* variable, the
+# sanitizers' options)
 # through SetEnv; SSH_CONNECTION is set by sshd itself.
 sandbox_sshd() {
         local port=${1:-22} conf setenv="" v i
         sandbox_ssh_keys
-        for v in DBUS_SYSTEM_BUS_ADDRESS XTABLES_LOCKFILE $(compgen -e | grep '^BACKSTOP_'); do
+        for v in DBUS_SYSTEM_BUS_ADDRESS XTABLES_LOCKFILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS \
+                $(compgen -e | grep '^BACKSTOP_'); do
                 [ -n "${!v:-}" ] && setenv+=" $v=${!v}"
         done
         conf=$SB_SSH_DIR/sshd_config.$port
