@@ -153,3 +153,19 @@ sleep_until() {
 time_plus() {
         awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'
 }
+
+# End of a scenario: stop backstopd with SIGTERM, as systemd would; it must
+# exit 0 and its log must hold no sanitizer report (ASan/UBSan builds).
+finish() {
+        local pid=$SB_DAEMON_PID rc=0
+        if [ -n "$pid" ]; then
+                kill -TERM "$pid" 2>/dev/null || true
+                wait "$pid" 2>/dev/null || rc=$?
+                SB_DAEMON_PID=
+                [ "$rc" = 0 ] || fail "backstopd exited with status $rc on SIGTERM"
+        fi
+        if grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$SB/backstopd.log" 2>/dev/null; then
+                fail "sanitizer report in the daemon's log"
+        fi
+        say "PASS"
+}

@@ -104,4 +104,4 @@ run_capture rc out sandbox_ssh_ctl "$addr" "$port" save
 [ "$(mgr_prop RulesSaved)" = true ] || fail "RulesSaved is not true after save"
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" status
 [ "$rc" = 0 ] || fail "status: exit $rc"
-say "PASS"
+finish

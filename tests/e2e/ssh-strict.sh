@@ -109,4 +109,4 @@ sleep_until "$(time_plus "$deadline" 2)"
 check_stays || fail "the confirmed change is gone after the original deadline"
 grep -q "member=TransactionRolledBack" "$SB/signals.log" && fail "a TransactionRolledBack signal was sent"
 sandbox_ssh_login "$addr" 22 || fail "a new ssh login failed after the confirm"
-say "PASS"
+finish
