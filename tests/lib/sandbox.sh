@@ -279,7 +279,8 @@ EOC
         SB_PIDS+=($!)
         SB_SSHD_PIDS+=($!)
         for i in $(seq 100); do
-                in_fw ss -Htln "sport = :$port" 2>/dev/null | grep -q . && return 0
+                # both listeners, IPv4 and IPv6
+                [ "$(in_fw ss -Htln "sport = :$port" 2>/dev/null | wc -l)" -ge 2 ] && return 0
                 sleep 0.05
         done
         echo "sandbox: sshd did not listen on port $port" >&2
