@@ -7,7 +7,8 @@
 #   2. default-deny --allow PORT/tcp (and 22/tcp) is applied behind the timer;
 #   3. while it is pending: new ssh logins on PORT work over IPv4 and IPv6,
 #      a NEW connection to a closed port (9090) is blocked, outbound traffic
-#      from the host works (its replies pass the stateful rule);
+#      from the host works (its replies pass the stateful rule), a second
+#      apply is refused as busy (exit 7);
 #   4. confirm through a new ssh login; the rules stay past the deadline;
 #   5. save; the daemon reports the rules as saved.
 #
@@ -83,6 +84,9 @@ reply=$(in_fw nc -w 2 $SB_PEER_ADDR4 80 </dev/null | head -1) || true
 [ -n "$reply" ] || fail "outbound IPv4 connection from the host got no reply"
 reply=$(in_fw nc -w 2 $SB_PEER_ADDR6 80 </dev/null | head -1) || true
 [ -n "$reply" ] || fail "outbound IPv6 connection from the host got no reply"
+run_capture rc out sandbox_ssh_ctl "$addr" "$port" apply --no-wait --timeout 30 "-A INPUT -p tcp --dport 9091 -j DROP"
+[ "$rc" = 7 ] || fail "a second apply while one is pending: exit $rc, expected 7 (busy)"
+[ "$(mgr_prop PendingTransaction)" = "$tx" ] || fail "the pending transaction changed after the refused second apply"
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" check
 figure "backstopctl check exit code under default-deny" "$rc"
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" rules -v INPUT
