@@ -394,10 +394,32 @@ static void judge_multiport(judge *j, const bs_match_multiport *m, const bs_pack
         judge_add(j, tri_of(m->invert), NULL);
 }
 
-static tri addrtype_one(uint16_t rule_mask, uint16_t pkt_type, bool invert) {
+#define AT_UNSPEC (1u << 0)
+#define AT_UNICAST (1u << 1)
+#define AT_LOCAL (1u << 2)
+#define AT_ANYCAST (1u << 4)
+#define AT_MULTICAST (1u << 5)
+#define AT_BLACKHOLE (1u << 6)
+#define AT_UNREACHABLE (1u << 7)
+
+static tri addrtype_one(bs_family f, uint16_t rule_mask, uint16_t pkt_type, bool invert) {
         if (pkt_type == 0)
                 return UNKNOWN;
-        return tri_invert(tri_of(rule_mask & pkt_type), invert);
+        if (f == BS_FAMILY_IPV4)
+                return tri_invert(tri_of(rule_mask & pkt_type), invert);
+        /* xt_addrtype match_type6: the address classes must all hold, then
+         * the route types are looked up */
+        bool hit = true;
+        if ((rule_mask & AT_MULTICAST) && !(pkt_type & AT_MULTICAST))
+                hit = false;
+        if ((rule_mask & AT_UNICAST) && !(pkt_type & AT_UNICAST))
+                hit = false;
+        if ((rule_mask & AT_UNSPEC) && !(pkt_type & AT_UNSPEC))
+                hit = false;
+        const uint16_t route = AT_LOCAL | AT_ANYCAST | AT_BLACKHOLE | AT_UNREACHABLE;
+        if (hit && (rule_mask & route))
+                hit = rule_mask & route & pkt_type;
+        return tri_invert(tri_of(hit), invert);
 }
 
 static void judge_addrtype(judge *j, const bs_match_addrtype *m, const bs_packet *p) {
@@ -408,10 +430,10 @@ static void judge_addrtype(judge *j, const bs_match_addrtype *m, const bs_packet
                 return;
         }
         if (m->source)
-                judge_add(j, addrtype_one(m->source, p->src_type, m->flags & ADDRTYPE_INVERT_SOURCE),
+                judge_add(j, addrtype_one(p->family, m->source, p->src_type, m->flags & ADDRTYPE_INVERT_SOURCE),
                           "the source address type is not known");
         if (m->dest)
-                judge_add(j, addrtype_one(m->dest, p->dst_type, m->flags & ADDRTYPE_INVERT_DEST),
+                judge_add(j, addrtype_one(p->family, m->dest, p->dst_type, m->flags & ADDRTYPE_INVERT_DEST),
                           "the destination address type is not known");
 }
 

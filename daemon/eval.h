@@ -97,7 +97,10 @@ typedef struct bs_packet {
         /* Whether the connection is NATed (ctstate SNAT/DNAT), when known. */
         bool nat_known, snat, dnat;
 
-        /* Address types as XT_ADDRTYPE_* single bits, 0 = unknown. */
+        /* Address types as XT_ADDRTYPE_* bits, 0 = unknown. IPv4: the one
+         * route type of the address (LOCAL, UNICAST, BROADCAST, ...). IPv6:
+         * every bit that holds for the address, e.g. UNICAST|LOCAL for one of
+         * ours (ip6t addrtype ANDs the classes and looks up the route type). */
         uint16_t src_type, dst_type;
 
         bs_mac_knowledge mac_known;
