@@ -128,11 +128,11 @@ static void test_safe_ruleset(void) {
                 bs_table_free(v4);
                 bs_table_free(v6);
         }
+        bs_local_addrs_done(&fx.local);
 }
 
 static char *render_stub(const bs_rule *r) {
         return g_strdup(r->target.kind == BS_TARGET_REJECT ? "-p tcp -j REJECT" : "?");
-        bs_local_addrs_done(&fx.local);
 }
 
 static void test_stateful_without_ssh_allow(void) {
@@ -261,6 +261,7 @@ static void test_nat(void) {
         g_assert_cmpuint(rep.n, ==, 0);
         bs_lockout_report_done(&rep);
         bs_table_free(v4);
+        bs_local_addrs_done(&fx.local);
 }
 
 int main(int argc, char **argv) {
@@ -273,5 +274,4 @@ int main(int argc, char **argv) {
         g_test_add_func("/lockout/ssh-connection-and-ports", test_ssh_connection_and_ports);
         g_test_add_func("/lockout/nat", test_nat);
         return g_test_run();
-        bs_local_addrs_done(&fx.local);
 }
