@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 
+#include <linux/netfilter/xt_conntrack.h> /* after <netinet/in.h> */
+
 /* Three-valued logic: NO and YES are certain. */
 typedef enum tri {
         NO = 0,
@@ -53,9 +55,17 @@ _printf_(3, 4) static void judge_add(judge *j, tri t, const char *fmt, ...) {
 #define CT_BIT_ESTABLISHED (1u << 1)
 #define CT_BIT_RELATED (1u << 2)
 #define CT_BIT_NEW (1u << 3)
-#define CT_BIT_SNAT (1u << 8)
-#define CT_BIT_DNAT (1u << 9)
-#define CT_BIT_UNTRACKED (1u << 10)
+#define CT_BIT_SNAT (1u << 6)      /* 1 << (IP_CT_NUMBER + 1), IP_CT_NUMBER == 5 */
+#define CT_BIT_DNAT (1u << 7)
+#define CT_BIT_UNTRACKED (1u << 8)
+
+_Static_assert(CT_BIT_ESTABLISHED == XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED), "ct bits");
+_Static_assert(CT_BIT_RELATED == XT_CONNTRACK_STATE_BIT(IP_CT_RELATED), "ct bits");
+_Static_assert(CT_BIT_NEW == XT_CONNTRACK_STATE_BIT(IP_CT_NEW), "ct bits");
+_Static_assert(CT_BIT_INVALID == XT_CONNTRACK_STATE_INVALID, "ct bits");
+_Static_assert(CT_BIT_SNAT == XT_CONNTRACK_STATE_SNAT, "ct bits");
+_Static_assert(CT_BIT_DNAT == XT_CONNTRACK_STATE_DNAT, "ct bits");
+_Static_assert(CT_BIT_UNTRACKED == XT_CONNTRACK_STATE_UNTRACKED, "ct bits");
 
 enum {
         CT_F_STATE = 1 << 0,

@@ -82,7 +82,7 @@ static inline bs_match *ab_ctstate(bs_rule *r, uint16_t state_mask, bool alias) 
 #define AB_CT_ESTABLISHED (1u << 1)
 #define AB_CT_RELATED (1u << 2)
 #define AB_CT_NEW (1u << 3)
-#define AB_CT_UNTRACKED (1u << 10)
+#define AB_CT_UNTRACKED (1u << 8)
 
 /* -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT (or -m state). */
 static inline void ab_stateful(bs_table *t, const char *chain, bool alias) {

@@ -482,7 +482,7 @@ static void test_conntrack_details(void) {
         /* --ctstate DNAT: decided only when NAT is known */
         t = ab_filter(V4, BS_POLICY_ACCEPT);
         bs_rule_init(&r, V4);
-        ab_ctstate(&r, 1u << 9, false);
+        ab_ctstate(&r, 1u << 7, false); /* DNAT */
         ab_target(&r, BS_TARGET_DROP);
         ab_append(t, "INPUT", &r);
         p.ctdir = BS_CTDIR_ORIGINAL;
