@@ -7,6 +7,7 @@
  * the allowed port is reachable, the same over IPv6 with neighbour
  * discovery, and strict confirmation. Exits 77 when not root. */
 #include <poll.h>
+#include <systemd/sd-event.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -225,6 +226,52 @@ static void test_conntrack_events(void) {
         pump(e, &l, seen_resync);
         g_assert_cmpint(l.resyncs, >=, 1);
         bs_ct_events_free(e);
+}
+
+/* The subscription driven by an sd-event loop, as the daemon uses it. */
+typedef struct loop_ctx {
+        bs_ct_events *e;
+        ev_log log;
+} loop_ctx;
+
+static int on_ct_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        loop_ctx *c = userdata;
+        int r = bs_ct_events_process(c->e, ev_cb, &c->log);
+        g_assert_cmpint(r, >=, 0);
+        if (c->log.news > 0)
+                return sd_event_exit(sd_event_source_get_event(src), 0);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        return sd_event_exit(sd_event_source_get_event(src), -ETIMEDOUT);
+}
+
+static void test_conntrack_events_sd_event(void) {
+        loop_ctx c = { .log = { .family = BS_FAMILY_IPV6, .dport = 2224 } };
+        g_assert_cmpint(bs_ct_events_open(&c.e), ==, 0);
+        sd_event *ev = NULL;
+        g_assert_cmpint(sd_event_new(&ev), >=, 0);
+        sd_event_source *io = NULL, *timer = NULL;
+        g_assert_cmpint(sd_event_add_io(ev, &io, bs_ct_events_fd(c.e), EPOLLIN, on_ct_io, &c), >=, 0);
+        uint64_t now;
+        g_assert_cmpint(sd_event_now(ev, CLOCK_MONOTONIC, &now), >=, 0);
+        g_assert_cmpint(sd_event_add_time(ev, &timer, CLOCK_MONOTONIC, now + 10 * 1000000ull, 0, on_timeout, NULL), >=, 0);
+
+        int lis = tcp_listen(NS.fw, BS_FAMILY_IPV6, FW6, 2224);
+        int cl = tcp_connect(NS.peer, BS_FAMILY_IPV6, NULL, FW6, 2224, 10000, &c.log.sport);
+        g_assert_cmpint(cl, >=, 0);
+        int a = accept_one(lis);
+        g_assert_cmpint(sd_event_loop(ev), ==, 0);
+        g_assert_cmpint(c.log.news, ==, 1);
+
+        sd_event_source_unref(io);
+        sd_event_source_unref(timer);
+        sd_event_unref(ev);
+        bs_ct_events_free(c.e);
+        close(a);
+        close(cl);
+        close(lis);
 }
 
 static void test_local_addrs(void) {
@@ -470,6 +517,7 @@ int main(int argc, char **argv) {
         g_test_add_data_func("/access-kernel/conntrack-dump/ipv4", GINT_TO_POINTER(BS_FAMILY_IPV4), test_conntrack_dump);
         g_test_add_data_func("/access-kernel/conntrack-dump/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6), test_conntrack_dump);
         g_test_add_func("/access-kernel/conntrack-events", test_conntrack_events);
+        g_test_add_func("/access-kernel/conntrack-events-sd-event", test_conntrack_events_sd_event);
         g_test_add_func("/access-kernel/local-addrs", test_local_addrs);
         g_test_add_func("/access-kernel/walkthrough", test_walkthrough);
         int r = g_test_run();
