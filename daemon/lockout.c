@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 
+#include "text.h"
+
 #define ADDRTYPE_UNICAST (1u << 1)
 #define ADDRTYPE_LOCAL (1u << 2)
 
@@ -333,6 +335,15 @@ static int append(char **buf, size_t *len, const char *fmt, ...) {
         return 0;
 }
 
+char *bs_lockout_render_rule(const bs_rule *r) {
+        bs_buf b = { 0 };
+        if (bs_render_rule(r, &b) < 0) {
+                bs_buf_done(&b);
+                return NULL;
+        }
+        return b.data; /* the buffer's string, now the caller's */
+}
+
 int bs_lockout_format(const bs_lockout_report *rep, bs_rule_render_fn render, char **ret) {
         if (!rep || rep->n == 0)
                 return -ENODATA;
@@ -355,7 +366,7 @@ int bs_lockout_format(const bs_lockout_report *rep, bs_rule_render_fn render, ch
                         r = append(&buf, &len, " by policy %s of %s", bs_verdict_to_string(f->verdict), f->chain);
                         continue;
                 }
-                _cleanup_free_ char *text = render ? render(&f->rule) : NULL;
+                _cleanup_free_ char *text = render ? render(&f->rule) : bs_lockout_render_rule(&f->rule);
                 if (text)
                         r = append(&buf, &len, " by rule %u of %s (%s)", f->position, f->chain, text);
                 else

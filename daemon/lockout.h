@@ -78,9 +78,14 @@ const char *bs_finding_kind_to_string(bs_finding_kind k) _pure_;
  * returns a malloc'ed string or NULL. */
 typedef char *(*bs_rule_render_fn)(const bs_rule *r);
 
+/* The rule as `iptables -S` prints it after "-A CHAIN " (text.h's
+ * bs_render_rule), malloc'ed; NULL on failure. */
+char *bs_lockout_render_rule(const bs_rule *r);
+
 /* The one-paragraph LockoutRisk message, e.g. "this change would cut off 2
  * connections: tcp 10.0.0.2:51234 -> 10.0.0.1:22 (established) by policy
  * DROP of INPUT; tcp 10.0.0.2:51234 -> 10.0.0.1:22 (new management) by rule
- * 3 of INPUT (-p tcp -j REJECT)". render may be NULL (the rule is then
- * described by its target). -ENODATA for an empty report, -ENOMEM. */
+ * 3 of INPUT (-p tcp -j REJECT)". render may be NULL: bs_lockout_render_rule
+ * (if it fails, the rule is described by its target). -ENODATA for an
+ * empty report, -ENOMEM. */
 int bs_lockout_format(const bs_lockout_report *r, bs_rule_render_fn render, char **ret);

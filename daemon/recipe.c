@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "recipe.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "classify.h"
@@ -225,69 +224,4 @@ int bs_recipe_default_deny(const bs_table *v4, const bs_table *v6, const bs_l4po
         *ret = cs.v;
         *ret_n = cs.n;
         return 0;
-}
-
-/* ---------------------------------------------------------------- text */
-
-static void describe_rule(const bs_rule *r, char *buf, size_t n) {
-        size_t len = 0;
-#define PUT(...)                                                                          \
-        do {                                                                              \
-                int _w = snprintf(buf + len, n > len ? n - len : 0, __VA_ARGS__);         \
-                if (_w > 0)                                                               \
-                        len += (size_t) _w;                                               \
-        } while (0)
-        buf[0] = 0;
-        if (!bs_addr_is_any(&r->src)) {
-                char a[INET6_ADDRSTRLEN];
-                inet_ntop(r->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, r->src.addr, a, sizeof(a));
-                PUT("%s-s %s/%d ", r->src_invert ? "! " : "", a, bs_addr_prefix_len(&r->src, r->family));
-        }
-        if (r->in_iface[0])
-                PUT("%s-i %s ", r->in_invert ? "! " : "", r->in_iface);
-        if (r->proto == IPPROTO_TCP)
-                PUT("-p tcp ");
-        else if (r->proto == IPPROTO_UDP)
-                PUT("-p udp ");
-        else if (r->proto == IPPROTO_ICMPV6)
-                PUT("-p ipv6-icmp ");
-        else if (r->proto)
-                PUT("-p %u ", r->proto);
-        for (size_t i = 0; i < r->n_matches; i++) {
-                const bs_match *m = &r->matches[i];
-                if (m->kind == BS_MATCH_CONNTRACK && bs_rule_is_stateful_accept(r))
-                        PUT("-m conntrack --ctstate RELATED,ESTABLISHED ");
-                else if (m->kind == BS_MATCH_TCP && m->tcp.dport.lo == m->tcp.dport.hi)
-                        PUT("-m tcp --dport %u ", m->tcp.dport.lo);
-                else if (m->kind == BS_MATCH_UDP && m->udp.dport.lo == m->udp.dport.hi)
-                        PUT("-m udp --dport %u ", m->udp.dport.lo);
-                else if (m->kind == BS_MATCH_ICMP6)
-                        PUT("-m icmp6 --icmpv6-type %u ", m->icmp.type);
-                else
-                        PUT("<match> ");
-        }
-        PUT("-j %s", r->target.kind == BS_TARGET_ACCEPT ? "ACCEPT" : "<target>");
-#undef PUT
-}
-
-void bs_recipe_describe(const bs_change *c, char *buf, size_t n) {
-        if (n == 0)
-                return;
-        const char *cmd = c->families == BS_FAMILY_MASK_IPV6 ? "ip6tables" : "iptables";
-        char rule[512];
-        switch (c->kind) {
-        case BS_CHANGE_POLICY:
-                snprintf(buf, n, "%s -P %s %s", cmd, c->chain, bs_policy_to_string(c->policy));
-                break;
-        case BS_CHANGE_INSERT:
-                describe_rule(&c->rule, rule, sizeof(rule));
-                snprintf(buf, n, "%s -I %s %u %s", cmd, c->chain, c->position ? c->position : 1, rule);
-                break;
-        case BS_CHANGE_APPEND:
-                describe_rule(&c->rule, rule, sizeof(rule));
-                snprintf(buf, n, "%s -A %s %s", cmd, c->chain, rule);
-                break;
-        default:
-                snprintf(buf, n, "%s <change>", cmd);
-        }
 }

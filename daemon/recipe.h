@@ -22,7 +22,8 @@
  * Rules 2-4 are skipped when an equivalent rule (classify.h, unrestricted)
  * is already in INPUT; they are inserted just before the first broad
  * DROP/REJECT of INPUT when there is one (so they take effect), appended
- * otherwise. Running the recipe on its own result yields no change. Pure. */
+ * otherwise. Running the recipe on its own result yields no change. Pure.
+ * The iptables command of each change: bs_render_change (text.h). */
 
 #include "mgmt.h"
 
@@ -33,9 +34,3 @@
 int bs_recipe_default_deny(const bs_table *v4, const bs_table *v6, const bs_l4port *allows, size_t n_allows,
                            bs_change **ret, size_t *ret_n);
 void bs_changes_free(bs_change *changes, size_t n);
-
-/* The iptables command of a recipe change, for messages when the text
- * layer is not at hand ("iptables -I INPUT 1 -m conntrack --ctstate
- * RELATED,ESTABLISHED -j ACCEPT"). Only the shapes the recipe produces;
- * other rules are described as "<rule>". */
-void bs_recipe_describe(const bs_change *c, char *buf, size_t n);

@@ -382,6 +382,19 @@ static void test_walkthrough(void) {
         bs_lockout_report_done(&rep);
         bs_table_free(p4);
 
+        /* and it is right: forced through, the session's packets stop at the policy */
+        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", &pol, 1, &nfo, NULL), ==, 0);
+        uint64_t dropped = policy_packets(BS_FAMILY_IPV4);
+        g_assert_cmpint(write(sess, "lost", 4), ==, 4);
+        struct pollfd lost = { .fd = sess_a, .events = POLLIN };
+        g_assert_cmpint(poll(&lost, 1, 1500), ==, 0);
+        g_assert_cmpuint(policy_packets(BS_FAMILY_IPV4), >, dropped);
+        g_assert_cmpint(bs_nf_restore(cur4, &nfo), ==, 0);
+        /* TCP retransmits: once the rules are back, the data arrives */
+        g_assert_cmpint(poll(&lost, 1, 20000), ==, 1);
+        char lostbuf[8];
+        g_assert_cmpint(read(sess_a, lostbuf, sizeof(lostbuf)), ==, 4);
+
         /* the recipe keeps the session: no finding */
         static const bs_l4port allows[] = { { IPPROTO_TCP, 22 } };
         bs_change *ch = NULL;

@@ -162,6 +162,11 @@ static void test_stateful_without_ssh_allow(void) {
         g_assert_cmpstr(msg, ==,
                         "this change would cut off 1 connection: tcp [2001:db8::2]:4000 -> [2001:db8::1]:22 "
                         "(new management) by rule 3 of INPUT (-p tcp -j REJECT)");
+        /* by default the text layer renders the rule as -S prints it */
+        g_autofree char *msg2 = NULL;
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg2), ==, 0);
+        g_test_message("%s", msg2);
+        g_assert_nonnull(strstr(msg2, "by rule 3 of INPUT (-p tcp -j REJECT --reject-with "));
         bs_lockout_report_done(&rep);
         bs_table_free(v6);
         bs_local_addrs_done(&fx.local);

@@ -5,6 +5,7 @@
 #include "access-build.h"
 #include "check.h"
 #include "recipe.h"
+#include "text.h"
 
 #define V4 BS_FAMILY_IPV4
 #define V6 BS_FAMILY_IPV6
@@ -17,11 +18,12 @@ static size_t run_and_apply(bs_table *t4, bs_table *t6, const bs_l4port *allows,
         size_t nch = 0;
         g_assert_cmpint(bs_recipe_default_deny(t4, t6, allows, n, &ch, &nch), ==, 0);
         for (size_t i = 0; i < nch; i++) {
-                char buf[512];
-                bs_recipe_describe(&ch[i], buf, sizeof(buf));
+                bs_buf buf = { 0 };
+                g_assert_cmpint(bs_render_change(&ch[i], ch[i].families == BS_FAMILY_MASK_IPV6 ? V6 : V4, &buf), ==, 0);
                 if (texts)
-                        g_ptr_array_add(texts, g_strdup(buf));
-                g_test_message("%s", buf);
+                        g_ptr_array_add(texts, g_strdup(buf.data));
+                g_test_message("%s", buf.data);
+                bs_buf_done(&buf);
                 g_assert_true(ch[i].families == BS_FAMILY_MASK_IPV4 || ch[i].families == BS_FAMILY_MASK_IPV6);
                 if (t4)
                         g_assert_cmpint(bs_table_apply_change(t4, &ch[i]), ==, 0);
