@@ -17,7 +17,8 @@
  * second rule, as it would land on the policy of a real INPUT).
  *
  * BACKSTOP_SEED=N replays a run; BACKSTOP_EVAL_CASES=N changes the number
- * of cases per family (default 300). Exits 77 when not root. */
+ * of cases per family (default 300); BACKSTOP_DEBUG=1 also prints the
+ * conntrack matches of a failing case. Exits 77 when not root. */
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
