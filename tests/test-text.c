@@ -809,6 +809,27 @@ static void test_save(void) {
         }
 }
 
+/* Extensions the model keeps as bytes print as iptables names them; they
+ * cannot be parsed back. */
+static void test_opaque(void) {
+        bs_rule r;
+        parse_ok(BS_FAMILY_IPV4, "-p tcp --dport 22", &r);
+        bs_match *m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
+        g_assert_nonnull(m);
+        strcpy(m->opaque.name, "recent");
+        m->opaque.size = 4;
+        m->opaque.data = g_malloc0(4);
+        r.target.kind = BS_TARGET_OPAQUE;
+        strcpy(r.target.opaque.name, "MARK");
+        g_autofree char *s = render(&r);
+        g_assert_cmpstr(s, ==, "-p tcp -m tcp --dport 22 -m recent -j MARK");
+        bs_rule_done(&r);
+
+        bs_parse_error err;
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, s, &r, &err), ==, -EINVAL);
+        g_assert_cmpstr(err.word, ==, "recent");
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/text/canonical", test_canonical);
@@ -821,5 +842,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/text/changes", test_changes);
         g_test_add_func("/text/render-table", test_render_table);
         g_test_add_func("/text/save", test_save);
+        g_test_add_func("/text/opaque", test_opaque);
         return g_test_run();
 }
