@@ -154,7 +154,7 @@ static void test_inconsistent_refused(void) {
                             "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n";
         g_autofree char *tail = g_strdup(strstr(body, "connections "));
         g_autofree char *table_v4 = g_strndup(strstr(body, "table before ipv4"),
-                                              (size_t) (strstr(body, "table before ipv6") -
+                                              (size_t) (strstr(body, "table after ipv4") -
                                                         strstr(body, "table before ipv4")));
         struct {
                 const char *what;
