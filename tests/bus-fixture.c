@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -84,6 +85,11 @@ static const char bus_config[] =
         "  <include ignore_missing=\"yes\">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>\n"
         "</busconfig>\n";
 
+/* Children die with the test, also when an assertion aborts it. */
+static void die_with_parent(gpointer userdata) {
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 BsBusFixture *bs_bus_fixture_new(void) {
         g_autoptr(GError) error = NULL;
         BsBusFixture *f = g_new0(BsBusFixture, 1);
@@ -102,8 +108,11 @@ BsBusFixture *bs_bus_fixture_new(void) {
         g_assert_true(g_file_set_contents(conf_path, conf, -1, &error));
         g_autofree char *conf_arg = g_strdup_printf("--config-file=%s", conf_path);
 
-        f->bus = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                                  "dbus-daemon", conf_arg, "--nofork", "--nopidfile", "--print-address=1", NULL);
+        g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                      G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+        g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+        f->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", conf_arg, "--nofork", "--nopidfile",
+                                             "--print-address=1", NULL);
         g_assert_no_error(error);
         g_autoptr(GDataInputStream) in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->bus));
         f->bus_address = g_data_input_stream_read_line(in, NULL, NULL, &error);
@@ -143,6 +152,7 @@ void bs_bus_fixture_start_daemon(BsBusFixture *f, const char *bus_address, const
         g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
         g_subprocess_launcher_setenv(l, "BACKSTOP_RUNTIME_DIR", f->runtime_dir, TRUE);
         g_subprocess_launcher_setenv(l, "BACKSTOP_STATE_DIR", f->state_dir, TRUE);
+        g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
         g_subprocess_launcher_unsetenv(l, "NOTIFY_SOCKET");
         g_subprocess_launcher_unsetenv(l, "WATCHDOG_USEC");
         for (size_t i = 0; extra_env && extra_env[i]; i++) {

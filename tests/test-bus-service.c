@@ -194,7 +194,7 @@ static void test_read_methods(void) {
         }
         g_autoptr(GVariant) nochain = call(PATH, IFACE, "ListRules", g_variant_new("(ss)", "ipv4", "nosuch"),
                                            "(aa{sv}aa{sv})", &error);
-        g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED);
+        g_assert_nonnull(error);
         g_autofree char *ename = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(ename, ==, "org.backstop.Firewall1.Error.NotFound");
         g_clear_error(&error);
