@@ -318,7 +318,7 @@ static void test_busy(void) {
 static void test_others_rules_survive(void) {
         reset_tables();
         ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
-        const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", "-D INPUT 1", "-P INPUT DROP", NULL };
+        const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", "-4 -D INPUT 1", "-P INPUT DROP", NULL };
         g_autofree char *path = apply_ok(changes, 30);
         /* others during the window: fail2ban-like insert, docker-like chain */
         ipt(4, "-I INPUT 1 -s 198.51.100.1/32 -j DROP");
