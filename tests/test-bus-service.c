@@ -328,8 +328,9 @@ static void test_others_rules_survive(void) {
         tx_call(path, "Rollback", NULL, NULL);
         g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
         g_assert_cmpstr(s4, ==,
+                        /* the deleted rule had no neighbour left: back at the top */
                         "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N DOCKER\n"
-                        "-A INPUT -s 198.51.100.1/32 -j DROP\n-A INPUT -s 203.0.113.1/32 -j ACCEPT\n"
+                        "-A INPUT -s 203.0.113.1/32 -j ACCEPT\n-A INPUT -s 198.51.100.1/32 -j DROP\n"
                         "-A FORWARD -j DOCKER\n");
         g_assert_cmpstr(s6, ==, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
                                 "-A INPUT -s 2001:db8::5/128 -j ACCEPT\n");
