@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "fileio.h"
@@ -370,9 +372,17 @@ int bs_journal_set_aside(const char *dir, char **ret_path) {
         char from[4096], to[4200];
         if (snprintf(from, sizeof(from), "%s/%s", dir, BS_JOURNAL_FILE) >= (int) sizeof(from))
                 return -ENAMETOOLONG;
-        snprintf(to, sizeof(to), "%s.corrupt-%lld", from, (long long) time(NULL));
-        if (rename(from, to) < 0)
-                return -errno;
+        /* realtime in microseconds; never overwrite an earlier one */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        for (unsigned i = 0;; i++) {
+                snprintf(to, sizeof(to), "%s.corrupt-%" PRIu64, from, usec + i);
+                if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || i >= 1000)
+                        return -errno;
+        }
         if (ret_path) {
                 *ret_path = strdup(to);
                 if (!*ret_path)
