@@ -157,7 +157,9 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 log_warning("polkit check of %s failed: %s", c->action, c->failure);
         } else {
                 int authorized = 0, challenge = 0;
-                int r = sd_bus_message_read(reply, "(bb", &authorized, &challenge);
+                int r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
                 if (r < 0) {
                         c->answer = ANSWER_FAILED;
                         snprintf(c->failure, sizeof(c->failure), "bad reply from polkit: %s", strerror(-r));
