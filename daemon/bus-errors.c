@@ -29,6 +29,9 @@ const char *bs_bus_error_name(int error) {
         case EOPNOTSUPP:
         case ENOSYS:
                 return BS_ERROR_UNSUPPORTED;
+        case EHOSTUNREACH:
+                /* the lockout pre-flight found connections the change would cut */
+                return BS_ERROR_LOCKOUT_RISK;
         case EACCES:
         case EPERM:
                 return SD_BUS_ERROR_ACCESS_DENIED;

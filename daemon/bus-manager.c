@@ -9,6 +9,11 @@
 #include "bus-errors.h"
 #include "bus-util.h"
 #include "changeset.h"
+#include "check.h"
+#include "conntrack.h"
+#include "localaddr.h"
+#include "preflight.h"
+#include "recipe.h"
 #include "config.h"
 #include "log.h"
 #include "persist.h"
@@ -382,6 +387,11 @@ static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, 
                 strv_free_n(lines, n);
                 return r;
         }
+        if (o->strict && o->timeout_sec == 0) {
+                strv_free_n(lines, n);
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option \"strict\" needs a \"timeout\" above 0");
+        }
         char err[512] = "";
         r = bs_changeset_parse(lines, n, m->ipv6_active, set, err, sizeof(err));
         strv_free_n(lines, n);
@@ -390,6 +400,21 @@ static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, 
         if (r == -EINVAL || r == -E2BIG)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
         return r;
+}
+
+static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report) {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < report->n; i++) {
+                const bs_finding *f = &report->findings[i];
+                _cleanup_free_ char *rule = f->has_rule ? bs_lockout_render_rule(&f->rule) : NULL;
+                r = sd_bus_message_append(reply, "a{sv}", 7, "family", "s", bs_family_to_string(f->family), "kind",
+                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s", f->connection,
+                                          "verdict", "s", bs_verdict_to_string(f->verdict), "chain", "s", f->chain,
+                                          "position", "u", f->position, "rule", "s", rule ? rule : "");
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -404,33 +429,45 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        bs_table *t[2];
+        bs_table *t[2], *after[2] = {};
         r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
+        for (int f = 0; f < 2; f++) {
+                if (!t[f])
+                        continue;
+                size_t failed = 0;
+                r = bs_changeset_apply(&set, t[f], &after[f], &failed);
+                if (r < 0) {
+                        int e = bs_bus_error_set_errno(error, r, "%s",
+                                                       failed < set.n_commands ? set.commands[failed] : "?");
+                        manager_free_tables(t);
+                        manager_free_tables(after);
+                        return e;
+                }
+        }
+        manager_free_tables(t);
+        _cleanup_lockout_report_ bs_lockout_report report = {};
+        r = preflight_lockout(after, &m->ports, o.ssh_connection, &report);
+        if (r < 0) {
+                manager_free_tables(after);
+                return bs_bus_error_set_errno(error, r, "The lockout analysis could not run");
+        }
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{ss}");
         for (int f = 0; r >= 0 && f < 2; f++) {
-                if (!t[f])
+                if (!after[f])
                         continue;
-                _cleanup_table_ bs_table *after = NULL;
-                size_t failed = 0;
-                r = bs_changeset_apply(&set, t[f], &after, &failed);
-                if (r < 0) {
-                        int e = bs_bus_error_set_errno(error, r, "%s",
-                                                       failed < set.n_commands ? set.commands[failed] : "?");
-                        manager_free_tables(t);
-                        return e;
-                }
                 _cleanup_buf_ bs_buf text = {};
-                r = bs_render_table(after, NULL, false, &text);
+                r = bs_render_table(after[f], NULL, false, &text);
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "{ss}", bs_family_to_string(after->family),
+                        r = sd_bus_message_append(reply, "{ss}", bs_family_to_string(after[f]->family),
                                                   text.data ? text.data : "");
         }
-        manager_free_tables(t);
+        manager_free_tables(after);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -439,13 +476,16 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_message_append(reply, "s", set.commands[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        /* the lockout analysis comes with the access code */
         if (r >= 0)
-                r = sd_bus_message_append(reply, "aa{sv}", 0);
+                r = append_lockout(reply, &report);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
+
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error);
+static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
+                           sd_bus_error *error);
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -454,30 +494,38 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         int r = read_change_args(m, msg, &set, &o, error);
         if (r < 0)
                 return r;
-        if (o.strict)
-                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED,
-                                        "Strict confirmation is not available in this build");
+        r = authorize_apply(m, msg, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return apply_changeset(m, msg, &set, &o, error);
+}
+
+/* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
+ * save for the "save" option. Same contract as bs_polkit_verify(). */
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error) {
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
                                          m->pending->id);
-
         const char *extra[3] = {};
         size_t n_extra = 0;
-        if (o.timeout_sec == 0)
+        if (o->timeout_sec == 0)
                 extra[n_extra++] = BS_ACTION_APPLY_UNCONFIRMED;
-        if (o.save)
+        if (o->save)
                 extra[n_extra++] = BS_ACTION_SAVE;
-        r = bs_polkit_verify(m->polkit, msg, extra, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        return bs_polkit_verify(m->polkit, msg, extra, error);
+}
 
+/* The common end of Apply and ApplyDefaultDeny, once authorized. */
+static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
+                           sd_bus_error *error) {
+        int r;
         uid_t uid = 0;
         r = bus_get_sender_uid(msg, &uid);
         if (r < 0)
                 return r;
         Transaction *t = NULL;
-        char err[512] = "";
-        r = transaction_apply(m, &set, &o, uid, &t, err, sizeof(err));
+        char err[4096] = "";
+        r = transaction_apply(m, set, o, uid, &t, err, sizeof(err));
         if (r == -EBUSY)
                 return sd_bus_error_set(error, BS_ERROR_BUSY, err);
         if (r < 0) {
@@ -512,6 +560,164 @@ static int method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         log_info("Rules saved to %s.", m->state_dir);
         manager_refresh_properties(m);
         return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, families, t, error);
+        if (r < 0)
+                return r;
+        _cleanup_check_report_ bs_check_report report = {};
+        r = bs_check_run(t[0], t[1], &m->ports, &report);
+        manager_free_tables(t);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "The checks could not run");
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "b", report.passed);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < report.n; i++) {
+                const bs_check_item *it = &report.items[i];
+                r = sd_bus_message_append(reply, "a{sv}", 5, "id", "s", it->id, "family", "s", it->family, "passed",
+                                          "b", it->passed, "summary", "s", it->summary, "detail", "s", it->detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        _cleanup_free_ bs_conn *conns = NULL;
+        size_t n = 0;
+        r = bs_conntrack_dump(&conns, &n);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the conntrack table");
+        _cleanup_local_addrs_ bs_local_addrs local = {};
+        r = bs_local_addrs_get(&local);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the local addresses");
+
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now_ns = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const bs_conn *c = &conns[i];
+                int af = c->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+                char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", pbuf[8];
+                (void) inet_ntop(af, c->orig.src, src, sizeof(src));
+                (void) inet_ntop(af, c->orig.dst, dst, sizeof(dst));
+                bool inbound = bs_local_addrs_contains(&local, c->family, c->orig.dst) &&
+                               !bs_addr_is_loopback(c->family, c->orig.src);
+                bool mgmt = inbound && bs_mgmt_ports_contains(&m->ports, c->l4proto, c->orig.dport);
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                                  bs_family_to_string(c->family), "protocol", "s",
+                                                  bs_proto_to_string(c->l4proto, pbuf), "source", "s", src,
+                                                  "source-port", "q", c->orig.sport, "destination", "s", dst,
+                                                  "destination-port", "q", c->orig.dport, "state", "s",
+                                                  bs_tcp_state_to_string(c), "inbound", "b", inbound,
+                                                  "management", "b", mgmt);
+                if (r >= 0 && c->has_start && c->start_ns <= now_ns)
+                        r = sd_bus_message_append(reply, "{sv}", "age-seconds", "t",
+                                                  (uint64_t) ((now_ns - c->start_ns) / 1000000000ULL));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        bs_l4port allows[BS_MGMT_PORTS_MAX];
+        size_t n_allows = 0;
+        int r = sd_bus_message_enter_container(msg, 'a', "(sq)");
+        if (r < 0)
+                return r;
+        const char *proto;
+        uint16_t port;
+        while ((r = sd_bus_message_read(msg, "(sq)", &proto, &port)) > 0) {
+                if (n_allows >= BS_MGMT_PORTS_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Too many allows (at most %d)",
+                                                 BS_MGMT_PORTS_MAX);
+                uint8_t p;
+                if (bs_l4proto_from_string(proto, &p) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid protocol \"%.16s\" (\"tcp\" or \"udp\")", proto);
+                if (port == 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid port 0");
+                allows[n_allows++] = (bs_l4port){ .proto = p, .port = port };
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        TransactionOptions o;
+        r = bus_read_apply_options(msg, &o, error);
+        if (r < 0)
+                return r;
+        if (o.strict && o.timeout_sec == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option \"strict\" needs a \"timeout\" above 0");
+        /* Authorize before reading the tables: what the recipe would do
+         * says something about them. */
+        r = authorize_apply(m, msg, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        bs_change *changes = NULL;
+        size_t n = 0;
+        r = bs_recipe_default_deny(t[0], t[1], allows, n_allows, &changes, &n);
+        manager_free_tables(t);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "The default-deny recipe failed");
+        if (n == 0) {
+                free(changes);
+                return sd_bus_reply_method_return(msg, "o", "/");
+        }
+        _cleanup_changeset_ bs_changeset set = {};
+        r = bs_changeset_from_changes(changes, n, &set);
+        free(changes);
+        if (r < 0)
+                return r;
+        return apply_changeset(m, msg, &set, &o, error);
 }
 
 /* ---------------------------------------------------------------- properties */
@@ -599,7 +805,14 @@ static int property_get_nft(sd_bus *bus, const char *path, const char *interface
 static int property_get_management_ports(sd_bus *bus, const char *path, const char *interface,
                                          const char *property, sd_bus_message *reply, void *userdata,
                                          sd_bus_error *error) {
-        return sd_bus_message_append(reply, "a(sq)", 1, "tcp", (uint16_t) 22);
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sq)");
+        for (size_t i = 0; r >= 0 && i < m->ports.n; i++)
+                r = sd_bus_message_append(reply, "(sq)", m->ports.ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+                                          m->ports.ports[i].port);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 const sd_bus_vtable manager_vtable[] = {
@@ -622,6 +835,10 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
                                  SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), method_get_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Check", "s", SD_BUS_PARAM(family), "baa{sv}",
+                                 SD_BUS_PARAM(passed) SD_BUS_PARAM(items), method_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListConnections", "", , "aa{sv}", SD_BUS_PARAM(connections),
+                                 method_list_connections, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ZeroCounters", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "", ,
                                  method_zero_counters, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Preview", "asa{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options),
@@ -629,6 +846,8 @@ const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(lockout), method_preview, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Apply", "asa{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(transaction), method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ApplyDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(transaction), method_apply_default_deny, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Save", "", "", method_save, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_NAMES("TransactionApplied", "o", SD_BUS_PARAM(transaction), 0),

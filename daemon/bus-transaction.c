@@ -62,18 +62,23 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (t->state != TRANSACTION_PENDING)
                 return not_pending(error, t);
-        if (t->strict)
-                return sd_bus_error_set(error, BS_ERROR_CONFIRMATION_REJECTED,
-                                        "Strict confirmation is not available in this build");
+        if (t->strict && !ssh[0])
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
+                                         t->id);
 
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        char err[512];
-        r = transaction_confirm(t, err, sizeof(err));
+        char err[1024];
+        r = transaction_confirm(t, ssh, err, sizeof(err));
         if (r == -ESRCH)
                 return not_pending(error, t);
+        if (r == -EINVAL)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
+        if (r == -EPERM)
+                return sd_bus_error_set(error, BS_ERROR_CONFIRMATION_REJECTED, err);
         if (r < 0)
                 return sd_bus_error_set(error, BS_ERROR_FAILED, err);
         return sd_bus_reply_method_return(msg, NULL);

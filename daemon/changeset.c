@@ -128,3 +128,19 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
         *ret = TAKE_PTR(t);
         return 0;
 }
+
+int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret) {
+        _cleanup_changeset_ bs_changeset s = {};
+        for (size_t i = 0; i < n; i++) {
+                bs_family f = changes[i].families & BS_FAMILY_MASK_IPV6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                int r = add(&s, &changes[i], f);
+                if (r < 0) {
+                        for (size_t k = i; k < n; k++)
+                                bs_change_done(&changes[k]);
+                        return r;
+                }
+        }
+        *ret = s;
+        memset(&s, 0, sizeof(s));
+        return 0;
+}

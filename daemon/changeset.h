@@ -31,3 +31,8 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
 /* S0 + the change set, in memory, for one family. On error *ret is NULL,
  * the index of the failing change in *ret_failed (may be NULL). */
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed);
+
+/* A change set from ready changes (each for one family, e.g. the recipe's):
+ * takes ownership of changes[0..n) (the array itself stays the caller's)
+ * and renders their commands. */
+int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret);

@@ -16,6 +16,7 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->nf = (bs_nf_options) BS_NF_OPTIONS_DEFAULT;
+        bs_mgmt_ports_default(&m->ports);
         int r = sd_event_default(&m->event);
         if (r < 0) {
                 free(m);

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "mgmt.h"
 #include "nf.h"
 #include "polkit.h"
 
@@ -32,6 +33,7 @@ typedef struct Manager {
         bs_nf_options nf;
         bool ipv6_active;
         bool polkit_ask_root;
+        bs_mgmt_ports ports;  /* what the lockout pre-flight protects */
 
         Transaction *pending;
         Transaction *ended[BS_ENDED_MAX];  /* oldest first */

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "persist.h"
+#include "preflight.h"
 #include "rollback.h"
 
 #define RETRY_USEC (5ULL * 1000000ULL)
@@ -137,11 +138,11 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                       Transaction **ret, char *err, size_t err_size) {
         if (m->pending)
                 return seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
-        if (o->strict)
-                /* needs the conntrack code (branch access), not merged yet */
-                return seterr(err, err_size, -EOPNOTSUPP, "strict confirmation is not available in this build");
+        if (o->strict && o->timeout_sec == 0)
+                return seterr(err, err_size, -EINVAL, "strict confirmation needs a timeout");
 
         bs_table *before[2] = {}, *after[2] = {};
+        _cleanup_free_ char *snapshot = NULL;
         int r = manager_read_tables(m, before);
         if (r < 0) {
                 seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
@@ -158,7 +159,35 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         goto finish;
                 }
         }
-        /* (the lockout pre-flight goes here, with the access code) */
+        if (!o->force) {
+                _cleanup_lockout_report_ bs_lockout_report report = {};
+                r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
+                if (r < 0) {
+                        seterr(err, err_size, -EIO,
+                               "the lockout pre-flight could not run (%s); nothing was changed (\"force\" applies "
+                               "without it)",
+                               strerror(-r));
+                        r = -EIO;
+                        goto finish;
+                }
+                if (report.n > 0) {
+                        _cleanup_free_ char *msg = NULL;
+                        r = bs_lockout_format(&report, NULL, &msg);
+                        if (r < 0)
+                                goto finish;
+                        seterr(err, err_size, -EHOSTUNREACH, "%s", msg);
+                        r = -EHOSTUNREACH;
+                        goto finish;
+                }
+        }
+        if (o->strict) {
+                r = preflight_snapshot(&m->ports, &snapshot);
+                if (r < 0) {
+                        seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
+                               strerror(-r));
+                        goto finish;
+                }
+        }
 
         uint32_t id;
         r = bs_journal_next_id(m->runtime_dir, &id);
@@ -195,6 +224,10 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 for (size_t i = 0; i < set->n_commands; i++)
                         if ((r = bs_journal_add_change(j, set->commands[i])) < 0)
                                 goto fail_t;
+                if (snapshot) {
+                        free(j->connections);
+                        j->connections = TAKE_PTR(snapshot);
+                }
                 for (int f = 0; f < 2; f++) {
                         j->before[f] = TAKE_PTR(before[f]);
                         j->after[f] = TAKE_PTR(after[f]);
@@ -264,11 +297,24 @@ finish:
         return r;
 }
 
-int transaction_confirm(Transaction *t, char *err, size_t err_size) {
+int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING)
                 return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
+        if (t->strict) {
+                if (!ssh_connection || !*ssh_connection)
+                        return seterr(err, err_size, -EINVAL,
+                                      "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
+                char reason[512] = "";
+                int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &m->ports,
+                                               reason, sizeof(reason));
+                if (r < 0) {
+                        log_notice("Strict confirmation of transaction %" PRIu32 " rejected: %s", t->id, reason);
+                        return seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
+                                      reason[0] ? reason : strerror(-r));
+                }
+        }
         log_info("Transaction %" PRIu32 " confirmed.", t->id);
         bool save = t->save;
         uint32_t id = t->id;

@@ -45,11 +45,15 @@ typedef struct TransactionOptions {
 const char *transaction_state_to_string(TransactionState s);
 Transaction *transaction_free(Transaction *t);
 
-/* Apply a parsed change set. -EBUSY when one is pending; errors from the
- * core otherwise (nothing changed), with err naming what failed. */
+/* Apply a parsed change set. -EBUSY when one is pending; -EHOSTUNREACH
+ * when the lockout pre-flight finds connections it would cut (unless
+ * o->force; err lists them); errors from the core otherwise (nothing
+ * changed), with err naming what failed. */
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
                       Transaction **ret, char *err, size_t err_size);
-int transaction_confirm(Transaction *t, char *err, size_t err_size);
+/* Strict transactions need the caller's ssh_connection: -EINVAL when
+ * missing or malformed, -EPERM when rejected (err says why). */
+int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size);
 /* Undo now; reason is one of the API's ("timeout", "request", ...). On
  * failure the transaction stays pending (and its timer retries). */
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size);

@@ -8,11 +8,6 @@
 
 #include "bus-fixture.h"
 
-/* Methods of the contract the daemon does not serve yet: they come with the
- * access code (lockout pre-flight, conntrack, checks). The test fails if one
- * of them appears, so that this list is kept honest. */
-static const char *const not_yet[] = { "Check", "ListConnections", "ApplyDefaultDeny", NULL };
-
 static const char *emits(GDBusAnnotationInfo **annotations) {
         const char *v = g_dbus_annotation_info_lookup(annotations, "org.freedesktop.DBus.Property.EmitsChangedSignal");
         return v ? v : "true";
@@ -29,11 +24,6 @@ static void compare_interface(GDBusInterfaceInfo *want, GDBusInterfaceInfo *got)
         for (size_t i = 0; want->methods && want->methods[i]; i++) {
                 GDBusMethodInfo *w = want->methods[i];
                 GDBusMethodInfo *g = g_dbus_interface_info_lookup_method(got, w->name);
-                if (g_strv_contains(not_yet, w->name)) {
-                        if (g)
-                                g_error("%s is served now: remove it from not_yet", w->name);
-                        continue;
-                }
                 if (!g)
                         g_error("method %s.%s not served", want->name, w->name);
                 for (int dir = 0; dir < 2; dir++) {

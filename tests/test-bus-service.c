@@ -55,6 +55,16 @@ static GVariant *opts_timeout(guint32 timeout) {
         return g_variant_builder_end(&b);
 }
 
+/* The transaction tests set INPUT policies without a loopback accept: past
+ * the lockout pre-flight (tested on its own in /service/lockout-risk). */
+static GVariant *opts_forced(guint32 timeout) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(timeout));
+        g_variant_builder_add(&b, "{sv}", "force", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
 /* Apply; returns the transaction path or NULL with error set. */
 static char *apply(const char *const *changes, GVariant *options, GError **error) {
         g_autoptr(GVariant) r = call(PATH, IFACE, "Apply",
@@ -68,7 +78,7 @@ static char *apply(const char *const *changes, GVariant *options, GError **error
 
 static char *apply_ok(const char *const *changes, guint32 timeout) {
         g_autoptr(GError) error = NULL;
-        char *path = apply(changes, opts_timeout(timeout), &error);
+        char *path = apply(changes, opts_forced(timeout), &error);
         g_assert_no_error(error);
         return path;
 }
@@ -450,7 +460,7 @@ static void test_readonly_runtime_dir(void) {
 
         g_autoptr(GError) error = NULL;
         const char *changes[] = { "-P INPUT DROP", NULL };
-        g_autofree char *path = apply(changes, opts_timeout(30), &error);
+        g_autofree char *path = apply(changes, opts_forced(30), &error);
         g_assert_null(path);
         g_autofree char *name = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
@@ -532,6 +542,172 @@ static void test_save_restore(void) {
         reset_tables();
 }
 
+/* ---------------------------------------------------------------- access */
+
+static void test_lockout_risk(void) {
+        reset_tables();
+        g_autoptr(GError) error = NULL;
+        const char *changes[] = { "-P INPUT DROP", NULL };
+        g_autofree char *path = apply(changes, opts_timeout(30), &error);
+        g_assert_null(path);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.LockoutRisk");
+        g_assert_nonnull(strstr(error->message, "loopback"));
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==, empty_S);
+        g_assert_cmpstr(s6, ==, empty_S);
+        g_clear_error(&error);
+
+        /* Preview shows the same analysis */
+        g_autoptr(GVariant) p = call(PATH, IFACE, "Preview", g_variant_new("(^as@a{sv})", changes, opts_timeout(30)),
+                                     "(a{ss}asaa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) lockout = g_variant_get_child_value(p, 2);
+        g_assert_cmpuint(g_variant_n_children(lockout), ==, 2); /* lo, both families */
+        g_autoptr(GVariant) first = g_variant_get_child_value(lockout, 0);
+        g_autoptr(GVariantDict) d = g_variant_dict_new(first);
+        const char *kind, *verdict, *chain;
+        guint32 pos;
+        g_assert_true(g_variant_dict_lookup(d, "kind", "&s", &kind));
+        g_assert_true(g_variant_dict_lookup(d, "verdict", "&s", &verdict));
+        g_assert_true(g_variant_dict_lookup(d, "chain", "&s", &chain));
+        g_assert_true(g_variant_dict_lookup(d, "position", "u", &pos));
+        g_assert_cmpstr(kind, ==, "loopback");
+        g_assert_cmpstr(verdict, ==, "DROP");
+        g_assert_cmpstr(chain, ==, "INPUT");
+        g_assert_cmpuint(pos, ==, 0);
+
+        /* with loopback allowed first, nothing is cut */
+        const char *safe[] = { "-A INPUT -i lo -j ACCEPT", "-P INPUT DROP", NULL };
+        g_autofree char *tx = apply(safe, opts_timeout(30), &error);
+        g_assert_no_error(error);
+        tx_call(tx, "Rollback", NULL, NULL);
+}
+
+static void test_default_deny_and_check(void) {
+        reset_tables();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "ApplyDefaultDeny",
+                                     g_variant_new_parsed("([('tcp', uint16 22)], {'timeout': <uint32 30>})"), "(o)",
+                                     &error);
+        g_assert_no_error(error);
+        const char *tx;
+        g_variant_get(r, "(&o)", &tx);
+        g_assert_cmpstr(tx, !=, "/");
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_nonnull(strstr(s4, "-P INPUT DROP\n"));
+        g_assert_nonnull(strstr(s4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s4, "-A INPUT -i lo -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s4, "--dport 22 -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s6, "-P INPUT DROP\n"));
+        g_assert_nonnull(strstr(s6, "--icmpv6-type 135"));
+
+        g_autoptr(GVariant) busy = call(PATH, IFACE, "ApplyDefaultDeny",
+                                        g_variant_new_parsed("(@a(sq) [], @a{sv} {})"), "(o)", &error);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Busy");
+        g_clear_error(&error);
+
+        g_autoptr(GVariant) c = call(PATH, IFACE, "Check", g_variant_new("(s)", ""), "(baa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) items = g_variant_get_child_value(c, 1);
+        gboolean saw_policy = FALSE;
+        for (gsize i = 0; i < g_variant_n_children(items); i++) {
+                g_autoptr(GVariant) it = g_variant_get_child_value(items, i);
+                g_autoptr(GVariantDict) d = g_variant_dict_new(it);
+                const char *id;
+                gboolean passed;
+                g_assert_true(g_variant_dict_lookup(d, "id", "&s", &id));
+                g_assert_true(g_variant_dict_lookup(d, "passed", "b", &passed));
+                if (g_str_equal(id, "input-policy") || g_str_equal(id, "stateful-rule-present") ||
+                    g_str_equal(id, "loopback-allowed") || g_str_equal(id, "management-allowed")) {
+                        if (!passed)
+                                g_error("check %s failed after the recipe", id);
+                        saw_policy = saw_policy || g_str_equal(id, "input-policy");
+                }
+        }
+        g_assert_true(saw_policy);
+
+        /* confirmed, the recipe has nothing left to do */
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_autoptr(GVariant) again = call(PATH, IFACE, "ApplyDefaultDeny",
+                                         g_variant_new_parsed("([('tcp', uint16 22)], @a{sv} {})"), "(o)", &error);
+        g_assert_no_error(error);
+        const char *none;
+        g_variant_get(again, "(&o)", &none);
+        g_assert_cmpstr(none, ==, "/");
+        g_autofree char *s4b = ipt_S(4);
+        g_assert_cmpstr(s4b, ==, s4);
+        reset_tables();
+}
+
+static void test_list_connections(void) {
+        reset_tables();
+        /* conntrack only tracks a namespace once a rule there needs it */
+        ipt(4, "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocketListener) l = g_socket_listener_new();
+        g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+        g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+        g_autoptr(GSocketAddress) bound = NULL;
+        g_assert_true(g_socket_listener_add_address(l, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                                    &bound, &error));
+        guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+        g_autoptr(GSocketClient) client = g_socket_client_new();
+        g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GSocketConnection) server = g_socket_listener_accept(l, NULL, NULL, &error);
+        g_assert_no_error(error);
+
+        g_autoptr(GVariant) r = call(PATH, IFACE, "ListConnections", NULL, "(aa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) list = g_variant_get_child_value(r, 0);
+        gboolean found = FALSE;
+        for (gsize i = 0; i < g_variant_n_children(list); i++) {
+                g_autoptr(GVariant) it = g_variant_get_child_value(list, i);
+                g_autoptr(GVariantDict) d = g_variant_dict_new(it);
+                guint16 dport;
+                const char *proto, *state, *src;
+                g_assert_true(g_variant_dict_lookup(d, "destination-port", "q", &dport));
+                g_assert_true(g_variant_dict_lookup(d, "protocol", "&s", &proto));
+                g_assert_true(g_variant_dict_lookup(d, "state", "&s", &state));
+                g_assert_true(g_variant_dict_lookup(d, "source", "&s", &src));
+                if (dport == port && g_str_equal(proto, "tcp")) {
+                        g_assert_cmpstr(state, ==, "ESTABLISHED");
+                        g_assert_cmpstr(src, ==, "127.0.0.1");
+                        found = TRUE;
+                }
+        }
+        g_assert_true(found);
+        reset_tables();
+}
+
+static void test_strict_confirmation(void) {
+        reset_tables();
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(30));
+        g_variant_builder_add(&b, "{sv}", "strict", g_variant_new_boolean(TRUE));
+        g_autoptr(GError) error = NULL;
+        const char *changes[] = { "-A INPUT -s 192.0.2.20/32 -j ACCEPT", NULL };
+        g_autofree char *tx = apply(changes, g_variant_builder_end(&b), &error);
+        g_assert_no_error(error);
+        g_autofree char *mode = tx_string(tx, "ConfirmationMode");
+        g_assert_cmpstr(mode, ==, "strict");
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), "org.freedesktop.DBus.Error.InvalidArgs");
+        /* a connection conntrack does not have */
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "ssh-connection", g_variant_new_string("192.0.2.2 50000 192.0.2.1 22"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), "org.backstop.Firewall1.Error.ConfirmationRejected");
+        g_autofree char *state = tx_string(tx, "State");
+        g_assert_cmpstr(state, ==, "pending"); /* the timer keeps running */
+        tx_call(tx, "Rollback", NULL, NULL);
+}
+
 /* ---------------------------------------------------------------- bad input */
 
 typedef struct BadCall {
@@ -570,6 +746,11 @@ static void test_bad_input(void) {
                 { "GetRulesText", "('', '', false)", "\"\"" },
                 { "ZeroCounters", "('x', '')", "\"x\"" },
                 { "ZeroCounters", "('ipv4', '-bad')", "-bad" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'strict': <true>, 'timeout': <uint32 0>})", "strict" },
+                { "ApplyDefaultDeny", "([('sctp', uint16 22)], @a{sv} {})", "sctp" },
+                { "ApplyDefaultDeny", "([('tcp', uint16 0)], @a{sv} {})", "port 0" },
+                { "ApplyDefaultDeny", "([('tcp', uint16 22)], {'timeout': <int32 5>})", "timeout" },
+                { "Check", "('ipv7',)", "ipv7" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(calls); i++) {
                 g_autoptr(GError) error = NULL;
@@ -639,6 +820,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/readonly-runtime-dir", test_readonly_runtime_dir);
         g_test_add_func("/service/save-restore", test_save_restore);
         g_test_add_func("/service/bad-input", test_bad_input);
+        g_test_add_func("/service/lockout-risk", test_lockout_risk);
+        g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);
+        g_test_add_func("/service/list-connections", test_list_connections);
+        g_test_add_func("/service/strict-confirmation", test_strict_confirmation);
         int r = g_test_run();
 
         g_object_unref(C);
