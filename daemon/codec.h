@@ -28,6 +28,19 @@ int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size);
  * arbitrary bytes never read out of bounds (-EBADMSG). target_label may be
  * NULL, in which case a standard target is decoded from its verdict alone
  * (jumps then fail with -EBADMSG). Fills *ret (initialised by the codec;
- * counters are taken from the entry). */
+ * counters are taken from the entry).
+ *
+ * Also decodes what bs_codec_encode writes (the name-as-label form of
+ * standard targets): pass NULL as target_label for those; a standard-sized
+ * target with a zero verdict named like a chain is then a jump.
+ *
+ * Policy (details in codec.c): a header the model cannot represent exactly
+ * is -EBADMSG (nfcache, comefrom and bytes after a name's NUL are ignored);
+ * a known match/target whose payload does not re-encode to the very same
+ * bytes (unknown bits, non-zero padding, other size or revision) is kept
+ * opaque, so encode(decode(bytes)) gives the bytes back. One exception:
+ * IPv6 IP6T_F_PROTO with protocol 0 (`ip6tables -p all`) reads as "any
+ * protocol" and encodes without the flag. More than BS_MATCHES_MAX matches
+ * is -E2BIG, an unknown family -EINVAL. On error *ret is left empty. */
 int bs_codec_decode(bs_family family, const void *entry, size_t size, const char *target_label,
                     bs_rule *ret);

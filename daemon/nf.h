@@ -9,7 +9,15 @@
  *   -EAGAIN       the table kept changing under us past the retries
  *   -ENOENT/-EEXIST/-ERANGE/... as bs_table_apply_change
  *   -EPERM        not allowed (no CAP_NET_ADMIN)
- *   -ENOPROTONOSUPPORT the kernel has no such table / family */
+ *   -EPROTONOSUPPORT the kernel has no such table / family
+ *   -EOPNOTSUPP   the kernel refused the commit: it has no module for a
+ *                 match or target of a rule (its ENOENT, renamed so that
+ *                 -ENOENT keeps meaning "no such chain / rule")
+ *   -EINVAL/-ELOOP/... other refusals of the kernel, as it answered
+ *
+ * Built-in chains' policy counters: every commit of iptables-legacy resets
+ * them to 0; ours keep them (apply, restore: set from the table as read or
+ * from the snapshot; zero: reset only for the chains zeroed). */
 
 #include "rule.h"
 
@@ -28,8 +36,17 @@ void bs_xtlock_release(bs_xtlock *l);
 typedef struct bs_nf_options {
         unsigned lock_timeout_ms;  /* default 5000 */
         unsigned max_retries;      /* EAGAIN retries, default 5 */
+        /* Test seam: when set, called right before each commit attempt
+         * (after the handle was read and the changes applied to it, with
+         * the xtables lock held). A test changes the table from here (with
+         * libiptc or iptables-legacy under another XTABLES_LOCKFILE) to make
+         * the commit fail with EAGAIN and prove the retry. NULL in
+         * production. */
+        void (*before_commit)(void *userdata);
+        void *userdata;
 } bs_nf_options;
 #define BS_NF_OPTIONS_DEFAULT { .lock_timeout_ms = 5000, .max_retries = 5 }
+/* Every function below takes o == NULL as BS_NF_OPTIONS_DEFAULT. */
 
 /* Read a table (decoding every rule, counters included). */
 int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret);
@@ -41,7 +58,11 @@ int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, s
                 const bs_nf_options *o, bs_table **result);
 
 /* Apply to IPv4 then IPv6 as one unit: if the IPv6 commit fails, IPv4 is
- * restored to what it was before and the IPv6 error returned. */
+ * restored to what it was before and the IPv6 error returned. Each change
+ * applies to the families in its mask; a change carrying a rule must carry
+ * a rule of each family it is applied to (else -EAFNOSUPPORT, as
+ * bs_table_apply_change), so a rule for both families is given as two
+ * changes, one per family. A family no change is for is not touched. */
 int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o);
 
 /* Replace a whole table with the snapshot, in one commit: chains, user
@@ -53,5 +74,8 @@ int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_
 
 /* Whether nftables also filters INPUT on this host (an nft ruleset with an
  * input-hook filter chain in the ip, ip6 or inet family, e.g. from
- * iptables-nft). *ret_description says what was found. */
+ * iptables-nft), in the caller's network namespace. *ret_description (if
+ * not NULL) says what was found, e.g. "ip filter INPUT (priority 0, policy
+ * accept)", "; "-separated; NULL when nothing was found. A kernel without
+ * nf_tables answers false. */
 int bs_nf_nftables_filters_input(bool *ret, char **ret_description);

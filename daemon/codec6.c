@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IPv6 specifics of the codec: struct ip6t_entry's header, the icmp6 match
+ * and the IPv6 REJECT target. */
+
+/* libip6tc first: it pulls in the kernel headers in the order that works. */
+#include <libiptc/libip6tc.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
+
+#include "codec-xt.h"
+
+#define INV_KNOWN (IP6T_INV_VIA_IN | IP6T_INV_VIA_OUT | IP6T_INV_SRCIP | IP6T_INV_DSTIP | IP6T_INV_PROTO)
+
+static int header_encode(const bs_rule *r, bool is_goto, uint16_t target_offset, uint16_t next_offset,
+                         void *entry) {
+        struct ip6t_entry *e = entry;
+        int k;
+
+        /* There are no fragment flags in IPv6 (that is the frag match). */
+        if (r->frag != BS_FRAG_ANY)
+                return -EINVAL;
+
+        memcpy(&e->ipv6.src, r->src.addr, 16);
+        memcpy(&e->ipv6.smsk, r->src.mask, 16);
+        memcpy(&e->ipv6.dst, r->dst.addr, 16);
+        memcpy(&e->ipv6.dmsk, r->dst.mask, 16);
+        if ((k = bs_codec_iface_encode(r->in_iface, e->ipv6.iniface, e->ipv6.iniface_mask)) < 0 ||
+            (k = bs_codec_iface_encode(r->out_iface, e->ipv6.outiface, e->ipv6.outiface_mask)) < 0)
+                return k;
+
+        /* The kernel looks at proto only with IP6T_F_PROTO set; ip6tables
+         * sets it with every -p. */
+        e->ipv6.proto = r->proto;
+        if (r->proto != 0)
+                e->ipv6.flags |= IP6T_F_PROTO;
+        if (is_goto)
+                e->ipv6.flags |= IP6T_F_GOTO;
+        e->ipv6.invflags = (r->in_invert ? IP6T_INV_VIA_IN : 0) | (r->out_invert ? IP6T_INV_VIA_OUT : 0) |
+                           (r->src_invert ? IP6T_INV_SRCIP : 0) | (r->dst_invert ? IP6T_INV_DSTIP : 0) |
+                           (r->proto_invert ? IP6T_INV_PROTO : 0);
+
+        e->target_offset = target_offset;
+        e->next_offset = next_offset;
+        e->counters.pcnt = r->packets;
+        e->counters.bcnt = r->bytes;
+        return 0;
+}
+
+static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t *ret_target_offset,
+                         uint16_t *ret_next_offset) {
+        struct ip6t_entry e;
+        int k;
+
+        memcpy(&e, entry, sizeof(e));
+
+        /* ip6tables never sets IP6T_F_TOS or a tos; the model has no place for
+         * them, nor for unknown bits. */
+        if ((e.ipv6.flags & ~(IP6T_F_PROTO | IP6T_F_GOTO)) || e.ipv6.tos != 0 ||
+            (e.ipv6.invflags & ~INV_KNOWN))
+                return -EBADMSG;
+        /* A protocol the kernel ignores (no IP6T_F_PROTO) cannot be told apart
+         * from one it checks once in the model. */
+        if (e.ipv6.proto != 0 && !(e.ipv6.flags & IP6T_F_PROTO))
+                return -EBADMSG;
+        /* IP6T_F_PROTO with proto 0 is what `ip6tables -p all` writes; the
+         * model reads it as "any protocol" (iptables -S prints nothing for
+         * it either), so encoding it again drops the flag. */
+
+        memcpy(r->src.addr, &e.ipv6.src, 16);
+        memcpy(r->src.mask, &e.ipv6.smsk, 16);
+        memcpy(r->dst.addr, &e.ipv6.dst, 16);
+        memcpy(r->dst.mask, &e.ipv6.dmsk, 16);
+        if ((k = bs_codec_iface_decode(e.ipv6.iniface, e.ipv6.iniface_mask, r->in_iface)) < 0 ||
+            (k = bs_codec_iface_decode(e.ipv6.outiface, e.ipv6.outiface_mask, r->out_iface)) < 0)
+                return k;
+
+        r->proto = e.ipv6.proto;
+        r->in_invert = e.ipv6.invflags & IP6T_INV_VIA_IN;
+        r->out_invert = e.ipv6.invflags & IP6T_INV_VIA_OUT;
+        r->src_invert = e.ipv6.invflags & IP6T_INV_SRCIP;
+        r->dst_invert = e.ipv6.invflags & IP6T_INV_DSTIP;
+        r->proto_invert = e.ipv6.invflags & IP6T_INV_PROTO;
+        r->packets = e.counters.pcnt;
+        r->bytes = e.counters.bcnt;
+
+        *ret_goto = e.ipv6.flags & IP6T_F_GOTO;
+        *ret_target_offset = e.target_offset;
+        *ret_next_offset = e.next_offset;
+        return 0;
+}
+
+/* -------------------------------------------------------------------- icmp6 */
+
+static int icmp6_encode(const bs_match *m, bs_family family, void *info) {
+        struct ip6t_icmp *x = info;
+
+        x->type = m->icmp.type;
+        x->code[0] = m->icmp.code_min;
+        x->code[1] = m->icmp.code_max;
+        x->invflags = m->icmp.invert ? IP6T_ICMP_INV : 0;
+        return 0;
+}
+
+static void icmp6_decode(const void *info, bs_family family, bs_match *m) {
+        const struct ip6t_icmp *x = info;
+
+        m->icmp.type = x->type;
+        m->icmp.code_min = x->code[0];
+        m->icmp.code_max = x->code[1];
+        m->icmp.invert = x->invflags & IP6T_ICMP_INV;
+}
+
+static const bs_xt_match_ops icmp6_ops = {
+        .kind = BS_MATCH_ICMP6,
+        .name = "icmp6",
+        .revision = 0,
+        .size = sizeof(struct ip6t_icmp),
+        .encode = icmp6_encode,
+        .decode = icmp6_decode,
+};
+
+/* ------------------------------------------------------------------- REJECT */
+
+static int reject_encode(const bs_target *t, bs_family family, void *info) {
+        struct ip6t_reject_info *x = info;
+
+        /* The kernel's values; it refuses ECHOREPLY. NOT_NEIGHBOUR has no
+         * ip6tables name but the kernel takes it. */
+        switch (t->reject.with) {
+        case IP6T_ICMP6_NO_ROUTE:
+        case IP6T_ICMP6_ADM_PROHIBITED:
+        case IP6T_ICMP6_NOT_NEIGHBOUR:
+        case IP6T_ICMP6_ADDR_UNREACH:
+        case IP6T_ICMP6_PORT_UNREACH:
+        case IP6T_TCP_RESET:
+        case IP6T_ICMP6_POLICY_FAIL:
+        case IP6T_ICMP6_REJECT_ROUTE:
+                x->with = t->reject.with;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+static void reject_decode(const void *info, bs_family family, bs_target *t) {
+        const struct ip6t_reject_info *x = info;
+
+        t->reject.with = x->with;
+}
+
+static const bs_xt_target_ops reject_ops = {
+        .kind = BS_TARGET_REJECT,
+        .name = "REJECT",
+        .revision = 0,
+        .size = sizeof(struct ip6t_reject_info),
+        .encode = reject_encode,
+        .decode = reject_decode,
+};
+
+static const bs_xt_match_ops *const matches6[] = { &icmp6_ops, NULL };
+static const bs_xt_target_ops *const targets6[] = { &reject_ops, NULL };
+
+const bs_codec_family bs_codec_ipv6 = {
+        .family = BS_FAMILY_IPV6,
+        .entry_size = sizeof(struct ip6t_entry),
+        .matches = matches6,
+        .targets = targets6,
+        .encode_header = header_encode,
+        .decode_header = header_decode,
+};

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The body of table access on one libiptc API. nf4.c and nf6.c include it
+ * once each, after their libiptc header and a table of macros mapping the
+ * names below to iptc_* or ip6tc_* (the way iptables builds libip4tc and
+ * libip6tc from one libiptc.c):
+ *
+ *   NF_FAMILY, NF_OPS_NAME, TC_HANDLE, TC_ENTRY, TC_INIT, TC_FREE,
+ *   TC_FIRST_CHAIN, TC_NEXT_CHAIN, TC_FIRST_RULE, TC_NEXT_RULE,
+ *   TC_GET_TARGET, TC_BUILTIN, TC_IS_CHAIN, TC_GET_POLICY, TC_SET_POLICY,
+ *   TC_INSERT_ENTRY, TC_REPLACE_ENTRY, TC_APPEND_ENTRY, TC_DELETE_NUM_ENTRY,
+ *   TC_FLUSH_ENTRIES, TC_ZERO_ENTRIES, TC_CREATE_CHAIN, TC_DELETE_CHAIN,
+ *   TC_COMMIT
+ *
+ * Every function expects the xtables lock to be held (nf.c takes it).
+ *
+ * How a change set is applied: the table is read into the model from the
+ * very handle that will be committed; each change is first applied to that
+ * model (bs_table_apply_change: the one place where -ENOENT, -ERANGE, ...
+ * are decided) and then performed on the handle with the matching libiptc
+ * operation. Rules that no change touches keep libiptc's counter mapping,
+ * so their counters survive the commit. Any error drops the handle
+ * uncommitted. */
+
+#include "codec.h"
+#include "nf-internal.h"
+
+#define NF_MASK (bs_family_mask(NF_FAMILY))
+
+static void handle_freep(TC_HANDLE **h) {
+        if (*h)
+                TC_FREE(*h);
+}
+#define _cleanup_handle_ _cleanup_(handle_freep)
+
+/* libiptc reports failures in errno; 0 there means a library/kernel
+ * version mismatch. */
+static int libiptc_error(void) {
+        return errno > 0 ? -errno : -EPROTO;
+}
+
+static bool table_name_ok(const char *table) {
+        return table && *table && strlen(table) <= BS_TABLE_NAME_MAX;
+}
+
+/* libiptc's mutating calls take an xt_chainlabel (char[32]): give them a
+ * full, zero-padded buffer whatever the caller's string is. */
+static void label_set(xt_chainlabel out, const char *name) {
+        size_t len = strlen(name);
+        if (len > sizeof(xt_chainlabel) - 1)
+                len = sizeof(xt_chainlabel) - 1;
+        memcpy(out, name, len);
+        memset(out + len, 0, sizeof(xt_chainlabel) - len);
+}
+
+static int open_table(const char *table, TC_HANDLE **ret) {
+        if (!table_name_ok(table))
+                return -EINVAL;
+        errno = 0;
+        TC_HANDLE *h = TC_INIT(table);
+        if (!h) {
+                switch (errno) {
+                case ENOENT:          /* no such table */
+                case ENOPROTOOPT:     /* no ip_tables / ip6_tables in the kernel */
+                case EAFNOSUPPORT:    /* no such family (e.g. IPv6 disabled) */
+                case EPROTONOSUPPORT:
+                        return -EPROTONOSUPPORT;
+                case EACCES:
+                        return -EPERM;
+                default:
+                        return libiptc_error();
+                }
+        }
+        *ret = h;
+        return 0;
+}
+
+static int commit(TC_HANDLE *h, const bs_nf_options *o) {
+        if (o->before_commit)
+                o->before_commit(o->userdata);
+        errno = 0;
+        if (TC_COMMIT(h))
+                return 0;
+        /* The kernel answers ENOENT for a match or target it has no module
+         * for; keep -ENOENT for "no such chain / rule". */
+        if (errno == ENOENT)
+                return -EOPNOTSUPP;
+        return libiptc_error();
+}
+
+static const char *policy_label(bs_policy p) {
+        return p == BS_POLICY_DROP ? "DROP" : "ACCEPT";
+}
+
+/* ------------------------------------------------------------------ read */
+
+static int read_chain(TC_HANDLE *h, const char *name, bs_table *t) {
+        bool builtin = TC_BUILTIN(name, h) != 0;
+        bs_policy policy = BS_POLICY_NONE;
+        struct xt_counters pc = {};
+        if (builtin) {
+                const char *p = TC_GET_POLICY(name, &pc, h);
+                if (!p)
+                        return libiptc_error();
+                if (streq(p, "ACCEPT"))
+                        policy = BS_POLICY_ACCEPT;
+                else if (streq(p, "DROP"))
+                        policy = BS_POLICY_DROP;
+                else
+                        return -EBADMSG; /* the kernel allows only these two */
+        }
+
+        bs_chain *c;
+        int r = bs_table_add_chain(t, name, builtin, policy, &c);
+        if (r < 0)
+                return r;
+        c->policy_packets = pc.pcnt;
+        c->policy_bytes = pc.bcnt;
+
+        for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h)) {
+                const char *label = TC_GET_TARGET(e, h);
+                bs_rule rule;
+                r = bs_codec_decode(NF_FAMILY, e, e->next_offset, label, &rule);
+                if (r < 0)
+                        return r;
+                r = bs_chain_insert_rule(c, c->n_rules, &rule);
+                if (r < 0) {
+                        bs_rule_done(&rule);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* The table behind a handle, in libiptc's order (built-ins in hook order,
+ * then user chains sorted by name). */
+static int read_handle(TC_HANDLE *h, const char *table, bs_table **ret) {
+        _cleanup_table_ bs_table *t = bs_table_new(NF_FAMILY, table);
+        if (!t)
+                return -ENOMEM;
+        for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
+                int r = read_chain(h, name, t);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+static int nf_read(const char *table, bs_table **ret) {
+        _cleanup_handle_ TC_HANDLE *h = NULL;
+        int r = open_table(table, &h);
+        if (r < 0)
+                return r;
+        return read_handle(h, table, ret);
+}
+
+/* ----------------------------------------------------------------- apply */
+
+/* The rule as entry bytes for libiptc. libiptc gives a new or replaced
+ * entry the counters it carries (COUNTER_MAP_SET): the rule's own. */
+static int encode_entry(const bs_rule *rule, TC_ENTRY **ret) {
+        void *bytes;
+        size_t size;
+        int r = bs_codec_encode(rule, &bytes, &size);
+        if (r < 0)
+                return r;
+        TC_ENTRY *e = bytes;
+        e->counters.pcnt = rule->packets;
+        e->counters.bcnt = rule->bytes;
+        *ret = e;
+        return 0;
+}
+
+static size_t find_equal_rule(const bs_table *t, const char *chain, const bs_rule *rule) {
+        const bs_chain *c = bs_table_find_chain(t, chain);
+        if (c)
+                for (size_t i = 0; i < c->n_rules; i++)
+                        if (bs_rule_equal(&c->rules[i], rule))
+                                return i;
+        return SIZE_MAX;
+}
+
+/* One change: to the model first (which decides every error), then to the
+ * handle. */
+static int apply_one(TC_HANDLE *h, bs_table *model, const bs_change *c) {
+        if (!(c->families & NF_MASK))
+                return 0;
+
+        /* -D RULE deletes the first rule equal to it as a model value (what
+         * `iptables -C` means), not iptc_delete_entry's byte matchmask. */
+        size_t del_pos = SIZE_MAX;
+        if (c->kind == BS_CHANGE_DELETE)
+                del_pos = find_equal_rule(model, c->chain, &c->rule);
+
+        int r = bs_table_apply_change(model, c);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ TC_ENTRY *entry = NULL;
+        if (c->kind == BS_CHANGE_APPEND || c->kind == BS_CHANGE_INSERT || c->kind == BS_CHANGE_REPLACE) {
+                r = encode_entry(&c->rule, &entry);
+                if (r < 0)
+                        return r;
+        }
+
+        xt_chainlabel chain;
+        label_set(chain, c->chain);
+        /* the model accepted the positions: 1-based there, 0-based here */
+        unsigned pos = (c->position ? c->position : 1) - 1;
+        int ok;
+        switch (c->kind) {
+        case BS_CHANGE_APPEND:
+                ok = TC_APPEND_ENTRY(chain, entry, h);
+                break;
+        case BS_CHANGE_INSERT:
+                ok = TC_INSERT_ENTRY(chain, entry, pos, h);
+                break;
+        case BS_CHANGE_REPLACE:
+                ok = TC_REPLACE_ENTRY(chain, entry, pos, h);
+                break;
+        case BS_CHANGE_DELETE:
+                if (del_pos == SIZE_MAX)
+                        return -ENOENT; /* not reached: the model found it */
+                ok = TC_DELETE_NUM_ENTRY(chain, (unsigned) del_pos, h);
+                break;
+        case BS_CHANGE_DELETE_NUM:
+                ok = TC_DELETE_NUM_ENTRY(chain, pos, h);
+                break;
+        case BS_CHANGE_POLICY: {
+                xt_chainlabel policy;
+                label_set(policy, policy_label(c->policy));
+                ok = TC_SET_POLICY(chain, policy, NULL, h);
+                break;
+        }
+        case BS_CHANGE_NEW_CHAIN:
+                ok = TC_CREATE_CHAIN(chain, h);
+                break;
+        case BS_CHANGE_DELETE_CHAIN:
+                ok = TC_DELETE_CHAIN(chain, h);
+                break;
+        case BS_CHANGE_FLUSH:
+                ok = TC_FLUSH_ENTRIES(chain, h);
+                break;
+        default:
+                return -EINVAL;
+        }
+        return ok ? 0 : libiptc_error();
+}
+
+/* libiptc gives a built-in chain's policy counters only what was counted
+ * between init and commit (COUNTER_MAP_ZEROED), so every legacy commit
+ * resets them. Set them explicitly to what the model holds instead (the
+ * table as read, or the snapshot being restored), so a commit does not
+ * lose them. */
+static int keep_policy_counters(TC_HANDLE *h, const bs_table *t) {
+        for (size_t i = 0; i < t->n_chains; i++) {
+                const bs_chain *c = &t->chains[i];
+                if (!c->builtin)
+                        continue;
+                xt_chainlabel chain, policy;
+                label_set(chain, c->name);
+                label_set(policy, policy_label(c->policy));
+                struct xt_counters pc = { .pcnt = c->policy_packets, .bcnt = c->policy_bytes };
+                if (!TC_SET_POLICY(chain, policy, &pc, h))
+                        return libiptc_error();
+        }
+        return 0;
+}
+
+static bool any_change_for_us(const bs_change *changes, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (changes[i].families & NF_MASK)
+                        return true;
+        return false;
+}
+
+static int nf_apply(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
+                    bs_table **ret_before, bs_table **ret_after) {
+        if (!table_name_ok(table) || (n > 0 && !changes))
+                return -EINVAL;
+        if (ret_before)
+                *ret_before = NULL;
+
+        if (!any_change_for_us(changes, n))
+                return ret_after ? nf_read(table, ret_after) : 0;
+
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_handle_ TC_HANDLE *h = NULL;
+                _cleanup_table_ bs_table *model = NULL, *before = NULL;
+
+                int r = open_table(table, &h);
+                if (r < 0)
+                        return r;
+                r = read_handle(h, table, &model);
+                if (r < 0)
+                        return r;
+                if (ret_before) {
+                        r = bs_table_copy(&before, model);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        r = apply_one(h, model, &changes[i]);
+                        if (r < 0)
+                                return r;
+                }
+                r = keep_policy_counters(h, model);
+                if (r < 0)
+                        return r;
+
+                r = commit(h, o);
+                if (r == -EAGAIN && attempt < o->max_retries)
+                        continue; /* the table changed since init: redo on the new one */
+                if (r < 0)
+                        return r;
+
+                if (ret_before)
+                        *ret_before = TAKE_PTR(before);
+                if (ret_after)
+                        *ret_after = TAKE_PTR(model);
+                return 0;
+        }
+}
+
+/* --------------------------------------------------------------- restore */
+
+static bool rule_jump_ok(const bs_table *t, const bs_rule *rule) {
+        if (rule->target.kind != BS_TARGET_JUMP && rule->target.kind != BS_TARGET_GOTO)
+                return true;
+        const bs_chain *c = bs_table_find_chain(t, rule->target.chain);
+        return c && !c->builtin;
+}
+
+/* What the model would refuse, refused before touching the kernel. */
+static int check_snapshot(const bs_table *s) {
+        if (s->family != NF_FAMILY)
+                return -EAFNOSUPPORT;
+        if (!table_name_ok(s->name))
+                return -EINVAL;
+        for (size_t i = 0; i < s->n_chains; i++) {
+                const bs_chain *c = &s->chains[i];
+                if (c->builtin ? c->policy != BS_POLICY_ACCEPT && c->policy != BS_POLICY_DROP
+                               : !bs_chain_name_valid(c->name))
+                        return -EINVAL;
+                for (size_t j = 0; j < c->n_rules; j++) {
+                        if (c->rules[j].family != NF_FAMILY)
+                                return -EAFNOSUPPORT;
+                        if (!rule_jump_ok(s, &c->rules[j]))
+                                return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+/* The names of the handle's chains (copies: deleting a chain frees its
+ * name inside libiptc). */
+static int list_chains(TC_HANDLE *h, xt_chainlabel **ret, size_t *ret_n) {
+        _cleanup_free_ xt_chainlabel *names = NULL;
+        size_t n = 0, cap = 0;
+        for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
+                int r = bs_grow((void **) &names, &cap, n + 1, sizeof(xt_chainlabel));
+                if (r < 0)
+                        return r;
+                label_set(names[n++], name);
+        }
+        *ret = TAKE_PTR(names);
+        *ret_n = n;
+        return 0;
+}
+
+/* Turn the handle's table into the snapshot: flush every chain, delete
+ * the user chains the snapshot lacks, create those it adds, append every
+ * rule with its counters, set policies with their counters. */
+static int rebuild(TC_HANDLE *h, const bs_table *s) {
+        _cleanup_free_ xt_chainlabel *names = NULL;
+        size_t n;
+        int r = list_chains(h, &names, &n);
+        if (r < 0)
+                return r;
+
+        /* The built-in chains are the kernel's: the snapshot must have
+         * exactly the same ones. */
+        size_t n_builtin = 0, n_snapshot_builtin = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!TC_BUILTIN(names[i], h))
+                        continue;
+                n_builtin++;
+                const bs_chain *c = bs_table_find_chain(s, names[i]);
+                if (!c || !c->builtin)
+                        return -EINVAL;
+        }
+        for (size_t i = 0; i < s->n_chains; i++)
+                n_snapshot_builtin += s->chains[i].builtin;
+        if (n_builtin != n_snapshot_builtin)
+                return -EINVAL;
+
+        for (size_t i = 0; i < n; i++)
+                if (!TC_FLUSH_ENTRIES(names[i], h))
+                        return libiptc_error();
+        for (size_t i = 0; i < n; i++)
+                if (!TC_BUILTIN(names[i], h) && !bs_table_find_chain(s, names[i]) &&
+                    !TC_DELETE_CHAIN(names[i], h))
+                        return libiptc_error();
+
+        for (size_t i = 0; i < s->n_chains; i++) {
+                const bs_chain *c = &s->chains[i];
+                xt_chainlabel chain;
+                label_set(chain, c->name);
+                if (!c->builtin && !TC_IS_CHAIN(chain, h) && !TC_CREATE_CHAIN(chain, h))
+                        return libiptc_error();
+        }
+
+        for (size_t i = 0; i < s->n_chains; i++) {
+                const bs_chain *c = &s->chains[i];
+                xt_chainlabel chain;
+                label_set(chain, c->name);
+                for (size_t j = 0; j < c->n_rules; j++) {
+                        _cleanup_free_ TC_ENTRY *entry = NULL;
+                        r = encode_entry(&c->rules[j], &entry);
+                        if (r < 0)
+                                return r;
+                        if (!TC_APPEND_ENTRY(chain, entry, h))
+                                return libiptc_error();
+                }
+        }
+        return keep_policy_counters(h, s);
+}
+
+static int nf_restore(const bs_table *s, const bs_nf_options *o) {
+        int r = check_snapshot(s);
+        if (r < 0)
+                return r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_handle_ TC_HANDLE *h = NULL;
+                r = open_table(s->name, &h);
+                if (r < 0)
+                        return r;
+                r = rebuild(h, s);
+                if (r < 0)
+                        return r;
+                r = commit(h, o);
+                if (r == -EAGAIN && attempt < o->max_retries)
+                        continue;
+                return r;
+        }
+}
+
+/* ------------------------------------------------------------------ zero */
+
+/* Zero one chain (or all): its rules through iptc_zero_entries, its policy
+ * counters by libiptc's own reset; the other chains' policy counters are
+ * set back to what they were (see keep_policy_counters). */
+static int zero_handle(TC_HANDLE *h, const char *only) {
+        _cleanup_free_ xt_chainlabel *names = NULL;
+        size_t n;
+        int r = list_chains(h, &names, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (!only || streq(names[i], only)) {
+                        if (!TC_ZERO_ENTRIES(names[i], h))
+                                return libiptc_error();
+                        continue;
+                }
+                if (!TC_BUILTIN(names[i], h))
+                        continue;
+                struct xt_counters pc;
+                const char *p = TC_GET_POLICY(names[i], &pc, h);
+                if (!p)
+                        return libiptc_error();
+                xt_chainlabel policy;
+                label_set(policy, p);
+                if (!TC_SET_POLICY(names[i], policy, &pc, h))
+                        return libiptc_error();
+        }
+        return 0;
+}
+
+static int nf_zero(const char *table, const char *chain, const bs_nf_options *o) {
+        if (chain && (!*chain || strlen(chain) >= sizeof(xt_chainlabel)))
+                return -EINVAL;
+
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_handle_ TC_HANDLE *h = NULL;
+                int r = open_table(table, &h);
+                if (r < 0)
+                        return r;
+                if (chain && !TC_IS_CHAIN(chain, h))
+                        return -ENOENT;
+                r = zero_handle(h, chain);
+                if (r < 0)
+                        return r;
+                r = commit(h, o);
+                if (r == -EAGAIN && attempt < o->max_retries)
+                        continue;
+                return r;
+        }
+}
+
+const bs_nf_family_ops NF_OPS_NAME = {
+        .family = NF_FAMILY,
+        .read = nf_read,
+        .apply = nf_apply,
+        .restore = nf_restore,
+        .zero = nf_zero,
+};

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The public table-access API: takes the xtables lock and dispatches to the
+ * IPv4 or IPv6 implementation (nf4.c, nf6.c); applies both families as one
+ * unit. */
+#include "nf-internal.h"
+
+static const bs_nf_options default_options = BS_NF_OPTIONS_DEFAULT;
+
+static const bs_nf_options *options(const bs_nf_options *o) {
+        return o ? o : &default_options;
+}
+
+static const bs_nf_family_ops *family_ops(bs_family family) {
+        switch (family) {
+        case BS_FAMILY_IPV4:
+                return &bs_nf4_ops;
+        case BS_FAMILY_IPV6:
+                return &bs_nf6_ops;
+        default:
+                return NULL;
+        }
+}
+
+int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret) {
+        const bs_nf_family_ops *ops = family_ops(family);
+        if (!ops || !ret)
+                return ops ? -EINVAL : -EAFNOSUPPORT;
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        if (r < 0)
+                return r;
+        return ops->read(table, ret);
+}
+
+int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, size_t n,
+                const bs_nf_options *o, bs_table **result) {
+        const bs_nf_family_ops *ops = family_ops(family);
+        if (!ops)
+                return -EAFNOSUPPORT;
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        if (r < 0)
+                return r;
+        return ops->apply(table, changes, n, o, NULL, result);
+}
+
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o) {
+        o = options(o);
+
+        /* One lock over both commits (and the undo): nobody using the lock
+         * sees IPv4 changed and IPv6 not. */
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        if (r < 0)
+                return r;
+
+        _cleanup_table_ bs_table *before4 = NULL;
+        r = bs_nf4_ops.apply(table, changes, n, o, &before4, NULL);
+        if (r < 0)
+                return r;
+
+        r = bs_nf6_ops.apply(table, changes, n, o, NULL, NULL);
+        if (r < 0 && before4)
+                /* Put IPv4 back as it was (counters included). Should that
+                 * fail too, the IPv6 error is still the one to report: it is
+                 * the cause. */
+                (void) bs_nf4_ops.restore(before4, o);
+        return r;
+}
+
+int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {
+        if (!snapshot)
+                return -EINVAL;
+        const bs_nf_family_ops *ops = family_ops(snapshot->family);
+        if (!ops)
+                return -EAFNOSUPPORT;
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        if (r < 0)
+                return r;
+        return ops->restore(snapshot, o);
+}
+
+int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {
+        const bs_nf_family_ops *ops = family_ops(family);
+        if (!ops)
+                return -EAFNOSUPPORT;
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        if (r < 0)
+                return r;
+        return ops->zero(table, chain, o);
+}

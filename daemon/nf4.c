@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Table access for IPv4: the shared body (nf-family.h) on the iptc_* API. */
+
+/* libiptc's headers must come before any <linux/...> header. */
+#include <libiptc/libiptc.h>
+
+#define NF_FAMILY BS_FAMILY_IPV4
+#define NF_OPS_NAME bs_nf4_ops
+#define TC_HANDLE struct xtc_handle
+#define TC_ENTRY struct ipt_entry
+#define TC_INIT iptc_init
+#define TC_FREE iptc_free
+#define TC_FIRST_CHAIN iptc_first_chain
+#define TC_NEXT_CHAIN iptc_next_chain
+#define TC_FIRST_RULE iptc_first_rule
+#define TC_NEXT_RULE iptc_next_rule
+#define TC_GET_TARGET iptc_get_target
+#define TC_BUILTIN iptc_builtin
+#define TC_IS_CHAIN iptc_is_chain
+#define TC_GET_POLICY iptc_get_policy
+#define TC_SET_POLICY iptc_set_policy
+#define TC_INSERT_ENTRY iptc_insert_entry
+#define TC_REPLACE_ENTRY iptc_replace_entry
+#define TC_APPEND_ENTRY iptc_append_entry
+#define TC_DELETE_NUM_ENTRY iptc_delete_num_entry
+#define TC_FLUSH_ENTRIES iptc_flush_entries
+#define TC_ZERO_ENTRIES iptc_zero_entries
+#define TC_CREATE_CHAIN iptc_create_chain
+#define TC_DELETE_CHAIN iptc_delete_chain
+#define TC_COMMIT iptc_commit
+
+#include "nf-family.h"

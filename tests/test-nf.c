@@ -1,0 +1,834 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Table access through libiptc against the real kernel, with
+ * iptables-legacy / ip6tables-legacy as the oracle. The process runs in its
+ * own network namespace (unshare(CLONE_NEWNET) in main) with
+ * XTABLES_LOCKFILE pointing at a private file; exits 77 when it cannot. */
+#include <libiptc/libiptc.h> /* before any <linux/...> header, for the retry test */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "nf.h"
+
+static char lock_path[PATH_MAX];
+
+typedef struct family_case {
+        bs_family family;
+        const char *cli;   /* iptables-legacy / ip6tables-legacy */
+        const char *save;  /* ...-save */
+} family_case;
+
+static const family_case v4 = { BS_FAMILY_IPV4, "iptables-legacy", "iptables-legacy-save" };
+static const family_case v6 = { BS_FAMILY_IPV6, "ip6tables-legacy", "ip6tables-legacy-save" };
+
+/* ------------------------------------------------------------- helpers */
+
+/* Runs a shell command (in our namespace, with our lock file), asserts it
+ * succeeded, returns its stdout. */
+static char *sh(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static char *sh(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        const char *argv[] = { "/bin/sh", "-ec", cmd, NULL };
+        char *out = NULL, *err = NULL;
+        int status;
+        g_autoptr(GError) error = NULL;
+        gboolean ok = g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                   &status, &error);
+        g_assert_no_error(error);
+        g_assert_true(ok);
+        if (!g_spawn_check_wait_status(status, NULL))
+                g_error("command failed: %s\nstderr: %s", cmd, err);
+        g_free(err);
+        return out;
+}
+#define sh_ok(...) g_free(sh(__VA_ARGS__))
+
+/* iptables-legacy-save of one table, with counters, without the comment
+ * lines (they carry the time). */
+static char *save(const family_case *f, const char *table) {
+        return sh("%s -c -t %s | grep -v '^#'", f->save, table);
+}
+
+static void reset_tables(void) {
+        const family_case *fs[] = { &v4, &v6 };
+        for (size_t i = 0; i < G_N_ELEMENTS(fs); i++) {
+                const char *c = fs[i]->cli;
+                sh_ok("%1$s -F; %1$s -X; %1$s -Z; %1$s -P INPUT ACCEPT; %1$s -P FORWARD ACCEPT; "
+                      "%1$s -P OUTPUT ACCEPT; %1$s -t mangle -F; %1$s -t mangle -X; %1$s -t mangle -Z",
+                      c);
+        }
+}
+
+/* Send n UDP datagrams of `payload` bytes to the loopback address, port
+ * `port`, with a socket bound there to receive them (so the kernel answers
+ * no ICMP). IPv4: 28 + payload bytes each; IPv6: 48 + payload. */
+static void send_udp(bs_family f, uint16_t port, unsigned n, size_t payload) {
+        int domain = f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+        struct sockaddr_storage ss = {};
+        socklen_t sl;
+        if (f == BS_FAMILY_IPV6) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(port);
+                a->sin6_addr = in6addr_loopback;
+                sl = sizeof(*a);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+                a->sin_family = AF_INET;
+                a->sin_port = htons(port);
+                a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                sl = sizeof(*a);
+        }
+        int rx = socket(domain, SOCK_DGRAM, 0), tx = socket(domain, SOCK_DGRAM, 0);
+        g_assert_cmpint(rx, >=, 0);
+        g_assert_cmpint(tx, >=, 0);
+        g_assert_cmpint(bind(rx, (struct sockaddr *) &ss, sl), ==, 0);
+        char buf[256] = {};
+        g_assert_cmpuint(payload, <=, sizeof(buf));
+        for (unsigned i = 0; i < n; i++)
+                g_assert_cmpint(sendto(tx, buf, payload, 0, (struct sockaddr *) &ss, sl), ==, (ssize_t) payload);
+        close(tx);
+        close(rx);
+}
+
+static void port_rule(bs_rule *r, bs_family f, uint8_t proto, uint16_t port, bs_target_kind target,
+                      const char *chain) {
+        bs_rule_init(r, f);
+        r->proto = proto;
+        bs_match *m = bs_rule_add_match(r, proto == IPPROTO_TCP ? BS_MATCH_TCP : BS_MATCH_UDP);
+        g_assert_nonnull(m);
+        if (proto == IPPROTO_TCP) {
+                m->tcp.sport = (bs_port_range){ 0, 65535 };
+                m->tcp.dport = (bs_port_range){ port, port };
+        } else {
+                m->udp.sport = (bs_port_range){ 0, 65535 };
+                m->udp.dport = (bs_port_range){ port, port };
+        }
+        r->target.kind = target;
+        if (chain)
+                g_strlcpy(r->target.chain, chain, sizeof(r->target.chain));
+}
+
+/* A growing list of changes. */
+typedef struct changes {
+        bs_change items[64];
+        size_t n;
+} changes;
+
+static bs_change *add(changes *cs, bs_change_kind kind, unsigned families, const char *chain, uint32_t position) {
+        g_assert_cmpuint(cs->n, <, G_N_ELEMENTS(cs->items));
+        bs_change *c = &cs->items[cs->n++];
+        bs_change_init(c, kind, families);
+        g_strlcpy(c->chain, chain, sizeof(c->chain));
+        c->position = position;
+        return c;
+}
+
+/* A rule change (APPEND, INSERT, REPLACE, DELETE) with a port rule. */
+static bs_change *add_rule(changes *cs, bs_change_kind kind, bs_family f, const char *chain, uint32_t position,
+                           uint8_t proto, uint16_t port, bs_target_kind target, const char *to) {
+        bs_change *c = add(cs, kind, bs_family_mask(f), chain, position);
+        port_rule(&c->rule, f, proto, port, target, to);
+        return c;
+}
+
+static void changes_clear(changes *cs) {
+        for (size_t i = 0; i < cs->n; i++)
+                bs_change_done(&cs->items[i]);
+        cs->n = 0;
+}
+
+static bs_table *read_table(bs_family f, const char *table) {
+        bs_table *t = NULL;
+        g_assert_cmpint(bs_nf_read(f, table, NULL, &t), ==, 0);
+        g_assert_nonnull(t);
+        return t;
+}
+
+static const bs_rule *rule_at(const bs_table *t, const char *chain, size_t i) {
+        const bs_chain *c = bs_table_find_chain(t, chain);
+        g_assert_nonnull(c);
+        g_assert_cmpuint(i, <, c->n_rules);
+        return &c->rules[i];
+}
+
+/* --------------------------------------------------------------- read */
+
+static void test_read_legacy(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        reset_tables();
+        sh_ok("%1$s -P FORWARD DROP; %1$s -N mychain; %1$s -N other; "
+              "%1$s -A INPUT -p udp --dport 5555 -j mychain; %1$s -A INPUT -i lo -j ACCEPT; "
+              "%1$s -A mychain -p udp -j RETURN; %1$s -A FORWARD -p tcp --dport 22 -g other; "
+              "%1$s -A other -j DROP; %1$s -Z",
+              c);
+        send_udp(f->family, 5555, 3, 10);
+        unsigned per_packet = (f->family == BS_FAMILY_IPV6 ? 48 : 28) + 10;
+
+        g_autofree char *text = save(f, "filter");
+        g_autofree char *expect = g_strdup_printf("[3:%u] -A INPUT -p udp -m udp --dport 5555 -j mychain", 3 * per_packet);
+        g_assert_nonnull(strstr(text, expect));
+
+        _cleanup_table_ bs_table *t = read_table(f->family, "filter");
+        g_assert_cmpint(t->family, ==, f->family);
+        g_assert_cmpstr(t->name, ==, "filter");
+        g_assert_cmpuint(t->n_chains, ==, 5);
+        const char *names[] = { "INPUT", "FORWARD", "OUTPUT", "mychain", "other" };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_assert_cmpstr(t->chains[i].name, ==, names[i]);
+                g_assert_cmpint(t->chains[i].builtin, ==, i < 3);
+        }
+        g_assert_cmpint(t->chains[0].policy, ==, BS_POLICY_ACCEPT);
+        g_assert_cmpint(t->chains[1].policy, ==, BS_POLICY_DROP);
+        g_assert_cmpint(t->chains[3].policy, ==, BS_POLICY_NONE);
+        /* the datagrams left through OUTPUT, which has no rule: its policy counted them */
+        g_assert_cmpuint(t->chains[2].policy_packets, ==, 3);
+        g_assert_cmpuint(t->chains[2].policy_bytes, ==, 3 * per_packet);
+
+        const bs_rule *r = rule_at(t, "INPUT", 0);
+        g_assert_cmpint(r->family, ==, f->family);
+        g_assert_cmpuint(r->proto, ==, IPPROTO_UDP);
+        g_assert_cmpuint(r->n_matches, ==, 1);
+        g_assert_cmpint(r->matches[0].kind, ==, BS_MATCH_UDP);
+        g_assert_cmpuint(r->matches[0].udp.dport.lo, ==, 5555);
+        g_assert_cmpint(r->target.kind, ==, BS_TARGET_JUMP);
+        g_assert_cmpstr(r->target.chain, ==, "mychain");
+        g_assert_cmpuint(r->packets, ==, 3);
+        g_assert_cmpuint(r->bytes, ==, 3 * per_packet);
+
+        r = rule_at(t, "INPUT", 1);
+        g_assert_cmpstr(r->in_iface, ==, "lo");
+        g_assert_cmpint(r->target.kind, ==, BS_TARGET_ACCEPT);
+        g_assert_cmpuint(r->packets, ==, 3);
+
+        r = rule_at(t, "mychain", 0);
+        g_assert_cmpint(r->target.kind, ==, BS_TARGET_RETURN);
+        g_assert_cmpuint(r->packets, ==, 3);
+
+        r = rule_at(t, "FORWARD", 0);
+        g_assert_cmpint(r->target.kind, ==, BS_TARGET_GOTO);
+        g_assert_cmpstr(r->target.chain, ==, "other");
+        g_assert_cmpuint(r->packets, ==, 0);
+
+        /* an unknown table / a bad name */
+        bs_table *none = NULL;
+        g_assert_cmpint(bs_nf_read(f->family, "nosuchtable", NULL, &none), ==, -EPROTONOSUPPORT);
+        g_assert_cmpint(bs_nf_read(f->family, "", NULL, &none), ==, -EINVAL);
+        g_assert_null(none);
+}
+
+/* --------------------------------------------------------------- apply */
+
+static void assert_S(const family_case *f, const char *expect) {
+        g_autofree char *got = sh("%s -S", f->cli);
+        g_assert_cmpstr(got, ==, expect);
+}
+
+static void assert_result_is_kernel(bs_family family, const bs_table *result) {
+        _cleanup_table_ bs_table *now = read_table(family, "filter");
+        g_assert_true(bs_table_equal(result, now));
+}
+
+static void test_apply_each_kind(gconstpointer data) {
+        const family_case *f = data;
+        bs_family fam = f->family;
+        reset_tables();
+        changes cs = {};
+
+        add(&cs, BS_CHANGE_NEW_CHAIN, BS_FAMILY_MASK_BOTH, "web", 0);
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_JUMP, "web");
+        add_rule(&cs, BS_CHANGE_INSERT, fam, "INPUT", 1, IPPROTO_UDP, 53, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "web", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_REPLACE, fam, "INPUT", 2, IPPROTO_TCP, 2222, BS_TARGET_DROP, NULL);
+        add_rule(&cs, BS_CHANGE_INSERT, fam, "INPUT", 3, IPPROTO_TCP, 443, BS_TARGET_GOTO, "web");
+        add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "INPUT", 0)->policy = BS_POLICY_DROP;
+        _cleanup_table_ bs_table *result = NULL;
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, &result), ==, 0);
+        changes_clear(&cs);
+        assert_S(f, "-P INPUT DROP\n"
+                    "-P FORWARD ACCEPT\n"
+                    "-P OUTPUT ACCEPT\n"
+                    "-N web\n"
+                    "-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 2222 -j DROP\n"
+                    "-A INPUT -p tcp -m tcp --dport 443 -g web\n"
+                    "-A INPUT -p tcp -m tcp --dport 80 -j web\n"
+                    "-A web -p tcp -m tcp --dport 80 -j ACCEPT\n");
+        assert_result_is_kernel(fam, result);
+        bs_table_free(TAKE_PTR(result));
+
+        add_rule(&cs, BS_CHANGE_DELETE, fam, "INPUT", 0, IPPROTO_UDP, 53, BS_TARGET_ACCEPT, NULL);
+        add(&cs, BS_CHANGE_DELETE_NUM, BS_FAMILY_MASK_BOTH, "INPUT", 2);
+        add(&cs, BS_CHANGE_FLUSH, BS_FAMILY_MASK_BOTH, "web", 0);
+        add_rule(&cs, BS_CHANGE_DELETE, fam, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_JUMP, "web");
+        add(&cs, BS_CHANGE_DELETE_CHAIN, BS_FAMILY_MASK_BOTH, "web", 0);
+        add(&cs, BS_CHANGE_NEW_CHAIN, BS_FAMILY_MASK_BOTH, "zz", 0);
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "FORWARD", 0, IPPROTO_UDP, 53, BS_TARGET_DROP, NULL);
+        add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "INPUT", 0)->policy = BS_POLICY_ACCEPT;
+        add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "OUTPUT", 0)->policy = BS_POLICY_DROP;
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, &result), ==, 0);
+        changes_clear(&cs);
+        assert_S(f, "-P INPUT ACCEPT\n"
+                    "-P FORWARD ACCEPT\n"
+                    "-P OUTPUT DROP\n"
+                    "-N zz\n"
+                    "-A INPUT -p tcp -m tcp --dport 2222 -j DROP\n"
+                    "-A FORWARD -p udp -m udp --dport 53 -j DROP\n");
+        assert_result_is_kernel(fam, result);
+
+        /* the other family's table was not touched */
+        const family_case *other = fam == BS_FAMILY_IPV4 ? &v6 : &v4;
+        assert_S(other, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
+}
+
+/* -D RULE deletes the first rule equal as a model value: of two rules
+ * that differ only in a later match, the right one goes. */
+static void test_apply_delete_by_value(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        sh_ok("%1$s -A INPUT -p tcp --dport 22 -m comment --comment one -j ACCEPT; "
+              "%1$s -A INPUT -p tcp --dport 22 -j ACCEPT; %1$s -A INPUT -p tcp --dport 22 -j ACCEPT",
+              f->cli);
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_DELETE, f->family, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(bs_nf_apply(f->family, "filter", cs.items, cs.n, NULL, NULL), ==, 0);
+        changes_clear(&cs);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -m comment --comment one -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n");
+}
+
+static void test_apply_keeps_counters(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        sh_ok("%1$s -A INPUT -p udp --dport 5555 -j ACCEPT; %1$s -A INPUT -p tcp --dport 22 -j ACCEPT; "
+              "%1$s -A OUTPUT -p udp --dport 5556 -j ACCEPT; %1$s -Z",
+              f->cli);
+        send_udp(f->family, 5555, 4, 20);
+        unsigned bytes = 4 * ((f->family == BS_FAMILY_IPV6 ? 48 : 28) + 20);
+        _cleanup_table_ bs_table *before = read_table(f->family, "filter");
+        g_assert_cmpuint(rule_at(before, "INPUT", 0)->packets, ==, 4);
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_DELETE, f->family, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "INPUT", 0, IPPROTO_TCP, 443, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(bs_nf_apply(f->family, "filter", cs.items, cs.n, NULL, NULL), ==, 0);
+        changes_clear(&cs);
+
+        g_autofree char *text = save(f, "filter");
+        g_autofree char *moved = g_strdup_printf("[4:%u] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT", bytes);
+        g_assert_nonnull(strstr(text, moved));
+        /* OUTPUT's rule is for 5556: the datagrams went by its policy, whose
+         * counters a legacy commit would have reset; ours keeps them */
+        g_autofree char *policy = g_strdup_printf(":OUTPUT ACCEPT [4:%u]", bytes);
+        g_assert_nonnull(strstr(text, policy));
+        g_assert_nonnull(strstr(text, "[0:0] -A INPUT -p tcp -m tcp --dport 80 -j ACCEPT"));
+        g_assert_null(strstr(text, "--dport 22"));
+}
+
+/* Each bad change, after a good one in the same batch: the error that
+ * bs_table_apply_change gives, and nothing committed. */
+static void test_apply_errors(gconstpointer data) {
+        const family_case *f = data;
+        bs_family fam = f->family;
+        reset_tables();
+        sh_ok("%1$s -N used; %1$s -N empty; %1$s -N full; %1$s -A INPUT -j used; %1$s -A full -j ACCEPT; "
+              "%1$s -A INPUT -p udp --dport 5555 -j ACCEPT; %1$s -Z",
+              f->cli);
+        send_udp(fam, 5555, 2, 0);
+        g_autofree char *before = save(f, "filter");
+        g_assert_nonnull(strstr(before, "[2:"));
+
+        static const struct {
+                bs_change_kind kind;
+                const char *chain;
+                uint32_t position;
+                int expect;
+        } cases[] = {
+                { BS_CHANGE_APPEND, "nosuch", 0, -ENOENT },
+                { BS_CHANGE_DELETE, "INPUT", 0, -ENOENT },    /* no such rule */
+                { BS_CHANGE_INSERT, "INPUT", 5, -ERANGE },    /* 2 rules + the good one: 4 is the end */
+                { BS_CHANGE_REPLACE, "INPUT", 4, -ERANGE },
+                { BS_CHANGE_DELETE_NUM, "INPUT", 0, -ERANGE },
+                { BS_CHANGE_DELETE_NUM, "INPUT", 4, -ERANGE },
+                { BS_CHANGE_NEW_CHAIN, "empty", 0, -EEXIST },
+                { BS_CHANGE_DELETE_CHAIN, "full", 0, -ENOTEMPTY },
+                { BS_CHANGE_DELETE_CHAIN, "used", 0, -EBUSY },
+                { BS_CHANGE_DELETE_CHAIN, "INPUT", 0, -EPERM },
+                { BS_CHANGE_POLICY, "empty", 0, -EINVAL },
+                { BS_CHANGE_FLUSH, "nosuch", 0, -ENOENT },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                changes cs = {};
+                add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 9999, BS_TARGET_ACCEPT, NULL);
+                bs_change *c = add(&cs, cases[i].kind, bs_family_mask(fam), cases[i].chain, cases[i].position);
+                port_rule(&c->rule, fam, IPPROTO_TCP, 1, BS_TARGET_ACCEPT, NULL);
+                c->policy = BS_POLICY_DROP;
+                g_test_message("case %zu", i);
+                g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, cases[i].expect);
+                changes_clear(&cs);
+                g_autofree char *after = save(f, "filter");
+                g_assert_cmpstr(after, ==, before);
+        }
+
+        /* a jump to a chain that does not exist */
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 1, BS_TARGET_JUMP, "nosuch");
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, -ENOENT);
+        changes_clear(&cs);
+
+        /* a rule of the other family */
+        bs_family wrong = fam == BS_FAMILY_IPV4 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+        add_rule(&cs, BS_CHANGE_APPEND, wrong, "INPUT", 0, IPPROTO_TCP, 1, BS_TARGET_ACCEPT, NULL)->families =
+                BS_FAMILY_MASK_BOTH;
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, -EAFNOSUPPORT);
+        changes_clear(&cs);
+
+        /* refused by the kernel only: a jump loop, and a match it has no module for */
+        add(&cs, BS_CHANGE_NEW_CHAIN, BS_FAMILY_MASK_BOTH, "loop1", 0);
+        add(&cs, BS_CHANGE_NEW_CHAIN, BS_FAMILY_MASK_BOTH, "loop2", 0);
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "loop1", 0, IPPROTO_TCP, 1, BS_TARGET_JUMP, "loop2");
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "loop2", 0, IPPROTO_TCP, 1, BS_TARGET_JUMP, "loop1");
+        add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 1, BS_TARGET_JUMP, "loop1");
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, -ELOOP);
+        changes_clear(&cs);
+
+        bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 1, BS_TARGET_ACCEPT, NULL);
+        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
+        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
+        m->opaque.size = 8;
+        m->opaque.data = g_malloc0(8);
+        g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+
+        g_autofree char *after = save(f, "filter");
+        g_assert_cmpstr(after, ==, before);
+}
+
+typedef struct retry_state {
+        unsigned calls;
+        unsigned change_times;  /* change the table on the first N calls */
+        char other_lock[PATH_MAX];
+        const family_case *f;
+} retry_state;
+
+/* Someone else adds a rule between our init and our commit: through the
+ * CLI (with its own lock file, or it would wait for ours). */
+static void change_behind_our_back(void *userdata) {
+        retry_state *s = userdata;
+        s->calls++;
+        if (s->calls > s->change_times)
+                return;
+        sh_ok("XTABLES_LOCKFILE=%s %s -A INPUT -p tcp --dport %u -j ACCEPT", s->other_lock, s->f->cli,
+              1000 + s->calls);
+}
+
+static void test_apply_retry(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        retry_state s = { .change_times = 1, .f = f };
+        g_snprintf(s.other_lock, sizeof(s.other_lock), "%s.other", lock_path);
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = change_behind_our_back;
+        o.userdata = &s;
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(bs_nf_apply(f->family, "filter", cs.items, cs.n, &o, NULL), ==, 0);
+        /* first commit refused (EAGAIN), second one on the re-read table */
+        g_assert_cmpuint(s.calls, ==, 2);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 1001 -j ACCEPT\n");
+
+        /* past the retries: -EAGAIN, and only their changes are in */
+        reset_tables();
+        s = (retry_state){ .change_times = 100, .f = f };
+        g_snprintf(s.other_lock, sizeof(s.other_lock), "%s.other", lock_path);
+        o.max_retries = 2;
+        g_assert_cmpint(bs_nf_apply(f->family, "filter", cs.items, cs.n, &o, NULL), ==, -EAGAIN);
+        g_assert_cmpuint(s.calls, ==, 3);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 1001 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 1002 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 1003 -j ACCEPT\n");
+        changes_clear(&cs);
+        g_unlink(s.other_lock);
+}
+
+/* The retry also covers a change made with libiptc itself, and applies to
+ * restore and zero. */
+static void append_with_libiptc(void *userdata) {
+        unsigned *calls = userdata;
+        if ((*calls)++ > 0)
+                return;
+        struct xtc_handle *h = iptc_init("filter");
+        g_assert_nonnull(h);
+        struct {
+                struct ipt_entry e;
+                struct xt_standard_target t;
+        } entry = {};
+        entry.e.target_offset = sizeof(entry.e);
+        entry.e.next_offset = sizeof(entry);
+        entry.t.target.u.target_size = XT_ALIGN(sizeof(entry.t));
+        g_strlcpy(entry.t.target.u.user.name, "DROP", sizeof(entry.t.target.u.user.name));
+        static const xt_chainlabel output = "OUTPUT";
+        g_assert_true(iptc_append_entry(output, &entry.e, h));
+        g_assert_true(iptc_commit(h));
+        iptc_free(h);
+}
+
+static void test_retry_libiptc(void) {
+        reset_tables();
+        _cleanup_table_ bs_table *empty = read_table(BS_FAMILY_IPV4, "filter");
+        sh_ok("iptables-legacy -A INPUT -j ACCEPT");
+
+        unsigned calls = 0;
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = append_with_libiptc;
+        o.userdata = &calls;
+        g_assert_cmpint(bs_nf_restore(empty, &o), ==, 0);
+        g_assert_cmpuint(calls, ==, 2);
+        /* the restore was redone on the table with their rule: the snapshot wins */
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
+
+        sh_ok("iptables-legacy -A INPUT -j ACCEPT");
+        calls = 0;
+        g_assert_cmpint(bs_nf_zero(BS_FAMILY_IPV4, "filter", NULL, &o), ==, 0);
+        g_assert_cmpuint(calls, ==, 2);
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -j ACCEPT\n-A OUTPUT -j DROP\n");
+}
+
+/* ----------------------------------------------------------- apply both */
+
+static void count_commit(void *userdata) {
+        (*(unsigned *) userdata)++;
+}
+
+static void test_apply_both(void) {
+        reset_tables();
+        changes cs = {};
+        add(&cs, BS_CHANGE_NEW_CHAIN, BS_FAMILY_MASK_BOTH, "svc", 0);
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
+        add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "FORWARD", 0)->policy = BS_POLICY_DROP;
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL), ==, 0);
+        changes_clear(&cs);
+        const char *expect = "-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N svc\n"
+                             "-A INPUT -p tcp -m tcp --dport 22 -j svc\n";
+        assert_S(&v4, expect);
+        assert_S(&v6, expect);
+}
+
+/* The IPv6 commit is refused by the kernel (a match it has no module
+ * for): IPv4, already committed, goes back to what it was, counters
+ * included. */
+static void test_apply_both_rollback(void) {
+        reset_tables();
+        sh_ok("iptables-legacy -A INPUT -p udp --dport 5555 -j ACCEPT; iptables-legacy -Z");
+        send_udp(BS_FAMILY_IPV4, 5555, 5, 1);
+        g_autofree char *before4 = save(&v4, "filter");
+        g_autofree char *before6 = save(&v6, "filter");
+
+        changes cs = {};
+        add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "INPUT", 0)->policy = BS_POLICY_DROP;
+        add_rule(&cs, BS_CHANGE_INSERT, BS_FAMILY_IPV4, "INPUT", 1, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
+                                BS_TARGET_ACCEPT, NULL);
+        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
+        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
+        m->opaque.size = 16;
+        m->opaque.data = g_malloc0(16);
+
+        unsigned commits = 0;
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = count_commit;
+        o.userdata = &commits;
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o), ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+        /* IPv4 committed, IPv6 refused, IPv4 restored */
+        g_assert_cmpuint(commits, ==, 3);
+
+        g_autofree char *after4 = save(&v4, "filter");
+        g_autofree char *after6 = save(&v6, "filter");
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_nonnull(strstr(after4, "[5:145] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
+}
+
+/* ------------------------------------------------------------- restore */
+
+static void test_restore(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        reset_tables();
+        sh_ok("%1$s -P INPUT DROP; %1$s -P FORWARD DROP; %1$s -N alpha; %1$s -N beta; "
+              "%1$s -A INPUT -j alpha; %1$s -A INPUT -m recent --name seen --set; "
+              "%1$s -A INPUT -p tcp -m string --algo bm --string hello -j DROP; "
+              "%1$s -A INPUT -i lo -j ACCEPT; "
+              "%1$s -A alpha -p udp --dport 5555 -j beta; %1$s -A beta -j RETURN; "
+              "%1$s -t mangle -N tagged; %1$s -t mangle -A PREROUTING -j MARK --set-mark 0x1; "
+              "%1$s -t mangle -A tagged -j RETURN; %1$s -Z; %1$s -t mangle -Z",
+              c);
+        send_udp(f->family, 5555, 3, 7);
+
+        _cleanup_table_ bs_table *snap = read_table(f->family, "filter");
+        _cleanup_table_ bs_table *snap_mangle = read_table(f->family, "mangle");
+        g_autofree char *text = save(f, "filter");
+        g_autofree char *text_mangle = save(f, "mangle");
+        g_assert_nonnull(strstr(text, "-m recent"));
+        g_assert_nonnull(strstr(text, "-m string"));
+        g_assert_nonnull(strstr(text_mangle, "-j MARK"));
+
+        /* change everything */
+        sh_ok("%1$s -F; %1$s -X; %1$s -P INPUT ACCEPT; %1$s -N gamma; %1$s -N alpha; %1$s -A gamma -j DROP; "
+              "%1$s -A INPUT -j gamma; %1$s -A OUTPUT -p tcp --dport 1 -j ACCEPT; "
+              "%1$s -t mangle -F; %1$s -t mangle -X; %1$s -t mangle -A POSTROUTING -j MARK --set-mark 2",
+              c);
+        send_udp(f->family, 5555, 2, 1);
+        g_autofree char *changed = save(f, "filter");
+        g_assert_cmpstr(changed, !=, text);
+
+        g_assert_cmpint(bs_nf_restore(snap, NULL), ==, 0);
+        g_assert_cmpint(bs_nf_restore(snap_mangle, NULL), ==, 0);
+
+        /* exactly the snapshot: rules, chains, policies and every counter */
+        g_autofree char *now = save(f, "filter");
+        g_autofree char *now_mangle = save(f, "mangle");
+        g_assert_cmpstr(now, ==, text);
+        g_assert_cmpstr(now_mangle, ==, text_mangle);
+        _cleanup_table_ bs_table *again = read_table(f->family, "filter");
+        _cleanup_table_ bs_table *again_mangle = read_table(f->family, "mangle");
+        g_assert_true(bs_table_equal(again, snap));
+        g_assert_true(bs_table_equal(again_mangle, snap_mangle));
+
+        /* the restored rules work: the recent and string matches still match */
+        send_udp(f->family, 5555, 1, 1);
+        _cleanup_table_ bs_table *after = read_table(f->family, "filter");
+        g_assert_cmpstr(rule_at(after, "INPUT", 1)->matches[0].opaque.name, ==, "recent");
+        g_assert_cmpuint(rule_at(after, "INPUT", 1)->packets, ==, rule_at(snap, "INPUT", 1)->packets + 1);
+
+        /* a snapshot of the other family, or with other built-ins: refused */
+        g_autofree char *mangle_now = save(f, "mangle");
+        bs_table *wrong = NULL;
+        g_assert_cmpint(bs_table_copy(&wrong, snap), ==, 0);
+        wrong->family = f->family == BS_FAMILY_IPV4 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+        g_assert_cmpint(bs_nf_restore(wrong, NULL), ==, -EAFNOSUPPORT);
+        bs_table_free(wrong);
+        g_assert_cmpint(bs_table_copy(&wrong, snap), ==, 0);
+        g_strlcpy(wrong->name, "mangle", sizeof(wrong->name)); /* filter's built-ins on mangle */
+        g_assert_cmpint(bs_nf_restore(wrong, NULL), ==, -EINVAL);
+        bs_table_free(wrong);
+        g_autofree char *unchanged = save(f, "mangle");
+        g_assert_cmpstr(unchanged, ==, mangle_now);
+}
+
+/* ---------------------------------------------------------------- zero */
+
+static void test_zero(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        sh_ok("%1$s -A INPUT -p udp --dport 5555 -j ACCEPT; %1$s -A OUTPUT -p udp --dport 5555 -j ACCEPT; "
+              "%1$s -Z", f->cli);
+        send_udp(f->family, 5555, 2, 0);
+        send_udp(f->family, 5556, 3, 0);
+        g_assert_cmpint(bs_nf_zero(f->family, "filter", "INPUT", NULL), ==, 0);
+        _cleanup_table_ bs_table *t = read_table(f->family, "filter");
+        g_assert_cmpuint(rule_at(t, "INPUT", 0)->packets, ==, 0);
+        g_assert_cmpuint(t->chains[0].policy_packets, ==, 0);
+        g_assert_cmpuint(rule_at(t, "OUTPUT", 0)->packets, ==, 2);
+        g_assert_cmpuint(t->chains[2].policy_packets, ==, 3);
+
+        g_assert_cmpint(bs_nf_zero(f->family, "filter", "nosuch", NULL), ==, -ENOENT);
+        g_assert_cmpint(bs_nf_zero(f->family, "filter", NULL, NULL), ==, 0);
+        g_autofree char *text = save(f, "filter");
+        g_assert_null(strstr(text, "[2:"));
+        g_assert_null(strstr(text, "[3:"));
+        g_assert_nonnull(strstr(text, ":OUTPUT ACCEPT [0:0]"));
+}
+
+/* ---------------------------------------------------------------- lock */
+
+static void test_lock_basics(void) {
+        g_assert_cmpstr(bs_xtlock_path(), ==, lock_path);
+        bs_xtlock a = BS_XTLOCK_INIT, b = BS_XTLOCK_INIT;
+        g_assert_cmpint(bs_xtlock_acquire(&a, 0), ==, 0);
+        g_assert_cmpint(bs_xtlock_acquire(&a, 0), ==, -EBUSY);
+        /* a second open file description conflicts, as another process would */
+        g_assert_cmpint(bs_xtlock_acquire(&b, 50), ==, -EWOULDBLOCK);
+        bs_xtlock_release(&a);
+        g_assert_cmpint(bs_xtlock_acquire(&b, 0), ==, 0);
+        bs_xtlock_release(&b);
+        bs_xtlock_release(&b); /* harmless */
+}
+
+/* A child holds the lock as iptables-legacy would (flock on the same
+ * file). It tells us through `to_parent` once it holds it ('L') and right
+ * before it lets go ('R'); it lets go after hold_ms, or when `from_parent`
+ * reaches EOF if hold_ms is 0. */
+static pid_t lock_holder(int up[2], int down[2], unsigned hold_ms) {
+        pid_t pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid > 0)
+                return pid;
+        int to_parent = up[1], from_parent = down[0];
+        close(up[0]);
+        close(down[1]);
+        int fd = open(lock_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(to_parent, "L", 1) != 1)
+                _exit(1);
+        if (hold_ms > 0)
+                g_usleep(hold_ms * 1000);
+        else {
+                char ch;
+                while (read(from_parent, &ch, 1) > 0)
+                        ;
+        }
+        if (write(to_parent, "R", 1) != 1)
+                _exit(1);
+        close(fd);
+        _exit(0);
+}
+
+static void test_lock_wait(void) {
+        reset_tables();
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+
+        /* held for a while: the commit waits, then succeeds */
+        int up[2], down[2];
+        g_assert_cmpint(pipe(up), ==, 0);
+        g_assert_cmpint(pipe(down), ==, 0);
+        pid_t pid = lock_holder(up, down, 300);
+        char ch;
+        g_assert_cmpint(read(up[0], &ch, 1), ==, 1);
+        g_assert_cmpint(ch, ==, 'L');
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.lock_timeout_ms = 60000;
+        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", cs.items, cs.n, &o, NULL), ==, 0);
+        /* we got the lock only after the child said it lets go */
+        g_assert_cmpint(fcntl(up[0], F_SETFL, O_NONBLOCK), ==, 0);
+        g_assert_cmpint(read(up[0], &ch, 1), ==, 1);
+        g_assert_cmpint(ch, ==, 'R');
+        int status;
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n");
+        for (int i = 0; i < 2; i++) {
+                close(up[i]);
+                close(down[i]);
+        }
+
+        /* held past the bound: -EWOULDBLOCK, nothing committed */
+        g_assert_cmpint(pipe(up), ==, 0);
+        g_assert_cmpint(pipe(down), ==, 0);
+        pid = lock_holder(up, down, 0);
+        close(down[0]);
+        g_assert_cmpint(read(up[0], &ch, 1), ==, 1);
+        o.lock_timeout_ms = 200;
+        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", cs.items, cs.n, &o, NULL), ==, -EWOULDBLOCK);
+        bs_table *t = NULL;
+        g_assert_cmpint(bs_nf_read(BS_FAMILY_IPV4, "filter", &o, &t), ==, -EWOULDBLOCK);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o), ==, -EWOULDBLOCK);
+        close(down[1]); /* let the child go */
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(up[0]);
+        close(up[1]);
+        changes_clear(&cs);
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n");
+}
+
+/* ------------------------------------------------------------ nftables */
+
+/* Runs in a subprocess, which main() put in a namespace of its own: the
+ * iptables-nft chain it creates goes away with it. */
+static void test_nftables(gconstpointer data) {
+        const family_case *f = data;
+        if (!g_test_subprocess()) {
+                g_test_trap_subprocess(NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+                g_test_trap_assert_passed();
+                return;
+        }
+        bool found = true;
+        char *description = (char *) "unset";
+        g_assert_cmpint(bs_nf_nftables_filters_input(&found, &description), ==, 0);
+        g_assert_false(found);
+        g_assert_null(description);
+
+        /* legacy tables do not count */
+        sh_ok("%s -A INPUT -j ACCEPT", f->cli);
+        g_assert_cmpint(bs_nf_nftables_filters_input(&found, NULL), ==, 0);
+        g_assert_false(found);
+
+        sh_ok("%s -A INPUT -j ACCEPT", f->family == BS_FAMILY_IPV6 ? "ip6tables-nft" : "iptables-nft");
+        g_assert_cmpint(bs_nf_nftables_filters_input(&found, &description), ==, 0);
+        g_assert_true(found);
+        g_assert_nonnull(description);
+        g_test_message("found: %s", description);
+        g_assert_nonnull(strstr(description, f->family == BS_FAMILY_IPV6 ? "ip6 filter INPUT" : "ip filter INPUT"));
+        free(description);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        if (geteuid() != 0) {
+                g_printerr("not root: skipping\n");
+                return 77;
+        }
+        if (unshare(CLONE_NEWNET) < 0) {
+                g_printerr("unshare(CLONE_NEWNET): %s: skipping\n", g_strerror(errno));
+                return 77;
+        }
+        g_snprintf(lock_path, sizeof(lock_path), "%s/backstop-test-nf-XXXXXX", g_get_tmp_dir());
+        int fd = g_mkstemp(lock_path);
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+        g_setenv("XTABLES_LOCKFILE", lock_path, TRUE);
+        g_free(sh("ip link set lo up"));
+
+        const family_case *fs[] = { &v4, &v6 };
+        for (size_t i = 0; i < G_N_ELEMENTS(fs); i++) {
+                const char *n = fs[i]->family == BS_FAMILY_IPV6 ? "ipv6" : "ipv4";
+#define ADD(path, fn)                                                                   \
+        do {                                                                            \
+                g_autofree char *p = g_strdup_printf("/nf/%s/" path, n);                \
+                g_test_add_data_func(p, fs[i], fn);                                     \
+        } while (0)
+                ADD("read-legacy", test_read_legacy);
+                ADD("apply-each-kind", test_apply_each_kind);
+                ADD("apply-delete-by-value", test_apply_delete_by_value);
+                ADD("apply-keeps-counters", test_apply_keeps_counters);
+                ADD("apply-errors", test_apply_errors);
+                ADD("apply-retry", test_apply_retry);
+                ADD("restore", test_restore);
+                ADD("zero", test_zero);
+                ADD("nftables", test_nftables);
+#undef ADD
+        }
+        g_test_add_func("/nf/retry-libiptc", test_retry_libiptc);
+        g_test_add_func("/nf/apply-both", test_apply_both);
+        g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
+        g_test_add_func("/nf/lock/basics", test_lock_basics);
+        g_test_add_func("/nf/lock/wait", test_lock_wait);
+
+        int r = g_test_run();
+        g_unlink(lock_path);
+        return r;
+}
