@@ -11,6 +11,8 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <gio/gunixsocketaddress.h>
+
 #include "bus-fixture.h"
 
 #define BUS_NAME "org.backstop.Firewall1"
@@ -542,6 +544,123 @@ static void test_save_restore(void) {
         reset_tables();
 }
 
+static void test_ended_kept(void) {
+        /* the last 16 ended transactions stay readable, older ones go */
+        reset_tables();
+        char *paths[17];
+        for (int i = 0; i < 17; i++) {
+                const char *changes[] = { "-A INPUT -s 192.0.2.30/32 -j DROP", NULL };
+                paths[i] = apply_ok(changes, 30);
+                tx_call(paths[i], "Rollback", NULL, NULL);
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) gone = call(paths[0], "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", TX_IFACE, "State"), "(v)", &error);
+        g_assert_nonnull(error);
+        for (int i = 1; i < 17; i++) {
+                g_autofree char *state = tx_string(paths[i], "State");
+                g_assert_cmpstr(state, ==, "rolled-back");
+        }
+        for (int i = 0; i < 17; i++)
+                g_free(paths[i]);
+}
+
+typedef struct Seen {
+        GPtrArray *signals;  /* "Member arg" strings */
+} Seen;
+
+static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *member, GVariant *params, gpointer userdata) {
+        Seen *seen = userdata;
+        if (g_str_equal(member, "PropertiesChanged")) {
+                const char *which;
+                g_autoptr(GVariant) changed = NULL;
+                g_autoptr(GVariant) invalidated = NULL;
+                g_variant_get(params, "(&s@a{sv}@as)", &which, &changed, &invalidated);
+                GVariantIter it;
+                const char *key;
+                GVariant *v;
+                g_variant_iter_init(&it, changed);
+                while (g_variant_iter_loop(&it, "{&sv}", &key, &v))
+                        g_ptr_array_add(seen->signals, g_strdup_printf("%s %s", path, key));
+        } else {
+                /* "TransactionRolledBack /org/.../Transaction/3 request" */
+                GString *line = g_string_new(member);
+                for (gsize i = 0; i < g_variant_n_children(params); i++) {
+                        g_autoptr(GVariant) a = g_variant_get_child_value(params, i);
+                        if (g_variant_is_of_type(a, G_VARIANT_TYPE_STRING) ||
+                            g_variant_is_of_type(a, G_VARIANT_TYPE_OBJECT_PATH))
+                                g_string_append_printf(line, " %s", g_variant_get_string(a, NULL));
+                }
+                g_ptr_array_add(seen->signals, g_string_free(line, FALSE));
+        }
+}
+
+static gboolean seen_has(Seen *seen, const char *prefix) {
+        for (guint i = 0; i < seen->signals->len; i++)
+                if (g_str_has_prefix(g_ptr_array_index(seen->signals, i), prefix))
+                        return TRUE;
+        return FALSE;
+}
+
+static void wait_seen(Seen *seen, const char *prefix) {
+        while (!seen_has(seen, prefix))
+                g_main_context_iteration(NULL, TRUE);
+}
+
+static void test_signals(void) {
+        reset_tables();
+        Seen seen = { g_ptr_array_new_with_free_func(g_free) };
+        guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_signal, &seen, NULL);
+        const char *changes[] = { "-P FORWARD DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        g_autofree char *applied = g_strdup_printf("TransactionApplied %s", path);
+        wait_seen(&seen, applied);
+        wait_seen(&seen, PATH " PendingTransaction");
+        wait_seen(&seen, PATH " Policies");
+        tx_call(path, "Rollback", NULL, NULL);
+        g_autofree char *rolled = g_strdup_printf("TransactionRolledBack %s request", path);
+        wait_seen(&seen, rolled);
+        g_autofree char *state = g_strdup_printf("%s State", path);
+        wait_seen(&seen, state);
+
+        /* saving flips RulesSaved */
+        g_ptr_array_set_size(seen.signals, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_assert_no_error(error);
+        wait_seen(&seen, PATH " RulesSaved");
+        g_dbus_connection_signal_unsubscribe(C, sub);
+        g_ptr_array_free(seen.signals, TRUE);
+}
+
+static void test_notify_and_watchdog(void) {
+        /* READY=1 once the name is taken, WATCHDOG=1 pings after */
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_autofree char *sock_path = g_build_filename(F->tmpdir, "notify", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocket) sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, &error);
+        g_assert_no_error(error);
+        g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(sock_path);
+        g_assert_true(g_socket_bind(sock, addr, TRUE, &error));
+        g_autofree char *env_sock = g_strdup_printf("NOTIFY_SOCKET=%s", sock_path);
+        const char *env[] = { env_sock, "WATCHDOG_USEC=200000", NULL };
+        bs_bus_fixture_start_daemon(F, NULL, env, NULL);
+        gboolean ready = FALSE, watchdog = FALSE;
+        while (!ready || !watchdog) {
+                char buf[512];
+                gssize n = g_socket_receive(sock, buf, sizeof(buf) - 1, NULL, &error);
+                g_assert_no_error(error);
+                buf[n] = 0;
+                ready = ready || strstr(buf, "READY=1") != NULL;
+                watchdog = watchdog || strstr(buf, "WATCHDOG=1") != NULL;
+        }
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_unlink(sock_path);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+}
+
 /* ---------------------------------------------------------------- access */
 
 static void test_lockout_risk(void) {
@@ -820,6 +939,9 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/readonly-runtime-dir", test_readonly_runtime_dir);
         g_test_add_func("/service/save-restore", test_save_restore);
         g_test_add_func("/service/bad-input", test_bad_input);
+        g_test_add_func("/service/ended-kept", test_ended_kept);
+        g_test_add_func("/service/signals", test_signals);
+        g_test_add_func("/service/notify-and-watchdog", test_notify_and_watchdog);
         g_test_add_func("/service/lockout-risk", test_lockout_risk);
         g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);
         g_test_add_func("/service/list-connections", test_list_connections);
