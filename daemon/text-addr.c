@@ -42,6 +42,24 @@ bool text_addr_numeric(bs_family f, const char *s, uint8_t out[16]) {
         return text_ipv4_numeric(s, out);
 }
 
+/* "fe80::1%eth0": iptables resolves it with getaddrinfo, which drops the
+ * scope; the rule holds the address alone. */
+static bool ipv6_with_scope(const char *s, uint8_t out[16]) {
+        const char *pct = strchr(s, '%');
+        if (!pct || !pct[1] || strlen(pct + 1) >= IFNAMSIZ)
+                return false;
+        for (const char *p = pct + 1; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("_-.@", *p))
+                        return false;
+        char buf[INET6_ADDRSTRLEN + 1];
+        size_t len = (size_t) (pct - s);
+        if (len >= sizeof(buf))
+                return false;
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        return inet_pton(AF_INET6, buf, out) == 1;
+}
+
 static bool looks_like_hostname(const char *s) {
         bool alpha = false;
         for (const char *p = s; *p; p++) {
@@ -53,11 +71,11 @@ static bool looks_like_hostname(const char *s) {
         return alpha;
 }
 
-static int bad_addr(bs_family f, const char *s, bs_parse_error *err, int word_index) {
+static int bad_addr(bs_family f, const char *s, const char *word, bs_parse_error *err, int word_index) {
         if (looks_like_hostname(s) && !strchr(s, ':'))
-                return text_fail(err, word_index, s,
+                return text_fail(err, word_index, word,
                                  "\"%s\" is a host name, not an address; host names are not resolved", s);
-        return text_fail(err, word_index, s, "\"%s\" is not a valid %s address", s,
+        return text_fail(err, word_index, word, "\"%s\" is not a valid %s address", s,
                          f == BS_FAMILY_IPV6 ? "IPv6" : "IPv4");
 }
 
@@ -101,8 +119,8 @@ int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_er
 
         /* like iptables, "anything/0" is the any address: the name is ignored */
         if (!bs_addr_is_any(&a)) {
-                if (!text_addr_numeric(f, host, a.addr))
-                        return bad_addr(f, host, err, word_index);
+                if (!text_addr_numeric(f, host, a.addr) && !(f == BS_FAMILY_IPV6 && ipv6_with_scope(host, a.addr)))
+                        return bad_addr(f, host, arg, err, word_index);
                 for (unsigned i = 0; i < 16; i++)
                         a.addr[i] &= a.mask[i];
         }
@@ -117,7 +135,7 @@ static bool ct_host(bs_family f, const char *s, uint8_t out[16]) {
                 if (isspace((unsigned char) *p))
                         return false;
         if (f == BS_FAMILY_IPV6)
-                return inet_pton(AF_INET6, s, out) == 1;
+                return inet_pton(AF_INET6, s, out) == 1 || ipv6_with_scope(s, out);
         struct in_addr in;
         if (inet_aton(s, &in) == 0)
                 return false;
@@ -154,7 +172,7 @@ int text_parse_ct_addr(bs_family f, const char *arg, bs_addr *ret, bs_parse_erro
                                          m, alen * 8);
         }
         if (!ct_host(f, host, a.addr))
-                return bad_addr(f, host, err, word_index);
+                return bad_addr(f, host, arg, err, word_index);
         *ret = a;
         return 0;
 }

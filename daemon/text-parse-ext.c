@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The options of each extension the model knows, parsed into the values
  * iptables 1.8.9 hands to the kernel (defaults included). Where iptables
- * accepts something that can never match or that its own -S output cannot
- * express (a reversed range, an inverted full range, "255/3" for icmp),
- * we refuse it with a message instead. */
+ * accepts something that can never match and that its own -S output then
+ * misrepresents (an inverted full port range, conntrack port "5:0", "255/3"
+ * for icmp, "! -i +"), we refuse it with a message instead. */
 #include "text-internal.h"
 
 #include <ctype.h>
@@ -20,13 +20,13 @@ static int port_by_proto(text_parse_state *s, const char *p, const char *proto, 
         uintmax_t v;
         if (text_strtoul(p, 0, 0, UINTMAX_MAX, &v)) {
                 if (v > 65535)
-                        return FAIL(s, word, p, "port \"%s\" is out of range (0-65535)", p);
+                        return FAIL(s, word, s->words[word], "port \"%s\" is out of range (0-65535)", p);
                 *ret = (uint16_t) v;
                 return 0;
         }
         int port = *p ? text_service_port(p, proto) : -1;
         if (port < 0)
-                return FAIL(s, word, p, "\"%s\" is not a port number or a known %s service", p,
+                return FAIL(s, word, s->words[word], "\"%s\" is not a port number or a known %s service", p,
                             proto ? proto : "");
         *ret = (uint16_t) port;
         return 0;
@@ -37,19 +37,20 @@ static int port_any(text_parse_state *s, const char *p, int word, uint16_t *ret)
         uintmax_t v;
         if (isdigit((unsigned char) p[0]) && text_decimal(p, UINTMAX_MAX / 10, &v)) {
                 if (v > 65535)
-                        return FAIL(s, word, p, "port \"%s\" is out of range (0-65535)", p);
+                        return FAIL(s, word, s->words[word], "port \"%s\" is out of range (0-65535)", p);
                 *ret = (uint16_t) v;
                 return 0;
         }
         int port = text_service_port(p, NULL);
         if (port < 0)
-                return FAIL(s, word, p, "\"%s\" is not a port number or a known service", p);
+                return FAIL(s, word, s->words[word], "\"%s\" is not a port number or a known service", p);
         *ret = (uint16_t) port;
         return 0;
 }
 
 /* "a", "a:b", "a:", ":b", ":" into a range; tcp style (base 0, tcp
- * services) when proto is set, getaddrinfo style otherwise. */
+ * services, min <= max) when proto is set, getaddrinfo style otherwise
+ * (where iptables takes a reversed range as it is). */
 static int parse_range(text_parse_state *s, const char *arg, const char *proto, int word, bs_port_range *ret) {
         _cleanup_free_ char *buf = strdup(arg);
         if (!buf)
@@ -77,7 +78,7 @@ static int parse_range(text_parse_state *s, const char *arg, const char *proto, 
                         if (r < 0)
                                 return r;
                 }
-                if (p.lo > p.hi)
+                if (proto && p.lo > p.hi)
                         return FAIL(s, word, arg, "port range \"%s\" is reversed (min > max)", arg);
         }
         *ret = p;
@@ -381,8 +382,6 @@ static int parse_u32_range(text_parse_state *s, const char *arg, int word, uint3
                 return FAIL(s, word, arg, "\"%s\" is not a number or range of numbers (0-4294967295)", arg);
         if (!colon)
                 b = a;
-        if (a > b)
-                return FAIL(s, word, arg, "range \"%s\" is reversed (min > max)", arg);
         *lo = (uint32_t) a;
         *hi = (uint32_t) b;
         return 0;
@@ -433,6 +432,9 @@ static int conntrack_option(text_parse_state *s, text_ext_inst *x, const text_op
                 r = parse_range(s, arg, NULL, word, &p);
                 if (r < 0)
                         return r;
+                /* iptables prints "N:0" as "N", a different rule */
+                if (p.hi == 0 && p.lo > 0)
+                        return FAIL(s, word, arg, "port range \"%s\" is reversed and would never match", arg);
                 /* host order, as revision 3 keeps them */
                 if (o->id == CT_ORIGSRCPORT)
                         c->origsrc_port = p.lo, c->origsrc_port_high = p.hi, flag = XT_CONNTRACK_ORIGSRC_PORT;
@@ -824,8 +826,6 @@ static int iprange_option(text_parse_state *s, text_ext_inst *x, const text_opt 
         if (!text_addr_numeric(s->family, hi, b))
                 return FAIL(s, word, arg, "\"%s\" is not a valid %s address", hi,
                             s->family == BS_FAMILY_IPV6 ? "IPv6" : "IPv4");
-        if (memcmp(a, b, text_addr_len(s->family)) > 0)
-                return FAIL(s, word, arg, "range \"%s\" is reversed and would never match", arg);
         if (o->id == IPR_SRC) {
                 memcpy(ir->src_min, a, 16);
                 memcpy(ir->src_max, b, 16);

@@ -444,7 +444,26 @@ static void check_read_forms(const family_ctx *f, const corpus_line *l, const bs
                                        g_strerror(-k), err.word_index, err.word, err.message);
                 return;
         }
-        if (!bs_table_equal(parsed, read_a)) {
+        /* iptables' text forms print nothing for an interface "+" (any
+         * interface: the kernel keeps the name with an empty mask), so a
+         * table read back from them has no interface there. That is a
+         * limit of the iptables-save format, not of our reading; compare
+         * against the table as that format can carry it. */
+        _cleanup_table_ bs_table *expected = NULL;
+        g_assert_cmpint(bs_table_copy(&expected, read_a), ==, 0);
+        for (size_t i = 0; i < expected->n_chains; i++)
+                for (size_t j = 0; j < expected->chains[i].n_rules; j++) {
+                        bs_rule *er = &expected->chains[i].rules[j];
+                        if (streq(er->in_iface, "+")) {
+                                er->in_iface[0] = 0;
+                                er->in_invert = false;
+                        }
+                        if (streq(er->out_iface, "+")) {
+                                er->out_iface[0] = 0;
+                                er->out_invert = false;
+                        }
+                }
+        if (!bs_table_equal(parsed, expected)) {
                 g_string_append(fa, "    bs_parse_save(iptables-save -c output) != table read:\n");
                 append_table_diff(fa, "read", read_a, "parsed", parsed);
         }

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* backstopctl: the client of backstopd. It talks only to the daemon's D-Bus
+ * API (org.backstop.Firewall1 on the system bus) and never touches netfilter
+ * itself. Modelled on systemd's hostnamectl/timedatectl: a verb table,
+ * getopt_long, --json, --no-ask-password and a polkit tty agent. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "errors.h"
+#include "parse.h"
+#include "polkit-agent.h"
+#include "util.h"
+
+#define MAX_CHANGES 10000
+
+typedef struct Verb {
+        const char *name;
+        size_t min_args, max_args;  /* positional arguments after the verb */
+        bool takes_changes;
+        bool needs_auth;            /* may need polkit: start the tty agent */
+        int (*run)(Ctl *c);
+} Verb;
+
+static const Verb verbs[] = {
+        { "status",       0, 0, false, false, verb_status },
+        { "rules",        0, 1, false, true,  verb_rules },
+        { "check",        0, 0, false, true,  verb_check },
+        { "connections",  0, 0, false, true,  verb_connections },
+        { "preview",      0, 0, true,  true,  verb_preview },
+        { "apply",        0, 0, true,  true,  verb_apply },
+        { "default-deny", 0, 0, false, true,  verb_default_deny },
+        { "confirm",      0, 1, false, true,  verb_confirm },
+        { "rollback",     0, 1, false, true,  verb_rollback },
+        { "extend",       1, 2, false, true,  verb_extend },
+        { "zero",         0, 1, false, true,  verb_zero },
+        { "save",         0, 0, false, true,  verb_save },
+        { "monitor",      0, 0, false, false, verb_monitor },
+};
+
+static void help(void) {
+        printf("%s [OPTIONS...] COMMAND ...\n"
+               "\n"
+               "Query and change the firewall through backstopd. Restrictive changes run\n"
+               "behind a commit-confirm timer: unless confirmed in time, backstopd rolls\n"
+               "them back by itself, even if this client, the SSH session or the daemon dies.\n"
+               "\n"
+               "Commands:\n"
+               "  status                    Backend, policies, rule counts, pending transaction,\n"
+               "                            whether the running rules are saved, nftables\n"
+               "  rules [-4|-6] [CHAIN]     Print the rules as iptables-legacy -S does (-v: counters)\n"
+               "  check [-4|-6]             Run the reference checks; exit 0 only if all pass\n"
+               "  connections [--all]       Tracked connections (inbound ones unless --all)\n"
+               "  preview CHANGE...         Resulting rules, lockout analysis, iptables commands\n"
+               "  apply CHANGE...           Apply changes behind the confirm timer\n"
+               "  default-deny              Stateful rule, loopback, --allow ports, ICMPv6 NDP,\n"
+               "                            then INPUT policy DROP, behind the confirm timer\n"
+               "  confirm [TX]              Keep a pending transaction\n"
+               "  rollback [TX]             Undo a pending transaction now\n"
+               "  extend [TX] SECONDS       Move a pending transaction's deadline to now+SECONDS\n"
+               "  zero [-4|-6] [CHAIN]      Zero counters\n"
+               "  save                      Save the running rules for the next boot\n"
+               "  monitor                   Print transactions and changes as they happen\n"
+               "\n"
+               "Options:\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --json                 Print JSON (one document; monitor: one object a line)\n"
+               "     --no-ask-password      Do not ask for a password (polkit)\n"
+               "  -q --quiet                Print only errors and requested data\n"
+               "  -4 / -6                   IPv4 / IPv6 only (rules: default IPv4)\n"
+               "  -v --verbose              rules: with packet and byte counters\n"
+               "  -a --all                  connections: outbound and forwarded ones too\n"
+               "     --timeout SEC          Seconds until automatic rollback (also 5m, 1h;\n"
+               "                            default 60; 0 = no confirmation, needs extra rights)\n"
+               "     --strict               Confirmation must come from a NEW SSH login\n"
+               "     --force                Apply even if the lockout check finds a risk\n"
+               "     --no-wait              Print the transaction and return at once\n"
+               "     --save                 Save the rules once the transaction is confirmed\n"
+               "     --allow PORT/PROTO     default-deny: keep PORT/PROTO open (repeatable;\n"
+               "                            default 22/tcp when none is given)\n"
+               "\n"
+               "Each CHANGE is one argument in iptables syntax without the program name,\n"
+               "e.g. '-I INPUT 1 -p tcp --dport 443 -j ACCEPT'. A change without blanks\n"
+               "(e.g. -F) goes after \"--\". TX is a transaction id or object path; the\n"
+               "default is the pending transaction.\n"
+               "\n"
+               "While apply/default-deny wait: type yes to confirm (not with --strict, where\n"
+               "'backstopctl confirm' must run in a new SSH session). Ctrl-C asks whether to\n"
+               "roll back now (y: roll back; n or Enter: keep waiting); a second Ctrl-C\n"
+               "exits and leaves the transaction to backstopd's timer.\n"
+               "\n"
+               "Exit status: 0 success, 1 failure (check: an item failed), 2 usage error or\n"
+               "invalid change, 3 the transaction was rolled back, 4 refused for lockout risk,\n"
+               "5 not authorized, 6 backstopd unreachable, 7 busy (another transaction is\n"
+               "pending, or the xtables lock is held), 8 strict confirmation rejected.\n"
+               "\n"
+               "See the backstopctl(1) man page for details.\n",
+               program_invocation_short_name);
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_NO_ASK_PASSWORD,
+        ARG_TIMEOUT,
+        ARG_STRICT,
+        ARG_FORCE,
+        ARG_NO_WAIT,
+        ARG_SAVE,
+        ARG_ALLOW,
+};
+
+static const struct option options[] = {
+        { "help",            no_argument,       NULL, 'h' },
+        { "version",         no_argument,       NULL, ARG_VERSION },
+        { "json",            no_argument,       NULL, ARG_JSON },
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD },
+        { "quiet",           no_argument,       NULL, 'q' },
+        { "verbose",         no_argument,       NULL, 'v' },
+        { "all",             no_argument,       NULL, 'a' },
+        { "timeout",         required_argument, NULL, ARG_TIMEOUT },
+        { "strict",          no_argument,       NULL, ARG_STRICT },
+        { "force",           no_argument,       NULL, ARG_FORCE },
+        { "no-wait",         no_argument,       NULL, ARG_NO_WAIT },
+        { "save",            no_argument,       NULL, ARG_SAVE },
+        { "allow",           required_argument, NULL, ARG_ALLOW },
+        {}
+};
+
+_printf_(1, 2) static int usage_error(const char *fmt, ...) {
+        va_list ap;
+        fprintf(stderr, "%s: ", program_invocation_short_name);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry '%s --help' for more information.\n", program_invocation_short_name);
+        return EXIT_USAGE;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, char ***ret_markers,
+                      size_t *ret_nmarkers) {
+        /* Changes such as "-A INPUT -j ACCEPT" start with '-': hide them from
+         * getopt behind marker strings (which getopt sees as positional and
+         * keeps in order), then map the markers back. */
+        char **av = calloc((size_t) argc + 1, sizeof(char *));
+        char **markers = calloc((size_t) argc + 1, sizeof(char *));
+        size_t nmarkers = 0;
+        if (!av || !markers) {
+                free(av);
+                free(markers);
+                return log_local_error(-ENOMEM, "parse the command line");
+        }
+        *ret_positional = av;
+        *ret_markers = markers;
+        for (int i = 0; i < argc; i++) {
+                if (i > 0 && arg_is_change(argv[i])) {
+                        markers[nmarkers] = strdup("\001");
+                        if (!markers[nmarkers])
+                                return log_local_error(-ENOMEM, "parse the command line");
+                        av[i] = markers[nmarkers++];
+                } else
+                        av[i] = argv[i];
+        }
+        *ret_nmarkers = nmarkers;
+
+        opterr = 0;
+        optind = 0;
+        int opt, r;
+        while ((opt = getopt_long(argc, av, ":hqva46", options, NULL)) >= 0) {
+                switch (opt) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case ARG_VERSION:
+                        printf("backstopctl %s\n", PACKAGE_VERSION);
+                        return EXIT_OK;
+                case ARG_JSON:
+                        c->json = true;
+                        break;
+                case ARG_NO_ASK_PASSWORD:
+                        c->ask_password = false;
+                        break;
+                case 'q':
+                        c->quiet = true;
+                        break;
+                case 'v':
+                        c->verbose = true;
+                        break;
+                case 'a':
+                        c->all = true;
+                        break;
+                case '4':
+                case '6':
+                        if (c->family != 0 && c->family != opt - '0')
+                                return usage_error("%s", "-4 and -6 exclude each other");
+                        c->family = opt - '0';
+                        break;
+                case ARG_TIMEOUT:
+                        r = parse_seconds(optarg, 0, 86400, &c->timeout);
+                        if (r < 0)
+                                return usage_error("invalid --timeout '%s': seconds from 0 to 86400 "
+                                                   "(suffixes s, m, h)", optarg);
+                        c->timeout_set = true;
+                        break;
+                case ARG_STRICT:
+                        c->strict = true;
+                        break;
+                case ARG_FORCE:
+                        c->force = true;
+                        break;
+                case ARG_NO_WAIT:
+                        c->no_wait = true;
+                        break;
+                case ARG_SAVE:
+                        c->save = true;
+                        break;
+                case ARG_ALLOW: {
+                        Allow a;
+                        r = parse_allow(optarg, &a.protocol, &a.port);
+                        if (r == -EPROTONOSUPPORT)
+                                return usage_error("invalid --allow '%s': protocol must be tcp, udp, "
+                                                   "sctp, udplite or dccp", optarg);
+                        if (r < 0)
+                                return usage_error("invalid --allow '%s': expected PORT/PROTO with "
+                                                   "PORT 1-65535, e.g. 22/tcp", optarg);
+                        if (c->n_allows >= MAX_ALLOWS)
+                                return usage_error("%s", "too many --allow options");
+                        c->allows[c->n_allows++] = a;
+                        break;
+                }
+                case ':':
+                        return usage_error("option '%s' needs an argument", av[optind - 1]);
+                case '?':
+                default:
+                        if (optopt && optopt < 0x100) {
+                                char o[3] = { '-', (char) optopt, 0 };
+                                return usage_error("unknown option '%s'", o);
+                        }
+                        return usage_error("unknown option '%s'", av[optind - 1]);
+                }
+        }
+        return -1;
+}
+
+static bool is_marker(char **markers, size_t n, const char *p, size_t *idx) {
+        for (size_t i = 0; i < n; i++)
+                if (markers[i] == p) {
+                        *idx = i;
+                        return true;
+                }
+        return false;
+}
+
+/* The original argv index of each marker, in order (markers are assigned in
+ * argv order). */
+static const char *marker_original(int argc, char **argv, size_t idx) {
+        size_t k = 0;
+        for (int i = 1; i < argc; i++)
+                if (arg_is_change(argv[i])) {
+                        if (k == idx)
+                                return argv[i];
+                        k++;
+                }
+        return NULL;
+}
+
+static void free_strv(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+int main(int argc, char **argv) {
+        Ctl c = { .ask_password = true };
+        char **av = NULL, **markers = NULL;
+        size_t nmarkers = 0;
+        int r;
+
+        setlocale(LC_ALL, "");
+        /* A closed pipe must not kill us silently mid-output. */
+        signal(SIGPIPE, SIG_IGN);
+
+        r = parse_argv(&c, argc, argv, &av, &markers, &nmarkers);
+        if (r >= 0)
+                goto finish;
+
+        /* Positional arguments: the verb, then its arguments. */
+        const Verb *verb = &verbs[0];
+        int first = optind;
+        if (first < argc) {
+                size_t idx;
+                if (is_marker(markers, nmarkers, av[first], &idx)) {
+                        r = usage_error("expected a command before '%s'", marker_original(argc, argv, idx));
+                        goto finish;
+                }
+                verb = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        if (strcmp(verbs[i].name, av[first]) == 0)
+                                verb = &verbs[i];
+                if (!verb) {
+                        r = usage_error("unknown command '%s'", av[first]);
+                        goto finish;
+                }
+                first++;
+        }
+        c.verb = verb->name;
+
+        c.args = calloc((size_t) argc + 1, sizeof(char *));
+        c.changes = calloc((size_t) argc + 1, sizeof(char *));
+        if (!c.args || !c.changes) {
+                r = log_local_error(-ENOMEM, "parse the command line");
+                goto finish;
+        }
+        for (int i = first; i < argc; i++) {
+                size_t idx;
+                bool marker = is_marker(markers, nmarkers, av[i], &idx);
+                const char *orig = marker ? marker_original(argc, argv, idx) : av[i];
+                if (verb->takes_changes)
+                        c.changes[c.n_changes++] = (char *) orig;
+                else if (marker) {
+                        r = usage_error("unexpected argument '%s'", orig);
+                        goto finish;
+                } else
+                        c.args[c.n_args++] = (char *) orig;
+        }
+        if (c.n_args < verb->min_args || c.n_args > verb->max_args) {
+                r = usage_error(c.n_args < verb->min_args ? "too few arguments for '%s'"
+                                                          : "too many arguments for '%s'",
+                                verb->name);
+                goto finish;
+        }
+        if (verb->takes_changes && c.n_changes == 0) {
+                r = usage_error("'%s' needs at least one CHANGE, e.g. '-P INPUT DROP'", verb->name);
+                goto finish;
+        }
+        if (c.n_changes > MAX_CHANGES) {
+                r = usage_error("%s", "too many changes (at most 10000)");
+                goto finish;
+        }
+        if (c.n_allows > 0 && strcmp(verb->name, "default-deny") != 0) {
+                r = usage_error("%s", "--allow is only valid with default-deny");
+                goto finish;
+        }
+
+        if (verb->needs_auth && c.ask_password)
+                ctl_polkit_agent(&c);
+        r = verb->run(&c);
+
+finish:
+        if (c.agent_pid > 0)
+                polkit_agent_close(c.agent_pid);
+        if (c.bus)
+                sd_bus_flush_close_unref(c.bus);
+        free(c.args);
+        free(c.changes);
+        free(av);
+        free_strv(markers, nmarkers);
+        if (fflush(stdout) != 0 && r == 0)
+                r = EXIT_FAILED;
+        return r;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "parse.h"
+#include "polkit-agent.h"
+
+/* A password prompt may take a while; without one, sd-bus's default. */
+#define INTERACTIVE_CALL_TIMEOUT_USEC (5ULL * 60 * 1000000)
+
+int ctl_bus(Ctl *c) {
+        int r;
+
+        if (c->bus)
+                return 0;
+        r = sd_bus_open_system(&c->bus);
+        if (r < 0) {
+                char *line = NULL;
+                int code = map_connect_error(r, &line);
+                if (code < 0)
+                        return log_local_error(code, "connect to the system bus");
+                fprintf(stderr, "%s\n", line);
+                free(line);
+                return code;
+        }
+        /* Every call may ask polkit; it may ask the user only if we allow it. */
+        r = sd_bus_set_allow_interactive_authorization(c->bus, c->ask_password);
+        if (r < 0)
+                return log_local_error(r, "set up the bus connection");
+        return 0;
+}
+
+void ctl_polkit_agent(Ctl *c) {
+        if (c->agent_pid <= 0 && c->ask_password)
+                c->agent_pid = polkit_agent_open();
+}
+
+uint64_t ctl_call_timeout(const Ctl *c) {
+        return c->ask_password ? INTERACTIVE_CALL_TIMEOUT_USEC : 0;
+}
+
+const char *ctl_family(const Ctl *c, const char *dflt) {
+        return c->family == 4 ? "ipv4" : c->family == 6 ? "ipv6" : dflt;
+}
+
+FILE *ctl_ui(const Ctl *c) {
+        return c->json ? stderr : stdout;
+}
+
+int ctl_new_call(Ctl *c, sd_bus_message **ret, const char *path, const char *iface, const char *member) {
+        int r = ctl_bus(c);
+        if (r != 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->bus, ret, BACKSTOP_SERVICE, path, iface, member);
+        if (r < 0)
+                return log_local_error(r, "create a bus message");
+        return 0;
+}
+
+static int append_variant_entry(sd_bus_message *m, const char *key, char type, const void *value) {
+        char sig[2] = { type, 0 };
+        int r = sd_bus_message_open_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(m, 's', key);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_VARIANT, sig);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(m, type, value);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+int ctl_append_apply_options(Ctl *c, sd_bus_message *m) {
+        const char *ssh = getenv("SSH_CONNECTION");
+        int t = 1, r;
+
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r >= 0 && c->timeout_set)
+                r = append_variant_entry(m, "timeout", 'u', &c->timeout);
+        if (r >= 0 && c->strict)
+                r = append_variant_entry(m, "strict", 'b', &t);
+        if (r >= 0 && c->force)
+                r = append_variant_entry(m, "force", 'b', &t);
+        if (r >= 0 && c->save)
+                r = append_variant_entry(m, "save", 'b', &t);
+        if (r >= 0 && ssh && *ssh)
+                r = append_variant_entry(m, "ssh-connection", 's', ssh);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        return 0;
+}
+
+static int get_all(Ctl *c, const char *path, const char *iface, Dict *d, BusAction action) {
+        sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = ctl_new_call(c, &m, path, "org.freedesktop.DBus.Properties", "GetAll");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_append(m, "s", iface);
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                return log_local_error(r, "build the request");
+        }
+        r = bus_call_checked(c->bus, m, action, 0, &reply);
+        sd_bus_message_unref(m);
+        if (r != 0)
+                return r;
+        r = bus_read_dict(reply, d);
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return log_local_error(r, "parse backstopd's properties");
+        return 0;
+}
+
+int ctl_get_manager_properties(Ctl *c, Dict *d) {
+        return get_all(c, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, d, ACTION_READ_STATE);
+}
+
+int ctl_get_transaction_properties(Ctl *c, const char *path, Dict *d) {
+        return get_all(c, path, BACKSTOP_TRANSACTION_IFACE, d, ACTION_READ_STATE);
+}
+
+int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
+        int r;
+
+        if (index < c->n_args) {
+                if (parse_transaction(c->args[index], ret_path, NULL) < 0) {
+                        fprintf(stderr, "%s: invalid transaction '%s': expected an id such as 3 or a path "
+                                "such as " TRANSACTION_PATH_PREFIX "3\n",
+                                program_invocation_short_name, c->args[index]);
+                        return EXIT_USAGE;
+                }
+                return 0;
+        }
+
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *path = NULL;
+        r = ctl_bus(c);
+        if (r != 0)
+                return r;
+        r = sd_bus_get_property_string(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
+                                       "PendingTransaction", &error, &path);
+        if (r < 0) {
+                r = bus_report_error(&error, r, ACTION_READ_STATE);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        sd_bus_error_free(&error);
+        if (!path || strcmp(path, "/") == 0) {
+                free(path);
+                fprintf(stderr, "No transaction is pending.\n");
+                return EXIT_FAILED;
+        }
+        *ret_path = path;
+        return 0;
+}

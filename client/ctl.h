@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* State shared by backstopctl's verbs: the parsed command line and the bus. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-util.h"
+
+typedef struct Allow {
+        const char *protocol;
+        uint16_t port;
+} Allow;
+
+#define MAX_ALLOWS 256
+
+typedef struct Ctl {
+        /* global options */
+        bool json;
+        bool quiet;
+        bool ask_password;
+        /* verb options */
+        int family;               /* 0 = both / default, 4 or 6 */
+        bool verbose;
+        bool all;
+        bool timeout_set;
+        uint32_t timeout;
+        bool strict, force, no_wait, save;
+        Allow allows[MAX_ALLOWS];
+        size_t n_allows;
+        /* positional arguments after the verb; changes are in their own list */
+        char **args;
+        size_t n_args;
+        char **changes;
+        size_t n_changes;
+
+        sd_bus *bus;
+        pid_t agent_pid;
+        const char *verb;
+} Ctl;
+
+/* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) once;
+ * returns 0 or prints and returns an exit code. */
+int ctl_bus(Ctl *c);
+/* Starts the polkit agent if it may be needed and is not running. */
+void ctl_polkit_agent(Ctl *c);
+/* Timeout for calls that may ask for a password. */
+uint64_t ctl_call_timeout(const Ctl *c);
+/* Family argument for the bus: "ipv4", "ipv6", or dflt when no -4/-6. */
+const char *ctl_family(const Ctl *c, const char *dflt);
+
+/* New method call on the manager object. */
+int ctl_new_call(Ctl *c, sd_bus_message **ret, const char *path, const char *iface, const char *member);
+
+/* Appends the common Apply options (timeout, strict, force, save, ssh-connection). */
+int ctl_append_apply_options(Ctl *c, sd_bus_message *m);
+
+/* Reads the manager's properties (GetAll) into d. */
+int ctl_get_manager_properties(Ctl *c, Dict *d);
+int ctl_get_transaction_properties(Ctl *c, const char *path, Dict *d);
+/* The transaction named by args[index] or the pending one; *ret_path allocated. */
+int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path);
+
+/* Where progress and prompts go: stdout normally, stderr with --json. */
+FILE *ctl_ui(const Ctl *c);
+
+int verb_status(Ctl *c);
+int verb_rules(Ctl *c);
+int verb_check(Ctl *c);
+int verb_connections(Ctl *c);
+int verb_preview(Ctl *c);
+int verb_apply(Ctl *c);
+int verb_default_deny(Ctl *c);
+int verb_confirm(Ctl *c);
+int verb_rollback(Ctl *c);
+int verb_extend(Ctl *c);
+int verb_zero(Ctl *c);
+int verb_save(Ctl *c);
+int verb_monitor(Ctl *c);
+
+/* The confirm-wait loop (wait.c): waits until the transaction at path ends,
+ * showing a countdown and reading "yes" and Ctrl-C. Returns the exit code:
+ * 0 confirmed, 3 rolled back, 1 left to the daemon's timer, 6 daemon gone.
+ * *ret_state ("confirmed", "rolled-back", "pending") and *ret_reason are
+ * allocated. */
+int wait_for_transaction(Ctl *c, const char *path, uint32_t id, bool strict, char **ret_state,
+                         char **ret_reason);
+/* Adds the matches wait_for_transaction needs; call before Apply so that no
+ * signal is missed. */
+int wait_prepare(Ctl *c);
