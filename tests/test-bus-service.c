@@ -327,6 +327,29 @@ static void test_busy(void) {
         tx_call(path, "Rollback", NULL, NULL);
 }
 
+static void test_ipv6_failure_reverts_both(void) {
+        /* IPv4 commits, then the kernel refuses the IPv6 part (-m mac is
+         * not allowed in OUTPUT, which only the kernel checks): the IPv4
+         * commit is undone, nothing is pending */
+        reset_tables();
+        ipt(4, "-A INPUT -s 203.0.113.5/32 -j ACCEPT");
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        const char *changes[] = { "-A INPUT -s 192.0.2.40/32 -j DROP", "-P FORWARD DROP",
+                                  "-6 -A OUTPUT -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = apply(changes, opts_forced(30), &error);
+        g_assert_null(path);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        if (!g_str_equal(name, "org.backstop.Firewall1.Error.Failed"))
+                g_error("%s: %s", name, error->message);
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6), *pend = pending_path();
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_cmpstr(pend, ==, "/");
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+}
+
 static void test_others_rules_survive(void) {
         reset_tables();
         ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
@@ -931,6 +954,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/explicit-rollback", test_explicit_rollback);
         g_test_add_func("/service/extend", test_extend);
         g_test_add_func("/service/busy", test_busy);
+        g_test_add_func("/service/ipv6-failure-reverts-both", test_ipv6_failure_reverts_both);
         g_test_add_func("/service/others-rules-survive", test_others_rules_survive);
         g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
         g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
