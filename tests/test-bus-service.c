@@ -554,6 +554,22 @@ static void test_save_restore(void) {
                 g_free(bs_test_run(argv));
         }
 
+        /* the "save" option saves on Confirm */
+        const char *more[] = { "-A OUTPUT -d 192.0.2.60/32 -j ACCEPT", NULL };
+        GVariantBuilder ob;
+        g_variant_builder_init(&ob, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&ob, "{sv}", "timeout", g_variant_new_uint32(30));
+        g_variant_builder_add(&ob, "{sv}", "save", g_variant_new_boolean(TRUE));
+        g_autofree char *tx2 = apply(more, g_variant_builder_end(&ob), &error);
+        g_assert_no_error(error);
+        g_assert_false(rules_saved());
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx2, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_assert_true(rules_saved());
+        g_free(want4);
+        want4 = save_normalized(4);
+        g_assert_nonnull(strstr(want4, "-A OUTPUT -d 192.0.2.60/32 -j ACCEPT"));
+
         reset_tables();
         g_assert_false(rules_saved());
         g_autofree char *backstopd = bs_test_build_path("daemon/backstopd");
