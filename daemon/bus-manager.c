@@ -612,7 +612,7 @@ static int method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_e
 
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_conntrack_dump(&conns, &n);
+        r = bs_connections_dump(&conns, &n);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "Cannot read the conntrack table");
         _cleanup_local_addrs_ bs_local_addrs local = {};

@@ -322,6 +322,10 @@ int main(int argc, char **argv) {
         int r = g_test_run();
 
         bs_bus_fixture_free(F);
+        /* Give the name back before disconnecting: otherwise NameLost can
+         * still be pending in the queue's context when it is freed, which
+         * gt_dbus_queue_free asserts against. */
+        gt_dbus_queue_unown_name(Q, polkit_name_id);
         gt_dbus_queue_disconnect(Q, TRUE);
         gt_dbus_queue_free(Q);
         g_free(queue_address);
