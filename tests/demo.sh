@@ -35,7 +35,16 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$norm"; }
 # connection to the firewalled host, as a remote admin's would.
 admin() {
         printf '%sadmin@peer$ ssh fw backstopctl %s%s\n' "$bold" "$*" "$norm"
-        sandbox_ssh_ctl "$SB_FW_ADDR4" 22 "$@"
+        local rc try
+        for try in 1 2 3; do
+                rc=0
+                sandbox_ssh_ctl "$SB_FW_ADDR4" 22 "$@" || rc=$?
+                # 255: ssh itself failed before running anything (a busy
+                # machine can reset a handshake); backstopctl exits 0-8
+                [ $rc -eq 255 ] || return $rc
+                sleep 0.5
+        done
+        return $rc
 }
 probe() { # probe NS ADDR PORT: does a NEW TCP connection get through? (2 s)
         local out
