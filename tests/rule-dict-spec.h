@@ -34,7 +34,7 @@ static inline void spec_line(bs_kv_list *l, char *line) {
         char type = line[0];
         char *key = line + 2;
         char *eq = strchr(key, '=');
-        char *value = "";
+        const char *value = "";
         if (eq) {
                 *eq = '\0';
                 value = eq + 1;

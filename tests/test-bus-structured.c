@@ -287,8 +287,8 @@ static void test_bad_input(void) {
                 { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'protocol': <'tcp'>,"
                                   " 'dports': <'22 -j DROP'>}>}], @a{sv} {})",
                   { "\"dports\"", "\"22 -j DROP\"" } },
-                { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'300.1.1.1'>}>}],"
-                                  " @a{sv} {})",
+                { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>,"
+                                  " 'rule': <{'source': <'300.1.1.1'>}>}], @a{sv} {})",
                   { "\"source\"", "\"300.1.1.1\"" } },
                 { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'dports': <'22'>}>}],"
                                   " @a{sv} {})",
@@ -341,7 +341,8 @@ static void test_bad_input(void) {
         g_autoptr(GError) error = NULL;
         g_autofree char *p = apply_dicts("[{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source':"
                                          " <'192.0.2.50'>, 'target': <'DROP'>}>},"
-                                         " {'operation': <'delete-number'>, 'chain': <'INPUT'>, 'position': <uint32 5>}]",
+                                         " {'operation': <'delete-number'>, 'chain': <'INPUT'>,"
+                                         " 'position': <uint32 5>}]",
                                          NULL, &error);
         g_assert_null(p);
         g_autofree char *ename = g_dbus_error_get_remote_error(error);
