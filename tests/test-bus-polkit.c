@@ -138,6 +138,16 @@ static const MethodClass classes[] = {
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
         { "Apply", "(['-A INPUT -s 192.0.2.78 -j ACCEPT'], {'timeout': <uint32 30>, 'save': <true>})",
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
+        { "PreviewChanges", "([{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'DROP'>}], @a{sv} {})",
+          { "org.backstop.firewall1.read-rules" } },
+        { "ApplyChanges",
+          "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.79'>, 'target': <'ACCEPT'>}>}],"
+          " {'timeout': <uint32 0>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
+        { "ApplyChanges",
+          "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.80'>, 'target': <'ACCEPT'>}>}],"
+          " {'timeout': <uint32 30>, 'save': <true>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
 };
 
 /* One method class, one answer for its last action (the ones before are
