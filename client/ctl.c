@@ -146,20 +146,31 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
         }
 
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *pending = NULL;
         char *path = NULL;
         r = ctl_bus(c);
         if (r != 0)
                 return r;
-        r = sd_bus_get_property_string(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
-                                       "PendingTransaction", &error, &path);
+        /* PendingTransaction is an object path ("o"), not a string. */
+        r = sd_bus_get_property(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
+                                "PendingTransaction", &error, &reply, "o");
         if (r < 0) {
                 r = bus_report_error(&error, r, ACTION_READ_STATE);
                 sd_bus_error_free(&error);
                 return r;
         }
         sd_bus_error_free(&error);
-        if (!path || strcmp(path, "/") == 0) {
-                free(path);
+        r = sd_bus_message_read(reply, "o", &pending);
+        if (r >= 0 && strcmp(pending, "/") != 0) {
+                path = strdup(pending);
+                if (!path)
+                        r = -ENOMEM;
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return log_local_error(r, "read the pending transaction");
+        if (!path) {
                 fprintf(stderr, "No transaction is pending.\n");
                 return EXIT_FAILED;
         }

@@ -60,13 +60,12 @@ static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_m
         if (r < 0) {
                 bool denied = sd_bus_error_has_names(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                                      SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
-                if (denied) {
-                        sd_bus_error_free(&error);
-                        return -EACCES;
-                }
-                r = bus_report_error(&error, r, ACTION_READ_RULES);
+                /* status never fails for the counts: it says why they are missing. */
+                if (!denied && !c->json)
+                        fprintf(stderr, "Could not read the rule counts: %s\n",
+                                sd_bus_error_is_set(&error) ? error.message : strerror(-r));
                 sd_bus_error_free(&error);
-                return r;
+                return denied ? -EACCES : -EIO;
         }
         r = sd_bus_message_skip(reply, "aa{sv}");
         if (r < 0)
@@ -145,7 +144,7 @@ static void print_rule_counts(Dict *chains, size_t n, const char *family, const 
         printf(")\n");
 }
 
-static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *rules_reply, bool rules_denied,
+static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *rules_reply,
                        const char *tx_path) {
         JsonWriter w;
         int r;
@@ -163,7 +162,7 @@ static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *ru
                         return parse_error(r);
         } else
                 json_null(&w);
-        json_kv_bool(&w, "rules_readable", !rules_denied);
+        json_kv_bool(&w, "rules_readable", rules_reply != NULL);
         json_key(&w, "transaction");
         if (tx_path) {
                 _cleanup_msg_ sd_bus_message *reply = NULL;
@@ -190,7 +189,7 @@ int verb_status(Ctl *c) {
         _cleanup_dict_ Dict d = {};
         Dict *chains = NULL;
         size_t n_chains = 0;
-        bool rules_denied = false;
+        bool rules_denied = false, rules_missing = false;
         int r;
 
         r = ctl_new_call(c, &m, BACKSTOP_PATH, "org.freedesktop.DBus.Properties", "GetAll");
@@ -212,6 +211,8 @@ int verb_status(Ctl *c) {
         r = status_rule_counts(c, &chains, &n_chains, &rules_reply);
         if (r == -EACCES)
                 rules_denied = true;
+        else if (r == -EIO)
+                rules_missing = true;
         else if (r != 0)
                 return r;
 
@@ -219,7 +220,7 @@ int verb_status(Ctl *c) {
         const char *tx_path = strcmp(tx, "/") == 0 ? NULL : tx;
 
         if (c->json) {
-                r = status_json(c, reply, rules_reply, rules_denied, tx_path);
+                r = status_json(c, reply, rules_reply, tx_path);
                 dict_array_free(chains, n_chains);
                 return r;
         }
@@ -245,6 +246,8 @@ int verb_status(Ctl *c) {
         }
         if (rules_denied)
                 printf("%16s: (not authorized to read them; try 'backstopctl rules')\n", "Rules");
+        else if (rules_missing)
+                printf("%16s: (could not be read)\n", "Rules");
         else {
                 print_rule_counts(chains, n_chains, "ipv4", "IPv4 rules");
                 print_rule_counts(chains, n_chains, "ipv6", "IPv6 rules");
