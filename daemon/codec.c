@@ -176,7 +176,7 @@ static bool jump_chain_valid(const char *chain) {
 /* ------------------------------------------------------------------ encode */
 
 /* The extension name as it goes into u.user.name: 1..28 characters. */
-static int ext_name_valid(const char *name, size_t max) {
+static bool ext_name_valid(const char *name, size_t max) {
         size_t n = strnlen(name, max + 1);
         return n > 0 && n <= BS_EXT_NAME_MAX;
 }
@@ -368,7 +368,7 @@ static int decode_match(const bs_codec_family *fam, const char *name, uint8_t re
                         size_t size, bs_match *ret) {
         const bs_xt_match_ops *ops = match_ops_by_name(fam, name, revision);
 
-        if (ops && size == XT_ALIGN(ops->size)) {
+        if (ops && size == XT_ALIGN(ops->size) && size <= BS_XT_INFO_MAX) {
                 _Alignas(8) uint8_t info[BS_XT_INFO_MAX], check[BS_XT_INFO_MAX];
                 bs_match m = { .kind = ops->kind };
 
@@ -453,7 +453,7 @@ static int decode_target(const bs_codec_family *fam, const char *name, uint8_t r
                 return -EBADMSG;  /* only chains can be gone to */
 
         const bs_xt_target_ops *ops = target_ops_by_name(fam, name, revision);
-        if (ops && size == XT_ALIGN(ops->size)) {
+        if (ops && size == XT_ALIGN(ops->size) && size <= BS_XT_INFO_MAX) {
                 _Alignas(8) uint8_t info[BS_XT_INFO_MAX], check[BS_XT_INFO_MAX];
                 bs_target t = { .kind = ops->kind };
 
@@ -469,13 +469,60 @@ static int decode_target(const bs_codec_family *fam, const char *name, uint8_t r
         return opaque_set(&ret->opaque, name, revision, data, size);
 }
 
-int bs_codec_decode(bs_family family, const void *entry, size_t size, const char *target_label, bs_rule *ret) {
-        const bs_codec_family *fam = family_ops(family);
-        const uint8_t *e = entry;
+static int decode_entry(const bs_codec_family *fam, const uint8_t *e, size_t size, const char *target_label,
+                        bs_rule *ret) {
         uint16_t target_offset, next_offset, ext_size;
         char name[XT_EXTENSION_MAXNAMELEN];
         uint8_t revision;
         bool is_goto;
+        int k;
+
+        if ((k = fam->decode_header(e, ret, &is_goto, &target_offset, &next_offset)) < 0)
+                return k;
+
+        /* Everything lies within the entry, 8-aligned, with room for the
+         * target's header. */
+        if (next_offset != size || target_offset < fam->entry_size ||
+            target_offset > next_offset - BS_XT_TARGET_HDR || target_offset != XT_ALIGN(target_offset) ||
+            next_offset != XT_ALIGN(next_offset))
+                return -EBADMSG;
+
+        for (size_t off = fam->entry_size; off < target_offset; off += ext_size) {
+                if (target_offset - off < BS_XT_MATCH_HDR)
+                        return -EBADMSG;
+                if ((k = read_ext_header(e + off, &ext_size, name, &revision)) < 0)
+                        return k;
+                if (ext_size < BS_XT_MATCH_HDR || ext_size > target_offset - off || ext_size != XT_ALIGN(ext_size) ||
+                    name[0] == '\0')
+                        return -EBADMSG;
+                if (ret->n_matches >= BS_MATCHES_MAX)
+                        return -E2BIG;
+                bs_match *m = bs_rule_add_match(ret, BS_MATCH_COMMENT);
+                if (!m)
+                        return -ENOMEM;
+                k = decode_match(fam, name, revision, e + off + BS_XT_MATCH_HDR, ext_size - BS_XT_MATCH_HDR, m);
+                if (k < 0) {
+                        ret->n_matches--;  /* m owns nothing on failure */
+                        return k;
+                }
+        }
+
+        /* The target fills the rest of the entry exactly, as iptables writes it. */
+        if ((k = read_ext_header(e + target_offset, &ext_size, name, &revision)) < 0)
+                return k;
+        if (ext_size != next_offset - target_offset)
+                return -EBADMSG;
+        k = decode_target(fam, name, revision, e + target_offset + BS_XT_TARGET_HDR, ext_size - BS_XT_TARGET_HDR,
+                          is_goto, target_label, &ret->target);
+        if (k < 0) {
+                ret->target.kind = BS_TARGET_NONE;  /* owns nothing on failure */
+                return k;
+        }
+        return 0;
+}
+
+int bs_codec_decode(bs_family family, const void *entry, size_t size, const char *target_label, bs_rule *ret) {
+        const bs_codec_family *fam = family_ops(family);
         int k;
 
         if (!fam)
@@ -484,59 +531,10 @@ int bs_codec_decode(bs_family family, const void *entry, size_t size, const char
         if (!entry || size < fam->entry_size || size > BS_XT_ENTRY_MAX)
                 return -EBADMSG;
 
-        if ((k = fam->decode_header(e, ret, &is_goto, &target_offset, &next_offset)) < 0)
-                goto fail;
-
-        /* Everything lies within the entry, 8-aligned, with room for the
-         * target's header. */
-        k = -EBADMSG;
-        if (next_offset != size || target_offset < fam->entry_size ||
-            target_offset > next_offset - BS_XT_TARGET_HDR || target_offset != XT_ALIGN(target_offset) ||
-            next_offset != XT_ALIGN(next_offset))
-                goto fail;
-
-        for (size_t off = fam->entry_size; off < target_offset; off += ext_size) {
-                if (target_offset - off < BS_XT_MATCH_HDR)
-                        goto fail;
-                if ((k = read_ext_header(e + off, &ext_size, name, &revision)) < 0)
-                        goto fail;
-                k = -EBADMSG;
-                if (ext_size < BS_XT_MATCH_HDR || ext_size > target_offset - off || ext_size != XT_ALIGN(ext_size) ||
-                    name[0] == '\0')
-                        goto fail;
-                if (ret->n_matches >= BS_MATCHES_MAX) {
-                        k = -E2BIG;
-                        goto fail;
-                }
-                bs_match *m = bs_rule_add_match(ret, BS_MATCH_COMMENT);
-                if (!m) {
-                        k = -ENOMEM;
-                        goto fail;
-                }
-                if ((k = decode_match(fam, name, revision, e + off + BS_XT_MATCH_HDR, ext_size - BS_XT_MATCH_HDR,
-                                      m)) < 0) {
-                        /* m is not opaque on failure: nothing to free */
-                        ret->n_matches--;
-                        goto fail;
-                }
+        k = decode_entry(fam, entry, size, target_label, ret);
+        if (k < 0) {
+                bs_rule_done(ret);
+                bs_rule_init(ret, family);
         }
-
-        /* The target fills the rest of the entry exactly, as iptables writes it. */
-        if ((k = read_ext_header(e + target_offset, &ext_size, name, &revision)) < 0)
-                goto fail;
-        if (ext_size != next_offset - target_offset) {
-                k = -EBADMSG;
-                goto fail;
-        }
-        if ((k = decode_target(fam, name, revision, e + target_offset + BS_XT_TARGET_HDR,
-                               ext_size - BS_XT_TARGET_HDR, is_goto, target_label, &ret->target)) < 0) {
-                ret->target.kind = BS_TARGET_NONE;
-                goto fail;
-        }
-        return 0;
-
-fail:
-        bs_rule_done(ret);
-        bs_rule_init(ret, family);
         return k;
 }

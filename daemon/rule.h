@@ -93,14 +93,16 @@ typedef struct bs_match_icmp {
         bool invert;
 } bs_match_icmp;
 
-/* Mirrors struct xt_conntrack_mtinfo3 field for field (host order except
- * where the kernel keeps network order: addresses and ports). */
+/* Mirrors struct xt_conntrack_mtinfo3 field for field: addresses in network
+ * order, everything else in host order. Ports too: revision 3 keeps them in
+ * host order (iptables 1.8.9 writes --ctorigdstport 22 as 22), unlike
+ * revisions 1 and 2, whose ports were __be16. */
 typedef struct bs_match_conntrack {
         bs_addr origsrc, origdst, replsrc, repldst;
         uint16_t match_flags, invert_flags;  /* XT_CONNTRACK_* */
         uint16_t state_mask, status_mask;    /* XT_CONNTRACK_STATE_BIT(), IPS_* */
         uint16_t l4proto;
-        uint16_t origsrc_port, origsrc_port_high;  /* network order, like the kernel */
+        uint16_t origsrc_port, origsrc_port_high;  /* host order (see above) */
         uint16_t origdst_port, origdst_port_high;
         uint16_t replsrc_port, replsrc_port_high;
         uint16_t repldst_port, repldst_port_high;

@@ -29,8 +29,8 @@ typedef struct bs_parse_error {
 /* The rule part of an -A line after "-A CHAIN", as -S prints it, e.g.
  * "-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT" (no leading space). */
 int bs_render_rule(const bs_rule *r, bs_buf *out);
-/* "-A CHAIN <rule>" with -v style counters "-c PKTS BYTES" first when
- * counters is true (the iptables-save -c form). */
+/* "-A CHAIN <rule>", with "-c PKTS BYTES" when counters is true placed
+ * where iptables -S -v prints it: after the matches, before the target. */
 int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out);
 /* A whole table, or one chain of it (chain != NULL), exactly as `-S [CHAIN]`
  * prints it: -P lines, -N lines, then -A lines; each line ends in '\n'.

@@ -34,6 +34,39 @@ if [ "${BACKSTOP_SKIP_ASAN:-0}" != 1 ]; then
                 run_suite "$asandir" || rc=1
 fi
 
+# Fuzzing: a third build dir with clang and -Dfuzzing=true; every
+# tests/fuzz/fuzz-*.c target runs for BACKSTOP_FUZZ_SECONDS from its seed
+# corpus (copied, so the source tree is not written to). A crash fails the
+# run; its input is kept as $fuzzdir/<target>-crash-* for reproduction.
+fuzzdir=${FUZZ_BUILDDIR:-build-fuzz}
+fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-60}
+if [ "${BACKSTOP_SKIP_FUZZ:-0}" != 1 ]; then
+        if [ ! -d "$fuzzdir" ]; then
+                CC=clang meson setup "$fuzzdir" -Dfuzzing=true
+        else
+                meson setup "$fuzzdir" --reconfigure -Dfuzzing=true >/dev/null
+        fi
+        for src in tests/fuzz/fuzz-*.c; do
+                [ -e "$src" ] || continue
+                name=$(basename "$src" .c)
+                ninja -C "$fuzzdir" "tests/fuzz/$name"
+                corpus=$(mktemp -d)
+                if [ -d "tests/fuzz/corpus/${name#fuzz-}" ]; then
+                        cp -r "tests/fuzz/corpus/${name#fuzz-}/." "$corpus/"
+                fi
+                log="$fuzzdir/$name.log"
+                if "$fuzzdir/tests/fuzz/$name" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+                        -artifact_prefix="$fuzzdir/$name-" "$corpus" >"$log" 2>&1; then
+                        echo "fuzz: $name OK: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') execs in ${fuzz_seconds}s"
+                else
+                        tail -n 60 "$log"
+                        echo "fuzz: $name FAILED (log: $log)"
+                        rc=1
+                fi
+                rm -rf "$corpus"
+        done
+fi
+
 # One closing line over both runs: "N passed, N failed, N skipped".
 python3 - "$builddir" "$asandir" <<'PY'
 import json, os, sys

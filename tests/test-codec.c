@@ -129,10 +129,10 @@ static bool sample_rule(bs_family f, unsigned n, bs_rule *r) {
                 m->conntrack.invert_flags = 0x0104;
                 m->conntrack.status_mask = 0x0008;
                 m->conntrack.l4proto = 6;
-                m->conntrack.origsrc_port = htons(1024);
-                m->conntrack.origsrc_port_high = htons(2048);
-                m->conntrack.repldst_port = htons(80);
-                m->conntrack.repldst_port_high = htons(80);
+                m->conntrack.origsrc_port = 1024;
+                m->conntrack.origsrc_port_high = 2048;
+                m->conntrack.repldst_port = 80;
+                m->conntrack.repldst_port_high = 80;
                 m->conntrack.expires_min = 10;
                 m->conntrack.expires_max = 3600;
                 r->target.kind = BS_TARGET_REJECT;
@@ -680,6 +680,20 @@ static void test_too_many_matches(void) {
         g_assert_cmpuint(d.n_matches, ==, 0);
         g_assert_cmpint(bs_codec_decode(BS_FAMILY_IPV4, e, size, NULL, &d), ==, 0);
         g_assert_cmpuint(d.n_matches, ==, BS_MATCHES_MAX);
+        bs_rule_done(&d);
+
+        /* a gap smaller than a match header between the last match and the
+         * target (found by fuzz-decode: it once decoded as an empty rule) */
+        bs_rule_init(&r, BS_FAMILY_IPV4);
+        add_opaque_match(&r, "m", 0, 8, 1);
+        g_clear_pointer(&e, free);
+        encode_ok(&r, &e, &size);
+        bs_rule_done(&r);
+        put16(e + ENTRY4, 32);
+        g_assert_cmpint(bs_codec_decode(BS_FAMILY_IPV4, e, size, NULL, &d), ==, -EBADMSG);
+        g_assert_cmpuint(d.n_matches, ==, 0);
+        put16(e + ENTRY4, 40);
+        g_assert_cmpint(bs_codec_decode(BS_FAMILY_IPV4, e, size, NULL, &d), ==, 0);
         bs_rule_done(&d);
 
         /* an unknown family */

@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The manager object /org/backstop/Firewall1. Every handler: validate ->
+ * reply early if nothing changes -> polkit -> change -> persist -> emit ->
+ * reply. Polkit never after a change. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <linux/netfilter/xt_conntrack.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "changeset.h"
+#include "check.h"
+#include "conntrack.h"
+#include "localaddr.h"
+#include "preflight.h"
+#include "recipe.h"
+#include "config.h"
+#include "log.h"
+#include "persist.h"
+#include "text.h"
+#include "transaction.h"
+
+/* "ipv4", "ipv6" or (when allowed) "" for both: a mask of families. */
+static int parse_family(const char *s, bool allow_both, unsigned *ret, sd_bus_error *error) {
+        if (streq(s, "ipv4"))
+                *ret = BS_FAMILY_MASK_IPV4;
+        else if (streq(s, "ipv6"))
+                *ret = BS_FAMILY_MASK_IPV6;
+        else if (allow_both && streq(s, ""))
+                *ret = BS_FAMILY_MASK_BOTH;
+        else
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid family \"%.32s\" (%s)", s,
+                                         allow_both ? "\"ipv4\", \"ipv6\" or \"\"" : "\"ipv4\" or \"ipv6\"");
+        return 0;
+}
+
+static int check_chain_arg(const char *s, sd_bus_error *error) {
+        if (streq(s, "") || bs_builtin_chain("filter", s) || bs_chain_name_valid(s))
+                return 0;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain name \"%.40s\"", s);
+}
+
+/* The tables of the families asked for, IPv6 only when active;
+ * Unsupported when only IPv6 is asked for and it is not there. */
+static int read_tables_for(Manager *m, unsigned families, bs_table *t[2], sd_bus_error *error) {
+        t[0] = t[1] = NULL;
+        if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
+                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
+        for (int f = 0; f < 2; f++) {
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
+                        continue;
+                int r = bs_nf_read(fam, "filter", &m->nf, &t[f]);
+                if (r < 0) {
+                        manager_free_tables(t);
+                        return bs_bus_error_set_errno(error, r, "Cannot read the %s filter table",
+                                                      bs_family_to_string(fam));
+                }
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------- ListRules */
+
+static int format_addr(const bs_addr *a, bool invert, bs_family f, char *buf, size_t size) {
+        char ip[INET6_ADDRSTRLEN];
+        if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->addr, ip, sizeof(ip)))
+                return -errno;
+        int len = bs_addr_prefix_len(a, f);
+        if (len >= 0)
+                snprintf(buf, size, "%s%s/%d", invert ? "!" : "", ip, len);
+        else {
+                char mask[INET6_ADDRSTRLEN];
+                if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->mask, mask, sizeof(mask)))
+                        return -errno;
+                snprintf(buf, size, "%s%s/%s", invert ? "!" : "", ip, mask);
+        }
+        return 0;
+}
+
+static void format_range(const bs_port_range *p, bool invert, char *buf, size_t size) {
+        if (p->lo == p->hi)
+                snprintf(buf, size, "%s%u", invert ? "!" : "", p->lo);
+        else
+                snprintf(buf, size, "%s%u:%u", invert ? "!" : "", p->lo, p->hi);
+}
+
+static bool range_any(const bs_port_range *p) {
+        return p->lo == 0 && p->hi == 65535;
+}
+
+static const char *proto_name(uint16_t p, bs_family f) {
+        switch (p) {
+        case 6:
+                return "tcp";
+        case 17:
+                return "udp";
+        case 1:
+                return "icmp";
+        case 58:
+                return "ipv6-icmp";
+        case 132:
+                return "sctp";
+        default:
+                return NULL;
+        }
+}
+
+static const char *target_name(const bs_target *t) {
+        switch (t->kind) {
+        case BS_TARGET_ACCEPT:
+                return "ACCEPT";
+        case BS_TARGET_DROP:
+                return "DROP";
+        case BS_TARGET_RETURN:
+                return "RETURN";
+        case BS_TARGET_QUEUE:
+                return "QUEUE";
+        case BS_TARGET_JUMP:
+        case BS_TARGET_GOTO:
+                return t->chain;
+        case BS_TARGET_REJECT:
+                return "REJECT";
+        case BS_TARGET_LOG:
+                return "LOG";
+        case BS_TARGET_OPAQUE:
+                return t->opaque.name;
+        default:
+                return "";
+        }
+}
+
+static int append_str(sd_bus_message *reply, const char *key, const char *value) {
+        return sd_bus_message_append(reply, "{sv}", key, "s", value);
+}
+
+static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain *c, size_t i) {
+        const bs_rule *rule = &c->rules[i];
+        _cleanup_buf_ bs_buf text = {};
+        int r = bs_render_rule(rule, &text);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                  bs_family_to_string(t->family), "chain", "s", c->name, "position", "u",
+                                  (uint32_t) (i + 1), "packets", "t", rule->packets, "bytes", "t", rule->bytes,
+                                  "rule", "s", text.data ? text.data : "", "target", "s", target_name(&rule->target));
+        if (r < 0)
+                return r;
+        char buf[128];
+        if (!bs_addr_is_any(&rule->src) || rule->src_invert) {
+                if ((r = format_addr(&rule->src, rule->src_invert, t->family, buf, sizeof(buf))) < 0 ||
+                    (r = append_str(reply, "source", buf)) < 0)
+                        return r;
+        }
+        if (!bs_addr_is_any(&rule->dst) || rule->dst_invert) {
+                if ((r = format_addr(&rule->dst, rule->dst_invert, t->family, buf, sizeof(buf))) < 0 ||
+                    (r = append_str(reply, "destination", buf)) < 0)
+                        return r;
+        }
+        if (rule->in_iface[0]) {
+                snprintf(buf, sizeof(buf), "%s%.*s", rule->in_invert ? "!" : "", IFNAMSIZ, rule->in_iface);
+                if ((r = append_str(reply, "in-interface", buf)) < 0)
+                        return r;
+        }
+        if (rule->out_iface[0]) {
+                snprintf(buf, sizeof(buf), "%s%.*s", rule->out_invert ? "!" : "", IFNAMSIZ, rule->out_iface);
+                if ((r = append_str(reply, "out-interface", buf)) < 0)
+                        return r;
+        }
+        if (rule->proto) {
+                const char *p = proto_name(rule->proto, t->family);
+                if (p)
+                        snprintf(buf, sizeof(buf), "%s%s", rule->proto_invert ? "!" : "", p);
+                else
+                        snprintf(buf, sizeof(buf), "%s%u", rule->proto_invert ? "!" : "", rule->proto);
+                if ((r = append_str(reply, "protocol", buf)) < 0)
+                        return r;
+        }
+        bool have_d = false, have_s = false;
+        for (size_t k = 0; k < rule->n_matches; k++) {
+                const bs_match *mt = &rule->matches[k];
+                const bs_port_range *sp = NULL, *dp = NULL;
+                bool si = false, di = false;
+                if (mt->kind == BS_MATCH_TCP) {
+                        sp = &mt->tcp.sport, dp = &mt->tcp.dport;
+                        si = mt->tcp.sport_invert, di = mt->tcp.dport_invert;
+                } else if (mt->kind == BS_MATCH_UDP) {
+                        sp = &mt->udp.sport, dp = &mt->udp.dport;
+                        si = mt->udp.sport_invert, di = mt->udp.dport_invert;
+                }
+                if (dp && !range_any(dp) && !have_d) {
+                        format_range(dp, di, buf, sizeof(buf));
+                        if ((r = append_str(reply, "dports", buf)) < 0)
+                                return r;
+                        have_d = true;
+                }
+                if (sp && !range_any(sp) && !have_s) {
+                        format_range(sp, si, buf, sizeof(buf));
+                        if ((r = append_str(reply, "sports", buf)) < 0)
+                                return r;
+                        have_s = true;
+                }
+                if (mt->kind == BS_MATCH_MULTIPORT) {
+                        const bs_match_multiport *mp = &mt->multiport;
+                        size_t o = (size_t) snprintf(buf, sizeof(buf), "%s", mp->invert ? "!" : "");
+                        for (unsigned p = 0; p < mp->count && p < BS_MULTIPORT_MAX && o < sizeof(buf); p++) {
+                                bool range = mp->pflags[p] && p + 1 < mp->count;
+                                o += (size_t) snprintf(buf + o, sizeof(buf) - o, "%s%u", p ? "," : "", mp->ports[p]);
+                                if (range && o < sizeof(buf)) {
+                                        o += (size_t) snprintf(buf + o, sizeof(buf) - o, ":%u", mp->ports[p + 1]);
+                                        p++;
+                                }
+                        }
+                        bool src = mp->dir == BS_MULTIPORT_SOURCE, dst = mp->dir == BS_MULTIPORT_DESTINATION;
+                        if ((dst || mp->dir == BS_MULTIPORT_EITHER) && !have_d) {
+                                if ((r = append_str(reply, "dports", buf)) < 0)
+                                        return r;
+                                have_d = true;
+                        }
+                        if ((src || mp->dir == BS_MULTIPORT_EITHER) && !have_s) {
+                                if ((r = append_str(reply, "sports", buf)) < 0)
+                                        return r;
+                                have_s = true;
+                        }
+                }
+                if (mt->kind == BS_MATCH_CONNTRACK && (mt->conntrack.match_flags & XT_CONNTRACK_STATE)) {
+                        static const struct {
+                                uint16_t bit;
+                                const char *name;
+                        } states[] = {
+                                { XT_CONNTRACK_STATE_INVALID, "INVALID" },
+                                { XT_CONNTRACK_STATE_BIT(IP_CT_NEW), "NEW" },
+                                { XT_CONNTRACK_STATE_BIT(IP_CT_RELATED), "RELATED" },
+                                { XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED), "ESTABLISHED" },
+                                { XT_CONNTRACK_STATE_UNTRACKED, "UNTRACKED" },
+                                { XT_CONNTRACK_STATE_SNAT, "SNAT" },
+                                { XT_CONNTRACK_STATE_DNAT, "DNAT" },
+                        };
+                        size_t o = (size_t) snprintf(buf, sizeof(buf), "%s",
+                                                     mt->conntrack.invert_flags & XT_CONNTRACK_STATE ? "!" : "");
+                        bool first = true;
+                        for (size_t s = 0; s < ELEMENTSOF(states); s++)
+                                if (mt->conntrack.state_mask & states[s].bit) {
+                                        o += (size_t) snprintf(buf + o, sizeof(buf) - o, "%s%s", first ? "" : ",",
+                                                               states[s].name);
+                                        first = false;
+                                }
+                        if ((r = append_str(reply, "ctstate", buf)) < 0)
+                                return r;
+                }
+                if (mt->kind == BS_MATCH_COMMENT && (r = append_str(reply, "comment", mt->comment)) < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family, *chain;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "ss", &family, &chain);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, families, t, error);
+        if (r < 0)
+                return r;
+        bool found = streq(chain, "");
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        for (int pass = 0; r >= 0 && pass < 2; pass++) {
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+                for (int f = 0; r >= 0 && f < 2; f++) {
+                        if (!t[f])
+                                continue;
+                        for (size_t i = 0; r >= 0 && i < t[f]->n_chains; i++) {
+                                const bs_chain *c = &t[f]->chains[i];
+                                if (!streq(chain, "") && !streq(chain, c->name))
+                                        continue;
+                                found = true;
+                                if (pass == 0) {
+                                        for (size_t k = 0; r >= 0 && k < c->n_rules; k++)
+                                                r = append_rule(reply, t[f], c, k);
+                                } else
+                                        r = sd_bus_message_append(
+                                                reply, "a{sv}", 6, "family", "s", bs_family_to_string(t[f]->family),
+                                                "chain", "s", c->name, "policy", "s",
+                                                c->builtin ? bs_policy_to_string(c->policy) : "", "packets", "t",
+                                                c->policy_packets, "bytes", "t", c->policy_bytes, "rules", "u",
+                                                (uint32_t) c->n_rules);
+                        }
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        manager_free_tables(t);
+        if (r < 0)
+                return r;
+        if (!found)
+                return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family, *chain;
+        int counters;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "ssb", &family, &chain, &counters);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, false, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, families, t, error);
+        if (r < 0)
+                return r;
+        _cleanup_buf_ bs_buf text = {};
+        r = bs_render_table(t[families == BS_FAMILY_MASK_IPV6 ? 1 : 0], streq(chain, "") ? NULL : chain, counters,
+                            &text);
+        manager_free_tables(t);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "s", text.data ? text.data : "");
+}
+
+static int method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family, *chain;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "ss", &family, &chain);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
+                return r;
+        if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
+                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        for (int f = 0; f < 2; f++) {
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
+                        continue;
+                r = bs_nf_zero(fam, "filter", streq(chain, "") ? NULL : chain, &m->nf);
+                if (r == -ENOENT)
+                        return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\" in %s", chain,
+                                                 bs_family_to_string(fam));
+                if (r < 0)
+                        return bs_bus_error_set_errno(error, r, "Cannot zero the %s counters",
+                                                      bs_family_to_string(fam));
+        }
+        log_info("Counters zeroed (family \"%s\", chain \"%s\").", family, chain);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* Changes + options, shared by Preview and Apply: everything checked that
+ * can be checked without the tables, before polkit. */
+static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, TransactionOptions *o,
+                            sd_bus_error *error) {
+        char **lines = NULL;
+        size_t n = 0;
+        int r = bus_read_strv(msg, BS_CHANGESET_MAX, &lines, &n, error);
+        if (r < 0)
+                return r;
+        r = bus_read_apply_options(msg, o, error);
+        if (r < 0) {
+                strv_free_n(lines, n);
+                return r;
+        }
+        if (o->strict && o->timeout_sec == 0) {
+                strv_free_n(lines, n);
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option \"strict\" needs a \"timeout\" above 0");
+        }
+        char err[512] = "";
+        r = bs_changeset_parse(lines, n, m->ipv6_active, set, err, sizeof(err));
+        strv_free_n(lines, n);
+        if (r == -EAFNOSUPPORT)
+                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, err);
+        if (r == -EINVAL || r == -E2BIG)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
+        return r;
+}
+
+static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report) {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < report->n; i++) {
+                const bs_finding *f = &report->findings[i];
+                _cleanup_free_ char *rule = f->has_rule ? bs_lockout_render_rule(&f->rule) : NULL;
+                r = sd_bus_message_append(reply, "a{sv}", 7, "family", "s", bs_family_to_string(f->family), "kind",
+                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s", f->connection,
+                                          "verdict", "s", bs_verdict_to_string(f->verdict), "chain", "s", f->chain,
+                                          "position", "u", f->position, "rule", "s", rule ? rule : "");
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_changeset_ bs_changeset set = {};
+        TransactionOptions o;
+        int r = read_change_args(m, msg, &set, &o, error);
+        if (r < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2], *after[2] = {};
+        r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        for (int f = 0; f < 2; f++) {
+                if (!t[f])
+                        continue;
+                size_t failed = 0;
+                r = bs_changeset_apply(&set, t[f], &after[f], &failed);
+                if (r < 0) {
+                        int e = bs_bus_error_set_errno(error, r, "%s",
+                                                       failed < set.n_commands ? set.commands[failed] : "?");
+                        manager_free_tables(t);
+                        manager_free_tables(after);
+                        return e;
+                }
+        }
+        manager_free_tables(t);
+        _cleanup_lockout_report_ bs_lockout_report report = {};
+        r = preflight_lockout(after, &m->ports, o.ssh_connection, &report);
+        if (r < 0) {
+                manager_free_tables(after);
+                return bs_bus_error_set_errno(error, r, "The lockout analysis could not run");
+        }
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (int f = 0; r >= 0 && f < 2; f++) {
+                if (!after[f])
+                        continue;
+                _cleanup_buf_ bs_buf text = {};
+                r = bs_render_table(after[f], NULL, false, &text);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "{ss}", bs_family_to_string(after[f]->family),
+                                                  text.data ? text.data : "");
+        }
+        manager_free_tables(after);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < set.n_commands; i++)
+                r = sd_bus_message_append(reply, "s", set.commands[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = append_lockout(reply, &report);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error);
+static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
+                           sd_bus_error *error);
+
+static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_changeset_ bs_changeset set = {};
+        TransactionOptions o;
+        int r = read_change_args(m, msg, &set, &o, error);
+        if (r < 0)
+                return r;
+        r = authorize_apply(m, msg, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return apply_changeset(m, msg, &set, &o, error);
+}
+
+/* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
+ * save for the "save" option. Same contract as bs_polkit_verify(). */
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error) {
+        if (m->pending)
+                return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
+                                         m->pending->id);
+        const char *extra[3] = {};
+        size_t n_extra = 0;
+        if (o->timeout_sec == 0)
+                extra[n_extra++] = BS_ACTION_APPLY_UNCONFIRMED;
+        if (o->save)
+                extra[n_extra++] = BS_ACTION_SAVE;
+        return bs_polkit_verify(m->polkit, msg, extra, error);
+}
+
+/* The common end of Apply and ApplyDefaultDeny, once authorized. */
+static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
+                           sd_bus_error *error) {
+        int r;
+        uid_t uid = 0;
+        r = bus_get_sender_uid(msg, &uid);
+        if (r < 0)
+                return r;
+        Transaction *t = NULL;
+        char err[4096] = "";
+        r = transaction_apply(m, set, o, uid, &t, err, sizeof(err));
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, BS_ERROR_BUSY, err);
+        if (r < 0) {
+                log_warning("Apply by uid %u refused: %s", (unsigned) uid, err);
+                return sd_bus_error_setf(error, bs_bus_error_name(r), "%s", err);
+        }
+        return sd_bus_reply_method_return(msg, "o", t->path);
+}
+
+static int method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        if (m->pending)
+                return sd_bus_error_setf(error, BS_ERROR_BUSY,
+                                         "Transaction %" PRIu32 " is pending: confirm it before saving",
+                                         m->pending->id);
+
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        r = bs_persist_save(m->state_dir, t);
+        manager_free_tables(t);
+        if (r < 0) {
+                log_error_errno(r, "Cannot save the rules to %s: %m", m->state_dir);
+                return sd_bus_error_setf(error, BS_ERROR_FAILED, "Cannot save the rules to %s: %s", m->state_dir,
+                                         strerror(-r));
+        }
+        log_info("Rules saved to %s.", m->state_dir);
+        manager_refresh_properties(m);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, families, t, error);
+        if (r < 0)
+                return r;
+        _cleanup_check_report_ bs_check_report report = {};
+        r = bs_check_run(t[0], t[1], &m->ports, &report);
+        manager_free_tables(t);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "The checks could not run");
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "b", report.passed);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < report.n; i++) {
+                const bs_check_item *it = &report.items[i];
+                r = sd_bus_message_append(reply, "a{sv}", 5, "id", "s", it->id, "family", "s", it->family, "passed",
+                                          "b", it->passed, "summary", "s", it->summary, "detail", "s", it->detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        _cleanup_free_ bs_conn *conns = NULL;
+        size_t n = 0;
+        r = bs_conntrack_dump(&conns, &n);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the conntrack table");
+        _cleanup_local_addrs_ bs_local_addrs local = {};
+        r = bs_local_addrs_get(&local);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the local addresses");
+
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now_ns = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const bs_conn *c = &conns[i];
+                int af = c->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+                char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", pbuf[8];
+                (void) inet_ntop(af, c->orig.src, src, sizeof(src));
+                (void) inet_ntop(af, c->orig.dst, dst, sizeof(dst));
+                bool inbound = bs_local_addrs_contains(&local, c->family, c->orig.dst) &&
+                               !bs_addr_is_loopback(c->family, c->orig.src);
+                bool mgmt = inbound && bs_mgmt_ports_contains(&m->ports, c->l4proto, c->orig.dport);
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                                  bs_family_to_string(c->family), "protocol", "s",
+                                                  bs_proto_to_string(c->l4proto, pbuf), "source", "s", src,
+                                                  "source-port", "q", c->orig.sport, "destination", "s", dst,
+                                                  "destination-port", "q", c->orig.dport, "state", "s",
+                                                  bs_tcp_state_to_string(c), "inbound", "b", inbound,
+                                                  "management", "b", mgmt);
+                if (r >= 0 && c->has_start && c->start_ns <= now_ns)
+                        r = sd_bus_message_append(reply, "{sv}", "age-seconds", "t",
+                                                  (uint64_t) ((now_ns - c->start_ns) / 1000000000ULL));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        bs_l4port allows[BS_MGMT_PORTS_MAX];
+        size_t n_allows = 0;
+        int r = sd_bus_message_enter_container(msg, 'a', "(sq)");
+        if (r < 0)
+                return r;
+        const char *proto;
+        uint16_t port;
+        while ((r = sd_bus_message_read(msg, "(sq)", &proto, &port)) > 0) {
+                if (n_allows >= BS_MGMT_PORTS_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Too many allows (at most %d)",
+                                                 BS_MGMT_PORTS_MAX);
+                uint8_t p;
+                if (bs_l4proto_from_string(proto, &p) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid protocol \"%.16s\" (\"tcp\" or \"udp\")", proto);
+                if (port == 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid port 0");
+                allows[n_allows++] = (bs_l4port){ .proto = p, .port = port };
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        TransactionOptions o;
+        r = bus_read_apply_options(msg, &o, error);
+        if (r < 0)
+                return r;
+        if (o.strict && o.timeout_sec == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option \"strict\" needs a \"timeout\" above 0");
+        /* Authorize before reading the tables: what the recipe would do
+         * says something about them. */
+        r = authorize_apply(m, msg, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        bs_change *changes = NULL;
+        size_t n = 0;
+        r = bs_recipe_default_deny(t[0], t[1], allows, n_allows, &changes, &n);
+        manager_free_tables(t);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "The default-deny recipe failed");
+        if (n == 0) {
+                free(changes);
+                return sd_bus_reply_method_return(msg, "o", "/");
+        }
+        _cleanup_changeset_ bs_changeset set = {};
+        r = bs_changeset_from_changes(changes, n, &set);
+        free(changes);
+        if (r < 0)
+                return r;
+        return apply_changeset(m, msg, &set, &o, error);
+}
+
+/* ---------------------------------------------------------------- properties */
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_backends(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "as", 1, "iptables-legacy");
+}
+
+static int property_get_policies(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        bs_table *t[2];
+        int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
+        for (int f = 0; r >= 0 && f < 2; f++) {
+                if (!t[f])
+                        continue;
+                r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", bs_family_to_string(t[f]->family));
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+                for (size_t i = 0; r >= 0 && i < t[f]->n_chains; i++)
+                        if (t[f]->chains[i].builtin)
+                                r = sd_bus_message_append(reply, "{ss}", t[f]->chains[i].name,
+                                                          bs_policy_to_string(t[f]->chains[i].policy));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        manager_free_tables(t);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_ipv6(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->ipv6_active);
+}
+
+static int property_get_pending(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "o", m->pending ? m->pending->path : "/");
+}
+
+static int property_get_rules_saved(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        bs_table *t[2];
+        int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        bool saved = false;
+        r = bs_persist_equal(m->state_dir, t, &saved);
+        manager_free_tables(t);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "b", saved);
+}
+
+static int property_get_nft(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        bool filters = false;
+        _cleanup_free_ char *desc = NULL;
+        int r = bs_nf_nftables_filters_input(&filters, &desc);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot look at the nftables ruleset");
+        if (streq(property, "NftablesFiltersInput"))
+                return sd_bus_message_append(reply, "b", filters);
+        return sd_bus_message_append(reply, "s", desc ? desc : "");
+}
+
+static int property_get_management_ports(sd_bus *bus, const char *path, const char *interface,
+                                         const char *property, sd_bus_message *reply, void *userdata,
+                                         sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sq)");
+        for (size_t i = 0; r >= 0 && i < m->ports.n; i++)
+                r = sd_bus_message_append(reply, "(sq)", m->ports.ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+                                          m->ports.ports[i].port);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Backends", "as", property_get_backends, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IPv6Active", "b", property_get_ipv6, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Policies", "a{sa{ss}}", property_get_policies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PendingTransaction", "o", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RulesSaved", "b", property_get_rules_saved, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("NftablesFiltersInput", "b", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("NftablesDescription", "s", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ManagementPorts", "a(sq)", property_get_management_ports, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+
+        SD_BUS_METHOD_WITH_NAMES("ListRules", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "aa{sv}aa{sv}",
+                                 SD_BUS_PARAM(rules) SD_BUS_PARAM(chains), method_list_rules,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
+                                 SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), method_get_rules_text,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Check", "s", SD_BUS_PARAM(family), "baa{sv}",
+                                 SD_BUS_PARAM(passed) SD_BUS_PARAM(items), method_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListConnections", "", , "aa{sv}", SD_BUS_PARAM(connections),
+                                 method_list_connections, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ZeroCounters", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "", ,
+                                 method_zero_counters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Preview", "asa{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options),
+                                 "a{ss}asaa{sv}", SD_BUS_PARAM(result) SD_BUS_PARAM(commands)
+                                 SD_BUS_PARAM(lockout), method_preview, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Apply", "asa{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(transaction), method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ApplyDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(transaction), method_apply_default_deny, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Save", "", "", method_save, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_NAMES("TransactionApplied", "o", SD_BUS_PARAM(transaction), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("TransactionConfirmed", "o", SD_BUS_PARAM(transaction), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("TransactionRolledBack", "os", SD_BUS_PARAM(transaction) SD_BUS_PARAM(reason), 0),
+        SD_BUS_VTABLE_END,
+};

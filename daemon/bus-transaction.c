@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The transaction objects on the bus: /org/backstop/Firewall1/Transaction/N,
+ * the pending one and the last ended ones. Handlers in the order validate ->
+ * reply early if nothing changes -> polkit -> change -> emit -> reply. */
+#include <inttypes.h>
+#include <time.h>
+
+#include "bus-errors.h"
+#include "bus-util.h"
+#include "log.h"
+#include "transaction.h"
+
+int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                            void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+        size_t n = strlen(BS_TRANSACTION_PREFIX);
+        if (strncmp(path, BS_TRANSACTION_PREFIX, n) != 0 || path[n] != '/')
+                return 0;
+        const char *id = path + n + 1;
+        if (!*id || strspn(id, "0123456789") != strlen(id) || strlen(id) > 10 || (id[0] == '0'))
+                return 0;
+        unsigned long long v = strtoull(id, NULL, 10);
+        if (v > UINT32_MAX)
+                return 0;
+        Transaction *t = manager_find_transaction(m, (uint32_t) v);
+        if (!t)
+                return 0;
+        *found = t;
+        return 1;
+}
+
+int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                                sd_bus_error *error) {
+        Manager *m = userdata;
+        char **v = calloc(BS_ENDED_MAX + 2, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        size_t n = 0;
+        if (m->pending && !(v[n++] = strdup(m->pending->path)))
+                goto oom;
+        for (size_t i = 0; i < m->n_ended; i++)
+                if (!(v[n++] = strdup(m->ended[i]->path)))
+                        goto oom;
+        *nodes = v;
+        return 1;
+oom:
+        strv_free_n(v, n);
+        return -ENOMEM;
+}
+
+static int not_pending(sd_bus_error *error, const Transaction *t) {
+        return sd_bus_error_setf(error, BS_ERROR_NOT_PENDING, "Transaction %" PRIu32 " is %s", t->id,
+                                 transaction_state_to_string(t->state));
+}
+
+static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+        char ssh[128];
+        int r = bus_read_confirm_options(msg, ssh, sizeof(ssh), error);
+        if (r < 0)
+                return r;
+        if (t->state != TRANSACTION_PENDING)
+                return not_pending(error, t);
+        if (t->strict && !ssh[0])
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
+                                         t->id);
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        char err[1024];
+        r = transaction_confirm(t, ssh, err, sizeof(err));
+        if (r == -ESRCH)
+                return not_pending(error, t);
+        if (r == -EINVAL)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
+        if (r == -EPERM)
+                return sd_bus_error_set(error, BS_ERROR_CONFIRMATION_REJECTED, err);
+        if (r < 0)
+                return sd_bus_error_set(error, BS_ERROR_FAILED, err);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+        if (t->state != TRANSACTION_PENDING)
+                return not_pending(error, t);
+
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        char err[512];
+        r = transaction_rollback(t, "request", err, sizeof(err));
+        if (r == -ESRCH)
+                return not_pending(error, t);
+        if (r < 0) {
+                log_error("Rollback of transaction %" PRIu32 " on request failed: %s", t->id, err);
+                return sd_bus_error_setf(error, bs_bus_error_name(r), "%s", err);
+        }
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+        uint32_t seconds;
+        int r = sd_bus_message_read(msg, "u", &seconds);
+        if (r < 0)
+                return r;
+        if (seconds < 1 || seconds > BS_TIMEOUT_MAX_SEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "seconds %" PRIu32 " out of range 1..%d",
+                                         seconds, BS_TIMEOUT_MAX_SEC);
+        if (t->state != TRANSACTION_PENDING)
+                return not_pending(error, t);
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        char err[512];
+        r = transaction_extend(t, seconds, err, sizeof(err));
+        if (r == -ESRCH)
+                return not_pending(error, t);
+        if (r < 0)
+                return sd_bus_error_setf(error, bs_bus_error_name(r), "%s", err);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        return sd_bus_message_append(reply, "s", transaction_state_to_string(t->state));
+}
+
+static int property_get_time_left(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        uint64_t left = 0;
+        if (t->state == TRANSACTION_PENDING && t->deadline_boottime) {
+                struct timespec ts;
+                clock_gettime(CLOCK_BOOTTIME, &ts);
+                uint64_t now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+                left = t->deadline_boottime > now ? t->deadline_boottime - now : 0;
+        }
+        return sd_bus_message_append(reply, "t", left);
+}
+
+static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) t->owner);
+}
+
+static int property_get_changes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < t->n_changes; i++)
+                r = sd_bus_message_append(reply, "s", t->changes[i]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        return sd_bus_message_append(reply, "s", t->strict ? "strict" : "any");
+}
+
+static int property_get_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        return sd_bus_message_append(reply, "s", t->state == TRANSACTION_ROLLED_BACK ? t->rollback_reason : "");
+}
+
+const sd_bus_vtable transaction_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Transaction, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Deadline", "t", NULL, offsetof(Transaction, deadline_realtime),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TimeLeftUSec", "t", property_get_time_left, 0, 0),
+        SD_BUS_PROPERTY("Owner", "u", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Changes", "as", property_get_changes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ConfirmationMode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RollbackReason", "s", property_get_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("Confirm", "a{sv}", SD_BUS_PARAM(options), "", , method_confirm,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Rollback", "", "", method_rollback, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Extend", "u", SD_BUS_PARAM(seconds), "", , method_extend,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-util.h"
+
+#include <arpa/inet.h>
+
+#include "changeset.h"
+
+static bool ip_valid(const char *s) {
+        unsigned char buf[16];
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static bool port_valid(const char *s) {
+        if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+                return false;
+        long v = strtol(s, NULL, 10);
+        return v >= 1 && v <= 65535;
+}
+
+bool ssh_connection_valid(const char *s) {
+        char a[64], b[16], c[64], d[16], extra[2];
+        if (strlen(s) > 127)
+                return false;
+        if (sscanf(s, "%63s %15s %63s %15s %1s", a, b, c, d, extra) != 4)
+                return false;
+        return ip_valid(a) && port_valid(b) && ip_valid(c) && port_valid(d);
+}
+
+int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error) {
+        *o = (TransactionOptions){ .timeout_sec = BS_TIMEOUT_DEFAULT_SEC };
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        unsigned n = 0;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                if (++n > 16)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                char type;
+                const char *contents;
+                r = sd_bus_message_peek_type(msg, &type, &contents);
+                if (r < 0)
+                        return r;
+                const char *want = streq(key, "timeout")                                              ? "u"
+                                   : streq(key, "strict") || streq(key, "force") || streq(key, "save") ? "b"
+                                   : streq(key, "ssh-connection")                                      ? "s"
+                                                                                                       : NULL;
+                if (!want)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.64s\"", key);
+                if (!streq(contents, want))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"%s\" must be of type \"%s\", not \"%.16s\"", key, want,
+                                                 contents);
+                if (streq(key, "timeout")) {
+                        uint32_t v;
+                        r = sd_bus_message_read(msg, "v", "u", &v);
+                        if (r < 0)
+                                return r;
+                        if (v > BS_TIMEOUT_MAX_SEC)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option \"timeout\" %u out of range 0..%d", v,
+                                                         BS_TIMEOUT_MAX_SEC);
+                        o->timeout_sec = v;
+                } else if (streq(key, "ssh-connection")) {
+                        const char *s;
+                        r = sd_bus_message_read(msg, "v", "s", &s);
+                        if (r < 0)
+                                return r;
+                        if (!ssh_connection_valid(s))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option \"ssh-connection\" \"%.64s\" is not "
+                                                         "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
+                                                         s);
+                        snprintf(o->ssh_connection, sizeof(o->ssh_connection), "%s", s);
+                } else {
+                        int b;
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "strict"))
+                                o->strict = b;
+                        else if (streq(key, "force"))
+                                o->force = b;
+                        else
+                                o->save = b;
+                }
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error) {
+        ssh_connection[0] = 0;
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        unsigned n = 0;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                char type;
+                if (++n > 16)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "ssh-connection"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.64s\"", key);
+                r = sd_bus_message_peek_type(msg, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (!streq(contents, "s"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"ssh-connection\" must be of type \"s\", not \"%.16s\"",
+                                                 contents);
+                const char *s;
+                r = sd_bus_message_read(msg, "v", "s", &s);
+                if (r < 0)
+                        return r;
+                if (!ssh_connection_valid(s))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"ssh-connection\" \"%.64s\" is not "
+                                                 "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
+                                                 s);
+                snprintf(ssh_connection, size, "%s", s);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+int bus_get_sender_uid(sd_bus_message *msg, uid_t *ret) {
+        sd_bus_creds *creds = NULL;
+        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, ret);
+        sd_bus_creds_unref(creds);
+        return r;
+}
+
+void strv_free_n(char **v, size_t n) {
+        if (!v)
+                return;
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+int bus_read_strv(sd_bus_message *msg, size_t max, char ***ret, size_t *ret_n, sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(msg, 'a', "s");
+        if (r < 0)
+                return r;
+        char **v = NULL;
+        size_t n = 0, cap = 0;
+        const char *s;
+        while ((r = sd_bus_message_read_basic(msg, 's', &s)) > 0) {
+                if (n >= max) {
+                        strv_free_n(v, n);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Too many changes (at most %zu)", max);
+                }
+                if (bs_grow((void **) &v, &cap, n + 1, sizeof(char *)) < 0 || !(v[n] = strdup(s))) {
+                        strv_free_n(v, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0) {
+                strv_free_n(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

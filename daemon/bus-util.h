@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Helpers of the method handlers: the options dictionaries and caller
+ * identity. */
+
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "transaction.h"
+
+/* Reads an a{sv} of Apply/Preview/ApplyDefaultDeny options into *o
+ * (defaults first). Unknown keys, wrong types, out-of-range values:
+ * InvalidArgs naming them. */
+int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error);
+/* Reads Confirm's a{sv}: only "ssh-connection" s. */
+int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error);
+/* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
+bool ssh_connection_valid(const char *s);
+int bus_get_sender_uid(sd_bus_message *msg, uid_t *ret);
+/* Reads "as" with limits: at most max strings. */
+int bus_read_strv(sd_bus_message *msg, size_t max, char ***ret, size_t *ret_n, sd_bus_error *error);
+void strv_free_n(char **v, size_t n);

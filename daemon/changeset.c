@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "changeset.h"
+
+#include <stdarg.h>
+
+#include "text.h"
+
+void bs_changeset_done(bs_changeset *s) {
+        for (size_t i = 0; i < s->n_changes; i++)
+                bs_change_done(&s->changes[i]);
+        free(s->changes);
+        for (size_t i = 0; i < s->n_commands; i++)
+                free(s->commands[i]);
+        free(s->commands);
+        memset(s, 0, sizeof(*s));
+}
+
+static int seterr(char *err, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
+static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
+        if (err && size) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(err, size, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+static int add(bs_changeset *s, bs_change *c, bs_family f) {
+        _cleanup_buf_ bs_buf cmd = {};
+        int r = bs_render_change(c, f, &cmd);
+        if (r < 0)
+                return r;
+        bs_change *n = realloc(s->changes, (s->n_changes + 1) * sizeof(bs_change));
+        if (!n)
+                return -ENOMEM;
+        s->changes = n;
+        char **k = realloc(s->commands, (s->n_commands + 1) * sizeof(char *));
+        if (!k)
+                return -ENOMEM;
+        s->commands = k;
+        s->commands[s->n_commands] = strdup(cmd.data ? cmd.data : "");
+        if (!s->commands[s->n_commands])
+                return -ENOMEM;
+        s->n_commands++;
+        c->families = bs_family_mask(f);
+        s->changes[s->n_changes++] = *c;  /* moved */
+        memset(c, 0, sizeof(*c));
+        return 0;
+}
+
+int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size) {
+        _cleanup_changeset_ bs_changeset s = {};
+        if (n > BS_CHANGESET_MAX)
+                return seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
+        if (n == 0)
+                return seterr(err, err_size, -EINVAL, "no changes given");
+
+        for (size_t i = 0; i < n; i++) {
+                const char *line = lines[i];
+                if (strlen(line) > BS_CHANGE_TEXT_MAX)
+                        return seterr(err, err_size, -EINVAL, "change %zu is longer than %d bytes", i + 1,
+                                      BS_CHANGE_TEXT_MAX);
+                bs_change c4, c6;
+                bs_parse_error e4 = {}, e6 = {};
+                int r4 = bs_parse_change(BS_FAMILY_IPV4, line, &c4, &e4);
+                int r6 = bs_parse_change(BS_FAMILY_IPV6, line, &c6, &e6);
+                if (r4 == -ENOMEM || r6 == -ENOMEM) {
+                        if (r4 >= 0)
+                                bs_change_done(&c4);
+                        if (r6 >= 0)
+                                bs_change_done(&c6);
+                        return -ENOMEM;
+                }
+                if (r4 < 0 && r6 < 0) {
+                        /* name the error of the family the change seemed meant for */
+                        const bs_parse_error *e = r4 == -EAFNOSUPPORT ? &e6 : &e4;
+                        return seterr(err, err_size, -EINVAL, "change %zu \"%.200s\": %s", i + 1, line,
+                                      e->message[0] ? e->message : "invalid");
+                }
+                const char *table = r4 >= 0 ? c4.table : c6.table;
+                if (!streq(table, "filter")) {
+                        if (r4 >= 0)
+                                bs_change_done(&c4);
+                        if (r6 >= 0)
+                                bs_change_done(&c6);
+                        return seterr(err, err_size, -EINVAL,
+                                      "change %zu \"%.200s\": only the filter table is managed", i + 1, line);
+                }
+                if (r6 >= 0 && r4 < 0 && !ipv6) {
+                        bs_change_done(&c6);
+                        return seterr(err, err_size, -EAFNOSUPPORT,
+                                      "change %zu \"%.200s\" is for IPv6, which this host does not have", i + 1,
+                                      line);
+                }
+                int r = 0;
+                if (r4 >= 0)
+                        r = add(&s, &c4, BS_FAMILY_IPV4);
+                if (r4 >= 0 && r < 0)
+                        bs_change_done(&c4);
+                if (r6 >= 0) {
+                        if (r >= 0 && ipv6)
+                                r = add(&s, &c6, BS_FAMILY_IPV6);
+                        if (r < 0 || !ipv6)
+                                bs_change_done(&c6);
+                }
+                if (r < 0)
+                        return r;
+        }
+        *ret = s;
+        memset(&s, 0, sizeof(s));
+        return 0;
+}
+
+int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed) {
+        _cleanup_table_ bs_table *t = NULL;
+        int r = bs_table_copy(&t, before);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n_changes; i++) {
+                r = bs_table_apply_change(t, &s->changes[i]);
+                if (r < 0) {
+                        if (ret_failed)
+                                *ret_failed = i;
+                        return r;
+                }
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret) {
+        _cleanup_changeset_ bs_changeset s = {};
+        for (size_t i = 0; i < n; i++) {
+                bs_family f = changes[i].families & BS_FAMILY_MASK_IPV6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                int r = add(&s, &changes[i], f);
+                if (r < 0) {
+                        for (size_t k = i; k < n; k++)
+                                bs_change_done(&changes[k]);
+                        return r;
+                }
+        }
+        *ret = s;
+        memset(&s, 0, sizeof(s));
+        return 0;
+}

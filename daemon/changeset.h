@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A change set as the API takes it: strings in iptables syntax, each for
+ * every family it is valid for (see dbus/org.backstop.Firewall1.xml), turned
+ * into per-family bs_change values and the equivalent iptables commands.
+ * Pure code: no logging, -errno plus a message naming the bad change. */
+
+#include "rule.h"
+
+#define BS_CHANGESET_MAX 10000   /* changes per call */
+#define BS_CHANGE_TEXT_MAX 8192  /* bytes per change */
+
+typedef struct bs_changeset {
+        bs_change *changes;  /* each for exactly one family, in the order given */
+        size_t n_changes;
+        char **commands;     /* "iptables -I INPUT 1 ...", same order */
+        size_t n_commands;
+} bs_changeset;
+
+void bs_changeset_done(bs_changeset *s);
+#define _cleanup_changeset_ _cleanup_(bs_changeset_done)
+
+/* -EINVAL: a change is malformed, too long, for another table than filter,
+ *          or valid for no family;
+ * -E2BIG: too many changes;
+ * -EAFNOSUPPORT: a change is valid only for IPv6 and ipv6 is false.
+ * err (may be NULL) receives a sentence naming the change. */
+int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size);
+
+/* S0 + the change set, in memory, for one family. On error *ret is NULL,
+ * the index of the failing change in *ret_failed (may be NULL). */
+int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed);
+
+/* A change set from ready changes (each for one family, e.g. the recipe's):
+ * takes ownership of changes[0..n) (the array itself stays the caller's)
+ * and renders their commands. */
+int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret);

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "journal.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "fileio.h"
+
+#define CHANGE_MAX 8192
+#define CONNECTIONS_MAX (16u * 1024 * 1024)
+#define TABLE_TEXT_MAX (BS_JOURNAL_MAX / 2)
+
+bs_journal *bs_journal_new(void) {
+        bs_journal *j = calloc(1, sizeof(*j));
+        if (!j)
+                return NULL;
+        j->connections = strdup("");
+        if (!j->connections) {
+                free(j);
+                return NULL;
+        }
+        return j;
+}
+
+void bs_journal_free(bs_journal *j) {
+        if (!j)
+                return;
+        for (size_t i = 0; i < j->n_changes; i++)
+                free(j->changes[i]);
+        free(j->changes);
+        free(j->connections);
+        for (int f = 0; f < 2; f++) {
+                bs_table_free(j->before[f]);
+                bs_table_free(j->after[f]);
+        }
+        free(j);
+}
+
+int bs_journal_add_change(bs_journal *j, const char *s) {
+        if (j->n_changes >= BS_JOURNAL_CHANGES_MAX || strlen(s) > CHANGE_MAX)
+                return -E2BIG;
+        char **n = realloc(j->changes, (j->n_changes + 1) * sizeof(char *));
+        if (!n)
+                return -ENOMEM;
+        j->changes = n;
+        j->changes[j->n_changes] = strdup(s);
+        if (!j->changes[j->n_changes])
+                return -ENOMEM;
+        j->n_changes++;
+        return 0;
+}
+
+static uint64_t fnv1a64(const char *p, size_t n) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (size_t i = 0; i < n; i++) {
+                h ^= (uint8_t) p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+static int append_blob(bs_buf *out, const char *header, const char *data) {
+        size_t len = strlen(data);
+        int r = bs_buf_printf(out, "%s %zu\n", header, len);
+        if (r < 0)
+                return r;
+        r = bs_buf_append(out, data);
+        if (r < 0)
+                return r;
+        return bs_buf_append(out, "\n");
+}
+
+static const char *family_name(int f) {
+        return f == 0 ? "ipv4" : "ipv6";
+}
+
+int bs_journal_format(const bs_journal *j, bs_buf *out) {
+        int r = bs_buf_printf(out,
+                              "backstop-journal %d\n"
+                              "id %" PRIu32 "\n"
+                              "owner-uid %" PRIu32 "\n"
+                              "strict %d\n"
+                              "save %d\n"
+                              "deadline-boottime-usec %" PRIu64 "\n"
+                              "deadline-realtime-usec %" PRIu64 "\n",
+                              BS_JOURNAL_VERSION, j->id, j->owner_uid, j->strict, j->save,
+                              j->deadline_boottime_usec, j->deadline_realtime_usec);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < j->n_changes; i++) {
+                r = append_blob(out, "change", j->changes[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = append_blob(out, "connections", j->connections ? j->connections : "");
+        if (r < 0)
+                return r;
+        for (int f = 0; f < 2; f++) {
+                if (!j->before[f] != !j->after[f])
+                        return -EINVAL;
+                if (!j->before[f])
+                        continue;
+                for (int which = 0; which < 2; which++) {
+                        const bs_table *t = which == 0 ? j->before[f] : j->after[f];
+                        if (t->family != (f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6))
+                                return -EINVAL;
+                        _cleanup_buf_ bs_buf text = {};
+                        r = bs_render_save(t, true, &text);
+                        if (r < 0)
+                                return r;
+                        char header[64];
+                        snprintf(header, sizeof(header), "table %s %s", which == 0 ? "before" : "after",
+                                 family_name(f));
+                        r = append_blob(out, header, text.data ? text.data : "");
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return bs_buf_printf(out, "end %016" PRIx64 "\n", fnv1a64(out->data, out->len));
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+typedef struct cursor {
+        const char *p, *end;
+        unsigned line;
+        char *err;
+        size_t err_size;
+} cursor;
+
+static int fail(cursor *c, const char *fmt, ...) _printf_(2, 3);
+static int fail(cursor *c, const char *fmt, ...) {
+        if (c->err && c->err_size > 0) {
+                char msg[512];
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(msg, sizeof(msg), fmt, ap);
+                va_end(ap);
+                snprintf(c->err, c->err_size, "journal line %u: %s", c->line, msg);
+        }
+        return -EBADMSG;
+}
+
+/* The next line, without its '\n', into buf. */
+static int next_line(cursor *c, char *buf, size_t size) {
+        c->line++;
+        const char *nl = memchr(c->p, '\n', (size_t) (c->end - c->p));
+        if (!nl)
+                return fail(c, "truncated (no end of line)");
+        size_t n = (size_t) (nl - c->p);
+        if (n >= size)
+                return fail(c, "line too long");
+        memcpy(buf, c->p, n);
+        buf[n] = 0;
+        if (strlen(buf) != n)
+                return fail(c, "NUL byte");
+        c->p = nl + 1;
+        return 0;
+}
+
+static int parse_u64(cursor *c, const char *s, uint64_t max, uint64_t *ret) {
+        if (!*s || *s < '0' || *s > '9' || (s[0] == '0' && s[1]))
+                return fail(c, "bad number \"%s\"", s);
+        errno = 0;
+        char *e;
+        unsigned long long v = strtoull(s, &e, 10);
+        if (errno || *e || v > max)
+                return fail(c, "bad number \"%s\"", s);
+        *ret = v;
+        return 0;
+}
+
+/* "KEY NUMBER" */
+static int expect_number(cursor *c, const char *key, uint64_t max, uint64_t *ret) {
+        char line[256];
+        int r = next_line(c, line, sizeof(line));
+        if (r < 0)
+                return r;
+        size_t k = strlen(key);
+        if (strncmp(line, key, k) != 0 || line[k] != ' ')
+                return fail(c, "expected \"%s\"", key);
+        return parse_u64(c, line + k + 1, max, ret);
+}
+
+/* The bytes of a blob announced with its length: exactly len bytes, '\n'. */
+static int read_blob(cursor *c, uint64_t len, char **ret) {
+        if ((uint64_t) (c->end - c->p) < len + 1)
+                return fail(c, "truncated (%" PRIu64 " bytes announced)", len);
+        if (c->p[len] != '\n')
+                return fail(c, "blob not followed by end of line");
+        if (memchr(c->p, 0, len))
+                return fail(c, "NUL byte in blob");
+        char *s = strndup(c->p, len);
+        if (!s)
+                return -ENOMEM;
+        for (const char *q = c->p; q < c->p + len; q++)
+                if (*q == '\n')
+                        c->line++;
+        c->p += len + 1;
+        c->line++;
+        *ret = s;
+        return 0;
+}
+
+int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, size_t err_size) {
+        cursor c = { .p = text, .end = text + len, .err = err, .err_size = err_size };
+        if (err && err_size)
+                err[0] = 0;
+        if (len > BS_JOURNAL_MAX)
+                return fail(&c, "too big");
+
+        /* the checksum first: the last line is "end HEX\n" */
+        if (len < 21 || text[len - 1] != '\n')
+                return fail(&c, "truncated (no end line)");
+        const char *endline = text + len - 21;
+        if (strncmp(endline, "end ", 4) != 0 || (endline > text && endline[-1] != '\n'))
+                return fail(&c, "truncated (no end line)");
+        char hex[17];
+        memcpy(hex, endline + 4, 16);
+        hex[16] = 0;
+        char *e;
+        errno = 0;
+        uint64_t sum = strtoull(hex, &e, 16);
+        if (errno || *e || strspn(hex, "0123456789abcdef") != 16)
+                return fail(&c, "bad checksum line");
+        if (sum != fnv1a64(text, (size_t) (endline - text)))
+                return fail(&c, "checksum mismatch (corrupt)");
+        c.end = endline;
+
+        _cleanup_journal_ bs_journal *j = bs_journal_new();
+        if (!j)
+                return -ENOMEM;
+
+        char line[256];
+        int r = next_line(&c, line, sizeof(line));
+        if (r < 0)
+                return r;
+        if (strncmp(line, "backstop-journal ", 17) != 0)
+                return fail(&c, "not a backstop journal");
+        uint64_t v;
+        r = parse_u64(&c, line + 17, UINT32_MAX, &v);
+        if (r < 0)
+                return r;
+        if (v != BS_JOURNAL_VERSION)
+                return fail(&c, "unknown version %" PRIu64, v);
+
+        if ((r = expect_number(&c, "id", UINT32_MAX, &v)) < 0)
+                return r;
+        j->id = (uint32_t) v;
+        if ((r = expect_number(&c, "owner-uid", UINT32_MAX, &v)) < 0)
+                return r;
+        j->owner_uid = (uint32_t) v;
+        if ((r = expect_number(&c, "strict", 1, &v)) < 0)
+                return r;
+        j->strict = v;
+        if ((r = expect_number(&c, "save", 1, &v)) < 0)
+                return r;
+        j->save = v;
+        if ((r = expect_number(&c, "deadline-boottime-usec", UINT64_MAX, &j->deadline_boottime_usec)) < 0)
+                return r;
+        if ((r = expect_number(&c, "deadline-realtime-usec", UINT64_MAX, &j->deadline_realtime_usec)) < 0)
+                return r;
+
+        bool seen_connections = false;
+        while (c.p < c.end) {
+                r = next_line(&c, line, sizeof(line));
+                if (r < 0)
+                        return r;
+                char *blob = NULL;
+                if (strncmp(line, "change ", 7) == 0) {
+                        if (seen_connections)
+                                return fail(&c, "change after connections");
+                        if ((r = parse_u64(&c, line + 7, CHANGE_MAX, &v)) < 0)
+                                return r;
+                        if ((r = read_blob(&c, v, &blob)) < 0)
+                                return r;
+                        r = bs_journal_add_change(j, blob);
+                        free(blob);
+                        if (r < 0)
+                                return r == -E2BIG ? fail(&c, "too many changes") : r;
+                } else if (strncmp(line, "connections ", 12) == 0) {
+                        if (seen_connections)
+                                return fail(&c, "connections twice");
+                        seen_connections = true;
+                        if ((r = parse_u64(&c, line + 12, CONNECTIONS_MAX, &v)) < 0)
+                                return r;
+                        if ((r = read_blob(&c, v, &blob)) < 0)
+                                return r;
+                        free(j->connections);
+                        j->connections = blob;
+                } else if (strncmp(line, "table ", 6) == 0) {
+                        if (!seen_connections)
+                                return fail(&c, "table before connections");
+                        char which[16], fam[16], num[32];
+                        if (sscanf(line + 6, "%15s %15s %31s", which, fam, num) != 3)
+                                return fail(&c, "bad table line");
+                        int w = streq(which, "before") ? 0 : streq(which, "after") ? 1 : -1;
+                        int f = streq(fam, "ipv4") ? 0 : streq(fam, "ipv6") ? 1 : -1;
+                        if (w < 0 || f < 0)
+                                return fail(&c, "bad table line");
+                        bs_table **slot = w == 0 ? &j->before[f] : &j->after[f];
+                        if (*slot)
+                                return fail(&c, "table %s %s twice", which, fam);
+                        if (w == 1 && !j->before[f])
+                                return fail(&c, "table after %s without before", fam);
+                        if ((r = parse_u64(&c, num, TABLE_TEXT_MAX, &v)) < 0)
+                                return r;
+                        unsigned at = c.line + 1;
+                        if ((r = read_blob(&c, v, &blob)) < 0)
+                                return r;
+                        bs_parse_error perr = {};
+                        r = bs_parse_save(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6, blob, "filter", slot, &perr);
+                        free(blob);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                c.line = at;
+                                return fail(&c, "table %s %s: %s", which, fam, perr.message);
+                        }
+                } else
+                        return fail(&c, "unexpected \"%.40s\"", line);
+        }
+        if (!seen_connections)
+                return fail(&c, "no connections line");
+        for (int f = 0; f < 2; f++)
+                if (!j->before[f] != !j->after[f])
+                        return fail(&c, "table before %s without after", family_name(f));
+        if (!j->before[0] && !j->before[1])
+                return fail(&c, "no tables");
+
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+/* ---------------------------------------------------------------- files */
+
+int bs_journal_write(const char *dir, const bs_journal *j) {
+        _cleanup_buf_ bs_buf text = {};
+        int r = bs_journal_format(j, &text);
+        if (r < 0)
+                return r;
+        return bs_write_file_atomic(dir, BS_JOURNAL_FILE, text.data, text.len, 0600);
+}
+
+int bs_journal_load(const char *dir, bs_journal **ret, char *err, size_t err_size) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = bs_read_file(dir, BS_JOURNAL_FILE, BS_JOURNAL_MAX, &text, &len);
+        if (r == -EFBIG) {
+                if (err && err_size)
+                        snprintf(err, err_size, "journal too big");
+                return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        return bs_journal_parse(text, len, ret, err, err_size);
+}
+
+int bs_journal_remove(const char *dir) {
+        char path[4096];
+        if (snprintf(path, sizeof(path), "%s/%s", dir, BS_JOURNAL_FILE) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int bs_journal_set_aside(const char *dir, char **ret_path) {
+        char from[4096], to[4200];
+        if (snprintf(from, sizeof(from), "%s/%s", dir, BS_JOURNAL_FILE) >= (int) sizeof(from))
+                return -ENAMETOOLONG;
+        /* realtime in microseconds; never overwrite an earlier one */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t usec = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        for (unsigned i = 0;; i++) {
+                snprintf(to, sizeof(to), "%s.corrupt-%" PRIu64, from, usec + i);
+                if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) >= 0)
+                        break;
+                if (errno != EEXIST || i >= 1000)
+                        return -errno;
+        }
+        if (ret_path) {
+                *ret_path = strdup(to);
+                if (!*ret_path)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int bs_journal_next_id(const char *dir, uint32_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        uint64_t last = 0;
+        int r = bs_read_file(dir, "last-id", 64, &text, NULL);
+        if (r >= 0) {
+                char *e;
+                errno = 0;
+                unsigned long long v = strtoull(text, &e, 10);
+                /* a damaged counter is no reason to stop: start over, ids only
+                 * need to differ from the ones still on the bus */
+                if (!errno && e != text && (*e == '\n' || *e == 0) && v < UINT32_MAX)
+                        last = v;
+        } else if (r != -ENOENT)
+                return r;
+        uint32_t id = (uint32_t) last + 1;
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%" PRIu32 "\n", id);
+        r = bs_write_file_atomic(dir, "last-id", buf, (size_t) n, 0644);
+        if (r < 0)
+                return r;
+        *ret = id;
+        return 0;
+}

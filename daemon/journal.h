@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The transaction journal: everything needed to undo a pending transaction
+ * after the daemon crashed or was restarted. One file, "journal", in the
+ * runtime directory, written atomically. Versioned text format:
+ *
+ *   backstop-journal 1
+ *   id 7
+ *   owner-uid 1000
+ *   strict 0
+ *   save 1
+ *   deadline-boottime-usec 123456789     (CLOCK_BOOTTIME)
+ *   deadline-realtime-usec 1790000000000000
+ *   change 42                            (byte count, then the bytes and \n;
+ *   iptables -I INPUT 1 -s 10.0.0.0/8 -j ACCEPT    once per change)
+ *   connections 0                        (pre-apply connection set, strict mode)
+ *
+ *   table before ipv4 512                (iptables-save text with counters)
+ *   ...
+ *   table after ipv4 530
+ *   ...
+ *   end 0123456789abcdef                 (FNV-1a 64 of everything before "end")
+ *
+ * Parsing validates every line, every number, every table (through the text
+ * layer) and the checksum; anything unexpected is -EBADMSG with a message.
+ * No logging here. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rule.h"
+#include "text.h"
+
+#define BS_JOURNAL_VERSION 1
+#define BS_JOURNAL_FILE "journal"
+#define BS_JOURNAL_MAX (256u * 1024 * 1024)
+#define BS_JOURNAL_CHANGES_MAX 10000
+
+typedef struct bs_journal {
+        uint32_t id;
+        uint32_t owner_uid;
+        bool strict, save;
+        uint64_t deadline_boottime_usec;  /* 0 = no deadline */
+        uint64_t deadline_realtime_usec;
+        char **changes;  /* the iptables commands, for the Changes property */
+        size_t n_changes;
+        char *connections;                /* opaque text, "" when not used */
+        bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
+} bs_journal;
+
+bs_journal *bs_journal_new(void);
+void bs_journal_free(bs_journal *j);
+static inline void bs_journal_freep(bs_journal **j) {
+        if (*j)
+                bs_journal_free(*j);
+}
+#define _cleanup_journal_ _cleanup_(bs_journal_freep)
+/* Copies s. */
+int bs_journal_add_change(bs_journal *j, const char *s);
+
+int bs_journal_format(const bs_journal *j, bs_buf *out);
+/* err receives a sentence naming the bad line (may be NULL). */
+int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, size_t err_size);
+
+/* dir/journal, atomically. */
+int bs_journal_write(const char *dir, const bs_journal *j);
+/* -ENOENT when there is none, -EBADMSG when it is corrupt (err says why). */
+int bs_journal_load(const char *dir, bs_journal **ret, char *err, size_t err_size);
+/* Removes dir/journal (0 if there was none). */
+int bs_journal_remove(const char *dir);
+/* Renames dir/journal to dir/journal.corrupt-<realtime seconds>; the new
+ * name in *ret_path (may be NULL). */
+int bs_journal_set_aside(const char *dir, char **ret_path);
+
+/* Transaction ids: dir/last-id holds the last one handed out. */
+int bs_journal_next_id(const char *dir, uint32_t *ret);

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "manager.h"
+
+#include <inttypes.h>
+#include <time.h>
+
+#include "fileio.h"
+#include "journal.h"
+#include "log.h"
+#include "persist.h"
+#include "text.h"
+#include "transaction.h"
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->nf = (bs_nf_options) BS_NF_OPTIONS_DEFAULT;
+        bs_mgmt_ports_default(&m->ports);
+        int r = sd_event_default(&m->event);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        transaction_free(m->pending);
+        for (size_t i = 0; i < m->n_ended; i++)
+                transaction_free(m->ended[i]);
+        sd_event_source_disable_unref(m->refresh_timer);
+        bs_polkit_free(m->polkit);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->runtime_dir);
+        free(m->state_dir);
+        free(m->last_policies);
+        free(m->last_nft_description);
+        free(m);
+        return NULL;
+}
+
+void manager_free_tables(bs_table *t[2]) {
+        for (int i = 0; i < 2; i++) {
+                bs_table_free(t[i]);
+                t[i] = NULL;
+        }
+}
+
+int manager_read_tables(Manager *m, bs_table *ret[2]) {
+        bs_table *t[2] = {};
+        int r = bs_nf_read(BS_FAMILY_IPV4, "filter", &m->nf, &t[0]);
+        if (r >= 0 && m->ipv6_active)
+                r = bs_nf_read(BS_FAMILY_IPV6, "filter", &m->nf, &t[1]);
+        if (r < 0) {
+                manager_free_tables(t);
+                return r;
+        }
+        ret[0] = t[0];
+        ret[1] = t[1];
+        return 0;
+}
+
+void manager_keep_ended(Manager *m, Transaction *t) {
+        if (m->n_ended == BS_ENDED_MAX) {
+                transaction_free(m->ended[0]);
+                memmove(&m->ended[0], &m->ended[1], (BS_ENDED_MAX - 1) * sizeof(Transaction *));
+                m->n_ended--;
+        }
+        m->ended[m->n_ended++] = t;
+}
+
+Transaction *manager_find_transaction(Manager *m, uint32_t id) {
+        if (m->pending && m->pending->id == id)
+                return m->pending;
+        for (size_t i = 0; i < m->n_ended; i++)
+                if (m->ended[i]->id == id)
+                        return m->ended[i];
+        return NULL;
+}
+
+/* "ipv4:INPUT=ACCEPT,FORWARD=..;ipv6:..": what Policies shows, as a string
+ * to compare. */
+static char *policies_key(bs_table *t[2]) {
+        _cleanup_buf_ bs_buf b = {};
+        for (int f = 0; f < 2; f++) {
+                if (!t[f])
+                        continue;
+                if (bs_buf_printf(&b, "%s:", bs_family_to_string(t[f]->family)) < 0)
+                        return NULL;
+                for (size_t i = 0; i < t[f]->n_chains; i++)
+                        if (t[f]->chains[i].builtin &&
+                            bs_buf_printf(&b, "%s=%s,", t[f]->chains[i].name,
+                                          bs_policy_to_string(t[f]->chains[i].policy)) < 0)
+                                return NULL;
+                if (bs_buf_append(&b, ";") < 0)
+                        return NULL;
+        }
+        char *s = b.data ? b.data : strdup("");
+        b.data = NULL;
+        return s;
+}
+
+void manager_refresh_properties(Manager *m) {
+        bs_table *t[2] = {};
+        const char *changed[8];
+        size_t n = 0;
+
+        if (manager_read_tables(m, t) < 0)
+                return;  /* try again next time */
+        _cleanup_free_ char *pol = policies_key(t);
+        bool saved = false;
+        (void) bs_persist_equal(m->state_dir, t, &saved);
+        manager_free_tables(t);
+
+        bool nft = false;
+        _cleanup_free_ char *desc = NULL;
+        if (bs_nf_nftables_filters_input(&nft, &desc) < 0) {
+                nft = m->last_nft;
+                desc = m->last_nft_description ? strdup(m->last_nft_description) : NULL;
+        }
+
+        if (pol && (!m->announced || !streq_ptr(pol, m->last_policies))) {
+                free(m->last_policies);
+                m->last_policies = TAKE_PTR(pol);
+                changed[n++] = "Policies";
+        }
+        if (!m->announced || saved != m->last_rules_saved) {
+                m->last_rules_saved = saved;
+                changed[n++] = "RulesSaved";
+        }
+        if (!m->announced || nft != m->last_nft) {
+                m->last_nft = nft;
+                changed[n++] = "NftablesFiltersInput";
+        }
+        if (!m->announced || !streq_ptr(desc, m->last_nft_description)) {
+                free(m->last_nft_description);
+                m->last_nft_description = TAKE_PTR(desc);
+                changed[n++] = "NftablesDescription";
+        }
+        uint32_t pending = m->pending ? m->pending->id : 0;
+        if (!m->announced || pending != m->last_pending) {
+                m->last_pending = pending;
+                changed[n++] = "PendingTransaction";
+        }
+        changed[n] = NULL;
+
+        bool first = !m->announced;
+        m->announced = true;
+        if (first || !m->bus || n == 0)
+                return;  /* nobody can have read the old values yet */
+        (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, (char **) changed);
+}
+
+static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        manager_refresh_properties(m);
+        (void) sd_event_source_set_time_relative(s, BS_REFRESH_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+static void detect_ipv6(Manager *m) {
+        _cleanup_table_ bs_table *t = NULL;
+        int r = bs_nf_read(BS_FAMILY_IPV6, "filter", &m->nf, &t);
+        m->ipv6_active = r >= 0;
+        if (r < 0)
+                log_notice_errno(r, "IPv6 filter table not usable, managing IPv4 only: %m");
+}
+
+static void recover_journal(Manager *m) {
+        bs_journal *j = NULL;
+        char err[512] = "";
+        int r = bs_journal_load(m->runtime_dir, &j, err, sizeof(err));
+        if (r == -ENOENT)
+                return;
+        if (r == -EBADMSG) {
+                _cleanup_free_ char *aside = NULL;
+                int k = bs_journal_set_aside(m->runtime_dir, &aside);
+                log_crit("CORRUPT TRANSACTION JOURNAL in %s (%s). Not guessing: the kernel rules stay as "
+                         "they are and no rollback will happen. The journal was %s%s. Check the rules by hand.",
+                         m->runtime_dir, err, k >= 0 ? "moved to " : "NOT moved aside: ",
+                         k >= 0 ? aside : strerror(-k));
+                return;
+        }
+        if (r < 0) {
+                log_crit_errno(r, "Cannot read the transaction journal in %s: %m. Kernel rules left as they are.",
+                               m->runtime_dir);
+                return;
+        }
+        if (!m->ipv6_active && j->before[1]) {
+                /* IPv6 went away since: roll back what we can */
+                log_warning("Journal of transaction %" PRIu32 " has IPv6 tables, but IPv6 is not usable now.",
+                            j->id);
+                bs_table_free(j->before[1]);
+                bs_table_free(j->after[1]);
+                j->before[1] = j->after[1] = NULL;
+        }
+        r = transaction_resume(m, j);
+        if (r < 0)
+                log_error_errno(r, "Cannot resume the pending transaction: %m");
+}
+
+int manager_start(Manager *m) {
+        int r = bs_mkdir_parents(m->runtime_dir, 0755);
+        if (r < 0)
+                log_warning_errno(r, "Cannot create the runtime directory %s: %m", m->runtime_dir);
+
+        detect_ipv6(m);
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = bs_polkit_new(m->bus, m->polkit_ask_root, &m->polkit);
+        if (r < 0)
+                return log_oom();
+        r = sd_bus_add_object_vtable(m->bus, NULL, BS_OBJECT_PATH, BS_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, BS_TRANSACTION_PREFIX, BS_TRANSACTION_INTERFACE,
+                                       transaction_vtable, transaction_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the transaction objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, BS_TRANSACTION_PREFIX, transaction_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the transaction list: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+
+        /* before taking the name: a pending transaction must be back (or
+         * rolled back) before anyone can ask about it */
+        recover_journal(m);
+        manager_refresh_properties(m);
+
+        r = sd_event_add_time_relative(m->event, &m->refresh_timer, CLOCK_MONOTONIC, BS_REFRESH_USEC, 0,
+                                       on_refresh, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the refresh timer: %m");
+
+        r = sd_bus_request_name(m->bus, BS_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot take the bus name %s: %m", BS_BUS_NAME);
+        return 0;
+}
+
+void manager_stop(Manager *m) {
+        if (!m->pending)
+                return;
+        char err[512];
+        Transaction *t = m->pending;
+        log_notice("Stopping with transaction %" PRIu32 " pending: rolling it back.", t->id);
+        int r = transaction_rollback(t, "daemon-stopped", err, sizeof(err));
+        if (r < 0)
+                log_crit("Rollback of transaction %" PRIu32 " at stop failed: %s. The journal stays; the next "
+                         "start rolls it back.", t->id, err);
+        if (m->bus)
+                (void) sd_bus_flush(m->bus);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The daemon's one state object, in the manner of systemd's small bus
+ * daemons: the bus connection, the event loop, polkit, the directories, the
+ * pending transaction and the last ended ones. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "mgmt.h"
+#include "nf.h"
+#include "polkit.h"
+
+#define BS_BUS_NAME "org.backstop.Firewall1"
+#define BS_OBJECT_PATH "/org/backstop/Firewall1"
+#define BS_INTERFACE "org.backstop.Firewall1"
+#define BS_TRANSACTION_PREFIX "/org/backstop/Firewall1/Transaction"
+#define BS_TRANSACTION_INTERFACE "org.backstop.Firewall1.Transaction"
+#define BS_ENDED_MAX 16
+/* how often the daemon looks whether others changed what the properties
+ * show (policies, saved state, nftables) */
+#define BS_REFRESH_USEC (5ULL * 1000000ULL)
+
+typedef struct Transaction Transaction;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        BsPolkit *polkit;
+        char *runtime_dir;
+        char *state_dir;
+        bs_nf_options nf;
+        bool ipv6_active;
+        bool polkit_ask_root;
+        bs_mgmt_ports ports;  /* what the lockout pre-flight protects */
+
+        Transaction *pending;
+        Transaction *ended[BS_ENDED_MAX];  /* oldest first */
+        size_t n_ended;
+
+        sd_event_source *refresh_timer;
+
+        /* what the properties showed last, to emit PropertiesChanged */
+        bool announced;
+        char *last_policies;
+        bool last_rules_saved, last_nft;
+        uint32_t last_pending;  /* transaction id, 0 for none */
+        char *last_nft_description;
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+/* Connect to the system bus, export the objects, take the name, recover a
+ * journal left by a previous run. */
+int manager_start(Manager *m);
+/* Roll back a pending transaction with reason "daemon-stopped". */
+void manager_stop(Manager *m);
+
+/* The filter tables of the managed families: [0] IPv4, [1] IPv6 (NULL when
+ * IPv6 is not active). Logs nothing. */
+int manager_read_tables(Manager *m, bs_table *ret[2]);
+void manager_free_tables(bs_table *t[2]);
+
+/* Compare what the properties show with what was announced; emit
+ * PropertiesChanged for what changed. */
+void manager_refresh_properties(Manager *m);
+
+/* Keep an ended transaction on the bus (drops the oldest beyond 16). */
+void manager_keep_ended(Manager *m, Transaction *t);
+Transaction *manager_find_transaction(Manager *m, uint32_t id);
+
+extern const sd_bus_vtable manager_vtable[];

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The saved ruleset: STATE_DIR/rules.v4 and rules.v6 in iptables-save
+ * format (iptables-legacy-restore reads them too), written atomically.
+ * No logging, -errno. */
+
+#include "nf.h"
+#include "text.h"
+
+#define BS_RULES_V4 "rules.v4"
+#define BS_RULES_V6 "rules.v6"
+#define BS_RULES_FILE_MAX (128u * 1024 * 1024)
+
+const char *bs_persist_file(bs_family f);
+
+/* Writes the file of each table given (tables[1] may be NULL). */
+int bs_persist_save(const char *state_dir, bs_table *const tables[2]);
+/* -ENOENT when there is no saved file for the family, -EBADMSG (err
+ * filled) when it does not parse. */
+int bs_persist_load(const char *state_dir, bs_family f, bs_table **ret, bs_parse_error *err);
+/* Whether the given running tables equal the saved ones (a family with a
+ * NULL table is not compared). No saved file: false. */
+int bs_persist_equal(const char *state_dir, bs_table *const tables[2], bool *ret);

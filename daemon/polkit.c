@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "polkit.h"
+
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+/* The one table: every method of the API and the action it needs. A method
+ * that is not here is denied. Properties need no authorization. */
+static const struct {
+        const char *interface;
+        const char *member;
+        const char *action;
+} method_actions[] = {
+        { "org.backstop.Firewall1", "ListRules", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "GetRulesText", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "Check", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "Preview", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "ListConnections", BS_ACTION_READ_CONNECTIONS },
+        { "org.backstop.Firewall1", "ZeroCounters", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1", "Apply", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1", "ApplyDefaultDeny", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1", "Save", BS_ACTION_SAVE },
+        { "org.backstop.Firewall1.Transaction", "Confirm", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1.Transaction", "Rollback", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1.Transaction", "Extend", BS_ACTION_APPLY },
+};
+
+#define ACTIONS_PER_CALL_MAX 4
+#define QUERIES_MAX 256
+/* A query whose answer was never collected (the handler returned early on
+ * its second run, e.g. Busy) is dropped after this long. */
+#define QUERY_STALE_USEC (120ULL * 1000000ULL)
+/* polkit may show a password dialog: give the user time */
+#define INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
+
+typedef enum Answer {
+        ANSWER_PENDING,
+        ANSWER_YES,
+        ANSWER_NO,
+        ANSWER_CHALLENGE,
+        ANSWER_FAILED,
+} Answer;
+
+typedef struct Query Query;
+
+typedef struct Check {
+        Query *query;
+        char action[128];
+        Answer answer;
+        sd_bus_slot *slot;
+        char failure[256];
+} Check;
+
+struct Query {
+        BsPolkit *polkit;
+        sd_bus_message *request;
+        Check checks[ACTIONS_PER_CALL_MAX];
+        size_t n_checks;
+        uint64_t created_usec;
+        Query *next;
+};
+
+struct BsPolkit {
+        sd_bus *bus;
+        bool ask_root;
+        Query *queries;
+        size_t n_queries;
+};
+
+static const char *strna(const char *s) {
+        return s ? s : "n/a";
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+const char *bs_polkit_action_for(const char *interface, const char *member) {
+        if (!interface || !member)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(method_actions); i++)
+                if (streq(method_actions[i].interface, interface) && streq(method_actions[i].member, member))
+                        return method_actions[i].action;
+        return NULL;
+}
+
+int bs_polkit_new(sd_bus *bus, bool ask_root, BsPolkit **ret) {
+        BsPolkit *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->bus = sd_bus_ref(bus);
+        p->ask_root = ask_root;
+        *ret = p;
+        return 0;
+}
+
+static void query_free(Query *q) {
+        BsPolkit *p = q->polkit;
+        for (Query **i = &p->queries; *i; i = &(*i)->next)
+                if (*i == q) {
+                        *i = q->next;
+                        p->n_queries--;
+                        break;
+                }
+        for (size_t i = 0; i < q->n_checks; i++)
+                sd_bus_slot_unref(q->checks[i].slot);
+        sd_bus_message_unref(q->request);
+        free(q);
+}
+
+BsPolkit *bs_polkit_free(BsPolkit *p) {
+        if (!p)
+                return NULL;
+        while (p->queries)
+                query_free(p->queries);
+        sd_bus_unref(p->bus);
+        free(p);
+        return NULL;
+}
+
+size_t bs_polkit_pending(const BsPolkit *p) {
+        size_t n = 0;
+        for (const Query *q = p->queries; q; q = q->next)
+                for (size_t i = 0; i < q->n_checks; i++)
+                        if (q->checks[i].answer == ANSWER_PENDING)
+                                n++;
+        return n;
+}
+
+static void gc_stale(BsPolkit *p) {
+        uint64_t now = now_usec();
+        for (Query *q = p->queries, *next; q; q = next) {
+                next = q->next;
+                if (now - q->created_usec > QUERY_STALE_USEC) {
+                        bool waiting = false;
+                        for (size_t i = 0; i < q->n_checks; i++)
+                                waiting = waiting || q->checks[i].answer == ANSWER_PENDING;
+                        if (!waiting)
+                                query_free(q);
+                }
+        }
+}
+
+static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Check *c = userdata;
+        Query *q = c->query;
+
+        c->slot = sd_bus_slot_unref(c->slot);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        if (e) {
+                c->answer = ANSWER_FAILED;
+                snprintf(c->failure, sizeof(c->failure), "%s: %s", e->name, e->message ? e->message : "");
+                log_warning("polkit check of %s failed: %s", c->action, c->failure);
+        } else {
+                int authorized = 0, challenge = 0;
+                int r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                if (r < 0) {
+                        c->answer = ANSWER_FAILED;
+                        snprintf(c->failure, sizeof(c->failure), "bad reply from polkit: %s", strerror(-r));
+                        log_warning("polkit check of %s: %s", c->action, c->failure);
+                } else
+                        c->answer = authorized ? ANSWER_YES : challenge ? ANSWER_CHALLENGE : ANSWER_NO;
+        }
+
+        /* run the method handler again; it will find the answer */
+        int r = sd_bus_enqueue_for_read(q->polkit->bus, q->request);
+        if (r < 0) {
+                log_error_errno(r, "Cannot re-dispatch a call after authorization: %m");
+                (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
+                                                  "Internal error after authorization");
+                query_free(q);
+        }
+        return 1;
+}
+
+static int start_check(BsPolkit *p, Query *q, const char *action) {
+        if (q->n_checks >= ACTIONS_PER_CALL_MAX)
+                return -E2BIG;
+        Check *c = &q->checks[q->n_checks];
+        memset(c, 0, sizeof(*c));
+        c->query = q;
+        snprintf(c->action, sizeof(c->action), "%s", action);
+        c->answer = ANSWER_PENDING;
+
+        const char *sender = sd_bus_message_get_sender(q->request);
+        if (!sender)
+                return -EBADMSG;
+        /* Only let polkit ask for a password when the caller said it can
+         * wait for one. */
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
+
+        sd_bus_message *call = NULL;
+        int r = sd_bus_message_new_method_call(p->bus, &call, "org.freedesktop.PolicyKit1",
+                                               "/org/freedesktop/PolicyKit1/Authority",
+                                               "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender,
+                                          action, 0, (uint32_t) (interactive ? 1 : 0), "");
+        if (r >= 0)
+                r = sd_bus_call_async(p->bus, &c->slot, call, on_check_reply, c,
+                                      interactive ? INTERACTIVE_TIMEOUT_USEC : 0);
+        sd_bus_message_unref(call);
+        if (r < 0)
+                return r;
+        q->n_checks++;
+        return 0;
+}
+
+int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_actions, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(m), *interface = sd_bus_message_get_interface(m);
+        const char *action = bs_polkit_action_for(interface, member);
+        if (!action)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "%s.%s is not mapped to a polkit action", strna(interface),
+                                         strna(member));
+
+        const char *actions[ACTIONS_PER_CALL_MAX];
+        size_t n = 0;
+        actions[n++] = action;
+        for (size_t i = 0; extra_actions && extra_actions[i]; i++) {
+                if (n >= ACTIONS_PER_CALL_MAX)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, "Too many polkit actions");
+                actions[n++] = extra_actions[i];
+        }
+
+        Query *q = NULL;
+        for (Query *i = p->queries; i; i = i->next)
+                if (i->request == m) {
+                        q = i;
+                        break;
+                }
+
+        if (!p->ask_root) {
+                sd_bus_creds *creds = NULL;
+                uid_t euid = (uid_t) -1;
+                int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+                if (r >= 0)
+                        r = sd_bus_creds_get_euid(creds, &euid);
+                sd_bus_creds_unref(creds);
+                if (r >= 0 && euid == 0) {
+                        if (q)
+                                query_free(q);
+                        return 1;
+                }
+        }
+
+        if (!q) {
+                gc_stale(p);
+                if (p->n_queries >= QUERIES_MAX)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                                "Too many authorizations pending");
+                q = calloc(1, sizeof(*q));
+                if (!q)
+                        return -ENOMEM;
+                q->polkit = p;
+                q->request = sd_bus_message_ref(m);
+                q->created_usec = now_usec();
+                q->next = p->queries;
+                p->queries = q;
+                p->n_queries++;
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                Check *c = NULL;
+                for (size_t j = 0; j < q->n_checks; j++)
+                        if (streq(q->checks[j].action, actions[i]))
+                                c = &q->checks[j];
+                if (!c) {
+                        int r = start_check(p, q, actions[i]);
+                        if (r < 0) {
+                                query_free(q);
+                                log_warning_errno(r, "Cannot ask polkit about %s: %m", actions[i]);
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                         "Cannot check authorization for %s", actions[i]);
+                        }
+                        return 0;
+                }
+                switch (c->answer) {
+                case ANSWER_PENDING:
+                        return 0;
+                case ANSWER_YES:
+                        continue;
+                case ANSWER_CHALLENGE:
+                        query_free(q);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                                 "Authentication is required for %s", actions[i]);
+                case ANSWER_NO:
+                        query_free(q);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized for %s",
+                                                 actions[i]);
+                case ANSWER_FAILED:
+                default:
+                        query_free(q);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Authorization for %s could not be checked (polkit unavailable)",
+                                                 actions[i]);
+                }
+        }
+        query_free(q);
+        return 1;
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The string buffer, word splitting and quoting, parse errors, numbers. */
+#include "text-internal.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+
+/* ------------------------------------------------------------ bs_buf */
+
+void bs_buf_done(bs_buf *b) {
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+}
+
+static int buf_reserve(bs_buf *b, size_t extra) {
+        if (extra > SIZE_MAX - b->len - 1)
+                return -ENOMEM;
+        size_t need = b->len + extra + 1;
+        if (need <= b->cap)
+                return 0;
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < need) {
+                if (cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                cap *= 2;
+        }
+        char *n = realloc(b->data, cap);
+        if (!n)
+                return -ENOMEM;
+        if (!b->data)
+                n[0] = '\0';
+        b->data = n;
+        b->cap = cap;
+        return 0;
+}
+
+static int buf_append_n(bs_buf *b, const char *s, size_t n) {
+        int r = buf_reserve(b, n);
+        if (r < 0)
+                return r;
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+}
+
+int bs_buf_append(bs_buf *b, const char *s) {
+        return buf_append_n(b, s, strlen(s));
+}
+
+int bs_buf_printf(bs_buf *b, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        int r = buf_reserve(b, (size_t) n);
+        if (r < 0)
+                return r;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+        va_end(ap);
+        b->len += (size_t) n;
+        return 0;
+}
+
+/* ------------------------------------------------------------ errors */
+
+static void copy_trunc(char *dst, size_t size, const char *src) {
+        size_t n = strlen(src);
+        if (n >= size) {
+                /* keep it a readable string: cut and mark the cut */
+                memcpy(dst, src, size - 4);
+                memcpy(dst + size - 4, "...", 4);
+        } else
+                memcpy(dst, src, n + 1);
+}
+
+int text_failv(bs_parse_error *err, int word_index, const char *word, const char *fmt, va_list ap) {
+        if (!err)
+                return -EINVAL;
+        err->word_index = word_index;
+        copy_trunc(err->word, sizeof(err->word), word ? word : "");
+        char msg[1024];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        copy_trunc(err->message, sizeof(err->message), msg);
+        return -EINVAL;
+}
+
+int text_fail(bs_parse_error *err, int word_index, const char *word, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = text_failv(err, word_index, word, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* ------------------------------------------------------------ numbers */
+
+bool text_strtoul(const char *s, int base, uintmax_t min, uintmax_t max, uintmax_t *ret) {
+        const char *p = s;
+        while (isspace((unsigned char) *p))
+                p++;
+        if (*p == '-' || *p == '+' || *p == '\0')
+                return false;
+        char *end;
+        errno = 0;
+        uintmax_t v = strtoumax(p, &end, base);
+        if (errno != 0 || end == p || *end != '\0' || v < min || v > max)
+                return false;
+        if (ret)
+                *ret = v;
+        return true;
+}
+
+bool text_decimal(const char *s, uintmax_t max, uintmax_t *ret) {
+        if (!isdigit((unsigned char) s[0]))
+                return false;
+        uintmax_t v = 0;
+        for (const char *p = s; *p; p++) {
+                if (!isdigit((unsigned char) *p))
+                        return false;
+                v = v * 10 + (uintmax_t) (*p - '0');
+                if (v > max)
+                        return false;
+        }
+        if (ret)
+                *ret = v;
+        return true;
+}
+
+/* ------------------------------------------------------------ quoting */
+
+/* xtables_save_string: bare when made of [A-Za-z0-9_-] only. */
+static bool iptables_bare(const char *w) {
+        if (!*w)
+                return false;
+        for (const char *p = w; *p; p++)
+                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
+                        return false;
+        return true;
+}
+
+static bool shell_bare(const char *w) {
+        if (!*w)
+                return false;
+        for (const char *p = w; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("_-+=/:.,@%^", *p))
+                        return false;
+        return true;
+}
+
+int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word) {
+        int r = bs_buf_append(b, " ");
+        if (r < 0)
+                return r;
+        if (style == TEXT_STYLE_IPTABLES) {
+                if (!free_text || iptables_bare(word))
+                        return bs_buf_append(b, word);
+                r = bs_buf_append(b, "\"");
+                for (const char *p = word; r >= 0 && *p; p++) {
+                        if (strchr("\"\\'", *p))
+                                r = bs_buf_append(b, "\\");
+                        if (r >= 0)
+                                r = buf_append_n(b, p, 1);
+                }
+                return r < 0 ? r : bs_buf_append(b, "\"");
+        }
+        if (shell_bare(word))
+                return bs_buf_append(b, word);
+        r = bs_buf_append(b, "'");
+        for (const char *p = word; r >= 0 && *p; p++)
+                r = *p == '\'' ? bs_buf_append(b, "'\\''") : buf_append_n(b, p, 1);
+        return r < 0 ? r : bs_buf_append(b, "'");
+}
+
+/* ------------------------------------------------------------ words */
+
+void bs_words_free(char **words, size_t n) {
+        if (!words)
+                return;
+        for (size_t i = 0; i < n; i++)
+                free(words[i]);
+        free(words);
+}
+
+/* Shell-like splitting, with one difference kept from iptables-restore:
+ * inside "double quotes" a backslash escapes any character, so the \'
+ * that iptables prints in a quoted comment reads back as a quote. */
+int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err) {
+        size_t len = strlen(line);
+        if (len > BS_LINE_MAX)
+                return text_fail(err, -1, NULL, "line too long (%zu bytes, at most %d)", len, BS_LINE_MAX),
+                       -E2BIG;
+
+        char **words = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *cur = malloc(len + 1);
+        if (!cur)
+                return -ENOMEM;
+        size_t cl = 0;
+        bool in_word = false;
+        int r = 0;
+        const char *p = line;
+
+        for (;;) {
+                char c = *p;
+                if (c == '\0' || isspace((unsigned char) c)) {
+                        if (in_word) {
+                                if (n >= BS_WORDS_MAX) {
+                                        r = text_fail(err, (int) n, NULL, "too many words (at most %d)",
+                                                      BS_WORDS_MAX);
+                                        r = -E2BIG;
+                                        goto fail;
+                                }
+                                char **nw = realloc(words, (n + 1) * sizeof(char *));
+                                if (!nw) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                words = nw;
+                                words[n] = strndup(cur, cl);
+                                if (!words[n]) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                n++;
+                                cl = 0;
+                                in_word = false;
+                        }
+                        if (c == '\0')
+                                break;
+                        p++;
+                        continue;
+                }
+                in_word = true;
+                if (c == '\\') {
+                        if (p[1] == '\0') {
+                                cur[cl] = '\0';
+                                r = text_fail(err, (int) n, cur, "the line ends with a backslash");
+                                goto fail;
+                        }
+                        cur[cl++] = p[1];
+                        p += 2;
+                } else if (c == '\'') {
+                        const char *q = strchr(p + 1, '\'');
+                        if (!q) {
+                                r = text_fail(err, (int) n, p, "unterminated single quote");
+                                goto fail;
+                        }
+                        memcpy(cur + cl, p + 1, (size_t) (q - p - 1));
+                        cl += (size_t) (q - p - 1);
+                        p = q + 1;
+                } else if (c == '"') {
+                        const char *start = p;
+                        p++;
+                        for (;;) {
+                                if (*p == '\0') {
+                                        r = text_fail(err, (int) n, start, "unterminated double quote");
+                                        goto fail;
+                                }
+                                if (*p == '"')
+                                        break;
+                                if (*p == '\\' && p[1] != '\0')
+                                        p++;
+                                cur[cl++] = *p++;
+                        }
+                        p++;
+                } else {
+                        cur[cl++] = c;
+                        p++;
+                }
+        }
+
+        *ret_words = words;
+        *ret_n = n;
+        return 0;
+fail:
+        bs_words_free(words, n);
+        return r;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internals of the text layer, shared by text-*.c only. The canonical forms
+ * and the parse rules follow iptables 1.8.9 (legacy), checked by experiment
+ * (tests/text-canonical.txt, re-verified live by test-text-kernel). */
+
+#include <netinet/in.h> /* before any linux/ header, for libc-compat */
+#include <stdarg.h>
+
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/xt_LOG.h>
+#include <linux/netfilter/xt_addrtype.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_iprange.h>
+#include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
+
+#include "text.h"
+
+/* ------------------------------------------------------------ errors */
+
+/* Fill err (may be NULL) and return -EINVAL. word may be NULL. */
+int text_fail(bs_parse_error *err, int word_index, const char *word, const char *fmt, ...)
+        _printf_(4, 5);
+int text_failv(bs_parse_error *err, int word_index, const char *word, const char *fmt, va_list ap)
+        _printf_(4, 0);
+
+/* ------------------------------------------------------------ numbers */
+
+/* xtables_strtoul semantics: optional leading blanks, no sign, the whole
+ * string must be the number, base 0 accepts 0x.. and 0.. (octal). */
+bool text_strtoul(const char *s, int base, uintmax_t min, uintmax_t max, uintmax_t *ret);
+/* Plain decimal digits only (what getaddrinfo takes as a numeric port). */
+bool text_decimal(const char *s, uintmax_t max, uintmax_t *ret);
+
+/* ------------------------------------------------------------ quoting */
+
+typedef enum text_style {
+        TEXT_STYLE_IPTABLES, /* as iptables -S prints: "..." with \" \\ \' */
+        TEXT_STYLE_SHELL,    /* a command line a POSIX shell reads back the same */
+} text_style;
+
+/* Append one word preceded by a space. free_text marks strings iptables
+ * quotes (comments, log prefixes); in shell style every word is checked. */
+int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word);
+
+/* ------------------------------------------------------------ names */
+
+typedef struct text_icmp_name {
+        const char *name;
+        uint8_t type, code_min, code_max;
+} text_icmp_name;
+const text_icmp_name *text_icmp_names(bs_family f, size_t *n);
+
+typedef struct text_reject_name {
+        const char *name, *alias;
+        uint32_t with;
+} text_reject_name;
+const text_reject_name *text_reject_names(bs_family f, size_t *n);
+const char *text_reject_to_string(bs_family f, uint32_t with);
+
+int text_log_level_from_string(const char *s); /* 0..7 or -1 */
+
+typedef struct text_flag_name {
+        const char *name;
+        uint32_t bit;
+} text_flag_name;
+extern const text_flag_name text_tcp_flags[];       /* FIN..URG, then ALL, NONE */
+extern const size_t text_tcp_flags_n;
+extern const text_flag_name text_ct_states[];       /* in print order */
+extern const size_t text_ct_states_n;
+extern const text_flag_name text_ct_statuses[];     /* in print order */
+extern const size_t text_ct_statuses_n;
+extern const char *const text_addrtypes[];          /* bit i = 1 << i */
+extern const size_t text_addrtypes_n;
+
+/* xtables_parse_protocol: a number 0-255 (base 0), "all", a name from the
+ * protocols database, or one of iptables' own names (icmpv6, mh, ...).
+ * Returns 0 and sets *ret, or -ENOENT. */
+int text_proto_from_string(const char *s, uint16_t *ret);
+/* The name iptables prints for a protocol number, or NULL (print the
+ * number). buf receives the name. */
+const char *text_proto_to_name(uint16_t proto, char *buf, size_t size);
+
+/* A service name looked up in the services database; proto NULL = any.
+ * Returns the port or -1. */
+int text_service_port(const char *name, const char *proto);
+
+/* Names of iptables extensions this layer does not model, for messages. */
+bool text_known_target_extension(const char *name) _pure_;
+
+/* ------------------------------------------------------------ addresses */
+
+unsigned text_addr_len(bs_family f) _pure_;
+/* xtables_numeric_to_ipaddr: 1-4 dotted parts, each 0-255 in base 0,
+ * missing trailing parts are 0 ("10" is 10.0.0.0). */
+bool text_ipv4_numeric(const char *s, uint8_t out[4]);
+/* Numeric address of the family, iptables -s style (v4: above, v6: inet_pton). */
+bool text_addr_numeric(bs_family f, const char *s, uint8_t out[16]);
+/* Address then mask, for -s/-d. Stores the address masked. */
+int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_error *err, int word_index);
+/* Address[/mask] for conntrack's --ctorigsrc & co (getaddrinfo rules for
+ * the address, unmasked; no mask = all ones over 16 bytes). */
+int text_parse_ct_addr(bs_family f, const char *arg, bs_addr *ret, bs_parse_error *err, int word_index);
+
+/* "1.2.3.4" / "2001:db8::1" into buf (at least INET6_ADDRSTRLEN). */
+const char *text_format_addr(bs_family f, const uint8_t *addr, char *buf, size_t size);
+/* addr/prefix as -s prints it: always with "/N" or "/MASK". */
+int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a);
+/* addr[/N] as conntrack prints it: no suffix for a full mask. */
+int text_put_ct_addr(bs_buf *b, bs_family f, const bs_addr *a);
+
+/* ------------------------------------------------------------ rendering */
+
+int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *out);
+
+/* ------------------------------------------------------------ parsing */
+
+typedef struct text_parse_state text_parse_state;
+typedef struct text_ext_inst text_ext_inst;
+
+typedef struct text_opt {
+        const char *name; /* long name without the dashes */
+        uint8_t id;
+        bool has_arg;
+        bool invert; /* may follow "!" */
+} text_opt;
+
+typedef struct text_ext {
+        const char *name;
+        bool target;
+        bs_match_kind kind; /* matches */
+        const text_opt *opts;
+        void (*init)(text_parse_state *s, text_ext_inst *x);
+        /* arg is NULL for options without argument; word is the index of arg
+         * (or of the option when it has none). */
+        int (*option)(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
+                      bool invert);
+        int (*final)(text_parse_state *s, text_ext_inst *x);
+} text_ext;
+
+struct text_ext_inst {
+        const text_ext *ext;
+        size_t match; /* index in rule->matches; SIZE_MAX for the target */
+        unsigned seen; /* option ids used */
+        int word;      /* the -m / -j word, for messages */
+};
+
+struct text_parse_state {
+        bs_family family;
+        bs_rule *rule;
+        bs_parse_error *err;
+        char *const *words;
+        size_t n, i;
+        uint64_t seen;   /* main options used, one bit per option letter */
+        bool proto_used; /* the protocol's match was loaded implicitly */
+        text_ext_inst inst[BS_MATCHES_MAX + 1];
+        size_t n_inst;
+        bs_change *change; /* NULL when parsing only a rule */
+        bool command_seen;
+        int opt_word; /* the option word being handled, for messages */
+};
+
+static inline bs_match *text_inst_match(text_parse_state *s, text_ext_inst *x) {
+        return &s->rule->matches[x->match];
+}
+
+/* The next word for an option that takes two (--tcp-flags), or NULL. */
+const char *text_take_word(text_parse_state *s, int *word_index);
+
+/* Extension lookup by -m / -j name for the family, NULL if unknown. */
+const text_ext *text_find_match(bs_family f, const char *name) _pure_;
+const text_ext *text_find_target(const char *name) _pure_;
+/* The match loaded implicitly for a protocol number (tcp, udp, icmp, icmp6). */
+const text_ext *text_proto_match(bs_family f, uint16_t proto) _pure_;

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Tables of names, as iptables 1.8.9 knows them: ICMP types, reject
+ * types, log levels, TCP flags, conntrack states and statuses, address
+ * types; protocol and service names come from the system databases, as
+ * iptables takes them. */
+#include "text-internal.h"
+
+#include <netdb.h>
+#include <syslog.h>
+
+static const text_icmp_name icmp_names[] = {
+        { "any", 0xFF, 0, 0xFF },
+        { "echo-reply", 0, 0, 0xFF },
+        { "pong", 0, 0, 0xFF },
+        { "destination-unreachable", 3, 0, 0xFF },
+        { "network-unreachable", 3, 0, 0 },
+        { "host-unreachable", 3, 1, 1 },
+        { "protocol-unreachable", 3, 2, 2 },
+        { "port-unreachable", 3, 3, 3 },
+        { "fragmentation-needed", 3, 4, 4 },
+        { "source-route-failed", 3, 5, 5 },
+        { "network-unknown", 3, 6, 6 },
+        { "host-unknown", 3, 7, 7 },
+        { "network-prohibited", 3, 9, 9 },
+        { "host-prohibited", 3, 10, 10 },
+        { "TOS-network-unreachable", 3, 11, 11 },
+        { "TOS-host-unreachable", 3, 12, 12 },
+        { "communication-prohibited", 3, 13, 13 },
+        { "host-precedence-violation", 3, 14, 14 },
+        { "precedence-cutoff", 3, 15, 15 },
+        { "source-quench", 4, 0, 0xFF },
+        { "redirect", 5, 0, 0xFF },
+        { "network-redirect", 5, 0, 0 },
+        { "host-redirect", 5, 1, 1 },
+        { "TOS-network-redirect", 5, 2, 2 },
+        { "TOS-host-redirect", 5, 3, 3 },
+        { "echo-request", 8, 0, 0xFF },
+        { "ping", 8, 0, 0xFF },
+        { "router-advertisement", 9, 0, 0xFF },
+        { "router-solicitation", 10, 0, 0xFF },
+        { "time-exceeded", 11, 0, 0xFF },
+        { "ttl-exceeded", 11, 0, 0xFF },
+        { "ttl-zero-during-transit", 11, 0, 0 },
+        { "ttl-zero-during-reassembly", 11, 1, 1 },
+        { "parameter-problem", 12, 0, 0xFF },
+        { "ip-header-bad", 12, 0, 0 },
+        { "required-option-missing", 12, 1, 1 },
+        { "timestamp-request", 13, 0, 0xFF },
+        { "timestamp-reply", 14, 0, 0xFF },
+        { "address-mask-request", 17, 0, 0xFF },
+        { "address-mask-reply", 18, 0, 0xFF },
+};
+
+static const text_icmp_name icmp6_names[] = {
+        { "destination-unreachable", 1, 0, 0xFF },
+        { "no-route", 1, 0, 0 },
+        { "communication-prohibited", 1, 1, 1 },
+        { "beyond-scope", 1, 2, 2 },
+        { "address-unreachable", 1, 3, 3 },
+        { "port-unreachable", 1, 4, 4 },
+        { "failed-policy", 1, 5, 5 },
+        { "reject-route", 1, 6, 6 },
+        { "packet-too-big", 2, 0, 0xFF },
+        { "time-exceeded", 3, 0, 0xFF },
+        { "ttl-exceeded", 3, 0, 0xFF },
+        { "ttl-zero-during-transit", 3, 0, 0 },
+        { "ttl-zero-during-reassembly", 3, 1, 1 },
+        { "parameter-problem", 4, 0, 0xFF },
+        { "bad-header", 4, 0, 0 },
+        { "unknown-header-type", 4, 1, 1 },
+        { "unknown-option", 4, 2, 2 },
+        { "echo-request", 128, 0, 0xFF },
+        { "ping", 128, 0, 0xFF },
+        { "echo-reply", 129, 0, 0xFF },
+        { "pong", 129, 0, 0xFF },
+        { "router-solicitation", 133, 0, 0xFF },
+        { "router-advertisement", 134, 0, 0xFF },
+        { "neighbour-solicitation", 135, 0, 0xFF },
+        { "neighbor-solicitation", 135, 0, 0xFF },
+        { "neighbour-advertisement", 136, 0, 0xFF },
+        { "neighbor-advertisement", 136, 0, 0xFF },
+        { "redirect", 137, 0, 0xFF },
+};
+
+const text_icmp_name *text_icmp_names(bs_family f, size_t *n) {
+        if (f == BS_FAMILY_IPV6) {
+                *n = ELEMENTSOF(icmp6_names);
+                return icmp6_names;
+        }
+        *n = ELEMENTSOF(icmp_names);
+        return icmp_names;
+}
+
+/* Matched by prefix, first hit wins, so the order is iptables' order. */
+static const text_reject_name reject4_names[] = {
+        { "icmp-net-unreachable", "net-unreach", IPT_ICMP_NET_UNREACHABLE },
+        { "icmp-host-unreachable", "host-unreach", IPT_ICMP_HOST_UNREACHABLE },
+        { "icmp-proto-unreachable", "proto-unreach", IPT_ICMP_PROT_UNREACHABLE },
+        { "icmp-port-unreachable", "port-unreach", IPT_ICMP_PORT_UNREACHABLE },
+        { "icmp-net-prohibited", "net-prohib", IPT_ICMP_NET_PROHIBITED },
+        { "icmp-host-prohibited", "host-prohib", IPT_ICMP_HOST_PROHIBITED },
+        { "tcp-reset", "tcp-rst", IPT_TCP_RESET },
+        { "icmp-admin-prohibited", "admin-prohib", IPT_ICMP_ADMIN_PROHIBITED },
+};
+
+static const text_reject_name reject6_names[] = {
+        { "icmp6-no-route", "no-route", IP6T_ICMP6_NO_ROUTE },
+        { "icmp6-adm-prohibited", "adm-prohibited", IP6T_ICMP6_ADM_PROHIBITED },
+        { "icmp6-addr-unreachable", "addr-unreach", IP6T_ICMP6_ADDR_UNREACH },
+        { "icmp6-port-unreachable", "port-unreach", IP6T_ICMP6_PORT_UNREACH },
+        { "tcp-reset", "tcp-reset", IP6T_TCP_RESET },
+        { "icmp6-policy-fail", "policy-fail", IP6T_ICMP6_POLICY_FAIL },
+        { "icmp6-reject-route", "reject-route", IP6T_ICMP6_REJECT_ROUTE },
+};
+
+const text_reject_name *text_reject_names(bs_family f, size_t *n) {
+        if (f == BS_FAMILY_IPV6) {
+                *n = ELEMENTSOF(reject6_names);
+                return reject6_names;
+        }
+        *n = ELEMENTSOF(reject4_names);
+        return reject4_names;
+}
+
+const char *text_reject_to_string(bs_family f, uint32_t with) {
+        size_t n;
+        const text_reject_name *t = text_reject_names(f, &n);
+        for (size_t i = 0; i < n; i++)
+                if (t[i].with == with)
+                        return t[i].name;
+        return NULL;
+}
+
+int text_log_level_from_string(const char *s) {
+        static const struct {
+                const char *name;
+                int level;
+        } names[] = {
+                { "alert", LOG_ALERT },   { "crit", LOG_CRIT },     { "debug", LOG_DEBUG },
+                { "emerg", LOG_EMERG },   { "error", LOG_ERR },     { "info", LOG_INFO },
+                { "notice", LOG_NOTICE }, { "panic", LOG_EMERG },   { "warning", LOG_WARNING },
+        };
+        uintmax_t v;
+        if (text_strtoul(s, 0, 0, 7, &v))
+                return (int) v;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i].name, s))
+                        return names[i].level;
+        return -1;
+}
+
+const text_flag_name text_tcp_flags[] = {
+        { "FIN", 0x01 }, { "SYN", 0x02 }, { "RST", 0x04 }, { "PSH", 0x08 },
+        { "ACK", 0x10 }, { "URG", 0x20 }, { "ALL", 0x3F }, { "NONE", 0 },
+};
+const size_t text_tcp_flags_n = ELEMENTSOF(text_tcp_flags);
+
+const text_flag_name text_ct_states[] = {
+        { "INVALID", XT_CONNTRACK_STATE_INVALID },
+        { "NEW", XT_CONNTRACK_STATE_BIT(IP_CT_NEW) },
+        { "RELATED", XT_CONNTRACK_STATE_BIT(IP_CT_RELATED) },
+        { "ESTABLISHED", XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) },
+        { "UNTRACKED", XT_CONNTRACK_STATE_UNTRACKED },
+        { "SNAT", XT_CONNTRACK_STATE_SNAT },
+        { "DNAT", XT_CONNTRACK_STATE_DNAT },
+};
+const size_t text_ct_states_n = ELEMENTSOF(text_ct_states);
+
+const text_flag_name text_ct_statuses[] = {
+        { "EXPECTED", IPS_EXPECTED },
+        { "SEEN_REPLY", IPS_SEEN_REPLY },
+        { "ASSURED", IPS_ASSURED },
+        { "CONFIRMED", IPS_CONFIRMED },
+};
+const size_t text_ct_statuses_n = ELEMENTSOF(text_ct_statuses);
+
+const char *const text_addrtypes[] = {
+        "UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST",
+        "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE",
+};
+const size_t text_addrtypes_n = ELEMENTSOF(text_addrtypes);
+
+/* ------------------------------------------------------------ protocols */
+
+/* iptables' own names, tried after the protocols database. */
+static const struct {
+        const char *name;
+        uint16_t num;
+} chain_protos[] = {
+        { "tcp", IPPROTO_TCP },         { "sctp", IPPROTO_SCTP }, { "udp", IPPROTO_UDP },
+        { "udplite", IPPROTO_UDPLITE }, { "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+        { "esp", IPPROTO_ESP },         { "ah", IPPROTO_AH },     { "mh", IPPROTO_MH },
+};
+
+int text_proto_from_string(const char *s, uint16_t *ret) {
+        uintmax_t v;
+        if (text_strtoul(s, 0, 0, UINT8_MAX, &v)) {
+                *ret = (uint16_t) v;
+                return 0;
+        }
+        if (streq(s, "all")) {
+                *ret = 0;
+                return 0;
+        }
+        struct protoent pe, *res = NULL;
+        char buf[1024];
+        if (getprotobyname_r(s, &pe, buf, sizeof(buf), &res) == 0 && res) {
+                *ret = (uint16_t) res->p_proto;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(chain_protos); i++)
+                if (streq(s, chain_protos[i].name)) {
+                        *ret = chain_protos[i].num;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
+        if (proto == 0)
+                return NULL;
+        struct protoent pe, *res = NULL;
+        char tmp[1024];
+        if (getprotobynumber_r(proto, &pe, tmp, sizeof(tmp), &res) == 0 && res) {
+                snprintf(buf, size, "%s", res->p_name);
+                return buf;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(chain_protos); i++)
+                if (chain_protos[i].num == proto) {
+                        snprintf(buf, size, "%s", chain_protos[i].name);
+                        return buf;
+                }
+        return NULL;
+}
+
+int text_service_port(const char *name, const char *proto) {
+        struct servent se, *res = NULL;
+        char buf[1024];
+        if (getservbyname_r(name, proto, &se, buf, sizeof(buf), &res) != 0 || !res)
+                return -1;
+        return ntohs((uint16_t) res->s_port);
+}
+
+/* ------------------------------------------------------------ extensions */
+
+bool text_known_target_extension(const char *name) {
+        static const char *const names[] = {
+                "AUDIT",    "CHECKSUM", "CLASSIFY",  "CLUSTERIP", "CONNMARK", "CONNSECMARK",
+                "CT",       "DNAT",     "DNPT",      "DSCP",      "ECN",      "HL",
+                "HMARK",    "IDLETIMER", "LED",      "MARK",      "MASQUERADE", "NETMAP",
+                "NFLOG",    "NFQUEUE",  "NOTRACK",   "RATEEST",   "REDIRECT", "SECMARK",
+                "SET",      "SNAT",     "SNPT",      "SYNPROXY",  "TCPMSS",   "TCPOPTSTRIP",
+                "TEE",      "TOS",      "TPROXY",    "TRACE",     "TTL",      "ULOG",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i], name))
+                        return true;
+        return false;
+}

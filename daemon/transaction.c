@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "transaction.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "log.h"
+#include "persist.h"
+#include "preflight.h"
+#include "rollback.h"
+
+#define RETRY_USEC (5ULL * 1000000ULL)
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static int seterr(char *err, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
+static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
+        if (err && size) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(err, size, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+const char *transaction_state_to_string(TransactionState s) {
+        switch (s) {
+        case TRANSACTION_PENDING:
+                return "pending";
+        case TRANSACTION_CONFIRMED:
+                return "confirmed";
+        default:
+                return "rolled-back";
+        }
+}
+
+Transaction *transaction_free(Transaction *t) {
+        if (!t)
+                return NULL;
+        sd_event_source_disable_unref(t->timer);
+        bs_journal_free(t->journal);
+        for (size_t i = 0; i < t->n_changes; i++)
+                free(t->changes[i]);
+        free(t->changes);
+        free(t);
+        return NULL;
+}
+
+static int transaction_new(Manager *m, uint32_t id, char *const *changes, size_t n, Transaction **ret) {
+        Transaction *t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->manager = m;
+        t->id = id;
+        snprintf(t->path, sizeof(t->path), "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
+        t->changes = calloc(n + 1, sizeof(char *));
+        if (!t->changes) {
+                transaction_free(t);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                t->changes[i] = strdup(changes[i]);
+                if (!t->changes[i]) {
+                        transaction_free(t);
+                        return -ENOMEM;
+                }
+                t->n_changes++;
+        }
+        *ret = t;
+        return 0;
+}
+
+static void emit_ended(Transaction *t) {
+        Manager *m = t->manager;
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "State", "Deadline",
+                                              "RollbackReason", NULL);
+        if (t->state == TRANSACTION_CONFIRMED)
+                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionConfirmed", "o",
+                                          t->path);
+        else
+                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionRolledBack", "os",
+                                          t->path, t->rollback_reason);
+}
+
+/* The transaction is over: off the timer, out of the journal, onto the
+ * list of ended ones. */
+static void transaction_end(Transaction *t, TransactionState state, const char *reason) {
+        Manager *m = t->manager;
+        t->state = state;
+        if (reason)
+                snprintf(t->rollback_reason, sizeof(t->rollback_reason), "%s", reason);
+        t->timer = sd_event_source_disable_unref(t->timer);
+        t->deadline_boottime = t->deadline_realtime = 0;
+        t->journal = (bs_journal_free(t->journal), NULL);
+        int r = bs_journal_remove(m->runtime_dir);
+        if (r < 0)
+                log_error_errno(r, "Cannot remove the journal of transaction %" PRIu32 ": %m", t->id);
+        if (m->pending == t)
+                m->pending = NULL;
+        manager_keep_ended(m, t);
+        emit_ended(t);
+        manager_refresh_properties(m);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Transaction *t = userdata;
+        char err[512];
+        log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", t->id);
+        int r = transaction_rollback(t, "timeout", err, sizeof(err));
+        if (r < 0) {
+                log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
+                (void) sd_event_source_set_time(s, now_usec(CLOCK_BOOTTIME) + RETRY_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static int arm_timer(Transaction *t) {
+        Manager *m = t->manager;
+        if (t->timer) {
+                int r = sd_event_source_set_time(t->timer, t->deadline_boottime);
+                if (r < 0)
+                        return r;
+                return sd_event_source_set_enabled(t->timer, SD_EVENT_ONESHOT);
+        }
+        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 0, on_deadline, t);
+}
+
+int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
+                      Transaction **ret, char *err, size_t err_size) {
+        if (m->pending)
+                return seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
+        if (o->strict && o->timeout_sec == 0)
+                return seterr(err, err_size, -EINVAL, "strict confirmation needs a timeout");
+
+        bs_table *before[2] = {}, *after[2] = {};
+        _cleanup_free_ char *snapshot = NULL;
+        int r = manager_read_tables(m, before);
+        if (r < 0) {
+                seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
+                goto finish;
+        }
+        for (int f = 0; f < 2; f++) {
+                if (!before[f])
+                        continue;
+                size_t failed = 0;
+                r = bs_changeset_apply(set, before[f], &after[f], &failed);
+                if (r < 0) {
+                        seterr(err, err_size, r, "%s: %s", failed < set->n_commands ? set->commands[failed] : "?",
+                               strerror(-r));
+                        goto finish;
+                }
+        }
+        if (!o->force) {
+                _cleanup_lockout_report_ bs_lockout_report report = {};
+                r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
+                if (r < 0) {
+                        seterr(err, err_size, -EIO,
+                               "the lockout pre-flight could not run (%s); nothing was changed (\"force\" applies "
+                               "without it)",
+                               strerror(-r));
+                        r = -EIO;
+                        goto finish;
+                }
+                if (report.n > 0) {
+                        _cleanup_free_ char *msg = NULL;
+                        r = bs_lockout_format(&report, NULL, &msg);
+                        if (r < 0)
+                                goto finish;
+                        seterr(err, err_size, -EHOSTUNREACH, "%s", msg);
+                        r = -EHOSTUNREACH;
+                        goto finish;
+                }
+        }
+        if (o->strict) {
+                r = preflight_snapshot(&m->ports, &snapshot);
+                if (r < 0) {
+                        seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
+                               strerror(-r));
+                        goto finish;
+                }
+        }
+
+        uint32_t id;
+        r = bs_journal_next_id(m->runtime_dir, &id);
+        if (r < 0) {
+                seterr(err, err_size, -EIO, "cannot write to the runtime directory %s: %s", m->runtime_dir,
+                       strerror(-r));
+                r = -EIO;
+                goto finish;
+        }
+
+        Transaction *t = NULL;
+        r = transaction_new(m, id, set->commands, set->n_commands, &t);
+        if (r < 0)
+                goto finish;
+        t->owner = owner;
+        t->save = o->save;
+        t->strict = o->strict;
+
+        if (o->timeout_sec > 0) {
+                t->deadline_boottime = now_usec(CLOCK_BOOTTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
+                t->deadline_realtime = now_usec(CLOCK_REALTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
+                bs_journal *j = bs_journal_new();
+                if (!j) {
+                        r = -ENOMEM;
+                        goto fail_t;
+                }
+                t->journal = j;
+                j->id = id;
+                j->owner_uid = owner;
+                j->strict = o->strict;
+                j->save = o->save;
+                j->deadline_boottime_usec = t->deadline_boottime;
+                j->deadline_realtime_usec = t->deadline_realtime;
+                for (size_t i = 0; i < set->n_commands; i++)
+                        if ((r = bs_journal_add_change(j, set->commands[i])) < 0)
+                                goto fail_t;
+                if (snapshot) {
+                        free(j->connections);
+                        j->connections = TAKE_PTR(snapshot);
+                }
+                for (int f = 0; f < 2; f++) {
+                        j->before[f] = TAKE_PTR(before[f]);
+                        j->after[f] = TAKE_PTR(after[f]);
+                }
+                r = bs_journal_write(m->runtime_dir, j);
+                if (r < 0) {
+                        seterr(err, err_size, -EIO, "cannot write the journal to %s: %s", m->runtime_dir,
+                               strerror(-r));
+                        r = -EIO;
+                        goto fail_t;
+                }
+        }
+
+        if (m->ipv6_active)
+                r = bs_nf_apply_both("filter", set->changes, set->n_changes, &m->nf);
+        else
+                r = bs_nf_apply(BS_FAMILY_IPV4, "filter", set->changes, set->n_changes, &m->nf, NULL);
+        if (r < 0) {
+                seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
+                if (t->journal)
+                        (void) bs_journal_remove(m->runtime_dir);
+                goto fail_t;
+        }
+
+        if (o->timeout_sec == 0) {
+                log_info("Transaction %" PRIu32 " applied without confirmation by uid %u.", id, (unsigned) owner);
+                t->state = TRANSACTION_CONFIRMED;
+                manager_keep_ended(m, t);
+                if (t->save) {
+                        bs_table *now[2] = {};
+                        r = manager_read_tables(m, now);
+                        if (r >= 0)
+                                r = bs_persist_save(m->state_dir, now);
+                        manager_free_tables(now);
+                        if (r < 0)
+                                log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", id);
+                }
+        } else {
+                r = arm_timer(t);
+                if (r < 0) {
+                        /* no timer, no safety net: undo at once */
+                        char e2[256];
+                        m->pending = t;
+                        t->state = TRANSACTION_PENDING;
+                        log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", id);
+                        (void) transaction_rollback(t, "failure", e2, sizeof(e2));
+                        return seterr(err, err_size, r, "cannot arm the confirmation timer");
+                }
+                t->state = TRANSACTION_PENDING;
+                m->pending = t;
+                log_info("Transaction %" PRIu32 " applied by uid %u; rollback in %" PRIu32 " s unless confirmed.",
+                         id, (unsigned) owner, o->timeout_sec);
+        }
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
+                                          t->path);
+        manager_refresh_properties(m);
+        *ret = t;
+        r = 0;
+        goto finish;
+
+fail_t:
+        transaction_free(t);
+finish:
+        manager_free_tables(before);
+        manager_free_tables(after);
+        return r;
+}
+
+int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size) {
+        Manager *m = t->manager;
+        if (t->state != TRANSACTION_PENDING)
+                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                              transaction_state_to_string(t->state));
+        if (t->strict) {
+                if (!ssh_connection || !*ssh_connection)
+                        return seterr(err, err_size, -EINVAL,
+                                      "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
+                char reason[512] = "";
+                int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &m->ports,
+                                               reason, sizeof(reason));
+                if (r < 0) {
+                        log_notice("Strict confirmation of transaction %" PRIu32 " rejected: %s", t->id, reason);
+                        return seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
+                                      reason[0] ? reason : strerror(-r));
+                }
+        }
+        log_info("Transaction %" PRIu32 " confirmed.", t->id);
+        bool save = t->save;
+        uint32_t id = t->id;
+        transaction_end(t, TRANSACTION_CONFIRMED, NULL);
+        if (!save)
+                return 0;
+        bs_table *now[2] = {};
+        int r = manager_read_tables(m, now);
+        if (r >= 0)
+                r = bs_persist_save(m->state_dir, now);
+        manager_free_tables(now);
+        manager_refresh_properties(m);
+        if (r < 0)
+                return seterr(err, err_size, r, "transaction %" PRIu32 " is confirmed, but saving failed: %s", id,
+                              strerror(-r));
+        return 0;
+}
+
+int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size) {
+        Manager *m = t->manager;
+        if (t->state != TRANSACTION_PENDING || !t->journal)
+                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                              transaction_state_to_string(t->state));
+        bs_journal *j = t->journal;
+
+        for (int f = 0; f < 2; f++) {
+                if (!j->before[f])
+                        continue;
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                _cleanup_table_ bs_table *current = NULL, *target = NULL;
+                int r = bs_nf_read(fam, "filter", &m->nf, &current);
+                if (r < 0)
+                        return seterr(err, err_size, r, "cannot read the %s filter table: %s",
+                                      bs_family_to_string(fam), strerror(-r));
+                size_t dropped = 0;
+                r = bs_rollback_table(j->before[f], j->after[f], current, &target, &dropped);
+                if (r < 0)
+                        return seterr(err, err_size, r, "cannot compute the %s rollback: %s",
+                                      bs_family_to_string(fam), strerror(-r));
+                if (dropped > 0)
+                        log_warning("Rollback of transaction %" PRIu32 ": %zu removed %s rule(s) jump to chains "
+                                    "that others deleted meanwhile; they cannot be put back.",
+                                    t->id, dropped, bs_family_to_string(fam));
+                if (!bs_table_equal(target, current)) {
+                        r = bs_nf_restore(target, &m->nf);
+                        if (r < 0)
+                                return seterr(err, err_size, r, "cannot restore the %s filter table: %s",
+                                              bs_family_to_string(fam), strerror(-r));
+                }
+                /* This family is done: make a retry (if the other family
+                 * fails) a no-op for it, also after a crash. */
+                bs_table *copy = NULL;
+                if (bs_table_copy(&copy, j->before[f]) >= 0) {
+                        bs_table_free(j->after[f]);
+                        j->after[f] = copy;
+                        if (f == 0 && j->before[1])
+                                (void) bs_journal_write(m->runtime_dir, j);
+                }
+        }
+        log_notice("Transaction %" PRIu32 " rolled back (%s).", t->id, reason);
+        transaction_end(t, TRANSACTION_ROLLED_BACK, reason);
+        return 0;
+}
+
+int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_size) {
+        Manager *m = t->manager;
+        if (t->state != TRANSACTION_PENDING || !t->journal)
+                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                              transaction_state_to_string(t->state));
+        if (seconds < 1 || seconds > BS_TIMEOUT_MAX_SEC)
+                return seterr(err, err_size, -EINVAL, "seconds %" PRIu32 " out of range 1..%d", seconds,
+                              BS_TIMEOUT_MAX_SEC);
+        uint64_t boot = now_usec(CLOCK_BOOTTIME) + (uint64_t) seconds * 1000000ULL;
+        uint64_t real = now_usec(CLOCK_REALTIME) + (uint64_t) seconds * 1000000ULL;
+        uint64_t old_boot = t->journal->deadline_boottime_usec, old_real = t->journal->deadline_realtime_usec;
+        t->journal->deadline_boottime_usec = boot;
+        t->journal->deadline_realtime_usec = real;
+        int r = bs_journal_write(m->runtime_dir, t->journal);
+        if (r < 0) {
+                t->journal->deadline_boottime_usec = old_boot;
+                t->journal->deadline_realtime_usec = old_real;
+                return seterr(err, err_size, -EIO, "cannot write the journal: %s", strerror(-r));
+        }
+        t->deadline_boottime = boot;
+        t->deadline_realtime = real;
+        r = arm_timer(t);
+        if (r < 0)
+                return seterr(err, err_size, r, "cannot move the timer: %s", strerror(-r));
+        log_info("Transaction %" PRIu32 " extended by %" PRIu32 " s.", t->id, seconds);
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "Deadline", NULL);
+        return 0;
+}
+
+int transaction_resume(Manager *m, bs_journal *j) {
+        Transaction *t = NULL;
+        int r = transaction_new(m, j->id, j->changes, j->n_changes, &t);
+        if (r < 0) {
+                bs_journal_free(j);
+                return r;
+        }
+        t->journal = j;
+        t->owner = j->owner_uid;
+        t->strict = j->strict;
+        t->save = j->save;
+        t->deadline_boottime = j->deadline_boottime_usec;
+        t->deadline_realtime = j->deadline_realtime_usec;
+        t->state = TRANSACTION_PENDING;
+        m->pending = t;
+
+        if (j->deadline_boottime_usec <= now_usec(CLOCK_BOOTTIME)) {
+                char err[512];
+                log_notice("Transaction %" PRIu32 " found pending with its deadline passed: rolling back.", t->id);
+                r = transaction_rollback(t, "daemon-restart", err, sizeof(err));
+                if (r >= 0)
+                        return 0;
+                log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
+                t->deadline_boottime = now_usec(CLOCK_BOOTTIME) + RETRY_USEC;
+        } else
+                log_notice("Transaction %" PRIu32 " resumed; rollback in %" PRIu64 " s unless confirmed.", t->id,
+                           (uint64_t) ((j->deadline_boottime_usec - now_usec(CLOCK_BOOTTIME)) / 1000000ULL));
+        r = arm_timer(t);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", t->id);
+        return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Transactions: one change set applied behind the commit-confirm timer.
+ * Apply = snapshot both families, write the journal, commit both as one
+ * unit, arm a CLOCK_BOOTTIME timer. Confirm drops the journal; Rollback or
+ * the deadline undo this transaction's own changes (rollback.c). */
+
+#include <sys/types.h>
+
+#include "changeset.h"
+#include "journal.h"
+#include "manager.h"
+
+typedef enum TransactionState {
+        TRANSACTION_PENDING,
+        TRANSACTION_CONFIRMED,
+        TRANSACTION_ROLLED_BACK,
+} TransactionState;
+
+struct Transaction {
+        Manager *manager;
+        uint32_t id;
+        char path[96];
+        TransactionState state;
+        char rollback_reason[32];
+        bs_journal *journal;  /* S0, S1, deadline, owner, changes; kept while pending */
+        char **changes;       /* commands, for the Changes property (kept after end) */
+        size_t n_changes;
+        uid_t owner;
+        bool strict, save;
+        uint64_t deadline_boottime, deadline_realtime;  /* usec; 0 when none */
+        sd_event_source *timer;
+};
+
+typedef struct TransactionOptions {
+        uint32_t timeout_sec;  /* 0: no confirmation */
+        bool strict, force, save;
+        char ssh_connection[128];
+} TransactionOptions;
+
+#define BS_TIMEOUT_DEFAULT_SEC 60
+#define BS_TIMEOUT_MAX_SEC 86400
+
+const char *transaction_state_to_string(TransactionState s);
+Transaction *transaction_free(Transaction *t);
+
+/* Apply a parsed change set. -EBUSY when one is pending; -EHOSTUNREACH
+ * when the lockout pre-flight finds connections it would cut (unless
+ * o->force; err lists them); errors from the core otherwise (nothing
+ * changed), with err naming what failed. */
+int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
+                      Transaction **ret, char *err, size_t err_size);
+/* Strict transactions need the caller's ssh_connection: -EINVAL when
+ * missing or malformed, -EPERM when rejected (err says why). */
+int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size);
+/* Undo now; reason is one of the API's ("timeout", "request", ...). On
+ * failure the transaction stays pending (and its timer retries). */
+int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size);
+int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_size);
+
+/* At start: a journal found in the runtime directory. Re-creates the
+ * pending transaction and its timer, or rolls back at once (reason
+ * "daemon-restart") when the deadline passed. Takes the journal. */
+int transaction_resume(Manager *m, bs_journal *j);
+
+extern const sd_bus_vtable transaction_vtable[];
+int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                            void **found, sd_bus_error *error);
+int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                                sd_bus_error *error);

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Authorization: backstopd against a mock polkit (libglib-testing's
+ * GtDBusQueue), for each class of method: allowed, challenge, denied, polkit
+ * failing, polkit absent, the interactive flag passed only when the caller
+ * allows it; nothing changes when refused; root is not asked.
+ *
+ * The test runs as root. backstopd lets uid 0 through without asking, so
+ * the daemon runs with BACKSTOP_POLKIT_ASK_ROOT=1, a seam that only makes it
+ * stricter (root is asked like anyone); the last test runs it without the
+ * seam and checks that root is not asked. */
+#include <libglib-testing/dbus-queue.h>
+#include <signal.h>
+
+#include "bus-fixture.h"
+
+#define BUS_NAME "org.backstop.Firewall1"
+#define PATH "/org/backstop/Firewall1"
+#define IFACE "org.backstop.Firewall1"
+#define TX_IFACE "org.backstop.Firewall1.Transaction"
+
+static const char polkit_xml[] =
+        "<node>"
+        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
+        "    <method name='CheckAuthorization'>"
+        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
+        "      <arg type='s' name='action_id' direction='in'/>"
+        "      <arg type='a{ss}' name='details' direction='in'/>"
+        "      <arg type='u' name='flags' direction='in'/>"
+        "      <arg type='s' name='cancellation_id' direction='in'/>"
+        "      <arg type='(bba{ss})' name='result' direction='out'/>"
+        "    </method>"
+        "  </interface>"
+        "</node>";
+
+typedef enum Answer {
+        ANSWER_YES,
+        ANSWER_NO,
+        ANSWER_CHALLENGE,
+        ANSWER_ERROR,   /* polkit answers with an error */
+} Answer;
+
+static GtDBusQueue *Q;
+static guint polkit_name_id;
+static BsBusFixture *F;
+static char *queue_address;
+
+typedef struct CallResult {
+        gboolean done;
+        GVariant *reply;
+        GError *error;
+} CallResult;
+
+static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata) {
+        CallResult *r = userdata;
+        r->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &r->error);
+        r->done = TRUE;
+}
+
+static void start_call(CallResult *r, const char *path, const char *iface, const char *method, GVariant *params,
+                       gboolean interactive) {
+        memset(r, 0, sizeof(*r));
+        g_dbus_connection_call(gt_dbus_queue_get_client_connection(Q), BUS_NAME, path, iface, method, params, NULL,
+                               interactive ? G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION
+                                           : G_DBUS_CALL_FLAGS_NONE,
+                               60000, NULL, on_reply, r);
+}
+
+static void finish_call(CallResult *r) {
+        while (!r->done)
+                g_main_context_iteration(NULL, TRUE);
+}
+
+/* Pop the daemon's CheckAuthorization, check it, answer it. */
+static void answer_check(const char *want_action, gboolean want_interactive, Answer answer) {
+        GDBusMethodInvocation *inv = NULL;
+        g_assert_true(gt_dbus_queue_pop_message(Q, &inv));
+        g_assert_cmpstr(g_dbus_method_invocation_get_method_name(inv), ==, "CheckAuthorization");
+        GVariant *params = g_dbus_method_invocation_get_parameters(inv);
+        const char *kind, *action, *cancel;
+        g_autoptr(GVariant) details = NULL, subject_details = NULL;
+        guint32 flags;
+        g_variant_get(params, "((&s@a{sv})&s@a{ss}u&s)", &kind, &subject_details, &action, &details, &flags, &cancel);
+        g_assert_cmpstr(kind, ==, "system-bus-name");
+        g_autoptr(GVariantDict) sd = g_variant_dict_new(subject_details);
+        const char *name = NULL;
+        g_assert_true(g_variant_dict_lookup(sd, "name", "&s", &name));
+        /* the subject is the caller, not the daemon */
+        g_assert_cmpstr(name, ==, g_dbus_connection_get_unique_name(gt_dbus_queue_get_client_connection(Q)));
+        g_assert_cmpstr(action, ==, want_action);
+        g_assert_cmpuint(flags, ==, want_interactive ? 1 : 0);
+
+        switch (answer) {
+        case ANSWER_ERROR:
+                g_dbus_method_invocation_return_dbus_error(inv, "org.freedesktop.PolicyKit1.Error.Failed",
+                                                           "Action not registered");
+                break;
+        default:
+                g_dbus_method_invocation_return_value(
+                        inv, g_variant_new_parsed("((%b, %b, @a{ss} {}),)", answer == ANSWER_YES,
+                                                  answer == ANSWER_CHALLENGE));
+        }
+}
+
+static void assert_result(CallResult *r, const char *want_error) {
+        if (!want_error) {
+                g_assert_no_error(r->error);
+                g_assert_nonnull(r->reply);
+        } else {
+                g_assert_nonnull(r->error);
+                g_autofree char *name = g_dbus_error_get_remote_error(r->error);
+                g_assert_cmpstr(name, ==, want_error);
+        }
+        g_clear_pointer(&r->reply, g_variant_unref);
+        g_clear_error(&r->error);
+}
+
+static char *ipt_S(void) {
+        const char *argv[] = { "iptables-legacy", "-w", "-S", NULL };
+        return bs_test_run(argv);
+}
+
+typedef struct MethodClass {
+        const char *method;
+        const char *params;   /* GVariant text */
+        const char *actions[3];
+} MethodClass;
+
+static const MethodClass classes[] = {
+        { "ListRules", "('', '')", { "org.backstop.firewall1.read-rules" } },
+        { "GetRulesText", "('ipv4', 'INPUT', false)", { "org.backstop.firewall1.read-rules" } },
+        { "Preview", "(['-P INPUT DROP'], @a{sv} {})", { "org.backstop.firewall1.read-rules" } },
+        { "ZeroCounters", "('', '')", { "org.backstop.firewall1.apply" } },
+        { "Save", "()", { "org.backstop.firewall1.save" } },
+        { "Check", "('',)", { "org.backstop.firewall1.read-rules" } },
+        { "ListConnections", "()", { "org.backstop.firewall1.read-connections" } },
+        { "ApplyDefaultDeny", "([('tcp', uint16 22)], {'timeout': <uint32 30>})", { "org.backstop.firewall1.apply" } },
+        { "Apply", "(['-A INPUT -s 192.0.2.77 -j ACCEPT'], {'timeout': <uint32 0>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
+        { "Apply", "(['-A INPUT -s 192.0.2.78 -j ACCEPT'], {'timeout': <uint32 30>, 'save': <true>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
+};
+
+/* One method class, one answer for its last action (the ones before are
+ * allowed), interactive or not. */
+static void run_case(const MethodClass *c, Answer answer, gboolean interactive, const char *want_error) {
+        g_autofree char *before = ipt_S();
+        CallResult r;
+        start_call(&r, PATH, IFACE, c->method, g_variant_new_parsed(c->params), interactive);
+        size_t n = 0;
+        while (c->actions[n])
+                n++;
+        for (size_t i = 0; i < n; i++)
+                answer_check(c->actions[i], interactive, i + 1 < n ? ANSWER_YES : answer);
+        finish_call(&r);
+        assert_result(&r, want_error);
+        gt_dbus_queue_assert_no_messages(Q);
+        if (want_error) {
+                g_autofree char *after = ipt_S();
+                g_assert_cmpstr(after, ==, before); /* nothing changed */
+        }
+}
+
+static void test_allowed(void) {
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++) {
+                run_case(&classes[i], ANSWER_YES, FALSE, NULL);
+                /* an allowed Apply leaves a transaction or a changed policy */
+                const char *argv[] = { "iptables-legacy", "-w", "-P", "INPUT", "ACCEPT", NULL };
+                g_free(bs_test_run(argv));
+                if (g_str_has_prefix(classes[i].method, "Apply")) {
+                        /* roll back the pending one (timeout 30) as root would */
+                        CallResult r;
+                        start_call(&r, PATH, "org.freedesktop.DBus.Properties", "Get",
+                                   g_variant_new("(ss)", IFACE, "PendingTransaction"), FALSE);
+                        finish_call(&r);
+                        g_assert_no_error(r.error);
+                        g_autoptr(GVariant) v = NULL;
+                        g_variant_get(r.reply, "(v)", &v);
+                        g_variant_unref(r.reply);
+                        const char *path = g_variant_get_string(v, NULL);
+                        if (!g_str_equal(path, "/")) {
+                                start_call(&r, path, TX_IFACE, "Rollback", NULL, FALSE);
+                                answer_check("org.backstop.firewall1.apply", FALSE, ANSWER_YES);
+                                finish_call(&r);
+                                assert_result(&r, NULL);
+                        }
+                }
+        }
+}
+
+static void test_denied(void) {
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++)
+                run_case(&classes[i], ANSWER_NO, FALSE, "org.freedesktop.DBus.Error.AccessDenied");
+}
+
+static void test_challenge(void) {
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++)
+                run_case(&classes[i], ANSWER_CHALLENGE, FALSE,
+                         "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired");
+}
+
+static void test_interactive_flag(void) {
+        /* the caller allows interaction: polkit gets flag 1 (checked in
+         * answer_check); a "no" then is a plain denial */
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++)
+                run_case(&classes[i], ANSWER_NO, TRUE, "org.freedesktop.DBus.Error.AccessDenied");
+}
+
+static void test_polkit_error(void) {
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++)
+                run_case(&classes[i], ANSWER_ERROR, FALSE, "org.freedesktop.DBus.Error.AccessDenied");
+}
+
+static void test_polkit_absent(void) {
+        gt_dbus_queue_unown_name(Q, polkit_name_id);
+        for (size_t i = 0; i < G_N_ELEMENTS(classes); i++) {
+                g_autofree char *before = ipt_S();
+                CallResult r;
+                start_call(&r, PATH, IFACE, classes[i].method, g_variant_new_parsed(classes[i].params), FALSE);
+                finish_call(&r);
+                assert_result(&r, "org.freedesktop.DBus.Error.AccessDenied");
+                g_autofree char *after = ipt_S();
+                g_assert_cmpstr(after, ==, before);
+        }
+        gt_dbus_queue_assert_no_messages(Q);
+        polkit_name_id = gt_dbus_queue_own_name(Q, "org.freedesktop.PolicyKit1");
+}
+
+static void test_transaction_methods(void) {
+        /* a pending transaction (apply allowed), then each of its methods
+         * refused, then allowed */
+        CallResult r;
+        start_call(&r, PATH, IFACE, "Apply", g_variant_new_parsed("(['-A INPUT -s 192.0.2.1 -j DROP'], @a{sv} {})"),
+                   FALSE);
+        answer_check("org.backstop.firewall1.apply", FALSE, ANSWER_YES);
+        finish_call(&r);
+        g_assert_no_error(r.error);
+        const char *path;
+        g_variant_get(r.reply, "(&o)", &path);
+        g_autofree char *tx = g_strdup(path);
+        g_variant_unref(r.reply);
+
+        const struct {
+                const char *method;
+                const char *params;
+        } methods[] = {
+                { "Confirm", "(@a{sv} {},)" },
+                { "Extend", "(uint32 100,)" },
+                { "Rollback", "()" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
+                for (Answer a = ANSWER_NO; a <= ANSWER_ERROR; a++) {
+                        start_call(&r, tx, TX_IFACE, methods[i].method, g_variant_new_parsed(methods[i].params),
+                                   FALSE);
+                        answer_check("org.backstop.firewall1.apply", FALSE, a);
+                        finish_call(&r);
+                        assert_result(&r, a == ANSWER_CHALLENGE
+                                                  ? "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
+                                                  : "org.freedesktop.DBus.Error.AccessDenied");
+                        g_autofree char *s = ipt_S();
+                        g_assert_nonnull(strstr(s, "192.0.2.1/32")); /* still pending, still there */
+                }
+        start_call(&r, tx, TX_IFACE, "Rollback", NULL, FALSE);
+        answer_check("org.backstop.firewall1.apply", FALSE, ANSWER_YES);
+        finish_call(&r);
+        assert_result(&r, NULL);
+        g_autofree char *s = ipt_S();
+        g_assert_null(strstr(s, "192.0.2.1/32"));
+}
+
+static void test_properties_need_nothing(void) {
+        CallResult r;
+        start_call(&r, PATH, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", IFACE), FALSE);
+        finish_call(&r);
+        assert_result(&r, NULL);
+        gt_dbus_queue_assert_no_messages(Q);
+}
+
+static void test_root_not_asked(void) {
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        bs_bus_fixture_start_daemon(F, queue_address, NULL, NULL);
+        for (size_t i = 0; i < 5; i++) { /* the read, zero and save classes */
+                g_assert_false(g_str_has_prefix(classes[i].method, "Apply"));
+                CallResult r;
+                start_call(&r, PATH, IFACE, classes[i].method, g_variant_new_parsed(classes[i].params), FALSE);
+                finish_call(&r);
+                assert_result(&r, NULL);
+        }
+        gt_dbus_queue_assert_no_messages(Q);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        if (!bs_test_enter_private_netns()) {
+                g_printerr("needs root and network namespaces: skipped\n");
+                return 77;
+        }
+        g_autoptr(GError) error = NULL;
+        Q = gt_dbus_queue_new();
+        g_assert_true(gt_dbus_queue_connect(Q, &error));
+        g_assert_no_error(error);
+        queue_address = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
+        g_assert_nonnull(queue_address);
+        polkit_name_id = gt_dbus_queue_own_name(Q, "org.freedesktop.PolicyKit1");
+        g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(polkit_xml, &error);
+        g_assert_no_error(error);
+        gt_dbus_queue_export_object(Q, "/org/freedesktop/PolicyKit1/Authority", node->interfaces[0], &error);
+        g_assert_no_error(error);
+
+        F = bs_bus_fixture_new();
+        const char *env[] = { "BACKSTOP_POLKIT_ASK_ROOT=1", NULL };
+        bs_bus_fixture_start_daemon(F, queue_address, env, NULL);
+
+        g_test_add_func("/polkit/allowed", test_allowed);
+        g_test_add_func("/polkit/denied", test_denied);
+        g_test_add_func("/polkit/challenge", test_challenge);
+        g_test_add_func("/polkit/interactive-flag", test_interactive_flag);
+        g_test_add_func("/polkit/polkit-error", test_polkit_error);
+        g_test_add_func("/polkit/polkit-absent", test_polkit_absent);
+        g_test_add_func("/polkit/transaction-methods", test_transaction_methods);
+        g_test_add_func("/polkit/properties-need-nothing", test_properties_need_nothing);
+        g_test_add_func("/polkit/root-not-asked", test_root_not_asked);
+        int r = g_test_run();
+
+        bs_bus_fixture_free(F);
+        gt_dbus_queue_disconnect(Q, TRUE);
+        gt_dbus_queue_free(Q);
+        g_free(queue_address);
+        return r;
+}

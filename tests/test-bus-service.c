@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* backstopd over a private system bus, in a private network namespace:
+ * the read methods, transactions (confirm, timeout, rollback, extend, busy,
+ * others' rules surviving, crash and restart, SIGTERM), the journal's
+ * failure modes, save + --restore, and a table of bad calls. The caller is
+ * root, so polkit is not asked (test-bus-polkit covers polkit).
+ * iptables-legacy / ip6tables-legacy in the same namespace are the oracle. */
+#include <glib/gstdio.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "bus-fixture.h"
+
+#define BUS_NAME "org.backstop.Firewall1"
+#define PATH "/org/backstop/Firewall1"
+#define IFACE "org.backstop.Firewall1"
+#define TX_IFACE "org.backstop.Firewall1.Transaction"
+
+static BsBusFixture *F;
+static GDBusConnection *C;
+
+static GVariant *call(const char *path, const char *iface, const char *method, GVariant *params,
+                      const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(C, BUS_NAME, path, iface, method, params,
+                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE,
+                                           60000, NULL, error);
+}
+
+static GVariant *get_property(const char *path, const char *iface, const char *name) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(path, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", iface, name),
+                                     "(v)", &error);
+        g_assert_no_error(error);
+        GVariant *v;
+        g_variant_get(r, "(v)", &v);
+        return v;
+}
+
+static char *tx_string(const char *path, const char *name) {
+        g_autoptr(GVariant) v = get_property(path, TX_IFACE, name);
+        return g_variant_dup_string(v, NULL);
+}
+
+static char *pending_path(void) {
+        g_autoptr(GVariant) v = get_property(PATH, IFACE, "PendingTransaction");
+        return g_variant_dup_string(v, NULL);
+}
+
+static GVariant *opts_timeout(guint32 timeout) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(timeout));
+        return g_variant_builder_end(&b);
+}
+
+/* The transaction tests set INPUT policies without a loopback accept: past
+ * the lockout pre-flight (tested on its own in /service/lockout-risk). */
+static GVariant *opts_forced(guint32 timeout) {
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(timeout));
+        g_variant_builder_add(&b, "{sv}", "force", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&b);
+}
+
+/* Apply; returns the transaction path or NULL with error set. */
+static char *apply(const char *const *changes, GVariant *options, GError **error) {
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Apply",
+                                     g_variant_new("(^as@a{sv})", changes, options), "(o)", error);
+        if (!r)
+                return NULL;
+        char *path;
+        g_variant_get(r, "(o)", &path);
+        return path;
+}
+
+static char *apply_ok(const char *const *changes, guint32 timeout) {
+        g_autoptr(GError) error = NULL;
+        char *path = apply(changes, opts_forced(timeout), &error);
+        g_assert_no_error(error);
+        return path;
+}
+
+static void tx_call(const char *path, const char *method, GVariant *params, const char *want_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(path, TX_IFACE, method, params, "()", &error);
+        if (want_error) {
+                g_assert_nonnull(error);
+                g_autofree char *name = g_dbus_error_get_remote_error(error);
+                g_assert_cmpstr(name, ==, want_error);
+        } else
+                g_assert_no_error(error);
+}
+
+static char *ipt_S(int family) {
+        const char *argv[] = { family == 6 ? "ip6tables-legacy" : "iptables-legacy", "-w", "-S", NULL };
+        return bs_test_run(argv);
+}
+
+static void ipt(int family, const char *args) {
+        g_auto(GStrv) words = g_strsplit(args, " ", -1);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_ptr_array_add(argv, (char *) (family == 6 ? "ip6tables-legacy" : "iptables-legacy"));
+        g_ptr_array_add(argv, (char *) "-w");
+        for (char **w = words; *w; w++)
+                g_ptr_array_add(argv, *w);
+        g_ptr_array_add(argv, NULL);
+        g_free(bs_test_run((const char *const *) argv->pdata));
+}
+
+static void reset_tables(void) {
+        for (int f = 4; f <= 6; f += 2) {
+                ipt(f, "-F");
+                ipt(f, "-X");
+                ipt(f, "-P INPUT ACCEPT");
+                ipt(f, "-P FORWARD ACCEPT");
+                ipt(f, "-P OUTPUT ACCEPT");
+        }
+}
+
+static void wait_state(const char *path, const char *want) {
+        for (;;) {
+                g_autofree char *s = tx_string(path, "State");
+                if (g_str_equal(s, want))
+                        return;
+                g_usleep(50000);
+        }
+}
+
+static const char empty_S[] = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n";
+
+/* ---------------------------------------------------------------- reads */
+
+static void test_read_methods(void) {
+        reset_tables();
+        ipt(4, "-N svc");
+        ipt(4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+        ipt(4, "-A INPUT -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT");
+        ipt(4, "-A INPUT -j svc");
+        ipt(6, "-A INPUT -p ipv6-icmp -j ACCEPT");
+
+        g_autoptr(GError) error = NULL;
+        for (int f = 4; f <= 6; f += 2) {
+                g_autofree char *want = ipt_S(f);
+                g_autoptr(GVariant) r = call(PATH, IFACE, "GetRulesText",
+                                             g_variant_new("(ssb)", f == 4 ? "ipv4" : "ipv6", "", FALSE), "(s)",
+                                             &error);
+                g_assert_no_error(error);
+                const char *text;
+                g_variant_get(r, "(&s)", &text);
+                g_assert_cmpstr(text, ==, want);
+        }
+        const char *argv[] = { "iptables-legacy", "-w", "-S", "INPUT", NULL };
+        g_autofree char *want_input = bs_test_run(argv);
+        g_autoptr(GVariant) r1 = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "INPUT", FALSE),
+                                      "(s)", &error);
+        g_assert_no_error(error);
+        const char *text;
+        g_variant_get(r1, "(&s)", &text);
+        g_assert_cmpstr(text, ==, want_input);
+
+        g_autoptr(GVariant) r2 = call(PATH, IFACE, "ListRules", g_variant_new("(ss)", "ipv4", "INPUT"),
+                                      "(aa{sv}aa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) rules = g_variant_get_child_value(r2, 0);
+        g_autoptr(GVariant) chains = g_variant_get_child_value(r2, 1);
+        g_assert_cmpuint(g_variant_n_children(rules), ==, 3);
+        g_assert_cmpuint(g_variant_n_children(chains), ==, 1);
+        g_auto(GStrv) lines = g_strsplit(want_input, "\n", -1);
+        for (gsize i = 0; i < 3; i++) {
+                g_autoptr(GVariant) d = g_variant_get_child_value(rules, i);
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(d);
+                const char *rule, *chain;
+                guint32 pos;
+                g_assert_true(g_variant_dict_lookup(dict, "rule", "&s", &rule));
+                g_assert_true(g_variant_dict_lookup(dict, "chain", "&s", &chain));
+                g_assert_true(g_variant_dict_lookup(dict, "position", "u", &pos));
+                g_assert_cmpstr(chain, ==, "INPUT");
+                g_assert_cmpuint(pos, ==, i + 1);
+                /* lines[0] is "-P INPUT ACCEPT" */
+                g_autofree char *want = g_strdup_printf("-A INPUT %s", rule);
+                g_assert_cmpstr(want, ==, lines[i + 1]);
+                if (i == 0) {
+                        const char *ct;
+                        g_assert_true(g_variant_dict_lookup(dict, "ctstate", "&s", &ct));
+                        g_assert_cmpstr(ct, ==, "RELATED,ESTABLISHED");
+                }
+                if (i == 1) {
+                        const char *s, *d2, *c;
+                        g_assert_true(g_variant_dict_lookup(dict, "source", "&s", &s));
+                        g_assert_cmpstr(s, ==, "192.0.2.0/24");
+                        g_assert_true(g_variant_dict_lookup(dict, "dports", "&s", &d2));
+                        g_assert_cmpstr(d2, ==, "22");
+                        g_assert_true(g_variant_dict_lookup(dict, "comment", "&s", &c));
+                        g_assert_cmpstr(c, ==, "admin");
+                }
+                if (i == 2) {
+                        const char *t;
+                        g_assert_true(g_variant_dict_lookup(dict, "target", "&s", &t));
+                        g_assert_cmpstr(t, ==, "svc");
+                }
+        }
+        g_autoptr(GVariant) nochain = call(PATH, IFACE, "ListRules", g_variant_new("(ss)", "ipv4", "nosuch"),
+                                           "(aa{sv}aa{sv})", &error);
+        g_assert_nonnull(error);
+        g_autofree char *ename = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(ename, ==, "org.backstop.Firewall1.Error.NotFound");
+        g_clear_error(&error);
+
+        /* Preview: nothing changes, the result is what -S would print */
+        g_autofree char *before = ipt_S(4);
+        const char *changes[] = { "-I INPUT 1 -i lo -j ACCEPT", "-P INPUT DROP", NULL };
+        g_autoptr(GVariant) p = call(PATH, IFACE, "Preview", g_variant_new("(^as@a{sv})", changes, opts_timeout(10)),
+                                     "(a{ss}asaa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) result = g_variant_get_child_value(p, 0);
+        g_autoptr(GVariant) cmds = g_variant_get_child_value(p, 1);
+        const char *v4;
+        g_assert_true(g_variant_lookup(result, "ipv4", "&s", &v4));
+        g_assert_nonnull(strstr(v4, "-P INPUT DROP\n"));
+        g_assert_nonnull(strstr(v4, "-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack"));
+        g_assert_cmpuint(g_variant_n_children(cmds), ==, 4); /* two changes, both families */
+        g_autofree char *after = ipt_S(4);
+        g_assert_cmpstr(after, ==, before);
+        reset_tables();
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+static void test_confirm_keeps(void) {
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.7/32 -j ACCEPT", NULL };
+        g_autofree char *path = apply_ok(changes, 2);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, path);
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_nonnull(strstr(s4, "-A INPUT -s 192.0.2.7/32 -j ACCEPT\n"));
+        g_assert_cmpstr(s6, ==, empty_S); /* an IPv4 address: IPv4 only */
+
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(path, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_autofree char *state = tx_string(path, "State");
+        g_assert_cmpstr(state, ==, "confirmed");
+        g_autofree char *pend2 = pending_path();
+        g_assert_cmpstr(pend2, ==, "/");
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+
+        g_usleep(3 * G_USEC_PER_SEC); /* past the old deadline: nothing happens */
+        g_autofree char *s4b = ipt_S(4);
+        g_assert_cmpstr(s4b, ==, s4);
+        tx_call(path, "Rollback", NULL, "org.backstop.Firewall1.Error.NotPending");
+}
+
+static void test_timeout_rolls_back(void) {
+        reset_tables();
+        ipt(4, "-A INPUT -s 198.51.100.1/32 -j ACCEPT");
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        const char *changes[] = { "-I INPUT 1 -p tcp --dport 22 -j DROP", "-P INPUT DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 1);
+        g_autofree char *mid6 = ipt_S(6);
+        g_assert_nonnull(strstr(mid6, "-A INPUT -p tcp -m tcp --dport 22 -j DROP"));
+        wait_state(path, "rolled-back");
+        g_autofree char *reason = tx_string(path, "RollbackReason");
+        g_assert_cmpstr(reason, ==, "timeout");
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+}
+
+static void test_explicit_rollback(void) {
+        reset_tables();
+        const char *changes[] = { "-N web", "-A web -p tcp --dport 80 -j ACCEPT", "-A INPUT -j web", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        tx_call(path, "Rollback", NULL, NULL);
+        g_autofree char *state = tx_string(path, "State"), *reason = tx_string(path, "RollbackReason");
+        g_assert_cmpstr(state, ==, "rolled-back");
+        g_assert_cmpstr(reason, ==, "request");
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==, empty_S);
+        g_assert_cmpstr(s6, ==, empty_S);
+        tx_call(path, "Rollback", NULL, "org.backstop.Firewall1.Error.NotPending");
+        tx_call(path, "Extend", g_variant_new("(u)", 10), "org.backstop.Firewall1.Error.NotPending");
+}
+
+static void test_extend(void) {
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.8/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 1);
+        g_autoptr(GVariant) d0 = get_property(path, TX_IFACE, "Deadline");
+        tx_call(path, "Extend", g_variant_new("(u)", 60), NULL);
+        g_autoptr(GVariant) d1 = get_property(path, TX_IFACE, "Deadline");
+        g_assert_cmpuint(g_variant_get_uint64(d1), >=, g_variant_get_uint64(d0) + 50 * G_USEC_PER_SEC);
+        g_autoptr(GVariant) left = get_property(path, TX_IFACE, "TimeLeftUSec");
+        g_assert_cmpuint(g_variant_get_uint64(left), >, 30 * G_USEC_PER_SEC);
+        tx_call(path, "Extend", g_variant_new("(u)", 0), "org.freedesktop.DBus.Error.InvalidArgs");
+        tx_call(path, "Extend", g_variant_new("(u)", 86401), "org.freedesktop.DBus.Error.InvalidArgs");
+        g_usleep(2 * G_USEC_PER_SEC); /* past the original deadline */
+        g_autofree char *state = tx_string(path, "State");
+        g_assert_cmpstr(state, ==, "pending");
+        tx_call(path, "Rollback", NULL, NULL);
+        g_autofree char *s4 = ipt_S(4);
+        g_assert_cmpstr(s4, ==, empty_S);
+}
+
+static void test_busy(void) {
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.10/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        g_autoptr(GError) error = NULL;
+        const char *more[] = { "-A INPUT -s 192.0.2.11/32 -j DROP", NULL };
+        g_autofree char *p2 = apply(more, opts_timeout(30), &error);
+        g_assert_null(p2);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Busy");
+        g_clear_error(&error);
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_autofree char *name2 = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name2, ==, "org.backstop.Firewall1.Error.Busy");
+        g_autofree char *s4 = ipt_S(4);
+        g_assert_null(strstr(s4, "192.0.2.11"));
+        tx_call(path, "Rollback", NULL, NULL);
+}
+
+static void test_others_rules_survive(void) {
+        reset_tables();
+        ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
+        const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", "-4 -D INPUT 1", "-P INPUT DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        /* others during the window: fail2ban-like insert, docker-like chain */
+        ipt(4, "-I INPUT 1 -s 198.51.100.1/32 -j DROP");
+        ipt(4, "-N DOCKER");
+        ipt(4, "-A FORWARD -j DOCKER");
+        ipt(6, "-A INPUT -s 2001:db8::5/128 -j ACCEPT");
+        tx_call(path, "Rollback", NULL, NULL);
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==,
+                        /* the deleted rule had no neighbour left: back at the top */
+                        "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N DOCKER\n"
+                        "-A INPUT -s 203.0.113.1/32 -j ACCEPT\n-A INPUT -s 198.51.100.1/32 -j DROP\n"
+                        "-A FORWARD -j DOCKER\n");
+        g_assert_cmpstr(s6, ==, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                                "-A INPUT -s 2001:db8::5/128 -j ACCEPT\n");
+}
+
+static void test_sigkill_restart_resumes(void) {
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.12/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 3);
+        g_autoptr(GVariant) d0 = get_property(path, TX_IFACE, "Deadline");
+        int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, path);
+        g_autoptr(GVariant) d1 = get_property(path, TX_IFACE, "Deadline");
+        g_assert_cmpuint(g_variant_get_uint64(d1), ==, g_variant_get_uint64(d0)); /* the original deadline */
+        g_autofree char *s4 = ipt_S(4);
+        g_assert_nonnull(strstr(s4, "192.0.2.12"));
+        wait_state(path, "rolled-back");
+        g_autofree char *reason = tx_string(path, "RollbackReason");
+        g_assert_cmpstr(reason, ==, "timeout");
+        g_autofree char *s4b = ipt_S(4);
+        g_assert_cmpstr(s4b, ==, empty_S);
+}
+
+static void test_sigkill_restart_expired(void) {
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.13/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 1);
+        (void) bs_bus_fixture_stop_daemon(F, SIGKILL);
+        ipt(4, "-A INPUT -s 198.51.100.2/32 -j ACCEPT"); /* while nobody watches */
+        g_usleep(1500 * 1000);                            /* the deadline passes */
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        /* rolled back before the daemon took its name */
+        g_autofree char *s4 = ipt_S(4);
+        g_assert_cmpstr(s4, ==,
+                        "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -s 198.51.100.2/32 -j ACCEPT\n");
+        g_autofree char *state = tx_string(path, "State"), *reason = tx_string(path, "RollbackReason");
+        g_assert_cmpstr(state, ==, "rolled-back");
+        g_assert_cmpstr(reason, ==, "daemon-restart");
+}
+
+static void test_sigterm_rolls_back(void) {
+        reset_tables();
+        const char *changes[] = { "-P INPUT DROP", "-A INPUT -i lo -j ACCEPT", NULL };
+        g_autofree char *path = apply_ok(changes, 60);
+        int status = bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==, empty_S);
+        g_assert_cmpstr(s6, ==, empty_S);
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, "/");
+}
+
+static guint count_corrupt_files(void) {
+        g_autoptr(GDir) d = g_dir_open(F->runtime_dir, 0, NULL);
+        guint n = 0;
+        const char *name;
+        while ((name = g_dir_read_name(d)))
+                n += g_str_has_prefix(name, "journal.corrupt-");
+        return n;
+}
+
+static void check_corrupt_journal(const char *content, gsize len) {
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        reset_tables();
+        ipt(4, "-A INPUT -s 192.0.2.99/32 -j DROP");
+        g_autofree char *before = ipt_S(4);
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_true(g_file_set_contents(journal, content, (gssize) len, NULL));
+        guint n0 = count_corrupt_files();
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *after = ipt_S(4), *pend = pending_path();
+        g_assert_cmpstr(after, ==, before); /* no guessing */
+        g_assert_cmpstr(pend, ==, "/");
+        g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+        g_assert_cmpuint(count_corrupt_files(), ==, n0 + 1);
+        /* and the daemon works */
+        const char *changes[] = { "-A INPUT -s 192.0.2.14/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        tx_call(path, "Rollback", NULL, NULL);
+}
+
+static void test_corrupt_journal(void) {
+        /* a real journal, truncated, and one with a flipped byte */
+        reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.15/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 60);
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_autofree char *real = NULL;
+        gsize len;
+        g_assert_true(g_file_get_contents(journal, &real, &len, NULL));
+        tx_call(path, "Rollback", NULL, NULL);
+
+        check_corrupt_journal(real, len / 2);
+        real[len / 3] ^= 0x01;
+        check_corrupt_journal(real, len);
+        check_corrupt_journal("garbage\n", 8);
+}
+
+static void test_readonly_runtime_dir(void) {
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        reset_tables();
+        g_autofree char *ro = g_build_filename(F->tmpdir, "ro", NULL);
+        g_assert_cmpint(g_mkdir(ro, 0700), ==, 0);
+        /* our own mount namespace (main() made it): the host sees nothing */
+        g_assert_cmpint(mount("backstop-test", ro, "tmpfs", MS_RDONLY, "size=64k"), ==, 0);
+        g_autofree char *env = g_strdup_printf("BACKSTOP_RUNTIME_DIR=%s", ro);
+        const char *extra_env[] = { env, NULL };
+        bs_bus_fixture_start_daemon(F, NULL, extra_env, NULL);
+
+        g_autoptr(GError) error = NULL;
+        const char *changes[] = { "-P INPUT DROP", NULL };
+        g_autofree char *path = apply(changes, opts_forced(30), &error);
+        g_assert_null(path);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==, empty_S);
+        g_assert_cmpstr(s6, ==, empty_S);
+
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_assert_cmpint(umount(ro), ==, 0);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+}
+
+static char *save_normalized(int family) {
+        const char *argv[] = { family == 6 ? "ip6tables-legacy-save" : "iptables-legacy-save", NULL };
+        g_autofree char *out = bs_test_run(argv);
+        g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+        GString *s = g_string_new(NULL);
+        for (char **l = lines; *l; l++) {
+                if ((*l)[0] == '#' || !(*l)[0])
+                        continue;
+                g_autofree char *line = g_strdup(*l);
+                char *c = strstr(line, " [");
+                if ((*l)[0] == ':' && c)
+                        *c = 0; /* ":INPUT ACCEPT [0:0]": counters differ */
+                g_string_append_printf(s, "%s\n", line);
+        }
+        return g_string_free(s, FALSE);
+}
+
+static gboolean rules_saved(void) {
+        g_autoptr(GVariant) v = get_property(PATH, IFACE, "RulesSaved");
+        return g_variant_get_boolean(v);
+}
+
+static void test_save_restore(void) {
+        reset_tables();
+        const char *changes[] = {
+                "-N svc",
+                "-A svc -p tcp -m multiport --dports 80,443 -j ACCEPT",
+                "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+                "-A INPUT -i lo -j ACCEPT",
+                "-A INPUT -j svc",
+                "-A INPUT -p tcp --dport 22 -m comment --comment \"ssh in\" -j ACCEPT",
+                "-6 -A INPUT -p ipv6-icmp -j ACCEPT",
+                "-P FORWARD DROP",
+                NULL,
+        };
+        g_autofree char *path = apply_ok(changes, 30);
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(path, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_assert_false(rules_saved());
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_assert_no_error(error);
+        g_assert_true(rules_saved());
+
+        g_autofree char *want4 = save_normalized(4), *want6 = save_normalized(6);
+        /* the files are iptables-legacy-restore input */
+        for (int f = 4; f <= 6; f += 2) {
+                g_autofree char *file = g_build_filename(F->state_dir, f == 4 ? "rules.v4" : "rules.v6", NULL);
+                g_autofree char *cmd = g_strdup_printf("%s --test < '%s'",
+                                                       f == 4 ? "iptables-legacy-restore" : "ip6tables-legacy-restore",
+                                                       file);
+                const char *argv[] = { "sh", "-c", cmd, NULL };
+                g_free(bs_test_run(argv));
+        }
+
+        reset_tables();
+        g_assert_false(rules_saved());
+        g_autofree char *backstopd = bs_test_build_path("daemon/backstopd");
+        g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", F->state_dir);
+        const char *argv[] = { backstopd, "--restore", state_arg, NULL };
+        g_free(bs_test_run(argv));
+        g_autofree char *got4 = save_normalized(4), *got6 = save_normalized(6);
+        g_assert_cmpstr(got4, ==, want4);
+        g_assert_cmpstr(got6, ==, want6);
+        g_assert_true(rules_saved());
+        reset_tables();
+}
+
+/* ---------------------------------------------------------------- access */
+
+static void test_lockout_risk(void) {
+        reset_tables();
+        g_autoptr(GError) error = NULL;
+        const char *changes[] = { "-P INPUT DROP", NULL };
+        g_autofree char *path = apply(changes, opts_timeout(30), &error);
+        g_assert_null(path);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.LockoutRisk");
+        g_assert_nonnull(strstr(error->message, "loopback"));
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_cmpstr(s4, ==, empty_S);
+        g_assert_cmpstr(s6, ==, empty_S);
+        g_clear_error(&error);
+
+        /* Preview shows the same analysis */
+        g_autoptr(GVariant) p = call(PATH, IFACE, "Preview", g_variant_new("(^as@a{sv})", changes, opts_timeout(30)),
+                                     "(a{ss}asaa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) lockout = g_variant_get_child_value(p, 2);
+        g_assert_cmpuint(g_variant_n_children(lockout), ==, 2); /* lo, both families */
+        g_autoptr(GVariant) first = g_variant_get_child_value(lockout, 0);
+        g_autoptr(GVariantDict) d = g_variant_dict_new(first);
+        const char *kind, *verdict, *chain;
+        guint32 pos;
+        g_assert_true(g_variant_dict_lookup(d, "kind", "&s", &kind));
+        g_assert_true(g_variant_dict_lookup(d, "verdict", "&s", &verdict));
+        g_assert_true(g_variant_dict_lookup(d, "chain", "&s", &chain));
+        g_assert_true(g_variant_dict_lookup(d, "position", "u", &pos));
+        g_assert_cmpstr(kind, ==, "loopback");
+        g_assert_cmpstr(verdict, ==, "DROP");
+        g_assert_cmpstr(chain, ==, "INPUT");
+        g_assert_cmpuint(pos, ==, 0);
+
+        /* with loopback allowed first, nothing is cut */
+        const char *safe[] = { "-A INPUT -i lo -j ACCEPT", "-P INPUT DROP", NULL };
+        g_autofree char *tx = apply(safe, opts_timeout(30), &error);
+        g_assert_no_error(error);
+        tx_call(tx, "Rollback", NULL, NULL);
+}
+
+static void test_default_deny_and_check(void) {
+        reset_tables();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "ApplyDefaultDeny",
+                                     g_variant_new_parsed("([('tcp', uint16 22)], {'timeout': <uint32 30>})"), "(o)",
+                                     &error);
+        g_assert_no_error(error);
+        const char *tx;
+        g_variant_get(r, "(&o)", &tx);
+        g_assert_cmpstr(tx, !=, "/");
+        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_assert_nonnull(strstr(s4, "-P INPUT DROP\n"));
+        g_assert_nonnull(strstr(s4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s4, "-A INPUT -i lo -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s4, "--dport 22 -j ACCEPT\n"));
+        g_assert_nonnull(strstr(s6, "-P INPUT DROP\n"));
+        g_assert_nonnull(strstr(s6, "--icmpv6-type 135"));
+
+        g_autoptr(GVariant) busy = call(PATH, IFACE, "ApplyDefaultDeny",
+                                        g_variant_new_parsed("(@a(sq) [], @a{sv} {})"), "(o)", &error);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Busy");
+        g_clear_error(&error);
+
+        g_autoptr(GVariant) c = call(PATH, IFACE, "Check", g_variant_new("(s)", ""), "(baa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) items = g_variant_get_child_value(c, 1);
+        gboolean saw_policy = FALSE;
+        for (gsize i = 0; i < g_variant_n_children(items); i++) {
+                g_autoptr(GVariant) it = g_variant_get_child_value(items, i);
+                g_autoptr(GVariantDict) d = g_variant_dict_new(it);
+                const char *id;
+                gboolean passed;
+                g_assert_true(g_variant_dict_lookup(d, "id", "&s", &id));
+                g_assert_true(g_variant_dict_lookup(d, "passed", "b", &passed));
+                if (g_str_equal(id, "input-policy") || g_str_equal(id, "stateful-rule-present") ||
+                    g_str_equal(id, "loopback-allowed") || g_str_equal(id, "management-allowed")) {
+                        if (!passed)
+                                g_error("check %s failed after the recipe", id);
+                        saw_policy = saw_policy || g_str_equal(id, "input-policy");
+                }
+        }
+        g_assert_true(saw_policy);
+
+        /* confirmed, the recipe has nothing left to do */
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_autoptr(GVariant) again = call(PATH, IFACE, "ApplyDefaultDeny",
+                                         g_variant_new_parsed("([('tcp', uint16 22)], @a{sv} {})"), "(o)", &error);
+        g_assert_no_error(error);
+        const char *none;
+        g_variant_get(again, "(&o)", &none);
+        g_assert_cmpstr(none, ==, "/");
+        g_autofree char *s4b = ipt_S(4);
+        g_assert_cmpstr(s4b, ==, s4);
+        reset_tables();
+}
+
+static void test_list_connections(void) {
+        reset_tables();
+        /* conntrack only tracks a namespace once a rule there needs it */
+        ipt(4, "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocketListener) l = g_socket_listener_new();
+        g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+        g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+        g_autoptr(GSocketAddress) bound = NULL;
+        g_assert_true(g_socket_listener_add_address(l, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                                    &bound, &error));
+        guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+        g_autoptr(GSocketClient) client = g_socket_client_new();
+        g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host(client, "127.0.0.1", port, NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GSocketConnection) server = g_socket_listener_accept(l, NULL, NULL, &error);
+        g_assert_no_error(error);
+
+        g_autoptr(GVariant) r = call(PATH, IFACE, "ListConnections", NULL, "(aa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) list = g_variant_get_child_value(r, 0);
+        gboolean found = FALSE;
+        for (gsize i = 0; i < g_variant_n_children(list); i++) {
+                g_autoptr(GVariant) it = g_variant_get_child_value(list, i);
+                g_autoptr(GVariantDict) d = g_variant_dict_new(it);
+                guint16 dport;
+                const char *proto, *state, *src;
+                g_assert_true(g_variant_dict_lookup(d, "destination-port", "q", &dport));
+                g_assert_true(g_variant_dict_lookup(d, "protocol", "&s", &proto));
+                g_assert_true(g_variant_dict_lookup(d, "state", "&s", &state));
+                g_assert_true(g_variant_dict_lookup(d, "source", "&s", &src));
+                if (dport == port && g_str_equal(proto, "tcp")) {
+                        g_assert_cmpstr(state, ==, "ESTABLISHED");
+                        g_assert_cmpstr(src, ==, "127.0.0.1");
+                        found = TRUE;
+                }
+        }
+        g_assert_true(found);
+        reset_tables();
+}
+
+static void test_strict_confirmation(void) {
+        reset_tables();
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(30));
+        g_variant_builder_add(&b, "{sv}", "strict", g_variant_new_boolean(TRUE));
+        g_autoptr(GError) error = NULL;
+        const char *changes[] = { "-A INPUT -s 192.0.2.20/32 -j ACCEPT", NULL };
+        g_autofree char *tx = apply(changes, g_variant_builder_end(&b), &error);
+        g_assert_no_error(error);
+        g_autofree char *mode = tx_string(tx, "ConfirmationMode");
+        g_assert_cmpstr(mode, ==, "strict");
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), "org.freedesktop.DBus.Error.InvalidArgs");
+        /* a connection conntrack does not have */
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "ssh-connection", g_variant_new_string("192.0.2.2 50000 192.0.2.1 22"));
+        tx_call(tx, "Confirm", g_variant_new("(a{sv})", &b), "org.backstop.Firewall1.Error.ConfirmationRejected");
+        g_autofree char *state = tx_string(tx, "State");
+        g_assert_cmpstr(state, ==, "pending"); /* the timer keeps running */
+        tx_call(tx, "Rollback", NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+typedef struct BadCall {
+        const char *method;
+        const char *params;    /* GVariant text */
+        const char *mentions;  /* the error message must name this */
+} BadCall;
+
+static void test_bad_input(void) {
+        reset_tables();
+        ipt(4, "-A INPUT -s 192.0.2.1/32 -j ACCEPT");
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        g_autofree char *long_change = g_strnfill(9000, 'x');
+        g_autofree char *long_params = g_strdup_printf("(['-A INPUT -m comment --comment %s'], @a{sv} {})", long_change);
+        GString *many = g_string_new("([");
+        for (int i = 0; i < 10001; i++)
+                g_string_append_printf(many, "%s'-A INPUT -j ACCEPT'", i ? "," : "");
+        g_string_append(many, "], @a{sv} {})");
+        const BadCall calls[] = {
+                { "Apply", "(['-A INPUT -s 300.1.1.1 -j ACCEPT'], @a{sv} {})", "300.1.1.1" },
+                { "Apply", "(['-A INPUT -p tcp --dport 70000 -j ACCEPT'], @a{sv} {})", "70000" },
+                { "Apply", "(['-Q INPUT'], @a{sv} {})", "-Q" },
+                { "Apply", "(['-A INPUT -j ACCEPT', '-A INPUT --bogus'], @a{sv} {})", "--bogus" },
+                { "Apply", "(['-t nat -A PREROUTING -j ACCEPT'], @a{sv} {})", "filter" },
+                { "Apply", "(@as [], @a{sv} {})", "no changes" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'timeout': <'10'>})", "timeout" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'timeout': <uint32 90000>})", "90000" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'bogus': <true>})", "bogus" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'ssh-connection': <'10.0.0.1 22'>})", "ssh-connection" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'force': <uint32 1>})", "force" },
+                { "Apply", long_params, "8192" },
+                { "Apply", many->str, "Too many" },
+                { "Preview", "(['-A INPUT -s 10.0.0.0/33 -j ACCEPT'], @a{sv} {})", "10.0.0.0/33" },
+                { "ListRules", "('ipv5', '')", "ipv5" },
+                { "ListRules", "('', 'a b')", "a b" },
+                { "GetRulesText", "('', '', false)", "\"\"" },
+                { "ZeroCounters", "('x', '')", "\"x\"" },
+                { "ZeroCounters", "('ipv4', '-bad')", "-bad" },
+                { "Apply", "(['-A INPUT -j ACCEPT'], {'strict': <true>, 'timeout': <uint32 0>})", "strict" },
+                { "ApplyDefaultDeny", "([('sctp', uint16 22)], @a{sv} {})", "sctp" },
+                { "ApplyDefaultDeny", "([('tcp', uint16 0)], @a{sv} {})", "port 0" },
+                { "ApplyDefaultDeny", "([('tcp', uint16 22)], {'timeout': <int32 5>})", "timeout" },
+                { "Check", "('ipv7',)", "ipv7" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(calls); i++) {
+                g_autoptr(GError) error = NULL;
+                GVariant *params = g_variant_new_parsed(calls[i].params);
+                g_autoptr(GVariant) r = call(PATH, IFACE, calls[i].method, params, NULL, &error);
+                if (!error)
+                        g_error("%s%.80s: no error", calls[i].method, calls[i].params);
+                g_autofree char *name = g_dbus_error_get_remote_error(error);
+                if (!g_str_equal(name, "org.freedesktop.DBus.Error.InvalidArgs") ||
+                    !strstr(error->message, calls[i].mentions))
+                        g_error("%s%.80s: %s: %s (should be InvalidArgs naming %s)", calls[i].method, calls[i].params,
+                                name, error->message, calls[i].mentions);
+        }
+        g_string_free(many, TRUE);
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, "/");
+
+        /* errors that need the table: NotFound / Conflict, nothing changed */
+        const struct {
+                const char *change, *error;
+        } table_errors[] = {
+                { "-D INPUT 5", "org.backstop.Firewall1.Error.NotFound" },
+                { "-A nosuch -j ACCEPT", "org.backstop.Firewall1.Error.NotFound" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(table_errors); i++) {
+                g_autoptr(GError) error = NULL;
+                const char *changes[] = { "-A INPUT -s 192.0.2.50/32 -j DROP", table_errors[i].change, NULL };
+                g_autofree char *path = apply(changes, opts_timeout(30), &error);
+                g_assert_null(path);
+                g_autofree char *name = g_dbus_error_get_remote_error(error);
+                g_assert_cmpstr(name, ==, table_errors[i].error);
+                g_assert_nonnull(strstr(error->message, table_errors[i].change));
+        }
+        g_autofree char *end4 = ipt_S(4);
+        g_assert_cmpstr(end4, ==, before4);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        if (!bs_test_enter_private_netns()) {
+                g_printerr("needs root and network namespaces: skipped\n");
+                return 77;
+        }
+        /* a mount namespace of our own too, for the read-only runtime dir */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                g_printerr("cannot make a mount namespace: skipped\n");
+                return 77;
+        }
+        F = bs_bus_fixture_new();
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        C = bs_bus_fixture_connect(F);
+
+        g_test_add_func("/service/read-methods", test_read_methods);
+        g_test_add_func("/service/confirm-keeps", test_confirm_keeps);
+        g_test_add_func("/service/timeout-rolls-back", test_timeout_rolls_back);
+        g_test_add_func("/service/explicit-rollback", test_explicit_rollback);
+        g_test_add_func("/service/extend", test_extend);
+        g_test_add_func("/service/busy", test_busy);
+        g_test_add_func("/service/others-rules-survive", test_others_rules_survive);
+        g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
+        g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
+        g_test_add_func("/service/sigterm-rolls-back", test_sigterm_rolls_back);
+        g_test_add_func("/service/corrupt-journal", test_corrupt_journal);
+        g_test_add_func("/service/readonly-runtime-dir", test_readonly_runtime_dir);
+        g_test_add_func("/service/save-restore", test_save_restore);
+        g_test_add_func("/service/bad-input", test_bad_input);
+        g_test_add_func("/service/lockout-risk", test_lockout_risk);
+        g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);
+        g_test_add_func("/service/list-connections", test_list_connections);
+        g_test_add_func("/service/strict-confirmation", test_strict_confirmation);
+        int r = g_test_run();
+
+        g_object_unref(C);
+        bs_bus_fixture_free(F);
+        return r;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the change set parser (daemon/changeset.c): the family
+ * rule of the API (a change goes to every family it is valid for), the
+ * limits, and the errors that name the bad change. */
+#include <glib.h>
+
+#include "changeset.h"
+
+static int parse(const char *const *lines, bool ipv6, bs_changeset *s, char *err) {
+        size_t n = 0;
+        while (lines[n])
+                n++;
+        return bs_changeset_parse((char *const *) lines, n, ipv6, s, err, 256);
+}
+
+static void test_family_rule(void) {
+        struct {
+                const char *line;
+                unsigned families;  /* bit 0 ipv4, bit 1 ipv6 */
+        } cases[] = {
+                { "-P INPUT DROP", 3 },
+                { "-A INPUT -p tcp --dport 22 -j ACCEPT", 3 },
+                { "-A INPUT -s 192.0.2.1 -j ACCEPT", 1 },
+                { "-A INPUT -s 2001:db8::1 -j ACCEPT", 2 },
+                { "-4 -A INPUT -j ACCEPT", 1 },
+                { "-6 -A INPUT -j ACCEPT", 2 },
+                { "-A INPUT -p icmp --icmp-type echo-request -j ACCEPT", 1 },
+                { "-A INPUT -p ipv6-icmp --icmpv6-type 135 -j ACCEPT", 2 },
+                { "-N svc", 3 },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                _cleanup_changeset_ bs_changeset s = {};
+                char err[256] = "";
+                const char *lines[] = { cases[i].line, NULL };
+                int r = parse(lines, true, &s, err);
+                if (r < 0)
+                        g_error("\"%s\": %d %s", cases[i].line, r, err);
+                unsigned got = 0;
+                for (size_t k = 0; k < s.n_changes; k++)
+                        got |= s.changes[k].families;
+                g_assert_cmpuint(got, ==, cases[i].families);
+                g_assert_cmpuint(s.n_changes, ==, cases[i].families == 3 ? 2 : 1);
+                g_assert_cmpuint(s.n_commands, ==, s.n_changes);
+                for (size_t k = 0; k < s.n_changes; k++) {
+                        const char *prog = s.changes[k].families == BS_FAMILY_MASK_IPV6 ? "ip6tables " : "iptables ";
+                        g_assert_true(g_str_has_prefix(s.commands[k], prog));
+                }
+        }
+}
+
+static void test_no_ipv6(void) {
+        _cleanup_changeset_ bs_changeset s = {};
+        char err[256] = "";
+        const char *both[] = { "-P INPUT DROP", NULL };
+        g_assert_cmpint(parse(both, false, &s, err), ==, 0);
+        g_assert_cmpuint(s.n_changes, ==, 1);
+        g_assert_cmpuint(s.changes[0].families, ==, BS_FAMILY_MASK_IPV4);
+        bs_changeset_done(&s);
+        const char *v6[] = { "-A INPUT -s 2001:db8::1 -j ACCEPT", NULL };
+        g_assert_cmpint(parse(v6, false, &s, err), ==, -EAFNOSUPPORT);
+        g_assert_nonnull(strstr(err, "2001:db8::1"));
+}
+
+static void test_errors_name_the_change(void) {
+        struct {
+                const char *line;
+                const char *mentions;
+        } cases[] = {
+                { "-A INPUT -s 300.1.1.1 -j ACCEPT", "300.1.1.1" },
+                { "-A INPUT -p tcp --dport 70000", "70000" },
+                { "-Z INPUT", "-Z" },
+                { "-t nat -A PREROUTING -j ACCEPT", "filter" },
+                { "-A INPUT -j ACCEPT \"unterminated", "unterminated" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                _cleanup_changeset_ bs_changeset s = {};
+                char err[256] = "";
+                const char *lines[] = { "-A INPUT -j ACCEPT", cases[i].line, NULL };
+                int r = parse(lines, true, &s, err);
+                g_assert_cmpint(r, ==, -EINVAL);
+                if (!strstr(err, cases[i].mentions))
+                        g_error("\"%s\": message \"%s\" does not name \"%s\"", cases[i].line, err, cases[i].mentions);
+                g_assert_nonnull(strstr(err, "change 2"));
+                g_assert_cmpuint(s.n_changes, ==, 0);
+        }
+}
+
+static void test_limits(void) {
+        _cleanup_changeset_ bs_changeset s = {};
+        char err[256] = "";
+        const char *none[] = { NULL };
+        g_assert_cmpint(parse(none, true, &s, err), ==, -EINVAL);
+        g_autofree char *big = g_strdup_printf("-A INPUT -m comment --comment %s", g_strnfill(8200, 'x'));
+        const char *toolong[] = { big, NULL };
+        g_assert_cmpint(parse(toolong, true, &s, err), ==, -EINVAL);
+        g_assert_nonnull(strstr(err, "8192"));
+        g_autofree const char **many = g_new0(const char *, BS_CHANGESET_MAX + 2);
+        for (size_t i = 0; i <= BS_CHANGESET_MAX; i++)
+                many[i] = "-P INPUT DROP";
+        g_assert_cmpint(parse(many, true, &s, err), ==, -E2BIG);
+}
+
+static void test_apply(void) {
+        _cleanup_table_ bs_table *t = bs_table_new(BS_FAMILY_IPV4, "filter");
+        bs_table_add_chain(t, "INPUT", true, BS_POLICY_ACCEPT, NULL);
+        bs_table_add_chain(t, "FORWARD", true, BS_POLICY_ACCEPT, NULL);
+        bs_table_add_chain(t, "OUTPUT", true, BS_POLICY_ACCEPT, NULL);
+        _cleanup_changeset_ bs_changeset s = {};
+        char err[256];
+        const char *lines[] = { "-N svc", "-A svc -j ACCEPT", "-I INPUT 1 -j svc", "-P INPUT DROP", NULL };
+        g_assert_cmpint(parse(lines, true, &s, err), ==, 0);
+        _cleanup_table_ bs_table *after = NULL;
+        g_assert_cmpint(bs_changeset_apply(&s, t, &after, NULL), ==, 0);
+        g_assert_cmpuint(bs_table_count_rules(after), ==, 2);
+        g_assert_cmpint(bs_table_find_chain(after, "INPUT")->policy, ==, BS_POLICY_DROP);
+        g_assert_cmpuint(bs_table_count_rules(t), ==, 0); /* the input is untouched */
+
+        _cleanup_changeset_ bs_changeset bad = {};
+        const char *lines2[] = { "-A INPUT -j ACCEPT", "-D INPUT 7", NULL };
+        g_assert_cmpint(parse(lines2, true, &bad, err), ==, 0);
+        bs_table *none = NULL;
+        size_t failed = 99;
+        g_assert_cmpint(bs_changeset_apply(&bad, t, &none, &failed), ==, -ERANGE);
+        g_assert_null(none);
+        g_assert_cmpuint(failed, ==, 2); /* the IPv4 -D, after both -A */
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/changeset/family-rule", test_family_rule);
+        g_test_add_func("/changeset/no-ipv6", test_no_ipv6);
+        g_test_add_func("/changeset/errors-name-the-change", test_errors_name_the_change);
+        g_test_add_func("/changeset/limits", test_limits);
+        g_test_add_func("/changeset/apply", test_apply);
+        return g_test_run();
+}

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the transaction journal (daemon/journal.c): the format
+ * round-trips, and anything truncated, flipped or inconsistent is refused
+ * (never half-read); the files are written atomically. */
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "journal.h"
+
+static bs_table *sample_table(bs_family f, unsigned n_rules, bool drop) {
+        bs_table *t = bs_table_new(f, "filter");
+        g_assert_nonnull(t);
+        g_assert_cmpint(bs_table_add_chain(t, "INPUT", true, drop ? BS_POLICY_DROP : BS_POLICY_ACCEPT, NULL), ==, 0);
+        g_assert_cmpint(bs_table_add_chain(t, "FORWARD", true, BS_POLICY_ACCEPT, NULL), ==, 0);
+        g_assert_cmpint(bs_table_add_chain(t, "OUTPUT", true, BS_POLICY_ACCEPT, NULL), ==, 0);
+        bs_chain *svc;
+        g_assert_cmpint(bs_table_add_chain(t, "svc", false, BS_POLICY_NONE, &svc), ==, 0);
+        for (unsigned i = 0; i < n_rules; i++) {
+                bs_rule r;
+                bs_rule_init(&r, f);
+                r.proto = 6;
+                bs_match *m = bs_rule_add_match(&r, BS_MATCH_TCP);
+                m->tcp.sport = (bs_port_range){ 0, 65535 };
+                m->tcp.dport = (bs_port_range){ (uint16_t) (1000 + i), (uint16_t) (1000 + i) };
+                r.target.kind = BS_TARGET_ACCEPT;
+                r.packets = i * 10;
+                r.bytes = i * 1000;
+                bs_chain *input = bs_table_find_chain(t, "INPUT");
+                g_assert_cmpint(bs_chain_insert_rule(input, input->n_rules, &r), ==, 0);
+        }
+        return t;
+}
+
+static bs_journal *sample_journal(void) {
+        bs_journal *j = bs_journal_new();
+        g_assert_nonnull(j);
+        j->id = 42;
+        j->owner_uid = 1000;
+        j->strict = false;
+        j->save = true;
+        j->deadline_boottime_usec = 123456789;
+        j->deadline_realtime_usec = 1790000000000000ULL;
+        g_assert_cmpint(bs_journal_add_change(j, "iptables -A INPUT -p tcp -m tcp --dport 1003 -j ACCEPT"), ==, 0);
+        g_assert_cmpint(bs_journal_add_change(j, "ip6tables -P INPUT DROP"), ==, 0);
+        g_assert_cmpint(bs_journal_add_change(j, "a line\nwith a newline"), ==, 0);
+        free(j->connections);
+        j->connections = g_strdup("tcp 192.0.2.2 51234 192.0.2.1 22\n");
+        j->before[0] = sample_table(BS_FAMILY_IPV4, 3, false);
+        j->after[0] = sample_table(BS_FAMILY_IPV4, 4, false);
+        j->before[1] = sample_table(BS_FAMILY_IPV6, 0, false);
+        j->after[1] = sample_table(BS_FAMILY_IPV6, 0, true);
+        return j;
+}
+
+static char *format(const bs_journal *j, size_t *len) {
+        _cleanup_buf_ bs_buf b = {};
+        g_assert_cmpint(bs_journal_format(j, &b), ==, 0);
+        *len = b.len;
+        return g_strndup(b.data, b.len);
+}
+
+static void test_round_trip(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 1\nid 42\n"));
+
+        _cleanup_journal_ bs_journal *k = NULL;
+        char err[256];
+        g_assert_cmpint(bs_journal_parse(text, len, &k, err, sizeof(err)), ==, 0);
+        g_assert_cmpuint(k->id, ==, 42);
+        g_assert_cmpuint(k->owner_uid, ==, 1000);
+        g_assert_false(k->strict);
+        g_assert_true(k->save);
+        g_assert_cmpuint(k->deadline_boottime_usec, ==, 123456789);
+        g_assert_cmpuint(k->deadline_realtime_usec, ==, 1790000000000000ULL);
+        g_assert_cmpuint(k->n_changes, ==, 3);
+        g_assert_cmpstr(k->changes[2], ==, "a line\nwith a newline");
+        g_assert_cmpstr(k->connections, ==, j->connections);
+        for (int f = 0; f < 2; f++) {
+                g_assert_true(bs_table_equal(k->before[f], j->before[f]));
+                g_assert_true(bs_table_equal(k->after[f], j->after[f]));
+        }
+        /* counters are kept: a restore puts them back */
+        g_assert_cmpuint(k->after[0]->chains[0].rules[3].packets, ==, 30);
+        g_assert_cmpuint(k->after[0]->chains[0].rules[3].bytes, ==, 3000);
+
+        /* formatting the parsed journal gives the same bytes */
+        size_t len2;
+        g_autofree char *text2 = format(k, &len2);
+        g_assert_cmpmem(text, len, text2, len2);
+}
+
+static void test_ipv4_only(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        bs_table_free(j->before[1]);
+        bs_table_free(j->after[1]);
+        j->before[1] = j->after[1] = NULL;
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        _cleanup_journal_ bs_journal *k = NULL;
+        g_assert_cmpint(bs_journal_parse(text, len, &k, NULL, 0), ==, 0);
+        g_assert_null(k->before[1]);
+        g_assert_nonnull(k->before[0]);
+}
+
+static void test_every_truncation_refused(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        for (size_t n = 0; n < len; n++) {
+                bs_journal *k = NULL;
+                char err[256] = "";
+                g_autofree char *copy = g_strndup(text, n);
+                int r = bs_journal_parse(copy, n, &k, err, sizeof(err));
+                if (r != -EBADMSG)
+                        g_error("truncated to %zu of %zu bytes: %d", n, len, r);
+                g_assert_null(k);
+                g_assert_cmpstr(err, !=, "");
+        }
+}
+
+static void test_every_flip_refused(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        for (size_t i = 0; i < len; i++) {
+                bs_journal *k = NULL;
+                g_autofree char *copy = g_memdup2(text, len + 1);
+                copy[i] ^= 0x04;
+                int r = bs_journal_parse(copy, len, &k, NULL, 0);
+                if (r != -EBADMSG)
+                        g_error("byte %zu flipped: %d", i, r);
+        }
+}
+
+/* A journal text with a correct checksum, to reach the checks after it. */
+static char *with_checksum(const char *body) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (const char *p = body; *p; p++) {
+                h ^= (uint8_t) *p;
+                h *= 0x100000001b3ULL;
+        }
+        return g_strdup_printf("%send %016" G_GINT64_MODIFIER "x\n", body, (guint64) h);
+}
+
+static void test_inconsistent_refused(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        size_t len;
+        g_autofree char *good = format(j, &len);
+        /* the body without its end line */
+        g_autofree char *body = g_strndup(good, len - 21);
+        const char head[] = "backstop-journal 1\nid 1\nowner-uid 0\nstrict 0\nsave 0\n"
+                            "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n";
+        g_autofree char *tail = g_strdup(strstr(body, "connections "));
+        g_autofree char *table_v4 = g_strndup(strstr(body, "table before ipv4"),
+                                              (size_t) (strstr(body, "table after ipv4") -
+                                                        strstr(body, "table before ipv4")));
+        struct {
+                const char *what;
+                char *text;
+        } cases[] = {
+                { "version 2", g_strconcat("backstop-journal 2", body + strlen("backstop-journal 1"), NULL) },
+                { "strict 2", g_strconcat("backstop-journal 1\nid 1\nowner-uid 0\nstrict 2\nsave 0\n"
+                                          "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n",
+                                          tail, NULL) },
+                { "leading zero", g_strconcat("backstop-journal 1\nid 01\nowner-uid 0\nstrict 0\nsave 0\n"
+                                              "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n",
+                                              tail, NULL) },
+                { "uid overflow", g_strconcat("backstop-journal 1\nid 1\nowner-uid 4294967296\nstrict 0\nsave 0\n"
+                                              "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n",
+                                              tail, NULL) },
+                { "no connections", g_strconcat(head, "change 1\nx\n", NULL) },
+                { "no tables", g_strconcat(head, "connections 0\n\n", NULL) },
+                { "before without after", g_strconcat(head, "connections 0\n\n", table_v4, NULL) },
+                { "unknown line", g_strconcat(head, "connections 0\n\nfrobnicate 1\n", NULL) },
+                { "bad table", g_strconcat(head, "connections 0\n\ntable before ipv4 8\n*filter\nX\n", NULL) },
+                { "blob longer than file", g_strconcat(head, "change 9999\nabc\n", NULL) },
+                { "blob without newline", g_strconcat(head, "change 2\nabc\n", NULL) },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = with_checksum(cases[i].text);
+                bs_journal *k = NULL;
+                char err[256] = "";
+                int r = bs_journal_parse(text, strlen(text), &k, err, sizeof(err));
+                if (r != -EBADMSG)
+                        g_error("%s: accepted (%d)", cases[i].what, r);
+                g_assert_cmpstr(err, !=, "");
+                g_free(cases[i].text);
+        }
+        /* and the good one with a recomputed checksum is accepted */
+        g_autofree char *again = with_checksum(body);
+        bs_journal *k = NULL;
+        g_assert_cmpint(bs_journal_parse(again, strlen(again), &k, NULL, 0), ==, 0);
+        bs_journal_free(k);
+}
+
+static void test_files(void) {
+        g_autofree char *dir = g_dir_make_tmp("backstop-journal-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        bs_journal *k = NULL;
+        g_assert_cmpint(bs_journal_load(dir, &k, NULL, 0), ==, -ENOENT);
+
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        g_assert_cmpint(bs_journal_write(dir, j), ==, 0);
+        g_assert_cmpint(bs_journal_load(dir, &k, NULL, 0), ==, 0);
+        g_assert_true(bs_table_equal(k->after[0], j->after[0]));
+        bs_journal_free(k);
+        k = NULL;
+
+        /* only the journal is there: no temporary files left behind */
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+        while (g_dir_read_name(d))
+                n++;
+        g_assert_cmpuint(n, ==, 1);
+
+        /* corrupt: refused, set aside under a new name */
+        g_autofree char *path = g_build_filename(dir, "journal", NULL);
+        g_assert_true(g_file_set_contents(path, "backstop-journal 1\nid", -1, NULL));
+        char err[256];
+        g_assert_cmpint(bs_journal_load(dir, &k, err, sizeof(err)), ==, -EBADMSG);
+        g_autofree char *aside = NULL;
+        g_assert_cmpint(bs_journal_set_aside(dir, &aside), ==, 0);
+        g_assert_true(g_str_has_prefix(aside, path));
+        g_assert_nonnull(strstr(aside, ".corrupt-"));
+        g_assert_true(g_file_test(aside, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(bs_journal_load(dir, &k, NULL, 0), ==, -ENOENT);
+        g_assert_cmpint(bs_journal_remove(dir), ==, 0);
+
+        uint32_t id1, id2;
+        g_assert_cmpint(bs_journal_next_id(dir, &id1), ==, 0);
+        g_assert_cmpint(bs_journal_next_id(dir, &id2), ==, 0);
+        g_assert_cmpuint(id1, ==, 1);
+        g_assert_cmpuint(id2, ==, 2);
+
+        g_unlink(aside);
+        g_autofree char *last = g_build_filename(dir, "last-id", NULL);
+        g_unlink(last);
+        g_rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/journal/round-trip", test_round_trip);
+        g_test_add_func("/journal/ipv4-only", test_ipv4_only);
+        g_test_add_func("/journal/every-truncation-refused", test_every_truncation_refused);
+        g_test_add_func("/journal/every-flip-refused", test_every_flip_refused);
+        g_test_add_func("/journal/inconsistent-refused", test_inconsistent_refused);
+        g_test_add_func("/journal/files", test_files);
+        return g_test_run();
+}
