@@ -148,9 +148,14 @@ void client_run_close_stdin(ClientRun *r) {
         }
 }
 
-int client_run_finish(ClientRun *r) {
+int client_run_wait(ClientRun *r) {
         while (!r->exited || !r->out_eof || !r->err_eof)
                 g_main_context_iteration(NULL, TRUE);
+        return r->status;
+}
+
+int client_run_finish(ClientRun *r) {
+        client_run_wait(r);
         if (!WIFEXITED(r->status))
                 g_error("client did not exit normally (status %d); output:\n%s\nstderr:\n%s", r->status,
                         r->out->str, r->err->str);

@@ -32,6 +32,8 @@ ClientRun *client_run_pipes(const char *bus_address, const char *const *args, co
 void client_run_wait_for(ClientRun *r, const char *needle);
 void client_run_write(ClientRun *r, const char *s);
 void client_run_close_stdin(ClientRun *r);
+/* Waits for exit and the end of output; returns the wait status. */
+int client_run_wait(ClientRun *r);
 /* Waits for exit and the end of output; returns the exit status (asserts a
  * normal exit). */
 int client_run_finish(ClientRun *r);
