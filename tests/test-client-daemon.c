@@ -286,6 +286,7 @@ static void test_refusals(void) {
         /* Busy: exit 7. */
         g_assert_cmpint(ctl(&out, &err, "apply", "--no-wait", "-A INPUT -p udp --dport 9 -j DROP", NULL), ==, 0);
         g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
         g_assert_cmpint(ctl(&out, &err, "apply", "--no-wait", "-A INPUT -p udp --dport 10 -j DROP", NULL), ==, 7);
         g_assert_true(g_str_has_prefix(err, "Another transaction is pending ("));
         g_clear_pointer(&out, g_free);
