@@ -12,6 +12,13 @@
 #   sandbox_daemon             backstopd in $SB_FW (restart: call again)
 #   sandbox_stop_daemon [SIG]  stop it by PID
 #   in_fw CMD... / in_peer CMD...   run in a namespace
+#   sandbox_spawn CMD...       a background process stopped at exit
+#   sandbox_on_exit CMD...     run CMD at cleanup (last registered runs first)
+#   sandbox_sshd [PORT]        a real sshd in $SB_FW (key login as root)
+#   sandbox_ssh ADDR PORT CMD...        ssh from $SB_PEER, CMD run remotely
+#   sandbox_ssh_ctl ADDR PORT ARGS...   backstopctl ARGS over ssh
+#   sandbox_polkit             the real polkitd on the private bus
+#   sandbox_monitor            record the daemon's signals in $SB/signals.log
 #
 # Addresses are from the documentation ranges: 192.0.2.1 (fw) / 192.0.2.2
 # (peer), 2001:db8:b5::1 / 2001:db8:b5::2.
@@ -26,6 +33,7 @@ SB_PEER_ADDR6=2001:db8:b5::2
 
 SB_PIDS=()
 SB_DAEMON_PID=
+SB_EXIT_HOOKS=()
 
 sandbox_init() {
         SB=$(mktemp -d /tmp/backstop-sandbox.XXXXXX)
@@ -41,16 +49,47 @@ sandbox_init() {
 }
 
 sandbox_cleanup() {
-        local pid
+        local pid i ns
+        # Hooks first, newest first: they may still need the bus or the daemon.
+        for ((i = ${#SB_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+                eval "${SB_EXIT_HOOKS[i]}" || true
+        done
         for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID; do
                 kill "$pid" 2>/dev/null || true
         done
         for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID; do
                 wait "$pid" 2>/dev/null || true
         done
+        # Whatever still runs inside our own namespaces (ssh sessions and what
+        # they started) was started by us: stop it by PID, then drop the netns.
+        for ns in ${SB_FW:-} ${SB_PEER:-}; do
+                sandbox_kill_netns "$ns"
+        done
         ip netns del "$SB_FW" 2>/dev/null || true
         ip netns del "$SB_PEER" 2>/dev/null || true
         [ -n "${SB:-}" ] && rm -rf "$SB"
+        return 0
+}
+
+# Stop every process living in network namespace $1 (one we created).
+sandbox_kill_netns() {
+        local ns=$1 pids i
+        pids=$(ip netns pids "$ns" 2>/dev/null) || return 0
+        [ -n "$pids" ] || return 0
+        # shellcheck disable=SC2086
+        kill $pids 2>/dev/null || true
+        for i in $(seq 20); do
+                pids=$(ip netns pids "$ns" 2>/dev/null) || return 0
+                [ -n "$pids" ] || return 0
+                sleep 0.1
+        done
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
+}
+
+# Register a command (one string, eval'ed) to run at cleanup.
+sandbox_on_exit() {
+        SB_EXIT_HOOKS+=("$*")
 }
 
 in_fw() { ip netns exec "$SB_FW" "$@"; }
@@ -73,10 +112,20 @@ sandbox_netns() {
         in_fw sysctl -qw net.netfilter.nf_conntrack_timestamp=1 2>/dev/null || true
 }
 
-# A background process we own; its PID is stopped at exit.
+# A background process we own; its PID is stopped at exit. in_fw/in_peer
+# are expanded here so that the PID recorded is the program's own ("ip netns
+# exec" execs it), not that of a subshell running the function, which would
+# leave the program behind when killed.
 sandbox_spawn() {
-        "$@" &
+        local cmd=$1
+        shift
+        case $cmd in
+        in_fw) ip netns exec "$SB_FW" "$@" & ;;
+        in_peer) ip netns exec "$SB_PEER" "$@" & ;;
+        *) "$cmd" "$@" & ;;
+        esac
         SB_PIDS+=($!)
+        SB_LAST_PID=$!
 }
 
 sandbox_bus() {
@@ -102,7 +151,11 @@ sandbox_bus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
-  <include>$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
+  <!-- root may monitor (dbus-monitor in the tests) -->
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <include ignore_missing="yes">$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
   <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
 </busconfig>
 EOF
@@ -120,10 +173,19 @@ EOF
         export DBUS_SYSTEM_BUS_ADDRESS
 }
 
+# Wait until org.backstop.Firewall1 has an owner; with a PID, until that
+# process owns it (a restarted daemon, not the dead one's stale name).
 sandbox_wait_name() {
-        local i
+        local i pid=${1:-}
         for i in $(seq 200); do
-                if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                if [ -n "$pid" ]; then
+                        if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                                org.freedesktop.DBus.GetConnectionUnixProcessID string:org.backstop.Firewall1 2>/dev/null |
+                                grep -qw "uint32 $pid"; then
+                                return 0
+                        fi
+                        kill -0 "$pid" 2>/dev/null || break
+                elif dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
                         org.freedesktop.DBus.NameHasOwner string:org.backstop.Firewall1 2>/dev/null |
                         grep -q "boolean true"; then
                         return 0
@@ -135,11 +197,13 @@ sandbox_wait_name() {
 }
 
 sandbox_daemon() {
-        in_fw env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
+        # ip netns exec and env both exec: $! is backstopd's own PID, so that
+        # sandbox_stop_daemon KILL really kills the daemon.
+        ip netns exec "$SB_FW" env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
                 "$BACKSTOP_BUILD_ROOT/daemon/backstopd" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
-        sandbox_wait_name
+        sandbox_wait_name "$SB_DAEMON_PID"
 }
 
 sandbox_stop_daemon() {
@@ -152,4 +216,192 @@ sandbox_stop_daemon() {
 
 backstopctl() {
         "$BACKSTOP_BUILD_ROOT/client/backstopctl" "$@"
+}
+
+# --- OpenSSH: a real sshd in $SB_FW, the admin's ssh client in $SB_PEER ---
+
+SB_SSH_DIR=
+SB_SSHD_PIDS=()
+
+# Host key, the admin's key pair and authorized_keys, once per sandbox.
+sandbox_ssh_keys() {
+        [ -n "$SB_SSH_DIR" ] && return 0
+        SB_SSH_DIR=$SB/ssh
+        mkdir -p "$SB_SSH_DIR"
+        ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/host_ed25519" -C backstop-sandbox-host
+        ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/admin_ed25519" -C backstop-sandbox-admin
+        cp "$SB_SSH_DIR/admin_ed25519.pub" "$SB_SSH_DIR/authorized_keys"
+        # sshd's privilege separation directory; made (and later removed) only
+        # if this machine has none.
+        if [ ! -d /run/sshd ]; then
+                mkdir -m 0755 /run/sshd
+                sandbox_on_exit "rmdir /run/sshd 2>/dev/null"
+        fi
+}
+
+# sandbox_sshd [PORT]: start sshd in $SB_FW on PORT (default 22), all
+# addresses of both families. Sessions get the sandbox's environment
+# (DBUS_SYSTEM_BUS_ADDRESS, XTABLES_LOCKFILE, every BACKSTOP_* variable, the
+# sanitizers' options)
+# through SetEnv; SSH_CONNECTION is set by sshd itself.
+sandbox_sshd() {
+        local port=${1:-22} conf setenv="" v i
+        sandbox_ssh_keys
+        for v in DBUS_SYSTEM_BUS_ADDRESS XTABLES_LOCKFILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS \
+                $(compgen -e | grep '^BACKSTOP_'); do
+                [ -n "${!v:-}" ] && setenv+=" $v=${!v}"
+        done
+        conf=$SB_SSH_DIR/sshd_config.$port
+        cat >"$conf" <<EOC
+Port $port
+AddressFamily any
+ListenAddress 0.0.0.0
+ListenAddress ::
+HostKey $SB_SSH_DIR/host_ed25519
+PidFile none
+AuthorizedKeysFile $SB_SSH_DIR/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+X11Forwarding no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxStartups 100
+MaxSessions 50
+LogLevel VERBOSE
+SetEnv$setenv
+EOC
+        ip netns exec "$SB_FW" /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
+        SB_PIDS+=($!)
+        SB_SSHD_PIDS+=($!)
+        for i in $(seq 100); do
+                # both listeners, IPv4 and IPv6
+                [ "$(in_fw ss -Htln "sport = :$port" 2>/dev/null | wc -l)" -ge 2 ] && return 0
+                sleep 0.05
+        done
+        echo "sandbox: sshd did not listen on port $port" >&2
+        cat "$SB/sshd.log" >&2
+        return 1
+}
+
+# Options of the admin's ssh client. Extra options (e.g. -S for a master
+# connection, or a shorter -o ConnectTimeout) go in the array SB_SSH_EXTRA;
+# they come first on the command line because for ssh the first value of an
+# option wins.
+sandbox_ssh_opts() {
+        SB_SSH_OPTS=(-F /dev/null -i "$SB_SSH_DIR/admin_ed25519" -o IdentitiesOnly=yes
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+                -o ConnectTimeout=3 -o LogLevel=ERROR -o ServerAliveInterval=0)
+}
+
+# sandbox_ssh ADDR PORT CMD...: run CMD (a remote shell command line) on the
+# firewalled host as root, from the peer namespace. Returns ssh's status
+# (255 when the connection or login failed).
+sandbox_ssh() {
+        local addr=$1 port=$2
+        shift 2
+        sandbox_ssh_opts
+        ip netns exec "$SB_PEER" ssh ${SB_SSH_EXTRA:+"${SB_SSH_EXTRA[@]}"} "${SB_SSH_OPTS[@]}" \
+                -p "$port" "root@$addr" "$@"
+}
+
+# Quote ARGS for the remote shell: backstopctl ARGS.
+sandbox_ctl_cmdline() {
+        local out q a
+        out=$(printf '%q' "$BACKSTOP_BUILD_ROOT/client/backstopctl")
+        for a in "$@"; do
+                printf -v q '%q' "$a"
+                out+=" $q"
+        done
+        printf '%s' "$out"
+}
+
+# sandbox_ssh_ctl ADDR PORT ARGS...: backstopctl ARGS over ssh.
+sandbox_ssh_ctl() {
+        local addr=$1 port=$2
+        shift 2
+        sandbox_ssh "$addr" "$port" "$(sandbox_ctl_cmdline "$@")"
+}
+
+# Does a new ssh login to ADDR:PORT work? (ConnectTimeout 3 s)
+sandbox_ssh_login() {
+        sandbox_ssh "$1" "$2" true </dev/null
+}
+
+# --- polkit: the real polkitd on the private bus ---
+
+# Starts polkitd (it drops to its own user) and waits for its bus name.
+sandbox_polkit() {
+        local i
+        DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS /usr/lib/polkit-1/polkitd --no-debug \
+                >>"$SB/polkitd.log" 2>&1 &
+        SB_PIDS+=($!)
+        SB_POLKIT_PID=$!
+        for i in $(seq 200); do
+                if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.PolicyKit1 2>/dev/null |
+                        grep -q "boolean true"; then
+                        return 0
+                fi
+                sleep 0.05
+        done
+        echo "sandbox: polkitd did not take its bus name" >&2
+        cat "$SB/polkitd.log" >&2
+        return 1
+}
+
+# sandbox_install_file SRC DEST: copy SRC to DEST (mode 0644) and remove it at
+# exit. Never replaces a file it did not create: if DEST exists with the same
+# content it is used as it is (and left alone); if it differs, fail.
+sandbox_install_file() {
+        local src=$1 dest=$2
+        if [ -e "$dest" ]; then
+                cmp -s "$src" "$dest" && return 0
+                echo "sandbox: $dest exists and differs from $src; not replacing it" >&2
+                return 1
+        fi
+        install -m 0644 "$src" "$dest"
+        sandbox_on_exit "rm -f '$dest'"
+}
+
+# Let other users reach the bus socket under $SB (mktemp made it 0700).
+sandbox_open_for_users() {
+        chmod 0711 "$SB"
+}
+
+# sandbox_user NAME [GROUP]: a throwaway user (no home, no login shell),
+# removed at exit. Its group memberships are the optional GROUP.
+sandbox_user() {
+        local name=$1 group=${2:-}
+        useradd --system --no-create-home --shell /usr/sbin/nologin --user-group \
+                ${group:+--groups "$group"} "$name"
+        sandbox_on_exit "userdel '$name' 2>/dev/null; groupdel '$name' 2>/dev/null"
+}
+
+sandbox_group() {
+        groupadd --system "$1"
+        sandbox_on_exit "groupdel '$1' 2>/dev/null"
+}
+
+# sandbox_as USER CMD...: run CMD as USER (its groups), with the sandbox's bus.
+sandbox_as() {
+        local user=$1
+        shift
+        setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+                env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" "$@"
+}
+
+# --- signals ---
+
+# Record the daemon's signals (with dbus-monitor's timestamps) in
+# $SB/signals.log.
+sandbox_monitor() {
+        dbus-monitor --system "type='signal',interface='org.backstop.Firewall1'" \
+                >"$SB/signals.log" 2>>"$SB/monitor.log" &
+        SB_PIDS+=($!)
+        sleep 0.3
 }
