@@ -86,7 +86,8 @@ static void terminal_restore(WaitState *w) {
 
 static void terminal_raw(WaitState *w) {
         struct termios t;
-        if (!w->stdin_tty || w->raw || !w->stdin_open)
+        /* Only when the countdown line can show what is typed. */
+        if (!w->stdin_tty || !w->ui_tty || w->raw || !w->stdin_open)
                 return;
         if (tcgetattr(STDIN_FILENO, &w->saved) < 0)
                 return;

@@ -253,6 +253,29 @@ static void test_verbs_text_and_json(void) {
         g_assert_cmpint(ctl(&out, &err, "rollback", NULL), ==, 0);
         RESET();
 
+        /* default-deny confirmed, then again: nothing to change ("/"). */
+        g_assert_cmpint(ctl(&out, &err, "default-deny", "--no-wait", NULL), ==, 0);
+        RESET();
+        g_assert_cmpint(ctl(&out, &err, "confirm", NULL), ==, 0);
+        RESET();
+        g_assert_cmpint(ctl(&out, &err, "default-deny", "--no-wait", NULL), ==, 0);
+        g_assert_cmpstr(out, ==, "Nothing to change: the default-deny rules and policy are in place already.\n");
+        RESET();
+        g_assert_cmpint(ctl(&out, &err, "--json", "default-deny", NULL), ==, 0);
+        j = json_eval(out, "[d['transaction'], d['state']]");
+        g_assert_cmpstr(j, ==, "[None, 'unchanged']");
+        RESET();
+        g_assert_cmpint(ctl(&out, &err, "check", "-4", NULL), ==, 1);   /* the stateful counter has not risen */
+        g_assert_nonnull(strstr(out, "PASS ipv4 input-policy"));
+        g_assert_nonnull(strstr(out, "PASS ipv4 stateful-rule-present"));
+        RESET();
+        run_cmd("iptables-legacy", "-P INPUT ACCEPT");
+        run_cmd("iptables-legacy", "-F INPUT");
+        run_cmd("iptables-legacy", "-A INPUT -i lo -j ACCEPT");
+        run_cmd("ip6tables-legacy", "-P INPUT ACCEPT");
+        run_cmd("ip6tables-legacy", "-F INPUT");
+        run_cmd("ip6tables-legacy", "-A INPUT -i lo -j ACCEPT");
+
         g_assert_cmpint(ctl(&out, &err, "zero", NULL), ==, 0);
         g_assert_cmpstr(out, ==, "Counters of all chains (IPv4 and IPv6) zeroed.\n");
         RESET();
