@@ -424,6 +424,28 @@ static void test_client_killed(void) {
         g_assert_cmpstr(after, ==, before);
 }
 
+/* backstopd dies while the client waits and comes back: the client says so,
+ * keeps waiting, and sees the resumed transaction end on its deadline. */
+static void test_daemon_restart(void) {
+        g_autofree char *before = oracle("iptables-legacy", "-S", NULL, NULL);
+        const char *args[] = { "apply", "--timeout", "6", "-I INPUT 1 -p tcp --dport 9095 -j DROP", NULL };
+        ClientRun *r = client_run_pty(addr(), args, NULL);
+        client_run_wait_for(r, "Type yes to confirm: ");
+        int status = bs_bus_fixture_stop_daemon(fixture, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        client_run_wait_for(r, "backstopd left the bus.");
+        g_autofree char *during = oracle("iptables-legacy", "-S", "INPUT", NULL);
+        g_assert_nonnull(strstr(during, "--dport 9095 -j DROP"));
+        bs_bus_fixture_start_daemon(fixture, NULL, NULL, NULL);
+        client_run_wait_for(r, "backstopd is back.");
+        client_run_wait_for(r, "was rolled back (");
+        g_assert_cmpint(client_run_finish(r), ==, 3);
+        client_run_free(r);
+        g_autofree char *after = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_assert_cmpstr(after, ==, before);
+        assert_no_pending();
+}
+
 static void test_monitor(void) {
         const char *mon[] = { "monitor", NULL };
         ClientRun *m = client_run_pipes(addr(), mon, NULL);
@@ -483,6 +505,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/daemon/timeout-rolls-back", test_timeout_rolls_back);
         g_test_add_func("/client/daemon/ctrl-c-rollback", test_ctrl_c_rollback);
         g_test_add_func("/client/daemon/client-killed", test_client_killed);
+        g_test_add_func("/client/daemon/daemon-restart", test_daemon_restart);
         g_test_add_func("/client/daemon/monitor", test_monitor);
         int r = g_test_run();
 
