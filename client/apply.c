@@ -11,8 +11,6 @@
 #include "parse.h"
 #include "util.h"
 
-#define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
-
 static void format_clock(uint64_t realtime_usec, char *buf, size_t size) {
         time_t t = (time_t) (realtime_usec / 1000000);
         struct tm tm;

@@ -177,3 +177,14 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
         *ret_path = path;
         return 0;
 }
+
+int ctl_finish_json(JsonWriter *w) {
+        int r = json_finish(w);
+        if (r < 0)
+                return log_local_error(r, "write JSON");
+        return 0;
+}
+
+int ctl_parse_error(int r) {
+        return log_local_error(r, "parse backstopd's reply");
+}
