@@ -446,6 +446,57 @@ static void test_daemon_restart(void) {
         assert_no_pending();
 }
 
+/* connections: a real TCP connection over loopback, tracked by conntrack
+ * (a conntrack rule makes the namespace track); shown with --all, and
+ * without it exactly when the daemon calls it inbound. */
+static void test_connections(void) {
+        g_autoptr(GError) error = NULL;
+        run_cmd("iptables-legacy", "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        g_autoptr(GSocket) listener = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                                   G_SOCKET_PROTOCOL_TCP, &error);
+        g_assert_no_error(error);
+        g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+        g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+        g_assert_true(g_socket_bind(listener, any, TRUE, &error));
+        g_assert_true(g_socket_listen(listener, &error));
+        g_autoptr(GSocketAddress) bound = g_socket_get_local_address(listener, &error);
+        guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+        g_autoptr(GSocket) client = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                 &error);
+        g_assert_true(g_socket_connect(client, bound, NULL, &error));
+        g_autoptr(GSocket) server = g_socket_accept(listener, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(g_socket_send(client, "x", 1, NULL, &error), ==, 1);
+
+        g_autofree char *out = NULL, *err = NULL, *want = g_strdup_printf("-> 127.0.0.1:%u", port);
+        g_assert_cmpint(ctl(&out, &err, "connections", "--all", NULL), ==, 0);
+        if (!strstr(out, "FAM   PROTO  FROM"))
+                g_error("connections printed: %s / %s", out, err);
+        g_assert_nonnull(strstr(out, want));
+        g_assert_nonnull(strstr(out, "ESTABLISHED"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(ctl(&out, &err, "--json", "connections", "--all", NULL), ==, 0);
+        g_autofree char *expr = g_strdup_printf(
+                "[(c['protocol'], c['destination'], c['state']) for c in d['connections'] "
+                "if c['destination-port'] == %u]", port);
+        g_autofree char *j = json_eval(out, expr);
+        g_assert_cmpstr(j, ==, "[('tcp', '127.0.0.1', 'ESTABLISHED')]");
+        g_autofree char *inb_expr = g_strdup_printf(
+                "[c['inbound'] for c in d['connections'] if c['destination-port'] == %u][0]", port);
+        g_autofree char *inbound = json_eval(out, inb_expr);
+        /* Without --all: exactly the inbound ones (the daemon decides which). */
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(ctl(&out, &err, "--json", "connections", NULL), ==, 0);
+        g_autofree char *count_expr = g_strdup_printf(
+                "[all(c['inbound'] for c in d['connections']), "
+                "len([c for c in d['connections'] if c['destination-port'] == %u])]", port);
+        g_autofree char *count = json_eval(out, count_expr);
+        g_assert_cmpstr(count, ==, g_str_equal(inbound, "True") ? "[True, 1]" : "[True, 0]");
+        run_cmd("iptables-legacy", "-D INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+}
+
 static void test_monitor(void) {
         const char *mon[] = { "monitor", NULL };
         ClientRun *m = client_run_pipes(addr(), mon, NULL);
@@ -505,6 +556,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/daemon/timeout-rolls-back", test_timeout_rolls_back);
         g_test_add_func("/client/daemon/ctrl-c-rollback", test_ctrl_c_rollback);
         g_test_add_func("/client/daemon/client-killed", test_client_killed);
+        g_test_add_func("/client/daemon/connections", test_connections);
         g_test_add_func("/client/daemon/daemon-restart", test_daemon_restart);
         g_test_add_func("/client/daemon/monitor", test_monitor);
         int r = g_test_run();
