@@ -262,6 +262,13 @@ static void test_no_wait_and_json(void) {
                         "{\"transaction\":\"/org/backstop/Firewall1/Transaction/2\",\"id\":2,\"state\":\"confirmed\","
                         "\"strict\":false,\"changes\":[\"iptables -P \\\"INPUT\\\" DROP\"]}\n");
         client_run_free(r);
+
+        /* --timeout 0: nothing to wait for, the transaction is confirmed at once. */
+        const char *now[] = { "apply", "--timeout", "0", "-A INPUT -j ACCEPT", NULL };
+        g_free(out);
+        g_free(err);
+        g_assert_cmpint(client_run_simple(addr(), now, NULL, &out, &err), ==, 0);
+        g_assert_nonnull(strstr(out, "Transaction 3 is confirmed already (no confirmation needed)."));
         teardown();
 }
 
