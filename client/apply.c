@@ -11,8 +11,6 @@
 #include "parse.h"
 #include "util.h"
 
-#define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
-
 static void format_clock(uint64_t realtime_usec, char *buf, size_t size) {
         time_t t = (time_t) (realtime_usec / 1000000);
         struct tm tm;
@@ -54,16 +52,15 @@ static int follow_transaction(Ctl *c, const char *path) {
         format_clock(deadline, clock, sizeof(clock));
         format_seconds((left + 999999) / 1000000, leftbuf, sizeof(leftbuf));
 
+        /* What changed, before anything else (on stderr with --json). */
         FILE *ui = ctl_ui(c);
-        if (!c->quiet || !c->json) {
-                if (!c->quiet) {
-                        fprintf(ui, "Applied transaction %u (%s):\n", id, path);
-                        for (size_t i = 0; changes && changes[i]; i++)
-                                fprintf(ui, "  %s\n", changes[i]);
-                        if (strcmp(state, "pending") == 0)
-                                fprintf(ui, "It is rolled back at %s (in %s) unless confirmed%s.\n", clock, leftbuf,
-                                        strict ? " from a new login" : "");
-                }
+        if (!c->quiet) {
+                fprintf(ui, "Applied transaction %u (%s):\n", id, path);
+                for (size_t i = 0; changes && changes[i]; i++)
+                        fprintf(ui, "  %s\n", changes[i]);
+                if (strcmp(state, "pending") == 0)
+                        fprintf(ui, "It is rolled back at %s (in %s) unless confirmed%s.\n", clock, leftbuf,
+                                strict ? " from a new login" : "");
                 fflush(ui);
         }
 

@@ -244,8 +244,11 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
                 case '?':
                 default:
                         if (optopt && optopt < 0x100) {
-                                char o[3] = { '-', (char) optopt, 0 };
-                                return usage_error("unknown option '%s'", o);
+                                /* iptables commands: the change was not quoted into one argument */
+                                if (strchr("ADIRPNXFZELS", optopt))
+                                        return usage_error("unknown option '-%c': each CHANGE must be one quoted "
+                                                           "argument, e.g. '-P INPUT DROP'", optopt);
+                                return usage_error("unknown option '-%c'", optopt);
                         }
                         return usage_error("unknown option '%s'", av[optind - 1]);
                 }

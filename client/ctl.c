@@ -147,12 +147,12 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
 
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
-        const char *path = NULL;
+        const char *pending = NULL;
+        char *path = NULL;
         r = ctl_bus(c);
         if (r != 0)
                 return r;
-        /* PendingTransaction is an object path ("o"): sd_bus_get_property_string
-         * only reads "s" and fails with ENXIO on it. */
+        /* PendingTransaction is an object path ("o"), not a string. */
         r = sd_bus_get_property(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
                                 "PendingTransaction", &error, &reply, "o");
         if (r < 0) {
@@ -161,19 +161,30 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
                 return r;
         }
         sd_bus_error_free(&error);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0) {
-                sd_bus_message_unref(reply);
-                return log_local_error(r, "read the pending transaction");
+        r = sd_bus_message_read(reply, "o", &pending);
+        if (r >= 0 && strcmp(pending, "/") != 0) {
+                path = strdup(pending);
+                if (!path)
+                        r = -ENOMEM;
         }
-        if (!path || strcmp(path, "/") == 0) {
-                sd_bus_message_unref(reply);
+        sd_bus_message_unref(reply);
+        if (r < 0)
+                return log_local_error(r, "read the pending transaction");
+        if (!path) {
                 fprintf(stderr, "No transaction is pending.\n");
                 return EXIT_FAILED;
         }
-        *ret_path = strdup(path);
-        sd_bus_message_unref(reply);
-        if (!*ret_path)
-                return log_local_error(-ENOMEM, "read the pending transaction");
+        *ret_path = path;
         return 0;
+}
+
+int ctl_finish_json(JsonWriter *w) {
+        int r = json_finish(w);
+        if (r < 0)
+                return log_local_error(r, "write JSON");
+        return 0;
+}
+
+int ctl_parse_error(int r) {
+        return log_local_error(r, "parse backstopd's reply");
 }

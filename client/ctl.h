@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-util.h"
+#include "util.h"
 
 typedef struct Allow {
         const char *protocol;
@@ -64,6 +65,14 @@ int ctl_get_manager_properties(Ctl *c, Dict *d);
 int ctl_get_transaction_properties(Ctl *c, const char *path, Dict *d);
 /* The transaction named by args[index] or the pending one; *ret_path allocated. */
 int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path);
+
+#define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
+#define _cleanup_dict_ _cleanup_(dict_clearp)
+
+/* json_finish(), reporting a write error; returns 0 or EXIT_FAILED. */
+int ctl_finish_json(JsonWriter *w);
+/* Reports a reply that does not parse; returns EXIT_FAILED. */
+int ctl_parse_error(int r);
 
 /* Where progress and prompts go: stdout normally, stderr with --json. */
 FILE *ctl_ui(const Ctl *c);

@@ -33,6 +33,8 @@
 
 #define PLAIN_LINE_INTERVAL_USEC (5ULL * 1000000)
 #define TICK_USEC (1000000ULL)
+/* How long past the deadline we wait for a vanished backstopd to return. */
+#define AWAY_GRACE_USEC (30ULL * 1000000)
 
 typedef enum Phase {
         PHASE_WAITING,
@@ -62,6 +64,8 @@ typedef struct WaitState {
         size_t input_len;
         bool input_overflow;
 
+        bool daemon_away;           /* backstopd left the bus; its journal keeps the deadline */
+
         FILE *ui;
         bool ui_tty;
         bool line_dirty;            /* a countdown line is on screen */
@@ -86,7 +90,8 @@ static void terminal_restore(WaitState *w) {
 
 static void terminal_raw(WaitState *w) {
         struct termios t;
-        if (!w->stdin_tty || w->raw || !w->stdin_open)
+        /* Only when the countdown line can show what is typed. */
+        if (!w->stdin_tty || !w->ui_tty || w->raw || !w->stdin_open)
                 return;
         if (tcgetattr(STDIN_FILENO, &w->saved) < 0)
                 return;
@@ -121,7 +126,9 @@ static void draw(WaitState *w, bool force_plain) {
         format_seconds(secs, left, sizeof(left));
         if (w->ui_tty) {
                 fputs("\r\033[K", w->ui);
-                if (secs == 0)
+                if (w->daemon_away)
+                        fprintf(w->ui, "Transaction %u: %s left; backstopd is away, waiting for it.", w->id, left);
+                else if (secs == 0)
                         fprintf(w->ui, "Transaction %u: deadline reached, waiting for backstopd to roll back.",
                                 w->id);
                 else if (w->phase == PHASE_ASKING)
@@ -257,27 +264,48 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
-static void daemon_gone(WaitState *w) {
-        if (w->ended)
+static void daemon_left(WaitState *w) {
+        if (w->ended || w->daemon_away)
                 return;
-        say(w, "Lost the connection to backstopd. %s", "It keeps (or restores after a restart) the transaction's "
-            "deadline: unless confirmed, the change is rolled back.");
-        end_wait(w, "unknown", "", EXIT_UNREACHABLE);
+        w->daemon_away = true;
+        say(w, "%s", "backstopd left the bus. Its journal keeps the deadline: if it comes back in time it "
+            "resumes the transaction, otherwise it rolls it back when it starts. Waiting for it...");
+}
+
+static void daemon_back(WaitState *w) {
+        if (w->ended || !w->daemon_away)
+                return;
+        w->daemon_away = false;
+        say(w, "%s", "backstopd is back.");
+        int r = refresh(w);
+        if (r < 0 && !w->ended) {
+                say(w, "Transaction %u is unknown to the restarted backstopd; see 'backstopctl status'.", w->id);
+                end_wait(w, "unknown", "", EXIT_FAILED);
+        }
 }
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         const char *name, *old_owner, *new_owner;
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 &&
-            strcmp(name, BACKSTOP_SERVICE) == 0 && !*new_owner && wait_state.path)
-                daemon_gone(&wait_state);
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 ||
+            strcmp(name, BACKSTOP_SERVICE) != 0 || !wait_state.path)
+                return 0;
+        if (*new_owner)
+                daemon_back(&wait_state);
+        else
+                daemon_left(&wait_state);
         return 0;
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        daemon_gone(&wait_state);
-        /* Also when not waiting yet: stop the loop. */
-        if (wait_state.event)
-                sd_event_exit(wait_state.event, EXIT_UNREACHABLE);
+        WaitState *w = &wait_state;
+        /* The bus itself is gone: nothing more can reach us. */
+        if (w->path && !w->ended) {
+                say(w, "%s", "Lost the connection to the system bus. backstopd keeps the transaction's deadline: "
+                    "unless confirmed, the change is rolled back.");
+                end_wait(w, "unknown", "", EXIT_UNREACHABLE);
+        }
+        if (w->event)
+                sd_event_exit(w->event, EXIT_UNREACHABLE);
         return 0;
 }
 
@@ -489,7 +517,14 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
         /* Past the deadline, ask instead of waiting for a signal we might have
          * missed (say, the daemon restarted and rolled back meanwhile). */
-        if (seconds_left(w) == 0)
+        if (w->daemon_away) {
+                if (now_mono() > w->deadline_mono + AWAY_GRACE_USEC) {
+                        say(w, "backstopd has not come back. Transaction %u is past its deadline: backstopd "
+                            "rolls it back when it starts.", w->id);
+                        end_wait(w, "unknown", "", EXIT_UNREACHABLE);
+                        return 0;
+                }
+        } else if (seconds_left(w) == 0)
                 (void) refresh(w);
         draw(w, false);
         sd_event_source_set_time(s, usec + TICK_USEC);

@@ -350,6 +350,7 @@ static void test_usage_errors(void) {
                 { "rules", "-A INPUT -j DROP", NULL },
                 { "status", "--bogus", NULL },
                 { "status", "--allow", "22/tcp", NULL },
+                { "apply", "-P", "INPUT", "DROP", NULL },        /* not quoted */
         };
         g_autofree char *dir = g_dir_make_tmp("backstopctl-XXXXXX", NULL);
         g_autofree char *addr = g_strdup_printf("unix:path=%s/no-such-socket", dir);
@@ -360,6 +361,9 @@ static void test_usage_errors(void) {
                         g_error("case %zu (%s): exit %d, stderr: %s", i, cases[i][0], status, run->err);
                 g_assert_cmpstr(run->out, ==, "");
                 g_assert_true(g_str_has_prefix(run->err, "backstopctl: "));
+                if (g_str_equal(cases[i][1] ? cases[i][1] : "", "-P"))
+                        g_assert_true(g_str_has_prefix(run->err, "backstopctl: unknown option '-P': each CHANGE "
+                                                                 "must be one quoted argument"));
                 run_free(run);
         }
         g_rmdir(dir);

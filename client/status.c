@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* status: the daemon's state at a glance, never asking for a password. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "parse.h"
+#include "util.h"
+
+/* --- status ------------------------------------------------------------- */
+
+/* Rule counts per chain from ListRules, without asking for a password:
+ * status must never prompt. Returns 0, or 1 when not authorized (the caller
+ * says so), or an exit code > 1 after printing. */
+static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_message **ret_reply) {
+        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "ListRules");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_append(m, "ss", "", "");
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        r = sd_bus_call(c->bus, m, 0, &error, &reply);
+        if (r < 0) {
+                bool denied = sd_bus_error_has_names(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                     SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
+                /* status never fails for the counts: it says why they are missing. */
+                if (!denied && !c->json)
+                        fprintf(stderr, "Could not read the rule counts: %s\n",
+                                sd_bus_error_is_set(&error) ? error.message : strerror(-r));
+                sd_bus_error_free(&error);
+                return denied ? -EACCES : -EIO;
+        }
+        r = sd_bus_message_skip(reply, "aa{sv}");
+        if (r < 0)
+                return ctl_parse_error(r);
+        if (c->json) {
+                *ret_reply = TAKE_PTR(reply);
+                return 0;
+        }
+        r = bus_read_dict_array(reply, ret_chains, ret_n);
+        if (r < 0)
+                return ctl_parse_error(r);
+        return 0;
+}
+
+static int print_policies(Ctl *c) {
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_get_property(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "Policies",
+                                &error, &reply, "a{sa{ss}}");
+        if (r < 0) {
+                r = bus_report_error(&error, r, ACTION_READ_STATE);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sa{ss}}");
+        if (r < 0)
+                return ctl_parse_error(r);
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sa{ss}")) > 0) {
+                const char *family, *chain, *policy;
+                r = sd_bus_message_read(reply, "s", &family);
+                if (r < 0)
+                        return ctl_parse_error(r);
+                printf("%16s: ", strcmp(family, "ipv6") == 0 ? "IPv6 policies" : "IPv4 policies");
+                r = sd_bus_message_enter_container(reply, 'a', "{ss}");
+                if (r < 0)
+                        return ctl_parse_error(r);
+                bool first = true;
+                while ((r = sd_bus_message_read(reply, "{ss}", &chain, &policy)) > 0) {
+                        printf("%s%s %s", first ? "" : ", ", chain, policy);
+                        first = false;
+                }
+                if (r < 0)
+                        return ctl_parse_error(r);
+                printf("\n");
+                r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return ctl_parse_error(r);
+        }
+        if (r < 0)
+                return ctl_parse_error(r);
+        return 0;
+}
+
+static void print_rule_counts(Dict *chains, size_t n, const char *family, const char *label) {
+        uint64_t total = 0;
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(dict_str(&chains[i], "family", ""), family) == 0) {
+                        total += dict_uint(&chains[i], "rules", 0);
+                        any = true;
+                }
+        if (!any)
+                return;
+        printf("%16s: %llu (", label, (unsigned long long) total);
+        bool first = true;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(dict_str(&chains[i], "family", ""), family) == 0) {
+                        printf("%s%s %llu", first ? "" : ", ", dict_str(&chains[i], "chain", "?"),
+                               (unsigned long long) dict_uint(&chains[i], "rules", 0));
+                        first = false;
+                }
+        printf(")\n");
+}
+
+static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *rules_reply,
+                       const char *tx_path) {
+        JsonWriter w;
+        int r;
+
+        json_init(&w, stdout);
+        json_begin_object(&w);
+        json_key(&w, "manager");
+        r = bus_json_value(&w, manager_reply);
+        if (r < 0)
+                return ctl_parse_error(r);
+        json_key(&w, "chains");
+        if (rules_reply) {
+                r = bus_json_value(&w, rules_reply);
+                if (r < 0)
+                        return ctl_parse_error(r);
+        } else
+                json_null(&w);
+        json_kv_bool(&w, "rules_readable", rules_reply != NULL);
+        json_key(&w, "transaction");
+        if (tx_path) {
+                _cleanup_msg_ sd_bus_message *reply = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(c->bus, BACKSTOP_SERVICE, tx_path, "org.freedesktop.DBus.Properties",
+                                       "GetAll", &error, &reply, "s", BACKSTOP_TRANSACTION_IFACE);
+                if (r < 0) {
+                        /* It ended between the two calls. */
+                        sd_bus_error_free(&error);
+                        json_null(&w);
+                } else {
+                        r = bus_json_value(&w, reply);
+                        if (r < 0)
+                                return ctl_parse_error(r);
+                }
+        } else
+                json_null(&w);
+        json_end_object(&w);
+        return ctl_finish_json(&w);
+}
+
+int verb_status(Ctl *c) {
+        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL, *rules_reply = NULL;
+        _cleanup_dict_ Dict d = {};
+        Dict *chains = NULL;
+        size_t n_chains = 0;
+        bool rules_denied = false, rules_missing = false;
+        int r;
+
+        r = ctl_new_call(c, &m, BACKSTOP_PATH, "org.freedesktop.DBus.Properties", "GetAll");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_append(m, "s", BACKSTOP_MANAGER_IFACE);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        r = bus_call_checked(c->bus, m, ACTION_READ_STATE, 0, &reply);
+        if (r != 0)
+                return r;
+        r = bus_read_dict(reply, &d);
+        if (r < 0)
+                return ctl_parse_error(r);
+        r = sd_bus_message_rewind(reply, true);
+        if (r < 0)
+                return ctl_parse_error(r);
+
+        r = status_rule_counts(c, &chains, &n_chains, &rules_reply);
+        if (r == -EACCES)
+                rules_denied = true;
+        else if (r == -EIO)
+                rules_missing = true;
+        else if (r != 0)
+                return r;
+
+        const char *tx = dict_str(&d, "PendingTransaction", "/");
+        const char *tx_path = strcmp(tx, "/") == 0 ? NULL : tx;
+
+        if (c->json) {
+                r = status_json(c, reply, rules_reply, tx_path);
+                dict_array_free(chains, n_chains);
+                return r;
+        }
+
+        char **backends = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        r = sd_bus_get_property_strv(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "Backends",
+                                     &error, &backends);
+        sd_bus_error_free(&error);
+        printf("%16s: ", "Backend");
+        for (size_t i = 0; r >= 0 && backends && backends[i]; i++)
+                printf("%s%s", i ? ", " : "", backends[i]);
+        printf(" (backstopd %s)\n", dict_str(&d, "Version", "?"));
+        for (size_t i = 0; backends && backends[i]; i++)
+                free(backends[i]);
+        free(backends);
+
+        printf("%16s: %s\n", "IPv6", dict_bool(&d, "IPv6Active", false) ? "active" : "not active");
+        r = print_policies(c);
+        if (r != 0) {
+                dict_array_free(chains, n_chains);
+                return r;
+        }
+        if (rules_denied)
+                printf("%16s: (not authorized to read them; try 'backstopctl rules')\n", "Rules");
+        else if (rules_missing)
+                printf("%16s: (could not be read)\n", "Rules");
+        else {
+                print_rule_counts(chains, n_chains, "ipv4", "IPv4 rules");
+                print_rule_counts(chains, n_chains, "ipv6", "IPv6 rules");
+        }
+        dict_array_free(chains, n_chains);
+
+        if (!tx_path)
+                printf("%16s: none pending\n", "Transaction");
+        else {
+                _cleanup_dict_ Dict t = {};
+                uint32_t id = 0;
+                char left[64];
+                (void) transaction_id_from_path(tx_path, &id);
+                r = ctl_get_transaction_properties(c, tx_path, &t);
+                if (r != 0)
+                        printf("%16s: %u (ended just now)\n", "Transaction", id);
+                else {
+                        format_seconds(dict_uint(&t, "TimeLeftUSec", 0) / 1000000, left, sizeof(left));
+                        printf("%16s: %u pending, %s left before rollback (%s confirmation)\n", "Transaction",
+                               id, left, dict_str(&t, "ConfirmationMode", "any"));
+                }
+        }
+        printf("%16s: %s\n", "Saved", dict_bool(&d, "RulesSaved", false) ? "yes, the running rules are saved"
+                                                                       : "no, the running rules differ from the saved ones");
+        if (dict_bool(&d, "NftablesFiltersInput", false))
+                printf("%16s: ALSO FILTERS INPUT (both rule sets apply to every packet): %s\n", "nftables",
+                       dict_str(&d, "NftablesDescription", ""));
+        else
+                printf("%16s: %s\n", "nftables", "does not filter INPUT");
+        return 0;
+}
