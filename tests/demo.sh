@@ -34,7 +34,12 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$norm"; }
 # The admin types on the peer host; every backstopctl runs over a NEW ssh
 # connection to the firewalled host, as a remote admin's would.
 admin() {
-        printf '%sadmin@peer$ ssh fw backstopctl %s%s\n' "$bold" "$*" "$norm"
+        # show the command as typed: a change with blanks is one quoted argument
+        local shown="" a
+        for a in "$@"; do
+                case $a in *" "*) shown+=" '$a'" ;; *) shown+=" $a" ;; esac
+        done
+        printf '%sadmin@peer$ ssh fw backstopctl%s%s\n' "$bold" "$shown" "$norm"
         local rc try
         for try in 1 2 3; do
                 rc=0
