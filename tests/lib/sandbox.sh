@@ -231,12 +231,6 @@ sandbox_ssh_keys() {
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/host_ed25519" -C backstop-sandbox-host
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/admin_ed25519" -C backstop-sandbox-admin
         cp "$SB_SSH_DIR/admin_ed25519.pub" "$SB_SSH_DIR/authorized_keys"
-        # sshd's privilege separation directory; made (and later removed) only
-        # if this machine has none.
-        if [ ! -d /run/sshd ]; then
-                mkdir -m 0755 /run/sshd
-                sandbox_on_exit "rmdir /run/sshd 2>/dev/null"
-        fi
 }
 
 # sandbox_sshd [PORT]: start sshd in $SB_FW on PORT (default 22), all
@@ -275,7 +269,15 @@ MaxSessions 50
 LogLevel VERBOSE
 SetEnv$setenv
 EOC
-        ip netns exec "$SB_FW" /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
+        # sshd insists on its privilege separation directory /run/sshd. It
+        # gets a private mount namespace with a tmpfs on /run holding one, so
+        # that nothing is created on (or removed from) the machine's /run,
+        # where other sshds may rely on it. (Its sessions need nothing there:
+        # the bus address and XTABLES_LOCKFILE point into $SB.) Each program
+        # execs the next: $! is sshd's PID.
+        ip netns exec "$SB_FW" unshare --mount --propagation private sh -c \
+                'mount -t tmpfs -o mode=0755 sandbox-run /run && mkdir -m 0755 /run/sshd && exec "$@"' sh \
+                /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
         SB_PIDS+=($!)
         SB_SSHD_PIDS+=($!)
         for i in $(seq 100); do
