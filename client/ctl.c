@@ -146,23 +146,34 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
         }
 
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        char *path = NULL;
+        sd_bus_message *reply = NULL;
+        const char *path = NULL;
         r = ctl_bus(c);
         if (r != 0)
                 return r;
-        r = sd_bus_get_property_string(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
-                                       "PendingTransaction", &error, &path);
+        /* PendingTransaction is an object path ("o"): sd_bus_get_property_string
+         * only reads "s" and fails with ENXIO on it. */
+        r = sd_bus_get_property(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
+                                "PendingTransaction", &error, &reply, "o");
         if (r < 0) {
                 r = bus_report_error(&error, r, ACTION_READ_STATE);
                 sd_bus_error_free(&error);
                 return r;
         }
         sd_bus_error_free(&error);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                sd_bus_message_unref(reply);
+                return log_local_error(r, "read the pending transaction");
+        }
         if (!path || strcmp(path, "/") == 0) {
-                free(path);
+                sd_bus_message_unref(reply);
                 fprintf(stderr, "No transaction is pending.\n");
                 return EXIT_FAILED;
         }
-        *ret_path = path;
+        *ret_path = strdup(path);
+        sd_bus_message_unref(reply);
+        if (!*ret_path)
+                return log_local_error(-ENOMEM, "read the pending transaction");
         return 0;
 }

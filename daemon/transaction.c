@@ -247,6 +247,10 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 r = bs_nf_apply(BS_FAMILY_IPV4, "filter", set->changes, set->n_changes, &m->nf, NULL);
         if (r < 0) {
                 seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
+                /* arguments were checked long before: an EINVAL now is the
+                 * kernel refusing the commit (Failed), not a bad argument */
+                if (r == -EINVAL || r == -E2BIG)
+                        r = -EIO;
                 if (t->journal)
                         (void) bs_journal_remove(m->runtime_dir);
                 goto fail_t;

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <net/if.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -187,6 +188,18 @@ void bs_bus_fixture_start_daemon(BsBusFixture *f, const char *bus_address, const
         g_error("backstopd did not take its name");
 }
 
+/* Under ASan/UBSan the daemon's findings land in its log: they fail the
+ * test. */
+static void check_log_clean(BsBusFixture *f) {
+        g_autofree char *log = NULL;
+        if (!g_file_get_contents(f->daemon_log, &log, NULL, NULL))
+                return;
+        if (strstr(log, "Sanitizer") || strstr(log, "runtime error:")) {
+                dump_log(f);
+                g_error("backstopd: sanitizer findings (log above)");
+        }
+}
+
 int bs_bus_fixture_stop_daemon(BsBusFixture *f, int sig) {
         if (!f->daemon)
                 return 0;
@@ -197,6 +210,7 @@ int bs_bus_fixture_stop_daemon(BsBusFixture *f, int sig) {
         g_assert_no_error(error);
         int status = g_subprocess_get_status(f->daemon);
         g_clear_object(&f->daemon);
+        check_log_clean(f);
         return status;
 }
 

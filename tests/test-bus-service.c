@@ -11,6 +11,8 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
+#include <gio/gunixsocketaddress.h>
+
 #include "bus-fixture.h"
 
 #define BUS_NAME "org.backstop.Firewall1"
@@ -325,6 +327,29 @@ static void test_busy(void) {
         tx_call(path, "Rollback", NULL, NULL);
 }
 
+static void test_ipv6_failure_reverts_both(void) {
+        /* IPv4 commits, then the kernel refuses the IPv6 part (-m mac is
+         * not allowed in OUTPUT, which only the kernel checks): the IPv4
+         * commit is undone, nothing is pending */
+        reset_tables();
+        ipt(4, "-A INPUT -s 203.0.113.5/32 -j ACCEPT");
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        const char *changes[] = { "-A INPUT -s 192.0.2.40/32 -j DROP", "-P FORWARD DROP",
+                                  "-6 -A OUTPUT -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = apply(changes, opts_forced(30), &error);
+        g_assert_null(path);
+        g_autofree char *name = g_dbus_error_get_remote_error(error);
+        if (!g_str_equal(name, "org.backstop.Firewall1.Error.Failed"))
+                g_error("%s: %s", name, error->message);
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6), *pend = pending_path();
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_cmpstr(pend, ==, "/");
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+}
+
 static void test_others_rules_survive(void) {
         reset_tables();
         ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
@@ -529,6 +554,22 @@ static void test_save_restore(void) {
                 g_free(bs_test_run(argv));
         }
 
+        /* the "save" option saves on Confirm */
+        const char *more[] = { "-A OUTPUT -d 192.0.2.60/32 -j ACCEPT", NULL };
+        GVariantBuilder ob;
+        g_variant_builder_init(&ob, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&ob, "{sv}", "timeout", g_variant_new_uint32(30));
+        g_variant_builder_add(&ob, "{sv}", "save", g_variant_new_boolean(TRUE));
+        g_autofree char *tx2 = apply(more, g_variant_builder_end(&ob), &error);
+        g_assert_no_error(error);
+        g_assert_false(rules_saved());
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        tx_call(tx2, "Confirm", g_variant_new("(a{sv})", &b), NULL);
+        g_assert_true(rules_saved());
+        g_free(want4);
+        want4 = save_normalized(4);
+        g_assert_nonnull(strstr(want4, "-A OUTPUT -d 192.0.2.60/32 -j ACCEPT"));
+
         reset_tables();
         g_assert_false(rules_saved());
         g_autofree char *backstopd = bs_test_build_path("daemon/backstopd");
@@ -540,6 +581,123 @@ static void test_save_restore(void) {
         g_assert_cmpstr(got6, ==, want6);
         g_assert_true(rules_saved());
         reset_tables();
+}
+
+static void test_ended_kept(void) {
+        /* the last 16 ended transactions stay readable, older ones go */
+        reset_tables();
+        char *paths[17];
+        for (int i = 0; i < 17; i++) {
+                const char *changes[] = { "-A INPUT -s 192.0.2.30/32 -j DROP", NULL };
+                paths[i] = apply_ok(changes, 30);
+                tx_call(paths[i], "Rollback", NULL, NULL);
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) gone = call(paths[0], "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", TX_IFACE, "State"), "(v)", &error);
+        g_assert_nonnull(error);
+        for (int i = 1; i < 17; i++) {
+                g_autofree char *state = tx_string(paths[i], "State");
+                g_assert_cmpstr(state, ==, "rolled-back");
+        }
+        for (int i = 0; i < 17; i++)
+                g_free(paths[i]);
+}
+
+typedef struct Seen {
+        GPtrArray *signals;  /* "Member arg" strings */
+} Seen;
+
+static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *member, GVariant *params, gpointer userdata) {
+        Seen *seen = userdata;
+        if (g_str_equal(member, "PropertiesChanged")) {
+                const char *which;
+                g_autoptr(GVariant) changed = NULL;
+                g_autoptr(GVariant) invalidated = NULL;
+                g_variant_get(params, "(&s@a{sv}@as)", &which, &changed, &invalidated);
+                GVariantIter it;
+                const char *key;
+                GVariant *v;
+                g_variant_iter_init(&it, changed);
+                while (g_variant_iter_loop(&it, "{&sv}", &key, &v))
+                        g_ptr_array_add(seen->signals, g_strdup_printf("%s %s", path, key));
+        } else {
+                /* "TransactionRolledBack /org/.../Transaction/3 request" */
+                GString *line = g_string_new(member);
+                for (gsize i = 0; i < g_variant_n_children(params); i++) {
+                        g_autoptr(GVariant) a = g_variant_get_child_value(params, i);
+                        if (g_variant_is_of_type(a, G_VARIANT_TYPE_STRING) ||
+                            g_variant_is_of_type(a, G_VARIANT_TYPE_OBJECT_PATH))
+                                g_string_append_printf(line, " %s", g_variant_get_string(a, NULL));
+                }
+                g_ptr_array_add(seen->signals, g_string_free(line, FALSE));
+        }
+}
+
+static gboolean seen_has(Seen *seen, const char *prefix) {
+        for (guint i = 0; i < seen->signals->len; i++)
+                if (g_str_has_prefix(g_ptr_array_index(seen->signals, i), prefix))
+                        return TRUE;
+        return FALSE;
+}
+
+static void wait_seen(Seen *seen, const char *prefix) {
+        while (!seen_has(seen, prefix))
+                g_main_context_iteration(NULL, TRUE);
+}
+
+static void test_signals(void) {
+        reset_tables();
+        Seen seen = { g_ptr_array_new_with_free_func(g_free) };
+        guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_signal, &seen, NULL);
+        const char *changes[] = { "-P FORWARD DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        g_autofree char *applied = g_strdup_printf("TransactionApplied %s", path);
+        wait_seen(&seen, applied);
+        wait_seen(&seen, PATH " PendingTransaction");
+        wait_seen(&seen, PATH " Policies");
+        tx_call(path, "Rollback", NULL, NULL);
+        g_autofree char *rolled = g_strdup_printf("TransactionRolledBack %s request", path);
+        wait_seen(&seen, rolled);
+        g_autofree char *state = g_strdup_printf("%s State", path);
+        wait_seen(&seen, state);
+
+        /* saving flips RulesSaved */
+        g_ptr_array_set_size(seen.signals, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_assert_no_error(error);
+        wait_seen(&seen, PATH " RulesSaved");
+        g_dbus_connection_signal_unsubscribe(C, sub);
+        g_ptr_array_free(seen.signals, TRUE);
+}
+
+static void test_notify_and_watchdog(void) {
+        /* READY=1 once the name is taken, WATCHDOG=1 pings after */
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_autofree char *sock_path = g_build_filename(F->tmpdir, "notify", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocket) sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, &error);
+        g_assert_no_error(error);
+        g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(sock_path);
+        g_assert_true(g_socket_bind(sock, addr, TRUE, &error));
+        g_autofree char *env_sock = g_strdup_printf("NOTIFY_SOCKET=%s", sock_path);
+        const char *env[] = { env_sock, "WATCHDOG_USEC=200000", NULL };
+        bs_bus_fixture_start_daemon(F, NULL, env, NULL);
+        gboolean ready = FALSE, watchdog = FALSE;
+        while (!ready || !watchdog) {
+                char buf[512];
+                gssize n = g_socket_receive(sock, buf, sizeof(buf) - 1, NULL, &error);
+                g_assert_no_error(error);
+                buf[n] = 0;
+                ready = ready || strstr(buf, "READY=1") != NULL;
+                watchdog = watchdog || strstr(buf, "WATCHDOG=1") != NULL;
+        }
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_unlink(sock_path);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- access */
@@ -812,6 +970,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/explicit-rollback", test_explicit_rollback);
         g_test_add_func("/service/extend", test_extend);
         g_test_add_func("/service/busy", test_busy);
+        g_test_add_func("/service/ipv6-failure-reverts-both", test_ipv6_failure_reverts_both);
         g_test_add_func("/service/others-rules-survive", test_others_rules_survive);
         g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
         g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
@@ -820,6 +979,9 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/readonly-runtime-dir", test_readonly_runtime_dir);
         g_test_add_func("/service/save-restore", test_save_restore);
         g_test_add_func("/service/bad-input", test_bad_input);
+        g_test_add_func("/service/ended-kept", test_ended_kept);
+        g_test_add_func("/service/signals", test_signals);
+        g_test_add_func("/service/notify-and-watchdog", test_notify_and_watchdog);
         g_test_add_func("/service/lockout-risk", test_lockout_risk);
         g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);
         g_test_add_func("/service/list-connections", test_list_connections);

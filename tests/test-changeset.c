@@ -90,7 +90,8 @@ static void test_limits(void) {
         char err[256] = "";
         const char *none[] = { NULL };
         g_assert_cmpint(parse(none, true, &s, err), ==, -EINVAL);
-        g_autofree char *big = g_strdup_printf("-A INPUT -m comment --comment %s", g_strnfill(8200, 'x'));
+        g_autofree char *xs = g_strnfill(8200, 'x');
+        g_autofree char *big = g_strdup_printf("-A INPUT -m comment --comment %s", xs);
         const char *toolong[] = { big, NULL };
         g_assert_cmpint(parse(toolong, true, &s, err), ==, -EINVAL);
         g_assert_nonnull(strstr(err, "8192"));
