@@ -39,6 +39,7 @@ sandbox_init
 sandbox_netns
 sandbox_bus
 sandbox_open_for_users
+sandbox_polkit_lock
 
 tag=bse2e$$
 group=${tag}g member=${tag}m outsider=${tag}n

@@ -18,6 +18,7 @@
 #   sandbox_ssh ADDR PORT CMD...        ssh from $SB_PEER, CMD run remotely
 #   sandbox_ssh_ctl ADDR PORT ARGS...   backstopctl ARGS over ssh
 #   sandbox_polkit             the real polkitd on the private bus
+#   sandbox_polkit_lock        one sandbox at a time uses the polkit directories
 #   sandbox_monitor            record the daemon's signals in $SB/signals.log
 #
 # Addresses are from the documentation ranges: 192.0.2.1 (fw) / 192.0.2.2
@@ -354,6 +355,16 @@ sandbox_polkit() {
         echo "sandbox: polkitd did not take its bus name" >&2
         cat "$SB/polkitd.log" >&2
         return 1
+}
+
+# Serialize the users of the machine-wide polkit directories (tests run from
+# several worktrees at once): one sandbox at a time installs actions and
+# rules, else one's cleanup would remove a file the other's polkitd uses. The
+# lock is on the directory itself (no lock file is left behind) and is
+# released when the process exits.
+sandbox_polkit_lock() {
+        exec {SB_POLKIT_LOCK_FD}</usr/share/polkit-1/actions
+        flock -w 600 "$SB_POLKIT_LOCK_FD" || { echo "sandbox: polkit directories stayed locked" >&2; return 1; }
 }
 
 # sandbox_install_file SRC DEST: copy SRC to DEST (mode 0644) and remove it at
