@@ -39,6 +39,7 @@ sandbox_init
 sandbox_netns
 sandbox_bus
 sandbox_open_for_users
+sandbox_polkit_lock
 
 tag=bse2e$$
 group=${tag}g member=${tag}m outsider=${tag}n
@@ -110,6 +111,9 @@ non-member)
                 figure "refusal ($mode)" "$(seconds_between "$t" "$EPOCHREALTIME") s"
                 [ "$rc" = 5 ] || fail "apply as non-member ($mode): exit $rc, expected 5"
                 echo "$out" | grep -qi "not authorized" || fail "the refusal ($mode) does not say \"Not authorized\": $out"
+                if [ "$mode" = interactive ] && echo "$out" | grep -q -- "--no-ask-password"; then
+                        say "NOTE: the interactive refusal (no polkit agent) advises against --no-ask-password, which was not given"
+                fi
                 rule_present 4 "$rule" && fail "the non-member's change reached the kernel"
                 [ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is pending after the refusal"
         done

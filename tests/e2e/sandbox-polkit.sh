@@ -31,6 +31,7 @@ fi
 sandbox_init
 sandbox_bus
 sandbox_open_for_users
+sandbox_polkit_lock
 
 tag=bse2e$$
 action=org.backstop.e2etest$$.probe

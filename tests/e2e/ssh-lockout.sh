@@ -6,8 +6,9 @@
 # Over a real ssh session (peer namespace -> sshd in the firewalled one),
 # backstopctl applies "-I INPUT 1 -p tcp --dport N -m conntrack --ctstate NEW
 # -j DROP". Without --force the daemon refuses it (exit 4, nothing changes);
-# with --force it stands: a new ssh login fails; then the daemon rolls it back
-# by itself and a new ssh login works again. MODE is what happens during the
+# with --force it stands: a new ssh login fails, while an ssh session opened
+# before (running "backstopctl monitor") lives on; then the daemon rolls it
+# back by itself, the monitor shows it, and a new ssh login works again. MODE is what happens during the
 # window:
 #   none             nothing (apply --no-wait, 3 s timeout)
 #   kill-client      the ssh client that ran the waiting "apply" is SIGKILLed
@@ -72,6 +73,21 @@ run_capture rc out sandbox_ssh_ctl "$addr" "$port" apply --no-wait --timeout "$t
 rule_present "$family" "$rule" && fail "the refused change is in the kernel"
 [ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is pending after a refused apply"
 sandbox_ssh_login "$addr" "$port" || fail "ssh login failed after a refused apply"
+
+# An admin watching from an ssh session opened before the change: the rule
+# drops only NEW connections, so the session lives on and shows the rollback.
+watch=
+case $disrupt in
+kill-daemon*) ;;
+*)
+        sandbox_ssh_opts
+        ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" -p "$port" "root@$addr" \
+                "$(sandbox_ctl_cmdline --json monitor)" </dev/null >"$SB/monitor.json" 2>"$SB/monitor.err" &
+        SB_PIDS+=($!)
+        watch=$!
+        sleep 1
+        ;;
+esac
 
 say "2. with --force, timeout $timeout s"
 case $disrupt in
@@ -166,6 +182,16 @@ kill-client) [ "$reason" = timeout ] || say "note: reason '$reason' (the client'
 *) [ "$reason" = timeout ] || fail "rollback reason '$reason', expected timeout" ;;
 esac
 [ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is still pending after the rollback"
+if [ -n "$watch" ]; then
+        for i in $(seq 100); do
+                grep -q '"event":"transaction-rolled-back"' "$SB/monitor.json" && break
+                sleep 0.05
+        done
+        kill -0 "$watch" 2>/dev/null || { cat "$SB/monitor.err"; fail "the watching ssh session died during the window"; }
+        grep '"event":"transaction-' "$SB/monitor.json" | sed 's/^/    monitor over ssh | /'
+        grep -q "\"event\":\"transaction-rolled-back\".*\"reason\":\"$reason\"" "$SB/monitor.json" ||
+                fail "backstopctl monitor in the open ssh session did not show the rollback ($reason)"
+fi
 
 t=$EPOCHREALTIME
 sandbox_ssh_login "$addr" "$port" || fail "a new ssh login failed after the rollback"

@@ -18,6 +18,7 @@
 #   sandbox_ssh ADDR PORT CMD...        ssh from $SB_PEER, CMD run remotely
 #   sandbox_ssh_ctl ADDR PORT ARGS...   backstopctl ARGS over ssh
 #   sandbox_polkit             the real polkitd on the private bus
+#   sandbox_polkit_lock        one sandbox at a time uses the polkit directories
 #   sandbox_monitor            record the daemon's signals in $SB/signals.log
 #
 # Addresses are from the documentation ranges: 192.0.2.1 (fw) / 192.0.2.2
@@ -231,12 +232,6 @@ sandbox_ssh_keys() {
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/host_ed25519" -C backstop-sandbox-host
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/admin_ed25519" -C backstop-sandbox-admin
         cp "$SB_SSH_DIR/admin_ed25519.pub" "$SB_SSH_DIR/authorized_keys"
-        # sshd's privilege separation directory; made (and later removed) only
-        # if this machine has none.
-        if [ ! -d /run/sshd ]; then
-                mkdir -m 0755 /run/sshd
-                sandbox_on_exit "rmdir /run/sshd 2>/dev/null"
-        fi
 }
 
 # sandbox_sshd [PORT]: start sshd in $SB_FW on PORT (default 22), all
@@ -275,7 +270,15 @@ MaxSessions 50
 LogLevel VERBOSE
 SetEnv$setenv
 EOC
-        ip netns exec "$SB_FW" /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
+        # sshd insists on its privilege separation directory /run/sshd. It
+        # gets a private mount namespace with a tmpfs on /run holding one, so
+        # that nothing is created on (or removed from) the machine's /run,
+        # where other sshds may rely on it. (Its sessions need nothing there:
+        # the bus address and XTABLES_LOCKFILE point into $SB.) Each program
+        # execs the next: $! is sshd's PID.
+        ip netns exec "$SB_FW" unshare --mount --propagation private sh -c \
+                'mount -t tmpfs -o mode=0755 sandbox-run /run && mkdir -m 0755 /run/sshd && exec "$@"' sh \
+                /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
         SB_PIDS+=($!)
         SB_SSHD_PIDS+=($!)
         for i in $(seq 100); do
@@ -352,6 +355,16 @@ sandbox_polkit() {
         echo "sandbox: polkitd did not take its bus name" >&2
         cat "$SB/polkitd.log" >&2
         return 1
+}
+
+# Serialize the users of the machine-wide polkit directories (tests run from
+# several worktrees at once): one sandbox at a time installs actions and
+# rules, else one's cleanup would remove a file the other's polkitd uses. The
+# lock is on the directory itself (no lock file is left behind) and is
+# released when the process exits.
+sandbox_polkit_lock() {
+        exec {SB_POLKIT_LOCK_FD}</usr/share/polkit-1/actions
+        flock -w 600 "$SB_POLKIT_LOCK_FD" || { echo "sandbox: polkit directories stayed locked" >&2; return 1; }
 }
 
 # sandbox_install_file SRC DEST: copy SRC to DEST (mode 0644) and remove it at

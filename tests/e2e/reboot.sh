@@ -1,0 +1,69 @@
+#!/bin/bash
+# Permanent only when confirmed, and a reboot undoes what was not:
+#   1. default-deny --save, confirmed: the rules are saved on confirm
+#      (RulesSaved becomes true);
+#   2. another change is applied and left pending (RulesSaved false);
+#   3. "reboot": backstopd stops, the runtime directory (a tmpfs at boot) is
+#      emptied, and the boot-time restore (backstopd --restore, what
+#      backstopd-restore.service runs) loads the saved rules into a fresh
+#      network namespace: they equal the confirmed rules, without the pending
+#      change, for IPv4 and IPv6;
+#   4. backstopd started on the rebooted host has nothing pending.
+source "$(dirname "$0")/e2e-lib.sh"
+require_root
+require_bin iptables-legacy ip6tables-legacy busctl dbus-daemon
+require_backstop
+
+sandbox_init
+sandbox_netns
+sandbox_bus
+sandbox_daemon
+ctl() { in_fw "$BACKSTOP_BUILD_ROOT/client/backstopctl" "$@"; }
+
+say "1. default-deny --save, then confirm"
+run_capture rc out ctl default-deny --allow 22/tcp --save --no-wait --timeout 60
+[ "$rc" = 0 ] || fail "default-deny: exit $rc"
+[ "$(mgr_prop RulesSaved)" = false ] || fail "RulesSaved is true before the confirm"
+run_capture rc out ctl confirm
+[ "$rc" = 0 ] || fail "confirm: exit $rc"
+[ "$(mgr_prop RulesSaved)" = true ] || fail "RulesSaved is not true after confirming a --save transaction"
+ls -l "$BACKSTOP_STATE_DIR" | sed 's/^/    state dir | /'
+for fam in 4 6; do ipt $fam -S >"$SB/confirmed.v$fam"; done
+
+say "2. another change, left pending"
+run_capture rc out ctl apply --no-wait --timeout 600 "-I INPUT 2 -p tcp --dport 8080 -j ACCEPT"
+[ "$rc" = 0 ] || fail "apply: exit $rc"
+rule_present 4 "--dport 8080 -j ACCEPT" || fail "the pending change is not in the kernel"
+[ "$(mgr_prop RulesSaved)" = false ] || fail "RulesSaved is true while an unsaved change is live"
+run_capture rc out ctl save
+[ "$rc" = 7 ] || fail "save while a transaction is pending: exit $rc, expected 7 (busy)"
+
+say "3. reboot: stop the daemon, empty the runtime dir, restore into a fresh namespace"
+# SIGKILL, as a power cut would: no chance to roll back on the way down
+sandbox_stop_daemon KILL
+find "$BACKSTOP_RUNTIME_DIR" -mindepth 1 -delete
+boot=bsboot-$$
+ip netns add "$boot"
+sandbox_on_exit "sandbox_kill_netns $boot; ip netns del $boot 2>/dev/null"
+ip netns exec "$boot" ip link set lo up
+t=$EPOCHREALTIME
+run_capture rc out ip netns exec "$boot" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore \
+        --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR"
+[ "$rc" = 0 ] || fail "backstopd --restore: exit $rc"
+figure "backstopd --restore" "$(seconds_between "$t" "$EPOCHREALTIME") s"
+for fam in 4 6; do
+        if [ $fam = 6 ]; then tool=ip6tables-legacy; else tool=iptables-legacy; fi
+        ip netns exec "$boot" $tool -S >"$SB/restored.v$fam"
+        sed 's/^/    restored v'$fam' | /' "$SB/restored.v$fam"
+        diff -u "$SB/confirmed.v$fam" "$SB/restored.v$fam" || fail "IPv$fam: the restored rules differ from the confirmed ones"
+done
+
+say "4. backstopd on the rebooted host"
+# the rebooted host is the fresh namespace now
+SB_FW_OLD=$SB_FW
+SB_FW=$boot
+sandbox_daemon
+[ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is pending after the reboot"
+[ "$(mgr_prop RulesSaved)" = true ] || fail "RulesSaved is not true after the restore"
+SB_FW=$SB_FW_OLD
+finish
