@@ -15,11 +15,16 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
 fi
 
-bash tests/install-deps.sh
-builddir=${BUILDDIR:-build}
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
-ninja -C "$builddir" >/dev/null
-export BACKSTOP_BUILD_ROOT=$top/$builddir BACKSTOP_SOURCE_ROOT=$top
+# Under meson test (tests/e2e/demo.sh) the build exists already and the
+# test environment names it; otherwise install what is missing and build.
+if [ -z "${BACKSTOP_DEMO_PREBUILT:-}" ]; then
+        bash tests/install-deps.sh
+        builddir=${BUILDDIR:-build}
+        [ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
+        ninja -C "$builddir" >/dev/null
+        export BACKSTOP_BUILD_ROOT=$top/$builddir
+fi
+export BACKSTOP_SOURCE_ROOT=$top
 
 # shellcheck source=tests/lib/sandbox.sh
 source tests/lib/sandbox.sh
