@@ -16,6 +16,7 @@
 static char *arg_runtime_dir;
 static char *arg_state_dir;
 static bool arg_restore;
+static bs_mgmt_ports arg_ports;  /* n == 0: the default, 22/tcp */
 
 static void help(void) {
         printf("Usage: backstopd [OPTIONS]\n\n"
@@ -23,6 +24,9 @@ static void help(void) {
                "  --restore            load the saved rules into the kernel and exit\n"
                "  --runtime-dir=DIR    journal directory (default $RUNTIME_DIRECTORY or %s)\n"
                "  --state-dir=DIR      saved rules directory (default $STATE_DIRECTORY or %s)\n"
+               "  --management-port=PORT[/tcp|/udp]\n"
+               "                       a port the lockout pre-flight protects (repeatable;\n"
+               "                       default 22/tcp; the caller's SSH port always counts)\n"
                "  --debug              log debug messages\n"
                "  -h --help            this text\n"
                "  --version            the version\n\n"
@@ -51,7 +55,7 @@ static int pick_dir(char **arg, const char *test_env, const char *systemd_env, c
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_RESTORE = 0x100, ARG_RUNTIME_DIR, ARG_STATE_DIR, ARG_DEBUG, ARG_VERSION };
+        enum { ARG_RESTORE = 0x100, ARG_RUNTIME_DIR, ARG_STATE_DIR, ARG_DEBUG, ARG_VERSION, ARG_MGMT_PORT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -59,6 +63,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
+                { "management-port", required_argument, NULL, ARG_MGMT_PORT },
                 {},
         };
         int c;
@@ -90,6 +95,20 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
                         break;
+                case ARG_MGMT_PORT: {
+                        uint8_t proto;
+                        uint16_t port;
+                        if (bs_mgmt_port_parse(optarg, &proto, &port) < 0) {
+                                log_error("--management-port: \"%s\" is not PORT, PORT/tcp or PORT/udp (1-65535).",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        if (bs_mgmt_ports_add(&arg_ports, proto, port) < 0) {
+                                log_error("--management-port: too many ports (at most %d).", BS_MGMT_PORTS_MAX);
+                                return -E2BIG;
+                        }
+                        break;
+                }
                 default:
                         return -EINVAL;
                 }
@@ -163,6 +182,8 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot set up the event loop: %m");
         m->runtime_dir = TAKE_PTR(arg_runtime_dir);
         m->state_dir = TAKE_PTR(arg_state_dir);
+        if (arg_ports.n > 0)
+                m->ports = arg_ports;
         /* Test seam, documented in polkit.h: only ever makes us stricter. */
         const char *ask_root = getenv("BACKSTOP_POLKIT_ASK_ROOT");
         m->polkit_ask_root = ask_root && streq(ask_root, "1");

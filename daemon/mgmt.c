@@ -53,6 +53,28 @@ int bs_l4proto_from_string(const char *s, uint8_t *ret) {
         return 0;
 }
 
+int bs_mgmt_port_parse(const char *spec, uint8_t *ret_proto, uint16_t *ret_port) {
+        if (!spec || !*spec || strlen(spec) > 16)
+                return -EINVAL;
+        char buf[17];
+        strcpy(buf, spec);
+        uint8_t proto = IPPROTO_TCP;
+        char *slash = strchr(buf, '/');
+        if (slash) {
+                *slash = 0;
+                if (bs_l4proto_from_string(slash + 1, &proto) < 0)
+                        return -EINVAL;
+        }
+        if (!*buf || strspn(buf, "0123456789") != strlen(buf) || strlen(buf) > 5)
+                return -EINVAL;
+        unsigned long v = strtoul(buf, NULL, 10);
+        if (v == 0 || v > 65535)
+                return -EINVAL;
+        *ret_proto = proto;
+        *ret_port = (uint16_t) v;
+        return 0;
+}
+
 _printf_(3, 4) static int fail(char *err, size_t errlen, const char *fmt, ...) {
         if (err && errlen > 0) {
                 va_list ap;

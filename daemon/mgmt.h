@@ -28,6 +28,9 @@ int bs_mgmt_ports_add(bs_mgmt_ports *m, uint8_t proto, uint16_t port);
 bool bs_mgmt_ports_contains(const bs_mgmt_ports *m, uint8_t proto, uint16_t port) _pure_;
 /* "22/tcp, 2222/tcp" into buf. */
 void bs_mgmt_ports_format(const bs_mgmt_ports *m, char *buf, size_t n);
+/* Parse "PORT" (tcp) or "PORT/tcp" / "PORT/udp", port 1-65535. -EINVAL
+ * otherwise. */
+int bs_mgmt_port_parse(const char *spec, uint8_t *ret_proto, uint16_t *ret_port);
 /* Parse "tcp" / "udp" (as in the D-Bus (sq) pairs). -EINVAL otherwise. */
 int bs_l4proto_from_string(const char *s, uint8_t *ret);
 

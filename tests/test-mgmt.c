@@ -100,8 +100,26 @@ static void test_ports(void) {
         g_assert_cmpint(bs_l4proto_from_string("icmp", &proto), ==, -EINVAL);
 }
 
+static void test_port_spec(void) {
+        uint8_t proto = 0;
+        uint16_t port = 0;
+        g_assert_cmpint(bs_mgmt_port_parse("2222", &proto, &port), ==, 0);
+        g_assert_cmpuint(proto, ==, IPPROTO_TCP);
+        g_assert_cmpuint(port, ==, 2222);
+        g_assert_cmpint(bs_mgmt_port_parse("53/udp", &proto, &port), ==, 0);
+        g_assert_cmpuint(proto, ==, IPPROTO_UDP);
+        g_assert_cmpuint(port, ==, 53);
+        g_assert_cmpint(bs_mgmt_port_parse("65535/tcp", &proto, &port), ==, 0);
+        const char *bad[] = { "", "0", "65536", "22/sctp", "22/", "/tcp", "-1", "2x2", "22/tcp/x",
+                              "123456", "99999999999999999999" };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                g_assert_cmpint(bs_mgmt_port_parse(bad[i], &proto, &port), ==, -EINVAL);
+        g_assert_cmpint(bs_mgmt_port_parse(NULL, &proto, &port), ==, -EINVAL);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/mgmt/port-spec", test_port_spec);
         g_test_add_func("/mgmt/ssh-connection-good", test_parse_good);
         g_test_add_func("/mgmt/ssh-connection-bad", test_parse_bad);
         g_test_add_func("/mgmt/ports", test_ports);
