@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "transaction.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@ static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(err, size, fmt, ap);
+                bs_utf8_trim(err);
                 va_end(ap);
         }
         return r;
