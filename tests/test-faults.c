@@ -257,6 +257,57 @@ static void test_lock_at_sigterm(void) {
         g_assert_false(journal_exists(NULL));
 }
 
+static void big_table(void);
+
+/* Another tool keeps writing (iptables-legacy -w, which blocks on the lock
+ * and gets it the moment it is free) while transactions are rolled back:
+ * not one of its rules may be lost. The rollback reads the table, computes
+ * what to restore, and writes it; a write by another program between the
+ * read and the write would be overwritten unless the lock is held across
+ * all three. A big table makes the read long enough for the other tool to
+ * be waiting on the lock during it. */
+static void test_others_write_during_rollback(void) {
+        reset_tables();
+        big_table();
+        g_autofree char *log = g_build_filename(F->tmpdir, "other-tool.log", NULL);
+        g_autofree char *script = g_strdup_printf(
+                "i=0; while :; do iptables-legacy -w -A FORWARD -s 10.88.$((i/250)).$((i%%250))/32 -j ACCEPT && "
+                "echo $i >> %s; i=$((i+1)); done",
+                log);
+        const char *argv[] = { "sh", "-c", script, NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) other = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        const int rounds = 20;
+        for (int i = 0; i < rounds; i++) {
+                g_autofree char *change = g_strdup_printf("-I FORWARD 1 -s 192.0.2.%d/32 -j DROP", i + 1);
+                g_autofree char *tx = apply_ok(change, 60);
+                g_autoptr(GError) e2 = NULL;
+                g_autoptr(GVariant) r = call(tx, TX_IFACE, "Rollback", NULL, "()", &e2);
+                g_assert_no_error(e2);
+        }
+        g_subprocess_send_signal(other, SIGKILL);
+        g_subprocess_wait(other, NULL, NULL);
+        g_autofree char *added = NULL;
+        g_assert_true(g_file_get_contents(log, &added, NULL, NULL));
+        g_auto(GStrv) lines = g_strsplit(added, "\n", -1);
+        g_autofree char *fwd = ipt_S(4);
+        guint n = 0, lost = 0;
+        for (char **l = lines; *l && **l; l++, n++) {
+                int k = atoi(*l);
+                g_autofree char *rule = g_strdup_printf("-A FORWARD -s 10.88.%d.%d/32 -j ACCEPT\n", k / 250, k % 250);
+                if (!strstr(fwd, rule)) {
+                        g_printerr("lost: %s", rule);
+                        lost++;
+                }
+        }
+        g_print("# another tool wrote %u rules during %d rollbacks; %u lost\n", n, rounds, lost);
+        g_assert_cmpuint(n, >, 0);
+        g_assert_cmpuint(lost, ==, 0);
+        g_assert_null(strstr(fwd, "192.0.2."));
+        reset_tables();
+}
+
 /* ---------------------------------------------------------------- a full runtime directory */
 
 /* A 64 KiB tmpfs in our own mount namespace, filled with one-page files
@@ -491,6 +542,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/faults/lock-at-rollback", test_lock_at_rollback);
         g_test_add_func("/faults/lock-at-rollback-request", test_lock_at_rollback_request);
         g_test_add_func("/faults/lock-at-sigterm", test_lock_at_sigterm);
+        g_test_add_func("/faults/others-write-during-rollback", test_others_write_during_rollback);
         g_test_add_func("/faults/disk-full-journal", test_disk_full_journal);
         g_test_add_func("/faults/disk-full-extend", test_disk_full_extend);
         g_test_add_func("/faults/empty-journal", test_empty_journal);
