@@ -231,12 +231,13 @@ sandbox_ssh_keys() {
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/host_ed25519" -C backstop-sandbox-host
         ssh-keygen -q -t ed25519 -N '' -f "$SB_SSH_DIR/admin_ed25519" -C backstop-sandbox-admin
         cp "$SB_SSH_DIR/admin_ed25519.pub" "$SB_SSH_DIR/authorized_keys"
-        # sshd's privilege separation directory; made (and later removed) only
-        # if this machine has none.
-        if [ ! -d /run/sshd ]; then
-                mkdir -m 0755 /run/sshd
-                sandbox_on_exit "rmdir /run/sshd 2>/dev/null"
-        fi
+        # sshd's privilege separation directory, made if this machine has
+        # none. Left in place afterwards: sandboxes run concurrently (several
+        # test runs on one machine), and removing it under another sandbox's
+        # sshd made its next login fail ("Missing privilege separation
+        # directory"). An empty root-owned 0755 directory is what the
+        # openssh-server package itself would create.
+        [ -d /run/sshd ] || mkdir -p -m 0755 /run/sshd
 }
 
 # sandbox_sshd [PORT]: start sshd in $SB_FW on PORT (default 22), all
