@@ -7,6 +7,7 @@
 #include <linux/netfilter/xt_conntrack.h>
 
 #include "bus-errors.h"
+#include "bus-rule-dict.h"
 #include "bus-util.h"
 #include "changeset.h"
 #include "check.h"
@@ -405,6 +406,39 @@ static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, 
         return r;
 }
 
+/* The same for ApplyChanges / PreviewChanges: the changes as aa{sv}
+ * (rule-dict.h), converted through the same parser. */
+static int read_structured_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, TransactionOptions *o,
+                                       sd_bus_error *error) {
+        bs_kv_list *dicts = NULL;
+        size_t n = 0;
+        int r = bus_read_change_dicts(msg, BS_CHANGESET_MAX, &dicts, &n, error);
+        if (r < 0)
+                return r;
+        r = bus_read_apply_options(msg, o, error);
+        if (r >= 0 && o->strict && o->timeout_sec == 0)
+                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                     "Option \"strict\" needs a \"timeout\" above 0");
+        if (r < 0) {
+                bs_kv_lists_free(dicts, n);
+                return r;
+        }
+        char err[1024] = "";
+        bs_change *changes = NULL;
+        size_t n_changes = 0;
+        r = bs_change_dicts_parse(dicts, n, m->ipv6_active, &changes, &n_changes, err, sizeof(err));
+        bs_kv_lists_free(dicts, n);
+        if (r == -EAFNOSUPPORT)
+                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, err);
+        if (r == -EINVAL || r == -E2BIG)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
+        if (r < 0)
+                return r;
+        r = bs_changeset_from_changes(changes, n_changes, set);
+        free(changes);
+        return r;
+}
+
 static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report) {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
         for (size_t i = 0; r >= 0 && i < report->n; i++) {
@@ -420,6 +454,9 @@ static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report
         return sd_bus_message_close_container(reply);
 }
 
+static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *s, const TransactionOptions *o,
+                             sd_bus_error *error);
+
 static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_changeset_ bs_changeset set = {};
@@ -427,8 +464,23 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
         int r = read_change_args(m, msg, &set, &o, error);
         if (r < 0)
                 return r;
+        return preview_changeset(m, msg, &set, &o, error);
+}
 
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+static int method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_changeset_ bs_changeset set = {};
+        TransactionOptions o;
+        int r = read_structured_change_args(m, msg, &set, &o, error);
+        if (r < 0)
+                return r;
+        return preview_changeset(m, msg, &set, &o, error);
+}
+
+/* The common part of Preview and PreviewChanges, from polkit on. */
+static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *s, const TransactionOptions *o,
+                             sd_bus_error *error) {
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -440,10 +492,10 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 if (!t[f])
                         continue;
                 size_t failed = 0;
-                r = bs_changeset_apply(&set, t[f], &after[f], &failed);
+                r = bs_changeset_apply(s, t[f], &after[f], &failed);
                 if (r < 0) {
                         int e = bs_bus_error_set_errno(error, r, "%s",
-                                                       failed < set.n_commands ? set.commands[failed] : "?");
+                                                       failed < s->n_commands ? s->commands[failed] : "?");
                         manager_free_tables(t);
                         manager_free_tables(after);
                         return e;
@@ -451,7 +503,7 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
         }
         manager_free_tables(t);
         _cleanup_lockout_report_ bs_lockout_report report = {};
-        r = preflight_lockout(after, &m->ports, o.ssh_connection, &report);
+        r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
         if (r < 0) {
                 manager_free_tables(after);
                 return bs_bus_error_set_errno(error, r, "The lockout analysis could not run");
@@ -475,8 +527,8 @@ static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < set.n_commands; i++)
-                r = sd_bus_message_append(reply, "s", set.commands[i]);
+        for (size_t i = 0; r >= 0 && i < s->n_commands; i++)
+                r = sd_bus_message_append(reply, "s", s->commands[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
@@ -495,6 +547,19 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         _cleanup_changeset_ bs_changeset set = {};
         TransactionOptions o;
         int r = read_change_args(m, msg, &set, &o, error);
+        if (r < 0)
+                return r;
+        r = authorize_apply(m, msg, &o, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return apply_changeset(m, msg, &set, &o, error);
+}
+
+static int method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_changeset_ bs_changeset set = {};
+        TransactionOptions o;
+        int r = read_structured_change_args(m, msg, &set, &o, error);
         if (r < 0)
                 return r;
         r = authorize_apply(m, msg, &o, error);
@@ -615,7 +680,7 @@ static int method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_e
 
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_conntrack_dump(&conns, &n);
+        r = bs_connections_dump(&conns, &n);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "Cannot read the conntrack table");
         _cleanup_local_addrs_ bs_local_addrs local = {};
@@ -850,6 +915,11 @@ const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(lockout), method_preview, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Apply", "asa{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(transaction), method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("PreviewChanges", "aa{sv}a{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options),
+                                 "a{ss}asaa{sv}", SD_BUS_PARAM(result) SD_BUS_PARAM(commands)
+                                 SD_BUS_PARAM(lockout), method_preview_changes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ApplyChanges", "aa{sv}a{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(transaction), method_apply_changes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ApplyDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(transaction), method_apply_default_deny, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Save", "", "", method_save, SD_BUS_VTABLE_UNPRIVILEGED),

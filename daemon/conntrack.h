@@ -58,6 +58,13 @@ int bs_conntrack_dump(bs_conn **ret, size_t *ret_n);
 
 /* "tcp 10.0.0.2:51234 -> 10.0.0.1:22" (IPv6 addresses in brackets:
  * "tcp [2001:db8::2]:51234 -> [2001:db8::1]:22"; ICMP without ports). */
+/* Add the inbound TCP sessions that the host's sockets have but the
+ * conntrack list lacks (sock_diag; see sockets.c for why), as entries with
+ * id 0, state ESTABLISHED. */
+int bs_sockets_add_inbound_tcp(bs_conn **conns, size_t *n_conns);
+/* The connections the daemon judges: the conntrack table plus those. */
+int bs_connections_dump(bs_conn **ret, size_t *ret_n);
+
 #define BS_CONN_STRING_MAX 128
 void bs_conn_format(const bs_conn *c, char buf[static BS_CONN_STRING_MAX]);
 /* "ESTABLISHED", "SYN_SENT", ... ("" for no TCP state). */

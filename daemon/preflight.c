@@ -26,7 +26,7 @@ int preflight_lockout(bs_table *const after[2], const bs_mgmt_ports *ports, cons
                 return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_conntrack_dump(&conns, &n);
+        r = bs_connections_dump(&conns, &n);
         if (r < 0)
                 return r;
         bs_lockout_input in = {
@@ -48,7 +48,7 @@ int preflight_snapshot(const bs_mgmt_ports *ports, char **ret) {
                 return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_conntrack_dump(&conns, &n);
+        r = bs_connections_dump(&conns, &n);
         if (r < 0)
                 return r;
         struct timespec ts;
@@ -73,7 +73,7 @@ int preflight_strict_check(const char *ssh_connection, const char *snapshot, con
                 return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_conntrack_dump(&conns, &n);
+        r = bs_connections_dump(&conns, &n);
         if (r < 0)
                 return r;
         return bs_strict_check(ssh_connection, conns, n, &s, &local, ports, reason, reason_len);

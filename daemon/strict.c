@@ -215,7 +215,11 @@ _printf_(3, 4) static int reject(char *reason, size_t len, const char *fmt, ...)
 static bool in_snapshot(const bs_ct_snapshot *s, const bs_conn *c) {
         for (size_t i = 0; s && i < s->n; i++) {
                 const bs_ct_snapshot_entry *e = &s->entries[i];
-                if (e->id == c->id && e->family == c->family && e->l4proto == c->l4proto &&
+                /* id 0: seen through the socket table, not conntrack (see
+                 * sockets.c); then the tuple alone decides, which can only
+                 * make a confirmation be rejected, never wrongly accepted. */
+                bool same_id = e->id == c->id || e->id == 0 || c->id == 0;
+                if (same_id && e->family == c->family && e->l4proto == c->l4proto &&
                     memcmp(e->orig.src, c->orig.src, 16) == 0 && memcmp(e->orig.dst, c->orig.dst, 16) == 0 &&
                     e->orig.sport == c->orig.sport && e->orig.dport == c->orig.dport)
                         return true;

@@ -624,13 +624,28 @@ static int check_chain_ifaces(text_parse_state *s) {
         return 0;
 }
 
+static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                              bs_parse_error *err);
+
 int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse_error *err) {
         char **words = NULL;
         size_t n = 0;
         int r = bs_split_words(line, &words, &n, err);
         if (r < 0)
                 return r;
+        r = parse_change_words(family, line, words, n, ret, err);
+        bs_words_free(words, n);
+        return r;
+}
 
+int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err) {
+        return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
+}
+
+/* line: what messages about the whole change name as the word */
+static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                              bs_parse_error *err) {
+        int r;
         bs_change change;
         bs_change_init(&change, BS_CHANGE_APPEND, bs_family_mask(family));
         change.rule.family = family;
@@ -680,10 +695,8 @@ int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse
                         goto out;
         }
         *ret = change;
-        bs_words_free(words, n);
         return 0;
 out:
         bs_change_done(&change);
-        bs_words_free(words, n);
         return r;
 }

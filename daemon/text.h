@@ -60,6 +60,10 @@ int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, 
  * and makes parsing for the other family fail with -EAFNOSUPPORT; without
  * it ret->families is the family asked for. */
 int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse_error *err);
+/* The same for a line already split into words (one argument per word, no
+ * quoting): what the structured API (rule-dict.h) builds. err->word_index
+ * indexes words. */
+int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err);
 
 /* Parse iptables-save output for one family (one or more tables; only the
  * table named `table` is returned, "filter" when NULL). Counters in

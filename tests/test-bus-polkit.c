@@ -138,6 +138,16 @@ static const MethodClass classes[] = {
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
         { "Apply", "(['-A INPUT -s 192.0.2.78 -j ACCEPT'], {'timeout': <uint32 30>, 'save': <true>})",
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
+        { "PreviewChanges", "([{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'DROP'>}], @a{sv} {})",
+          { "org.backstop.firewall1.read-rules" } },
+        { "ApplyChanges",
+          "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.79'>, 'target': <'ACCEPT'>}>}],"
+          " {'timeout': <uint32 0>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
+        { "ApplyChanges",
+          "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.80'>, 'target': <'ACCEPT'>}>}],"
+          " {'timeout': <uint32 30>, 'save': <true>})",
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
 };
 
 /* One method class, one answer for its last action (the ones before are
@@ -322,6 +332,10 @@ int main(int argc, char **argv) {
         int r = g_test_run();
 
         bs_bus_fixture_free(F);
+        /* Give the name back before disconnecting: otherwise NameLost can
+         * still be pending in the queue's context when it is freed, which
+         * gt_dbus_queue_free asserts against. */
+        gt_dbus_queue_unown_name(Q, polkit_name_id);
         gt_dbus_queue_disconnect(Q, TRUE);
         gt_dbus_queue_free(Q);
         g_free(queue_address);

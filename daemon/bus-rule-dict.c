@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-rule-dict.h"
+
+#include "util.h"
+
+void bs_kv_lists_free(bs_kv_list *v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                bs_kv_list_done(&v[i]);
+        free(v);
+}
+
+static int too_many_keys(sd_bus_error *error, size_t index, unsigned depth) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Change %zu has more than %d keys%s", index + 1,
+                                 BS_KV_MAX, depth > 0 ? " in its rule" : "");
+}
+
+/* A variant of type s, u or b into kv; any other type is skipped and kept
+ * as its signature. */
+static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv) {
+        char type = contents[0] != '\0' && contents[1] == '\0' ? contents[0] : '\0';
+        if (!strchr("sub", type) || type == '\0') {
+                kv->type = BS_KV_OTHER;
+                kv->signature = contents;
+                return sd_bus_message_skip(msg, "v");
+        }
+        int r = sd_bus_message_enter_container(msg, 'v', contents);
+        if (r < 0)
+                return r;
+        if (type == 's') {
+                kv->type = BS_KV_STRING;
+                r = sd_bus_message_read_basic(msg, 's', &kv->str);
+        } else if (type == 'u') {
+                kv->type = BS_KV_UINT32;
+                r = sd_bus_message_read_basic(msg, 'u', &kv->u32);
+        } else {
+                int b = 0;
+                kv->type = BS_KV_BOOL;
+                r = sd_bus_message_read_basic(msg, 'b', &b);
+                kv->b = b;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+/* One a{sv}; an a{sv} value is read only at depth 0 (the "rule"). */
+static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t index, sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                r = sd_bus_message_read_basic(msg, 's', &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(msg, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (depth == 0 && streq(contents, "a{sv}")) {
+                        bs_kv_list *sub;
+                        r = bs_kv_list_add_dict(l, key, &sub);
+                        if (r == -E2BIG)
+                                return too_many_keys(error, index, depth);
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(msg, 'v', contents);
+                        if (r >= 0)
+                                r = read_dict(msg, sub, depth + 1, index, error);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(msg);
+                } else {
+                        bs_kv kv = { .key = key };
+                        r = read_value(msg, contents, &kv);
+                        if (r >= 0)
+                                r = bs_kv_list_add(l, &kv, NULL);
+                        if (r == -E2BIG)
+                                return too_many_keys(error, index, depth);
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, size_t *ret_n, sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        bs_kv_list *v = NULL;
+        size_t n = 0, cap = 0;
+        for (;;) {
+                r = sd_bus_message_at_end(msg, false);
+                if (r != 0)
+                        break;
+                if (n >= max) {
+                        bs_kv_lists_free(v, n);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Too many changes (at most %zu)",
+                                                 max);
+                }
+                if (bs_grow((void **) &v, &cap, n + 1, sizeof(bs_kv_list)) < 0) {
+                        bs_kv_lists_free(v, n);
+                        return -ENOMEM;
+                }
+                v[n++] = (bs_kv_list){};
+                r = read_dict(msg, &v[n - 1], 0, n - 1, error);
+                if (r < 0) {
+                        bs_kv_lists_free(v, n);
+                        return r;
+                }
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0) {
+                bs_kv_lists_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Inbound TCP sessions as the host's own sockets see them (sock_diag).
+ *
+ * Why: connection tracking only runs in a network namespace once some rule
+ * needs it. On a host whose rules use no conntrack match yet — exactly the
+ * host about to get its first default-deny — the conntrack table is empty,
+ * and a pre-flight reading only conntrack would not see the admin's SSH
+ * session it is about to cut. The kernel's socket table always has it. */
+#include "conntrack.h"
+
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#define TCPF(s) (1u << (s))
+
+typedef struct diag_sock {
+        bs_family family;
+        uint8_t local[16], remote[16];
+        uint16_t lport, rport;
+        uint8_t state;
+} diag_sock;
+
+/* A v4-mapped IPv6 address (a dual-stack socket talking IPv4) is IPv4. */
+static void sock_normalize(diag_sock *s) {
+        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        if (s->family != BS_FAMILY_IPV6 || memcmp(s->local, mapped, 12) != 0 || memcmp(s->remote, mapped, 12) != 0)
+                return;
+        memmove(s->local, s->local + 12, 4);
+        memset(s->local + 4, 0, 12);
+        memmove(s->remote, s->remote + 12, 4);
+        memset(s->remote + 4, 0, 12);
+        s->family = BS_FAMILY_IPV4;
+}
+
+static int dump_family(int fd, int af, diag_sock **socks, size_t *n, size_t *cap) {
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req_v2 req;
+        } msg = {
+                .nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                         .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+                .req = { .sdiag_family = (uint8_t) af, .sdiag_protocol = IPPROTO_TCP,
+                         .idiag_states = TCPF(TCP_ESTABLISHED) | TCPF(TCP_LISTEN) },
+        };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return -errno;
+
+        _cleanup_free_ char *buf = malloc(32768);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t len = recv(fd, buf, 32768, 0);
+                if (len < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (len == 0)
+                        return -EPROTO;
+                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) len);
+                     h = NLMSG_NEXT(h, len)) {
+                        if (h->nlmsg_type == NLMSG_DONE)
+                                return 0;
+                        if (h->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = NLMSG_DATA(h);
+                                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+                                        return -EPROTO;
+                                /* no IPv6 in this kernel: nothing to list */
+                                return e->error == -ENOENT || e->error == -EAFNOSUPPORT ? 0 : e->error;
+                        }
+                        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+                                continue;
+                        const struct inet_diag_msg *d = NLMSG_DATA(h);
+                        if (d->idiag_family != AF_INET && d->idiag_family != AF_INET6)
+                                continue;
+                        if (*n >= BS_CONNS_MAX)
+                                return -E2BIG;
+                        int r = bs_grow((void **) socks, cap, *n + 1, sizeof(diag_sock));
+                        if (r < 0)
+                                return r;
+                        diag_sock *s = &(*socks)[(*n)++];
+                        memset(s, 0, sizeof(*s));
+                        s->family = d->idiag_family == AF_INET6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                        size_t alen = s->family == BS_FAMILY_IPV6 ? 16 : 4;
+                        memcpy(s->local, d->id.idiag_src, alen);
+                        memcpy(s->remote, d->id.idiag_dst, alen);
+                        s->lport = ntohs(d->id.idiag_sport);
+                        s->rport = ntohs(d->id.idiag_dport);
+                        s->state = d->idiag_state;
+                        sock_normalize(s);
+                }
+        }
+}
+
+static bool conn_matches_sock(const bs_conn *c, const diag_sock *s) {
+        /* The reply tuple is what the server's socket sees (after NAT). */
+        return c->family == s->family && c->l4proto == IPPROTO_TCP && memcmp(c->reply.src, s->local, 16) == 0 &&
+               c->reply.sport == s->lport && memcmp(c->reply.dst, s->remote, 16) == 0 && c->reply.dport == s->rport;
+}
+
+int bs_sockets_add_inbound_tcp(bs_conn **conns, size_t *n_conns) {
+        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ diag_sock *socks = NULL;
+        size_t n = 0, cap = 0;
+        int r = dump_family(fd, AF_INET, &socks, &n, &cap);
+        if (r < 0)
+                return r;
+        r = dump_family(fd, AF_INET6, &socks, &n, &cap);
+        if (r < 0)
+                return r;
+
+        size_t cap_conns = *n_conns;
+        for (size_t i = 0; i < n; i++) {
+                const diag_sock *s = &socks[i];
+                if (s->state != TCP_ESTABLISHED)
+                        continue;
+                /* Inbound: something on this host listens on the local port
+                 * (an accepted connection); outbound ones use ephemeral ports. */
+                bool listened = false;
+                for (size_t j = 0; j < n && !listened; j++)
+                        listened = socks[j].state == TCP_LISTEN && socks[j].lport == s->lport;
+                if (!listened)
+                        continue;
+                bool known = false;
+                for (size_t j = 0; j < *n_conns && !known; j++)
+                        known = conn_matches_sock(&(*conns)[j], s);
+                if (known)
+                        continue;
+                if (*n_conns >= BS_CONNS_MAX)
+                        return -E2BIG;
+                r = bs_grow((void **) conns, &cap_conns, *n_conns + 1, sizeof(bs_conn));
+                if (r < 0)
+                        return r;
+                bs_conn *c = &(*conns)[(*n_conns)++];
+                memset(c, 0, sizeof(*c));
+                c->family = s->family;
+                c->l4proto = IPPROTO_TCP;
+                memcpy(c->orig.src, s->remote, 16);
+                memcpy(c->orig.dst, s->local, 16);
+                c->orig.sport = s->rport;
+                c->orig.dport = s->lport;
+                c->reply = (bs_ct_tuple){ .sport = s->lport, .dport = s->rport };
+                memcpy(c->reply.src, s->local, 16);
+                memcpy(c->reply.dst, s->remote, 16);
+                c->has_tcp_state = true;
+                c->tcp_state = BS_TCP_STATE_ESTABLISHED;
+                c->status = BS_CT_STATUS_SEEN_REPLY | BS_CT_STATUS_ASSURED;
+                c->id = 0; /* not from conntrack */
+        }
+        return 0;
+}
+
+int bs_connections_dump(bs_conn **ret, size_t *ret_n) {
+        _cleanup_free_ bs_conn *conns = NULL;
+        size_t n = 0;
+        int r = bs_conntrack_dump(&conns, &n);
+        if (r < 0)
+                return r;
+        r = bs_sockets_add_inbound_tcp(&conns, &n);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(conns);
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The connections the pre-flight judges on a host whose rules use no
+ * conntrack match yet: connection tracking is off in such a namespace, so
+ * the admin's session is only in the socket table. bs_connections_dump must
+ * still list it, and the pre-flight must refuse a change that cuts it.
+ * Two private namespaces (access-netns.h); exits 77 when not root. */
+#include <poll.h>
+
+#include "access-netns.h"
+#include "conntrack.h"
+#include "localaddr.h"
+#include "lockout.h"
+#include "mgmt.h"
+
+static int tcp_listen_any(int ns, bs_family f, uint16_t port) {
+        int s = ns_socket(ns, f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+        int one = 1, zero = 0;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (f == BS_FAMILY_IPV6) /* dual stack, like sshd's "::" */
+                setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        ab_sockaddr(f, f == BS_FAMILY_IPV6 ? "::" : "0.0.0.0", port, &ss, &sl);
+        g_assert_cmpint(bind(s, (struct sockaddr *) &ss, sl), ==, 0);
+        g_assert_cmpint(listen(s, 8), ==, 0);
+        return s;
+}
+
+static int tcp_connect_from(int ns, bs_family f, const char *dst, uint16_t port, uint16_t *local_port) {
+        int s = ns_socket(ns, f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        ab_sockaddr(f, dst, port, &ss, &sl);
+        g_assert_cmpint(connect(s, (struct sockaddr *) &ss, sl), ==, 0);
+        struct sockaddr_storage me;
+        socklen_t ml = sizeof(me);
+        g_assert_cmpint(getsockname(s, (struct sockaddr *) &me, &ml), ==, 0);
+        *local_port = ntohs(f == BS_FAMILY_IPV6 ? ((struct sockaddr_in6 *) &me)->sin6_port
+                                                : ((struct sockaddr_in *) &me)->sin_port);
+        return s;
+}
+
+static const bs_conn *find(const bs_conn *c, size_t n, bs_family f, const char *src, uint16_t sport, uint16_t dport) {
+        uint8_t a[16] = { 0 };
+        g_assert_cmpint(inet_pton(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, src, a), ==, 1);
+        for (size_t i = 0; i < n; i++)
+                if (c[i].family == f && c[i].l4proto == IPPROTO_TCP && memcmp(c[i].orig.src, a, 16) == 0 &&
+                    c[i].orig.sport == sport && c[i].orig.dport == dport)
+                        return &c[i];
+        return NULL;
+}
+
+/* The listener is dual stack (IPv6 "::"), so the IPv4 session arrives on an
+ * AF_INET6 socket as a v4-mapped address: it must come out as IPv4. */
+static void test_session_without_conntrack(gconstpointer data) {
+        bs_family f = GPOINTER_TO_INT(data);
+        const char *peer = f == BS_FAMILY_IPV6 ? PEER6 : PEER4, *fw = f == BS_FAMILY_IPV6 ? FW6 : FW4;
+        int l = tcp_listen_any(NS.fw, BS_FAMILY_IPV6, 2222);
+        uint16_t sport = 0;
+        int c = tcp_connect_from(NS.peer, f, fw, 2222, &sport);
+        int a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        g_assert_cmpint(a, >=, 0);
+        /* an outbound session from fw: not inbound, never listed */
+        int l2 = tcp_listen_any(NS.peer, f, 8080);
+        uint16_t out_port = 0;
+        int o = tcp_connect_from(NS.fw, f, peer, 8080, &out_port);
+
+        _cleanup_free_ bs_conn *ct = NULL;
+        size_t n_ct = 0;
+        g_assert_cmpint(bs_conntrack_dump(&ct, &n_ct), ==, 0);
+        /* the premise: connection tracking is off here, conntrack is blind */
+        g_assert_null(find(ct, n_ct, f, peer, sport, 2222));
+
+        _cleanup_free_ bs_conn *all = NULL;
+        size_t n = 0;
+        g_assert_cmpint(bs_connections_dump(&all, &n), ==, 0);
+        const bs_conn *s = find(all, n, f, peer, sport, 2222);
+        g_assert_nonnull(s);
+        g_assert_true(s->has_tcp_state);
+        g_assert_cmpint(s->tcp_state, ==, BS_TCP_STATE_ESTABLISHED);
+        g_assert_cmpuint(s->reply.sport, ==, 2222);
+        g_assert_cmpuint(s->id, ==, 0);
+        g_assert_null(find(all, n, f, fw, out_port, 8080));
+
+        /* the pre-flight sees it: -P INPUT DROP with no rule would cut it */
+        _cleanup_table_ bs_table *t = bs_table_new(f, "filter");
+        g_assert_cmpint(bs_table_add_chain(t, "INPUT", true, BS_POLICY_DROP, NULL), ==, 0);
+        g_assert_cmpint(bs_table_add_chain(t, "FORWARD", true, BS_POLICY_ACCEPT, NULL), ==, 0);
+        g_assert_cmpint(bs_table_add_chain(t, "OUTPUT", true, BS_POLICY_ACCEPT, NULL), ==, 0);
+        _cleanup_local_addrs_ bs_local_addrs local = {};
+        g_assert_cmpint(bs_local_addrs_get(&local), ==, 0);
+        bs_mgmt_ports ports;
+        bs_mgmt_ports_default(&ports);
+        g_assert_cmpint(bs_mgmt_ports_add(&ports, IPPROTO_TCP, 2222), ==, 0);
+        bs_lockout_input in = { .v4 = f == BS_FAMILY_IPV4 ? t : NULL, .v6 = f == BS_FAMILY_IPV6 ? t : NULL,
+                                .conns = all, .n_conns = n, .local = &local, .ports = &ports };
+        _cleanup_lockout_report_ bs_lockout_report rep = {};
+        g_assert_cmpint(bs_lockout_check(&in, &rep), ==, 0);
+        bool cut = false;
+        for (size_t i = 0; i < rep.n; i++)
+                if (rep.findings[i].kind == BS_FINDING_ESTABLISHED && rep.findings[i].conn.orig.sport == sport)
+                        cut = true;
+        g_assert_true(cut);
+
+        close(o);
+        close(l2);
+        close(a);
+        close(c);
+        close(l);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        if (!netns_pair_setup(false))
+                return 77;
+        /* netns_pair_setup switches connection tracking on; switch it off
+         * again, as on a host whose rules use no conntrack match yet */
+        ns_sh_full(NS.fw, false, "iptables-legacy -t mangle -F; ip6tables-legacy -t mangle -F; conntrack -F 2>/dev/null || true");
+        g_test_add_data_func("/sockets/session-without-conntrack/ipv4", GINT_TO_POINTER(BS_FAMILY_IPV4),
+                             test_session_without_conntrack);
+        g_test_add_data_func("/sockets/session-without-conntrack/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
+                             test_session_without_conntrack);
+        int r = g_test_run();
+        netns_pair_teardown();
+        return r;
+}
