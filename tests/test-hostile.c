@@ -567,6 +567,133 @@ static void gen_made_up(Corpus *k) {
             g_variant_new("(ssv)", TX_IFACE, "State", g_variant_new_string("pending")), E_READ_ONLY, NULL, NULL);
 }
 
+/* ApplyChanges / PreviewChanges: the structured form of the changes. */
+static GVariant *dict_params(GVariant *change_dict) {
+        GVariant *arr = g_variant_new_array(G_VARIANT_TYPE("a{sv}"), &change_dict, 1);
+        return g_variant_new("(@aa{sv}@a{sv})", arr, empty_opts());
+}
+
+/* {"operation": "append", "chain": "INPUT", "rule": {key: value}} */
+static GVariant *append_with(const char *key, GVariant *value) {
+        GVariant *rule = one_opt(key, value);
+        return g_variant_new_parsed("{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <%@a{sv}>}", rule);
+}
+
+static void add_bad_dict(Corpus *k, GVariant *change_dict, const char *mention) {
+        g_variant_ref_sink(change_dict);
+        add_invalid(k, "ApplyChanges", dict_params(change_dict), mention);
+        add_invalid(k, "PreviewChanges", dict_params(change_dict), mention);
+        g_variant_unref(change_dict);
+}
+
+static void gen_structured(Corpus *k) {
+        static const struct {
+                const char *key, *value;  /* a value of the wrong type, as GVariant text */
+        } wrong_types[] = {
+                { "operation", "uint32 1" }, { "operation", "true" }, { "chain", "uint32 1" }, { "chain", "['INPUT']" },
+                { "family", "4" },           { "position", "'1'" },   { "position", "int32 1" }, { "policy", "false" },
+                { "rule", "'-j ACCEPT'" },   { "rule", "@a{ss} {}" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(wrong_types); i++) {
+                g_autofree char *text = g_strdup_printf(
+                        "{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <@a{sv} {}>, '%s': <%s>}",
+                        wrong_types[i].key, wrong_types[i].value);
+                add_bad_dict(k, g_variant_new_parsed(text), wrong_types[i].key);
+        }
+        static const struct {
+                const char *key, *value;
+        } rule_types[] = {
+                { "source", "uint32 1" }, { "dports", "uint32 22" }, { "target", "true" }, { "goto", "'yes'" },
+                { "limit-burst", "'10'" }, { "comment", "['a']" },   { "protocol", "6" },  { "ctstate", "@as []" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(rule_types); i++)
+                add_bad_dict(k, append_with(rule_types[i].key, g_variant_new_parsed(rule_types[i].value)),
+                             rule_types[i].key);
+        static const struct {
+                const char *key, *value, *mention;
+        } bad_values[] = {
+                { "source", "300.1.1.1", "300.1.1.1" },   { "destination", "10.0.0.0/33", "10.0.0.0/33" },
+                { "source", "-s", "-s" },                 { "source", "1.2.3.4 -j ACCEPT", "1.2.3.4 -j ACCEPT" },
+                { "in-interface", "eth0eth0eth0eth0x", "eth0eth0eth0eth0x" },
+                { "protocol", "nosuchproto", "nosuchproto" }, { "ctstate", "BOGUS", "BOGUS" },
+                { "limit", "5/fortnight", "5/fortnight" }, { "target", "--bogus", "--bogus" },
+                { "reject-with", "tcp-reset", "reject-with" }, { "icmp-type", "echo-request", "icmp-type" },
+                { "dports", "22", "dports" },              { "log-level", "9", "log-level" },
+                { "nosuch", "x", "nosuch" },               { "", "x", "\"\"" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_values); i++)
+                add_bad_dict(k, append_with(bad_values[i].key, g_variant_new_string(bad_values[i].value)),
+                             bad_values[i].mention);
+        static const char *const ports[] = { "70000", "-1", "abc", "1:2:3", "22,", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16" };
+        for (size_t i = 0; i < G_N_ELEMENTS(ports); i++) {
+                GVariant *rule = g_variant_new_parsed("{'protocol': <'tcp'>, 'dports': <%s>, 'target': <'ACCEPT'>}",
+                                                      ports[i]);
+                add_bad_dict(k,
+                             g_variant_new_parsed("{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <%@a{sv}>}",
+                                                  rule),
+                             "dports");
+        }
+        static const char *const ops[] = { "explode", "APPEND", "", "-A", "new_chain" };
+        for (size_t i = 0; i < G_N_ELEMENTS(ops); i++)
+                add_bad_dict(k, g_variant_new_parsed("{'operation': <%s>, 'chain': <'INPUT'>}", ops[i]), "operation");
+        add_bad_dict(k, g_variant_new_parsed("{'chain': <'INPUT'>, 'rule': <@a{sv} {}>}"), "operation");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'append'>, 'rule': <@a{sv} {}>}"), "chain");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'append'>, 'chain': <'INPUT'>}"), "rule");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'MAYBE'>}"),
+                     "MAYBE");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'replace'>, 'chain': <'INPUT'>, 'rule': <@a{sv} {}>}"),
+                     "position");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'flush'>, 'chain': <'INPUT'>, 'position': <uint32 1>}"),
+                     "position");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'new-chain'>, 'chain': <'-bad'>}"), "-bad");
+        add_bad_dict(k, g_variant_new_parsed("{'operation': <'append'>, 'chain': <'INPUT'>, 'family': <'ipv5'>, "
+                                             "'rule': <@a{sv} {}>}"),
+                     "ipv5");
+        /* sizes: a long comment, a change over 8192 bytes, more than 32 keys */
+        g_autofree char *c300 = fill("c", 300), *c9000 = fill("c", 9000);
+        add_bad_dict(k, append_with("comment", g_variant_new_string(c300)), "comment");
+        add_bad_dict(k, append_with("comment", g_variant_new_string(c9000)), "8192");
+        GVariantBuilder b;
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        for (int i = 0; i < 40; i++) {
+                g_autofree char *key = g_strdup_printf("key%d", i);
+                g_variant_builder_add(&b, "{sv}", key, g_variant_new_string("x"));
+        }
+        add_bad_dict(k, g_variant_builder_end(&b), "32");
+        /* more changes than allowed */
+        GVariantBuilder many;
+        g_variant_builder_init(&many, G_VARIANT_TYPE("aa{sv}"));
+        for (int i = 0; i < 10001; i++)
+                g_variant_builder_add_value(&many, g_variant_new_parsed("{'operation': <'flush'>, 'chain': <'INPUT'>}"));
+        add_invalid(k, "ApplyChanges", g_variant_new("(@aa{sv}@a{sv})", g_variant_builder_end(&many), empty_opts()),
+                    "10000");
+        /* names and values cut at a limit in the middle of a character */
+        static const int cuts[] = { 19, 39, 99 };
+        for (size_t i = 0; i < G_N_ELEMENTS(cuts); i++) {
+                g_autofree char *cut = fill("a", cuts[i]);
+                g_autofree char *s = g_strdup_printf("%sé€é€", cut);
+                g_autofree char *prefix = fill("a", 15);
+                add_bad_dict(k, append_with(s, g_variant_new_string("x")), prefix);
+                add_bad_dict(k, append_with("source", g_variant_new_string(s)), prefix);
+                add_bad_dict(k, append_with("in-interface", g_variant_new_string(s)), prefix);
+                add_bad_dict(k, append_with("target", g_variant_new_string(s)), prefix);
+                add_bad_dict(k, g_variant_new_parsed("{'operation': <%s>, 'chain': <'INPUT'>}", s), prefix);
+                add_bad_dict(k, g_variant_new_parsed("{%s: <'x'>, 'operation': <'flush'>, 'chain': <'INPUT'>}", s),
+                             prefix);
+        }
+        /* wrong option types, as for Apply */
+        GVariant *flush = g_variant_new_parsed("[{'operation': <'flush'>, 'chain': <'INPUT'>}]");
+        g_variant_ref_sink(flush);
+        for (size_t o = 0; o < G_N_ELEMENTS(option_types); o++) {
+                GVariant *v = g_variant_ref_sink(g_variant_new_int64(5));
+                add_invalid(k, "ApplyChanges",
+                            g_variant_new("(@aa{sv}@a{sv})", flush, one_opt(option_types[o].key, v)),
+                            option_types[o].key);
+                g_variant_unref(v);
+        }
+        g_variant_unref(flush);
+}
+
 static Corpus *corpus_new(const char *ended_confirmed, const char *ended_rolled_back) {
         Corpus *k = g_new0(Corpus, 1);
         k->calls = g_ptr_array_new_with_free_func((GDestroyNotify) bad_call_free);
@@ -581,6 +708,7 @@ static Corpus *corpus_new(const char *ended_confirmed, const char *ended_rolled_
         gen_table_errors(k);
         gen_transactions(k);
         gen_made_up(k);
+        gen_structured(k);
         return k;
 }
 
