@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-errors.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +48,7 @@ int bs_bus_error_set_errno(sd_bus_error *e, int error, const char *format, ...) 
         va_list ap;
         va_start(ap, format);
         vsnprintf(what, sizeof(what), format, ap);
+        bs_utf8_trim(what);
         va_end(ap);
         int err = error < 0 ? -error : error;
         if (err == 0)

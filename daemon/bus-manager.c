@@ -20,6 +20,7 @@
 #include "persist.h"
 #include "text.h"
 #include "transaction.h"
+#include "utf8.h"
 
 /* "ipv4", "ipv6" or (when allowed) "" for both: a mask of families. */
 static int parse_family(const char *s, bool allow_both, unsigned *ret, sd_bus_error *error) {
@@ -30,7 +31,8 @@ static int parse_family(const char *s, bool allow_both, unsigned *ret, sd_bus_er
         else if (allow_both && streq(s, ""))
                 *ret = BS_FAMILY_MASK_BOTH;
         else
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid family \"%.32s\" (%s)", s,
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid family \"%.*s\" (%s)",
+                                         bs_utf8_prefix(s, 32), s,
                                          allow_both ? "\"ipv4\", \"ipv6\" or \"\"" : "\"ipv4\" or \"ipv6\"");
         return 0;
 }
@@ -38,7 +40,8 @@ static int parse_family(const char *s, bool allow_both, unsigned *ret, sd_bus_er
 static int check_chain_arg(const char *s, sd_bus_error *error) {
         if (streq(s, "") || bs_builtin_chain("filter", s) || bs_chain_name_valid(s))
                 return 0;
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain name \"%.40s\"", s);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain name \"%.*s\"",
+                                 bs_utf8_prefix(s, 40), s);
 }
 
 /* The tables of the families asked for, IPv6 only when active;
@@ -740,7 +743,8 @@ static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus
                 uint8_t p;
                 if (bs_l4proto_from_string(proto, &p) < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid protocol \"%.16s\" (\"tcp\" or \"udp\")", proto);
+                                                 "Invalid protocol \"%.*s\" (\"tcp\" or \"udp\")",
+                                                 bs_utf8_prefix(proto, 16), proto);
                 if (port == 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid port 0");
                 allows[n_allows++] = (bs_l4port){ .proto = p, .port = port };

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include "changeset.h"
+#include "utf8.h"
 
 static bool ip_valid(const char *s) {
         unsigned char buf[16];
@@ -49,7 +50,8 @@ int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_er
                                    : streq(key, "ssh-connection")                                      ? "s"
                                                                                                        : NULL;
                 if (!want)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.64s\"", key);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
+                                                 bs_utf8_prefix(key, 64), key);
                 if (!streq(contents, want))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Option \"%s\" must be of type \"%s\", not \"%.16s\"", key, want,
@@ -71,9 +73,9 @@ int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_er
                                 return r;
                         if (!ssh_connection_valid(s))
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option \"ssh-connection\" \"%.64s\" is not "
+                                                         "Option \"ssh-connection\" \"%.*s\" is not "
                                                          "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
-                                                         s);
+                                                         bs_utf8_prefix(s, 64), s);
                         snprintf(o->ssh_connection, sizeof(o->ssh_connection), "%s", s);
                 } else {
                         int b;
@@ -111,7 +113,8 @@ int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t s
                 if (r < 0)
                         return r;
                 if (!streq(key, "ssh-connection"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.64s\"", key);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
+                                                 bs_utf8_prefix(key, 64), key);
                 r = sd_bus_message_peek_type(msg, &type, &contents);
                 if (r < 0)
                         return r;
@@ -125,9 +128,9 @@ int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t s
                         return r;
                 if (!ssh_connection_valid(s))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Option \"ssh-connection\" \"%.64s\" is not "
+                                                 "Option \"ssh-connection\" \"%.*s\" is not "
                                                  "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
-                                                 s);
+                                                 bs_utf8_prefix(s, 64), s);
                 snprintf(ssh_connection, size, "%s", s);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)

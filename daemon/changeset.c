@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "changeset.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 
@@ -21,6 +22,7 @@ static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(err, size, fmt, ap);
+                bs_utf8_trim(err);
                 va_end(ap);
         }
         return r;
@@ -75,7 +77,8 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 if (r4 < 0 && r6 < 0) {
                         /* name the error of the family the change seemed meant for */
                         const bs_parse_error *e = r4 == -EAFNOSUPPORT ? &e6 : &e4;
-                        return seterr(err, err_size, -EINVAL, "change %zu \"%.200s\": %s", i + 1, line,
+                        return seterr(err, err_size, -EINVAL, "change %zu \"%.*s\": %s", i + 1,
+                                      bs_utf8_prefix(line, 200), line,
                                       e->message[0] ? e->message : "invalid");
                 }
                 const char *table = r4 >= 0 ? c4.table : c6.table;
@@ -85,13 +88,14 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                         if (r6 >= 0)
                                 bs_change_done(&c6);
                         return seterr(err, err_size, -EINVAL,
-                                      "change %zu \"%.200s\": only the filter table is managed", i + 1, line);
+                                      "change %zu \"%.*s\": only the filter table is managed", i + 1,
+                                      bs_utf8_prefix(line, 200), line);
                 }
                 if (r6 >= 0 && r4 < 0 && !ipv6) {
                         bs_change_done(&c6);
                         return seterr(err, err_size, -EAFNOSUPPORT,
-                                      "change %zu \"%.200s\" is for IPv6, which this host does not have", i + 1,
-                                      line);
+                                      "change %zu \"%.*s\" is for IPv6, which this host does not have", i + 1,
+                                      bs_utf8_prefix(line, 200), line);
                 }
                 int r = 0;
                 if (r4 >= 0)
@@ -122,6 +126,14 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
                 if (r < 0) {
                         if (ret_failed)
                                 *ret_failed = i;
+                        /* The model says -EPERM for deleting a built-in chain
+                         * and -EBUSY for deleting a referenced one; at the bus
+                         * those would read as AccessDenied and Busy (another
+                         * transaction), so name them for what they are. */
+                        if (r == -EPERM)
+                                return -EINVAL;
+                        if (r == -EBUSY)
+                                return -EMLINK;
                         return r;
                 }
         }

@@ -29,7 +29,9 @@ void bs_changeset_done(bs_changeset *s);
 int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size);
 
 /* S0 + the change set, in memory, for one family. On error *ret is NULL,
- * the index of the failing change in *ret_failed (may be NULL). */
+ * the index of the failing change in *ret_failed (may be NULL); errors as
+ * bs_table_apply_change, except that deleting a built-in chain is -EINVAL
+ * (not -EPERM) and deleting a referenced chain is -EMLINK (not -EBUSY). */
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed);
 
 /* A change set from ready changes (each for one family, e.g. the recipe's):

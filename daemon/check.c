@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "check.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -38,6 +39,7 @@ _printf_(5, 6) static bs_check_item *item(bs_check_report *r, const char *id, co
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(it->summary, sizeof(it->summary), fmt, ap);
+        bs_utf8_trim(it->summary);
         va_end(ap);
         return it;
 }
@@ -49,6 +51,7 @@ _printf_(2, 3) static void detail(bs_check_item *it, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(it->detail + len, sizeof(it->detail) - len, fmt, ap);
+        bs_utf8_trim(it->detail);
         va_end(ap);
 }
 

@@ -4,6 +4,7 @@
  * ip6_tables.c ip6_packet_match, net/netfilter/xt_*.c), in three values:
  * matches, does not match, or cannot be known from the description. */
 #include "eval.h"
+#include "utf8.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -45,6 +46,7 @@ _printf_(3, 4) static void judge_add(judge *j, tri t, const char *fmt, ...) {
                         va_list ap;
                         va_start(ap, fmt);
                         vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
+                        bs_utf8_trim(j->reason);
                         va_end(ap);
                 }
         }

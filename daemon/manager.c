@@ -255,9 +255,24 @@ void manager_stop(Manager *m) {
         Transaction *t = m->pending;
         log_notice("Stopping with transaction %" PRIu32 " pending: rolling it back.", t->id);
         int r = transaction_rollback(t, "daemon-stopped", err, sizeof(err));
-        if (r < 0)
+        if (r < 0) {
+                /* We were stopping: the next start must finish the
+                 * rollback at once, not resume the old deadline. A journal
+                 * whose deadline has passed is rolled back at start. */
+                if (t->journal) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_BOOTTIME, &ts);
+                        t->journal->deadline_boottime_usec = (uint64_t) ts.tv_sec * 1000000ULL +
+                                                             (uint64_t) ts.tv_nsec / 1000ULL;
+                        int k = bs_journal_write(m->runtime_dir, t->journal);
+                        if (k < 0)
+                                log_error_errno(k, "Cannot mark the journal of transaction %" PRIu32
+                                                   " as due: %m. The next start resumes its deadline.",
+                                                t->id);
+                }
                 log_crit("Rollback of transaction %" PRIu32 " at stop failed: %s. The journal stays; the next "
                          "start rolls it back.", t->id, err);
+        }
         if (m->bus)
                 (void) sd_bus_flush(m->bus);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mgmt.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,6 +81,7 @@ _printf_(3, 4) static int fail(char *err, size_t errlen, const char *fmt, ...) {
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(err, errlen, fmt, ap);
+                bs_utf8_trim(err);
                 va_end(ap);
         }
         return -EINVAL;

@@ -10,6 +10,12 @@ static const bs_nf_options *options(const bs_nf_options *o) {
         return o ? o : &default_options;
 }
 
+static int take_lock(bs_xtlock *lock, const bs_nf_options *o) {
+        if (o->lock_held)
+                return 0;
+        return bs_xtlock_acquire(lock, o->lock_timeout_ms);
+}
+
 static const bs_nf_family_ops *family_ops(bs_family family) {
         switch (family) {
         case BS_FAMILY_IPV4:
@@ -28,7 +34,7 @@ int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_t
         o = options(o);
 
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
         return ops->read(table, ret);
@@ -42,7 +48,7 @@ int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, s
         o = options(o);
 
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
         return ops->apply(table, changes, n, o, NULL, result);
@@ -54,7 +60,7 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, cons
         /* One lock over both commits (and the undo): nobody using the lock
          * sees IPv4 changed and IPv6 not. */
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
 
@@ -81,7 +87,7 @@ int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {
         o = options(o);
 
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
         return ops->restore(snapshot, o);
@@ -94,7 +100,7 @@ int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_
         o = options(o);
 
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = bs_xtlock_acquire(&lock, o->lock_timeout_ms);
+        int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
         return ops->zero(table, chain, o);

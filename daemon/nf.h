@@ -44,6 +44,11 @@ typedef struct bs_nf_options {
          * production. */
         void (*before_commit)(void *userdata);
         void *userdata;
+        /* The caller already holds the xtables lock (bs_xtlock_acquire), to
+         * make a read, a computation and a commit one step for everyone
+         * else using the lock; the functions below then do not take it
+         * (flock would wait for ourselves). */
+        bool lock_held;
 } bs_nf_options;
 #define BS_NF_OPTIONS_DEFAULT { .lock_timeout_ms = 5000, .max_retries = 5 }
 /* Every function below takes o == NULL as BS_NF_OPTIONS_DEFAULT. */

@@ -7,6 +7,7 @@
 
 #include "changeset.h"
 #include "text.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------ the list */
 
@@ -67,6 +68,7 @@ static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
                 va_start(ap, fmt);
                 vsnprintf(err, size, fmt, ap);
                 va_end(ap);
+                bs_utf8_trim(err);
         }
         return r;
 }
@@ -90,16 +92,18 @@ static const char *type_signature(const bs_kv *kv) {
 static void describe(const bs_kv *kv, char *buf, size_t size) {
         switch (kv->type) {
         case BS_KV_STRING:
-                snprintf(buf, size, "key \"%.40s\" = \"%.100s\"", kv->key, kv->str);
+                snprintf(buf, size, "key \"%.*s\" = \"%.*s\"", bs_utf8_prefix(kv->key, 40), kv->key,
+                         bs_utf8_prefix(kv->str, 100), kv->str);
                 break;
         case BS_KV_UINT32:
-                snprintf(buf, size, "key \"%.40s\" = %" PRIu32, kv->key, kv->u32);
+                snprintf(buf, size, "key \"%.*s\" = %" PRIu32, bs_utf8_prefix(kv->key, 40), kv->key, kv->u32);
                 break;
         case BS_KV_BOOL:
-                snprintf(buf, size, "key \"%.40s\" = %s", kv->key, kv->b ? "true" : "false");
+                snprintf(buf, size, "key \"%.*s\" = %s", bs_utf8_prefix(kv->key, 40), kv->key,
+                         kv->b ? "true" : "false");
                 break;
         default:
-                snprintf(buf, size, "key \"%.40s\"", kv->key);
+                snprintf(buf, size, "key \"%.*s\"", bs_utf8_prefix(kv->key, 40), kv->key);
                 break;
         }
 }
@@ -113,7 +117,10 @@ static int key_error(char *err, size_t size, const bs_kv *kv, const char *fmt, .
                 va_start(ap, fmt);
                 vsnprintf(msg, sizeof(msg), fmt, ap);
                 va_end(ap);
+                bs_utf8_trim(what);
+                bs_utf8_trim(msg);
                 snprintf(err, size, "%s: %s", what, msg);
+                bs_utf8_trim(err);
         }
         return -EINVAL;
 }
@@ -209,8 +216,8 @@ static int index_keys(const bs_kv_list *d, bool rule, change_keys *ck, char *err
                                 break;
                         }
                 if (id == _K_MAX)
-                        return seterr(err, size, -EINVAL, "unknown %skey \"%.40s\"", rule ? "rule " : "",
-                                      kv->key ? kv->key : "");
+                        return seterr(err, size, -EINVAL, "unknown %skey \"%.*s\"", rule ? "rule " : "",
+                                      kv->key ? bs_utf8_prefix(kv->key, 40) : 0, kv->key ? kv->key : "");
                 if (kv->type != keys[id].type)
                         return seterr(err, size, -EINVAL, "key \"%s\" has type \"%.20s\", expected \"%s\"",
                                       kv->key, type_signature(kv), type_signature(&(bs_kv){ .type = keys[id].type }));
@@ -406,7 +413,8 @@ static int parse_error(const words *w, const change_keys *ck, const bs_parse_err
                                    origin == ck->k[K_ICMP_TYPE]);
         if (port_key && ck->k[K_PROTOCOL] && strncmp(msg, "unknown option", 14) == 0) {
                 /* the option exists, only not for this protocol */
-                key_error(err, size, origin, "does not go with \"protocol\" \"%.40s\"", ck->k[K_PROTOCOL]->str);
+                key_error(err, size, origin, "does not go with \"protocol\" \"%.*s\"",
+                          bs_utf8_prefix(ck->k[K_PROTOCOL]->str, 40), ck->k[K_PROTOCOL]->str);
                 return r;
         }
         if (origin) {

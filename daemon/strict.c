@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "strict.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -79,6 +80,7 @@ _printf_(3, 4) static int bad(char *err, size_t errlen, const char *fmt, ...) {
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(err, errlen, fmt, ap);
+                bs_utf8_trim(err);
                 va_end(ap);
         }
         return -EINVAL;
@@ -204,6 +206,7 @@ _printf_(3, 4) static int reject(char *reason, size_t len, const char *fmt, ...)
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(reason, len, fmt, ap);
+                bs_utf8_trim(reason);
                 va_end(ap);
         }
         return -EPERM;

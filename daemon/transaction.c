@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "transaction.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@ static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(err, size, fmt, ap);
+                bs_utf8_trim(err);
                 va_end(ap);
         }
         return r;
@@ -348,8 +350,18 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 if (!j->before[f])
                         continue;
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                /* One lock over read, merge and restore: a rule another
+                 * program commits in between would be overwritten by the
+                 * restore of a table computed without it. */
+                _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+                int r = bs_xtlock_acquire(&lock, m->nf.lock_timeout_ms);
+                if (r < 0)
+                        return seterr(err, err_size, r, "cannot take the xtables lock %s: %s", bs_xtlock_path(),
+                                      strerror(-r));
+                bs_nf_options locked = m->nf;
+                locked.lock_held = true;
                 _cleanup_table_ bs_table *current = NULL, *target = NULL;
-                int r = bs_nf_read(fam, "filter", &m->nf, &current);
+                r = bs_nf_read(fam, "filter", &locked, &current);
                 if (r < 0)
                         return seterr(err, err_size, r, "cannot read the %s filter table: %s",
                                       bs_family_to_string(fam), strerror(-r));
@@ -363,7 +375,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                                     "that others deleted meanwhile; they cannot be put back.",
                                     t->id, dropped, bs_family_to_string(fam));
                 if (!bs_table_equal(target, current)) {
-                        r = bs_nf_restore(target, &m->nf);
+                        r = bs_nf_restore(target, &locked);
                         if (r < 0)
                                 return seterr(err, err_size, r, "cannot restore the %s filter table: %s",
                                               bs_family_to_string(fam), strerror(-r));

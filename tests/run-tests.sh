@@ -39,7 +39,14 @@ fi
 # corpus (copied, so the source tree is not written to). A crash fails the
 # run; its input is kept as $fuzzdir/<target>-crash-* for reproduction.
 fuzzdir=${FUZZ_BUILDDIR:-build-fuzz}
-fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-60}
+# Default: 60 s per target, 30 s once there are more than 3 targets (keeps
+# the whole CI run under ~30 minutes); BACKSTOP_FUZZ_SECONDS overrides both.
+n_fuzz=$(ls tests/fuzz/fuzz-*.c 2>/dev/null | wc -l)
+if [ "$n_fuzz" -gt 3 ]; then
+        fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-30}
+else
+        fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-60}
+fi
 if [ "${BACKSTOP_SKIP_FUZZ:-0}" != 1 ]; then
         if [ ! -d "$fuzzdir" ]; then
                 CC=clang meson setup "$fuzzdir" -Dfuzzing=true

@@ -115,7 +115,8 @@ int main(int argc, char **argv) {
                 return 77;
         /* netns_pair_setup switches connection tracking on; switch it off
          * again, as on a host whose rules use no conntrack match yet */
-        g_free(ns_sh_full(NS.fw, false, "iptables-legacy -t mangle -F; ip6tables-legacy -t mangle -F; conntrack -F 2>/dev/null || true"));
+        g_free(ns_sh_full(NS.fw, false,
+                          "iptables-legacy -t mangle -F; ip6tables-legacy -t mangle -F; conntrack -F 2>/dev/null || true"));
         g_test_add_data_func("/sockets/session-without-conntrack/ipv4", GINT_TO_POINTER(BS_FAMILY_IPV4),
                              test_session_without_conntrack);
         g_test_add_data_func("/sockets/session-without-conntrack/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
