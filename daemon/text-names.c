@@ -216,9 +216,15 @@ int text_proto_from_string(const char *s, uint16_t *ret) {
         return -ENOENT;
 }
 
-const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
-        if (proto == 0)
-                return NULL;
+/* What getprotobynumber_r answers, then our table: looked up once per
+ * protocol number and thread, since every lookup opens and scans
+ * /etc/protocols (it was most of the time of rendering a 10,000-rule table). */
+typedef struct proto_name_cache {
+        bool looked_up;
+        char name[32];  /* "" when nothing knows the number */
+} proto_name_cache;
+
+static const char *proto_lookup(uint16_t proto, char *buf, size_t size) {
         struct protoent pe, *res = NULL;
         char tmp[1024];
         if (getprotobynumber_r(proto, &pe, tmp, sizeof(tmp), &res) == 0 && res) {
@@ -231,6 +237,28 @@ const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
                         return buf;
                 }
         return NULL;
+}
+
+const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
+        static __thread proto_name_cache cache[256];
+        if (proto == 0)
+                return NULL;
+        if (proto >= ELEMENTSOF(cache))
+                return proto_lookup(proto, buf, size);
+        proto_name_cache *c = &cache[proto];
+        if (!c->looked_up) {
+                char name[256];
+                if (!proto_lookup(proto, name, sizeof(name)))
+                        name[0] = '\0';
+                else if (strlen(name) >= sizeof(c->name))
+                        return proto_lookup(proto, buf, size);  /* too long to keep: never cached */
+                snprintf(c->name, sizeof(c->name), "%s", name);
+                c->looked_up = true;
+        }
+        if (!c->name[0])
+                return NULL;
+        snprintf(buf, size, "%s", c->name);
+        return buf;
 }
 
 int text_service_port(const char *name, const char *proto) {
