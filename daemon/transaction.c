@@ -131,7 +131,9 @@ static int arm_timer(Transaction *t) {
                         return r;
                 return sd_event_source_set_enabled(t->timer, SD_EVENT_ONESHOT);
         }
-        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 0, on_deadline, t);
+        /* Accuracy 1 µs: 0 would mean sd-event's default of 250 ms, and the
+         * rollback would start up to a quarter second after the deadline. */
+        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 1, on_deadline, t);
 }
 
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
