@@ -156,6 +156,21 @@ void manager_refresh_properties(Manager *m) {
         (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, (char **) changed);
 }
 
+void manager_refresh_properties_soon(Manager *m) {
+        /* PendingTransaction costs nothing to compare: announce it now,
+         * in order with the transaction's own signals */
+        uint32_t pending = m->pending ? m->pending->id : 0;
+        if (m->announced && pending != m->last_pending) {
+                m->last_pending = pending;
+                if (m->bus)
+                        (void) sd_bus_emit_properties_changed(m->bus, BS_OBJECT_PATH, BS_INTERFACE,
+                                                              "PendingTransaction", NULL);
+        }
+        if (!m->refresh_timer || sd_event_source_set_time(m->refresh_timer, 0) < 0 ||
+            sd_event_source_set_enabled(m->refresh_timer, SD_EVENT_ON) < 0)
+                manager_refresh_properties(m);
+}
+
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         manager_refresh_properties(m);

@@ -107,7 +107,7 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
                 m->pending = NULL;
         manager_keep_ended(m, t);
         emit_ended(t);
-        manager_refresh_properties(m);
+        manager_refresh_properties_soon(m);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -290,7 +290,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
                                           t->path);
-        manager_refresh_properties(m);
+        manager_refresh_properties_soon(m);
         *ret = t;
         r = 0;
         goto finish;
@@ -332,7 +332,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         if (r >= 0)
                 r = bs_persist_save(m->state_dir, now);
         manager_free_tables(now);
-        manager_refresh_properties(m);
+        manager_refresh_properties_soon(m);
         if (r < 0)
                 return seterr(err, err_size, r, "transaction %" PRIu32 " is confirmed, but saving failed: %s", id,
                               strerror(-r));
