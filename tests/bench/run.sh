@@ -63,5 +63,5 @@ echo
 if command -v firewalld >/dev/null 2>&1; then
         echo "firewalld is installed, but measuring it needs its own sandbox; not done by this script."
 else
-        echo "firewalld: not installed, skipped (see tests/bench/README.md)."
+        echo "firewalld: not installed; not installed by this script either (see tests/bench/README.md)."
 fi
