@@ -816,6 +816,14 @@ static int property_get_pending(sd_bus *bus, const char *path, const char *inter
 static int property_get_rules_saved(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        /* No saved IPv4 file: not saved, without reading both tables (what
+         * bs_persist_equal would answer after the read) */
+        _cleanup_free_ char *v4 = NULL;
+        if (asprintf(&v4, "%s/%s", m->state_dir, bs_persist_file(BS_FAMILY_IPV4)) < 0)
+                return -ENOMEM;
+        if (access(v4, F_OK) < 0 && errno == ENOENT)
+                return sd_bus_message_append(reply, "b", false);
+
         bs_table *t[2];
         int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
