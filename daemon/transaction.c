@@ -107,7 +107,8 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
                 m->pending = NULL;
         manager_keep_ended(m, t);
         emit_ended(t);
-        manager_refresh_properties_soon(m);
+        /* the tables did not change here (a rollback refreshes the rest) */
+        manager_refresh_pending(m);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -290,7 +291,9 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
                                           t->path);
-        manager_refresh_properties_soon(m);
+        /* from the tables just committed: no second read of both */
+        manager_refresh_pending(m);
+        manager_refresh_properties_with(m, t->journal ? t->journal->after : after);
         *ret = t;
         r = 0;
         goto finish;
@@ -382,6 +385,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         }
         log_notice("Transaction %" PRIu32 " rolled back (%s).", t->id, reason);
         transaction_end(t, TRANSACTION_ROLLED_BACK, reason);
+        manager_refresh_properties_soon(m);
         return 0;
 }
 
