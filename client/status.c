@@ -12,7 +12,7 @@
 
 /* --- status ------------------------------------------------------------- */
 
-/* Rule counts per chain from ListRules, without asking for a password:
+/* Rule counts per chain from ListChains, without asking for a password:
  * status must never prompt. Returns 0, or 1 when not authorized (the caller
  * says so), or an exit code > 1 after printing. */
 static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_message **ret_reply) {
@@ -20,10 +20,10 @@ static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_m
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "ListRules");
+        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "ListChains");
         if (r != 0)
                 return r;
-        r = sd_bus_message_append(m, "ss", "", "");
+        r = sd_bus_message_append(m, "s", "");
         if (r < 0)
                 return log_local_error(r, "build the request");
         r = sd_bus_message_set_allow_interactive_authorization(m, false);
@@ -40,9 +40,6 @@ static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_m
                 sd_bus_error_free(&error);
                 return denied ? -EACCES : -EIO;
         }
-        r = sd_bus_message_skip(reply, "aa{sv}");
-        if (r < 0)
-                return ctl_parse_error(r);
         if (c->json) {
                 *ret_reply = TAKE_PTR(reply);
                 return 0;

@@ -261,6 +261,49 @@ static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain 
         return sd_bus_message_close_container(reply);
 }
 
+/* One dictionary of ListRules' and ListChains' "chains" */
+static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
+        return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
+                                     c->name, "policy", "s", c->builtin ? bs_policy_to_string(c->policy) : "",
+                                     "packets", "t", c->policy_packets, "bytes", "t", c->policy_bytes, "rules", "u",
+                                     (uint32_t) c->n_rules);
+}
+
+/* ListRules' second half alone: what "backstopctl status" needs, without
+ * marshalling (and the client skipping) one dictionary per rule. */
+static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0)
+                return r;
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        bs_table *t[2];
+        r = read_tables_for(m, families, t, error);
+        if (r < 0)
+                return r;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (int f = 0; r >= 0 && f < 2; f++)
+                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
+                        r = append_chain(reply, t[f], &t[f]->chains[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        manager_free_tables(t);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *family, *chain;
@@ -296,12 +339,7 @@ static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *
                                         for (size_t k = 0; r >= 0 && k < c->n_rules; k++)
                                                 r = append_rule(reply, t[f], c, k);
                                 } else
-                                        r = sd_bus_message_append(
-                                                reply, "a{sv}", 6, "family", "s", bs_family_to_string(t[f]->family),
-                                                "chain", "s", c->name, "policy", "s",
-                                                c->builtin ? bs_policy_to_string(c->policy) : "", "packets", "t",
-                                                c->policy_packets, "bytes", "t", c->policy_bytes, "rules", "u",
-                                                (uint32_t) c->n_rules);
+                                        r = append_chain(reply, t[f], c);
                         }
                 }
                 if (r >= 0)
@@ -847,6 +885,14 @@ static int property_get_pending(sd_bus *bus, const char *path, const char *inter
 static int property_get_rules_saved(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        /* No saved IPv4 file: not saved, without reading both tables (what
+         * bs_persist_equal would answer after the read) */
+        _cleanup_free_ char *v4 = NULL;
+        if (asprintf(&v4, "%s/%s", m->state_dir, bs_persist_file(BS_FAMILY_IPV4)) < 0)
+                return -ENOMEM;
+        if (access(v4, F_OK) < 0 && errno == ENOENT)
+                return sd_bus_message_append(reply, "b", false);
+
         bs_table *t[2];
         int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
@@ -901,6 +947,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListRules", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "aa{sv}aa{sv}",
                                  SD_BUS_PARAM(rules) SD_BUS_PARAM(chains), method_list_rules,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListChains", "s", SD_BUS_PARAM(family), "aa{sv}", SD_BUS_PARAM(chains),
+                                 method_list_chains, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
                                  SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), method_get_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

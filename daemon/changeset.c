@@ -28,19 +28,32 @@ static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
         return r;
 }
 
+static bool is_pow2_or_zero(size_t n) {
+        return (n & (n - 1)) == 0;
+}
+
 static int add(bs_changeset *s, bs_change *c, bs_family f) {
         _cleanup_buf_ bs_buf cmd = {};
         int r = bs_render_change(c, f, &cmd);
         if (r < 0)
                 return r;
-        bs_change *n = realloc(s->changes, (s->n_changes + 1) * sizeof(bs_change));
-        if (!n)
-                return -ENOMEM;
-        s->changes = n;
-        char **k = realloc(s->commands, (s->n_commands + 1) * sizeof(char *));
-        if (!k)
-                return -ENOMEM;
-        s->commands = k;
+        /* Both arrays grow to the next power of two (their capacity is
+         * implied by the count): one realloc per element made a 10,000-change
+         * set copy its changes over and over. */
+        if (is_pow2_or_zero(s->n_changes)) {
+                size_t cap = s->n_changes ? s->n_changes * 2 : 1;
+                bs_change *n = reallocarray(s->changes, cap, sizeof(bs_change));
+                if (!n)
+                        return -ENOMEM;
+                s->changes = n;
+        }
+        if (is_pow2_or_zero(s->n_commands)) {
+                size_t cap = s->n_commands ? s->n_commands * 2 : 1;
+                char **k = reallocarray(s->commands, cap, sizeof(char *));
+                if (!k)
+                        return -ENOMEM;
+                s->commands = k;
+        }
         s->commands[s->n_commands] = strdup(cmd.data ? cmd.data : "");
         if (!s->commands[s->n_commands])
                 return -ENOMEM;

@@ -107,15 +107,19 @@ static char *policies_key(bs_table *t[2]) {
 
 void manager_refresh_properties(Manager *m) {
         bs_table *t[2] = {};
+        if (manager_read_tables(m, t) < 0)
+                return;  /* try again next time */
+        manager_refresh_properties_with(m, t);
+        manager_free_tables(t);
+}
+
+void manager_refresh_properties_with(Manager *m, bs_table *const t[2]) {
         const char *changed[8];
         size_t n = 0;
 
-        if (manager_read_tables(m, t) < 0)
-                return;  /* try again next time */
-        _cleanup_free_ char *pol = policies_key(t);
+        _cleanup_free_ char *pol = policies_key((bs_table **) t);
         bool saved = false;
         (void) bs_persist_equal(m->state_dir, t, &saved);
-        manager_free_tables(t);
 
         bool nft = false;
         _cleanup_free_ char *desc = NULL;
@@ -154,6 +158,25 @@ void manager_refresh_properties(Manager *m) {
         if (first || !m->bus || n == 0)
                 return;  /* nobody can have read the old values yet */
         (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, (char **) changed);
+}
+
+void manager_refresh_pending(Manager *m) {
+        uint32_t pending = m->pending ? m->pending->id : 0;
+        if (m->announced && pending != m->last_pending) {
+                m->last_pending = pending;
+                if (m->bus)
+                        (void) sd_bus_emit_properties_changed(m->bus, BS_OBJECT_PATH, BS_INTERFACE,
+                                                              "PendingTransaction", NULL);
+        }
+}
+
+void manager_refresh_properties_soon(Manager *m) {
+        /* PendingTransaction costs nothing to compare: announce it now,
+         * in order with the transaction's own signals */
+        manager_refresh_pending(m);
+        if (!m->refresh_timer || sd_event_source_set_time(m->refresh_timer, 0) < 0 ||
+            sd_event_source_set_enabled(m->refresh_timer, SD_EVENT_ON) < 0)
+                manager_refresh_properties(m);
 }
 
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {

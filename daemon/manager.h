@@ -65,6 +65,15 @@ void manager_free_tables(bs_table *t[2]);
 /* Compare what the properties show with what was announced; emit
  * PropertiesChanged for what changed. */
 void manager_refresh_properties(Manager *m);
+/* The same, for the caller of a method that changed the tables: only the
+ * cheap PendingTransaction now; the rest (a read of both tables, the saved
+ * files, nftables) from the event loop right after, so that the method's
+ * reply does not wait for it. */
+void manager_refresh_properties_soon(Manager *m);
+/* The same from tables the caller has (e.g. those it just committed). */
+void manager_refresh_properties_with(Manager *m, bs_table *const t[2]);
+/* Only PendingTransaction (when nothing else can have changed). */
+void manager_refresh_pending(Manager *m);
 
 /* Keep an ended transaction on the bus (drops the oldest beyond 16). */
 void manager_keep_ended(Manager *m, Transaction *t);

@@ -193,8 +193,10 @@ static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *
         for (size_t j = 0; j < n2; j++)
                 if (remove2[j])
                         bs_rule_done(&c2->rules[j]);
-        free(c2->rules);
+        if (c2->rules)
+                free(c2->rules - c2->head_rules);
         c2->rules = out;
+        c2->head_rules = 0;
         c2->n_rules = n_out;
         c2->cap_rules = cap ? cap : 1;
         return 0;
@@ -215,7 +217,8 @@ static void delete_chain(bs_table *t, bs_chain *c) {
         size_t idx = (size_t) (c - t->chains);
         for (size_t i = 0; i < c->n_rules; i++)
                 bs_rule_done(&c->rules[i]);
-        free(c->rules);
+        if (c->rules)
+                free(c->rules - c->head_rules);
         memmove(&t->chains[idx], &t->chains[idx + 1], (t->n_chains - idx - 1) * sizeof(bs_chain));
         t->n_chains--;
 }

@@ -318,9 +318,10 @@ bs_table *bs_table_new(bs_family family, const char *name) {
 static void chain_done(bs_chain *c) {
         for (size_t i = 0; i < c->n_rules; i++)
                 bs_rule_done(&c->rules[i]);
-        free(c->rules);
+        if (c->rules)
+                free(c->rules - c->head_rules);
         c->rules = NULL;
-        c->n_rules = c->cap_rules = 0;
+        c->n_rules = c->cap_rules = c->head_rules = 0;
 }
 
 void bs_table_free(bs_table *t) {
@@ -375,15 +376,70 @@ int bs_table_add_chain(bs_table *t, const char *name, bool builtin, bs_policy po
         return 0;
 }
 
+/* Room for `need` rules from rules[0] on (the head room stays). */
+static int chain_grow_back(bs_chain *c, size_t need) {
+        if (need <= c->cap_rules)
+                return 0;
+        size_t cap = c->cap_rules ? c->cap_rules : 8;
+        while (cap < need) {
+                if (cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                cap *= 2;
+        }
+        if (cap > SIZE_MAX / sizeof(bs_rule) - c->head_rules)
+                return -ENOMEM;
+        bs_rule *base = c->rules ? c->rules - c->head_rules : NULL;
+        bs_rule *n = realloc(base, (c->head_rules + cap) * sizeof(bs_rule));
+        if (!n)
+                return -ENOMEM;
+        memset(n + c->head_rules + c->cap_rules, 0, (cap - c->cap_rules) * sizeof(bs_rule));
+        c->rules = n + c->head_rules;
+        c->cap_rules = cap;
+        return 0;
+}
+
+/* A new allocation with as many free slots before rules[0] as there are
+ * rules (at least 8), and room for one more after them. */
+static int chain_grow_front(bs_chain *c) {
+        size_t head = c->n_rules > 8 ? c->n_rules : 8;
+        size_t back = c->cap_rules > c->n_rules ? c->cap_rules : c->n_rules + 1;
+        if (back > SIZE_MAX / sizeof(bs_rule) - head)
+                return -ENOMEM;
+        bs_rule *n = calloc(head + back, sizeof(bs_rule));
+        if (!n)
+                return -ENOMEM;
+        if (c->n_rules > 0)
+                memcpy(n + head, c->rules, c->n_rules * sizeof(bs_rule));
+        if (c->rules)
+                free(c->rules - c->head_rules);
+        c->rules = n + head;
+        c->head_rules = head;
+        c->cap_rules = back;
+        return 0;
+}
+
 int bs_chain_insert_rule(bs_chain *c, size_t pos, bs_rule *r) {
         if (pos > c->n_rules)
                 return -ERANGE;
         if (c->n_rules >= BS_RULES_MAX)
                 return -E2BIG;
-        int k = bs_grow((void **) &c->rules, &c->cap_rules, c->n_rules + 1, sizeof(bs_rule));
-        if (k < 0)
-                return k;
-        memmove(&c->rules[pos + 1], &c->rules[pos], (c->n_rules - pos) * sizeof(bs_rule));
+        if (pos < c->n_rules / 2) {
+                /* nearer the front: move the rules before pos down by one */
+                if (c->head_rules == 0) {
+                        int k = chain_grow_front(c);
+                        if (k < 0)
+                                return k;
+                }
+                c->rules--;
+                c->head_rules--;
+                c->cap_rules++;
+                memmove(&c->rules[0], &c->rules[1], pos * sizeof(bs_rule));
+        } else {
+                int k = chain_grow_back(c, c->n_rules + 1);
+                if (k < 0)
+                        return k;
+                memmove(&c->rules[pos + 1], &c->rules[pos], (c->n_rules - pos) * sizeof(bs_rule));
+        }
         c->rules[pos] = *r;
         c->n_rules++;
         /* ownership moved: leave the caller's value empty */
@@ -420,7 +476,7 @@ int bs_table_copy(bs_table **ret, const bs_table *src) {
                 bs_chain *d = &t->chains[i];
                 *d = *s;
                 d->rules = NULL;
-                d->n_rules = d->cap_rules = 0;
+                d->n_rules = d->cap_rules = d->head_rules = 0;
                 t->n_chains++;
                 if (s->n_rules > 0) {
                         d->rules = calloc(s->n_rules, sizeof(bs_rule));

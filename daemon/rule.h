@@ -248,7 +248,13 @@ typedef struct bs_chain {
         bs_policy policy;
         uint64_t policy_packets, policy_bytes;
         bs_rule *rules;
-        size_t n_rules, cap_rules;
+        size_t n_rules, cap_rules;  /* cap_rules: room from rules[0] on */
+        /* Free slots before rules[0] in its allocation (which begins at
+         * rules - head_rules): inserting near the front moves the rules
+         * before the position down into them, so that n inserts at position
+         * 1 cost O(n), not O(n^2). Anything freeing or replacing `rules`
+         * frees rules - head_rules and sets it to 0. */
+        size_t head_rules;
 } bs_chain;
 
 /* One table of one family, in the order iptables-legacy lists it: built-in

@@ -109,7 +109,8 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
                 m->pending = NULL;
         manager_keep_ended(m, t);
         emit_ended(t);
-        manager_refresh_properties(m);
+        /* the tables did not change here (a rollback refreshes the rest) */
+        manager_refresh_pending(m);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -133,7 +134,9 @@ static int arm_timer(Transaction *t) {
                         return r;
                 return sd_event_source_set_enabled(t->timer, SD_EVENT_ONESHOT);
         }
-        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 0, on_deadline, t);
+        /* Accuracy 1 µs: 0 would mean sd-event's default of 250 ms, and the
+         * rollback would start up to a quarter second after the deadline. */
+        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 1, on_deadline, t);
 }
 
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
@@ -290,7 +293,9 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
                                           t->path);
-        manager_refresh_properties(m);
+        /* from the tables just committed: no second read of both */
+        manager_refresh_pending(m);
+        manager_refresh_properties_with(m, t->journal ? t->journal->after : after);
         *ret = t;
         r = 0;
         goto finish;
@@ -332,7 +337,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         if (r >= 0)
                 r = bs_persist_save(m->state_dir, now);
         manager_free_tables(now);
-        manager_refresh_properties(m);
+        manager_refresh_properties_soon(m);
         if (r < 0)
                 return seterr(err, err_size, r, "transaction %" PRIu32 " is confirmed, but saving failed: %s", id,
                               strerror(-r));
@@ -392,6 +397,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         }
         log_notice("Transaction %" PRIu32 " rolled back (%s).", t->id, reason);
         transaction_end(t, TRANSACTION_ROLLED_BACK, reason);
+        manager_refresh_properties_soon(m);
         return 0;
 }
 

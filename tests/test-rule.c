@@ -202,8 +202,45 @@ static void test_table_copy_equal(void) {
         g_assert_false(bs_table_equal(t, copy));
 }
 
+/* Inserts near the front use the head room, inserts near the back the
+ * room after the rules: whatever the mix, the order is the one a plain
+ * array would have, and copies, removals and frees see the same rules. */
+static void test_insert_positions(void) {
+        _cleanup_table_ bs_table *t = filter_table(BS_FAMILY_IPV4);
+        bs_chain *c = &t->chains[0];
+        enum { N = 3000 };
+        static uint16_t want[N];
+        size_t n = 0;
+        for (unsigned i = 0; i < N; i++) {
+                /* front, a quarter in, the middle, the end, in turn */
+                size_t pos = i % 4 == 0 ? 0 : i % 4 == 1 ? n / 4 : i % 4 == 2 ? n / 2 : n;
+                bs_rule r;
+                tcp_accept_rule(&r, BS_FAMILY_IPV4, (uint16_t) (i + 1));
+                g_assert_cmpint(bs_chain_insert_rule(c, pos, &r), ==, 0);
+                memmove(&want[pos + 1], &want[pos], (n - pos) * sizeof(want[0]));
+                want[pos] = (uint16_t) (i + 1);
+                n++;
+        }
+        g_assert_cmpuint(c->n_rules, ==, N);
+        for (size_t i = 0; i < N; i++)
+                g_assert_cmpuint(c->rules[i].matches[0].tcp.dport.lo, ==, want[i]);
+
+        _cleanup_table_ bs_table *copy = NULL;
+        g_assert_cmpint(bs_table_copy(&copy, t), ==, 0);
+        g_assert_true(bs_table_equal(t, copy));
+
+        /* remove from the front, then insert there again */
+        bs_chain_remove_rule(c, 0);
+        bs_rule r;
+        tcp_accept_rule(&r, BS_FAMILY_IPV4, want[0]);
+        g_assert_cmpint(bs_chain_insert_rule(c, 0, &r), ==, 0);
+        g_assert_true(bs_table_equal(t, copy));
+        g_assert_cmpint(bs_chain_insert_rule(c, N + 2, &r), ==, -ERANGE);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/table/insert-positions", test_insert_positions);
         g_test_add_func("/rule/equal-copy", test_rule_equal_and_copy);
         g_test_add_func("/rule/match-limit", test_match_limit);
         g_test_add_func("/rule/prefix", test_prefix);
