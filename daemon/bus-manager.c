@@ -262,6 +262,19 @@ static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain 
 }
 
 /* One dictionary of ListRules' and ListChains' "chains" */
+/* The read-only handlers' common middle, after their validation: polkit,
+ * then the tables. 1 with t[] filled (free with manager_free_tables), 0 when
+ * the call now waits for polkit (the handler returns 1 and is called again),
+ * or a negative error. */
+static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned families, bs_table *t[2],
+                                     sd_bus_error *error) {
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r;
+        r = read_tables_for(m, families, t, error);
+        return r < 0 ? r : 1;
+}
+
 static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
         return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
                                      c->name, "policy", "s", c->builtin ? bs_policy_to_string(c->policy) : "",
@@ -281,14 +294,10 @@ static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error 
         if ((r = parse_family(family, true, &families, error)) < 0)
                 return r;
 
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        bs_table *t[2];
+        r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        bs_table *t[2];
-        r = read_tables_for(m, families, t, error);
-        if (r < 0)
-                return r;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
@@ -314,14 +323,10 @@ static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *
         if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
                 return r;
 
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        bs_table *t[2];
+        r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        bs_table *t[2];
-        r = read_tables_for(m, families, t, error);
-        if (r < 0)
-                return r;
         bool found = streq(chain, "");
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -364,14 +369,10 @@ static int method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_err
         if ((r = parse_family(family, false, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
                 return r;
 
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        bs_table *t[2];
+        r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        bs_table *t[2];
-        r = read_tables_for(m, families, t, error);
-        if (r < 0)
-                return r;
         _cleanup_buf_ bs_buf text = {};
         r = bs_render_table(t[families == BS_FAMILY_MASK_IPV6 ? 1 : 0], streq(chain, "") ? NULL : chain, counters,
                             &text);
@@ -678,14 +679,10 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if ((r = parse_family(family, true, &families, error)) < 0)
                 return r;
 
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        bs_table *t[2];
+        r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        bs_table *t[2];
-        r = read_tables_for(m, families, t, error);
-        if (r < 0)
-                return r;
         _cleanup_check_report_ bs_check_report report = {};
         r = bs_check_run(t[0], t[1], &m->ports, &report);
         manager_free_tables(t);
