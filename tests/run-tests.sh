@@ -78,18 +78,27 @@ fi
 python3 - "$builddir" "$asandir" <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
+failures = []
 for d in sys.argv[1:]:
     log = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(log):
         continue
     for line in open(log):
-        res = json.loads(line).get("result")
+        t = json.loads(line)
+        res = t.get("result")
         if res in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif res == "SKIP":
             skipped += 1
         else:
             failed += 1
+            failures.append((d, t))
+# The failed tests again, last, so that the tail of a CI log names them.
+for d, t in failures:
+    print(f"---- FAILED in {d}: {t.get('name')} ({t.get('result')}, {t.get('duration', 0):.1f} s)")
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    for l in out.splitlines()[-40:]:
+        print("    | " + l)
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $rc
