@@ -269,7 +269,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         bs_table *now[2] = {};
                         r = manager_read_tables(m, now);
                         if (r >= 0)
-                                r = bs_persist_save(m->state_dir, now);
+                                r = bs_persist_save(m->state_dir, manager_tables_const(now));
                         manager_free_tables(now);
                         if (r < 0)
                                 log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", id);
@@ -295,7 +295,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                                           t->path);
         /* from the tables just committed: no second read of both */
         manager_refresh_pending(m);
-        manager_refresh_properties_with(m, t->journal ? t->journal->after : after);
+        manager_refresh_properties_with(m, manager_tables_const(t->journal ? t->journal->after : after));
         *ret = t;
         r = 0;
         goto finish;
@@ -335,7 +335,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         bs_table *now[2] = {};
         int r = manager_read_tables(m, now);
         if (r >= 0)
-                r = bs_persist_save(m->state_dir, now);
+                r = bs_persist_save(m->state_dir, manager_tables_const(now));
         manager_free_tables(now);
         manager_refresh_properties_soon(m);
         if (r < 0)
