@@ -364,13 +364,26 @@ static int method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_err
         r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
+        /* The whole table without counters is what `backstopctl rules`
+         * asks for: kept rendered while the table's rules stay the same. */
+        bool keep = !counters && streq(chain, "");
+        uint64_t generation = m->read_cache[f].generation;
+        if (keep && m->rules_text[f].text && m->rules_text[f].generation == generation)
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+
         _cleanup_buf_ bs_buf text = {};
-        r = bs_render_table(t[families == BS_FAMILY_MASK_IPV6 ? 1 : 0], streq(chain, "") ? NULL : chain, counters,
-                            &text);
+        r = bs_render_table(t[f], streq(chain, "") ? NULL : chain, counters, &text);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
         if (r < 0)
                 return r;
+        if (keep && text.data) {
+                free(m->rules_text[f].text);
+                m->rules_text[f].text = TAKE_PTR(text.data);
+                m->rules_text[f].generation = generation;
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+        }
         return sd_bus_reply_method_return(msg, "s", text.data ? text.data : "");
 }
 

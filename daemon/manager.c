@@ -42,8 +42,10 @@ Manager *manager_free(Manager *m) {
         free(m->last_nft_description);
         for (int f = 0; f < 2; f++)
                 bs_nf_read_cache_done(&m->read_cache[f]);
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < 2; f++) {
                 bs_persist_cache_done(&m->saved_cache[f]);
+                free(m->rules_text[f].text);
+        }
         free(m);
         return NULL;
 }

@@ -55,6 +55,12 @@ typedef struct Manager {
         bs_nf_read_cache read_cache[2];
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];
+        /* GetRulesText of a whole table without counters, as rendered from
+         * read_cache[f] at that generation */
+        struct {
+                uint64_t generation;
+                char *text;
+        } rules_text[2];
 } Manager;
 
 int manager_new(Manager **ret);

@@ -276,6 +276,7 @@ static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_t
         cache->table = TAKE_PTR(t);
         cache->key = k.buf;
         cache->key_len = k.len;
+        cache->generation = bs_nf_next_generation();
         *ret = cache->table;
         return 0;
 }

@@ -56,6 +56,11 @@ int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *
         return ops->read_cached(table, cache, ret);
 }
 
+uint64_t bs_nf_next_generation(void) {
+        static uint64_t last;
+        return ++last;
+}
+
 void bs_nf_read_cache_done(bs_nf_read_cache *cache) {
         bs_table_free(cache->table);
         free(cache->key);

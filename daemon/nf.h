@@ -69,6 +69,10 @@ typedef struct bs_nf_read_cache {
         bs_table *table;
         uint8_t *key;
         size_t key_len;
+        /* Unique to the kept table's rules (never 0 while one is kept):
+         * what is derived from them alone, counters aside, stays valid
+         * while it stays the same. */
+        uint64_t generation;
 } bs_nf_read_cache;
 int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                       const bs_table **ret);

@@ -154,6 +154,20 @@ static void test_read_methods(void) {
                 g_variant_get(r, "(&s)", &text);
                 g_assert_cmpstr(text, ==, want);
         }
+        /* The daemon keeps the whole table's text between calls: a change
+         * by another program, even one of the same size, must show at once. */
+        for (int i = 0; i < 3; i++) {
+                ipt(4, i % 2 ? "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT"
+                             : "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j DROP");
+                g_autofree char *want = ipt_S(4);
+                g_autoptr(GVariant) r = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "", FALSE),
+                                             "(s)", &error);
+                g_assert_no_error(error);
+                const char *text;
+                g_variant_get(r, "(&s)", &text);
+                g_assert_cmpstr(text, ==, want);
+        }
+
         const char *argv[] = { "iptables-legacy", "-w", "-S", "INPUT", NULL };
         g_autofree char *want_input = bs_test_run(argv);
         g_autoptr(GVariant) r1 = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "INPUT", FALSE),
