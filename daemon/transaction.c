@@ -365,8 +365,12 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                                       strerror(-r));
                 bs_nf_options locked = m->nf;
                 locked.lock_held = true;
-                _cleanup_table_ bs_table *current = NULL, *target = NULL;
-                r = bs_nf_read(fam, "filter", &locked, &current);
+                _cleanup_table_ bs_table *target = NULL;
+                /* Through the read cache: the refresh timer has read the
+                 * table since the apply, unless the deadline was short, and
+                 * an untouched table then costs no decode. */
+                const bs_table *current = NULL;
+                r = bs_nf_read_cached(fam, "filter", &locked, &m->read_cache[f], &current);
                 if (r < 0)
                         return seterr(err, err_size, r, "cannot read the %s filter table: %s",
                                       bs_family_to_string(fam), strerror(-r));
