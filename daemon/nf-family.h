@@ -192,10 +192,41 @@ static int key_put_string(table_key *k, const char *s) {
         return key_put(k, s, strlen(s) + 1);
 }
 
+/* The kernel copies an extension's name only up to its NUL: the rest of
+ * the name field is whatever the reader's buffer held before (libiptc does
+ * not clear it), and differs from read to read. */
+static void scrub_name(char *name) {
+        size_t n = strnlen(name, XT_EXTENSION_MAXNAMELEN);
+        memset(name + n, 0, XT_EXTENSION_MAXNAMELEN - n);
+}
+
+/* An entry's bytes as they identify the rule: counters zeroed, extension
+ * names' padding cleared. `b` holds a copy of the entry (`len` bytes). */
+static void scrub_entry(uint8_t *b, size_t len) {
+        TC_ENTRY *e = (TC_ENTRY *) b;
+        memset(&e->counters, 0, sizeof(e->counters));
+        size_t end = e->target_offset < len ? e->target_offset : len;
+        for (size_t off = sizeof(TC_ENTRY); off + sizeof(struct xt_entry_match) <= end;) {
+                struct xt_entry_match *m = (struct xt_entry_match *) (b + off);
+                size_t size = m->u.user.match_size;
+                if (size < sizeof(*m) || size > end - off)
+                        break;
+                scrub_name(m->u.user.name);
+                off += size;
+        }
+        if (e->target_offset >= sizeof(TC_ENTRY) && len >= e->target_offset &&
+            len - e->target_offset >= sizeof(struct xt_entry_target))
+                scrub_name(((struct xt_entry_target *) (b + e->target_offset))->u.user.name);
+}
+
 /* One walk over the handle's chains and rules, feeding the key; when
  * `counters` is given (compare mode), the counters read go into it as the
  * walk reaches each chain and rule, as long as its shape matches. */
 static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
+        /* next_offset is 16 bits: every entry fits */
+        _cleanup_free_ uint8_t *scratch = malloc(UINT16_MAX + 1);
+        if (!scratch)
+                return -ENOMEM;
         for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
                 /* By name: the table keeps user chains sorted, which the
                  * kernel's order need not be. */
@@ -221,14 +252,13 @@ static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
                 }
                 size_t ri = 0;
                 for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h), ri++) {
-                        const size_t at = offsetof(TC_ENTRY, counters), after = at + sizeof(e->counters);
-                        if (e->next_offset < after)
+                        if (e->next_offset < sizeof(TC_ENTRY))
                                 return -EBADMSG;
+                        memcpy(scratch, e, e->next_offset);
+                        scrub_entry(scratch, e->next_offset);
                         r = key_put_string(k, TC_GET_TARGET(e, h));
                         if (r >= 0)
-                                r = key_put(k, e, at);
-                        if (r >= 0)
-                                r = key_put(k, (const uint8_t *) e + after, e->next_offset - after);
+                                r = key_put(k, scratch, e->next_offset);
                         if (r < 0)
                                 return r;
                         if (c && ri < c->n_rules) {
