@@ -16,6 +16,8 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->nf = (bs_nf_options) BS_NF_OPTIONS_DEFAULT;
+        m->nf.before_commit = manager_forget_checked;
+        m->nf.userdata = m;
         bs_mgmt_ports_default(&m->ports);
         int r = sd_event_default(&m->event);
         if (r < 0) {
@@ -71,15 +73,27 @@ int manager_read_tables(Manager *m, bs_table *ret[2]) {
         return 0;
 }
 
+void manager_forget_checked(void *userdata) {
+        Manager *m = userdata;
+        m->read_checked[0] = m->read_checked[1] = 0;
+}
+
 int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
         const bs_table *t[2] = {};
+        uint64_t iteration = 0;
+        bool have_iteration = m->event && sd_event_get_iteration(m->event, &iteration) >= 0;
         for (int f = 0; f < 2; f++) {
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
                 if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
                         continue;
+                if (have_iteration && m->read_checked[f] == iteration + 1 && m->read_cache[f].table) {
+                        t[f] = m->read_cache[f].table;
+                        continue;
+                }
                 int r = bs_nf_read_cached(fam, "filter", &m->nf, &m->read_cache[f], &t[f]);
                 if (r < 0)
                         return r;
+                m->read_checked[f] = have_iteration ? iteration + 1 : 0;
         }
         ret[0] = t[0];
         ret[1] = t[1];

@@ -53,6 +53,11 @@ typedef struct Manager {
          * the read-only calls and the property refresh reuse it while the
          * kernel's tables stay the same. */
         bs_nf_read_cache read_cache[2];
+        /* 1 + the event-loop iteration in which read_cache[f] was last
+         * checked against the kernel (0: not since our last commit): the
+         * property getters of one GetAll, and the PropertiesChanged of one
+         * change, all run in one iteration and see one snapshot, read once. */
+        uint64_t read_checked[2];
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];
         /* GetRulesText of a whole table without counters, as rendered from
@@ -79,6 +84,8 @@ int manager_read_tables(Manager *m, bs_table *ret[2]);
  * until the next read through it. What the read-only calls use; anything
  * that changes a table reads its own copy with manager_read_tables. */
 int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]);
+/* Our commit hook (bs_nf_options.before_commit): the tables change now. */
+void manager_forget_checked(void *userdata);
 static inline const bs_table *const *manager_tables_const(bs_table *const t[2]) {
         return (const bs_table *const *) t;
 }

@@ -36,12 +36,13 @@ void bs_xtlock_release(bs_xtlock *l);
 typedef struct bs_nf_options {
         unsigned lock_timeout_ms;  /* default 5000 */
         unsigned max_retries;      /* EAGAIN retries, default 5 */
-        /* Test seam: when set, called right before each commit attempt
-         * (after the handle was read and the changes applied to it, with
-         * the xtables lock held). A test changes the table from here (with
-         * libiptc or iptables-legacy under another XTABLES_LOCKFILE) to make
-         * the commit fail with EAGAIN and prove the retry. NULL in
-         * production. */
+        /* When set, called right before each commit attempt (after the
+         * handle was read and the changes applied to it, with the xtables
+         * lock held). The daemon forgets there which tables it has seen in
+         * the current event-loop iteration. A test changes the table from
+         * here (with libiptc or iptables-legacy under another
+         * XTABLES_LOCKFILE) to make the commit fail with EAGAIN and prove
+         * the retry. */
         void (*before_commit)(void *userdata);
         void *userdata;
         /* The caller already holds the xtables lock (bs_xtlock_acquire), to

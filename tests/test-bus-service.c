@@ -650,8 +650,12 @@ static void on_signal(GDBusConnection *c, const char *sender, const char *path, 
                 const char *key;
                 GVariant *v;
                 g_variant_iter_init(&it, changed);
-                while (g_variant_iter_loop(&it, "{&sv}", &key, &v))
-                        g_ptr_array_add(seen->signals, g_strdup_printf("%s %s", path, key));
+                while (g_variant_iter_loop(&it, "{&sv}", &key, &v)) {
+                        /* Policies with its value: "PATH Policies={'ipv4': {...}, ...}" */
+                        g_autofree char *value = g_str_equal(key, "Policies") ? g_variant_print(v, FALSE) : NULL;
+                        g_ptr_array_add(seen->signals, value ? g_strdup_printf("%s %s=%s", path, key, value)
+                                                             : g_strdup_printf("%s %s", path, key));
+                }
         } else {
                 /* "TransactionRolledBack /org/.../Transaction/3 request" */
                 GString *line = g_string_new(member);
@@ -677,6 +681,16 @@ static void wait_seen(Seen *seen, const char *prefix) {
                 g_main_context_iteration(NULL, TRUE);
 }
 
+/* A signal line that starts with prefix and contains what. */
+static gboolean seen_has_with(Seen *seen, const char *prefix, const char *what) {
+        for (guint i = 0; i < seen->signals->len; i++) {
+                const char *l = g_ptr_array_index(seen->signals, i);
+                if (g_str_has_prefix(l, prefix) && strstr(l, what))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
 static void test_signals(void) {
         reset_tables();
         Seen seen = { g_ptr_array_new_with_free_func(g_free) };
@@ -688,9 +702,15 @@ static void test_signals(void) {
         wait_seen(&seen, applied);
         wait_seen(&seen, PATH " PendingTransaction");
         wait_seen(&seen, PATH " Policies");
+        /* the value sent is the table as committed, not a snapshot read
+         * earlier in the same event-loop iteration */
+        g_assert_true(seen_has_with(&seen, PATH " Policies=", "'FORWARD': 'DROP'"));
+        g_ptr_array_set_size(seen.signals, 0);
         tx_call(path, "Rollback", NULL, NULL);
         g_autofree char *rolled = g_strdup_printf("TransactionRolledBack %s request", path);
         wait_seen(&seen, rolled);
+        while (!seen_has_with(&seen, PATH " Policies=", "'FORWARD': 'ACCEPT'"))
+                g_main_context_iteration(NULL, TRUE);
         g_autofree char *state = g_strdup_printf("%s State", path);
         wait_seen(&seen, state);
 
@@ -700,6 +720,20 @@ static void test_signals(void) {
         g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
         g_assert_no_error(error);
         wait_seen(&seen, PATH " RulesSaved");
+
+        /* ApplyDefaultDeny reads the tables and commits in one event-loop
+         * iteration: the Policies sent with its PropertiesChanged must be
+         * read after the commit (INPUT DROP), not taken from that read. */
+        g_ptr_array_set_size(seen.signals, 0);
+        g_autoptr(GVariant) dd = call(PATH, IFACE, "ApplyDefaultDeny",
+                                      g_variant_new_parsed("([('tcp', uint16 22)], {'timeout': <uint32 30>})"),
+                                      "(o)", &error);
+        g_assert_no_error(error);
+        const char *dd_path;
+        g_variant_get(dd, "(&o)", &dd_path);
+        wait_seen(&seen, PATH " Policies=");
+        g_assert_true(seen_has_with(&seen, PATH " Policies=", "{'INPUT': 'DROP'"));
+        tx_call(dd_path, "Rollback", NULL, NULL);
         g_dbus_connection_signal_unsubscribe(C, sub);
         g_ptr_array_free(seen.signals, TRUE);
 }
