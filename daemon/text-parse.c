@@ -641,6 +641,11 @@ int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse
         return r;
 }
 
+int bs_parse_change_split(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                          bs_parse_error *err) {
+        return parse_change_words(family, line, words, n, ret, err);
+}
+
 int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err) {
         return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
 }
