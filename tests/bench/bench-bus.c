@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +27,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench-daemon.h"
 
 extern char **environ;
 
@@ -45,15 +46,8 @@ static char tmpdir[] = "/tmp/bench-bus-XXXXXX";
  * every systemd machine: the journal's fsyncs cost what they cost there. */
 static char shm_run_dir[] = "/dev/shm/bench-bus-run-XXXXXX";
 static char path_empty[256], path_big[256], path_small[256], path_log[300], path_saved[256];
-static pid_t daemon_pid = -1;
 
 /* ---- small helpers ---- */
-
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static uint64_t realtime_usec(void) {
         struct timespec ts;
@@ -61,15 +55,7 @@ static uint64_t realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-static void stop_daemon(void) {
-        if (daemon_pid > 0) {
-                kill(daemon_pid, SIGTERM);
-                waitpid(daemon_pid, NULL, 0);
-                daemon_pid = -1;
-        }
-}
-
-static void die(const char *what, int r) {
+void die(const char *what, int r) {
         fprintf(stderr, "bench-bus: %s: %s\n", what, strerror(r < 0 ? -r : r));
         stop_daemon();
         fprintf(stderr, "bench-bus: backstopd's log: %s\n", path_log);
@@ -245,78 +231,20 @@ static void row(const char *what, Series *ours, Unit u, double scale, const char
 
 /* ---- the daemon ---- */
 
-static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
-        const char *name, *old, *new;
-        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && strcmp(name, BS_NAME) == 0 && *new)
-                *(bool *) userdata = true;
-        return 0;
-}
-
 /* Spawn backstopd; returns once its name is owned. *t_name: seconds from
- * spawn to the NameOwnerChanged signal. */
-static void start_daemon(sd_bus *bus, double *t_name, double *t_first) {
-        bool owned = false;
-        sd_bus_slot *slot = NULL;
-        int r = sd_bus_add_match(bus, &slot,
-                                 "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                 "arg0='" BS_NAME "'",
-                                 on_owner_changed, &owned);
-        if (r < 0)
-                die("add match", r);
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, path_log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+ * spawn to the NameOwnerChanged signal; *t_first: to the reply of a first
+ * call (the Version property). */
+static void start_backstopd(sd_bus *bus, double *t_name, double *t_first) {
         char *argv[] = { (char *) arg_backstopd, NULL };
-        double t0 = now_s();
-        r = posix_spawn(&daemon_pid, arg_backstopd, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                die(arg_backstopd, r);
-        while (!owned) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        die("bus", r);
-                if (r > 0)
-                        continue;
-                if (now_s() - t0 > 10)
-                        die("backstopd did not take its name", ETIMEDOUT);
-                r = sd_bus_wait(bus, 100000);
-                if (r < 0)
-                        die("bus", r);
-        }
-        double t1 = now_s();
-        sd_bus_slot_unref(slot);
+        double t0;
+        *t_name = start_daemon(bus, BS_NAME, argv, path_log, "backstopd", 10, &t0);
         sd_bus_error e = SD_BUS_ERROR_NULL;
         char *version = NULL;
-        r = sd_bus_get_property_string(bus, BS_NAME, BS_PATH, BS_IFACE, "Version", &e, &version);
+        int r = sd_bus_get_property_string(bus, BS_NAME, BS_PATH, BS_IFACE, "Version", &e, &version);
         if (r < 0)
                 die_bus("Version", &e, r);
-        double t2 = now_s();
+        *t_first = now_s() - t0;
         free(version);
-        if (t_name)
-                *t_name = t1 - t0;
-        if (t_first)
-                *t_first = t2 - t0;
-}
-
-/* Rss and Pss of the daemon, in bytes */
-static void daemon_memory(double *rss, double *pss) {
-        char p[64], line[256];
-        snprintf(p, sizeof(p), "/proc/%d/smaps_rollup", (int) daemon_pid);
-        FILE *f = fopen(p, "re");
-        if (!f)
-                die(p, errno);
-        *rss = *pss = 0;
-        while (fgets(line, sizeof(line), f)) {
-                unsigned long kb;
-                if (sscanf(line, "Rss: %lu kB", &kb) == 1)
-                        *rss = kb * 1024.0;
-                else if (sscanf(line, "Pss: %lu kB", &kb) == 1)
-                        *pss = kb * 1024.0;
-        }
-        fclose(f);
 }
 
 /* ---- calls ---- */
@@ -446,21 +374,6 @@ static double throughput(unsigned clients, double seconds) {
         return total;
 }
 
-/* ---- safety ---- */
-
-/* Not the namespace of PID 1, or (where /proc/1 is not ours to read, as in
- * some containers) not the one run.sh started from ($BENCH_HOST_NETNS, its
- * inode number). */
-static bool in_private_netns(void) {
-        struct stat self, init;
-        if (stat("/proc/self/ns/net", &self) < 0)
-                return false;
-        if (stat("/proc/1/ns/net", &init) >= 0)
-                return self.st_ino != init.st_ino || self.st_dev != init.st_dev;
-        const char *host = getenv("BENCH_HOST_NETNS");
-        return host && *host && strtoull(host, NULL, 10) != (unsigned long long) self.st_ino;
-}
-
 int main(int argc, char **argv) {
         if (argc < 3 || argc > 4) {
                 fprintf(stderr, "usage: bench-bus BACKSTOPD BACKSTOPCTL [RUNS]  (use tests/bench/run.sh)\n");
@@ -519,7 +432,7 @@ int main(int argc, char **argv) {
         Series s_name = {}, s_first = {}, s_rss0 = {}, s_pss0 = {}, s_rss1 = {}, s_pss1 = {};
         for (unsigned k = 0; k < runs; k++) {
                 double tn, tf, rss, pss;
-                start_daemon(bus, &tn, &tf);
+                start_backstopd(bus, &tn, &tf);
                 add(&s_name, tn);
                 add(&s_first, tf);
                 usleep(200000);
