@@ -50,18 +50,33 @@ static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_m
         return 0;
 }
 
-static int print_policies(Ctl *c) {
-        _cleanup_msg_ sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_get_property(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "Policies",
-                                &error, &reply, "a{sa{ss}}");
-        if (r < 0) {
-                r = bus_report_error(&error, r, ACTION_READ_STATE);
-                sd_bus_error_free(&error);
-                return r;
+/* The policies from the GetAll reply (a{sv}, rewound): asking for the
+ * property again would make the daemon read the tables once more. */
+static int print_policies(sd_bus_message *reply) {
+        int r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return ctl_parse_error(r);
+        for (;;) {
+                const char *name;
+                r = sd_bus_message_enter_container(reply, 'e', "sv");
+                if (r < 0)
+                        return ctl_parse_error(r);
+                if (r == 0)
+                        return 0;  /* no Policies: nothing to print */
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return ctl_parse_error(r);
+                if (streq(name, "Policies"))
+                        break;
+                r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return ctl_parse_error(r);
         }
+        r = sd_bus_message_enter_container(reply, 'v', "a{sa{ss}}");
+        if (r < 0)
+                return ctl_parse_error(r);
         r = sd_bus_message_enter_container(reply, 'a', "{sa{ss}}");
         if (r < 0)
                 return ctl_parse_error(r);
@@ -209,7 +224,7 @@ int verb_status(Ctl *c) {
         free(backends);
 
         printf("%16s: %s\n", "IPv6", dict_bool(&d, "IPv6Active", false) ? "active" : "not active");
-        r = print_policies(c);
+        r = print_policies(reply);
         if (r != 0) {
                 dict_array_free(chains, n_chains);
                 return r;

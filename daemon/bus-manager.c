@@ -44,23 +44,16 @@ static int check_chain_arg(const char *s, sd_bus_error *error) {
                                  bs_utf8_prefix(s, 40), s);
 }
 
-/* The tables of the families asked for, IPv6 only when active;
- * Unsupported when only IPv6 is asked for and it is not there. */
-static int read_tables_for(Manager *m, unsigned families, bs_table *t[2], sd_bus_error *error) {
+/* The tables of the families asked for, IPv6 only when active, read-only
+ * from the read cache; Unsupported when only IPv6 is asked for and it is
+ * not there. */
+static int read_tables_for(Manager *m, unsigned families, const bs_table *t[2], sd_bus_error *error) {
         t[0] = t[1] = NULL;
         if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
-        for (int f = 0; f < 2; f++) {
-                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
-                if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
-                        continue;
-                int r = bs_nf_read(fam, "filter", &m->nf, &t[f]);
-                if (r < 0) {
-                        manager_free_tables(t);
-                        return bs_bus_error_set_errno(error, r, "Cannot read the %s filter table",
-                                                      bs_family_to_string(fam));
-                }
-        }
+        int r = manager_peek_tables(m, families, t);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the filter tables");
         return 0;
 }
 
@@ -261,12 +254,11 @@ static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain 
         return sd_bus_message_close_container(reply);
 }
 
-/* One dictionary of ListRules' and ListChains' "chains" */
 /* The read-only handlers' common middle, after their validation: polkit,
- * then the tables. 1 with t[] filled (free with manager_free_tables), 0 when
+ * then the tables. 1 with t[] filled (read-only, see manager_peek_tables), 0 when
  * the call now waits for polkit (the handler returns 1 and is called again),
  * or a negative error. */
-static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned families, bs_table *t[2],
+static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned families, const bs_table *t[2],
                                      sd_bus_error *error) {
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
@@ -275,6 +267,7 @@ static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned f
         return r < 0 ? r : 1;
 }
 
+/* One dictionary of ListRules' and ListChains' "chains" */
 static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
         return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
                                      c->name, "policy", "s", c->builtin ? bs_policy_to_string(c->policy) : "",
@@ -294,7 +287,7 @@ static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error 
         if ((r = parse_family(family, true, &families, error)) < 0)
                 return r;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -307,7 +300,6 @@ static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error 
                         r = append_chain(reply, t[f], &t[f]->chains[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        manager_free_tables(t);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -323,7 +315,7 @@ static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *
         if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
                 return r;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -350,7 +342,6 @@ static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
-        manager_free_tables(t);
         if (r < 0)
                 return r;
         if (!found)
@@ -369,18 +360,30 @@ static int method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_err
         if ((r = parse_family(family, false, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
                 return r;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
+        /* The whole table without counters is what `backstopctl rules`
+         * asks for: kept rendered while the table's rules stay the same. */
+        bool keep = !counters && streq(chain, "");
+        uint64_t generation = m->read_cache[f].generation;
+        if (keep && m->rules_text[f].text && m->rules_text[f].generation == generation)
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+
         _cleanup_buf_ bs_buf text = {};
-        r = bs_render_table(t[families == BS_FAMILY_MASK_IPV6 ? 1 : 0], streq(chain, "") ? NULL : chain, counters,
-                            &text);
-        manager_free_tables(t);
+        r = bs_render_table(t[f], streq(chain, "") ? NULL : chain, counters, &text);
         if (r == -ENOENT)
                 return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
         if (r < 0)
                 return r;
+        if (keep && text.data) {
+                free(m->rules_text[f].text);
+                m->rules_text[f].text = TAKE_PTR(text.data);
+                m->rules_text[f].generation = generation;
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+        }
         return sd_bus_reply_method_return(msg, "s", text.data ? text.data : "");
 }
 
@@ -523,7 +526,8 @@ static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        bs_table *t[2], *after[2] = {};
+        const bs_table *t[2];
+        bs_table *after[2] = {};
         r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
@@ -535,12 +539,10 @@ static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset
                 if (r < 0) {
                         int e = bs_bus_error_set_errno(error, r, "%s",
                                                        failed < s->n_commands ? s->commands[failed] : "?");
-                        manager_free_tables(t);
                         manager_free_tables(after);
                         return e;
                 }
         }
-        manager_free_tables(t);
         _cleanup_lockout_report_ bs_lockout_report report = {};
         r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
         if (r < 0) {
@@ -653,12 +655,11 @@ static int method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
         r = bs_persist_save(m->state_dir, t);
-        manager_free_tables(t);
         if (r < 0) {
                 log_error_errno(r, "Cannot save the rules to %s: %m", m->state_dir);
                 return sd_bus_error_setf(error, BS_ERROR_FAILED, "Cannot save the rules to %s: %s", m->state_dir,
@@ -679,13 +680,12 @@ static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if ((r = parse_family(family, true, &families, error)) < 0)
                 return r;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = authorize_and_read_tables(m, msg, families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_check_report_ bs_check_report report = {};
         r = bs_check_run(t[0], t[1], &m->ports, &report);
-        manager_free_tables(t);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "The checks could not run");
 
@@ -802,14 +802,13 @@ static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        bs_table *t[2];
+        const bs_table *t[2];
         r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
         bs_change *changes = NULL;
         size_t n = 0;
         r = bs_recipe_default_deny(t[0], t[1], allows, n_allows, &changes, &n);
-        manager_free_tables(t);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "The default-deny recipe failed");
         if (n == 0) {
@@ -839,7 +838,7 @@ static int property_get_backends(sd_bus *bus, const char *path, const char *inte
 static int property_get_policies(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        bs_table *t[2];
+        const bs_table *t[2];
         int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
@@ -861,7 +860,6 @@ static int property_get_policies(sd_bus *bus, const char *path, const char *inte
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
-        manager_free_tables(t);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
@@ -890,13 +888,12 @@ static int property_get_rules_saved(sd_bus *bus, const char *path, const char *i
         if (access(v4, F_OK) < 0 && errno == ENOENT)
                 return sd_bus_message_append(reply, "b", false);
 
-        bs_table *t[2];
+        const bs_table *t[2];
         int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
         bool saved = false;
-        r = bs_persist_equal(m->state_dir, t, &saved);
-        manager_free_tables(t);
+        r = bs_persist_equal(m->state_dir, t, m->saved_cache, &saved);
         if (r < 0)
                 return r;
         return sd_bus_message_append(reply, "b", saved);

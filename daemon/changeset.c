@@ -78,8 +78,17 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                                       BS_CHANGE_TEXT_MAX);
                 bs_change c4, c6;
                 bs_parse_error e4 = {}, e6 = {};
-                int r4 = bs_parse_change(BS_FAMILY_IPV4, line, &c4, &e4);
-                int r6 = bs_parse_change(BS_FAMILY_IPV6, line, &c6, &e6);
+                int r4, r6;
+                char **words = NULL;
+                size_t n_words = 0;
+                /* split once, parse for each family */
+                r4 = r6 = bs_split_words(line, &words, &n_words, &e4);
+                if (r4 >= 0) {
+                        r4 = bs_parse_change_split(BS_FAMILY_IPV4, line, words, n_words, &c4, &e4);
+                        r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6, &e6);
+                        bs_words_free(words, n_words);
+                } else
+                        e6 = e4;
                 if (r4 == -ENOMEM || r6 == -ENOMEM) {
                         if (r4 >= 0)
                                 bs_change_done(&c4);

@@ -107,7 +107,42 @@ static void nfct_closep(struct nfct_handle **h) {
                 nfct_close(*h);
 }
 
+/* How many connections this network namespace tracks (the sysctl is per
+ * namespace); 0 when nf_conntrack is not loaded. -errno when unreadable. */
+static int conntrack_count(unsigned long *ret) {
+        _cleanup_close_ int fd = open("/proc/sys/net/netfilter/nf_conntrack_count", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = 0;
+                return 0;
+        }
+        char buf[32];
+        ssize_t k = read(fd, buf, sizeof(buf) - 1);
+        if (k <= 0)
+                return k < 0 ? -errno : -EIO;
+        buf[k] = '\0';
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(buf, &end, 10);
+        if (errno != 0 || end == buf || (*end != '\n' && *end != '\0'))
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
 int bs_conntrack_dump(bs_conn **ret, size_t *ret_n) {
+        /* The kernel's dump walks the whole conntrack hash, which all
+         * namespaces share (262,144 buckets on most hosts: ~5 ms even when
+         * this namespace has nothing in it). Nothing tracked here: nothing to
+         * walk for. */
+        unsigned long count = 0;
+        if (conntrack_count(&count) == 0 && count == 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+
         _cleanup_(nfct_closep) struct nfct_handle *h = nfct_open(CONNTRACK, 0);
         if (!h)
                 return errno > 0 ? -errno : -EIO;

@@ -16,6 +16,8 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->nf = (bs_nf_options) BS_NF_OPTIONS_DEFAULT;
+        m->nf.before_commit = manager_forget_checked;
+        m->nf.userdata = m;
         bs_mgmt_ports_default(&m->ports);
         int r = sd_event_default(&m->event);
         if (r < 0) {
@@ -40,6 +42,12 @@ Manager *manager_free(Manager *m) {
         free(m->state_dir);
         free(m->last_policies);
         free(m->last_nft_description);
+        for (int f = 0; f < 2; f++)
+                bs_nf_read_cache_done(&m->read_cache[f]);
+        for (int f = 0; f < 2; f++) {
+                bs_persist_cache_done(&m->saved_cache[f]);
+                free(m->rules_text[f].text);
+        }
         free(m);
         return NULL;
 }
@@ -59,6 +67,33 @@ int manager_read_tables(Manager *m, bs_table *ret[2]) {
         if (r < 0) {
                 manager_free_tables(t);
                 return r;
+        }
+        ret[0] = t[0];
+        ret[1] = t[1];
+        return 0;
+}
+
+void manager_forget_checked(void *userdata) {
+        Manager *m = userdata;
+        m->read_checked[0] = m->read_checked[1] = 0;
+}
+
+int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
+        const bs_table *t[2] = {};
+        uint64_t iteration = 0;
+        bool have_iteration = m->event && sd_event_get_iteration(m->event, &iteration) >= 0;
+        for (int f = 0; f < 2; f++) {
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
+                        continue;
+                if (have_iteration && m->read_checked[f] == iteration + 1 && m->read_cache[f].table) {
+                        t[f] = m->read_cache[f].table;
+                        continue;
+                }
+                int r = bs_nf_read_cached(fam, "filter", &m->nf, &m->read_cache[f], &t[f]);
+                if (r < 0)
+                        return r;
+                m->read_checked[f] = have_iteration ? iteration + 1 : 0;
         }
         ret[0] = t[0];
         ret[1] = t[1];
@@ -85,7 +120,7 @@ Transaction *manager_find_transaction(Manager *m, uint32_t id) {
 
 /* "ipv4:INPUT=ACCEPT,FORWARD=..;ipv6:..": what Policies shows, as a string
  * to compare. */
-static char *policies_key(bs_table *t[2]) {
+static char *policies_key(const bs_table *const t[2]) {
         _cleanup_buf_ bs_buf b = {};
         for (int f = 0; f < 2; f++) {
                 if (!t[f])
@@ -106,20 +141,19 @@ static char *policies_key(bs_table *t[2]) {
 }
 
 void manager_refresh_properties(Manager *m) {
-        bs_table *t[2] = {};
-        if (manager_read_tables(m, t) < 0)
+        const bs_table *t[2];
+        if (manager_peek_tables(m, BS_FAMILY_MASK_BOTH, t) < 0)
                 return;  /* try again next time */
         manager_refresh_properties_with(m, t);
-        manager_free_tables(t);
 }
 
-void manager_refresh_properties_with(Manager *m, bs_table *const t[2]) {
+void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
         const char *changed[8];
         size_t n = 0;
 
-        _cleanup_free_ char *pol = policies_key((bs_table **) t);
+        _cleanup_free_ char *pol = policies_key(t);
         bool saved = false;
-        (void) bs_persist_equal(m->state_dir, t, &saved);
+        (void) bs_persist_equal(m->state_dir, t, m->saved_cache, &saved);
 
         bool nft = false;
         _cleanup_free_ char *desc = NULL;

@@ -10,6 +10,7 @@
 
 #include "mgmt.h"
 #include "nf.h"
+#include "persist.h"
 #include "polkit.h"
 
 #define BS_BUS_NAME "org.backstop.Firewall1"
@@ -47,6 +48,24 @@ typedef struct Manager {
         bool last_rules_saved, last_nft;
         uint32_t last_pending;  /* transaction id, 0 for none */
         char *last_nft_description;
+
+        /* What the last reads decoded, per family (index: IPv4 0, IPv6 1):
+         * the read-only calls and the property refresh reuse it while the
+         * kernel's tables stay the same. */
+        bs_nf_read_cache read_cache[2];
+        /* 1 + the event-loop iteration in which read_cache[f] was last
+         * checked against the kernel (0: not since our last commit): the
+         * property getters of one GetAll, and the PropertiesChanged of one
+         * change, all run in one iteration and see one snapshot, read once. */
+        uint64_t read_checked[2];
+        /* The saved files as parsed, for RulesSaved */
+        bs_persist_cache saved_cache[2];
+        /* GetRulesText of a whole table without counters, as rendered from
+         * read_cache[f] at that generation */
+        struct {
+                uint64_t generation;
+                char *text;
+        } rules_text[2];
 } Manager;
 
 int manager_new(Manager **ret);
@@ -60,6 +79,16 @@ void manager_stop(Manager *m);
 /* The filter tables of the managed families: [0] IPv4, [1] IPv6 (NULL when
  * IPv6 is not active). Logs nothing. */
 int manager_read_tables(Manager *m, bs_table *ret[2]);
+/* The filter tables of the families in `families` (a BS_FAMILY_MASK_*; IPv6
+ * only while active, else NULL) through the read cache: read-only, valid
+ * until the next read through it. What the read-only calls use; anything
+ * that changes a table reads its own copy with manager_read_tables. */
+int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]);
+/* Our commit hook (bs_nf_options.before_commit): the tables change now. */
+void manager_forget_checked(void *userdata);
+static inline const bs_table *const *manager_tables_const(bs_table *const t[2]) {
+        return (const bs_table *const *) t;
+}
 void manager_free_tables(bs_table *t[2]);
 
 /* Compare what the properties show with what was announced; emit
@@ -71,7 +100,7 @@ void manager_refresh_properties(Manager *m);
  * reply does not wait for it. */
 void manager_refresh_properties_soon(Manager *m);
 /* The same from tables the caller has (e.g. those it just committed). */
-void manager_refresh_properties_with(Manager *m, bs_table *const t[2]);
+void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]);
 /* Only PendingTransaction (when nothing else can have changed). */
 void manager_refresh_pending(Manager *m);
 

@@ -154,6 +154,163 @@ static int nf_read(const char *table, bs_table **ret) {
         return read_handle(h, table, ret);
 }
 
+/* ----------------------------------------------------------- cached read */
+
+/* What a table is, counters aside, as one byte string: per chain its name,
+ * whether built in and its policy; per rule its target label and its entry
+ * bytes without the counters. Equal keys decode to equal tables (the decode
+ * reads nothing else), so a read whose key equals the cached one only needs
+ * the new counters. Either compares with `old` as it goes, or builds `buf`. */
+typedef struct table_key {
+        const uint8_t *old;
+        size_t old_len, pos;
+        bool differs;
+        uint8_t *buf;
+        size_t len, cap;
+        bool build;
+} table_key;
+
+static int key_put(table_key *k, const void *data, size_t n) {
+        if (!k->build) {
+                if (k->differs || n > k->old_len - k->pos || memcmp(k->old + k->pos, data, n) != 0)
+                        k->differs = true;
+                else
+                        k->pos += n;
+                return 0;
+        }
+        if (n > BS_NF_KEY_MAX - k->len)
+                return -E2BIG;
+        int r = bs_grow((void **) &k->buf, &k->cap, k->len + n, 1);
+        if (r < 0)
+                return r;
+        memcpy(k->buf + k->len, data, n);
+        k->len += n;
+        return 0;
+}
+
+static int key_put_string(table_key *k, const char *s) {
+        return key_put(k, s, strlen(s) + 1);
+}
+
+/* The kernel copies an extension's name only up to its NUL: the rest of
+ * the name field is whatever the reader's buffer held before (libiptc does
+ * not clear it), and differs from read to read. */
+static void scrub_name(char *name) {
+        size_t n = strnlen(name, XT_EXTENSION_MAXNAMELEN);
+        memset(name + n, 0, XT_EXTENSION_MAXNAMELEN - n);
+}
+
+/* An entry's bytes as they identify the rule: counters zeroed, extension
+ * names' padding cleared. `b` holds a copy of the entry (`len` bytes). */
+static void scrub_entry(uint8_t *b, size_t len) {
+        TC_ENTRY *e = (TC_ENTRY *) b;
+        memset(&e->counters, 0, sizeof(e->counters));
+        size_t end = e->target_offset < len ? e->target_offset : len;
+        for (size_t off = sizeof(TC_ENTRY); off + sizeof(struct xt_entry_match) <= end;) {
+                struct xt_entry_match *m = (struct xt_entry_match *) (b + off);
+                size_t size = m->u.user.match_size;
+                if (size < sizeof(*m) || size > end - off)
+                        break;
+                scrub_name(m->u.user.name);
+                off += size;
+        }
+        if (e->target_offset >= sizeof(TC_ENTRY) && len >= e->target_offset &&
+            len - e->target_offset >= sizeof(struct xt_entry_target))
+                scrub_name(((struct xt_entry_target *) (b + e->target_offset))->u.user.name);
+}
+
+/* One walk over the handle's chains and rules, feeding the key; when
+ * `counters` is given (compare mode), the counters read go into it as the
+ * walk reaches each chain and rule, as long as its shape matches. */
+static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
+        /* next_offset is 16 bits: every entry fits */
+        _cleanup_free_ uint8_t *scratch = malloc(UINT16_MAX + 1);
+        if (!scratch)
+                return -ENOMEM;
+        for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
+                /* By name: the table keeps user chains sorted, which the
+                 * kernel's order need not be. */
+                bs_chain *c = counters ? bs_table_find_chain(counters, name) : NULL;
+                int r = key_put_string(k, name);
+                uint8_t builtin = TC_BUILTIN(name, h) != 0;
+                if (r >= 0)
+                        r = key_put(k, &builtin, 1);
+                if (r < 0)
+                        return r;
+                if (builtin) {
+                        struct xt_counters pc = {};
+                        const char *p = TC_GET_POLICY(name, &pc, h);
+                        if (!p)
+                                return libiptc_error();
+                        r = key_put_string(k, p);
+                        if (r < 0)
+                                return r;
+                        if (c) {
+                                c->policy_packets = pc.pcnt;
+                                c->policy_bytes = pc.bcnt;
+                        }
+                }
+                size_t ri = 0;
+                for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h), ri++) {
+                        if (e->next_offset < sizeof(TC_ENTRY))
+                                return -EBADMSG;
+                        memcpy(scratch, e, e->next_offset);
+                        scrub_entry(scratch, e->next_offset);
+                        r = key_put_string(k, TC_GET_TARGET(e, h));
+                        if (r >= 0)
+                                r = key_put(k, scratch, e->next_offset);
+                        if (r < 0)
+                                return r;
+                        if (c && ri < c->n_rules) {
+                                c->rules[ri].packets = e->counters.pcnt;
+                                c->rules[ri].bytes = e->counters.bcnt;
+                        }
+                }
+                /* The rule count is in the key: the next chain's name comes
+                 * right after the last rule. */
+                if (k->differs && !k->build)
+                        return 0;
+        }
+        return 0;
+}
+
+static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
+        _cleanup_handle_ TC_HANDLE *h = NULL;
+        int r = open_table(table, &h);
+        if (r < 0)
+                return r;
+
+        if (cache->table && streq(cache->table->name, table)) {
+                table_key k = { .old = cache->key, .old_len = cache->key_len };
+                r = key_walk(h, &k, cache->table);
+                if (r < 0)
+                        return r;
+                if (!k.differs && k.pos == k.old_len) {
+                        *ret = cache->table;
+                        return 0;
+                }
+        }
+
+        /* Changed (or nothing cached): decode, and key what was decoded. */
+        _cleanup_table_ bs_table *t = NULL;
+        r = read_handle(h, table, &t);
+        if (r < 0)
+                return r;
+        table_key k = { .build = true };
+        r = key_walk(h, &k, NULL);
+        if (r < 0) {
+                free(k.buf);
+                return r;
+        }
+        bs_nf_read_cache_done(cache);
+        cache->table = TAKE_PTR(t);
+        cache->key = k.buf;
+        cache->key_len = k.len;
+        cache->generation = bs_nf_next_generation();
+        *ret = cache->table;
+        return 0;
+}
+
 /* ----------------------------------------------------------------- apply */
 
 /* The rule as entry bytes for libiptc. libiptc gives a new or replaced
@@ -501,6 +658,7 @@ static int nf_zero(const char *table, const char *chain, const bs_nf_options *o)
 const bs_nf_family_ops NF_OPS_NAME = {
         .family = NF_FAMILY,
         .read = nf_read,
+        .read_cached = nf_read_cached,
         .apply = nf_apply,
         .restore = nf_restore,
         .zero = nf_zero,

@@ -10,6 +10,7 @@
 typedef struct bs_nf_family_ops {
         bs_family family;
         int (*read)(const char *table, bs_table **ret);
+        int (*read_cached)(const char *table, bs_nf_read_cache *cache, const bs_table **ret);
         /* ret_before (optional) receives the table as read right before the
          * changes were applied in the attempt that committed; ret_after
          * (optional) the table as committed. */
@@ -21,3 +22,6 @@ typedef struct bs_nf_family_ops {
 
 extern const bs_nf_family_ops bs_nf4_ops;
 extern const bs_nf_family_ops bs_nf6_ops;
+
+/* A number never handed out before in this process (1, 2, ...). */
+uint64_t bs_nf_next_generation(void);

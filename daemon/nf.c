@@ -40,6 +40,33 @@ int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_t
         return ops->read(table, ret);
 }
 
+int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                      const bs_table **ret) {
+        const bs_nf_family_ops *ops = family_ops(family);
+        if (!ops || !ret || !cache)
+                return ops ? -EINVAL : -EAFNOSUPPORT;
+        if (cache->table && cache->table->family != family)
+                bs_nf_read_cache_done(cache);
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = take_lock(&lock, o);
+        if (r < 0)
+                return r;
+        return ops->read_cached(table, cache, ret);
+}
+
+uint64_t bs_nf_next_generation(void) {
+        static uint64_t last;
+        return ++last;
+}
+
+void bs_nf_read_cache_done(bs_nf_read_cache *cache) {
+        bs_table_free(cache->table);
+        free(cache->key);
+        *cache = (bs_nf_read_cache) {};
+}
+
 int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, size_t n,
                 const bs_nf_options *o, bs_table **result) {
         const bs_nf_family_ops *ops = family_ops(family);

@@ -36,12 +36,13 @@ void bs_xtlock_release(bs_xtlock *l);
 typedef struct bs_nf_options {
         unsigned lock_timeout_ms;  /* default 5000 */
         unsigned max_retries;      /* EAGAIN retries, default 5 */
-        /* Test seam: when set, called right before each commit attempt
-         * (after the handle was read and the changes applied to it, with
-         * the xtables lock held). A test changes the table from here (with
-         * libiptc or iptables-legacy under another XTABLES_LOCKFILE) to make
-         * the commit fail with EAGAIN and prove the retry. NULL in
-         * production. */
+        /* When set, called right before each commit attempt (after the
+         * handle was read and the changes applied to it, with the xtables
+         * lock held). The daemon forgets there which tables it has seen in
+         * the current event-loop iteration. A test changes the table from
+         * here (with libiptc or iptables-legacy under another
+         * XTABLES_LOCKFILE) to make the commit fail with EAGAIN and prove
+         * the retry. */
         void (*before_commit)(void *userdata);
         void *userdata;
         /* The caller already holds the xtables lock (bs_xtlock_acquire), to
@@ -55,6 +56,28 @@ typedef struct bs_nf_options {
 
 /* Read a table (decoding every rule, counters included). */
 int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret);
+
+/* A read that keeps what it decoded: when the kernel's table has the very
+ * entries of the previous read with the same cache (counters aside), only
+ * the counters of the kept table are refreshed, instead of decoding every
+ * rule again (~60% of a read of 10,000 rules). The table belongs to the
+ * cache: read-only for the caller, valid until the next call with the
+ * cache or bs_nf_read_cache_done. One cache serves one table of one family
+ * (another family drops what it kept). Memory: the decoded table plus its
+ * entries' bytes, at most BS_NF_KEY_MAX (-E2BIG beyond). */
+#define BS_NF_KEY_MAX (256u << 20)
+typedef struct bs_nf_read_cache {
+        bs_table *table;
+        uint8_t *key;
+        size_t key_len;
+        /* Unique to the kept table's rules (never 0 while one is kept):
+         * what is derived from them alone, counters aside, stays valid
+         * while it stays the same. */
+        uint64_t generation;
+} bs_nf_read_cache;
+int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                      const bs_table **ret);
+void bs_nf_read_cache_done(bs_nf_read_cache *cache);
 
 /* Apply changes (those whose families include `family`) to one table as
  * one commit. Counters of untouched rules are preserved. If result is not

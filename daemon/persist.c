@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "persist.h"
 
+#include <sys/stat.h>
+
 #include "fileio.h"
 
 const char *bs_persist_file(bs_family f) {
         return f == BS_FAMILY_IPV6 ? BS_RULES_V6 : BS_RULES_V4;
 }
 
-int bs_persist_save(const char *state_dir, bs_table *const tables[2]) {
+int bs_persist_save(const char *state_dir, const bs_table *const tables[2]) {
         int r = bs_mkdir_parents(state_dir, 0755);
         if (r < 0)
                 return r;
@@ -43,20 +45,63 @@ int bs_persist_load(const char *state_dir, bs_family f, bs_table **ret, bs_parse
         return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
-int bs_persist_equal(const char *state_dir, bs_table *const tables[2], bool *ret) {
+void bs_persist_cache_done(bs_persist_cache *c) {
+        bs_table_free(c->table);
+        *c = (bs_persist_cache) {};
+}
+
+static bool same_file(const bs_persist_cache *c, const struct stat *st) {
+        return c->valid && c->st.st_dev == st->st_dev && c->st.st_ino == st->st_ino &&
+               c->st.st_size == st->st_size && c->st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+               c->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec && c->st.st_ctim.tv_sec == st->st_ctim.tv_sec &&
+               c->st.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* The saved table of family f, parsed at most once per version of its
+ * file: a file replaced (a new inode: we write atomically) or modified in
+ * place (mtime, ctime, size) is parsed again. *ret NULL: no file, or one
+ * that does not parse. */
+static int load_cached(const char *state_dir, bs_family f, bs_persist_cache *c, const bs_table **ret) {
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s", state_dir, bs_persist_file(f)) < 0)
+                return -ENOMEM;
+        struct stat st;
+        if (stat(path, &st) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                bs_persist_cache_done(c);
+                *ret = NULL;
+                return 0;
+        }
+        if (same_file(c, &st) && c->family == f) {
+                *ret = c->table;
+                return 0;
+        }
+        bs_table *t = NULL;
+        bs_parse_error err;
+        int r = bs_persist_load(state_dir, f, &t, &err);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
+                return r;
+        bs_persist_cache_done(c);
+        *c = (bs_persist_cache) { .valid = true, .family = f, .st = st, .table = t };
+        *ret = t;
+        return 0;
+}
+
+int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_persist_cache cache[2],
+                     bool *ret) {
         for (int i = 0; i < 2; i++) {
                 if (!tables[i])
                         continue;
-                _cleanup_table_ bs_table *saved = NULL;
-                bs_parse_error err;
-                int r = bs_persist_load(state_dir, tables[i]->family, &saved, &err);
-                if (r == -ENOENT || r == -EBADMSG) {
-                        *ret = false;
-                        return 0;
-                }
+                bs_persist_cache scratch = {};
+                bs_persist_cache *c = cache ? &cache[i] : &scratch;
+                const bs_table *saved = NULL;
+                int r = load_cached(state_dir, tables[i]->family, c, &saved);
+                bool equal = r >= 0 && saved && bs_table_equal(saved, tables[i]);
+                bs_persist_cache_done(&scratch);
                 if (r < 0)
                         return r;
-                if (!bs_table_equal(saved, tables[i])) {
+                if (!equal) {
                         *ret = false;
                         return 0;
                 }

@@ -5,6 +5,8 @@
  * format (iptables-legacy-restore reads them too), written atomically.
  * No logging, -errno. */
 
+#include <sys/stat.h>
+
 #include "nf.h"
 #include "text.h"
 
@@ -15,10 +17,23 @@
 const char *bs_persist_file(bs_family f);
 
 /* Writes the file of each table given (tables[1] may be NULL). */
-int bs_persist_save(const char *state_dir, bs_table *const tables[2]);
+int bs_persist_save(const char *state_dir, const bs_table *const tables[2]);
 /* -ENOENT when there is no saved file for the family, -EBADMSG (err
  * filled) when it does not parse. */
 int bs_persist_load(const char *state_dir, bs_family f, bs_table **ret, bs_parse_error *err);
+/* What a saved file parsed to, kept while the file stays the same (by
+ * device, inode, size, mtime and ctime). */
+typedef struct bs_persist_cache {
+        bool valid;
+        bs_family family;
+        struct stat st;
+        bs_table *table;  /* NULL: the file did not parse */
+} bs_persist_cache;
+void bs_persist_cache_done(bs_persist_cache *c);
+
 /* Whether the given running tables equal the saved ones (a family with a
- * NULL table is not compared). No saved file: false. */
-int bs_persist_equal(const char *state_dir, bs_table *const tables[2], bool *ret);
+ * NULL table is not compared). No saved file, or one that does not parse:
+ * false. cache (optional, indexed like tables) keeps the parsed files
+ * between calls, so that asking again costs a stat, not a parse. */
+int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_persist_cache cache[2],
+                     bool *ret);

@@ -50,18 +50,32 @@ int bs_buf_append(bs_buf *b, const char *s) {
 }
 
 int bs_buf_printf(bs_buf *b, const char *fmt, ...) {
+        /* Straight into the room left when it fits (nearly always, once
+         * the buffer has grown): one formatting pass instead of two. */
+        if (!b->data) {
+                int r = buf_reserve(b, 0);
+                if (r < 0)
+                        return r;
+        }
+        size_t room = b->cap - b->len;  /* including the NUL's byte */
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(NULL, 0, fmt, ap);
+        int n = vsnprintf(b->data + b->len, room, fmt, ap);
         va_end(ap);
-        if (n < 0)
+        if (n < 0) {
+                b->data[b->len] = '\0';
                 return -EINVAL;
-        int r = buf_reserve(b, (size_t) n);
-        if (r < 0)
-                return r;
-        va_start(ap, fmt);
-        vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
-        va_end(ap);
+        }
+        if ((size_t) n >= room) {
+                int r = buf_reserve(b, (size_t) n);
+                if (r < 0) {
+                        b->data[b->len] = '\0';
+                        return r;
+                }
+                va_start(ap, fmt);
+                vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+                va_end(ap);
+        }
         b->len += (size_t) n;
         return 0;
 }

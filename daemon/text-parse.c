@@ -407,7 +407,9 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < ELEMENTSOF(main_opts); i++) {
                         const char *n = main_opts[i].name;
-                        if (strncmp(n, name, len) != 0 || (pass == 0 && n[len] != '\0'))
+                        /* the first letter first: most names differ there */
+                        if ((len > 0 && n[0] != name[0]) || strncmp(n, name, len) != 0 ||
+                            (pass == 0 && n[len] != '\0'))
                                 continue;
                         ref = (opt_ref){ .main = &main_opts[i] };
                         if (pass == 0) {
@@ -422,7 +424,8 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
                 for (size_t k = s->n_inst; k-- > 0;) {
                         text_ext_inst *x = &s->inst[k];
                         for (const text_opt *o = x->ext->opts; o && o->name; o++) {
-                                if (strncmp(o->name, name, len) != 0 || (pass == 0 && o->name[len] != '\0'))
+                                if ((len > 0 && o->name[0] != name[0]) || strncmp(o->name, name, len) != 0 ||
+                                    (pass == 0 && o->name[len] != '\0'))
                                         continue;
                                 ref = (opt_ref){ .x = x, .o = o };
                                 if (pass == 0) {
@@ -636,6 +639,11 @@ int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse
         r = parse_change_words(family, line, words, n, ret, err);
         bs_words_free(words, n);
         return r;
+}
+
+int bs_parse_change_split(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                          bs_parse_error *err) {
+        return parse_change_words(family, line, words, n, ret, err);
 }
 
 int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err) {

@@ -64,6 +64,10 @@ int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse
  * quoting): what the structured API (rule-dict.h) builds. err->word_index
  * indexes words. */
 int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err);
+/* bs_parse_change on a line split by the caller (bs_split_words): what
+ * parsing one line for both families needs, splitting it once. */
+int bs_parse_change_split(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                          bs_parse_error *err);
 
 /* Parse iptables-save output for one family (one or more tables; only the
  * table named `table` is returned, "filter" when NULL). Counters in

@@ -269,7 +269,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         bs_table *now[2] = {};
                         r = manager_read_tables(m, now);
                         if (r >= 0)
-                                r = bs_persist_save(m->state_dir, now);
+                                r = bs_persist_save(m->state_dir, manager_tables_const(now));
                         manager_free_tables(now);
                         if (r < 0)
                                 log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", id);
@@ -295,7 +295,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                                           t->path);
         /* from the tables just committed: no second read of both */
         manager_refresh_pending(m);
-        manager_refresh_properties_with(m, t->journal ? t->journal->after : after);
+        manager_refresh_properties_with(m, manager_tables_const(t->journal ? t->journal->after : after));
         *ret = t;
         r = 0;
         goto finish;
@@ -335,7 +335,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         bs_table *now[2] = {};
         int r = manager_read_tables(m, now);
         if (r >= 0)
-                r = bs_persist_save(m->state_dir, now);
+                r = bs_persist_save(m->state_dir, manager_tables_const(now));
         manager_free_tables(now);
         manager_refresh_properties_soon(m);
         if (r < 0)
@@ -365,8 +365,12 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                                       strerror(-r));
                 bs_nf_options locked = m->nf;
                 locked.lock_held = true;
-                _cleanup_table_ bs_table *current = NULL, *target = NULL;
-                r = bs_nf_read(fam, "filter", &locked, &current);
+                _cleanup_table_ bs_table *target = NULL;
+                /* Through the read cache: the refresh timer has read the
+                 * table since the apply, unless the deadline was short, and
+                 * an untouched table then costs no decode. */
+                const bs_table *current = NULL;
+                r = bs_nf_read_cached(fam, "filter", &locked, &m->read_cache[f], &current);
                 if (r < 0)
                         return seterr(err, err_size, r, "cannot read the %s filter table: %s",
                                       bs_family_to_string(fam), strerror(-r));

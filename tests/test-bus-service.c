@@ -169,6 +169,20 @@ static void test_read_methods(void) {
                 g_variant_get(r, "(&s)", &text);
                 g_assert_cmpstr(text, ==, want);
         }
+        /* The daemon keeps the whole table's text between calls: a change
+         * by another program, even one of the same size, must show at once. */
+        for (int i = 0; i < 3; i++) {
+                ipt(4, i % 2 ? "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT"
+                             : "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j DROP");
+                g_autofree char *want = ipt_S(4);
+                g_autoptr(GVariant) r = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "", FALSE),
+                                             "(s)", &error);
+                g_assert_no_error(error);
+                const char *text;
+                g_variant_get(r, "(&s)", &text);
+                g_assert_cmpstr(text, ==, want);
+        }
+
         const char *argv[] = { "iptables-legacy", "-w", "-S", "INPUT", NULL };
         g_autofree char *want_input = bs_test_run(argv);
         g_autoptr(GVariant) r1 = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "INPUT", FALSE),
@@ -370,16 +384,32 @@ static void test_ipv6_failure_reverts_both(void) {
         g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 }
 
-static void test_others_rules_survive(void) {
+/* A read call, which leaves the tables it read in the daemon's read cache
+ * (the rollback reads through it too). */
+static void read_both(void) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "ListChains", g_variant_new("(s)", ""), "(aa{sv})", &error);
+        g_assert_no_error(error);
+}
+
+/* warm: 0 no read during the window, 1 a read right after the apply (the
+ * cache then holds the applied tables, which others change after), 2 a
+ * read after the others' changes (the cache holds the current tables). */
+static void test_others_rules_survive(gconstpointer data) {
+        int warm = GPOINTER_TO_INT(data);
         reset_tables();
         ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
         const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", "-4 -D INPUT 1", "-P INPUT DROP", NULL };
         g_autofree char *path = apply_ok(changes, 30);
+        if (warm == 1)
+                read_both();
         /* others during the window: fail2ban-like insert, docker-like chain */
         ipt(4, "-I INPUT 1 -s 198.51.100.1/32 -j DROP");
         ipt(4, "-N DOCKER");
         ipt(4, "-A FORWARD -j DOCKER");
         ipt(6, "-A INPUT -s 2001:db8::5/128 -j ACCEPT");
+        if (warm == 2)
+                read_both();
         tx_call(path, "Rollback", NULL, NULL);
         g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
         g_assert_cmpstr(s4, ==,
@@ -642,8 +672,12 @@ static void on_signal(GDBusConnection *c, const char *sender, const char *path, 
                 const char *key;
                 GVariant *v;
                 g_variant_iter_init(&it, changed);
-                while (g_variant_iter_loop(&it, "{&sv}", &key, &v))
-                        g_ptr_array_add(seen->signals, g_strdup_printf("%s %s", path, key));
+                while (g_variant_iter_loop(&it, "{&sv}", &key, &v)) {
+                        /* Policies with its value: "PATH Policies={'ipv4': {...}, ...}" */
+                        g_autofree char *value = g_str_equal(key, "Policies") ? g_variant_print(v, FALSE) : NULL;
+                        g_ptr_array_add(seen->signals, value ? g_strdup_printf("%s %s=%s", path, key, value)
+                                                             : g_strdup_printf("%s %s", path, key));
+                }
         } else {
                 /* "TransactionRolledBack /org/.../Transaction/3 request" */
                 GString *line = g_string_new(member);
@@ -669,6 +703,16 @@ static void wait_seen(Seen *seen, const char *prefix) {
                 g_main_context_iteration(NULL, TRUE);
 }
 
+/* A signal line that starts with prefix and contains what. */
+static gboolean seen_has_with(Seen *seen, const char *prefix, const char *what) {
+        for (guint i = 0; i < seen->signals->len; i++) {
+                const char *l = g_ptr_array_index(seen->signals, i);
+                if (g_str_has_prefix(l, prefix) && strstr(l, what))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
 static void test_signals(void) {
         reset_tables();
         Seen seen = { g_ptr_array_new_with_free_func(g_free) };
@@ -680,9 +724,15 @@ static void test_signals(void) {
         wait_seen(&seen, applied);
         wait_seen(&seen, PATH " PendingTransaction");
         wait_seen(&seen, PATH " Policies");
+        /* the value sent is the table as committed, not a snapshot read
+         * earlier in the same event-loop iteration */
+        g_assert_true(seen_has_with(&seen, PATH " Policies=", "'FORWARD': 'DROP'"));
+        g_ptr_array_set_size(seen.signals, 0);
         tx_call(path, "Rollback", NULL, NULL);
         g_autofree char *rolled = g_strdup_printf("TransactionRolledBack %s request", path);
         wait_seen(&seen, rolled);
+        while (!seen_has_with(&seen, PATH " Policies=", "'FORWARD': 'ACCEPT'"))
+                g_main_context_iteration(NULL, TRUE);
         g_autofree char *state = g_strdup_printf("%s State", path);
         wait_seen(&seen, state);
 
@@ -692,6 +742,20 @@ static void test_signals(void) {
         g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
         g_assert_no_error(error);
         wait_seen(&seen, PATH " RulesSaved");
+
+        /* ApplyDefaultDeny reads the tables and commits in one event-loop
+         * iteration: the Policies sent with its PropertiesChanged must be
+         * read after the commit (INPUT DROP), not taken from that read. */
+        g_ptr_array_set_size(seen.signals, 0);
+        g_autoptr(GVariant) dd = call(PATH, IFACE, "ApplyDefaultDeny",
+                                      g_variant_new_parsed("([('tcp', uint16 22)], {'timeout': <uint32 30>})"),
+                                      "(o)", &error);
+        g_assert_no_error(error);
+        const char *dd_path;
+        g_variant_get(dd, "(&o)", &dd_path);
+        wait_seen(&seen, PATH " Policies=");
+        g_assert_true(seen_has_with(&seen, PATH " Policies=", "{'INPUT': 'DROP'"));
+        tx_call(dd_path, "Rollback", NULL, NULL);
         g_dbus_connection_signal_unsubscribe(C, sub);
         g_ptr_array_free(seen.signals, TRUE);
 }
@@ -993,7 +1057,11 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/extend", test_extend);
         g_test_add_func("/service/busy", test_busy);
         g_test_add_func("/service/ipv6-failure-reverts-both", test_ipv6_failure_reverts_both);
-        g_test_add_func("/service/others-rules-survive", test_others_rules_survive);
+        g_test_add_data_func("/service/others-rules-survive", GINT_TO_POINTER(0), test_others_rules_survive);
+        g_test_add_data_func("/service/others-rules-survive/read-after-apply", GINT_TO_POINTER(1),
+                             test_others_rules_survive);
+        g_test_add_data_func("/service/others-rules-survive/read-after-others", GINT_TO_POINTER(2),
+                             test_others_rules_survive);
         g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
         g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
         g_test_add_func("/service/sigterm-rolls-back", test_sigterm_rolls_back);

@@ -228,6 +228,102 @@ static void test_read_legacy(gconstpointer data) {
         g_assert_null(none);
 }
 
+/* A cached read must always equal a fresh read of the kernel: after each
+ * outside change (made by iptables-legacy, the oracle) and after packets
+ * moved the counters, whether the cache kept its table or decoded anew. */
+static const bs_table *read_cached_checked(const family_case *f, bs_nf_read_cache *cache) {
+        const bs_table *t = NULL;
+        g_assert_cmpint(bs_nf_read_cached(f->family, "filter", NULL, cache, &t), ==, 0);
+        g_assert_nonnull(t);
+        _cleanup_table_ bs_table *fresh = read_table(f->family, "filter");
+        g_assert_true(bs_table_equal(t, fresh));
+        /* bs_table_equal leaves counters aside */
+        for (size_t i = 0; i < fresh->n_chains; i++) {
+                const bs_chain *a = &t->chains[i], *b = &fresh->chains[i];
+                g_assert_cmpuint(a->policy_packets, ==, b->policy_packets);
+                g_assert_cmpuint(a->policy_bytes, ==, b->policy_bytes);
+                for (size_t k = 0; k < b->n_rules; k++) {
+                        g_assert_cmpuint(a->rules[k].packets, ==, b->rules[k].packets);
+                        g_assert_cmpuint(a->rules[k].bytes, ==, b->rules[k].bytes);
+                }
+        }
+        return t;
+}
+
+static void test_read_cached(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        reset_tables();
+        sh_ok("%1$s -N mychain; %1$s -A INPUT -p udp --dport 5555 -j mychain; %1$s -A mychain -j ACCEPT; "
+              "%1$s -A INPUT -p tcp --dport 22 -j ACCEPT",
+              c);
+        _cleanup_(bs_nf_read_cache_done) bs_nf_read_cache cache = {};
+
+        const bs_table *first = read_cached_checked(f, &cache);
+        /* Nothing changed: the very same table, not decoded again. */
+        g_assert_true(read_cached_checked(f, &cache) == first);
+
+        /* Only counters moved (rules and OUTPUT's policy): same table, new counters. */
+        send_udp(f->family, 5555, 2, 10);
+        const bs_table *t = read_cached_checked(f, &cache);
+        g_assert_true(t == first);
+        g_assert_cmpuint(rule_at(t, "INPUT", 0)->packets, ==, 2);
+        g_assert_cmpuint(rule_at(t, "mychain", 0)->packets, ==, 2);
+        g_assert_cmpuint(bs_table_find_chain(t, "OUTPUT")->policy_packets, ==, 2);
+
+        /* Outside changes the cache must not hide, each the same size as
+         * what it replaces where it can be: a target, a port, a policy, a
+         * jump's chain renamed, a rule moved to another chain. */
+        const char *outside[] = {
+                "IPT -R INPUT 2 -p tcp --dport 22 -j DROP",
+                "IPT -R INPUT 2 -p tcp --dport 23 -j DROP",
+                "IPT -P INPUT DROP",
+                "IPT -E mychain yours",
+                "IPT -D INPUT 2; IPT -A yours -p tcp --dport 23 -j DROP",
+                "IPT -F yours",
+                "IPT -Z",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(outside); i++) {
+                g_auto(GStrv) parts = g_strsplit(outside[i], "IPT", -1);
+                g_autofree char *cmd = g_strjoinv(c, parts);
+                g_autofree char *before = sh("%s -S", c);
+                sh_ok("%s", cmd);
+                read_cached_checked(f, &cache);
+                g_autofree char *after = sh("%s -S", c);
+                if (i < G_N_ELEMENTS(outside) - 1)
+                        g_assert_cmpstr(before, !=, after);
+        }
+
+        /* Many rules with matches and targets: the kernel leaves the bytes
+         * after an extension's name as the reader's buffer held them, which
+         * must not make an unchanged table look changed. */
+        reset_tables();
+        g_autofree char *file = g_build_filename(g_get_tmp_dir(), "test-nf-many-XXXXXX", NULL);
+        int fd = g_mkstemp(file);
+        g_assert_cmpint(fd, >=, 0);
+        GString *rules = g_string_new("*filter\n");
+        for (int i = 0; i < 2000; i++)
+                g_string_append_printf(rules, "-A INPUT -p %s --dport %d -m comment --comment n%d -j %s\n",
+                                       i % 2 ? "tcp" : "udp", i + 1, i, i % 3 ? "ACCEPT" : "DROP");
+        g_string_append(rules, "COMMIT\n");
+        g_assert_true(g_file_set_contents(file, rules->str, -1, NULL));
+        g_string_free(rules, TRUE);
+        close(fd);
+        sh_ok("%s-restore < %s", c, file);
+        g_unlink(file);
+        const bs_table *many = read_cached_checked(f, &cache);
+        uint64_t generation = cache.generation;
+        for (int i = 0; i < 3; i++) {
+                g_assert_true(read_cached_checked(f, &cache) == many);
+                g_assert_cmpuint(cache.generation, ==, generation);
+        }
+
+        /* The other family through the same cache: dropped and read anew. */
+        const family_case *other = f->family == BS_FAMILY_IPV4 ? &v6 : &v4;
+        t = read_cached_checked(other, &cache);
+        g_assert_cmpint(t->family, ==, other->family);
+}
+
 /* --------------------------------------------------------------- apply */
 
 static void assert_S(const family_case *f, const char *expect) {
@@ -812,6 +908,7 @@ int main(int argc, char **argv) {
                 g_test_add_data_func(p, fs[i], fn);                                     \
         } while (0)
                 ADD("read-legacy", test_read_legacy);
+                ADD("read-cached", test_read_cached);
                 ADD("apply-each-kind", test_apply_each_kind);
                 ADD("apply-delete-by-value", test_apply_delete_by_value);
                 ADD("apply-keeps-counters", test_apply_keeps_counters);

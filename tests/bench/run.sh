@@ -9,6 +9,9 @@
 # XTABLES_LOCKFILE and a private system bus, runs
 #   bench-nf   libiptc level: bs_nf_apply/restore/read vs iptables-legacy-restore/-S
 #   bench-bus  backstopd through D-Bus (sd-bus client) vs the iptables-legacy CLI
+#   firewalld.sh  backstopd vs firewalld (unpacked from the Debian packages,
+#              never installed, run only in the private namespaces): cold
+#              start, RSS, one port opened with each one's CLI
 # and prints the figures (median and min–max) and the ratios against the peer
 # measured in the same run, as markdown. Nothing here passes or fails on a
 # figure. The machine's own firewall and /run/xtables.lock are never touched.
@@ -28,10 +31,35 @@ if [ -z "${BENCH_IN_NETNS:-}" ]; then
                 meson setup "$build" "$src" --buildtype=release -Dtests=true >/dev/null
         fi
         ninja -C "$build" -j2 daemon/backstopd client/backstopctl bench >/dev/null
+        # firewalld's packages are fetched here (the private netns has no
+        # network) and unpacked, never installed; they run only below.
+        rm -f "$build/firewalld.skipped"
+        if [ -z "${BENCH_SKIP_FIREWALLD:-}" ] &&
+                ! "$src/tests/bench/firewalld.sh" fetch "$build/firewalld" >"$build/firewalld.skipped.tmp"; then
+                mv "$build/firewalld.skipped.tmp" "$build/firewalld.skipped"
+                [ -s "$build/firewalld.skipped" ] || echo "tests/bench/firewalld.sh fetch failed" >"$build/firewalld.skipped"
+        fi
+        rm -f "$build/firewalld.skipped.tmp"
+        # The host's nftables ruleset, read only (nft list takes no lock), to
+        # show at the end that the run did not change it.
+        host_nft() { command -v nft >/dev/null && nft list ruleset 2>/dev/null | sha256sum | cut -c1-16; }
+        nft_before=$(host_nft || true)
         # Everything below runs in a network namespace of its own.
         BENCH_HOST_NETNS=$(stat -L -c %i /proc/self/ns/net)
         export BENCH_HOST_NETNS
-        BENCH_IN_NETNS=1 exec unshare -n -- "$0" "$@"
+        rc=0
+        BENCH_IN_NETNS=1 unshare -n -- "$0" "$@" || rc=$?
+        nft_after=$(host_nft || true)
+        if [ -n "$nft_before" ]; then
+                echo
+                if [ "$nft_before" = "$nft_after" ]; then
+                        echo "The machine's own nftables ruleset is the same before and after the run (sha256 $nft_before…)."
+                else
+                        echo "WARNING: the machine's own nftables ruleset changed during the run ($nft_before… → $nft_after…);" \
+                                "something else on the machine, or a bug here."
+                fi
+        fi
+        exit "$rc"
 fi
 
 ip link set lo up
@@ -39,6 +67,11 @@ export BACKSTOP_BUILD_ROOT=$build BACKSTOP_SOURCE_ROOT=$src
 # shellcheck source=tests/lib/sandbox.sh
 . "$src/tests/lib/sandbox.sh"
 sandbox_init    # temp dir, private XTABLES_LOCKFILE, cleanup trap
+fw_dir=$build/firewalld
+if [ -z "${BENCH_SKIP_FIREWALLD:-}" ] && [ -e "$fw_dir/root/.complete" ]; then
+        # firewalld's own bus policy: root may own org.fedoraproject.FirewallD1
+        SB_BUS_INCLUDES+=("$fw_dir/root/usr/share/dbus-1/system.d/FirewallD.conf")
+fi
 sandbox_bus     # private system bus; exports DBUS_SYSTEM_BUS_ADDRESS
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: //')
@@ -56,12 +89,18 @@ if [ -z "${BENCH_SKIP_NF:-}" ]; then
         echo '```'
         echo
 fi
-echo "#### Through D-Bus (bench-bus)"
+if [ -z "${BENCH_SKIP_BUS:-}" ]; then
+        echo "#### Through D-Bus (bench-bus)"
+        echo
+        "$build/tests/bench/bench-bus" "$build/daemon/backstopd" "$build/client/backstopctl" "$runs"
+        echo
+fi
+echo "#### Next to firewalld (bench-peer)"
 echo
-"$build/tests/bench/bench-bus" "$build/daemon/backstopd" "$build/client/backstopctl" "$runs"
-echo
-if command -v firewalld >/dev/null 2>&1; then
-        echo "firewalld is installed, but measuring it needs its own sandbox; not done by this script."
-else
-        echo "firewalld: not installed; not installed by this script either (see tests/bench/README.md)."
+if [ -n "${BENCH_SKIP_FIREWALLD:-}" ]; then
+        echo "firewalld: skipped (BENCH_SKIP_FIREWALLD is set)."
+elif [ -e "$build/firewalld.skipped" ]; then
+        echo "firewalld: skipped: $(cat "$build/firewalld.skipped" || true)"
+elif ! "$src/tests/bench/firewalld.sh" measure "$fw_dir" "$build" "$runs"; then
+        echo "firewalld: the measurement failed (see the messages above)."
 fi

@@ -9,6 +9,7 @@
 #   sandbox_init               temp dir, cleanup trap
 #   sandbox_netns              namespaces $SB_FW and $SB_PEER, veth, addresses
 #   sandbox_bus                private system bus, exports DBUS_SYSTEM_BUS_ADDRESS
+#                              (plus the policy files in SB_BUS_INCLUDES)
 #   sandbox_daemon             backstopd in $SB_FW (restart: call again)
 #   sandbox_stop_daemon [SIG]  stop it by PID
 #   in_fw CMD... / in_peer CMD...   run in a namespace
@@ -142,7 +143,15 @@ sandbox_spawn() {
         SB_LAST_PID=$!
 }
 
+# Extra bus policy files to include (e.g. a peer daemon's, by the benchmark):
+# set before sandbox_bus.
+SB_BUS_INCLUDES=()
+
 sandbox_bus() {
+        local inc extra=""
+        for inc in ${SB_BUS_INCLUDES[@]+"${SB_BUS_INCLUDES[@]}"}; do
+                extra+="  <include>$inc</include>"$'\n'
+        done
         cat >"$SB/bus.conf" <<EOF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -171,7 +180,7 @@ sandbox_bus() {
   </policy>
   <include ignore_missing="yes">$BACKSTOP_SOURCE_ROOT/dbus/org.backstop.Firewall1.conf</include>
   <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
-</busconfig>
+$extra</busconfig>
 EOF
         local addrfile=$SB/bus.address
         dbus-daemon --config-file="$SB/bus.conf" --nofork --nopidfile --print-address=3 \

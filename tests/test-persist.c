@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The saved ruleset: save, load, and whether the running tables equal the
+ * saved ones, with the cache that spares RulesSaved a parse per call; the
+ * cache must notice every way the file can change. Pure: a temp dir. */
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "persist.h"
+
+static bs_table *parse(bs_family f, const char *text) {
+        bs_table *t = NULL;
+        bs_parse_error err;
+        g_assert_cmpint(bs_parse_save(f, text, "filter", &t, &err), ==, 0);
+        return t;
+}
+
+#define V4_A "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" \
+             "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+/* the same length as V4_A: an in-place edit that keeps the size */
+#define V4_B "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" \
+             "-A INPUT -p tcp -m tcp --dport 23 -j ACCEPT\nCOMMIT\n"
+#define V6_A "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+
+static bool equal(const char *dir, const bs_table *const t[2], bs_persist_cache *cache) {
+        bool eq = false;
+        g_assert_cmpint(bs_persist_equal(dir, t, cache, &eq), ==, 0);
+        return eq;
+}
+
+/* Rewrite the file in place (same inode), then make sure its mtime moved
+ * even on a file system with coarse timestamps. */
+static void rewrite_in_place(const char *dir, const char *name, const char *text) {
+        /* (the caller decides whether the size changes) */
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        struct stat before;
+        g_assert_cmpint(stat(path, &before), ==, 0);
+        FILE *f = fopen(path, "w");  /* truncates, keeps the inode */
+        g_assert_nonnull(f);
+        g_assert_cmpint(fputs(text, f), >=, 0);
+        g_assert_cmpint(fclose(f), ==, 0);
+        struct timespec ts[2] = { { 0, UTIME_OMIT }, before.st_mtim };
+        ts[1].tv_sec += 10;
+        g_assert_cmpint(utimensat(AT_FDCWD, path, ts, 0), ==, 0);
+        struct stat after;
+        g_assert_cmpint(stat(path, &after), ==, 0);
+        g_assert_cmpuint(after.st_ino, ==, before.st_ino);
+}
+
+static void test_equal_cached(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-persist-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        _cleanup_table_ bs_table *a4 = parse(BS_FAMILY_IPV4, V4_A);
+        _cleanup_table_ bs_table *b4 = parse(BS_FAMILY_IPV4, V4_B);
+        _cleanup_table_ bs_table *a6 = parse(BS_FAMILY_IPV6, V6_A);
+        const bs_table *run_a[2] = { a4, a6 }, *run_b[2] = { b4, a6 };
+        bs_persist_cache cache[2] = {};
+
+        /* nothing saved yet */
+        g_assert_false(equal(dir, run_a, cache));
+        g_assert_false(equal(dir, run_a, NULL));
+
+        g_assert_cmpint(bs_persist_save(dir, run_a), ==, 0);
+        g_assert_true(equal(dir, run_a, cache));
+        g_assert_true(equal(dir, run_a, cache));  /* from the cache */
+        g_assert_false(equal(dir, run_b, cache));  /* the running table differs */
+        g_assert_true(cache[0].valid && cache[0].table);
+
+        /* saved again (a new file, renamed over the old one) */
+        g_assert_cmpint(bs_persist_save(dir, run_b), ==, 0);
+        g_assert_true(equal(dir, run_b, cache));
+        g_assert_false(equal(dir, run_a, cache));
+
+        /* edited in place: same size, same inode, one byte changed */
+        g_autofree char *saved_b = NULL;
+        g_autofree char *v4_path = g_build_filename(dir, BS_RULES_V4, NULL);
+        g_assert_true(g_file_get_contents(v4_path, &saved_b, NULL, NULL));
+        char *port = strstr(saved_b, "--dport 23");
+        g_assert_nonnull(port);
+        port[strlen("--dport 2")] = '2';
+        rewrite_in_place(dir, BS_RULES_V4, saved_b);
+        g_assert_true(equal(dir, run_a, cache));
+        g_assert_false(equal(dir, run_b, cache));
+
+        /* broken by hand: not saved, and no error */
+        rewrite_in_place(dir, BS_RULES_V4, "*filter\n-A NOSUCHCHAIN -j ACCEPT\nCOMMIT\n");
+        g_assert_false(equal(dir, run_a, cache));
+        g_assert_false(equal(dir, run_b, cache));
+
+        /* removed */
+        g_autofree char *v4 = g_build_filename(dir, BS_RULES_V4, NULL);
+        g_autofree char *v6 = g_build_filename(dir, BS_RULES_V6, NULL);
+        g_assert_cmpint(g_unlink(v4), ==, 0);
+        g_assert_false(equal(dir, run_a, cache));
+        g_assert_false(cache[0].valid);
+
+        /* only IPv4 running (IPv6 not active): the IPv6 file is not asked */
+        const bs_table *only4[2] = { a4, NULL };
+        g_assert_cmpint(bs_persist_save(dir, only4), ==, 0);
+        g_assert_true(equal(dir, only4, cache));
+
+        for (int i = 0; i < 2; i++)
+                bs_persist_cache_done(&cache[i]);
+        g_unlink(v4);
+        g_unlink(v6);
+        g_rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/persist/equal-cached", test_equal_cached);
+        return g_test_run();
+}
