@@ -94,7 +94,8 @@ sandbox_ssh_keys
 sandbox_ssh_opts
 ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" -p 22 "root@$SB_FW_ADDR4" "sleep 3600" </dev/null &
 SB_PIDS+=($!)
-sleep 1
+session_open() { [ -n "$(in_fw ss -Htn state established "sport = :22" 2>/dev/null)" ]; }
+sandbox_wait_until 60 session_open || { echo "the admin's ssh session did not open" >&2; exit 1; }
 
 step "1. Where we start: INPUT policy ACCEPT, no rules"
 admin status
@@ -130,7 +131,12 @@ admin save
 admin status
 
 step "7. A mistake: block new SSH connections, forced past the lockout check, 8 s timer, nobody confirms"
-( sleep 3; echo "   [meanwhile] new ssh login during the window: $(ssh_login $SB_FW_ADDR4)" ) &
+# [meanwhile]: once the rule is in place, a new login (it gives up after 3 s
+# without an answer), well inside the 8 s window.
+rule_in_place() { in_fw iptables-legacy -C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP 2>/dev/null; }
+( sandbox_wait_until 60 rule_in_place
+  if sandbox_ssh_login_blocked $SB_FW_ADDR4 22 3 >/dev/null 2>&1; then r=works; else r=FAILS; fi
+  echo "   [meanwhile] new ssh login during the window: $r" ) &
 rc=0
 admin apply --force --timeout 8 '-I INPUT 1 -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP' || rc=$?
 wait $! 2>/dev/null || true

@@ -122,16 +122,31 @@ static void reset_tables(void) {
         }
 }
 
+/* Waits until the transaction's State is want; the bound only keeps a
+ * broken daemon from hanging the test until meson's timeout. */
 static void wait_state(const char *path, const char *want) {
+        gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
         for (;;) {
                 g_autofree char *s = tx_string(path, "State");
                 if (g_str_equal(s, want))
                         return;
+                if (g_get_monotonic_time() > end)
+                        g_error("%s: State is still '%s' after 60 s, expected '%s'", path, s, want);
                 g_usleep(50000);
         }
 }
 
 static const char empty_S[] = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n";
+
+/* Sleep until the wall clock is past a transaction's Deadline (epoch usec)
+ * by margin_usec: "after the deadline" without guessing how long the calls
+ * before took. */
+static void sleep_past_deadline(GVariant *deadline, gint64 margin_usec) {
+        gint64 until = (gint64) g_variant_get_uint64(deadline) + margin_usec;
+        gint64 now = g_get_real_time();
+        if (until > now)
+                g_usleep((gulong) (until - now));
+}
 
 /* ---------------------------------------------------------------- reads */
 
@@ -248,7 +263,10 @@ static void test_read_methods(void) {
 static void test_confirm_keeps(void) {
         reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.7/32 -j ACCEPT", NULL };
-        g_autofree char *path = apply_ok(changes, 2);
+        /* The checks below and the Confirm must come before the deadline:
+         * 4 s leave room for a slow machine. */
+        g_autofree char *path = apply_ok(changes, 4);
+        g_autoptr(GVariant) deadline = get_property(path, TX_IFACE, "Deadline");
         g_autofree char *pend = pending_path();
         g_assert_cmpstr(pend, ==, path);
         g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
@@ -265,7 +283,7 @@ static void test_confirm_keeps(void) {
         g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
         g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 
-        g_usleep(3 * G_USEC_PER_SEC); /* past the old deadline: nothing happens */
+        sleep_past_deadline(deadline, G_USEC_PER_SEC); /* past the old deadline: nothing happens */
         g_autofree char *s4b = ipt_S(4);
         g_assert_cmpstr(s4b, ==, s4);
         tx_call(path, "Rollback", NULL, "org.backstop.Firewall1.Error.NotPending");
@@ -276,7 +294,8 @@ static void test_timeout_rolls_back(void) {
         ipt(4, "-A INPUT -s 198.51.100.1/32 -j ACCEPT");
         g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
         const char *changes[] = { "-I INPUT 1 -p tcp --dport 22 -j DROP", "-P INPUT DROP", NULL };
-        g_autofree char *path = apply_ok(changes, 1);
+        /* long enough that the rules are surely still there when read below */
+        g_autofree char *path = apply_ok(changes, 3);
         g_autofree char *mid6 = ipt_S(6);
         g_assert_nonnull(strstr(mid6, "-A INPUT -p tcp -m tcp --dport 22 -j DROP"));
         wait_state(path, "rolled-back");
@@ -305,7 +324,8 @@ static void test_explicit_rollback(void) {
 static void test_extend(void) {
         reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.8/32 -j DROP", NULL };
-        g_autofree char *path = apply_ok(changes, 1);
+        /* the Extend below must reach the daemon before this deadline */
+        g_autofree char *path = apply_ok(changes, 3);
         g_autoptr(GVariant) d0 = get_property(path, TX_IFACE, "Deadline");
         tx_call(path, "Extend", g_variant_new("(u)", 60), NULL);
         g_autoptr(GVariant) d1 = get_property(path, TX_IFACE, "Deadline");
@@ -314,7 +334,7 @@ static void test_extend(void) {
         g_assert_cmpuint(g_variant_get_uint64(left), >, 30 * G_USEC_PER_SEC);
         tx_call(path, "Extend", g_variant_new("(u)", 0), "org.freedesktop.DBus.Error.InvalidArgs");
         tx_call(path, "Extend", g_variant_new("(u)", 86401), "org.freedesktop.DBus.Error.InvalidArgs");
-        g_usleep(2 * G_USEC_PER_SEC); /* past the original deadline */
+        sleep_past_deadline(d0, G_USEC_PER_SEC); /* past the original deadline */
         g_autofree char *state = tx_string(path, "State");
         g_assert_cmpstr(state, ==, "pending");
         tx_call(path, "Rollback", NULL, NULL);
@@ -404,7 +424,9 @@ static void test_others_rules_survive(gconstpointer data) {
 static void test_sigkill_restart_resumes(void) {
         reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.12/32 -j DROP", NULL };
-        g_autofree char *path = apply_ok(changes, 3);
+        /* The daemon must be killed, started again and asked below before
+         * the deadline (a start under ASan on a busy machine is slow). */
+        g_autofree char *path = apply_ok(changes, 6);
         g_autoptr(GVariant) d0 = get_property(path, TX_IFACE, "Deadline");
         int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
         g_assert_true(WIFSIGNALED(status));

@@ -352,7 +352,9 @@ static void test_confirm_yes(void) {
 static void test_timeout_rolls_back(void) {
         g_autofree char *before4 = oracle("iptables-legacy", "-S", NULL, NULL);
         g_autofree char *before6 = oracle("ip6tables-legacy", "-S", NULL, NULL);
-        const char *args[] = { "default-deny", "--timeout", "2", NULL };
+        /* The client must show the countdown before the deadline: 4 s leave
+         * room for a slow start on a busy machine. */
+        const char *args[] = { "default-deny", "--timeout", "4", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "iptables -P INPUT DROP");
         client_run_wait_for(r, "rolls back in ");
@@ -404,7 +406,9 @@ static void test_client_killed(void) {
                                                                "org.freedesktop.DBus", "GetId", NULL, NULL, 0, -1,
                                                                NULL, NULL);
 
-        const char *args[] = { "apply", "--timeout", "3", "-I INPUT 1 -p tcp --dport 9094 -j DROP", NULL };
+        /* The rule is read while still pending: 5 s leave room for a slow
+         * machine between the Apply and that read. */
+        const char *args[] = { "apply", "--timeout", "5", "-I INPUT 1 -p tcp --dport 9094 -j DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "Type yes to confirm: ");
         g_autofree char *during = oracle("iptables-legacy", "-S", "INPUT", NULL);
@@ -504,8 +508,9 @@ static void test_monitor(void) {
                 g_main_context_iteration(NULL, TRUE);
         const char *monj[] = { "--json", "monitor", NULL };
         ClientRun *mj = client_run_pipes(addr(), monj, NULL);
-        /* The JSON monitor prints nothing until an event: give it a moment by
-         * running a full round trip of another client first. */
+        /* The JSON monitor prints nothing until an event, so nothing tells
+         * when it has subscribed: it gets its own rounds below, until it
+         * shows one. */
         assert_no_pending();
 
         g_autofree char *out = NULL;
@@ -519,9 +524,24 @@ static void test_monitor(void) {
         g_assert_cmpint(client_run_finish(m), ==, 0);
         client_run_free(m);
 
-        /* Another round for the JSON one, in case it subscribed late. */
-        g_assert_cmpint(ctl(NULL, NULL, "apply", "--no-wait", "-A INPUT -p udp --dport 7 -j DROP", NULL), ==, 0);
-        g_assert_cmpint(ctl(NULL, NULL, "rollback", NULL), ==, 0);
+        /* Rounds for the JSON one until it shows a rollback (it may have
+         * subscribed late on a busy machine); each round waits up to 2 s for
+         * it, 30 rounds at most. */
+        gboolean seen = FALSE;
+        for (int round = 0; round < 30 && !seen; round++) {
+                g_assert_cmpint(ctl(NULL, NULL, "apply", "--no-wait", "-A INPUT -p udp --dport 7 -j DROP", NULL),
+                                ==, 0);
+                g_assert_cmpint(ctl(NULL, NULL, "rollback", NULL), ==, 0);
+                gint64 end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+                while (!(seen = strstr(mj->out->str, "\"event\":\"transaction-rolled-back\"") != NULL) &&
+                       g_get_monotonic_time() < end) {
+                        if (!g_main_context_iteration(NULL, FALSE))
+                                g_usleep(10000);
+                }
+        }
+        if (!seen)
+                g_error("the JSON monitor showed no rollback in 30 rounds; it printed:\n%s\nstderr:\n%s",
+                        mj->out->str, mj->err->str);
         client_run_wait_for(mj, "\"event\":\"transaction-rolled-back\"");
         client_run_wait_for(mj, "\n");
         kill(mj->pid, SIGINT);

@@ -70,10 +70,24 @@ static void test_tty_other_input_then_yes(void) {
 
 static void test_tty_timeout_rolls_back(void) {
         setup();
-        const char *args[] = { "apply", "--timeout", "2", "-P INPUT DROP", NULL };
+        const guint timeout = 4;
+        g_autofree char *timeout_arg = g_strdup_printf("%u", timeout);
+        const char *args[] = { "apply", "--timeout", timeout_arg, "-P INPUT DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
 
-        client_run_wait_for(r, "rolls back in 2s");
+        /* The countdown shows the seconds left, rounded up: at most the
+         * timeout, and at least what is left now that we see it (on a fast
+         * machine both bounds say: the timeout itself). */
+        client_run_wait_for(r, "Transaction 1: rolls back in ");
+        size_t at = r->mark;
+        client_run_wait_for(r, "s");
+        gint64 left_now = fake_daemon_tx(fake, 1)->deadline_mono - g_get_monotonic_time();
+        char *end = NULL;
+        guint64 shown = g_ascii_strtoull(r->out->str + at, &end, 10);
+        g_assert_true(end == r->out->str + r->mark - 1);  /* "<digits>s" */
+        g_test_message("countdown shows %" G_GUINT64_FORMAT " s, %.2f s left when seen", shown, left_now / 1e6);
+        g_assert_cmpuint(shown, <=, timeout);
+        g_assert_cmpint((gint64) shown * G_USEC_PER_SEC, >=, left_now);
         client_run_wait_for(r, "was rolled back (timeout)");
         g_assert_cmpint(client_run_finish(r), ==, 3);
         g_assert_cmpstr(fake_daemon_tx(fake, 1)->state, ==, "rolled-back");
@@ -171,8 +185,10 @@ static void test_pipe_yes_and_plain_lines(void) {
         g_assert_cmpstr(fake_daemon_tx(fake, 1)->state, ==, "confirmed");
         client_run_free(r);
 
-        /* Without input: a plain countdown line every few seconds until the end. */
-        const char *args2[] = { "apply", "--timeout", "7", "-P INPUT DROP", NULL };
+        /* Without input: a plain countdown line every few seconds (5 s) until
+         * the end. The second line comes 5-6 s after the client starts
+         * waiting; a 10 s timeout leaves room for a slow start. */
+        const char *args2[] = { "apply", "--timeout", "10", "-P INPUT DROP", NULL };
         r = client_run_pipes(addr(), args2, NULL);
         client_run_close_stdin(r);
         g_assert_cmpint(client_run_finish(r), ==, 3);
@@ -204,7 +220,9 @@ static void test_other_session_rollback(void) {
 
 static void test_extend_from_other_session(void) {
         setup();
-        const char *args[] = { "apply", "--timeout", "3", "-P INPUT DROP", NULL };
+        /* The extend below must come before this deadline: it has no need
+         * to be short. */
+        const char *args[] = { "apply", "--timeout", "60", "-P INPUT DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "Type yes to confirm: ");
 

@@ -139,13 +139,17 @@ static gboolean journal_exists(const char *dir) {
         return g_file_test(j, G_FILE_TEST_EXISTS);
 }
 
-/* Wait (no limit but the test's) until the transaction is no longer
- * pending; returns the monotonic time it was first seen ended. */
+/* Wait until the transaction is no longer pending; returns the monotonic
+ * time it was first seen ended. The bound (far past every deadline used
+ * here) only keeps a broken daemon from hanging the test. */
 static gint64 wait_ended(const char *path) {
+        gint64 end = g_get_monotonic_time() + 90 * G_USEC_PER_SEC;
         for (;;) {
                 g_autofree char *s = tx_string(path, "State");
                 if (!g_str_equal(s, "pending"))
                         return g_get_monotonic_time();
+                if (g_get_monotonic_time() > end)
+                        g_error("%s: still pending after 90 s", path);
                 g_usleep(20000);
         }
 }
@@ -191,10 +195,14 @@ static void test_lock_at_commit(void) {
 static void test_lock_at_rollback(void) {
         reset_tables();
         g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
-        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.2/32 -j DROP", 1);
+        /* The lock must be ours before the deadline: 2 s leave room for a
+         * slow machine between the reply and the flock. */
+        const guint32 timeout = 2;
+        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.2/32 -j DROP", timeout);
         int fd = hold_lock();
         gint64 held = g_get_monotonic_time();
-        g_usleep((LOCK_WAIT_MS + 3000) * 1000);  /* past the deadline and one whole wait */
+        /* past the deadline and one whole wait */
+        g_usleep((timeout * 1000 + LOCK_WAIT_MS + 2000) * 1000);
         g_autofree char *state = tx_string(tx, "State");
         g_autofree char *during = ipt_S_env(4, TRUE);
         g_assert_cmpstr(state, ==, "pending");

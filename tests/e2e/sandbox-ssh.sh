@@ -54,16 +54,17 @@ echo "$env_out" | grep -q "inet $SB_FW_ADDR4/" || fail "the session does not run
 
 # An open session, then a rule that drops NEW connections to 22.
 sandbox_spawn in_peer ssh "${SB_SSH_OPTS[@]}" -p 22 root@$SB_FW_ADDR4 'echo open; sleep 60'
-sleep 1
+open_session() { [ -n "$(in_fw ss -Htn state established "sport = :22" 2>/dev/null)" ]; }
+sandbox_wait_until 60 open_session || fail "the open ssh session was not established within 60 s"
 for fam in 4 6; do
         ipt $fam -I INPUT 1 -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP
 done
 t=$EPOCHREALTIME
-err=$(sandbox_ssh_login $SB_FW_ADDR4 22 2>&1) && fail "ssh login worked although NEW to 22 is dropped"
+err=$(sandbox_ssh_login_blocked $SB_FW_ADDR4 22 3 2>&1) && fail "ssh login worked although NEW to 22 is dropped"
 say "blocked login: $err"
 echo "$err" | grep -qi "timed out" || fail "the blocked login did not time out: $err"
 figure "blocked login gives up after" "$(seconds_between "$t" "$EPOCHREALTIME") s"
-sandbox_ssh_login $SB_FW_ADDR6 22 2>/dev/null && fail "ssh login over IPv6 worked although NEW to 22 is dropped"
+sandbox_ssh_login_blocked $SB_FW_ADDR6 22 3 2>/dev/null && fail "ssh login over IPv6 worked although NEW to 22 is dropped"
 sandbox_ssh_login $SB_FW_ADDR4 2222 || fail "port 2222 should not be affected"
 for fam in 4 6; do
         ipt $fam -D INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP

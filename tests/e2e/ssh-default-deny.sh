@@ -28,7 +28,11 @@ require_root
 require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss busctl dbus-monitor dbus-daemon socat nc
 require_backstop
 
-timeout=15
+# The window holds step 3 (about 4 s on an idle machine: two probes that
+# must time out, run side by side, two ssh logins, outbound connections,
+# three backstopctl calls over ssh) and the confirm; 20 s leave room for a
+# slow or busy machine.
+timeout=20
 sandbox_init
 sandbox_netns
 sandbox_bus
@@ -39,8 +43,8 @@ sandbox_spawn in_fw socat TCP-LISTEN:9090,fork,reuseaddr SYSTEM:"echo admin-pane
 sandbox_spawn in_peer socat TCP6-LISTEN:80,fork,reuseaddr,ipv6only=0 SYSTEM:"echo HTTP/1.0 200 OK"
 addr=$SB_FW_ADDR4
 
-probe() { # NS ADDR PORT: can a NEW TCP connection be made (2 s)?
-        "$1" nc -z -w 2 "$2" "$3" 2>/dev/null
+probe() { # NS ADDR PORT [SECONDS]: can a NEW TCP connection be made (in 10 s)?
+        "$1" nc -z -w "${4:-10}" "$2" "$3" 2>/dev/null
 }
 policy() { ipt "$1" -S INPUT | sed -n 's/^-P INPUT //p'; }
 
@@ -78,11 +82,14 @@ sandbox_ssh_login "$SB_FW_ADDR4" "$port" || fail "new ssh login on port $port (I
 if [ "$ipv6" = true ]; then
         sandbox_ssh_login "$SB_FW_ADDR6" "$port" || fail "new ssh login on port $port (IPv6) failed under default-deny (NDP?)"
 fi
-probe in_peer $SB_FW_ADDR4 9090 && fail "NEW connection to 9090 (IPv4) got through"
-probe in_peer $SB_FW_ADDR6 9090 && fail "NEW connection to 9090 (IPv6) got through"
-reply=$(in_fw nc -w 2 $SB_PEER_ADDR4 80 </dev/null | head -1) || true
+# The two probes that must time out (2 s each), side by side.
+probe in_peer $SB_FW_ADDR4 9090 2 & probe4=$!
+probe in_peer $SB_FW_ADDR6 9090 2 & probe6=$!
+wait $probe4 && fail "NEW connection to 9090 (IPv4) got through"
+wait $probe6 && fail "NEW connection to 9090 (IPv6) got through"
+reply=$(in_fw nc -w 10 $SB_PEER_ADDR4 80 </dev/null | head -1) || true
 [ -n "$reply" ] || fail "outbound IPv4 connection from the host got no reply"
-reply=$(in_fw nc -w 2 $SB_PEER_ADDR6 80 </dev/null | head -1) || true
+reply=$(in_fw nc -w 10 $SB_PEER_ADDR6 80 </dev/null | head -1) || true
 [ -n "$reply" ] || fail "outbound IPv6 connection from the host got no reply"
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" apply --no-wait --timeout 30 "-A INPUT -p tcp --dport 9091 -j DROP"
 [ "$rc" = 7 ] || fail "a second apply while one is pending: exit $rc, expected 7 (busy)"
@@ -94,6 +101,8 @@ run_capture rc out sandbox_ssh_ctl "$addr" "$port" rules -v INPUT
 
 say "4. confirm through a new ssh login"
 t_confirm=$EPOCHREALTIME
+awk -v d="$deadline" -v n="$t_confirm" 'BEGIN { exit !(n < d - 1) }' ||
+        fail "step 3 took until $(seconds_between "$deadline" "$t_confirm") s before the deadline: the machine is too slow for this window ($timeout s)"
 run_capture rc out sandbox_ssh_ctl "$addr" "$port" confirm
 [ "$rc" = 0 ] || fail "confirm: exit $rc"
 figure "confirmed after the apply" "$(seconds_between "$t_apply" "$t_confirm") s"

@@ -10,7 +10,7 @@
 # before (running "backstopctl monitor") lives on; then the daemon rolls it
 # back by itself, the monitor shows it, and a new ssh login works again. MODE is what happens during the
 # window:
-#   none             nothing (apply --no-wait, 3 s timeout)
+#   none             nothing (apply --no-wait, 7 s timeout)
 #   kill-client      the ssh client that ran the waiting "apply" is SIGKILLed
 #   kill-daemon      backstopd is SIGKILLed and started again before the
 #                    deadline: the rollback happens at the original deadline
@@ -33,11 +33,16 @@ require_root
 require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss busctl dbus-monitor dbus-daemon
 require_backstop
 
+# Each window holds what the scenario does before the rollback may come:
+# the checks after the apply (busctl, iptables-legacy) and a blocked login
+# that takes 2 s (kill-daemon-late: only the checks before the SIGKILL).
+# Together that is about 2.5 s on an idle machine; the windows leave room
+# for a slow or busy one. Only the rollback is waited for, by condition.
 case $disrupt in
-none) timeout=3 ;;
-kill-client) timeout=6 ;;
-kill-daemon) timeout=10 ;;
-kill-daemon-late) timeout=3 ;;
+none) timeout=7 ;;
+kill-client) timeout=8 ;;
+kill-daemon) timeout=12 ;;
+kill-daemon-late) timeout=5 ;;
 *) fail "unknown --disrupt $disrupt" ;;
 esac
 
@@ -53,11 +58,17 @@ change="-I INPUT 1 -p tcp --dport $port -m conntrack --ctstate NEW -j DROP"
 rule="--dport $port -m conntrack --ctstate NEW -j DROP"
 
 # A login that is expected to fail gives up after 2 s, well inside the
-# window, so that it cannot race with the rollback.
+# window, so that it cannot race with the rollback. While the daemon runs,
+# the time left is checked first, so that a slow machine is named as the
+# cause rather than the rollback.
 login_blocked() {
-        local err
-        local -a SB_SSH_EXTRA=(-o ConnectTimeout=2)
-        err=$(sandbox_ssh_login "$addr" "$port" 2>&1) &&
+        local err left
+        if [ -n "$SB_DAEMON_PID" ]; then
+                left=$(awk -v d="$deadline" -v n="$EPOCHREALTIME" 'BEGIN { printf "%.3f", d - n }')
+                awk -v l="$left" 'BEGIN { exit !(l > 2.5) }' ||
+                        fail "only $left s left before the deadline for a blocked login of 2 s: the machine is too slow for this window ($timeout s)"
+        fi
+        err=$(sandbox_ssh_login_blocked "$addr" "$port" 2 2>&1) &&
                 fail "a new ssh login worked while the DROP rule stands"
         say "new ssh login while the rule stands: $err"
         echo "$err" | grep -qi "timed out" || fail "the login failed, but not by timing out: $err"
@@ -85,7 +96,11 @@ kill-daemon*) ;;
                 "$(sandbox_ctl_cmdline --json monitor)" </dev/null >"$SB/monitor.json" 2>"$SB/monitor.err" &
         SB_PIDS+=($!)
         watch=$!
-        sleep 1
+        # Until the monitor is on the bus (it subscribes right after it
+        # connects, long before the rollback it has to show).
+        monitor_on_bus() { busctl --system list --no-legend 2>/dev/null | grep -qw backstopctl; }
+        sandbox_wait_until 60 monitor_on_bus ||
+                { cat "$SB/monitor.err"; fail "backstopctl monitor over ssh did not connect to the bus within 60 s"; }
         ;;
 esac
 
@@ -99,13 +114,10 @@ kill-client)
                 </dev/null >"$SB/apply-session.log" 2>&1 &
         ssh_pid=$!
         SB_PIDS+=("$ssh_pid")
-        for i in $(seq 200); do
-                rule_present "$family" "$rule" && break
-                kill -0 "$ssh_pid" 2>/dev/null || { cat "$SB/apply-session.log"; fail "the apply session ended before the rule appeared"; }
-                sleep 0.05
-        done
+        rule_or_session_gone() { rule_present "$family" "$rule" || ! kill -0 "$ssh_pid" 2>/dev/null; }
+        sandbox_wait_until 60 rule_or_session_gone || fail "the rule did not appear within 60 s"
         t_apply=$EPOCHREALTIME
-        rule_present "$family" "$rule" || fail "the rule did not appear"
+        rule_present "$family" "$rule" || { cat "$SB/apply-session.log"; fail "the apply session ended before the rule appeared"; }
         kill -KILL "$ssh_pid"
         wait "$ssh_pid" 2>/dev/null || true
         say "killed the ssh client (pid $ssh_pid) of the waiting apply session"
@@ -133,9 +145,10 @@ kill-daemon | kill-daemon-late)
         rule_present "$family" "$rule" || fail "the rule vanished when the daemon died"
         login_blocked
         if [ "$disrupt" = kill-daemon ]; then
-                # Restart well before the deadline, late enough that a timer
-                # armed afresh (restart + timeout) would be seconds too late.
-                sleep_until "$(time_plus "$t_apply" 4)"
+                # Restart 7 s before the deadline: well before it, and late
+                # enough that a timer armed afresh (restart + timeout) would
+                # be 5 s too late.
+                sleep_until "$(time_plus "$deadline" -7)"
         else
                 sleep_until "$(time_plus "$deadline" 2)"
                 rule_present "$family" "$rule" || fail "the rule vanished while no daemon ran"
@@ -144,6 +157,8 @@ kill-daemon | kill-daemon-late)
         sandbox_daemon
         say "backstopd started again (pid $SB_DAEMON_PID), $(seconds_between "$t_apply" "$t_restart") s after the apply"
         if [ "$disrupt" = kill-daemon ]; then
+                awk -v r="$t_restart" -v d="$deadline" 'BEGIN { exit !(r < d - 1) }' ||
+                        fail "the restart came $(seconds_between "$t_restart" "$deadline") s before the deadline: the machine is too slow for this window ($timeout s)"
                 tx2=$(mgr_prop PendingTransaction)
                 [ "$tx2" = "$tx" ] || fail "after the restart the pending transaction is '$tx2', expected $tx"
                 d2=$(tx_prop "$tx" Deadline)
@@ -172,7 +187,7 @@ kill-daemon-late)
         ;;
 esac
 
-wait_rollback_signal 10 || fail "no TransactionRolledBack signal"
+wait_rollback_signal 30 || fail "no TransactionRolledBack signal within 30 s of the rollback"
 read -r sig_time reason < <(last_rollback_signal)
 say "TransactionRolledBack reason \"$reason\""
 figure "TransactionRolledBack signal after the deadline" "$(seconds_between "$deadline" "$sig_time") s"
@@ -183,10 +198,7 @@ kill-client) [ "$reason" = timeout ] || say "note: reason '$reason' (the client'
 esac
 [ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is still pending after the rollback"
 if [ -n "$watch" ]; then
-        for i in $(seq 100); do
-                grep -q '"event":"transaction-rolled-back"' "$SB/monitor.json" && break
-                sleep 0.05
-        done
+        sandbox_wait_until 30 grep -q '"event":"transaction-rolled-back"' "$SB/monitor.json" || true
         kill -0 "$watch" 2>/dev/null || { cat "$SB/monitor.err"; fail "the watching ssh session died during the window"; }
         grep '"event":"transaction-' "$SB/monitor.json" | sed 's/^/    monitor over ssh | /'
         grep -q "\"event\":\"transaction-rolled-back\".*\"reason\":\"$reason\"" "$SB/monitor.json" ||

@@ -51,10 +51,8 @@ session_a() {
         local -a SB_SSH_EXTRA=(-S "$ctl" -o ControlMaster=no)
         "$@"
 }
-for i in $(seq 100); do
-        in_peer ssh "${SB_SSH_OPTS[@]}" -S "$ctl" -O check "root@$addr" 2>/dev/null && break
-        sleep 0.1
-done
+session_a_up() { in_peer ssh "${SB_SSH_OPTS[@]}" -S "$ctl" -O check "root@$addr" 2>/dev/null; }
+sandbox_wait_until 60 session_a_up || { cat "$SB/session-a.log"; fail "session A did not come up within 60 s"; }
 conn_a=$(session_a sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "session A does not work"
 say "session A: SSH_CONNECTION=$conn_a"
 
@@ -101,8 +99,7 @@ figure "confirmed after the apply" "$(seconds_between "$t_apply" "$t_confirm") s
 state=$(tx_prop "$tx" State 2>/dev/null) || state="(object gone)"
 say "transaction state after confirm: $state"
 [ "$state" = confirmed ] || [ "$state" = "(object gone)" ] || fail "state '$state' after confirm"
-grep -q "member=TransactionConfirmed" "$SB/signals.log" || { sleep 1; grep -q "member=TransactionConfirmed" "$SB/signals.log"; } ||
-        fail "no TransactionConfirmed signal"
+sandbox_wait_signal TransactionConfirmed 30 || fail "no TransactionConfirmed signal within 30 s"
 
 say "waiting past the original deadline"
 sleep_until "$(time_plus "$deadline" 2)"

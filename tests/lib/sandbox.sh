@@ -94,6 +94,19 @@ sandbox_on_exit() {
         SB_EXIT_HOOKS+=("$*")
 }
 
+# sandbox_wait_until MAXSEC CMD...: run CMD every 50 ms until it succeeds;
+# 1 if it did not within MAXSEC seconds. The bound is generous: it only
+# keeps a broken part from hanging the run, a slow machine must not hit it.
+sandbox_wait_until() {
+        local max=$1 end
+        shift
+        end=$(awk -v a="$EPOCHREALTIME" -v m="$max" 'BEGIN { printf "%.6f", a + m }')
+        until "$@"; do
+                awk -v a="$EPOCHREALTIME" -v e="$end" 'BEGIN { exit !(a > e) }' && return 1
+                sleep 0.05
+        done
+}
+
 in_fw() { ip netns exec "$SB_FW" "$@"; }
 in_peer() { ip netns exec "$SB_PEER" "$@"; }
 
@@ -173,12 +186,8 @@ EOF
         dbus-daemon --config-file="$SB/bus.conf" --nofork --nopidfile --print-address=3 \
                 3>"$addrfile" 2>"$SB/bus.log" &
         SB_PIDS+=($!)
-        local i
-        for i in $(seq 100); do
-                [ -s "$addrfile" ] && break
-                sleep 0.05
-        done
-        [ -s "$addrfile" ] || { echo "sandbox: dbus-daemon did not start" >&2; cat "$SB/bus.log" >&2; return 1; }
+        sandbox_wait_until 60 test -s "$addrfile" ||
+                { echo "sandbox: dbus-daemon did not start within 60 s" >&2; cat "$SB/bus.log" >&2; return 1; }
         DBUS_SYSTEM_BUS_ADDRESS=$(head -n1 "$addrfile")
         export DBUS_SYSTEM_BUS_ADDRESS
 }
@@ -186,15 +195,17 @@ EOF
 # Wait until org.backstop.Firewall1 has an owner; with a PID, until that
 # process owns it (a restarted daemon, not the dead one's stale name).
 sandbox_wait_name() {
-        local i pid=${1:-}
-        for i in $(seq 200); do
+        local pid=${1:-} end
+        # Up to 60 s: a start under ASan on a busy machine is slow.
+        end=$(awk -v a="$EPOCHREALTIME" 'BEGIN { printf "%.6f", a + 60 }')
+        while awk -v a="$EPOCHREALTIME" -v e="$end" 'BEGIN { exit !(a <= e) }'; do
                 if [ -n "$pid" ]; then
                         if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
                                 org.freedesktop.DBus.GetConnectionUnixProcessID string:org.backstop.Firewall1 2>/dev/null |
                                 grep -qw "uint32 $pid"; then
                                 return 0
                         fi
-                        kill -0 "$pid" 2>/dev/null || break
+                        kill -0 "$pid" 2>/dev/null || { echo "sandbox: backstopd (pid $pid) exited" >&2; return 1; }
                 elif dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
                         org.freedesktop.DBus.NameHasOwner string:org.backstop.Firewall1 2>/dev/null |
                         grep -q "boolean true"; then
@@ -202,7 +213,7 @@ sandbox_wait_name() {
                 fi
                 sleep 0.05
         done
-        echo "sandbox: backstopd did not take its bus name" >&2
+        echo "sandbox: backstopd did not take its bus name within 60 s" >&2
         return 1
 }
 
@@ -290,24 +301,28 @@ EOC
                 /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
         SB_PIDS+=($!)
         SB_SSHD_PIDS+=($!)
-        for i in $(seq 100); do
-                # both listeners, IPv4 and IPv6
-                [ "$(in_fw ss -Htln "sport = :$port" 2>/dev/null | wc -l)" -ge 2 ] && return 0
-                sleep 0.05
-        done
-        echo "sandbox: sshd did not listen on port $port" >&2
+        # both listeners, IPv4 and IPv6
+        sandbox_wait_until 60 sandbox_sshd_listens "$port" && return 0
+        echo "sandbox: sshd did not listen on port $port within 60 s" >&2
         cat "$SB/sshd.log" >&2
         return 1
 }
 
+sandbox_sshd_listens() { # PORT: both listeners (IPv4 and IPv6) are up
+        [ "$(in_fw ss -Htln "sport = :$1" 2>/dev/null | wc -l)" -ge 2 ]
+}
+
 # Options of the admin's ssh client. Extra options (e.g. -S for a master
-# connection, or a shorter -o ConnectTimeout) go in the array SB_SSH_EXTRA;
-# they come first on the command line because for ssh the first value of an
-# option wins.
+# connection) go in the array SB_SSH_EXTRA; they come first on the command
+# line because for ssh the first value of an option wins.
+# ConnectTimeout (which also bounds the handshake and key exchange) is 20 s,
+# for logins that must work, even on a busy machine. A login that is
+# expected to FAIL must give its own short one: SB_SSH_EXTRA=(-o
+# ConnectTimeout=2), or use sandbox_ssh_login_blocked.
 sandbox_ssh_opts() {
         SB_SSH_OPTS=(-F /dev/null -i "$SB_SSH_DIR/admin_ed25519" -o IdentitiesOnly=yes
                 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
-                -o ConnectTimeout=3 -o LogLevel=ERROR -o ServerAliveInterval=0)
+                -o ConnectTimeout=20 -o LogLevel=ERROR -o ServerAliveInterval=0)
 }
 
 # sandbox_ssh ADDR PORT CMD...: run CMD (a remote shell command line) on the
@@ -339,8 +354,16 @@ sandbox_ssh_ctl() {
         sandbox_ssh "$addr" "$port" "$(sandbox_ctl_cmdline "$@")"
 }
 
-# Does a new ssh login to ADDR:PORT work? (ConnectTimeout 3 s)
+# Does a new ssh login to ADDR:PORT work? (ConnectTimeout 20 s)
 sandbox_ssh_login() {
+        sandbox_ssh "$1" "$2" true </dev/null
+}
+
+# sandbox_ssh_login_blocked ADDR PORT [SECONDS]: a new ssh login that is
+# expected to fail (a DROP rule): it gives up after SECONDS (default 2) of
+# no answer. Returns ssh's status; its message is on stderr.
+sandbox_ssh_login_blocked() {
+        local -a SB_SSH_EXTRA=(-o ConnectTimeout="${3:-2}")
         sandbox_ssh "$1" "$2" true </dev/null
 }
 
@@ -353,17 +376,16 @@ sandbox_polkit() {
                 >>"$SB/polkitd.log" 2>&1 &
         SB_PIDS+=($!)
         SB_POLKIT_PID=$!
-        for i in $(seq 200); do
-                if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-                        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.PolicyKit1 2>/dev/null |
-                        grep -q "boolean true"; then
-                        return 0
-                fi
-                sleep 0.05
-        done
-        echo "sandbox: polkitd did not take its bus name" >&2
+        sandbox_wait_until 60 sandbox_polkit_owned && return 0
+        echo "sandbox: polkitd did not take its bus name within 60 s" >&2
         cat "$SB/polkitd.log" >&2
         return 1
+}
+
+sandbox_polkit_owned() {
+        dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner string:org.freedesktop.PolicyKit1 2>/dev/null |
+                grep -q "boolean true"
 }
 
 # Serialize the users of the machine-wide polkit directories (tests run from
@@ -420,10 +442,18 @@ sandbox_as() {
 # --- signals ---
 
 # Record the daemon's signals (with dbus-monitor's timestamps) in
-# $SB/signals.log.
+# $SB/signals.log. Returns once dbus-monitor is a monitor: it prints the
+# NameLost of its own unique name when it becomes one.
 sandbox_monitor() {
         dbus-monitor --system "type='signal',interface='org.backstop.Firewall1'" \
                 >"$SB/signals.log" 2>>"$SB/monitor.log" &
         SB_PIDS+=($!)
-        sleep 0.3
+        sandbox_wait_until 60 grep -q "member=NameLost" "$SB/signals.log" ||
+                { echo "sandbox: dbus-monitor did not start monitoring within 60 s" >&2; cat "$SB/monitor.log" >&2; return 1; }
+}
+
+# sandbox_wait_signal MEMBER [MAXSEC]: wait until $SB/signals.log shows the
+# signal MEMBER (dbus-monitor writes it a moment after it was sent).
+sandbox_wait_signal() {
+        sandbox_wait_until "${2:-30}" grep -q "member=$1" "$SB/signals.log"
 }
