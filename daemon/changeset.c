@@ -16,18 +16,6 @@ void bs_changeset_done(bs_changeset *s) {
         memset(s, 0, sizeof(*s));
 }
 
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
-        if (err && size) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, size, fmt, ap);
-                bs_utf8_trim(err);
-                va_end(ap);
-        }
-        return r;
-}
-
 static bool is_pow2_or_zero(size_t n) {
         return (n & (n - 1)) == 0;
 }
@@ -67,14 +55,14 @@ static int add(bs_changeset *s, bs_change *c, bs_family f) {
 int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size) {
         _cleanup_changeset_ bs_changeset s = {};
         if (n > BS_CHANGESET_MAX)
-                return seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
+                return bs_seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
         if (n == 0)
-                return seterr(err, err_size, -EINVAL, "no changes given");
+                return bs_seterr(err, err_size, -EINVAL, "no changes given");
 
         for (size_t i = 0; i < n; i++) {
                 const char *line = lines[i];
                 if (strlen(line) > BS_CHANGE_TEXT_MAX)
-                        return seterr(err, err_size, -EINVAL, "change %zu is longer than %d bytes", i + 1,
+                        return bs_seterr(err, err_size, -EINVAL, "change %zu is longer than %d bytes", i + 1,
                                       BS_CHANGE_TEXT_MAX);
                 bs_change c4, c6;
                 bs_parse_error e4 = {}, e6 = {};
@@ -99,7 +87,7 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 if (r4 < 0 && r6 < 0) {
                         /* name the error of the family the change seemed meant for */
                         const bs_parse_error *e = r4 == -EAFNOSUPPORT ? &e6 : &e4;
-                        return seterr(err, err_size, -EINVAL, "change %zu \"%.*s\": %s", i + 1,
+                        return bs_seterr(err, err_size, -EINVAL, "change %zu \"%.*s\": %s", i + 1,
                                       bs_utf8_prefix(line, 200), line,
                                       e->message[0] ? e->message : "invalid");
                 }
@@ -109,13 +97,13 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                                 bs_change_done(&c4);
                         if (r6 >= 0)
                                 bs_change_done(&c6);
-                        return seterr(err, err_size, -EINVAL,
+                        return bs_seterr(err, err_size, -EINVAL,
                                       "change %zu \"%.*s\": only the filter table is managed", i + 1,
                                       bs_utf8_prefix(line, 200), line);
                 }
                 if (r6 >= 0 && r4 < 0 && !ipv6) {
                         bs_change_done(&c6);
-                        return seterr(err, err_size, -EAFNOSUPPORT,
+                        return bs_seterr(err, err_size, -EAFNOSUPPORT,
                                       "change %zu \"%.*s\" is for IPv6, which this host does not have", i + 1,
                                       bs_utf8_prefix(line, 200), line);
                 }

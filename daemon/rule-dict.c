@@ -61,18 +61,6 @@ void bs_kv_list_done(bs_kv_list *l) {
 
 /* ------------------------------------------------------------ messages */
 
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
-        if (err && size) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, size, fmt, ap);
-                va_end(ap);
-                bs_utf8_trim(err);
-        }
-        return r;
-}
-
 static const char *type_signature(const bs_kv *kv) {
         switch (kv->type) {
         case BS_KV_STRING:
@@ -216,13 +204,13 @@ static int index_keys(const bs_kv_list *d, bool rule, change_keys *ck, char *err
                                 break;
                         }
                 if (id == _K_MAX)
-                        return seterr(err, size, -EINVAL, "unknown %skey \"%.*s\"", rule ? "rule " : "",
+                        return bs_seterr(err, size, -EINVAL, "unknown %skey \"%.*s\"", rule ? "rule " : "",
                                       kv->key ? bs_utf8_prefix(kv->key, 40) : 0, kv->key ? kv->key : "");
                 if (kv->type != keys[id].type)
-                        return seterr(err, size, -EINVAL, "key \"%s\" has type \"%.20s\", expected \"%s\"",
+                        return bs_seterr(err, size, -EINVAL, "key \"%s\" has type \"%.20s\", expected \"%s\"",
                                       kv->key, type_signature(kv), type_signature(&(bs_kv){ .type = keys[id].type }));
                 if (ck->k[id])
-                        return seterr(err, size, -EINVAL, "key \"%s\" is given twice", kv->key);
+                        return bs_seterr(err, size, -EINVAL, "key \"%s\" is given twice", kv->key);
                 ck->k[id] = kv;
         }
         return 0;
@@ -363,19 +351,19 @@ static int check_combinations(const change_keys *ck, bs_change_kind kind, const 
                          kind == BS_CHANGE_DELETE;
         bool with_position = kind == BS_CHANGE_INSERT || kind == BS_CHANGE_REPLACE || kind == BS_CHANGE_DELETE_NUM;
         if (!k[K_CHAIN])
-                return seterr(err, size, -EINVAL, "key \"chain\" is missing");
+                return bs_seterr(err, size, -EINVAL, "key \"chain\" is missing");
         if (k[K_RULE] && !with_rule)
                 return key_error(err, size, k[K_RULE], "operation \"%s\" takes no rule", op);
         if (!k[K_RULE] && with_rule)
-                return seterr(err, size, -EINVAL, "operation \"%s\" needs the key \"rule\"", op);
+                return bs_seterr(err, size, -EINVAL, "operation \"%s\" needs the key \"rule\"", op);
         if (k[K_POSITION] && !with_position)
                 return key_error(err, size, k[K_POSITION], "operation \"%s\" takes no position", op);
         if (!k[K_POSITION] && with_position && kind != BS_CHANGE_INSERT)
-                return seterr(err, size, -EINVAL, "operation \"%s\" needs the key \"position\"", op);
+                return bs_seterr(err, size, -EINVAL, "operation \"%s\" needs the key \"position\"", op);
         if (k[K_POLICY] && kind != BS_CHANGE_POLICY)
                 return key_error(err, size, k[K_POLICY], "operation \"%s\" takes no policy", op);
         if (!k[K_POLICY] && kind == BS_CHANGE_POLICY)
-                return seterr(err, size, -EINVAL, "operation \"policy\" needs the key \"policy\"");
+                return bs_seterr(err, size, -EINVAL, "operation \"policy\" needs the key \"policy\"");
 
         if (k[K_SPORTS] && !k[K_PROTOCOL])
                 return key_error(err, size, k[K_SPORTS], "needs \"protocol\" (e.g. \"tcp\" or \"udp\")");
@@ -421,7 +409,7 @@ static int parse_error(const words *w, const change_keys *ck, const bs_parse_err
                 key_error(err, size, origin, "%s", msg);
                 return r;
         }
-        return seterr(err, size, r, "%s", msg);
+        return bs_seterr(err, size, r, "%s", msg);
 }
 
 int bs_change_dict_parse(const bs_kv_list *d, bs_family family, bs_change *ret, char *err, size_t err_size) {
@@ -434,7 +422,7 @@ int bs_change_dict_parse(const bs_kv_list *d, bs_family family, bs_change *ret, 
 
         const bs_kv *op = ck.k[K_OPERATION];
         if (!op)
-                return seterr(err, err_size, -EINVAL, "key \"operation\" is missing");
+                return bs_seterr(err, err_size, -EINVAL, "key \"operation\" is missing");
         size_t o = 0;
         while (o < ELEMENTSOF(operations) && !streq(operations[o].name, op->str))
                 o++;
@@ -508,16 +496,16 @@ static void free_changes(bs_change *v, size_t n) {
 int bs_change_dicts_parse(const bs_kv_list *dicts, size_t n, bool ipv6, bs_change **ret, size_t *ret_n, char *err,
                           size_t err_size) {
         if (n > BS_CHANGESET_MAX)
-                return seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
+                return bs_seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
         if (n == 0)
-                return seterr(err, err_size, -EINVAL, "no changes given");
+                return bs_seterr(err, err_size, -EINVAL, "no changes given");
 
         bs_change *v = NULL;
         size_t nv = 0;
         int r = 0;
         for (size_t i = 0; i < n; i++) {
                 if (dict_bytes(&dicts[i]) > BS_CHANGE_TEXT_MAX) {
-                        r = seterr(err, err_size, -EINVAL, "change %zu is larger than %d bytes", i + 1,
+                        r = bs_seterr(err, err_size, -EINVAL, "change %zu is larger than %d bytes", i + 1,
                                    BS_CHANGE_TEXT_MAX);
                         break;
                 }
@@ -535,12 +523,12 @@ int bs_change_dicts_parse(const bs_kv_list *dicts, size_t n, bool ipv6, bs_chang
                 }
                 if (r4 < 0 && r6 < 0) {
                         /* name the error of the family the change seemed meant for */
-                        r = seterr(err, err_size, -EINVAL, "change %zu: %s", i + 1, r4 == -EAFNOSUPPORT ? e6 : e4);
+                        r = bs_seterr(err, err_size, -EINVAL, "change %zu: %s", i + 1, r4 == -EAFNOSUPPORT ? e6 : e4);
                         break;
                 }
                 if (r6 >= 0 && r4 < 0 && !ipv6) {
                         bs_change_done(&c6);
-                        r = seterr(err, err_size, -EAFNOSUPPORT,
+                        r = bs_seterr(err, err_size, -EAFNOSUPPORT,
                                    "change %zu is for IPv6, which this host does not have", i + 1);
                         break;
                 }

@@ -19,18 +19,6 @@ static uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
-static int seterr(char *err, size_t size, int r, const char *fmt, ...) {
-        if (err && size) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, size, fmt, ap);
-                bs_utf8_trim(err);
-                va_end(ap);
-        }
-        return r;
-}
-
 const char *transaction_state_to_string(TransactionState s) {
         switch (s) {
         case TRANSACTION_PENDING:
@@ -142,15 +130,15 @@ static int arm_timer(Transaction *t) {
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
                       Transaction **ret, char *err, size_t err_size) {
         if (m->pending)
-                return seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
+                return bs_seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
         if (o->strict && o->timeout_sec == 0)
-                return seterr(err, err_size, -EINVAL, "strict confirmation needs a timeout");
+                return bs_seterr(err, err_size, -EINVAL, "strict confirmation needs a timeout");
 
         bs_table *before[2] = {}, *after[2] = {};
         _cleanup_free_ char *snapshot = NULL;
         int r = manager_read_tables(m, before);
         if (r < 0) {
-                seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
+                bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
                 goto finish;
         }
         for (int f = 0; f < 2; f++) {
@@ -159,7 +147,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 size_t failed = 0;
                 r = bs_changeset_apply(set, before[f], &after[f], &failed);
                 if (r < 0) {
-                        seterr(err, err_size, r, "%s: %s", failed < set->n_commands ? set->commands[failed] : "?",
+                        bs_seterr(err, err_size, r, "%s: %s", failed < set->n_commands ? set->commands[failed] : "?",
                                strerror(-r));
                         goto finish;
                 }
@@ -168,7 +156,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 _cleanup_lockout_report_ bs_lockout_report report = {};
                 r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
                 if (r < 0) {
-                        seterr(err, err_size, -EIO,
+                        bs_seterr(err, err_size, -EIO,
                                "the lockout pre-flight could not run (%s); nothing was changed (\"force\" applies "
                                "without it)",
                                strerror(-r));
@@ -180,7 +168,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         r = bs_lockout_format(&report, NULL, &msg);
                         if (r < 0)
                                 goto finish;
-                        seterr(err, err_size, -EHOSTUNREACH, "%s", msg);
+                        bs_seterr(err, err_size, -EHOSTUNREACH, "%s", msg);
                         r = -EHOSTUNREACH;
                         goto finish;
                 }
@@ -188,7 +176,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         if (o->strict) {
                 r = preflight_snapshot(&m->ports, &snapshot);
                 if (r < 0) {
-                        seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
+                        bs_seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
                                strerror(-r));
                         goto finish;
                 }
@@ -197,7 +185,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         uint32_t id;
         r = bs_journal_next_id(m->runtime_dir, &id);
         if (r < 0) {
-                seterr(err, err_size, -EIO, "cannot write to the runtime directory %s: %s", m->runtime_dir,
+                bs_seterr(err, err_size, -EIO, "cannot write to the runtime directory %s: %s", m->runtime_dir,
                        strerror(-r));
                 r = -EIO;
                 goto finish;
@@ -239,7 +227,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 }
                 r = bs_journal_write(m->runtime_dir, j);
                 if (r < 0) {
-                        seterr(err, err_size, -EIO, "cannot write the journal to %s: %s", m->runtime_dir,
+                        bs_seterr(err, err_size, -EIO, "cannot write the journal to %s: %s", m->runtime_dir,
                                strerror(-r));
                         r = -EIO;
                         goto fail_t;
@@ -251,7 +239,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         else
                 r = bs_nf_apply(BS_FAMILY_IPV4, "filter", set->changes, set->n_changes, &m->nf, NULL);
         if (r < 0) {
-                seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
+                bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
                 /* arguments were checked long before: an EINVAL now is the
                  * kernel refusing the commit (Failed), not a bad argument */
                 if (r == -EINVAL || r == -E2BIG)
@@ -283,7 +271,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         t->state = TRANSACTION_PENDING;
                         log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", id);
                         (void) transaction_rollback(t, "failure", e2, sizeof(e2));
-                        return seterr(err, err_size, r, "cannot arm the confirmation timer");
+                        return bs_seterr(err, err_size, r, "cannot arm the confirmation timer");
                 }
                 t->state = TRANSACTION_PENDING;
                 m->pending = t;
@@ -311,18 +299,18 @@ finish:
 int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING)
-                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
         if (t->strict) {
                 if (!ssh_connection || !*ssh_connection)
-                        return seterr(err, err_size, -EINVAL,
+                        return bs_seterr(err, err_size, -EINVAL,
                                       "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
                 char reason[512] = "";
                 int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &m->ports,
                                                reason, sizeof(reason));
                 if (r < 0) {
                         log_notice("Strict confirmation of transaction %" PRIu32 " rejected: %s", t->id, reason);
-                        return seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
+                        return bs_seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
                                       reason[0] ? reason : strerror(-r));
                 }
         }
@@ -339,7 +327,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         manager_free_tables(now);
         manager_refresh_properties_soon(m);
         if (r < 0)
-                return seterr(err, err_size, r, "transaction %" PRIu32 " is confirmed, but saving failed: %s", id,
+                return bs_seterr(err, err_size, r, "transaction %" PRIu32 " is confirmed, but saving failed: %s", id,
                               strerror(-r));
         return 0;
 }
@@ -347,7 +335,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING || !t->journal)
-                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
         bs_journal *j = t->journal;
 
@@ -361,7 +349,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
                 int r = bs_xtlock_acquire(&lock, m->nf.lock_timeout_ms);
                 if (r < 0)
-                        return seterr(err, err_size, r, "cannot take the xtables lock %s: %s", bs_xtlock_path(),
+                        return bs_seterr(err, err_size, r, "cannot take the xtables lock %s: %s", bs_xtlock_path(),
                                       strerror(-r));
                 bs_nf_options locked = m->nf;
                 locked.lock_held = true;
@@ -372,12 +360,12 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 const bs_table *current = NULL;
                 r = bs_nf_read_cached(fam, "filter", &locked, &m->read_cache[f], &current);
                 if (r < 0)
-                        return seterr(err, err_size, r, "cannot read the %s filter table: %s",
+                        return bs_seterr(err, err_size, r, "cannot read the %s filter table: %s",
                                       bs_family_to_string(fam), strerror(-r));
                 size_t dropped = 0;
                 r = bs_rollback_table(j->before[f], j->after[f], current, &target, &dropped);
                 if (r < 0)
-                        return seterr(err, err_size, r, "cannot compute the %s rollback: %s",
+                        return bs_seterr(err, err_size, r, "cannot compute the %s rollback: %s",
                                       bs_family_to_string(fam), strerror(-r));
                 if (dropped > 0)
                         log_warning("Rollback of transaction %" PRIu32 ": %zu removed %s rule(s) jump to chains "
@@ -386,7 +374,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 if (!bs_table_equal(target, current)) {
                         r = bs_nf_restore(target, &locked);
                         if (r < 0)
-                                return seterr(err, err_size, r, "cannot restore the %s filter table: %s",
+                                return bs_seterr(err, err_size, r, "cannot restore the %s filter table: %s",
                                               bs_family_to_string(fam), strerror(-r));
                 }
                 /* This family is done: make a retry (if the other family
@@ -408,10 +396,10 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
 int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING || !t->journal)
-                return seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
+                return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
         if (seconds < 1 || seconds > BS_TIMEOUT_MAX_SEC)
-                return seterr(err, err_size, -EINVAL, "seconds %" PRIu32 " out of range 1..%d", seconds,
+                return bs_seterr(err, err_size, -EINVAL, "seconds %" PRIu32 " out of range 1..%d", seconds,
                               BS_TIMEOUT_MAX_SEC);
         uint64_t boot = now_usec(CLOCK_BOOTTIME) + (uint64_t) seconds * 1000000ULL;
         uint64_t real = now_usec(CLOCK_REALTIME) + (uint64_t) seconds * 1000000ULL;
@@ -422,13 +410,13 @@ int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_s
         if (r < 0) {
                 t->journal->deadline_boottime_usec = old_boot;
                 t->journal->deadline_realtime_usec = old_real;
-                return seterr(err, err_size, -EIO, "cannot write the journal: %s", strerror(-r));
+                return bs_seterr(err, err_size, -EIO, "cannot write the journal: %s", strerror(-r));
         }
         t->deadline_boottime = boot;
         t->deadline_realtime = real;
         r = arm_timer(t);
         if (r < 0)
-                return seterr(err, err_size, r, "cannot move the timer: %s", strerror(-r));
+                return bs_seterr(err, err_size, r, "cannot move the timer: %s", strerror(-r));
         log_info("Transaction %" PRIu32 " extended by %" PRIu32 " s.", t->id, seconds);
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "Deadline", NULL);

@@ -8,7 +8,9 @@
  * Inputs here come from D-Bus or from the kernel's tables: valid UTF-8 or
  * plain bytes; for plain bytes these only ever shorten. */
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The length of the longest prefix of s of at most max bytes that ends on
@@ -33,3 +35,19 @@ static inline void bs_utf8_trim(char *s) {
         if (want > 1 && (i - 1) + want > len)
                 s[i - 1] = 0;
 }
+
+/* Format an error message into err (size bytes; either may be 0/NULL:
+ * nothing written), never ending in a cut character; returns r. The
+ * library-like code's way to say what went wrong without logging. */
+__attribute__((format(printf, 4, 5))) static inline int bs_seterr(char *err, size_t size, int r, const char *fmt,
+                                                                   ...) {
+        if (err && size) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(err, size, fmt, ap);
+                va_end(ap);
+                bs_utf8_trim(err);
+        }
+        return r;
+}
+
