@@ -6,6 +6,15 @@
 #include "conntrack.h"
 #include "localaddr.h"
 
+/* What every pre-flight looks at: the host's addresses and its
+ * connections (conntrack and sockets). */
+static int read_host(bs_local_addrs *local, bs_conn **conns, size_t *n) {
+        int r = bs_local_addrs_get(local);
+        if (r < 0)
+                return r;
+        return bs_connections_dump(conns, n);
+}
+
 int preflight_lockout(bs_table *const after[2], const bs_mgmt_ports *ports, const char *ssh_connection,
                       bs_lockout_report *ret) {
         bs_ssh_connection ssh;
@@ -21,12 +30,9 @@ int preflight_lockout(bs_table *const after[2], const bs_mgmt_ports *ports, cons
                 have_ssh = true;
         }
         _cleanup_local_addrs_ bs_local_addrs local = {};
-        int r = bs_local_addrs_get(&local);
-        if (r < 0)
-                return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_connections_dump(&conns, &n);
+        int r = read_host(&local, &conns, &n);
         if (r < 0)
                 return r;
         bs_lockout_input in = {
@@ -43,12 +49,9 @@ int preflight_lockout(bs_table *const after[2], const bs_mgmt_ports *ports, cons
 
 int preflight_snapshot(const bs_mgmt_ports *ports, char **ret) {
         _cleanup_local_addrs_ bs_local_addrs local = {};
-        int r = bs_local_addrs_get(&local);
-        if (r < 0)
-                return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_connections_dump(&conns, &n);
+        int r = read_host(&local, &conns, &n);
         if (r < 0)
                 return r;
         struct timespec ts;
@@ -68,12 +71,9 @@ int preflight_strict_check(const char *ssh_connection, const char *snapshot, con
         if (r < 0)
                 return r;
         _cleanup_local_addrs_ bs_local_addrs local = {};
-        r = bs_local_addrs_get(&local);
-        if (r < 0)
-                return r;
         _cleanup_free_ bs_conn *conns = NULL;
         size_t n = 0;
-        r = bs_connections_dump(&conns, &n);
+        r = read_host(&local, &conns, &n);
         if (r < 0)
                 return r;
         return bs_strict_check(ssh_connection, conns, n, &s, &local, ports, reason, reason_len);
