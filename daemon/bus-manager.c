@@ -267,6 +267,20 @@ static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned f
         return r < 0 ? r : 1;
 }
 
+/* The whole of a read-only call whose one argument is a family ("",
+ * "ipv4", "ipv6"): validate, polkit, tables; returns as
+ * authorize_and_read_tables does. */
+static int family_call_tables(Manager *m, sd_bus_message *msg, const bs_table *t[2], sd_bus_error *error) {
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0)
+                return r;
+        return authorize_and_read_tables(m, msg, families, t, error);
+}
+
 /* One dictionary of ListRules' and ListChains' "chains" */
 static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
         return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
@@ -278,17 +292,8 @@ static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain
 /* ListRules' second half alone: what "backstopctl status" needs, without
  * marshalling (and the client skipping) one dictionary per rule. */
 static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *family;
-        unsigned families;
-        int r = sd_bus_message_read(msg, "s", &family);
-        if (r < 0)
-                return r;
-        if ((r = parse_family(family, true, &families, error)) < 0)
-                return r;
-
         const bs_table *t[2];
-        r = authorize_and_read_tables(m, msg, families, t, error);
+        int r = family_call_tables(userdata, msg, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -672,16 +677,8 @@ static int method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 static int method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *family;
-        unsigned families;
-        int r = sd_bus_message_read(msg, "s", &family);
-        if (r < 0)
-                return r;
-        if ((r = parse_family(family, true, &families, error)) < 0)
-                return r;
-
         const bs_table *t[2];
-        r = authorize_and_read_tables(m, msg, families, t, error);
+        int r = family_call_tables(m, msg, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_check_report_ bs_check_report report = {};
