@@ -40,16 +40,21 @@ static int print_tx_result(Ctl *c, const char *path, const char *state, const ch
         return 0;
 }
 
+/* A call of METHOD on the transaction the command names (or the pending one). */
+static int new_tx_call(Ctl *c, const char *method, char **ret_path, sd_bus_message **ret_msg) {
+        int r = ctl_resolve_transaction(c, 0, ret_path);
+        if (r != 0)
+                return r;
+        return ctl_new_call(c, ret_msg, *ret_path, BACKSTOP_TRANSACTION_IFACE, method);
+}
+
 int verb_confirm(Ctl *c) {
         _cleanup_msg_ sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
         const char *ssh = getenv("SSH_CONNECTION");
         int r;
 
-        r = ctl_resolve_transaction(c, 0, &path);
-        if (r != 0)
-                return r;
-        r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, "Confirm");
+        r = new_tx_call(c, "Confirm", &path, &m);
         if (r != 0)
                 return r;
         if (ssh && *ssh)
@@ -69,10 +74,7 @@ int verb_rollback(Ctl *c) {
         _cleanup_free_ char *path = NULL;
         int r;
 
-        r = ctl_resolve_transaction(c, 0, &path);
-        if (r != 0)
-                return r;
-        r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, "Rollback");
+        r = new_tx_call(c, "Rollback", &path, &m);
         if (r != 0)
                 return r;
         r = bus_call_checked(c->bus, m, ACTION_TRANSACTION, ctl_call_timeout(c), NULL);
