@@ -8,29 +8,15 @@
  * the daemon runs with BACKSTOP_POLKIT_ASK_ROOT=1, a seam that only makes it
  * stricter (root is asked like anyone); the last test runs it without the
  * seam and checks that root is not asked. */
-#include <libglib-testing/dbus-queue.h>
 #include <signal.h>
 
 #include "bus-fixture.h"
+#include "polkit-mock.h"
 
 #define BUS_NAME "org.backstop.Firewall1"
 #define PATH "/org/backstop/Firewall1"
 #define IFACE "org.backstop.Firewall1"
 #define TX_IFACE "org.backstop.Firewall1.Transaction"
-
-static const char polkit_xml[] =
-        "<node>"
-        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
-        "    <method name='CheckAuthorization'>"
-        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
-        "      <arg type='s' name='action_id' direction='in'/>"
-        "      <arg type='a{ss}' name='details' direction='in'/>"
-        "      <arg type='u' name='flags' direction='in'/>"
-        "      <arg type='s' name='cancellation_id' direction='in'/>"
-        "      <arg type='(bba{ss})' name='result' direction='out'/>"
-        "    </method>"
-        "  </interface>"
-        "</node>";
 
 typedef enum Answer {
         ANSWER_YES,
@@ -311,11 +297,7 @@ int main(int argc, char **argv) {
         g_assert_no_error(error);
         queue_address = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
         g_assert_nonnull(queue_address);
-        polkit_name_id = gt_dbus_queue_own_name(Q, "org.freedesktop.PolicyKit1");
-        g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(polkit_xml, &error);
-        g_assert_no_error(error);
-        gt_dbus_queue_export_object(Q, "/org/freedesktop/PolicyKit1/Authority", node->interfaces[0], &error);
-        g_assert_no_error(error);
+        polkit_name_id = bs_polkit_mock_export(Q);
 
         F = bs_bus_fixture_new();
         const char *env[] = { "BACKSTOP_POLKIT_ASK_ROOT=1", NULL };

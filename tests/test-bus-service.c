@@ -13,41 +13,26 @@
 
 #include <gio/gunixsocketaddress.h>
 
-#include "bus-fixture.h"
-
-#define BUS_NAME "org.backstop.Firewall1"
-#define PATH "/org/backstop/Firewall1"
-#define IFACE "org.backstop.Firewall1"
-#define TX_IFACE "org.backstop.Firewall1.Transaction"
+#include "bus-test-util.h"
 
 static BsBusFixture *F;
 static GDBusConnection *C;
 
 static GVariant *call(const char *path, const char *iface, const char *method, GVariant *params,
                       const char *reply_type, GError **error) {
-        return g_dbus_connection_call_sync(C, BUS_NAME, path, iface, method, params,
-                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE,
-                                           60000, NULL, error);
+        return bs_test_call(C, 60000, path, iface, method, params, reply_type, error);
 }
 
 static GVariant *get_property(const char *path, const char *iface, const char *name) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = call(path, "org.freedesktop.DBus.Properties", "Get", g_variant_new("(ss)", iface, name),
-                                     "(v)", &error);
-        g_assert_no_error(error);
-        GVariant *v;
-        g_variant_get(r, "(v)", &v);
-        return v;
+        return bs_test_get_property(C, 60000, path, iface, name);
 }
 
 static char *tx_string(const char *path, const char *name) {
-        g_autoptr(GVariant) v = get_property(path, TX_IFACE, name);
-        return g_variant_dup_string(v, NULL);
+        return bs_test_get_string(C, 60000, path, TX_IFACE, name);
 }
 
 static char *pending_path(void) {
-        g_autoptr(GVariant) v = get_property(PATH, IFACE, "PendingTransaction");
-        return g_variant_dup_string(v, NULL);
+        return bs_test_get_string(C, 60000, PATH, IFACE, "PendingTransaction");
 }
 
 static GVariant *opts_timeout(guint32 timeout) {
@@ -96,32 +81,6 @@ static void tx_call(const char *path, const char *method, GVariant *params, cons
                 g_assert_no_error(error);
 }
 
-static char *ipt_S(int family) {
-        const char *argv[] = { family == 6 ? "ip6tables-legacy" : "iptables-legacy", "-w", "-S", NULL };
-        return bs_test_run(argv);
-}
-
-static void ipt(int family, const char *args) {
-        g_auto(GStrv) words = g_strsplit(args, " ", -1);
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_ptr_array_add(argv, (char *) (family == 6 ? "ip6tables-legacy" : "iptables-legacy"));
-        g_ptr_array_add(argv, (char *) "-w");
-        for (char **w = words; *w; w++)
-                g_ptr_array_add(argv, *w);
-        g_ptr_array_add(argv, NULL);
-        g_free(bs_test_run((const char *const *) argv->pdata));
-}
-
-static void reset_tables(void) {
-        for (int f = 4; f <= 6; f += 2) {
-                ipt(f, "-F");
-                ipt(f, "-X");
-                ipt(f, "-P INPUT ACCEPT");
-                ipt(f, "-P FORWARD ACCEPT");
-                ipt(f, "-P OUTPUT ACCEPT");
-        }
-}
-
 /* Waits until the transaction's State is want; the bound only keeps a
  * broken daemon from hanging the test until meson's timeout. */
 static void wait_state(const char *path, const char *want) {
@@ -151,16 +110,16 @@ static void sleep_past_deadline(GVariant *deadline, gint64 margin_usec) {
 /* ---------------------------------------------------------------- reads */
 
 static void test_read_methods(void) {
-        reset_tables();
-        ipt(4, "-N svc");
-        ipt(4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
-        ipt(4, "-A INPUT -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT");
-        ipt(4, "-A INPUT -j svc");
-        ipt(6, "-A INPUT -p ipv6-icmp -j ACCEPT");
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-N svc");
+        bs_test_ipt(4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -j svc");
+        bs_test_ipt(6, "-A INPUT -p ipv6-icmp -j ACCEPT");
 
         g_autoptr(GError) error = NULL;
         for (int f = 4; f <= 6; f += 2) {
-                g_autofree char *want = ipt_S(f);
+                g_autofree char *want = bs_test_ipt_S(f);
                 g_autoptr(GVariant) r = call(PATH, IFACE, "GetRulesText",
                                              g_variant_new("(ssb)", f == 4 ? "ipv4" : "ipv6", "", FALSE), "(s)",
                                              &error);
@@ -172,9 +131,10 @@ static void test_read_methods(void) {
         /* The daemon keeps the whole table's text between calls: a change
          * by another program, even one of the same size, must show at once. */
         for (int i = 0; i < 3; i++) {
-                ipt(4, i % 2 ? "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT"
-                             : "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j DROP");
-                g_autofree char *want = ipt_S(4);
+                bs_test_ipt(4, i % 2
+                                       ? "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j ACCEPT"
+                                       : "-R INPUT 2 -s 192.0.2.0/24 -p tcp --dport 22 -m comment --comment admin -j DROP");
+                g_autofree char *want = bs_test_ipt_S(4);
                 g_autoptr(GVariant) r = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "", FALSE),
                                              "(s)", &error);
                 g_assert_no_error(error);
@@ -241,7 +201,7 @@ static void test_read_methods(void) {
         g_clear_error(&error);
 
         /* Preview: nothing changes, the result is what -S would print */
-        g_autofree char *before = ipt_S(4);
+        g_autofree char *before = bs_test_ipt_S(4);
         const char *changes[] = { "-I INPUT 1 -i lo -j ACCEPT", "-P INPUT DROP", NULL };
         g_autoptr(GVariant) p = call(PATH, IFACE, "Preview", g_variant_new("(^as@a{sv})", changes, opts_timeout(10)),
                                      "(a{ss}asaa{sv})", &error);
@@ -253,15 +213,15 @@ static void test_read_methods(void) {
         g_assert_nonnull(strstr(v4, "-P INPUT DROP\n"));
         g_assert_nonnull(strstr(v4, "-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack"));
         g_assert_cmpuint(g_variant_n_children(cmds), ==, 4); /* two changes, both families */
-        g_autofree char *after = ipt_S(4);
+        g_autofree char *after = bs_test_ipt_S(4);
         g_assert_cmpstr(after, ==, before);
-        reset_tables();
+        bs_test_reset_tables();
 }
 
 /* ---------------------------------------------------------------- transactions */
 
 static void test_confirm_keeps(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.7/32 -j ACCEPT", NULL };
         /* The checks below and the Confirm must come before the deadline:
          * 4 s leave room for a slow machine. */
@@ -269,7 +229,7 @@ static void test_confirm_keeps(void) {
         g_autoptr(GVariant) deadline = get_property(path, TX_IFACE, "Deadline");
         g_autofree char *pend = pending_path();
         g_assert_cmpstr(pend, ==, path);
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_nonnull(strstr(s4, "-A INPUT -s 192.0.2.7/32 -j ACCEPT\n"));
         g_assert_cmpstr(s6, ==, empty_S); /* an IPv4 address: IPv4 only */
 
@@ -284,37 +244,37 @@ static void test_confirm_keeps(void) {
         g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 
         sleep_past_deadline(deadline, G_USEC_PER_SEC); /* past the old deadline: nothing happens */
-        g_autofree char *s4b = ipt_S(4);
+        g_autofree char *s4b = bs_test_ipt_S(4);
         g_assert_cmpstr(s4b, ==, s4);
         tx_call(path, "Rollback", NULL, "org.backstop.Firewall1.Error.NotPending");
 }
 
 static void test_timeout_rolls_back(void) {
-        reset_tables();
-        ipt(4, "-A INPUT -s 198.51.100.1/32 -j ACCEPT");
-        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 198.51.100.1/32 -j ACCEPT");
+        g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
         const char *changes[] = { "-I INPUT 1 -p tcp --dport 22 -j DROP", "-P INPUT DROP", NULL };
         /* long enough that the rules are surely still there when read below */
         g_autofree char *path = apply_ok(changes, 3);
-        g_autofree char *mid6 = ipt_S(6);
+        g_autofree char *mid6 = bs_test_ipt_S(6);
         g_assert_nonnull(strstr(mid6, "-A INPUT -p tcp -m tcp --dport 22 -j DROP"));
         wait_state(path, "rolled-back");
         g_autofree char *reason = tx_string(path, "RollbackReason");
         g_assert_cmpstr(reason, ==, "timeout");
-        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_autofree char *after4 = bs_test_ipt_S(4), *after6 = bs_test_ipt_S(6);
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(after6, ==, before6);
 }
 
 static void test_explicit_rollback(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-N web", "-A web -p tcp --dport 80 -j ACCEPT", "-A INPUT -j web", NULL };
         g_autofree char *path = apply_ok(changes, 30);
         tx_call(path, "Rollback", NULL, NULL);
         g_autofree char *state = tx_string(path, "State"), *reason = tx_string(path, "RollbackReason");
         g_assert_cmpstr(state, ==, "rolled-back");
         g_assert_cmpstr(reason, ==, "request");
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_cmpstr(s4, ==, empty_S);
         g_assert_cmpstr(s6, ==, empty_S);
         tx_call(path, "Rollback", NULL, "org.backstop.Firewall1.Error.NotPending");
@@ -322,7 +282,7 @@ static void test_explicit_rollback(void) {
 }
 
 static void test_extend(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.8/32 -j DROP", NULL };
         /* the Extend below must reach the daemon before this deadline */
         g_autofree char *path = apply_ok(changes, 3);
@@ -338,12 +298,12 @@ static void test_extend(void) {
         g_autofree char *state = tx_string(path, "State");
         g_assert_cmpstr(state, ==, "pending");
         tx_call(path, "Rollback", NULL, NULL);
-        g_autofree char *s4 = ipt_S(4);
+        g_autofree char *s4 = bs_test_ipt_S(4);
         g_assert_cmpstr(s4, ==, empty_S);
 }
 
 static void test_busy(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.10/32 -j DROP", NULL };
         g_autofree char *path = apply_ok(changes, 30);
         g_autoptr(GError) error = NULL;
@@ -356,7 +316,7 @@ static void test_busy(void) {
         g_autoptr(GVariant) r = call(PATH, IFACE, "Save", NULL, "()", &error);
         g_autofree char *name2 = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(name2, ==, "org.backstop.Firewall1.Error.Busy");
-        g_autofree char *s4 = ipt_S(4);
+        g_autofree char *s4 = bs_test_ipt_S(4);
         g_assert_null(strstr(s4, "192.0.2.11"));
         tx_call(path, "Rollback", NULL, NULL);
 }
@@ -365,9 +325,9 @@ static void test_ipv6_failure_reverts_both(void) {
         /* IPv4 commits, then the kernel refuses the IPv6 part (-m mac is
          * not allowed in OUTPUT, which only the kernel checks): the IPv4
          * commit is undone, nothing is pending */
-        reset_tables();
-        ipt(4, "-A INPUT -s 203.0.113.5/32 -j ACCEPT");
-        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 203.0.113.5/32 -j ACCEPT");
+        g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
         const char *changes[] = { "-A INPUT -s 192.0.2.40/32 -j DROP", "-P FORWARD DROP",
                                   "-6 -A OUTPUT -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT", NULL };
         g_autoptr(GError) error = NULL;
@@ -376,7 +336,7 @@ static void test_ipv6_failure_reverts_both(void) {
         g_autofree char *name = g_dbus_error_get_remote_error(error);
         if (!g_str_equal(name, "org.backstop.Firewall1.Error.Failed"))
                 g_error("%s: %s", name, error->message);
-        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6), *pend = pending_path();
+        g_autofree char *after4 = bs_test_ipt_S(4), *after6 = bs_test_ipt_S(6), *pend = pending_path();
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(after6, ==, before6);
         g_assert_cmpstr(pend, ==, "/");
@@ -397,21 +357,21 @@ static void read_both(void) {
  * read after the others' changes (the cache holds the current tables). */
 static void test_others_rules_survive(gconstpointer data) {
         int warm = GPOINTER_TO_INT(data);
-        reset_tables();
-        ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 203.0.113.1/32 -j ACCEPT");
         const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", "-4 -D INPUT 1", "-P INPUT DROP", NULL };
         g_autofree char *path = apply_ok(changes, 30);
         if (warm == 1)
                 read_both();
         /* others during the window: fail2ban-like insert, docker-like chain */
-        ipt(4, "-I INPUT 1 -s 198.51.100.1/32 -j DROP");
-        ipt(4, "-N DOCKER");
-        ipt(4, "-A FORWARD -j DOCKER");
-        ipt(6, "-A INPUT -s 2001:db8::5/128 -j ACCEPT");
+        bs_test_ipt(4, "-I INPUT 1 -s 198.51.100.1/32 -j DROP");
+        bs_test_ipt(4, "-N DOCKER");
+        bs_test_ipt(4, "-A FORWARD -j DOCKER");
+        bs_test_ipt(6, "-A INPUT -s 2001:db8::5/128 -j ACCEPT");
         if (warm == 2)
                 read_both();
         tx_call(path, "Rollback", NULL, NULL);
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_cmpstr(s4, ==,
                         /* the deleted rule had no neighbour left: back at the top */
                         "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N DOCKER\n"
@@ -422,7 +382,7 @@ static void test_others_rules_survive(gconstpointer data) {
 }
 
 static void test_sigkill_restart_resumes(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.12/32 -j DROP", NULL };
         /* The daemon must be killed, started again and asked below before
          * the deadline (a start under ASan on a busy machine is slow). */
@@ -435,25 +395,25 @@ static void test_sigkill_restart_resumes(void) {
         g_assert_cmpstr(pend, ==, path);
         g_autoptr(GVariant) d1 = get_property(path, TX_IFACE, "Deadline");
         g_assert_cmpuint(g_variant_get_uint64(d1), ==, g_variant_get_uint64(d0)); /* the original deadline */
-        g_autofree char *s4 = ipt_S(4);
+        g_autofree char *s4 = bs_test_ipt_S(4);
         g_assert_nonnull(strstr(s4, "192.0.2.12"));
         wait_state(path, "rolled-back");
         g_autofree char *reason = tx_string(path, "RollbackReason");
         g_assert_cmpstr(reason, ==, "timeout");
-        g_autofree char *s4b = ipt_S(4);
+        g_autofree char *s4b = bs_test_ipt_S(4);
         g_assert_cmpstr(s4b, ==, empty_S);
 }
 
 static void test_sigkill_restart_expired(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.13/32 -j DROP", NULL };
         g_autofree char *path = apply_ok(changes, 1);
         (void) bs_bus_fixture_stop_daemon(F, SIGKILL);
-        ipt(4, "-A INPUT -s 198.51.100.2/32 -j ACCEPT"); /* while nobody watches */
+        bs_test_ipt(4, "-A INPUT -s 198.51.100.2/32 -j ACCEPT"); /* while nobody watches */
         g_usleep(1500 * 1000);                            /* the deadline passes */
         bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
         /* rolled back before the daemon took its name */
-        g_autofree char *s4 = ipt_S(4);
+        g_autofree char *s4 = bs_test_ipt_S(4);
         g_assert_cmpstr(s4, ==,
                         "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -s 198.51.100.2/32 -j ACCEPT\n");
         g_autofree char *state = tx_string(path, "State"), *reason = tx_string(path, "RollbackReason");
@@ -462,13 +422,13 @@ static void test_sigkill_restart_expired(void) {
 }
 
 static void test_sigterm_rolls_back(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-P INPUT DROP", "-A INPUT -i lo -j ACCEPT", NULL };
         g_autofree char *path = apply_ok(changes, 60);
         int status = bs_bus_fixture_stop_daemon(F, SIGTERM);
         g_assert_true(WIFEXITED(status));
         g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_cmpstr(s4, ==, empty_S);
         g_assert_cmpstr(s6, ==, empty_S);
         g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
@@ -489,14 +449,14 @@ static guint count_corrupt_files(void) {
 
 static void check_corrupt_journal(const char *content, gsize len) {
         (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
-        reset_tables();
-        ipt(4, "-A INPUT -s 192.0.2.99/32 -j DROP");
-        g_autofree char *before = ipt_S(4);
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.99/32 -j DROP");
+        g_autofree char *before = bs_test_ipt_S(4);
         g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
         g_assert_true(g_file_set_contents(journal, content, (gssize) len, NULL));
         guint n0 = count_corrupt_files();
         bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
-        g_autofree char *after = ipt_S(4), *pend = pending_path();
+        g_autofree char *after = bs_test_ipt_S(4), *pend = pending_path();
         g_assert_cmpstr(after, ==, before); /* no guessing */
         g_assert_cmpstr(pend, ==, "/");
         g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
@@ -509,7 +469,7 @@ static void check_corrupt_journal(const char *content, gsize len) {
 
 static void test_corrupt_journal(void) {
         /* a real journal, truncated, and one with a flipped byte */
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.15/32 -j DROP", NULL };
         g_autofree char *path = apply_ok(changes, 60);
         g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
@@ -526,7 +486,7 @@ static void test_corrupt_journal(void) {
 
 static void test_readonly_runtime_dir(void) {
         (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
-        reset_tables();
+        bs_test_reset_tables();
         g_autofree char *ro = g_build_filename(F->tmpdir, "ro", NULL);
         g_assert_cmpint(g_mkdir(ro, 0700), ==, 0);
         /* our own mount namespace (main() made it): the host sees nothing */
@@ -541,7 +501,7 @@ static void test_readonly_runtime_dir(void) {
         g_assert_null(path);
         g_autofree char *name = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_cmpstr(s4, ==, empty_S);
         g_assert_cmpstr(s6, ==, empty_S);
 
@@ -573,7 +533,7 @@ static gboolean rules_saved(void) {
 }
 
 static void test_save_restore(void) {
-        reset_tables();
+        bs_test_reset_tables();
         const char *changes[] = {
                 "-N svc",
                 "-A svc -p tcp -m multiport --dports 80,443 -j ACCEPT",
@@ -622,7 +582,7 @@ static void test_save_restore(void) {
         want4 = save_normalized(4);
         g_assert_nonnull(strstr(want4, "-A OUTPUT -d 192.0.2.60/32 -j ACCEPT"));
 
-        reset_tables();
+        bs_test_reset_tables();
         g_assert_false(rules_saved());
         g_autofree char *backstopd = bs_test_build_path("daemon/backstopd");
         g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", F->state_dir);
@@ -632,12 +592,12 @@ static void test_save_restore(void) {
         g_assert_cmpstr(got4, ==, want4);
         g_assert_cmpstr(got6, ==, want6);
         g_assert_true(rules_saved());
-        reset_tables();
+        bs_test_reset_tables();
 }
 
 static void test_ended_kept(void) {
         /* the last 16 ended transactions stay readable, older ones go */
-        reset_tables();
+        bs_test_reset_tables();
         char *paths[17];
         for (int i = 0; i < 17; i++) {
                 const char *changes[] = { "-A INPUT -s 192.0.2.30/32 -j DROP", NULL };
@@ -714,7 +674,7 @@ static gboolean seen_has_with(Seen *seen, const char *prefix, const char *what) 
 }
 
 static void test_signals(void) {
-        reset_tables();
+        bs_test_reset_tables();
         Seen seen = { g_ptr_array_new_with_free_func(g_free) };
         guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                        on_signal, &seen, NULL);
@@ -789,7 +749,7 @@ static void test_notify_and_watchdog(void) {
 /* ---------------------------------------------------------------- access */
 
 static void test_lockout_risk(void) {
-        reset_tables();
+        bs_test_reset_tables();
         g_autoptr(GError) error = NULL;
         const char *changes[] = { "-P INPUT DROP", NULL };
         g_autofree char *path = apply(changes, opts_timeout(30), &error);
@@ -797,7 +757,7 @@ static void test_lockout_risk(void) {
         g_autofree char *name = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.LockoutRisk");
         g_assert_nonnull(strstr(error->message, "loopback"));
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_cmpstr(s4, ==, empty_S);
         g_assert_cmpstr(s6, ==, empty_S);
         g_clear_error(&error);
@@ -829,7 +789,7 @@ static void test_lockout_risk(void) {
 }
 
 static void test_default_deny_and_check(void) {
-        reset_tables();
+        bs_test_reset_tables();
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = call(PATH, IFACE, "ApplyDefaultDeny",
                                      g_variant_new_parsed("([('tcp', uint16 22)], {'timeout': <uint32 30>})"), "(o)",
@@ -838,7 +798,7 @@ static void test_default_deny_and_check(void) {
         const char *tx;
         g_variant_get(r, "(&o)", &tx);
         g_assert_cmpstr(tx, !=, "/");
-        g_autofree char *s4 = ipt_S(4), *s6 = ipt_S(6);
+        g_autofree char *s4 = bs_test_ipt_S(4), *s6 = bs_test_ipt_S(6);
         g_assert_nonnull(strstr(s4, "-P INPUT DROP\n"));
         g_assert_nonnull(strstr(s4, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"));
         g_assert_nonnull(strstr(s4, "-A INPUT -i lo -j ACCEPT\n"));
@@ -882,15 +842,15 @@ static void test_default_deny_and_check(void) {
         const char *none;
         g_variant_get(again, "(&o)", &none);
         g_assert_cmpstr(none, ==, "/");
-        g_autofree char *s4b = ipt_S(4);
+        g_autofree char *s4b = bs_test_ipt_S(4);
         g_assert_cmpstr(s4b, ==, s4);
-        reset_tables();
+        bs_test_reset_tables();
 }
 
 static void test_list_connections(void) {
-        reset_tables();
+        bs_test_reset_tables();
         /* conntrack only tracks a namespace once a rule there needs it */
-        ipt(4, "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
         g_autoptr(GError) error = NULL;
         g_autoptr(GSocketListener) l = g_socket_listener_new();
         g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -925,11 +885,11 @@ static void test_list_connections(void) {
                 }
         }
         g_assert_true(found);
-        reset_tables();
+        bs_test_reset_tables();
 }
 
 static void test_strict_confirmation(void) {
-        reset_tables();
+        bs_test_reset_tables();
         GVariantBuilder b;
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&b, "{sv}", "timeout", g_variant_new_uint32(30));
@@ -961,9 +921,9 @@ typedef struct BadCall {
 } BadCall;
 
 static void test_bad_input(void) {
-        reset_tables();
-        ipt(4, "-A INPUT -s 192.0.2.1/32 -j ACCEPT");
-        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.1/32 -j ACCEPT");
+        g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
         g_autofree char *long_change = g_strnfill(9000, 'x');
         g_autofree char *long_params = g_strdup_printf("(['-A INPUT -m comment --comment %s'], @a{sv} {})", long_change);
         GString *many = g_string_new("([");
@@ -1009,7 +969,7 @@ static void test_bad_input(void) {
                                 name, error->message, calls[i].mentions);
         }
         g_string_free(many, TRUE);
-        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_autofree char *after4 = bs_test_ipt_S(4), *after6 = bs_test_ipt_S(6);
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(after6, ==, before6);
         g_autofree char *pend = pending_path();
@@ -1031,7 +991,7 @@ static void test_bad_input(void) {
                 g_assert_cmpstr(name, ==, table_errors[i].error);
                 g_assert_nonnull(strstr(error->message, table_errors[i].change));
         }
-        g_autofree char *end4 = ipt_S(4);
+        g_autofree char *end4 = bs_test_ipt_S(4);
         g_assert_cmpstr(end4, ==, before4);
 }
 

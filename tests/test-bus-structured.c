@@ -8,57 +8,18 @@
  * asked; test-bus-polkit covers the actions). */
 #include <glib/gstdio.h>
 
-#include "bus-fixture.h"
-
-#define BUS_NAME "org.backstop.Firewall1"
-#define PATH "/org/backstop/Firewall1"
-#define IFACE "org.backstop.Firewall1"
-#define TX_IFACE "org.backstop.Firewall1.Transaction"
+#include "bus-test-util.h"
 
 static BsBusFixture *F;
 static GDBusConnection *C;
 
 static GVariant *call(const char *path, const char *iface, const char *method, GVariant *params,
                       const char *reply_type, GError **error) {
-        return g_dbus_connection_call_sync(C, BUS_NAME, path, iface, method, params,
-                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE,
-                                           60000, NULL, error);
-}
-
-static char *ipt_S(int family) {
-        const char *argv[] = { family == 6 ? "ip6tables-legacy" : "iptables-legacy", "-w", "-S", NULL };
-        return bs_test_run(argv);
-}
-
-static void ipt(int family, const char *args) {
-        g_auto(GStrv) words = g_strsplit(args, " ", -1);
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_ptr_array_add(argv, (char *) (family == 6 ? "ip6tables-legacy" : "iptables-legacy"));
-        g_ptr_array_add(argv, (char *) "-w");
-        for (char **w = words; *w; w++)
-                g_ptr_array_add(argv, *w);
-        g_ptr_array_add(argv, NULL);
-        g_free(bs_test_run((const char *const *) argv->pdata));
-}
-
-static void reset_tables(void) {
-        for (int f = 4; f <= 6; f += 2) {
-                ipt(f, "-F");
-                ipt(f, "-X");
-                ipt(f, "-P INPUT ACCEPT");
-                ipt(f, "-P FORWARD ACCEPT");
-                ipt(f, "-P OUTPUT ACCEPT");
-        }
+        return bs_test_call(C, 60000, path, iface, method, params, reply_type, error);
 }
 
 static char *pending_path(void) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = call(PATH, "org.freedesktop.DBus.Properties", "Get",
-                                     g_variant_new("(ss)", IFACE, "PendingTransaction"), "(v)", &error);
-        g_assert_no_error(error);
-        g_autoptr(GVariant) v = NULL;
-        g_variant_get(r, "(v)", &v);
-        return g_variant_dup_string(v, NULL);
+        return bs_test_get_string(C, 60000, PATH, IFACE, "PendingTransaction");
 }
 
 static void tx_call(const char *path, const char *method, GVariant *params) {
@@ -142,8 +103,8 @@ static const Same sames[] = {
 static void test_same_as_text(void) {
         for (size_t i = 0; i < G_N_ELEMENTS(sames); i++) {
                 g_autoptr(GError) error = NULL;
-                reset_tables();
-                g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+                bs_test_reset_tables();
+                g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
 
                 g_autoptr(GVariant) pv_text = call(PATH, IFACE, "Preview",
                                                    g_variant_new("(^as@a{sv})", sames[i].text,
@@ -159,22 +120,22 @@ static void test_same_as_text(void) {
                         g_error("previews differ:\n%s\n%s", a, b);
                 }
                 /* the previews changed nothing */
-                g_autofree char *mid4 = ipt_S(4), *mid6 = ipt_S(6);
+                g_autofree char *mid4 = bs_test_ipt_S(4), *mid6 = bs_test_ipt_S(6);
                 g_assert_cmpstr(mid4, ==, before4);
                 g_assert_cmpstr(mid6, ==, before6);
 
                 g_autofree char *p1 = apply_text(sames[i].text, &error);
                 g_assert_no_error(error);
-                g_autofree char *text4 = ipt_S(4), *text6 = ipt_S(6);
+                g_autofree char *text4 = bs_test_ipt_S(4), *text6 = bs_test_ipt_S(6);
                 g_assert_cmpstr(text4, !=, before4);
                 tx_call(p1, "Rollback", NULL);
-                g_autofree char *back4 = ipt_S(4), *back6 = ipt_S(6);
+                g_autofree char *back4 = bs_test_ipt_S(4), *back6 = bs_test_ipt_S(6);
                 g_assert_cmpstr(back4, ==, before4);
                 g_assert_cmpstr(back6, ==, before6);
 
                 g_autofree char *p2 = apply_dicts(sames[i].dicts, NULL, &error);
                 g_assert_no_error(error);
-                g_autofree char *dict4 = ipt_S(4), *dict6 = ipt_S(6);
+                g_autofree char *dict4 = bs_test_ipt_S(4), *dict6 = bs_test_ipt_S(6);
                 g_assert_cmpstr(dict4, ==, text4);
                 g_assert_cmpstr(dict6, ==, text6);
                 /* the preview's result is what the kernel holds now */
@@ -185,7 +146,7 @@ static void test_same_as_text(void) {
                 g_assert_cmpstr(r4, ==, dict4);
                 g_assert_cmpstr(r6, ==, dict6);
                 tx_call(p2, "Rollback", NULL);
-                g_autofree char *end4 = ipt_S(4);
+                g_autofree char *end4 = bs_test_ipt_S(4);
                 g_assert_cmpstr(end4, ==, before4);
         }
 }
@@ -194,8 +155,8 @@ static void test_same_as_text(void) {
  * while pending, "delete" with the same rule dictionary finds the rule. */
 static void test_transaction(void) {
         g_autoptr(GError) error = NULL;
-        reset_tables();
-        ipt(4, "-A INPUT -s 203.0.113.9/32 -j ACCEPT");
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 203.0.113.9/32 -j ACCEPT");
         static const char rule[] = "{'source': <'192.0.2.0/24'>, 'protocol': <'tcp'>, 'dports': <'22,2222'>,"
                                    " 'ctstate': <'NEW'>, 'comment': <'office'>, 'target': <'ACCEPT'>}";
         g_autofree char *add = g_strdup_printf("[{'operation': <'insert'>, 'chain': <'INPUT'>, 'rule': <%s>}]", rule);
@@ -211,7 +172,7 @@ static void test_transaction(void) {
         g_clear_error(&error);
 
         confirm(path);
-        g_autofree char *s4 = ipt_S(4);
+        g_autofree char *s4 = bs_test_ipt_S(4);
         g_assert_cmpstr(s4, ==,
                         "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
                         "-A INPUT -s 192.0.2.0/24 -p tcp -m multiport --dports 22,2222 -m conntrack --ctstate NEW "
@@ -225,7 +186,7 @@ static void test_transaction(void) {
         g_autofree char *p2 = apply_dicts(del, "{'timeout': <uint32 60>}", &error);
         g_assert_no_error(error);
         confirm(p2);
-        g_autofree char *s4b = ipt_S(4);
+        g_autofree char *s4b = bs_test_ipt_S(4);
         g_assert_cmpstr(s4b, ==, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
                                  "-A INPUT -s 203.0.113.9/32 -j ACCEPT\n");
         /* deleting it again: NotFound, nothing changes */
@@ -233,7 +194,7 @@ static void test_transaction(void) {
         g_assert_null(p3);
         g_autofree char *ename3 = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(ename3, ==, "org.backstop.Firewall1.Error.NotFound");
-        g_autofree char *s4c = ipt_S(4);
+        g_autofree char *s4c = bs_test_ipt_S(4);
         g_assert_cmpstr(s4c, ==, s4b);
 }
 
@@ -246,10 +207,10 @@ typedef struct BadCall {
 #define OK_RULE "'rule': <{'target': <'ACCEPT'>}>"
 
 static void test_bad_input(void) {
-        reset_tables();
-        ipt(4, "-A INPUT -s 192.0.2.1/32 -j ACCEPT");
-        ipt(6, "-A INPUT -s 2001:db8::1/128 -j ACCEPT");
-        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.1/32 -j ACCEPT");
+        bs_test_ipt(6, "-A INPUT -s 2001:db8::1/128 -j ACCEPT");
+        g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
 
         g_autofree char *big = g_strnfill(9000, 'x');
         g_autofree char *too_large = g_strdup_printf(
@@ -349,7 +310,7 @@ static void test_bad_input(void) {
         g_assert_cmpstr(ename, ==, "org.backstop.Firewall1.Error.NotFound");
         g_assert_nonnull(strstr(error->message, "-D INPUT 5"));
 
-        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_autofree char *after4 = bs_test_ipt_S(4), *after6 = bs_test_ipt_S(6);
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(after6, ==, before6);
         g_autofree char *pend = pending_path();

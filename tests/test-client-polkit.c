@@ -7,27 +7,13 @@
  * BACKSTOP_POLKIT_ASK_ROOT=1 (its test seam: root is asked like anyone), in
  * a private network namespace. Exits 77 when not root. */
 
-#include <libglib-testing/dbus-queue.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "bus-fixture.h"
 #include "client-run.h"
-
-static const char polkit_xml[] =
-        "<node>"
-        "  <interface name='org.freedesktop.PolicyKit1.Authority'>"
-        "    <method name='CheckAuthorization'>"
-        "      <arg type='(sa{sv})' name='subject' direction='in'/>"
-        "      <arg type='s' name='action_id' direction='in'/>"
-        "      <arg type='a{ss}' name='details' direction='in'/>"
-        "      <arg type='u' name='flags' direction='in'/>"
-        "      <arg type='s' name='cancellation_id' direction='in'/>"
-        "      <arg type='(bba{ss})' name='result' direction='out'/>"
-        "    </method>"
-        "  </interface>"
-        "</node>";
+#include "polkit-mock.h"
 
 typedef enum Answer { ANSWER_YES, ANSWER_NO, ANSWER_CHALLENGE } Answer;
 
@@ -143,11 +129,7 @@ int main(int argc, char **argv) {
                 g_usleep(1000);
         queue_address = g_strdup(g_getenv("DBUS_SESSION_BUS_ADDRESS"));
         g_assert_nonnull(queue_address);
-        gt_dbus_queue_own_name(Q, "org.freedesktop.PolicyKit1");
-        g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(polkit_xml, &error);
-        g_assert_no_error(error);
-        gt_dbus_queue_export_object(Q, "/org/freedesktop/PolicyKit1/Authority", node->interfaces[0], &error);
-        g_assert_no_error(error);
+        bs_polkit_mock_export(Q);
 
         F = bs_bus_fixture_new();
         const char *env[] = { "BACKSTOP_POLKIT_ASK_ROOT=1", NULL };

@@ -25,12 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bus-fixture.h"
+#include "bus-test-util.h"
 
-#define BUS_NAME "org.backstop.Firewall1"
-#define PATH "/org/backstop/Firewall1"
-#define IFACE "org.backstop.Firewall1"
-#define TX_IFACE "org.backstop.Firewall1.Transaction"
 /* the daemon waits this long for the xtables lock (BS_NF_OPTIONS_DEFAULT) */
 #define LOCK_WAIT_MS 5000
 
@@ -39,9 +35,7 @@ static GDBusConnection *C;
 
 static GVariant *call(const char *path, const char *iface, const char *method, GVariant *params,
                       const char *reply_type, GError **error) {
-        return g_dbus_connection_call_sync(C, BUS_NAME, path, iface, method, params,
-                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE,
-                                           120000, NULL, error);
+        return bs_test_call(C, 120000, path, iface, method, params, reply_type, error);
 }
 
 static char *remote_error(const GError *error) {
@@ -50,23 +44,15 @@ static char *remote_error(const GError *error) {
 }
 
 static GVariant *get_property(const char *path, const char *iface, const char *name) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r = call(path, "org.freedesktop.DBus.Properties", "Get",
-                                     g_variant_new("(ss)", iface, name), "(v)", &error);
-        g_assert_no_error(error);
-        GVariant *v;
-        g_variant_get(r, "(v)", &v);
-        return v;
+        return bs_test_get_property(C, 120000, path, iface, name);
 }
 
 static char *tx_string(const char *path, const char *name) {
-        g_autoptr(GVariant) v = get_property(path, TX_IFACE, name);
-        return g_variant_dup_string(v, NULL);
+        return bs_test_get_string(C, 120000, path, TX_IFACE, name);
 }
 
 static char *pending_path(void) {
-        g_autoptr(GVariant) v = get_property(PATH, IFACE, "PendingTransaction");
-        return g_variant_dup_string(v, NULL);
+        return bs_test_get_string(C, 120000, PATH, IFACE, "PendingTransaction");
 }
 
 static char *apply(const char *change, guint32 timeout, GError **error) {
@@ -112,25 +98,12 @@ static char *ipt_S(int family) {
         return ipt_S_env(family, FALSE);
 }
 
-static void ipt(const char *args) {
-        g_auto(GStrv) words = g_strsplit(args, " ", -1);
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_ptr_array_add(argv, (char *) "iptables-legacy");
-        g_ptr_array_add(argv, (char *) "-w");
-        for (char **w = words; *w; w++)
-                g_ptr_array_add(argv, *w);
-        g_ptr_array_add(argv, NULL);
-        g_free(bs_test_run((const char *const *) argv->pdata));
-}
-
+/* Unlike bs_test_reset_tables(), FORWARD and OUTPUT keep their policies. */
 static void reset_tables(void) {
-        const char *progs[] = { "iptables-legacy", "ip6tables-legacy" };
-        for (size_t i = 0; i < 2; i++) {
-                const char *flush[] = { progs[i], "-w", "-F", NULL }, *del[] = { progs[i], "-w", "-X", NULL },
-                           *pol[] = { progs[i], "-w", "-P", "INPUT", "ACCEPT", NULL };
-                g_free(bs_test_run(flush));
-                g_free(bs_test_run(del));
-                g_free(bs_test_run(pol));
+        for (int f = 4; f <= 6; f += 2) {
+                bs_test_ipt(f, "-F");
+                bs_test_ipt(f, "-X");
+                bs_test_ipt(f, "-P INPUT ACCEPT");
         }
 }
 
@@ -450,7 +423,7 @@ static void test_disk_full_extend(void) {
 static void test_empty_journal(void) {
         (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
         reset_tables();
-        ipt("-A INPUT -s 192.0.2.99/32 -j DROP");
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.99/32 -j DROP");
         g_autofree char *before = ipt_S(4);
         g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
         g_assert_true(g_file_set_contents(journal, "", 0, NULL));

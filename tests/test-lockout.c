@@ -2,26 +2,14 @@
 /* Unit tests of the lockout pre-flight on hand-built tables and
  * connection lists: which connections and probes are found cut, by which
  * rule, and the LockoutRisk message. */
-#include "access-build.h"
+#include "conn-build.h"
 #include "lockout.h"
 
 #define V4 BS_FAMILY_IPV4
 #define V6 BS_FAMILY_IPV6
 
 static bs_conn tcp_conn(bs_family f, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t state) {
-        bs_conn c = { 0 };
-        c.family = f;
-        c.l4proto = IPPROTO_TCP;
-        ab_ip(c.orig.src, f, src);
-        ab_ip(c.orig.dst, f, dst);
-        c.orig.sport = sport;
-        c.orig.dport = dport;
-        memcpy(c.reply.src, c.orig.dst, 16);
-        memcpy(c.reply.dst, c.orig.src, 16);
-        c.reply.sport = dport;
-        c.reply.dport = sport;
-        c.has_tcp_state = true;
-        c.tcp_state = state;
+        bs_conn c = ab_tcp_conn(f, src, sport, dst, dport, state);
         c.status = BS_CT_STATUS_SEEN_REPLY | BS_CT_STATUS_ASSURED;
         return c;
 }
@@ -35,15 +23,10 @@ typedef struct fixture {
 
 static void fixture_init(fixture *fx) {
         memset(fx, 0, sizeof(*fx));
-        uint8_t a[16];
-        ab_ip(a, V4, "10.0.0.1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V4, a, 24, "eth0"), ==, 0);
-        ab_ip(a, V4, "127.0.0.1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V4, a, 8, "lo"), ==, 0);
-        ab_ip(a, V6, "2001:db8::1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V6, a, 64, "eth0"), ==, 0);
-        ab_ip(a, V6, "::1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V6, a, 128, "lo"), ==, 0);
+        ab_local_addr(&fx->local, V4, "10.0.0.1", 24, "eth0");
+        ab_local_addr(&fx->local, V4, "127.0.0.1", 8, "lo");
+        ab_local_addr(&fx->local, V6, "2001:db8::1", 64, "eth0");
+        ab_local_addr(&fx->local, V6, "::1", 128, "lo");
         bs_mgmt_ports_default(&fx->ports);
 
         /* the admin's session */

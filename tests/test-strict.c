@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of strict confirmation: acceptance and each rejection reason,
  * and the apply-time snapshot's one-line form (round trip, bad input). */
-#include "access-build.h"
+#include "conn-build.h"
 #include "strict.h"
 
 #define V4 BS_FAMILY_IPV4
@@ -9,19 +9,7 @@
 
 static bs_conn conn(bs_family f, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t state,
                     uint32_t id) {
-        bs_conn c = { 0 };
-        c.family = f;
-        c.l4proto = IPPROTO_TCP;
-        ab_ip(c.orig.src, f, src);
-        ab_ip(c.orig.dst, f, dst);
-        c.orig.sport = sport;
-        c.orig.dport = dport;
-        memcpy(c.reply.src, c.orig.dst, 16);
-        memcpy(c.reply.dst, c.orig.src, 16);
-        c.reply.sport = dport;
-        c.reply.dport = sport;
-        c.has_tcp_state = true;
-        c.tcp_state = state;
+        bs_conn c = ab_tcp_conn(f, src, sport, dst, dport, state);
         c.id = id;
         return c;
 }
@@ -36,11 +24,8 @@ typedef struct fixture {
 
 static void fixture_init(fixture *fx) {
         memset(fx, 0, sizeof(*fx));
-        uint8_t a[16];
-        ab_ip(a, V4, "10.0.0.1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V4, a, 24, "eth0"), ==, 0);
-        ab_ip(a, V6, "2001:db8::1");
-        g_assert_cmpint(bs_local_addrs_add(&fx->local, V6, a, 64, "eth0"), ==, 0);
+        ab_local_addr(&fx->local, V4, "10.0.0.1", 24, "eth0");
+        ab_local_addr(&fx->local, V6, "2001:db8::1", 64, "eth0");
         bs_mgmt_ports_default(&fx->ports);
         /* at apply time: the admin's session and an unrelated web client */
         fx->conns[fx->n++] = conn(V4, "10.0.0.2", 51234, "10.0.0.1", 22, BS_TCP_STATE_ESTABLISHED, 100);
