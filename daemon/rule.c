@@ -195,11 +195,25 @@ bool bs_target_equal(const bs_target *a, const bs_target *b) {
         }
 }
 
+/* "+" (iptables stores the name with an empty mask) matches every
+ * interface, as no name does; -S and iptables-save print neither, so every
+ * text form (a save file, the journal's changes) reads "+" back as no
+ * name: both are the same rule. */
+static bool iface_equal(const char *a, const char *b, bool invert) {
+        if (!invert) {
+                if (streq(a, "+"))
+                        a = "";
+                if (streq(b, "+"))
+                        b = "";
+        }
+        return strncmp(a, b, IFNAMSIZ) == 0;
+}
+
 bool bs_rule_equal(const bs_rule *a, const bs_rule *b) {
         if (a->family != b->family || !addr_equal(&a->src, &b->src) || !addr_equal(&a->dst, &b->dst) ||
             a->src_invert != b->src_invert || a->dst_invert != b->dst_invert ||
-            strncmp(a->in_iface, b->in_iface, IFNAMSIZ) != 0 ||
-            strncmp(a->out_iface, b->out_iface, IFNAMSIZ) != 0 || a->in_invert != b->in_invert ||
+            !iface_equal(a->in_iface, b->in_iface, a->in_invert) ||
+            !iface_equal(a->out_iface, b->out_iface, a->out_invert) || a->in_invert != b->in_invert ||
             a->out_invert != b->out_invert || a->proto != b->proto ||
             a->proto_invert != b->proto_invert || a->frag != b->frag ||
             a->n_matches != b->n_matches)

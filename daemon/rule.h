@@ -296,8 +296,10 @@ typedef struct bs_change {
 void bs_rule_init(bs_rule *r, bs_family family);  /* any address, no matches, no target */
 void bs_rule_done(bs_rule *r);                    /* frees what r owns; r stays valid-empty */
 int bs_rule_copy(bs_rule *dst, const bs_rule *src); /* deep copy, -ENOMEM */
-/* Equal as rules: every field but the counters. This is what `-D RULE` and
- * `iptables -C` compare. */
+/* Equal as rules: every field but the counters, with the interface "+"
+ * (every interface) equal to none, which it matches alike and which every
+ * text form prints alike. This is what `-D RULE` and `iptables -C`
+ * compare. */
 bool bs_rule_equal(const bs_rule *a, const bs_rule *b) _pure_;
 /* Append a match; returns a pointer to it (zeroed, kind set) or NULL on
  * -ENOMEM / too many matches. */

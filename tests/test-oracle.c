@@ -501,6 +501,21 @@ static void check_rendered_command(const family_ctx *f, const corpus_line *l, co
                 bs_words_free(words, n);
                 return;
         }
+        /* and our parser reads it back as the same change: what the
+         * journal's recovery (which keeps only these commands) relies on */
+        bs_change back;
+        bs_parse_error perr = { .word_index = -1 };
+        k = bs_parse_change_words(f->family, words + 1, n - 1, &back, &perr);
+        if (k < 0)
+                g_string_append_printf(fe, "    rendered command does not parse back: %s\n    command: %s\n",
+                                       perr.message, cmd);
+        else {
+                if (back.kind != change->kind || !streq(back.chain, change->chain) ||
+                    !bs_rule_equal(&back.rule, &change->rule))
+                        g_string_append_printf(fe, "    rendered command parses back to another change\n"
+                                                   "    command: %s\n", cmd);
+                bs_change_done(&back);
+        }
         ipt_ok(f, "-F", NULL);
         g_autofree char *cli_err = NULL;
         int r = run_ipt(f, NULL, &cli_err, words + 1, n - 1, NULL);

@@ -53,6 +53,23 @@ static void test_rule_equal_and_copy(void) {
         bs_rule_done(&b);
         g_assert_cmpuint(a.n_matches, ==, 0);
         g_assert_null(a.matches);
+
+        /* "-i +" is every interface, as no -i: the same rule (text forms
+         * print neither); "eth+" and a negated "+" are not */
+        tcp_accept_rule(&a, BS_FAMILY_IPV4, 22);
+        tcp_accept_rule(&b, BS_FAMILY_IPV4, 22);
+        strcpy(a.in_iface, "+");
+        g_assert_true(bs_rule_equal(&a, &b));
+        g_assert_true(bs_rule_equal(&b, &a));
+        strcpy(b.out_iface, "+");
+        g_assert_true(bs_rule_equal(&a, &b));
+        strcpy(a.in_iface, "eth+");
+        g_assert_false(bs_rule_equal(&a, &b));
+        strcpy(a.in_iface, "+");
+        a.in_invert = true;
+        g_assert_false(bs_rule_equal(&a, &b));
+        bs_rule_done(&a);
+        bs_rule_done(&b);
 }
 
 static void test_match_limit(void) {
