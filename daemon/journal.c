@@ -103,22 +103,22 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
                         return -EINVAL;
                 if (!j->before[f])
                         continue;
-                for (int which = 0; which < 2; which++) {
-                        const bs_table *t = which == 0 ? j->before[f] : j->after[f];
-                        if (t->family != (f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6))
-                                return -EINVAL;
-                        _cleanup_buf_ bs_buf text = {};
-                        r = bs_render_save(t, true, &text);
-                        if (r < 0)
-                                return r;
-                        char header[64];
-                        snprintf(header, sizeof(header), "table %s %s", which == 0 ? "before" : "after",
-                                 family_name(f));
-                        r = append_blob(out, header, text.data ? text.data : "");
-                        if (r < 0)
-                                return r;
-                }
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                if (j->before[f]->family != fam || j->after[f]->family != fam)
+                        return -EINVAL;
+                _cleanup_buf_ bs_buf text = {};
+                r = bs_render_save(j->before[f], true, &text);
+                if (r < 0)
+                        return r;
+                char header[64];
+                snprintf(header, sizeof(header), "table before %s", family_name(f));
+                r = append_blob(out, header, text.data ? text.data : "");
+                if (r < 0)
+                        return r;
         }
+        for (int f = 0; f < 2; f++)
+                if (j->before[f] && j->rolled_back[f] && (r = bs_buf_printf(out, "rolled-back %s\n", family_name(f))) < 0)
+                        return r;
         return bs_buf_printf(out, "end %016" PRIx64 "\n", fnv1a64(out->data, out->len));
 }
 
@@ -205,6 +205,45 @@ static int read_blob(cursor *c, uint64_t len, char **ret) {
         return 0;
 }
 
+/* Version 2: family f's table after the transaction, from its table
+ * before and its changes (why says what failed). */
+static int recompute_after(bs_journal *j, int f, char *why, size_t why_size) {
+        bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+        const char *program = f == 0 ? "iptables " : "ip6tables ";
+        _cleanup_table_ bs_table *t = NULL;
+        int r = bs_table_copy(&t, j->before[f]);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < j->n_changes && !j->rolled_back[f]; i++) {
+                if (strncmp(j->changes[i], program, strlen(program)) != 0) {
+                        if (strncmp(j->changes[i], "iptables ", 9) == 0 || strncmp(j->changes[i], "ip6tables ", 10) == 0)
+                                continue; /* the other family's */
+                        snprintf(why, why_size, "change %zu is not an iptables or ip6tables command", i + 1);
+                        return -EBADMSG;
+                }
+                bs_change c;
+                bs_parse_error perr = {};
+                r = bs_parse_change(fam, j->changes[i] + strlen(program), &c, &perr);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        snprintf(why, why_size, "change %zu: %s", i + 1, perr.message[0] ? perr.message : "invalid");
+                        return -EBADMSG;
+                }
+                r = bs_table_apply_change(t, &c);
+                bs_change_done(&c);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        snprintf(why, why_size, "change %zu does not apply to the table before: %s", i + 1,
+                                 strerror(-r));
+                        return -EBADMSG;
+                }
+        }
+        j->after[f] = TAKE_PTR(t);
+        return 0;
+}
+
 int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, size_t err_size) {
         cursor c = { .p = text, .end = text + len, .err = err, .err_size = err_size };
         if (err && err_size)
@@ -244,8 +283,9 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
         r = parse_u64(&c, line + 17, UINT32_MAX, &v);
         if (r < 0)
                 return r;
-        if (v != BS_JOURNAL_VERSION)
+        if (v != 1 && v != BS_JOURNAL_VERSION)
                 return fail(&c, "unknown version %" PRIu64, v);
+        unsigned version = (unsigned) v;
 
         if ((r = expect_number(&c, "id", UINT32_MAX, &v)) < 0)
                 return r;
@@ -299,8 +339,10 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
                                 return fail(&c, "bad table line");
                         int w = streq(which, "before") ? 0 : streq(which, "after") ? 1 : -1;
                         int f = streq(fam, "ipv4") ? 0 : streq(fam, "ipv6") ? 1 : -1;
-                        if (w < 0 || f < 0)
+                        if (w < 0 || f < 0 || (w == 1 && version > 1))
                                 return fail(&c, "bad table line");
+                        if (j->rolled_back[0] || j->rolled_back[1])
+                                return fail(&c, "table after rolled-back");
                         bs_table **slot = w == 0 ? &j->before[f] : &j->after[f];
                         if (*slot)
                                 return fail(&c, "table %s %s twice", which, fam);
@@ -320,11 +362,28 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
                                 c.line = at;
                                 return fail(&c, "table %s %s: %s", which, fam, perr.message);
                         }
+                } else if (version > 1 && strncmp(line, "rolled-back ", 12) == 0) {
+                        int f = streq(line + 12, "ipv4") ? 0 : streq(line + 12, "ipv6") ? 1 : -1;
+                        /* each at most once, IPv4's first, after the tables */
+                        if (f < 0 || !j->before[f] || j->rolled_back[f] || (f == 0 && j->rolled_back[1]))
+                                return fail(&c, "bad rolled-back line");
+                        j->rolled_back[f] = true;
                 } else
                         return fail(&c, "unexpected \"%.40s\"", line);
         }
         if (!seen_connections)
                 return fail(&c, "no connections line");
+        if (version > 1)
+                for (int f = 0; f < 2; f++) {
+                        if (!j->before[f])
+                                continue;
+                        char why[300] = "";
+                        r = recompute_after(j, f, why, sizeof(why));
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                return fail(&c, "%s", why);
+                }
         for (int f = 0; f < 2; f++)
                 if (!j->before[f] != !j->after[f])
                         return fail(&c, "table before %s without after", family_name(f));

@@ -5,7 +5,7 @@
  * after the daemon crashed or was restarted. One file, "journal", in the
  * runtime directory, written atomically. Versioned text format:
  *
- *   backstop-journal 1
+ *   backstop-journal 2
  *   id 7
  *   owner-uid 1000
  *   strict 0
@@ -18,13 +18,21 @@
  *
  *   table before ipv4 512                (iptables-save text with counters)
  *   ...
- *   table after ipv4 530
- *   ...
+ *   rolled-back ipv4                     (optional: this family is undone)
  *   end 0123456789abcdef                 (FNV-1a 64 of everything before "end")
  *
+ * The table right after the transaction is not written: it is the table
+ * before with the changes applied (each "iptables ..." change to IPv4, each
+ * "ip6tables ..." one to IPv6, in order), which the parser recomputes, so
+ * writing the journal costs one table's text, not two. (Version 1, still
+ * read, wrote it as "table after FAMILY N" after each "table before".)
+ * A family marked rolled-back has its table after equal to its table
+ * before: a retry of the rollback leaves it alone.
+ *
  * Parsing validates every line, every number, every table (through the text
- * layer) and the checksum; anything unexpected is -EBADMSG with a message.
- * No logging here. */
+ * layer), every change (through the parser and the model) and the
+ * checksum; anything unexpected is -EBADMSG with a message. No logging
+ * here. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,7 +40,7 @@
 #include "rule.h"
 #include "text.h"
 
-#define BS_JOURNAL_VERSION 1
+#define BS_JOURNAL_VERSION 2
 #define BS_JOURNAL_FILE "journal"
 #define BS_JOURNAL_MAX (256u * 1024 * 1024)
 #define BS_JOURNAL_CHANGES_MAX 10000
@@ -47,6 +55,7 @@ typedef struct bs_journal {
         size_t n_changes;
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
+        bool rolled_back[2];              /* after[f] is before[f] again: family f is undone */
 } bs_journal;
 
 bs_journal *bs_journal_new(void);
@@ -59,6 +68,9 @@ static inline void bs_journal_freep(bs_journal **j) {
 /* Copies s. */
 int bs_journal_add_change(bs_journal *j, const char *s);
 
+/* -EINVAL when a family has a table before but none after, or a table of
+ * the wrong family. changes must be what turned before into after (the
+ * parser recomputes after from them; it is not written). */
 int bs_journal_format(const bs_journal *j, bs_buf *out);
 /* err receives a sentence naming the bad line (may be NULL). */
 int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, size_t err_size);

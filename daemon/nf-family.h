@@ -201,10 +201,17 @@ static void scrub_name(char *name) {
 }
 
 /* An entry's bytes as they identify the rule: counters zeroed, extension
- * names' padding cleared. `b` holds a copy of the entry (`len` bytes). */
+ * names' padding cleared, and comefrom zeroed: the hooks that reach the
+ * rule, which the kernel fills in from the chains' layout (in the key
+ * already), and which a handle we commit does not have. Then a table's key
+ * is the same whether it comes from the kernel or from the handle just
+ * committed (libiptc writes the jumps' offsets into its entries when it
+ * commits), which keys the committed table without reading it again. `b`
+ * holds a copy of the entry (`len` bytes). */
 static void scrub_entry(uint8_t *b, size_t len) {
         TC_ENTRY *e = (TC_ENTRY *) b;
         memset(&e->counters, 0, sizeof(e->counters));
+        e->comefrom = 0;
         size_t end = e->target_offset < len ? e->target_offset : len;
         for (size_t off = sizeof(TC_ENTRY); off + sizeof(struct xt_entry_match) <= end;) {
                 struct xt_entry_match *m = (struct xt_entry_match *) (b + off);
@@ -274,15 +281,31 @@ static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
         return 0;
 }
 
-static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
-        _cleanup_handle_ TC_HANDLE *h = NULL;
-        int r = open_table(table, &h);
-        if (r < 0)
+/* Key the table behind h (as it is now, committed or not) and keep it in
+ * the cache with `t` (taken). */
+static int cache_keep(TC_HANDLE *h, bs_nf_read_cache *cache, bs_table *t) {
+        table_key k = { .build = true };
+        int r = key_walk(h, &k, NULL);
+        if (r < 0) {
+                free(k.buf);
+                bs_table_free(t);
                 return r;
+        }
+        bs_nf_read_cache_done(cache);
+        cache->table = t;
+        cache->key = k.buf;
+        cache->key_len = k.len;
+        cache->generation = bs_nf_next_generation();
+        return 0;
+}
 
+/* The table behind an open handle, through the cache: when its key is the
+ * cached one, the cached table with its counters refreshed; else decoded
+ * (and kept). */
+static int cache_lookup(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
         if (cache->table && streq(cache->table->name, table)) {
                 table_key k = { .old = cache->key, .old_len = cache->key_len };
-                r = key_walk(h, &k, cache->table);
+                int r = key_walk(h, &k, cache->table);
                 if (r < 0)
                         return r;
                 if (!k.differs && k.pos == k.old_len) {
@@ -292,23 +315,23 @@ static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_t
         }
 
         /* Changed (or nothing cached): decode, and key what was decoded. */
-        _cleanup_table_ bs_table *t = NULL;
-        r = read_handle(h, table, &t);
+        bs_table *t = NULL;
+        int r = read_handle(h, table, &t);
         if (r < 0)
                 return r;
-        table_key k = { .build = true };
-        r = key_walk(h, &k, NULL);
-        if (r < 0) {
-                free(k.buf);
+        r = cache_keep(h, cache, t);
+        if (r < 0)
                 return r;
-        }
-        bs_nf_read_cache_done(cache);
-        cache->table = TAKE_PTR(t);
-        cache->key = k.buf;
-        cache->key_len = k.len;
-        cache->generation = bs_nf_next_generation();
         *ret = cache->table;
         return 0;
+}
+
+static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
+        _cleanup_handle_ TC_HANDLE *h = NULL;
+        int r = open_table(table, &h);
+        if (r < 0)
+                return r;
+        return cache_lookup(h, table, cache, ret);
 }
 
 /* ----------------------------------------------------------------- apply */
@@ -431,8 +454,20 @@ static bool any_change_for_us(const bs_change *changes, size_t n) {
         return false;
 }
 
+/* The model of the table behind h: a copy of the cached table when the
+ * kernel still has it (no decode), else decoded. */
+static int model_of(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
+        if (!cache)
+                return read_handle(h, table, ret);
+        const bs_table *t = NULL;
+        int r = cache_lookup(h, table, cache, &t);
+        if (r < 0)
+                return r;
+        return bs_table_copy(ret, t);
+}
+
 static int nf_apply(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                    bs_table **ret_before, bs_table **ret_after) {
+                    bs_nf_read_cache *cache, bs_table **ret_before, bs_table **ret_after) {
         if (!table_name_ok(table) || (n > 0 && !changes))
                 return -EINVAL;
         if (ret_before)
@@ -448,7 +483,7 @@ static int nf_apply(const char *table, const bs_change *changes, size_t n, const
                 int r = open_table(table, &h);
                 if (r < 0)
                         return r;
-                r = read_handle(h, table, &model);
+                r = model_of(h, table, cache, &model);
                 if (r < 0)
                         return r;
                 if (ret_before) {
@@ -473,8 +508,18 @@ static int nf_apply(const char *table, const bs_change *changes, size_t n, const
 
                 if (ret_before)
                         *ret_before = TAKE_PTR(before);
-                if (ret_after)
+                if (ret_after && !cache)
                         *ret_after = TAKE_PTR(model);
+                else if (ret_after) {
+                        r = bs_table_copy(ret_after, model);
+                        if (r < 0)
+                                return r;
+                }
+                /* The handle now holds what the kernel has: key it, and
+                 * the next read finds the model without decoding. (Failing
+                 * here only costs that decode.) */
+                if (cache)
+                        (void) cache_keep(h, cache, TAKE_PTR(model));
                 return 0;
         }
 }
@@ -603,6 +648,45 @@ static int nf_restore(const bs_table *s, const bs_nf_options *o) {
         }
 }
 
+static int nf_rewrite(const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                      bs_nf_rewrite_fn compute, void *userdata) {
+        if (!table_name_ok(table) || !cache || !compute)
+                return -EINVAL;
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_handle_ TC_HANDLE *h = NULL;
+                int r = open_table(table, &h);
+                if (r < 0)
+                        return r;
+                const bs_table *current = NULL;
+                r = cache_lookup(h, table, cache, &current);
+                if (r < 0)
+                        return r;
+                _cleanup_table_ bs_table *target = NULL;
+                r = compute(current, userdata, &target);
+                if (r < 0)
+                        return r;
+                if (!target)
+                        return 0; /* nothing to change */
+                if (!streq(target->name, table))
+                        return -EINVAL;
+                r = check_snapshot(target);
+                if (r < 0)
+                        return r;
+                /* The same handle, so the table computed from is the one
+                 * replaced: no second read of it. */
+                r = rebuild(h, target);
+                if (r < 0)
+                        return r;
+                r = commit(h, o);
+                if (r == -EAGAIN && attempt < o->max_retries)
+                        continue;
+                if (r < 0)
+                        return r;
+                (void) cache_keep(h, cache, TAKE_PTR(target));
+                return 0;
+        }
+}
+
 /* ------------------------------------------------------------------ zero */
 
 /* Zero one chain (or all): its rules through iptc_zero_entries, its policy
@@ -661,5 +745,6 @@ const bs_nf_family_ops NF_OPS_NAME = {
         .read_cached = nf_read_cached,
         .apply = nf_apply,
         .restore = nf_restore,
+        .rewrite = nf_rewrite,
         .zero = nf_zero,
 };

@@ -15,8 +15,10 @@ typedef struct bs_nf_family_ops {
          * changes were applied in the attempt that committed; ret_after
          * (optional) the table as committed. */
         int (*apply)(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                     bs_table **ret_before, bs_table **ret_after);
+                     bs_nf_read_cache *cache, bs_table **ret_before, bs_table **ret_after);
         int (*restore)(const bs_table *snapshot, const bs_nf_options *o);
+        int (*rewrite)(const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                       bs_nf_rewrite_fn compute, void *userdata);
         int (*zero)(const char *table, const char *chain, const bs_nf_options *o);
 } bs_nf_family_ops;
 

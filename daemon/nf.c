@@ -78,11 +78,16 @@ int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, s
         int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
-        return ops->apply(table, changes, n, o, NULL, result);
+        return ops->apply(table, changes, n, o, NULL, NULL, result);
 }
 
-int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o) {
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
+                     bs_nf_read_cache *caches) {
         o = options(o);
+        if (caches)
+                for (int f = 0; f < 2; f++)
+                        if (caches[f].table && caches[f].table->family != (f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6))
+                                bs_nf_read_cache_done(&caches[f]);
 
         /* One lock over both commits (and the undo): nobody using the lock
          * sees IPv4 changed and IPv6 not. */
@@ -92,11 +97,11 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, cons
                 return r;
 
         _cleanup_table_ bs_table *before4 = NULL;
-        r = bs_nf4_ops.apply(table, changes, n, o, &before4, NULL);
+        r = bs_nf4_ops.apply(table, changes, n, o, caches ? &caches[0] : NULL, &before4, NULL);
         if (r < 0)
                 return r;
 
-        r = bs_nf6_ops.apply(table, changes, n, o, NULL, NULL);
+        r = bs_nf6_ops.apply(table, changes, n, o, caches ? &caches[1] : NULL, NULL, NULL);
         if (r < 0 && before4)
                 /* Put IPv4 back as it was (counters included). Should that
                  * fail too, the IPv6 error is still the one to report: it is
@@ -118,6 +123,24 @@ int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {
         if (r < 0)
                 return r;
         return ops->restore(snapshot, o);
+}
+
+int bs_nf_rewrite(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                  bs_nf_rewrite_fn compute, void *userdata) {
+        const bs_nf_family_ops *ops = family_ops(family);
+        if (!ops)
+                return -EAFNOSUPPORT;
+        if (!cache || !compute)
+                return -EINVAL;
+        if (cache->table && cache->table->family != family)
+                bs_nf_read_cache_done(cache);
+        o = options(o);
+
+        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
+        int r = take_lock(&lock, o);
+        if (r < 0)
+                return r;
+        return ops->rewrite(table, o, cache, compute, userdata);
 }
 
 int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {

@@ -85,17 +85,34 @@ void bs_nf_read_cache_done(bs_nf_read_cache *cache);
 int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, size_t n,
                 const bs_nf_options *o, bs_table **result);
 
-/* Apply to IPv4 then IPv6 as one unit: if the IPv6 commit fails, IPv4 is
+/* Apply to IPv4 then IPv6 as one unit (caches: NULL, or one read cache
+ * per family, [0] IPv4 and [1] IPv6, as bs_nf_read_cached takes them: the
+ * table is then taken from the cache when the kernel still has it, and
+ * the cache is left holding the committed table, so that neither the
+ * apply nor the next read decodes the whole table): if the IPv6 commit fails, IPv4 is
  * restored to what it was before and the IPv6 error returned. Each change
  * applies to the families in its mask; a change carrying a rule must carry
  * a rule of each family it is applied to (else -EAFNOSUPPORT, as
  * bs_table_apply_change), so a rule for both families is given as two
  * changes, one per family. A family no change is for is not touched. */
-int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o);
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
+                     bs_nf_read_cache *caches);
 
 /* Replace a whole table with the snapshot, in one commit: chains, user
  * chains, policies, rules (opaque ones byte for byte) and their counters. */
 int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o);
+
+/* Read, compute, commit: one snapshot of the kernel's table read through
+ * the cache (as bs_nf_read_cached), compute() derives from it the table
+ * wanted (*ret NULL: leave it as it is), and that replaces the table, on
+ * the same libiptc handle (no second read of the kernel's table) and as
+ * bs_nf_restore would. compute() is called again when the commit finds
+ * the table changed meanwhile (the retries of -EAGAIN): it must only
+ * depend on its arguments. The cache is left holding the committed
+ * table. */
+typedef int (*bs_nf_rewrite_fn)(const bs_table *current, void *userdata, bs_table **ret);
+int bs_nf_rewrite(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                  bs_nf_rewrite_fn compute, void *userdata);
 
 /* Zero the counters of one chain, or of every chain when chain is NULL. */
 int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o);

@@ -136,14 +136,20 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
 
         bs_table *before[2] = {}, *after[2] = {};
         _cleanup_free_ char *snapshot = NULL;
-        int r = manager_read_tables(m, before);
+        /* Through the read cache: a table this daemon has read or
+         * committed since it last changed is copied, not decoded. */
+        const bs_table *live[2] = {};
+        int r = manager_peek_tables(m, bs_family_mask(BS_FAMILY_IPV4) | bs_family_mask(BS_FAMILY_IPV6), live);
         if (r < 0) {
                 bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
                 goto finish;
         }
         for (int f = 0; f < 2; f++) {
-                if (!before[f])
+                if (!live[f])
                         continue;
+                r = bs_table_copy(&before[f], live[f]);
+                if (r < 0)
+                        goto finish;
                 size_t failed = 0;
                 r = bs_changeset_apply(set, before[f], &after[f], &failed);
                 if (r < 0) {
@@ -234,10 +240,9 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 }
         }
 
-        if (m->ipv6_active)
-                r = bs_nf_apply_both("filter", set->changes, set->n_changes, &m->nf);
-        else
-                r = bs_nf_apply(BS_FAMILY_IPV4, "filter", set->changes, set->n_changes, &m->nf, NULL);
+        /* Without IPv6 no change is for IPv6 (the parse dropped them), and
+         * bs_nf_apply_both leaves a family no change is for untouched. */
+        r = bs_nf_apply_both("filter", set->changes, set->n_changes, &m->nf, m->read_cache);
         if (r < 0) {
                 bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
                 /* arguments were checked long before: an EINVAL now is the
@@ -332,6 +337,26 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         return 0;
 }
 
+typedef struct RollbackMerge {
+        const bs_table *before, *after;
+        size_t dropped;
+        bool computed;
+} RollbackMerge;
+
+/* bs_nf_rewrite's compute step: the table to restore, NULL when the
+ * table already is what it should be. */
+static int rollback_merge(const bs_table *current, void *userdata, bs_table **ret) {
+        RollbackMerge *merge = userdata;
+        _cleanup_table_ bs_table *target = NULL;
+        merge->dropped = 0;
+        int r = bs_rollback_table(merge->before, merge->after, current, &target, &merge->dropped);
+        if (r < 0)
+                return r;
+        merge->computed = true;
+        *ret = bs_table_equal(target, current) ? NULL : TAKE_PTR(target);
+        return 0;
+}
+
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING || !t->journal)
@@ -343,46 +368,31 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 if (!j->before[f])
                         continue;
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
-                /* One lock over read, merge and restore: a rule another
-                 * program commits in between would be overwritten by the
-                 * restore of a table computed without it. */
-                _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-                int r = bs_xtlock_acquire(&lock, m->nf.lock_timeout_ms);
-                if (r < 0)
-                        return bs_seterr(err, err_size, r, "cannot take the xtables lock %s: %s", bs_xtlock_path(),
-                                      strerror(-r));
-                bs_nf_options locked = m->nf;
-                locked.lock_held = true;
-                _cleanup_table_ bs_table *target = NULL;
-                /* Through the read cache: the refresh timer has read the
-                 * table since the apply, unless the deadline was short, and
-                 * an untouched table then costs no decode. */
-                const bs_table *current = NULL;
-                r = bs_nf_read_cached(fam, "filter", &locked, &m->read_cache[f], &current);
-                if (r < 0)
-                        return bs_seterr(err, err_size, r, "cannot read the %s filter table: %s",
+                /* Read, merge and restore as one step under the xtables
+                 * lock (a rule another program committed in between would
+                 * be overwritten by a table computed without it), on one
+                 * read of the table, through the read cache: the apply left
+                 * the committed table there, so an untouched table costs no
+                 * decode. */
+                RollbackMerge merge = { .before = j->before[f], .after = j->after[f] };
+                int r = bs_nf_rewrite(fam, "filter", &m->nf, &m->read_cache[f], rollback_merge, &merge);
+                if (r < 0 && merge.computed)
+                        return bs_seterr(err, err_size, r, "cannot restore the %s filter table: %s",
                                       bs_family_to_string(fam), strerror(-r));
-                size_t dropped = 0;
-                r = bs_rollback_table(j->before[f], j->after[f], current, &target, &dropped);
                 if (r < 0)
-                        return bs_seterr(err, err_size, r, "cannot compute the %s rollback: %s",
-                                      bs_family_to_string(fam), strerror(-r));
-                if (dropped > 0)
+                        return bs_seterr(err, err_size, r, "cannot read and merge the %s filter table (xtables lock %s): %s",
+                                      bs_family_to_string(fam), bs_xtlock_path(), strerror(-r));
+                if (merge.dropped > 0)
                         log_warning("Rollback of transaction %" PRIu32 ": %zu removed %s rule(s) jump to chains "
                                     "that others deleted meanwhile; they cannot be put back.",
-                                    t->id, dropped, bs_family_to_string(fam));
-                if (!bs_table_equal(target, current)) {
-                        r = bs_nf_restore(target, &locked);
-                        if (r < 0)
-                                return bs_seterr(err, err_size, r, "cannot restore the %s filter table: %s",
-                                              bs_family_to_string(fam), strerror(-r));
-                }
+                                    t->id, merge.dropped, bs_family_to_string(fam));
                 /* This family is done: make a retry (if the other family
                  * fails) a no-op for it, also after a crash. */
                 bs_table *copy = NULL;
                 if (bs_table_copy(&copy, j->before[f]) >= 0) {
                         bs_table_free(j->after[f]);
                         j->after[f] = copy;
+                        j->rolled_back[f] = true;
                         if (f == 0 && j->before[1])
                                 (void) bs_journal_write(m->runtime_dir, j);
                 }

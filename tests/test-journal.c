@@ -31,6 +31,20 @@ static bs_table *sample_table(bs_family f, unsigned n_rules, bool drop) {
         return t;
 }
 
+/* What the sample's IPv4 change on svc adds. */
+static void append_comment_rule(bs_table *t) {
+        bs_rule r;
+        bs_rule_init(&r, t->family);
+        bs_match *m = bs_rule_add_match(&r, BS_MATCH_COMMENT);
+        g_assert_nonnull(m);
+        g_strlcpy(m->comment, "it's a b", sizeof(m->comment));
+        r.target.kind = BS_TARGET_ACCEPT;
+        bs_chain *svc = bs_table_find_chain(t, "svc");
+        g_assert_cmpint(bs_chain_insert_rule(svc, svc->n_rules, &r), ==, 0);
+}
+
+/* A journal whose changes turn its tables before into its tables after,
+ * as transaction_apply writes them. */
 static bs_journal *sample_journal(void) {
         bs_journal *j = bs_journal_new();
         g_assert_nonnull(j);
@@ -42,11 +56,12 @@ static bs_journal *sample_journal(void) {
         j->deadline_realtime_usec = 1790000000000000ULL;
         g_assert_cmpint(bs_journal_add_change(j, "iptables -A INPUT -p tcp -m tcp --dport 1003 -j ACCEPT"), ==, 0);
         g_assert_cmpint(bs_journal_add_change(j, "ip6tables -P INPUT DROP"), ==, 0);
-        g_assert_cmpint(bs_journal_add_change(j, "a line\nwith a newline"), ==, 0);
+        g_assert_cmpint(bs_journal_add_change(j, "iptables -A svc -m comment --comment 'it'\\''s a b' -j ACCEPT"), ==, 0);
         free(j->connections);
         j->connections = g_strdup("tcp 192.0.2.2 51234 192.0.2.1 22\n");
         j->before[0] = sample_table(BS_FAMILY_IPV4, 3, false);
         j->after[0] = sample_table(BS_FAMILY_IPV4, 4, false);
+        append_comment_rule(j->after[0]);
         j->before[1] = sample_table(BS_FAMILY_IPV6, 0, false);
         j->after[1] = sample_table(BS_FAMILY_IPV6, 0, true);
         return j;
@@ -63,7 +78,9 @@ static void test_round_trip(void) {
         _cleanup_journal_ bs_journal *j = sample_journal();
         size_t len;
         g_autofree char *text = format(j, &len);
-        g_assert_true(g_str_has_prefix(text, "backstop-journal 1\nid 42\n"));
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 2\nid 42\n"));
+        /* the table after is not written: the parser recomputes it */
+        g_assert_null(strstr(text, "table after"));
 
         _cleanup_journal_ bs_journal *k = NULL;
         char err[256];
@@ -75,20 +92,73 @@ static void test_round_trip(void) {
         g_assert_cmpuint(k->deadline_boottime_usec, ==, 123456789);
         g_assert_cmpuint(k->deadline_realtime_usec, ==, 1790000000000000ULL);
         g_assert_cmpuint(k->n_changes, ==, 3);
-        g_assert_cmpstr(k->changes[2], ==, "a line\nwith a newline");
+        g_assert_cmpstr(k->changes[2], ==, j->changes[2]);
         g_assert_cmpstr(k->connections, ==, j->connections);
         for (int f = 0; f < 2; f++) {
                 g_assert_true(bs_table_equal(k->before[f], j->before[f]));
                 g_assert_true(bs_table_equal(k->after[f], j->after[f]));
         }
+        /* the table after is recomputed: a table that differs from the
+         * table before plus the changes is no round trip */
+        g_assert_false(bs_table_equal(k->after[0], k->before[0]));
+        g_assert_false(bs_table_equal(k->after[1], k->before[1]));
+        g_assert_false(k->rolled_back[0] || k->rolled_back[1]);
         /* counters are kept: a restore puts them back */
-        g_assert_cmpuint(k->after[0]->chains[0].rules[3].packets, ==, 30);
-        g_assert_cmpuint(k->after[0]->chains[0].rules[3].bytes, ==, 3000);
+        g_assert_cmpuint(k->before[0]->chains[0].rules[2].packets, ==, 20);
+        g_assert_cmpuint(k->before[0]->chains[0].rules[2].bytes, ==, 2000);
 
         /* formatting the parsed journal gives the same bytes */
         size_t len2;
         g_autofree char *text2 = format(k, &len2);
         g_assert_cmpmem(text, len, text2, len2);
+}
+
+/* A rollback done for one family: marked, and its table after is its
+ * table before again, whatever the changes say. */
+static void test_rolled_back(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        bs_table_free(j->after[0]);
+        g_assert_cmpint(bs_table_copy(&j->after[0], j->before[0]), ==, 0);
+        j->rolled_back[0] = true;
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        g_assert_nonnull(strstr(text, "\nrolled-back ipv4\nend "));
+        _cleanup_journal_ bs_journal *k = NULL;
+        g_assert_cmpint(bs_journal_parse(text, len, &k, NULL, 0), ==, 0);
+        g_assert_true(k->rolled_back[0]);
+        g_assert_false(k->rolled_back[1]);
+        g_assert_true(bs_table_equal(k->after[0], k->before[0]));
+        g_assert_true(bs_table_equal(k->after[1], j->after[1]));
+}
+
+/* Journals written by version 1 (the table after written out) are still
+ * read, after tables and all. */
+static void test_version1(void) {
+        _cleanup_table_ bs_table *before = sample_table(BS_FAMILY_IPV4, 1, false);
+        _cleanup_table_ bs_table *after = sample_table(BS_FAMILY_IPV4, 2, true);
+        _cleanup_buf_ bs_buf b = {}, a = {};
+        g_assert_cmpint(bs_render_save(before, true, &b), ==, 0);
+        g_assert_cmpint(bs_render_save(after, true, &a), ==, 0);
+        g_autofree char *body = g_strdup_printf(
+                "backstop-journal 1\nid 3\nowner-uid 0\nstrict 0\nsave 0\n"
+                "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n"
+                "change 8\nanything\nconnections 0\n\n"
+                "table before ipv4 %zu\n%s\ntable after ipv4 %zu\n%s\n",
+                b.len, b.data, a.len, a.data);
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (const char *p = body; *p; p++) {
+                h ^= (uint8_t) *p;
+                h *= 0x100000001b3ULL;
+        }
+        g_autofree char *text = g_strdup_printf("%send %016" G_GINT64_MODIFIER "x\n", body, (guint64) h);
+        _cleanup_journal_ bs_journal *k = NULL;
+        char err[256] = "";
+        int r = bs_journal_parse(text, strlen(text), &k, err, sizeof(err));
+        if (r < 0)
+                g_error("%s", err);
+        g_assert_true(bs_table_equal(k->before[0], before));
+        g_assert_true(bs_table_equal(k->after[0], after));
+        g_assert_null(k->before[1]);
 }
 
 static void test_ipv4_only(void) {
@@ -144,23 +214,45 @@ static char *with_checksum(const char *body) {
         return g_strdup_printf("%send %016" G_GINT64_MODIFIER "x\n", body, (guint64) h);
 }
 
+static char *with_change(const char *head, const char *change, const char *tail) {
+        return g_strdup_printf("%schange %zu\n%s\n%s", head, strlen(change), change, tail);
+}
+
 static void test_inconsistent_refused(void) {
         _cleanup_journal_ bs_journal *j = sample_journal();
         size_t len;
         g_autofree char *good = format(j, &len);
         /* the body without its end line */
         g_autofree char *body = g_strndup(good, len - 21);
-        const char head[] = "backstop-journal 1\nid 1\nowner-uid 0\nstrict 0\nsave 0\n"
+        const char head[] = "backstop-journal 2\nid 1\nowner-uid 0\nstrict 0\nsave 0\n"
                             "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n";
+        const char head1[] = "backstop-journal 1\nid 1\nowner-uid 0\nstrict 0\nsave 0\n"
+                             "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n";
         g_autofree char *tail = g_strdup(strstr(body, "connections "));
         g_autofree char *table_v4 = g_strndup(strstr(body, "table before ipv4"),
-                                              (size_t) (strstr(body, "table after ipv4") -
+                                              (size_t) (strstr(body, "table before ipv6") -
                                                         strstr(body, "table before ipv4")));
+        g_autofree char *after_v4 = g_strdup(table_v4);
+        memcpy(strstr(after_v4, "before"), "after ", 6);
+        /* the changes, then the tables: a change the parser refuses, or
+         * one that does not apply to the table before */
+        g_autofree char *bad_change = with_change(head, "iptables -A INPUT --bogus", tail);
+        g_autofree char *no_chain = with_change(head, "iptables -A nochain -j DROP", tail);
+        g_autofree char *not_ipt = with_change(head, "nft add rule x y z", tail);
         struct {
                 const char *what;
                 char *text;
         } cases[] = {
-                { "version 2", g_strconcat("backstop-journal 2", body + strlen("backstop-journal 1"), NULL) },
+                { "version 3", g_strconcat("backstop-journal 3", body + strlen("backstop-journal 2"), NULL) },
+                { "version 0", g_strconcat("backstop-journal 0", body + strlen("backstop-journal 2"), NULL) },
+                { "bad change", g_strdup(bad_change) },
+                { "change to a missing chain", g_strdup(no_chain) },
+                { "not an iptables command", g_strdup(not_ipt) },
+                { "table after in version 2", g_strconcat(head, "connections 0\n\n", table_v4, after_v4, NULL) },
+                { "rolled-back before its table", g_strconcat(head, "connections 0\n\nrolled-back ipv4\n", table_v4, NULL) },
+                { "rolled-back twice", g_strconcat(head, "connections 0\n\n", table_v4, "rolled-back ipv4\nrolled-back ipv4\n", NULL) },
+                { "rolled-back in version 1", g_strconcat(head1, "connections 0\n\n", table_v4, after_v4, "rolled-back ipv4\n", NULL) },
+                { "v1 before without after", g_strconcat(head1, "connections 0\n\n", table_v4, NULL) },
                 { "strict 2", g_strconcat("backstop-journal 1\nid 1\nowner-uid 0\nstrict 2\nsave 0\n"
                                           "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n",
                                           tail, NULL) },
@@ -172,7 +264,6 @@ static void test_inconsistent_refused(void) {
                                               tail, NULL) },
                 { "no connections", g_strconcat(head, "change 1\nx\n", NULL) },
                 { "no tables", g_strconcat(head, "connections 0\n\n", NULL) },
-                { "before without after", g_strconcat(head, "connections 0\n\n", table_v4, NULL) },
                 { "unknown line", g_strconcat(head, "connections 0\n\nfrobnicate 1\n", NULL) },
                 { "bad table", g_strconcat(head, "connections 0\n\ntable before ipv4 8\n*filter\nX\n", NULL) },
                 { "blob longer than file", g_strconcat(head, "change 9999\nabc\n", NULL) },
@@ -244,6 +335,8 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/journal/round-trip", test_round_trip);
         g_test_add_func("/journal/ipv4-only", test_ipv4_only);
+        g_test_add_func("/journal/rolled-back", test_rolled_back);
+        g_test_add_func("/journal/version1", test_version1);
         g_test_add_func("/journal/every-truncation-refused", test_every_truncation_refused);
         g_test_add_func("/journal/every-flip-refused", test_every_flip_refused);
         g_test_add_func("/journal/inconsistent-refused", test_inconsistent_refused);

@@ -565,6 +565,140 @@ static void test_apply_retry(gconstpointer data) {
         g_unlink(s.other_lock);
 }
 
+/* An apply through the read cache leaves the committed table in it, keyed
+ * as the kernel will show it: the next read is a hit (same table, same
+ * generation) that equals a fresh read, also with jumps whose offsets the
+ * commit moved. And a cache the kernel no longer matches is not used. */
+static void test_apply_cached(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        int slot = f->family == BS_FAMILY_IPV4 ? 0 : 1;
+        reset_tables();
+        sh_ok("%1$s -N mychain; %1$s -A mychain -p udp --dport 53 -j ACCEPT; %1$s -A INPUT -p tcp --dport 22 "
+              "-j mychain; %1$s -A INPUT -p tcp --dport 23 -j DROP",
+              c);
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_read_cache *cache = &caches[slot];
+        read_cached_checked(f, cache);
+        uint64_t generation = cache->generation;
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_UDP, 5353, BS_TARGET_JUMP, "mychain");
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "mychain", 0, IPPROTO_UDP, 67, BS_TARGET_DROP, NULL);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, caches), ==, 0);
+        changes_clear(&cs);
+        g_assert_nonnull(cache->table);
+        g_assert_null(caches[1 - slot].table);
+        g_assert_cmpuint(cache->generation, !=, generation);
+        const bs_table *seeded = cache->table;
+        generation = cache->generation;
+        /* a hit: the same table and generation, equal to a fresh read */
+        g_assert_true(read_cached_checked(f, cache) == seeded);
+        g_assert_cmpuint(cache->generation, ==, generation);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N mychain\n"
+                    "-A INPUT -p udp -m udp --dport 5353 -j mychain\n"
+                    "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j mychain\n"
+                    "-A INPUT -p tcp -m tcp --dport 23 -j DROP\n"
+                    "-A mychain -p udp -m udp --dport 53 -j ACCEPT\n"
+                    "-A mychain -p udp -m udp --dport 67 -j DROP\n");
+
+        /* Changed outside (same size): the cached table is not used for
+         * the next apply, whose result keeps the outside change. */
+        sh_ok("%s -R INPUT 4 -p tcp --dport 24 -j DROP", c);
+        add_rule(&cs, BS_CHANGE_DELETE_NUM, f->family, "INPUT", 2, 0, 0, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, caches), ==, 0);
+        changes_clear(&cs);
+        g_assert_cmpuint(cache->generation, !=, generation);
+        read_cached_checked(f, cache);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N mychain\n"
+                    "-A INPUT -p udp -m udp --dport 5353 -j mychain\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j mychain\n"
+                    "-A INPUT -p tcp -m tcp --dport 24 -j DROP\n"
+                    "-A mychain -p udp -m udp --dport 53 -j ACCEPT\n"
+                    "-A mychain -p udp -m udp --dport 67 -j DROP\n");
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
+/* bs_nf_rewrite's compute step for the tests: the current table plus one
+ * rule at the end of INPUT, or nothing (add_port 0), or an error. */
+typedef struct rewrite_state {
+        bs_family family;
+        uint16_t add_port;
+        int fail;
+        unsigned calls;
+        size_t last_input_rules;
+} rewrite_state;
+
+static int rewrite_add(const bs_table *current, void *userdata, bs_table **ret) {
+        rewrite_state *st = userdata;
+        st->calls++;
+        st->last_input_rules = bs_table_find_chain(current, "INPUT")->n_rules;
+        if (st->fail)
+                return st->fail;
+        if (st->add_port == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        bs_table *t = NULL;
+        g_assert_cmpint(bs_table_copy(&t, current), ==, 0);
+        bs_rule r;
+        port_rule(&r, st->family, IPPROTO_TCP, st->add_port, BS_TARGET_ACCEPT, NULL);
+        bs_chain *input = bs_table_find_chain(t, "INPUT");
+        g_assert_cmpint(bs_chain_insert_rule(input, input->n_rules, &r), ==, 0);
+        *ret = t;
+        return 0;
+}
+
+static void test_rewrite(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        sh_ok("%s -A INPUT -p tcp --dport 22 -j ACCEPT", f->cli);
+        _cleanup_(bs_nf_read_cache_done) bs_nf_read_cache cache = {};
+
+        rewrite_state st = { .family = f->family, .add_port = 80 };
+        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpuint(st.calls, ==, 1);
+        g_assert_cmpuint(st.last_input_rules, ==, 1);
+        const char *two = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                          "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                          "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n";
+        assert_S(f, two);
+        /* the cache holds what was committed, keyed as the kernel shows it */
+        const bs_table *kept = cache.table;
+        g_assert_true(read_cached_checked(f, &cache) == kept);
+
+        /* nothing to do, and an error of the computation: nothing changes */
+        st = (rewrite_state){ .family = f->family };
+        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpuint(st.last_input_rules, ==, 2);
+        st = (rewrite_state){ .family = f->family, .add_port = 81, .fail = -ENOENT };
+        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, -ENOENT);
+        assert_S(f, two);
+
+        /* The table changes between the read and the commit: computed
+         * again from the new table, which keeps the other program's rule. */
+        retry_state rs = { .change_times = 1, .f = f };
+        g_snprintf(rs.other_lock, sizeof(rs.other_lock), "%s.other", lock_path);
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = change_behind_our_back;
+        o.userdata = &rs;
+        st = (rewrite_state){ .family = f->family, .add_port = 443 };
+        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", &o, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpuint(rs.calls, ==, 2);
+        g_assert_cmpuint(st.calls, ==, 2);
+        g_assert_cmpuint(st.last_input_rules, ==, 3);
+        assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 1001 -j ACCEPT\n"
+                    "-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT\n");
+        read_cached_checked(f, &cache);
+        g_unlink(rs.other_lock);
+}
+
 /* The retry also covers a change made with libiptc itself, and applies to
  * restore and zero. */
 static void append_with_libiptc(void *userdata) {
@@ -621,7 +755,7 @@ static void test_apply_both(void) {
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
         add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "FORWARD", 0)->policy = BS_POLICY_DROP;
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL), ==, 0);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, NULL), ==, 0);
         changes_clear(&cs);
         const char *expect = "-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N svc\n"
                              "-A INPUT -p tcp -m tcp --dport 22 -j svc\n";
@@ -653,7 +787,7 @@ static void test_apply_both_rollback(void) {
         bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
         o.before_commit = count_commit;
         o.userdata = &commits;
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o), ==, -EOPNOTSUPP);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o, NULL), ==, -EOPNOTSUPP);
         changes_clear(&cs);
         /* IPv4 committed, IPv6 refused, IPv4 restored */
         g_assert_cmpuint(commits, ==, 3);
@@ -839,7 +973,7 @@ static void test_lock_wait(void) {
         g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", cs.items, cs.n, &o, NULL), ==, -EWOULDBLOCK);
         bs_table *t = NULL;
         g_assert_cmpint(bs_nf_read(BS_FAMILY_IPV4, "filter", &o, &t), ==, -EWOULDBLOCK);
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o), ==, -EWOULDBLOCK);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o, NULL), ==, -EWOULDBLOCK);
         close(down[1]); /* let the child go */
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -914,6 +1048,8 @@ int main(int argc, char **argv) {
                 ADD("apply-keeps-counters", test_apply_keeps_counters);
                 ADD("apply-errors", test_apply_errors);
                 ADD("apply-retry", test_apply_retry);
+                ADD("apply-cached", test_apply_cached);
+                ADD("rewrite", test_rewrite);
                 ADD("restore", test_restore);
                 ADD("zero", test_zero);
                 ADD("nftables", test_nftables);

@@ -9,10 +9,13 @@
  * deeper states are reached; with it set, the text is parsed as given.
  *
  * Whatever parses must format, and the formatted journal must parse again
- * and format to the same bytes. */
+ * and format to the same bytes (a version 1 journal is formatted as version
+ * 2, which recomputes its table after from its changes: that may be
+ * refused, as a corrupt journal). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "journal.h"
 
@@ -50,6 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bs_journal *j = NULL;
         char err[256] = "";
         int r = bs_journal_parse(text, len, &j, err, sizeof(err));
+        /* Version 1 wrote the table after as given; formatted as version 2
+         * it is recomputed from the changes, which need not give it. */
+        bool version1 = len >= 19 && memcmp(text, "backstop-journal 1\n", 19) == 0;
         free(text);
         if (r < 0) {
                 CHECK(!j);
@@ -62,6 +68,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(bs_journal_format(j, &a) == 0);
         bs_journal *j2 = NULL;
         r = bs_journal_parse(a.data, a.len, &j2, err, sizeof(err));
+        if (r < 0 && version1) {
+                CHECK(r == -EBADMSG || r == -ENOMEM);
+                bs_buf_done(&a);
+                bs_journal_free(j);
+                return 0;
+        }
         if (r < 0) {
                 fprintf(stderr, "formatted journal does not parse: %s\n%s", err, a.data);
                 abort();
