@@ -634,7 +634,7 @@ static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *
                            sd_bus_error *error) {
         int r;
         uid_t uid = 0;
-        r = bus_get_sender_uid(msg, &uid);
+        r = bs_polkit_sender_uid(m->polkit, msg, &uid);
         if (r < 0)
                 return r;
         Transaction *t = NULL;

@@ -141,15 +141,6 @@ int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t s
         return sd_bus_message_exit_container(msg);
 }
 
-int bus_get_sender_uid(sd_bus_message *msg, uid_t *ret) {
-        sd_bus_creds *creds = NULL;
-        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, ret);
-        sd_bus_creds_unref(creds);
-        return r;
-}
-
 void strv_free_n(char **v, size_t n) {
         if (!v)
                 return;

@@ -17,7 +17,6 @@ int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_er
 int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error);
 /* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
 bool ssh_connection_valid(const char *s);
-int bus_get_sender_uid(sd_bus_message *msg, uid_t *ret);
 /* Reads "as" with limits: at most max strings. */
 int bus_read_strv(sd_bus_message *msg, size_t max, char ***ret, size_t *ret_n, sd_bus_error *error);
 void strv_free_n(char **v, size_t n);

@@ -65,11 +65,26 @@ struct Query {
         Query *next;
 };
 
+/* Callers' uids by unique bus name. The bus daemon never hands a unique
+ * name out twice and a connection's credentials are fixed when it
+ * connects, so an entry never goes stale; it only saves the round trip to
+ * the bus daemon (GetConnectionCredentials) that every call of a client
+ * would otherwise cost, once for polkit and once for the owner of a
+ * transaction. A few recent callers are enough. */
+#define SENDER_UIDS_MAX 16
+
+typedef struct SenderUid {
+        char name[64];
+        uid_t uid;
+} SenderUid;
+
 struct BsPolkit {
         sd_bus *bus;
         bool ask_root;
         Query *queries;
         size_t n_queries;
+        SenderUid sender_uids[SENDER_UIDS_MAX];
+        size_t next_sender_uid;  /* the slot to fill next, round robin */
 };
 
 static const char *strna(const char *s) {
@@ -123,6 +138,34 @@ BsPolkit *bs_polkit_free(BsPolkit *p) {
         sd_bus_unref(p->bus);
         free(p);
         return NULL;
+}
+
+int bs_polkit_sender_uid(BsPolkit *p, sd_bus_message *m, uid_t *ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+        bool cacheable = sender && sender[0] == ':' && strlen(sender) < sizeof(p->sender_uids[0].name);
+        if (cacheable)
+                for (size_t i = 0; i < SENDER_UIDS_MAX; i++)
+                        if (streq(p->sender_uids[i].name, sender)) {
+                                *ret = p->sender_uids[i].uid;
+                                return 0;
+                        }
+
+        sd_bus_creds *creds = NULL;
+        uid_t uid = (uid_t) -1;
+        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        sd_bus_creds_unref(creds);
+        if (r < 0)
+                return r;
+        if (cacheable) {
+                SenderUid *e = &p->sender_uids[p->next_sender_uid];
+                p->next_sender_uid = (p->next_sender_uid + 1) % SENDER_UIDS_MAX;
+                strcpy(e->name, sender);
+                e->uid = uid;
+        }
+        *ret = uid;
+        return 0;
 }
 
 size_t bs_polkit_pending(const BsPolkit *p) {
@@ -240,12 +283,8 @@ int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_ac
                 }
 
         if (!p->ask_root) {
-                sd_bus_creds *creds = NULL;
                 uid_t euid = (uid_t) -1;
-                int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-                if (r >= 0)
-                        r = sd_bus_creds_get_euid(creds, &euid);
-                sd_bus_creds_unref(creds);
+                int r = bs_polkit_sender_uid(p, m, &euid);
                 if (r >= 0 && euid == 0) {
                         if (q)
                                 query_free(q);

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
+#include <sys/types.h>
 
 #define BS_ACTION_READ_RULES "org.backstop.firewall1.read-rules"
 #define BS_ACTION_READ_CONNECTIONS "org.backstop.firewall1.read-connections"
@@ -42,6 +43,10 @@ const char *bs_polkit_action_for(const char *interface, const char *member);
  * InteractiveAuthorizationRequired). extra_actions (NULL-terminated, may be
  * NULL) are required in addition to the method's own action. */
 int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_actions, sd_bus_error *error);
+
+/* The effective uid of the caller of m (a lookup at the bus daemon, kept
+ * per unique name: the same caller costs it once). */
+int bs_polkit_sender_uid(BsPolkit *p, sd_bus_message *m, uid_t *ret);
 
 /* Number of checks waiting for polkit (for tests and the watchdog log). */
 size_t bs_polkit_pending(const BsPolkit *p);
