@@ -454,20 +454,8 @@ static bool any_change_for_us(const bs_change *changes, size_t n) {
         return false;
 }
 
-/* The model of the table behind h: a copy of the cached table when the
- * kernel still has it (no decode), else decoded. */
-static int model_of(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
-        if (!cache)
-                return read_handle(h, table, ret);
-        const bs_table *t = NULL;
-        int r = cache_lookup(h, table, cache, &t);
-        if (r < 0)
-                return r;
-        return bs_table_copy(ret, t);
-}
-
 static int nf_apply(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                    bs_nf_read_cache *cache, bs_table **ret_before, bs_table **ret_after) {
+                    bs_table **ret_before, bs_table **ret_after) {
         if (!table_name_ok(table) || (n > 0 && !changes))
                 return -EINVAL;
         if (ret_before)
@@ -483,7 +471,7 @@ static int nf_apply(const char *table, const bs_change *changes, size_t n, const
                 int r = open_table(table, &h);
                 if (r < 0)
                         return r;
-                r = model_of(h, table, cache, &model);
+                r = read_handle(h, table, &model);
                 if (r < 0)
                         return r;
                 if (ret_before) {
@@ -508,20 +496,95 @@ static int nf_apply(const char *table, const bs_change *changes, size_t n, const
 
                 if (ret_before)
                         *ret_before = TAKE_PTR(before);
-                if (ret_after && !cache)
+                if (ret_after)
                         *ret_after = TAKE_PTR(model);
-                else if (ret_after) {
-                        r = bs_table_copy(ret_after, model);
-                        if (r < 0)
-                                return r;
-                }
-                /* The handle now holds what the kernel has: key it, and
-                 * the next read finds the model without decoding. (Failing
-                 * here only costs that decode.) */
-                if (cache)
-                        (void) cache_keep(h, cache, TAKE_PTR(model));
                 return 0;
         }
+}
+
+/* ---------------------------------------------------------- staged apply */
+
+static void nf_unstage(bs_nf_staged *st) {
+        if (st->handle)
+                TC_FREE(st->handle);
+        bs_table_free(st->before);
+        bs_table_free(st->after);
+        *st = (bs_nf_staged) {};
+}
+
+/* The table before: the cached table itself when the cache is given (taken
+ * out of it: the commit puts the table after in its place), else decoded. */
+static int take_before(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
+        if (!cache)
+                return read_handle(h, table, ret);
+        const bs_table *t = NULL;
+        int r = cache_lookup(h, table, cache, &t);
+        if (r < 0)
+                return r;
+        *ret = cache->table;
+        cache->table = NULL;
+        bs_nf_read_cache_done(cache);
+        return 0;
+}
+
+static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
+                    bs_nf_staged *st, size_t *ret_failed) {
+        *st = (bs_nf_staged) {};
+        if (!table_name_ok(table) || (n > 0 && !changes))
+                return -EINVAL;
+        _cleanup_handle_ TC_HANDLE *h = NULL;
+        int r = open_table(table, &h);
+        if (r < 0)
+                return r;
+
+        if (!any_change_for_us(changes, n)) {
+                /* Nothing to commit: the table as it is, twice; the
+                 * cache keeps its own. */
+                const bs_table *t = NULL;
+                if (cache)
+                        r = cache_lookup(h, table, cache, &t);
+                else
+                        r = read_handle(h, table, &st->before);
+                if (r >= 0 && cache)
+                        r = bs_table_copy(&st->before, t);
+                if (r >= 0)
+                        r = bs_table_copy(&st->after, st->before);
+                if (r < 0)
+                        nf_unstage(st);
+                return r;
+        }
+
+        r = take_before(h, table, cache, &st->before);
+        if (r >= 0)
+                r = bs_table_copy(&st->after, st->before);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = apply_one(h, st->after, &changes[i]);
+                if (r < 0 && ret_failed)
+                        *ret_failed = i;
+        }
+        if (r >= 0)
+                r = keep_policy_counters(h, st->after);
+        if (r < 0) {
+                nf_unstage(st);
+                return r;
+        }
+        st->handle = TAKE_PTR(h);
+        return 0;
+}
+
+static int nf_commit_staged(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read_cache *cache) {
+        if (!st->handle)
+                return 0; /* nothing to commit */
+        int r = commit(st->handle, o);
+        if (r < 0)
+                return r;
+        /* The handle now holds what the kernel has: key it, and the next
+         * read finds the table after without decoding. (Failing here only
+         * costs that decode.) */
+        bs_table *copy = NULL;
+        if (cache && bs_table_copy(&copy, st->after) >= 0)
+                (void) cache_keep(st->handle, cache, copy);
+        return 0;
 }
 
 /* --------------------------------------------------------------- restore */
@@ -746,5 +809,8 @@ const bs_nf_family_ops NF_OPS_NAME = {
         .apply = nf_apply,
         .restore = nf_restore,
         .rewrite = nf_rewrite,
+        .stage = nf_stage,
+        .commit_staged = nf_commit_staged,
+        .unstage = nf_unstage,
         .zero = nf_zero,
 };

@@ -7,6 +7,13 @@
 
 #include "nf.h"
 
+/* One family's change set, applied to a libiptc handle and to the model,
+ * not yet committed. */
+typedef struct bs_nf_staged {
+        void *handle;  /* the libiptc handle to commit; NULL: nothing to commit */
+        bs_table *before, *after;
+} bs_nf_staged;
+
 typedef struct bs_nf_family_ops {
         bs_family family;
         int (*read)(const char *table, bs_table **ret);
@@ -15,10 +22,20 @@ typedef struct bs_nf_family_ops {
          * changes were applied in the attempt that committed; ret_after
          * (optional) the table as committed. */
         int (*apply)(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                     bs_nf_read_cache *cache, bs_table **ret_before, bs_table **ret_after);
+                     bs_table **ret_before, bs_table **ret_after);
         int (*restore)(const bs_table *snapshot, const bs_nf_options *o);
         int (*rewrite)(const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                        bs_nf_rewrite_fn compute, void *userdata);
+        /* bs_nf_apply_both in steps: stage reads the table (through the
+         * cache, which it then leaves without the table before) and
+         * applies the changes to the model and to a libiptc handle;
+         * commit_staged commits it (a no-op when no change was for this
+         * family) and leaves the table after in the cache; unstage frees
+         * what stage made. */
+        int (*stage)(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
+                     bs_nf_staged *st, size_t *ret_failed);
+        int (*commit_staged)(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read_cache *cache);
+        void (*unstage)(bs_nf_staged *st);
         int (*zero)(const char *table, const char *chain, const bs_nf_options *o);
 } bs_nf_family_ops;
 

@@ -78,36 +78,83 @@ int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, s
         int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
-        return ops->apply(table, changes, n, o, NULL, NULL, result);
+        return ops->apply(table, changes, n, o, NULL, result);
 }
 
-int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                     bs_nf_read_cache *caches) {
-        o = options(o);
-        if (caches)
-                for (int f = 0; f < 2; f++)
-                        if (caches[f].table && caches[f].table->family != (f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6))
-                                bs_nf_read_cache_done(&caches[f]);
+void bs_nf_transition_done(bs_nf_transition *t) {
+        for (int f = 0; f < 2; f++) {
+                bs_table_free(t->before[f]);
+                bs_table_free(t->after[f]);
+        }
+        *t = (bs_nf_transition) {};
+}
 
-        /* One lock over both commits (and the undo): nobody using the lock
-         * sees IPv4 changed and IPv6 not. */
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
+                     const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
+                     bs_nf_transition *ret) {
+        static const bs_nf_family_ops *const ops[2] = { &bs_nf4_ops, &bs_nf6_ops };
+        o = options(o);
+        if (ret)
+                *ret = (bs_nf_transition) { .failed = SIZE_MAX };
+        for (int f = 0; f < 2; f++) {
+                if (!(families & bs_family_mask(ops[f]->family))) {
+                        for (size_t i = 0; i < n; i++)
+                                if (changes[i].families & bs_family_mask(ops[f]->family))
+                                        return -EINVAL; /* a change for a family not asked for */
+                        continue;
+                }
+                if (caches && caches[f].table && caches[f].table->family != ops[f]->family)
+                        bs_nf_read_cache_done(&caches[f]);
+        }
+
+        /* One lock over the reads, both commits (and the undo): nobody
+         * using the lock sees IPv4 changed and IPv6 not, and the tables
+         * shown to prepare() are the ones the changes are committed on. */
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
         int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
 
-        _cleanup_table_ bs_table *before4 = NULL;
-        r = bs_nf4_ops.apply(table, changes, n, o, caches ? &caches[0] : NULL, &before4, NULL);
-        if (r < 0)
+        for (unsigned attempt = 0;; attempt++) {
+                bs_nf_staged st[2] = {};
+                bs_nf_transition t = {};
+                r = 0;
+                for (int f = 0; f < 2 && r >= 0; f++)
+                        if (families & bs_family_mask(ops[f]->family))
+                                r = ops[f]->stage(table, changes, n, caches ? &caches[f] : NULL, &st[f],
+                                                  ret ? &ret->failed : NULL);
+                for (int f = 0; f < 2; f++) {
+                        t.before[f] = st[f].before;
+                        t.after[f] = st[f].after;
+                }
+                if (r >= 0 && prepare)
+                        r = prepare(&t, userdata);
+                if (r >= 0)
+                        r = ops[0]->commit_staged(&st[0], o, caches ? &caches[0] : NULL);
+                bool committed4 = r >= 0 && st[0].handle;
+                if (r >= 0) {
+                        r = ops[1]->commit_staged(&st[1], o, caches ? &caches[1] : NULL);
+                        if (r < 0 && committed4) {
+                                /* Put IPv4 back as it was (counters
+                                 * included). Should that fail too, the
+                                 * IPv6 error is still the one to report:
+                                 * it is the cause. */
+                                (void) ops[0]->restore(st[0].before, o);
+                                if (caches)
+                                        bs_nf_read_cache_done(&caches[0]);
+                        }
+                }
+                if (r >= 0 && ret)
+                        for (int f = 0; f < 2; f++) {
+                                ret->before[f] = TAKE_PTR(st[f].before);
+                                ret->after[f] = TAKE_PTR(st[f].after);
+                        }
+                ops[0]->unstage(&st[0]);
+                ops[1]->unstage(&st[1]);
+                if (r == -EAGAIN && attempt < o->max_retries)
+                        continue; /* a table changed since it was read: redo on the new one */
                 return r;
-
-        r = bs_nf6_ops.apply(table, changes, n, o, caches ? &caches[1] : NULL, NULL, NULL);
-        if (r < 0 && before4)
-                /* Put IPv4 back as it was (counters included). Should that
-                 * fail too, the IPv6 error is still the one to report: it is
-                 * the cause. */
-                (void) bs_nf4_ops.restore(before4, o);
-        return r;
+        }
 }
 
 int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {

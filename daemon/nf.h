@@ -85,18 +85,43 @@ void bs_nf_read_cache_done(bs_nf_read_cache *cache);
 int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, size_t n,
                 const bs_nf_options *o, bs_table **result);
 
-/* Apply to IPv4 then IPv6 as one unit (caches: NULL, or one read cache
- * per family, [0] IPv4 and [1] IPv6, as bs_nf_read_cached takes them: the
- * table is then taken from the cache when the kernel still has it, and
- * the cache is left holding the committed table, so that neither the
- * apply nor the next read decodes the whole table): if the IPv6 commit fails, IPv4 is
- * restored to what it was before and the IPv6 error returned. Each change
- * applies to the families in its mask; a change carrying a rule must carry
- * a rule of each family it is applied to (else -EAFNOSUPPORT, as
- * bs_table_apply_change), so a rule for both families is given as two
- * changes, one per family. A family no change is for is not touched. */
-int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
-                     bs_nf_read_cache *caches);
+/* The two families' tables around a change set: [0] IPv4, [1] IPv6; NULL
+ * for a family not asked for. */
+typedef struct bs_nf_transition {
+        bs_table *before[2], *after[2];
+        size_t failed;  /* when a change is refused: its index; else SIZE_MAX */
+} bs_nf_transition;
+void bs_nf_transition_done(bs_nf_transition *t);
+#define _cleanup_transition_ _cleanup_(bs_nf_transition_done)
+
+/* Called with both families' tables before and after the changes once they
+ * are computed and before anything is committed: a negative return aborts
+ * (nothing is committed, the error is returned). It is called again when a
+ * commit finds the table changed meanwhile (the -EAGAIN retries), with the
+ * tables as read again. */
+typedef int (*bs_nf_prepare_fn)(const bs_nf_transition *t, void *userdata);
+
+/* Apply to IPv4 then IPv6 as one unit, under one xtables lock: read each
+ * family in `families` (a mask; a change for another family is -EINVAL),
+ * apply the changes to it, show both to prepare (may be NULL), then commit
+ * IPv4 and IPv6; if the IPv6 commit fails, IPv4 is restored to what it was
+ * before and the IPv6 error returned. Each change applies to the families
+ * in its mask; a change carrying a rule must carry a rule of each family
+ * it is applied to (else -EAFNOSUPPORT, as bs_table_apply_change), so a
+ * rule for both families is given as two changes, one per family. A family
+ * no change is for is read, not committed.
+ *
+ * caches: NULL, or one read cache per family ([0] IPv4, [1] IPv6), as
+ * bs_nf_read_cached takes them: the table before is then taken from the
+ * cache when the kernel still has it (no decode), and the cache is left
+ * holding the committed table, so the next read does not decode either.
+ *
+ * ret (may be NULL): on success the tables before and after (the caller
+ * frees them with bs_nf_transition_done); on error, ret->failed is the
+ * index of the change refused, if one was. */
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
+                     const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
+                     bs_nf_transition *ret);
 
 /* Replace a whole table with the snapshot, in one commit: chains, user
  * chains, policies, rules (opaque ones byte for byte) and their counters. */

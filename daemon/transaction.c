@@ -127,6 +127,105 @@ static int arm_timer(Transaction *t) {
         return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 1, on_deadline, t);
 }
 
+/* What transaction_apply hands bs_nf_apply_both's prepare step, and what
+ * that step leaves for it. */
+typedef struct ApplyStep {
+        Manager *manager;
+        const bs_changeset *set;
+        const TransactionOptions *options;
+        uid_t owner;
+        char *err;
+        size_t err_size;
+        char *snapshot;        /* strict mode's connections, taken by the journal */
+        Transaction *transaction;
+        bool prepared;         /* the step ran: errors after it are the kernel's */
+        bool journal_written;
+} ApplyStep;
+
+/* The tables before and after are known, nothing is committed yet: the
+ * lockout pre-flight on the tables after, then the transaction and its
+ * journal, written before the commit (the tables are the ones committed
+ * on: the nf layer holds the xtables lock throughout). Called again, with
+ * the tables read again, when a commit must be retried. */
+static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
+        ApplyStep *step = userdata;
+        Manager *m = step->manager;
+        const TransactionOptions *o = step->options;
+        int r;
+        step->prepared = true;
+
+        if (!o->force) {
+                _cleanup_lockout_report_ bs_lockout_report report = {};
+                r = preflight_lockout(tr->after, &m->ports, o->ssh_connection, &report);
+                if (r < 0)
+                        return bs_seterr(step->err, step->err_size, -EIO,
+                                      "the lockout pre-flight could not run (%s); nothing was changed (\"force\" "
+                                      "applies without it)",
+                                      strerror(-r));
+                if (report.n > 0) {
+                        _cleanup_free_ char *msg = NULL;
+                        r = bs_lockout_format(&report, NULL, &msg);
+                        if (r < 0)
+                                return r;
+                        return bs_seterr(step->err, step->err_size, -EHOSTUNREACH, "%s", msg);
+                }
+        }
+
+        Transaction *t = step->transaction;
+        if (!t) {
+                uint32_t id;
+                r = bs_journal_next_id(m->runtime_dir, &id);
+                if (r < 0)
+                        return bs_seterr(step->err, step->err_size, -EIO,
+                                      "cannot write to the runtime directory %s: %s", m->runtime_dir, strerror(-r));
+                r = transaction_new(m, id, step->set->commands, step->set->n_commands, &t);
+                if (r < 0)
+                        return r;
+                step->transaction = t;
+                t->owner = step->owner;
+                t->save = o->save;
+                t->strict = o->strict;
+        }
+        if (o->timeout_sec == 0)
+                return 0;
+
+        t->deadline_boottime = now_usec(CLOCK_BOOTTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
+        t->deadline_realtime = now_usec(CLOCK_REALTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
+        bs_journal *j = t->journal;
+        if (!j) {
+                j = t->journal = bs_journal_new();
+                if (!j)
+                        return -ENOMEM;
+                j->id = t->id;
+                j->owner_uid = step->owner;
+                j->strict = o->strict;
+                j->save = o->save;
+                for (size_t i = 0; i < step->set->n_commands; i++)
+                        if ((r = bs_journal_add_change(j, step->set->commands[i])) < 0)
+                                return r;
+                if (step->snapshot) {
+                        free(j->connections);
+                        j->connections = TAKE_PTR(step->snapshot);
+                }
+        }
+        j->deadline_boottime_usec = t->deadline_boottime;
+        j->deadline_realtime_usec = t->deadline_realtime;
+        /* The journal borrows the tables to write them; it takes them
+         * once they are committed. */
+        for (int f = 0; f < 2; f++) {
+                j->before[f] = tr->before[f];
+                j->after[f] = tr->after[f];
+        }
+        r = bs_journal_write(m->runtime_dir, j);
+        for (int f = 0; f < 2; f++)
+                j->before[f] = j->after[f] = NULL;
+        if (r < 0)
+                return bs_seterr(step->err, step->err_size, -EIO, "cannot write the journal to %s: %s",
+                              m->runtime_dir, strerror(-r));
+        step->journal_written = true;
+        return 0;
+}
+
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
                       Transaction **ret, char *err, size_t err_size) {
         if (m->pending)
@@ -134,138 +233,71 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         if (o->strict && o->timeout_sec == 0)
                 return bs_seterr(err, err_size, -EINVAL, "strict confirmation needs a timeout");
 
-        bs_table *before[2] = {}, *after[2] = {};
-        _cleanup_free_ char *snapshot = NULL;
-        /* Through the read cache: a table this daemon has read or
-         * committed since it last changed is copied, not decoded. */
-        const bs_table *live[2] = {};
-        int r = manager_peek_tables(m, bs_family_mask(BS_FAMILY_IPV4) | bs_family_mask(BS_FAMILY_IPV6), live);
-        if (r < 0) {
-                bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
-                goto finish;
-        }
-        for (int f = 0; f < 2; f++) {
-                if (!live[f])
-                        continue;
-                r = bs_table_copy(&before[f], live[f]);
-                if (r < 0)
-                        goto finish;
-                size_t failed = 0;
-                r = bs_changeset_apply(set, before[f], &after[f], &failed);
-                if (r < 0) {
-                        bs_seterr(err, err_size, r, "%s: %s", failed < set->n_commands ? set->commands[failed] : "?",
-                               strerror(-r));
-                        goto finish;
-                }
-        }
-        if (!o->force) {
-                _cleanup_lockout_report_ bs_lockout_report report = {};
-                r = preflight_lockout(after, &m->ports, o->ssh_connection, &report);
-                if (r < 0) {
-                        bs_seterr(err, err_size, -EIO,
-                               "the lockout pre-flight could not run (%s); nothing was changed (\"force\" applies "
-                               "without it)",
-                               strerror(-r));
-                        r = -EIO;
-                        goto finish;
-                }
-                if (report.n > 0) {
-                        _cleanup_free_ char *msg = NULL;
-                        r = bs_lockout_format(&report, NULL, &msg);
-                        if (r < 0)
-                                goto finish;
-                        bs_seterr(err, err_size, -EHOSTUNREACH, "%s", msg);
-                        r = -EHOSTUNREACH;
-                        goto finish;
-                }
-        }
+        ApplyStep step = {
+                .manager = m, .set = set, .options = o, .owner = owner, .err = err, .err_size = err_size,
+        };
+        if (err_size > 0)
+                err[0] = 0;
+        int r;
         if (o->strict) {
-                r = preflight_snapshot(&m->ports, &snapshot);
-                if (r < 0) {
-                        bs_seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
-                               strerror(-r));
-                        goto finish;
-                }
+                r = preflight_snapshot(&m->ports, &step.snapshot);
+                if (r < 0)
+                        return bs_seterr(err, err_size, r, "cannot record the connections for strict mode: %s",
+                                      strerror(-r));
         }
 
-        uint32_t id;
-        r = bs_journal_next_id(m->runtime_dir, &id);
+        /* Read, check, journal and commit as one step under the xtables
+         * lock, through the read caches: a table this daemon has read or
+         * committed since it last changed is copied, not decoded. */
+        unsigned families = bs_family_mask(BS_FAMILY_IPV4) | (m->ipv6_active ? bs_family_mask(BS_FAMILY_IPV6) : 0);
+        _cleanup_transition_ bs_nf_transition tr = {};
+        r = bs_nf_apply_both("filter", set->changes, set->n_changes, families, &m->nf, m->read_cache, prepare_apply,
+                             &step, &tr);
+        Transaction *t = step.transaction;
         if (r < 0) {
-                bs_seterr(err, err_size, -EIO, "cannot write to the runtime directory %s: %s", m->runtime_dir,
-                       strerror(-r));
-                r = -EIO;
-                goto finish;
-        }
-
-        Transaction *t = NULL;
-        r = transaction_new(m, id, set->commands, set->n_commands, &t);
-        if (r < 0)
-                goto finish;
-        t->owner = owner;
-        t->save = o->save;
-        t->strict = o->strict;
-
-        if (o->timeout_sec > 0) {
-                t->deadline_boottime = now_usec(CLOCK_BOOTTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
-                t->deadline_realtime = now_usec(CLOCK_REALTIME) + (uint64_t) o->timeout_sec * 1000000ULL;
-                bs_journal *j = bs_journal_new();
-                if (!j) {
-                        r = -ENOMEM;
-                        goto fail_t;
+                if (step.journal_written)
+                        (void) bs_journal_remove(m->runtime_dir);
+                transaction_free(t);
+                free(step.snapshot);
+                if (tr.failed < set->n_changes) {
+                        /* The model says -EPERM for deleting a built-in
+                         * chain and -EBUSY for deleting a referenced one;
+                         * at the bus those would read as AccessDenied and
+                         * Busy (another transaction): name them for what
+                         * they are. */
+                        if (r == -EPERM)
+                                r = -EINVAL;
+                        else if (r == -EBUSY)
+                                r = -EMLINK;
+                        return bs_seterr(err, err_size, r, "%s: %s", set->commands[tr.failed], strerror(-r));
                 }
-                t->journal = j;
-                j->id = id;
-                j->owner_uid = owner;
-                j->strict = o->strict;
-                j->save = o->save;
-                j->deadline_boottime_usec = t->deadline_boottime;
-                j->deadline_realtime_usec = t->deadline_realtime;
-                for (size_t i = 0; i < set->n_commands; i++)
-                        if ((r = bs_journal_add_change(j, set->commands[i])) < 0)
-                                goto fail_t;
-                if (snapshot) {
-                        free(j->connections);
-                        j->connections = TAKE_PTR(snapshot);
-                }
-                for (int f = 0; f < 2; f++) {
-                        j->before[f] = TAKE_PTR(before[f]);
-                        j->after[f] = TAKE_PTR(after[f]);
-                }
-                r = bs_journal_write(m->runtime_dir, j);
-                if (r < 0) {
-                        bs_seterr(err, err_size, -EIO, "cannot write the journal to %s: %s", m->runtime_dir,
-                               strerror(-r));
-                        r = -EIO;
-                        goto fail_t;
-                }
-        }
-
-        /* Without IPv6 no change is for IPv6 (the parse dropped them), and
-         * bs_nf_apply_both leaves a family no change is for untouched. */
-        r = bs_nf_apply_both("filter", set->changes, set->n_changes, &m->nf, m->read_cache);
-        if (r < 0) {
+                if (step.prepared && err_size > 0 && err[0])
+                        return r; /* the pre-flight's or the journal's, err says */
+                if (!step.prepared)
+                        return bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
                 bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
                 /* arguments were checked long before: an EINVAL now is the
                  * kernel refusing the commit (Failed), not a bad argument */
-                if (r == -EINVAL || r == -E2BIG)
-                        r = -EIO;
-                if (t->journal)
-                        (void) bs_journal_remove(m->runtime_dir);
-                goto fail_t;
+                return r == -EINVAL || r == -E2BIG ? -EIO : r;
         }
+        free(step.snapshot);
+        if (t->journal)
+                for (int f = 0; f < 2; f++) {
+                        t->journal->before[f] = TAKE_PTR(tr.before[f]);
+                        t->journal->after[f] = TAKE_PTR(tr.after[f]);
+                }
 
         if (o->timeout_sec == 0) {
-                log_info("Transaction %" PRIu32 " applied without confirmation by uid %u.", id, (unsigned) owner);
+                log_info("Transaction %" PRIu32 " applied without confirmation by uid %u.", t->id, (unsigned) owner);
                 t->state = TRANSACTION_CONFIRMED;
                 manager_keep_ended(m, t);
                 if (t->save) {
-                        bs_table *now[2] = {};
-                        r = manager_read_tables(m, now);
+                        const bs_table *now[2] = {};
+                        r = manager_peek_tables(m, families, now);
                         if (r >= 0)
-                                r = bs_persist_save(m->state_dir, manager_tables_const(now));
-                        manager_free_tables(now);
+                                r = bs_persist_save(m->state_dir, now);
                         if (r < 0)
-                                log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", id);
+                                log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", t->id);
                 }
         } else {
                 r = arm_timer(t);
@@ -274,31 +306,23 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         char e2[256];
                         m->pending = t;
                         t->state = TRANSACTION_PENDING;
-                        log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", id);
+                        log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", t->id);
                         (void) transaction_rollback(t, "failure", e2, sizeof(e2));
                         return bs_seterr(err, err_size, r, "cannot arm the confirmation timer");
                 }
                 t->state = TRANSACTION_PENDING;
                 m->pending = t;
                 log_info("Transaction %" PRIu32 " applied by uid %u; rollback in %" PRIu32 " s unless confirmed.",
-                         id, (unsigned) owner, o->timeout_sec);
+                         t->id, (unsigned) owner, o->timeout_sec);
         }
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
                                           t->path);
         /* from the tables just committed: no second read of both */
         manager_refresh_pending(m);
-        manager_refresh_properties_with(m, manager_tables_const(t->journal ? t->journal->after : after));
+        manager_refresh_properties_with(m, manager_tables_const(t->journal ? t->journal->after : tr.after));
         *ret = t;
-        r = 0;
-        goto finish;
-
-fail_t:
-        transaction_free(t);
-finish:
-        manager_free_tables(before);
-        manager_free_tables(after);
-        return r;
+        return 0;
 }
 
 int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size) {

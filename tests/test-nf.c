@@ -586,10 +586,11 @@ static void test_apply_cached(gconstpointer data) {
         add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
         add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_UDP, 5353, BS_TARGET_JUMP, "mychain");
         add_rule(&cs, BS_CHANGE_APPEND, f->family, "mychain", 0, IPPROTO_UDP, 67, BS_TARGET_DROP, NULL);
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, caches), ==, 0);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, caches, NULL, NULL, NULL), ==, 0);
         changes_clear(&cs);
         g_assert_nonnull(cache->table);
-        g_assert_null(caches[1 - slot].table);
+        /* the other family, without changes, was read through its cache */
+        g_assert_nonnull(caches[1 - slot].table);
         g_assert_cmpuint(cache->generation, !=, generation);
         const bs_table *seeded = cache->table;
         generation = cache->generation;
@@ -608,7 +609,7 @@ static void test_apply_cached(gconstpointer data) {
          * the next apply, whose result keeps the outside change. */
         sh_ok("%s -R INPUT 4 -p tcp --dport 24 -j DROP", c);
         add_rule(&cs, BS_CHANGE_DELETE_NUM, f->family, "INPUT", 2, 0, 0, BS_TARGET_ACCEPT, NULL);
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, caches), ==, 0);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, caches, NULL, NULL, NULL), ==, 0);
         changes_clear(&cs);
         g_assert_cmpuint(cache->generation, !=, generation);
         read_cached_checked(f, cache);
@@ -620,6 +621,109 @@ static void test_apply_cached(gconstpointer data) {
                     "-A mychain -p udp -m udp --dport 67 -j DROP\n");
         bs_nf_read_cache_done(&caches[0]);
         bs_nf_read_cache_done(&caches[1]);
+}
+
+/* bs_nf_apply_both's prepare step for the tests: records what it was
+ * shown, and fails when asked to. */
+typedef struct prepare_state {
+        unsigned calls;
+        int fail;
+        size_t before4, after4;  /* INPUT's rules */
+        bool saw_ipv6;
+} prepare_state;
+
+static int prepare_record(const bs_nf_transition *t, void *userdata) {
+        prepare_state *ps = userdata;
+        ps->calls++;
+        g_assert_nonnull(t->before[0]);
+        g_assert_nonnull(t->after[0]);
+        ps->before4 = bs_table_find_chain(t->before[0], "INPUT")->n_rules;
+        ps->after4 = bs_table_find_chain(t->after[0], "INPUT")->n_rules;
+        ps->saw_ipv6 = t->before[1] && t->after[1];
+        return ps->fail;
+}
+
+/* The steps of one apply: the tables shown to prepare before the commit,
+ * an abort from prepare commits nothing, the tables handed back, the
+ * index of a refused change, a change for a family not asked for. */
+static void test_apply_both_prepare(void) {
+        reset_tables();
+        sh_ok("iptables-legacy -A INPUT -p tcp --dport 22 -j ACCEPT");
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+
+        prepare_state ps = { .fail = -EHOSTUNREACH };
+        bs_nf_transition t = {};
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, NULL, prepare_record,
+                                         &ps, &t),
+                        ==, -EHOSTUNREACH);
+        g_assert_cmpuint(ps.calls, ==, 1);
+        g_assert_cmpuint(ps.before4, ==, 1);
+        g_assert_cmpuint(ps.after4, ==, 2);
+        g_assert_true(ps.saw_ipv6);
+        g_assert_null(t.before[0]);
+        g_assert_cmpuint(t.failed, ==, SIZE_MAX); /* no change was refused */
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n");
+        assert_S(&v6, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
+
+        ps = (prepare_state) {};
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, NULL, prepare_record,
+                                         &ps, &t),
+                        ==, 0);
+        g_assert_cmpuint(ps.calls, ==, 1);
+        g_assert_cmpuint(bs_table_find_chain(t.before[0], "INPUT")->n_rules, ==, 1);
+        g_assert_cmpuint(bs_table_find_chain(t.after[0], "INPUT")->n_rules, ==, 2);
+        g_assert_cmpuint(bs_table_find_chain(t.after[1], "INPUT")->n_rules, ==, 1);
+        assert_result_is_kernel(BS_FAMILY_IPV4, t.after[0]);
+        assert_result_is_kernel(BS_FAMILY_IPV6, t.after[1]);
+        bs_nf_transition_done(&t);
+        changes_clear(&cs);
+
+        /* a refused change: its index, prepare never called */
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 81, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_DELETE_NUM, BS_FAMILY_IPV4, "INPUT", 9, 0, 0, BS_TARGET_ACCEPT, NULL);
+        ps = (prepare_state) {};
+        t = (bs_nf_transition) { .failed = SIZE_MAX };
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, NULL, prepare_record,
+                                         &ps, &t),
+                        ==, -ERANGE);
+        g_assert_cmpuint(t.failed, ==, 1);
+        g_assert_cmpuint(ps.calls, ==, 0);
+
+        /* IPv6 not asked for: its change is refused, IPv6 not read */
+        changes_clear(&cs);
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 82, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_IPV4, NULL, NULL, NULL, NULL, NULL),
+                        ==, -EINVAL);
+        changes_clear(&cs);
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 83, BS_TARGET_ACCEPT, NULL);
+        ps = (prepare_state) {};
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_IPV4, NULL, NULL, prepare_record,
+                                         &ps, NULL),
+                        ==, 0);
+        g_assert_false(ps.saw_ipv6);
+
+        /* The IPv4 table changes between the read and the commit: all
+         * done again on the new tables, prepare included. */
+        reset_tables();
+        retry_state rs = { .change_times = 1, .f = &v4 };
+        g_snprintf(rs.other_lock, sizeof(rs.other_lock), "%s.other", lock_path);
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = change_behind_our_back;
+        o.userdata = &rs;
+        ps = (prepare_state) {};
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, NULL, prepare_record,
+                                         &ps, NULL),
+                        ==, 0);
+        g_assert_cmpuint(ps.calls, ==, 2);
+        g_assert_cmpuint(ps.before4, ==, 1); /* the other program's rule */
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 1001 -j ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 83 -j ACCEPT\n");
+        g_unlink(rs.other_lock);
+        changes_clear(&cs);
 }
 
 /* bs_nf_rewrite's compute step for the tests: the current table plus one
@@ -755,7 +859,7 @@ static void test_apply_both(void) {
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_JUMP, "svc");
         add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "FORWARD", 0)->policy = BS_POLICY_DROP;
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, NULL, NULL), ==, 0);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, NULL, NULL, NULL, NULL), ==, 0);
         changes_clear(&cs);
         const char *expect = "-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N svc\n"
                              "-A INPUT -p tcp -m tcp --dport 22 -j svc\n";
@@ -787,7 +891,7 @@ static void test_apply_both_rollback(void) {
         bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
         o.before_commit = count_commit;
         o.userdata = &commits;
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o, NULL), ==, -EOPNOTSUPP);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, NULL, NULL, NULL, NULL), ==, -EOPNOTSUPP);
         changes_clear(&cs);
         /* IPv4 committed, IPv6 refused, IPv4 restored */
         g_assert_cmpuint(commits, ==, 3);
@@ -973,7 +1077,7 @@ static void test_lock_wait(void) {
         g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", cs.items, cs.n, &o, NULL), ==, -EWOULDBLOCK);
         bs_table *t = NULL;
         g_assert_cmpint(bs_nf_read(BS_FAMILY_IPV4, "filter", &o, &t), ==, -EWOULDBLOCK);
-        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, &o, NULL), ==, -EWOULDBLOCK);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, NULL, NULL, NULL, NULL), ==, -EWOULDBLOCK);
         close(down[1]); /* let the child go */
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1058,6 +1162,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/retry-libiptc", test_retry_libiptc);
         g_test_add_func("/nf/apply-both", test_apply_both);
         g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
+        g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
         g_test_add_func("/nf/lock/wait", test_lock_wait);
 
