@@ -116,9 +116,6 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
                 if (r < 0)
                         return r;
         }
-        for (int f = 0; f < 2; f++)
-                if (j->before[f] && j->rolled_back[f] && (r = bs_buf_printf(out, "rolled-back %s\n", family_name(f))) < 0)
-                        return r;
         return bs_buf_printf(out, "end %016" PRIx64 "\n", fnv1a64(out->data, out->len));
 }
 
@@ -214,7 +211,7 @@ static int recompute_after(bs_journal *j, int f, char *why, size_t why_size) {
         int r = bs_table_copy(&t, j->before[f]);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < j->n_changes && !j->rolled_back[f]; i++) {
+        for (size_t i = 0; i < j->n_changes; i++) {
                 if (strncmp(j->changes[i], program, strlen(program)) != 0) {
                         if (strncmp(j->changes[i], "iptables ", 9) == 0 || strncmp(j->changes[i], "ip6tables ", 10) == 0)
                                 continue; /* the other family's */
@@ -341,8 +338,6 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
                         int f = streq(fam, "ipv4") ? 0 : streq(fam, "ipv6") ? 1 : -1;
                         if (w < 0 || f < 0 || (w == 1 && version > 1))
                                 return fail(&c, "bad table line");
-                        if (j->rolled_back[0] || j->rolled_back[1])
-                                return fail(&c, "table after rolled-back");
                         bs_table **slot = w == 0 ? &j->before[f] : &j->after[f];
                         if (*slot)
                                 return fail(&c, "table %s %s twice", which, fam);
@@ -362,12 +357,6 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
                                 c.line = at;
                                 return fail(&c, "table %s %s: %s", which, fam, perr.message);
                         }
-                } else if (version > 1 && strncmp(line, "rolled-back ", 12) == 0) {
-                        int f = streq(line + 12, "ipv4") ? 0 : streq(line + 12, "ipv6") ? 1 : -1;
-                        /* each at most once, IPv4's first, after the tables */
-                        if (f < 0 || !j->before[f] || j->rolled_back[f] || (f == 0 && j->rolled_back[1]))
-                                return fail(&c, "bad rolled-back line");
-                        j->rolled_back[f] = true;
                 } else
                         return fail(&c, "unexpected \"%.40s\"", line);
         }

@@ -18,7 +18,6 @@
  *
  *   table before ipv4 512                (iptables-save text with counters)
  *   ...
- *   rolled-back ipv4                     (optional: this family is undone)
  *   end 0123456789abcdef                 (FNV-1a 64 of everything before "end")
  *
  * The table right after the transaction is not written: it is the table
@@ -26,8 +25,6 @@
  * "ip6tables ..." one to IPv6, in order), which the parser recomputes, so
  * writing the journal costs one table's text, not two. (Version 1, still
  * read, wrote it as "table after FAMILY N" after each "table before".)
- * A family marked rolled-back has its table after equal to its table
- * before: a retry of the rollback leaves it alone.
  *
  * Parsing validates every line, every number, every table (through the text
  * layer), every change (through the parser and the model) and the
@@ -55,7 +52,6 @@ typedef struct bs_journal {
         size_t n_changes;
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
-        bool rolled_back[2];              /* after[f] is before[f] again: family f is undone */
 } bs_journal;
 
 bs_journal *bs_journal_new(void);

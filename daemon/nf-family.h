@@ -512,6 +512,13 @@ static void nf_unstage(bs_nf_staged *st) {
         *st = (bs_nf_staged) {};
 }
 
+/* The cached table, now the caller's; the cache is left empty. */
+static bs_table *cache_take(bs_nf_read_cache *cache) {
+        bs_table *t = TAKE_PTR(cache->table);
+        bs_nf_read_cache_done(cache);
+        return t;
+}
+
 /* The table before: the cached table itself when the cache is given (taken
  * out of it: the commit puts the table after in its place), else decoded. */
 static int take_before(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
@@ -521,9 +528,7 @@ static int take_before(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache,
         int r = cache_lookup(h, table, cache, &t);
         if (r < 0)
                 return r;
-        *ret = cache->table;
-        cache->table = NULL;
-        bs_nf_read_cache_done(cache);
+        *ret = cache_take(cache);
         return 0;
 }
 
@@ -711,43 +716,43 @@ static int nf_restore(const bs_table *s, const bs_nf_options *o) {
         }
 }
 
-static int nf_rewrite(const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
-                      bs_nf_rewrite_fn compute, void *userdata) {
+/* bs_nf_rewrite_both's step for one family: read the table (through the
+ * cache), compute the table wanted, and rebuild the handle into it (the
+ * same handle: no second read of the kernel's table). st->before is the
+ * table as read (taken out of the cache), st->after the one to commit;
+ * no handle when there is nothing to change. */
+static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute, void *userdata,
+                            bs_nf_staged *st) {
+        *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || !cache || !compute)
                 return -EINVAL;
-        for (unsigned attempt = 0;; attempt++) {
-                _cleanup_handle_ TC_HANDLE *h = NULL;
-                int r = open_table(table, &h);
-                if (r < 0)
-                        return r;
-                const bs_table *current = NULL;
-                r = cache_lookup(h, table, cache, &current);
-                if (r < 0)
-                        return r;
-                _cleanup_table_ bs_table *target = NULL;
-                r = compute(current, userdata, &target);
-                if (r < 0)
-                        return r;
-                if (!target)
-                        return 0; /* nothing to change */
-                if (!streq(target->name, table))
-                        return -EINVAL;
-                r = check_snapshot(target);
-                if (r < 0)
-                        return r;
-                /* The same handle, so the table computed from is the one
-                 * replaced: no second read of it. */
+        _cleanup_handle_ TC_HANDLE *h = NULL;
+        int r = open_table(table, &h);
+        if (r < 0)
+                return r;
+        const bs_table *current = NULL;
+        r = cache_lookup(h, table, cache, &current);
+        if (r < 0)
+                return r;
+        _cleanup_table_ bs_table *target = NULL;
+        r = compute(current, userdata, &target);
+        if (r < 0)
+                return r;
+        if (!target)
+                return 0; /* nothing to change */
+        if (!streq(target->name, table))
+                return -EINVAL;
+        r = check_snapshot(target);
+        if (r >= 0)
                 r = rebuild(h, target);
-                if (r < 0)
-                        return r;
-                r = commit(h, o);
-                if (r == -EAGAIN && attempt < o->max_retries)
-                        continue;
-                if (r < 0)
-                        return r;
-                (void) cache_keep(h, cache, TAKE_PTR(target));
-                return 0;
-        }
+        if (r < 0)
+                return r;
+        /* current is the cache's table: take it (the commit puts the
+         * table after in its place) */
+        st->before = cache_take(cache);
+        st->after = TAKE_PTR(target);
+        st->handle = TAKE_PTR(h);
+        return 0;
 }
 
 /* ------------------------------------------------------------------ zero */
@@ -808,7 +813,7 @@ const bs_nf_family_ops NF_OPS_NAME = {
         .read_cached = nf_read_cached,
         .apply = nf_apply,
         .restore = nf_restore,
-        .rewrite = nf_rewrite,
+        .stage_rewrite = nf_stage_rewrite,
         .stage = nf_stage,
         .commit_staged = nf_commit_staged,
         .unstage = nf_unstage,

@@ -24,8 +24,6 @@ typedef struct bs_nf_family_ops {
         int (*apply)(const char *table, const bs_change *changes, size_t n, const bs_nf_options *o,
                      bs_table **ret_before, bs_table **ret_after);
         int (*restore)(const bs_table *snapshot, const bs_nf_options *o);
-        int (*rewrite)(const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
-                       bs_nf_rewrite_fn compute, void *userdata);
         /* bs_nf_apply_both in steps: stage reads the table (through the
          * cache, which it then leaves without the table before) and
          * applies the changes to the model and to a libiptc handle;
@@ -36,6 +34,9 @@ typedef struct bs_nf_family_ops {
                      bs_nf_staged *st, size_t *ret_failed);
         int (*commit_staged)(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read_cache *cache);
         void (*unstage)(bs_nf_staged *st);
+        /* bs_nf_rewrite_both's read-and-compute step, staged likewise. */
+        int (*stage_rewrite)(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute,
+                             void *userdata, bs_nf_staged *st);
         int (*zero)(const char *table, const char *chain, const bs_nf_options *o);
 } bs_nf_family_ops;
 

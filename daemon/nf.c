@@ -89,27 +89,38 @@ void bs_nf_transition_done(bs_nf_transition *t) {
         *t = (bs_nf_transition) {};
 }
 
-int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
-                     const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
-                     bs_nf_transition *ret) {
-        static const bs_nf_family_ops *const ops[2] = { &bs_nf4_ops, &bs_nf6_ops };
+/* How one family is staged: from a change set, or by a computation. */
+typedef struct stage_step {
+        const bs_change *changes;
+        size_t n;
+        bs_nf_rewrite_fn compute;  /* set: a rewrite */
+        void *compute_userdata;
+} stage_step;
+
+static const bs_nf_family_ops *const both_ops[2] = { &bs_nf4_ops, &bs_nf6_ops };
+
+/* Both families as one unit, under one xtables lock: stage each family in
+ * `families`, show both to prepare, commit IPv4 then IPv6; if the IPv6
+ * commit fails, IPv4 is put back as it was. All again on -EAGAIN. */
+static int two_phase(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
+                     const stage_step *step, bs_nf_prepare_fn prepare, void *userdata, bs_nf_transition *ret) {
         o = options(o);
         if (ret)
                 *ret = (bs_nf_transition) { .failed = SIZE_MAX };
         for (int f = 0; f < 2; f++) {
-                if (!(families & bs_family_mask(ops[f]->family))) {
-                        for (size_t i = 0; i < n; i++)
-                                if (changes[i].families & bs_family_mask(ops[f]->family))
+                if (!(families & bs_family_mask(both_ops[f]->family))) {
+                        for (size_t i = 0; i < step->n; i++)
+                                if (step->changes[i].families & bs_family_mask(both_ops[f]->family))
                                         return -EINVAL; /* a change for a family not asked for */
                         continue;
                 }
-                if (caches && caches[f].table && caches[f].table->family != ops[f]->family)
+                if (caches && caches[f].table && caches[f].table->family != both_ops[f]->family)
                         bs_nf_read_cache_done(&caches[f]);
         }
 
         /* One lock over the reads, both commits (and the undo): nobody
          * using the lock sees IPv4 changed and IPv6 not, and the tables
-         * shown to prepare() are the ones the changes are committed on. */
+         * shown to prepare() are the ones committed on. */
         _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
         int r = take_lock(&lock, o);
         if (r < 0)
@@ -119,10 +130,17 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsi
                 bs_nf_staged st[2] = {};
                 bs_nf_transition t = {};
                 r = 0;
-                for (int f = 0; f < 2 && r >= 0; f++)
-                        if (families & bs_family_mask(ops[f]->family))
-                                r = ops[f]->stage(table, changes, n, caches ? &caches[f] : NULL, &st[f],
-                                                  ret ? &ret->failed : NULL);
+                for (int f = 0; f < 2 && r >= 0; f++) {
+                        if (!(families & bs_family_mask(both_ops[f]->family)))
+                                continue;
+                        bs_nf_read_cache *cache = caches ? &caches[f] : NULL;
+                        if (step->compute)
+                                r = both_ops[f]->stage_rewrite(table, cache, step->compute, step->compute_userdata,
+                                                               &st[f]);
+                        else
+                                r = both_ops[f]->stage(table, step->changes, step->n, cache, &st[f],
+                                                       ret ? &ret->failed : NULL);
+                }
                 for (int f = 0; f < 2; f++) {
                         t.before[f] = st[f].before;
                         t.after[f] = st[f].after;
@@ -130,16 +148,16 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsi
                 if (r >= 0 && prepare)
                         r = prepare(&t, userdata);
                 if (r >= 0)
-                        r = ops[0]->commit_staged(&st[0], o, caches ? &caches[0] : NULL);
+                        r = both_ops[0]->commit_staged(&st[0], o, caches ? &caches[0] : NULL);
                 bool committed4 = r >= 0 && st[0].handle;
                 if (r >= 0) {
-                        r = ops[1]->commit_staged(&st[1], o, caches ? &caches[1] : NULL);
+                        r = both_ops[1]->commit_staged(&st[1], o, caches ? &caches[1] : NULL);
                         if (r < 0 && committed4) {
                                 /* Put IPv4 back as it was (counters
                                  * included). Should that fail too, the
                                  * IPv6 error is still the one to report:
                                  * it is the cause. */
-                                (void) ops[0]->restore(st[0].before, o);
+                                (void) both_ops[0]->restore(st[0].before, o);
                                 if (caches)
                                         bs_nf_read_cache_done(&caches[0]);
                         }
@@ -149,12 +167,29 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsi
                                 ret->before[f] = TAKE_PTR(st[f].before);
                                 ret->after[f] = TAKE_PTR(st[f].after);
                         }
-                ops[0]->unstage(&st[0]);
-                ops[1]->unstage(&st[1]);
+                both_ops[0]->unstage(&st[0]);
+                both_ops[1]->unstage(&st[1]);
                 if (r == -EAGAIN && attempt < o->max_retries)
                         continue; /* a table changed since it was read: redo on the new one */
                 return r;
         }
+}
+
+int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
+                     const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
+                     bs_nf_transition *ret) {
+        if (n > 0 && !changes)
+                return -EINVAL;
+        stage_step step = { .changes = changes, .n = n };
+        return two_phase(table, families, o, caches, &step, prepare, userdata, ret);
+}
+
+int bs_nf_rewrite_both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
+                       bs_nf_rewrite_fn compute, void *userdata) {
+        if (!caches || !compute)
+                return -EINVAL;
+        stage_step step = { .compute = compute, .compute_userdata = userdata };
+        return two_phase(table, families, o, caches, &step, NULL, NULL, NULL);
 }
 
 int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {
@@ -170,24 +205,6 @@ int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {
         if (r < 0)
                 return r;
         return ops->restore(snapshot, o);
-}
-
-int bs_nf_rewrite(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
-                  bs_nf_rewrite_fn compute, void *userdata) {
-        const bs_nf_family_ops *ops = family_ops(family);
-        if (!ops)
-                return -EAFNOSUPPORT;
-        if (!cache || !compute)
-                return -EINVAL;
-        if (cache->table && cache->table->family != family)
-                bs_nf_read_cache_done(cache);
-        o = options(o);
-
-        _cleanup_xtlock_ bs_xtlock lock = BS_XTLOCK_INIT;
-        int r = take_lock(&lock, o);
-        if (r < 0)
-                return r;
-        return ops->rewrite(table, o, cache, compute, userdata);
 }
 
 int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {

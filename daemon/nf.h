@@ -127,17 +127,19 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsi
  * chains, policies, rules (opaque ones byte for byte) and their counters. */
 int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o);
 
-/* Read, compute, commit: one snapshot of the kernel's table read through
- * the cache (as bs_nf_read_cached), compute() derives from it the table
- * wanted (*ret NULL: leave it as it is), and that replaces the table, on
- * the same libiptc handle (no second read of the kernel's table) and as
- * bs_nf_restore would. compute() is called again when the commit finds
- * the table changed meanwhile (the retries of -EAGAIN): it must only
- * depend on its arguments. The cache is left holding the committed
- * table. */
+/* Read, compute, commit, for both families as one unit (as
+ * bs_nf_apply_both): each family in `families` is read through its cache
+ * (caches: [0] IPv4, [1] IPv6, as bs_nf_read_cached takes them),
+ * compute() derives from the table read the table wanted (*ret NULL:
+ * leave that family as it is), and the tables computed replace the
+ * kernel's, each on the libiptc handle it was read with (no second read of
+ * the kernel's table) and as bs_nf_restore would; if the IPv6 commit
+ * fails, IPv4 is put back. compute() is called again when a commit finds
+ * a table changed meanwhile (the -EAGAIN retries): it must depend only on
+ * its arguments. The caches are left holding the committed tables. */
 typedef int (*bs_nf_rewrite_fn)(const bs_table *current, void *userdata, bs_table **ret);
-int bs_nf_rewrite(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
-                  bs_nf_rewrite_fn compute, void *userdata);
+int bs_nf_rewrite_both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
+                       bs_nf_rewrite_fn compute, void *userdata);
 
 /* Zero the counters of one chain, or of every chain when chain is NULL. */
 int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o);

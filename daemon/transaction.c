@@ -364,19 +364,18 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
 typedef struct RollbackMerge {
         const bs_table *before, *after;
         size_t dropped;
-        bool computed;
 } RollbackMerge;
 
-/* bs_nf_rewrite's compute step: the table to restore, NULL when the
- * table already is what it should be. */
+/* bs_nf_rewrite_both's compute step, per family ([0] IPv4, [1] IPv6 in
+ * userdata): the table to restore, NULL when the table already is what it
+ * should be. */
 static int rollback_merge(const bs_table *current, void *userdata, bs_table **ret) {
-        RollbackMerge *merge = userdata;
+        RollbackMerge *merge = (RollbackMerge *) userdata + (current->family == BS_FAMILY_IPV4 ? 0 : 1);
         _cleanup_table_ bs_table *target = NULL;
         merge->dropped = 0;
         int r = bs_rollback_table(merge->before, merge->after, current, &target, &merge->dropped);
         if (r < 0)
                 return r;
-        merge->computed = true;
         *ret = bs_table_equal(target, current) ? NULL : TAKE_PTR(target);
         return 0;
 }
@@ -388,39 +387,29 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                               transaction_state_to_string(t->state));
         bs_journal *j = t->journal;
 
+        /* Read, merge and restore both families as one step under the
+         * xtables lock (a rule another program committed in between would
+         * be overwritten by a table computed without it; and nobody sees
+         * one family rolled back and the other not), on one read of each
+         * table, through the read caches: the apply left the committed
+         * tables there, so an untouched table costs no decode. */
+        RollbackMerge merge[2] = {};
+        unsigned families = 0;
         for (int f = 0; f < 2; f++) {
                 if (!j->before[f])
                         continue;
-                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
-                /* Read, merge and restore as one step under the xtables
-                 * lock (a rule another program committed in between would
-                 * be overwritten by a table computed without it), on one
-                 * read of the table, through the read cache: the apply left
-                 * the committed table there, so an untouched table costs no
-                 * decode. */
-                RollbackMerge merge = { .before = j->before[f], .after = j->after[f] };
-                int r = bs_nf_rewrite(fam, "filter", &m->nf, &m->read_cache[f], rollback_merge, &merge);
-                if (r < 0 && merge.computed)
-                        return bs_seterr(err, err_size, r, "cannot restore the %s filter table: %s",
-                                      bs_family_to_string(fam), strerror(-r));
-                if (r < 0)
-                        return bs_seterr(err, err_size, r, "cannot read and merge the %s filter table (xtables lock %s): %s",
-                                      bs_family_to_string(fam), bs_xtlock_path(), strerror(-r));
-                if (merge.dropped > 0)
+                merge[f] = (RollbackMerge) { .before = j->before[f], .after = j->after[f] };
+                families |= bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6);
+        }
+        int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge);
+        if (r < 0)
+                return bs_seterr(err, err_size, r, "cannot roll back the filter tables (xtables lock %s): %s",
+                              bs_xtlock_path(), strerror(-r));
+        for (int f = 0; f < 2; f++)
+                if (merge[f].dropped > 0)
                         log_warning("Rollback of transaction %" PRIu32 ": %zu removed %s rule(s) jump to chains "
                                     "that others deleted meanwhile; they cannot be put back.",
-                                    t->id, merge.dropped, bs_family_to_string(fam));
-                /* This family is done: make a retry (if the other family
-                 * fails) a no-op for it, also after a crash. */
-                bs_table *copy = NULL;
-                if (bs_table_copy(&copy, j->before[f]) >= 0) {
-                        bs_table_free(j->after[f]);
-                        j->after[f] = copy;
-                        j->rolled_back[f] = true;
-                        if (f == 0 && j->before[1])
-                                (void) bs_journal_write(m->runtime_dir, j);
-                }
-        }
+                                    t->id, merge[f].dropped, f == 0 ? "IPv4" : "IPv6");
         log_notice("Transaction %" PRIu32 " rolled back (%s).", t->id, reason);
         transaction_end(t, TRANSACTION_ROLLED_BACK, reason);
         manager_refresh_properties_soon(m);

@@ -102,7 +102,6 @@ static void test_round_trip(void) {
          * table before plus the changes is no round trip */
         g_assert_false(bs_table_equal(k->after[0], k->before[0]));
         g_assert_false(bs_table_equal(k->after[1], k->before[1]));
-        g_assert_false(k->rolled_back[0] || k->rolled_back[1]);
         /* counters are kept: a restore puts them back */
         g_assert_cmpuint(k->before[0]->chains[0].rules[2].packets, ==, 20);
         g_assert_cmpuint(k->before[0]->chains[0].rules[2].bytes, ==, 2000);
@@ -111,24 +110,6 @@ static void test_round_trip(void) {
         size_t len2;
         g_autofree char *text2 = format(k, &len2);
         g_assert_cmpmem(text, len, text2, len2);
-}
-
-/* A rollback done for one family: marked, and its table after is its
- * table before again, whatever the changes say. */
-static void test_rolled_back(void) {
-        _cleanup_journal_ bs_journal *j = sample_journal();
-        bs_table_free(j->after[0]);
-        g_assert_cmpint(bs_table_copy(&j->after[0], j->before[0]), ==, 0);
-        j->rolled_back[0] = true;
-        size_t len;
-        g_autofree char *text = format(j, &len);
-        g_assert_nonnull(strstr(text, "\nrolled-back ipv4\nend "));
-        _cleanup_journal_ bs_journal *k = NULL;
-        g_assert_cmpint(bs_journal_parse(text, len, &k, NULL, 0), ==, 0);
-        g_assert_true(k->rolled_back[0]);
-        g_assert_false(k->rolled_back[1]);
-        g_assert_true(bs_table_equal(k->after[0], k->before[0]));
-        g_assert_true(bs_table_equal(k->after[1], j->after[1]));
 }
 
 /* Journals written by version 1 (the table after written out) are still
@@ -249,9 +230,6 @@ static void test_inconsistent_refused(void) {
                 { "change to a missing chain", g_strdup(no_chain) },
                 { "not an iptables command", g_strdup(not_ipt) },
                 { "table after in version 2", g_strconcat(head, "connections 0\n\n", table_v4, after_v4, NULL) },
-                { "rolled-back before its table", g_strconcat(head, "connections 0\n\nrolled-back ipv4\n", table_v4, NULL) },
-                { "rolled-back twice", g_strconcat(head, "connections 0\n\n", table_v4, "rolled-back ipv4\nrolled-back ipv4\n", NULL) },
-                { "rolled-back in version 1", g_strconcat(head1, "connections 0\n\n", table_v4, after_v4, "rolled-back ipv4\n", NULL) },
                 { "v1 before without after", g_strconcat(head1, "connections 0\n\n", table_v4, NULL) },
                 { "strict 2", g_strconcat("backstop-journal 1\nid 1\nowner-uid 0\nstrict 2\nsave 0\n"
                                           "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n",
@@ -335,7 +313,6 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/journal/round-trip", test_round_trip);
         g_test_add_func("/journal/ipv4-only", test_ipv4_only);
-        g_test_add_func("/journal/rolled-back", test_rolled_back);
         g_test_add_func("/journal/version1", test_version1);
         g_test_add_func("/journal/every-truncation-refused", test_every_truncation_refused);
         g_test_add_func("/journal/every-flip-refused", test_every_flip_refused);

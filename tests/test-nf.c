@@ -726,12 +726,14 @@ static void test_apply_both_prepare(void) {
         changes_clear(&cs);
 }
 
-/* bs_nf_rewrite's compute step for the tests: the current table plus one
- * rule at the end of INPUT, or nothing (add_port 0), or an error. */
+/* bs_nf_rewrite_both's compute step for the tests: the current table plus
+ * one rule at the end of INPUT (for IPv6 with a match the kernel does not
+ * have when bad_match), or nothing (add_port 0), or an error. */
 typedef struct rewrite_state {
         bs_family family;
         uint16_t add_port;
         int fail;
+        bool bad_match;
         unsigned calls;
         size_t last_input_rules;
 } rewrite_state;
@@ -749,7 +751,13 @@ static int rewrite_add(const bs_table *current, void *userdata, bs_table **ret) 
         bs_table *t = NULL;
         g_assert_cmpint(bs_table_copy(&t, current), ==, 0);
         bs_rule r;
-        port_rule(&r, st->family, IPPROTO_TCP, st->add_port, BS_TARGET_ACCEPT, NULL);
+        port_rule(&r, current->family, IPPROTO_TCP, st->add_port, BS_TARGET_ACCEPT, NULL);
+        if (st->bad_match && current->family == BS_FAMILY_IPV6) {
+                bs_match *m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
+                g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
+                m->opaque.size = 16;
+                m->opaque.data = g_malloc0(16);
+        }
         bs_chain *input = bs_table_find_chain(t, "INPUT");
         g_assert_cmpint(bs_chain_insert_rule(input, input->n_rules, &r), ==, 0);
         *ret = t;
@@ -760,10 +768,13 @@ static void test_rewrite(gconstpointer data) {
         const family_case *f = data;
         reset_tables();
         sh_ok("%s -A INPUT -p tcp --dport 22 -j ACCEPT", f->cli);
-        _cleanup_(bs_nf_read_cache_done) bs_nf_read_cache cache = {};
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_read_cache *cache_ = &caches[f->family == BS_FAMILY_IPV4 ? 0 : 1];
+#define cache (*cache_)
+        unsigned mask = bs_family_mask(f->family);
 
         rewrite_state st = { .family = f->family, .add_port = 80 };
-        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, 0);
         g_assert_cmpuint(st.calls, ==, 1);
         g_assert_cmpuint(st.last_input_rules, ==, 1);
         const char *two = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
@@ -776,10 +787,10 @@ static void test_rewrite(gconstpointer data) {
 
         /* nothing to do, and an error of the computation: nothing changes */
         st = (rewrite_state){ .family = f->family };
-        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, 0);
         g_assert_cmpuint(st.last_input_rules, ==, 2);
         st = (rewrite_state){ .family = f->family, .add_port = 81, .fail = -ENOENT };
-        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", NULL, &cache, rewrite_add, &st), ==, -ENOENT);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, -ENOENT);
         assert_S(f, two);
 
         /* The table changes between the read and the commit: computed
@@ -790,7 +801,7 @@ static void test_rewrite(gconstpointer data) {
         o.before_commit = change_behind_our_back;
         o.userdata = &rs;
         st = (rewrite_state){ .family = f->family, .add_port = 443 };
-        g_assert_cmpint(bs_nf_rewrite(f->family, "filter", &o, &cache, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, &o, caches, rewrite_add, &st), ==, 0);
         g_assert_cmpuint(rs.calls, ==, 2);
         g_assert_cmpuint(st.calls, ==, 2);
         g_assert_cmpuint(st.last_input_rules, ==, 3);
@@ -801,6 +812,54 @@ static void test_rewrite(gconstpointer data) {
                     "-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT\n");
         read_cached_checked(f, &cache);
         g_unlink(rs.other_lock);
+#undef cache
+        /* the other family was not read */
+        g_assert_null(caches[f->family == BS_FAMILY_IPV4 ? 1 : 0].table);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
+static void count_commit(void *userdata);
+
+/* Both families as one unit: both rewritten, or, when the IPv6 commit is
+ * refused, IPv4 put back as it was. */
+static void test_rewrite_both(void) {
+        reset_tables();
+        sh_ok("iptables-legacy -A INPUT -p udp --dport 5555 -j ACCEPT; iptables-legacy -Z");
+        bs_nf_read_cache caches[2] = {};
+
+        rewrite_state st = { .add_port = 80 };
+        g_assert_cmpint(bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, NULL, caches, rewrite_add, &st), ==, 0);
+        g_assert_cmpuint(st.calls, ==, 2);
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p udp -m udp --dport 5555 -j ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n");
+        assert_S(&v6, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n");
+        read_cached_checked(&v4, &caches[0]);
+        read_cached_checked(&v6, &caches[1]);
+
+        /* the kernel refuses the IPv6 rule: IPv4 goes first, is
+         * committed, then put back when IPv6 is refused */
+        sh_ok("iptables-legacy -D INPUT 2; ip6tables-legacy -D INPUT 1");
+        send_udp(BS_FAMILY_IPV4, 5555, 5, 1);
+        g_autofree char *before4 = save(&v4, "filter");
+        g_autofree char *before6 = save(&v6, "filter");
+        g_assert_nonnull(strstr(before4, "[5:145] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
+        unsigned commits = 0;
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = count_commit;
+        o.userdata = &commits;
+        st = (rewrite_state) { .add_port = 81, .bad_match = true };
+        int r = bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, &o, caches, rewrite_add, &st);
+        g_assert_cmpint(r, ==, -EOPNOTSUPP);
+        g_assert_cmpuint(commits, ==, 3); /* IPv4, IPv6 refused, IPv4 put back */
+        g_autofree char *after4 = save(&v4, "filter");
+        g_autofree char *after6 = save(&v6, "filter");
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
 }
 
 /* The retry also covers a change made with libiptc itself, and applies to
@@ -1163,6 +1222,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both", test_apply_both);
         g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
+        g_test_add_func("/nf/rewrite-both", test_rewrite_both);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
         g_test_add_func("/nf/lock/wait", test_lock_wait);
 
