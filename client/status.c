@@ -50,33 +50,37 @@ static int status_rule_counts(Ctl *c, Dict **ret_chains, size_t *ret_n, sd_bus_m
         return 0;
 }
 
-/* The policies from the GetAll reply (a{sv}, rewound): asking for the
- * property again would make the daemon read the tables once more. */
-static int print_policies(sd_bus_message *reply) {
+/* Moves the read position of an a{sv} reply (rewound) into the value of
+ * property `name`, whose contents must be `contents`. 1 when found, 0 when
+ * the reply lacks it, or a negative errno. */
+static int enter_property(sd_bus_message *reply, const char *name, const char *contents) {
         int r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         if (r < 0)
-                return ctl_parse_error(r);
+                return r;
         for (;;) {
-                const char *name;
+                const char *key;
                 r = sd_bus_message_enter_container(reply, 'e', "sv");
+                if (r <= 0)
+                        return r;
+                r = sd_bus_message_read(reply, "s", &key);
                 if (r < 0)
-                        return ctl_parse_error(r);
-                if (r == 0)
-                        return 0;  /* no Policies: nothing to print */
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return ctl_parse_error(r);
-                if (streq(name, "Policies"))
-                        break;
+                        return r;
+                if (streq(key, name))
+                        return sd_bus_message_enter_container(reply, 'v', contents);
                 r = sd_bus_message_skip(reply, "v");
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
                 if (r < 0)
-                        return ctl_parse_error(r);
+                        return r;
         }
-        r = sd_bus_message_enter_container(reply, 'v', "a{sa{ss}}");
-        if (r < 0)
-                return ctl_parse_error(r);
+}
+
+/* The policies from the properties (a{sv}, rewound): asking for the
+ * property again would make the daemon read the tables once more. */
+static int print_policies(sd_bus_message *reply) {
+        int r = enter_property(reply, "Policies", "a{sa{ss}}");
+        if (r <= 0)
+                return r < 0 ? ctl_parse_error(r) : 0;  /* no Policies: nothing to print */
         r = sd_bus_message_enter_container(reply, 'a', "{sa{ss}}");
         if (r < 0)
                 return ctl_parse_error(r);
@@ -105,6 +109,28 @@ static int print_policies(sd_bus_message *reply) {
         }
         if (r < 0)
                 return ctl_parse_error(r);
+        return 0;
+}
+
+/* The "Backend" line, Backends from the properties (a{sv}, rewound). */
+static int print_backends(sd_bus_message *reply, const char *version) {
+        int r = enter_property(reply, "Backends", "as");
+        if (r > 0)
+                r = sd_bus_message_enter_container(reply, 'a', "s");
+        if (r < 0)
+                return ctl_parse_error(r);
+        printf("%16s: ", "Backend");
+        if (r > 0) {
+                const char *b;
+                bool first = true;
+                while ((r = sd_bus_message_read(reply, "s", &b)) > 0) {
+                        printf("%s%s", first ? "" : ", ", b);
+                        first = false;
+                }
+                if (r < 0)
+                        return ctl_parse_error(r);
+        }
+        printf(" (backstopd %s)\n", version);
         return 0;
 }
 
@@ -169,37 +195,82 @@ static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *ru
         return ctl_finish_json(&w);
 }
 
+/* GetStatus: the properties and the chains from one reading of the kernel's
+ * tables, without asking for a password (status must never prompt). 0 with
+ * the reply; -EACCES when not authorized to read the rules; -EIO when the
+ * call failed otherwise (e.g. a daemon without GetStatus): the caller then
+ * asks GetAll and ListChains, which report their errors as they always did;
+ * or an exit code > 0 after printing. */
+static int status_get(Ctl *c, sd_bus_message **ret) {
+        _cleanup_msg_ sd_bus_message *m = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetStatus");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        r = sd_bus_call(c->bus, m, 0, &error, ret);
+        if (r >= 0)
+                return 0;
+        bool denied = sd_bus_error_has_names(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                             SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
+        sd_bus_error_free(&error);
+        return denied ? -EACCES : -EIO;
+}
+
+/* Without GetStatus: the properties from GetAll, and (unless already
+ * denied) the rule counts from ListChains. Returns as status_rule_counts. */
+static int status_get_separately(Ctl *c, bool counts, sd_bus_message **ret_reply, Dict **ret_chains,
+                                 size_t *ret_n, sd_bus_message **ret_rules_reply) {
+        _cleanup_msg_ sd_bus_message *m = NULL;
+        int r = ctl_new_call(c, &m, BACKSTOP_PATH, "org.freedesktop.DBus.Properties", "GetAll");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_append(m, "s", BACKSTOP_MANAGER_IFACE);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        r = bus_call_checked(c->bus, m, ACTION_READ_STATE, 0, ret_reply);
+        if (r != 0)
+                return r;
+        return counts ? status_rule_counts(c, ret_chains, ret_n, ret_rules_reply) : -EACCES;
+}
+
 int verb_status(Ctl *c) {
-        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL, *rules_reply = NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL, *rules_reply = NULL;
         _cleanup_dict_ Dict d = {};
         Dict *chains = NULL;
         size_t n_chains = 0;
         bool rules_denied = false, rules_missing = false;
         int r;
 
-        r = ctl_new_call(c, &m, BACKSTOP_PATH, "org.freedesktop.DBus.Properties", "GetAll");
-        if (r != 0)
+        r = status_get(c, &reply);
+        if (r > 0)
                 return r;
-        r = sd_bus_message_append(m, "s", BACKSTOP_MANAGER_IFACE);
-        if (r < 0)
-                return log_local_error(r, "build the request");
-        r = bus_call_checked(c->bus, m, ACTION_READ_STATE, 0, &reply);
-        if (r != 0)
-                return r;
-        r = bus_read_dict(reply, &d);
-        if (r < 0)
+        if (r == 0) {
+                r = bus_read_dict(reply, &d);
+                /* JSON copies the chains from the reply itself, right after
+                 * the properties: status_json reads reply as both. */
+                if (r >= 0 && !c->json)
+                        r = bus_read_dict_array(reply, &chains, &n_chains);
+                if (r >= 0)
+                        rules_reply = sd_bus_message_ref(reply);
+        } else {
+                r = status_get_separately(c, r != -EACCES, &reply, &chains, &n_chains, &rules_reply);
+                if (r == -EACCES)
+                        rules_denied = true;
+                else if (r == -EIO)
+                        rules_missing = true;
+                else if (r != 0)
+                        return r;
+                r = bus_read_dict(reply, &d);
+        }
+        if (r >= 0)
+                r = sd_bus_message_rewind(reply, true);
+        if (r < 0) {
+                dict_array_free(chains, n_chains);
                 return ctl_parse_error(r);
-        r = sd_bus_message_rewind(reply, true);
-        if (r < 0)
-                return ctl_parse_error(r);
-
-        r = status_rule_counts(c, &chains, &n_chains, &rules_reply);
-        if (r == -EACCES)
-                rules_denied = true;
-        else if (r == -EIO)
-                rules_missing = true;
-        else if (r != 0)
-                return r;
+        }
 
         const char *tx = dict_str(&d, "PendingTransaction", "/");
         const char *tx_path = strcmp(tx, "/") == 0 ? NULL : tx;
@@ -210,19 +281,18 @@ int verb_status(Ctl *c) {
                 return r;
         }
 
-        char **backends = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        r = sd_bus_get_property_strv(c->bus, BACKSTOP_SERVICE, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "Backends",
-                                     &error, &backends);
-        sd_bus_error_free(&error);
-        printf("%16s: ", "Backend");
-        for (size_t i = 0; r >= 0 && backends && backends[i]; i++)
-                printf("%s%s", i ? ", " : "", backends[i]);
-        printf(" (backstopd %s)\n", dict_str(&d, "Version", "?"));
-        for (size_t i = 0; backends && backends[i]; i++)
-                free(backends[i]);
-        free(backends);
-
+        r = print_backends(reply, dict_str(&d, "Version", "?"));
+        if (r == 0) {
+                r = sd_bus_message_rewind(reply, true);
+                if (r < 0)
+                        r = ctl_parse_error(r);
+                else
+                        r = 0;
+        }
+        if (r != 0) {
+                dict_array_free(chains, n_chains);
+                return r;
+        }
         printf("%16s: %s\n", "IPv6", dict_bool(&d, "IPv6Active", false) ? "active" : "not active");
         r = print_policies(reply);
         if (r != 0) {

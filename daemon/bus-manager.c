@@ -310,6 +310,64 @@ static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error 
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* Every property GetAll shows, as GetAll's a{sv}, from the getters of
+ * manager_vtable itself (so that GetStatus cannot drift from GetAll). */
+static int append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *error) {
+        sd_bus *bus = sd_bus_message_get_bus(reply);
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        for (const sd_bus_vtable *v = manager_vtable; r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
+                if (v->type != _SD_BUS_VTABLE_PROPERTY || !v->x.property.get ||
+                    (v->flags & (SD_BUS_VTABLE_HIDDEN | SD_BUS_VTABLE_PROPERTY_EXPLICIT)))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", v->x.property.member);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', v->x.property.signature);
+                if (r >= 0)
+                        r = v->x.property.get(bus, BS_OBJECT_PATH, BS_INTERFACE, v->x.property.member, reply, m,
+                                              error);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* GetAll and ListChains("") in one reply, from one look at the kernel's
+ * tables: what "backstopctl status" shows. Both halves read the tables
+ * through the read cache within this one event-loop iteration, so the
+ * kernel is checked once (see Manager.read_checked), not once per call. */
+static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = append_properties(reply, m, error);
+        if (r < 0)
+                return r;
+        const bs_table *t[2];
+        r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (int f = 0; r >= 0 && f < 2; f++)
+                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
+                        r = append_chain(reply, t[f], &t[f]->chains[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *family, *chain;
@@ -940,6 +998,8 @@ const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListChains", "s", SD_BUS_PARAM(family), "aa{sv}", SD_BUS_PARAM(chains),
                                  method_list_chains, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetStatus", "", , "a{sv}aa{sv}", SD_BUS_PARAM(properties) SD_BUS_PARAM(chains),
+                                 method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
                                  SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), method_get_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

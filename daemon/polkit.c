@@ -15,6 +15,7 @@ static const struct {
 } method_actions[] = {
         { "org.backstop.Firewall1", "ListRules", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "ListChains", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "GetStatus", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "GetRulesText", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "Check", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "Preview", BS_ACTION_READ_RULES },

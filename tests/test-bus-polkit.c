@@ -114,6 +114,7 @@ typedef struct MethodClass {
 static const MethodClass classes[] = {
         { "ListRules", "('', '')", { "org.backstop.firewall1.read-rules" } },
         { "ListChains", "('',)", { "org.backstop.firewall1.read-rules" } },
+        { "GetStatus", "()", { "org.backstop.firewall1.read-rules" } },
         { "GetRulesText", "('ipv4', 'INPUT', false)", { "org.backstop.firewall1.read-rules" } },
         { "Preview", "(['-P INPUT DROP'], @a{sv} {})", { "org.backstop.firewall1.read-rules" } },
         { "ZeroCounters", "('', '')", { "org.backstop.firewall1.apply" } },

@@ -344,6 +344,76 @@ static void test_ipv6_failure_reverts_both(void) {
         g_assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 }
 
+static guint32 chain_rules(GVariant *chains, const char *family, const char *chain) {
+        for (gsize i = 0; i < g_variant_n_children(chains); i++) {
+                g_autoptr(GVariant) d = g_variant_get_child_value(chains, i);
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(d);
+                const char *f, *c;
+                guint32 n;
+                g_assert_true(g_variant_dict_lookup(dict, "family", "&s", &f));
+                g_assert_true(g_variant_dict_lookup(dict, "chain", "&s", &c));
+                g_assert_true(g_variant_dict_lookup(dict, "rules", "u", &n));
+                if (g_str_equal(f, family) && g_str_equal(c, chain))
+                        return n;
+        }
+        g_error("no chain %s %s", family, chain);
+}
+
+static char *policy_of(GVariant *properties, const char *family, const char *chain) {
+        g_autoptr(GVariantDict) dict = g_variant_dict_new(properties);
+        g_autoptr(GVariant) pol = g_variant_dict_lookup_value(dict, "Policies", G_VARIANT_TYPE("a{sa{ss}}"));
+        g_assert_nonnull(pol);
+        g_autoptr(GVariant) fam = g_variant_lookup_value(pol, family, G_VARIANT_TYPE("a{ss}"));
+        g_assert_nonnull(fam);
+        char *p = NULL;
+        g_assert_true(g_variant_lookup(fam, chain, "s", &p));
+        return p;
+}
+
+/* GetStatus is GetAll and ListChains("") in one reply (one look at the
+ * kernel), and like them it shows at once what another program changed
+ * with iptables-legacy since the last call, in both halves. */
+static void test_get_status(void) {
+        bs_test_reset_tables();
+        bs_test_ipt(6, "-A INPUT -p ipv6-icmp -j ACCEPT");
+        g_autoptr(GError) error = NULL;
+        for (guint round = 0; round < 4; round++) {
+                /* others, between two calls: one more rule and a policy
+                 * flip; in round 3 a same-size edit that only the policy
+                 * shows (the rule count stays) */
+                if (round < 3) {
+                        g_autofree char *rule = g_strdup_printf("-A INPUT -s 192.0.2.%u/32 -j ACCEPT", round + 1);
+                        bs_test_ipt(4, rule);
+                } else
+                        bs_test_ipt(4, "-R INPUT 1 -s 192.0.2.9/32 -j DROP");
+                bs_test_ipt(4, round % 2 ? "-P FORWARD ACCEPT" : "-P FORWARD DROP");
+
+                g_autoptr(GVariant) st = call(PATH, IFACE, "GetStatus", NULL, "(a{sv}aa{sv})", &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) props = g_variant_get_child_value(st, 0);
+                g_autoptr(GVariant) chains = g_variant_get_child_value(st, 1);
+                g_assert_cmpuint(chain_rules(chains, "ipv4", "INPUT"), ==, round < 3 ? round + 1 : 3);
+                g_assert_cmpuint(chain_rules(chains, "ipv6", "INPUT"), ==, 1);
+                g_autofree char *fwd = policy_of(props, "ipv4", "FORWARD");
+                g_assert_cmpstr(fwd, ==, round % 2 ? "ACCEPT" : "DROP");
+
+                /* the same as the separate calls (nothing changes in between) */
+                g_autoptr(GVariant) all = call(PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                                               g_variant_new("(s)", IFACE), "(a{sv})", &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) list = call(PATH, IFACE, "ListChains", g_variant_new("(s)", ""), "(aa{sv})",
+                                                &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) all_props = g_variant_get_child_value(all, 0);
+                g_autoptr(GVariant) list_chains = g_variant_get_child_value(list, 0);
+                g_assert_true(g_variant_equal(props, all_props));
+                g_assert_true(g_variant_equal(chains, list_chains));
+        }
+        g_autofree char *s4 = bs_test_ipt_S(4);
+        g_assert_nonnull(strstr(s4, "-A INPUT -s 192.0.2.9/32 -j DROP\n"));
+        bs_test_reset_tables();
+}
+
 /* A read call, which leaves the tables it read in the daemon's read cache
  * (the rollback reads through it too). */
 static void read_both(void) {
@@ -1011,6 +1081,7 @@ int main(int argc, char **argv) {
         C = bs_bus_fixture_connect(F);
 
         g_test_add_func("/service/read-methods", test_read_methods);
+        g_test_add_func("/service/get-status", test_get_status);
         g_test_add_func("/service/confirm-keeps", test_confirm_keeps);
         g_test_add_func("/service/timeout-rolls-back", test_timeout_rolls_back);
         g_test_add_func("/service/explicit-rollback", test_explicit_rollback);

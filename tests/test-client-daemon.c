@@ -163,6 +163,37 @@ static void test_rules_equal_iptables(void) {
         run_cmd("ip6tables-legacy", "-A INPUT -i lo -j ACCEPT");
 }
 
+/* status shows the kernel's tables as they are now: what another program
+ * changed with iptables-legacy between two status calls shows in the
+ * second, in the rule counts and the policies, in text and JSON. */
+static void test_status_sees_outside_changes(void) {
+        g_autofree char *out = NULL, *err = NULL, *j = NULL;
+
+        g_assert_cmpint(ctl(&out, &err, "status", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "IPv4 policies: INPUT ACCEPT, FORWARD ACCEPT, OUTPUT ACCEPT"));
+        g_assert_nonnull(strstr(out, "IPv4 rules: 1 (INPUT 1, FORWARD 0, OUTPUT 0)"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        run_cmd("iptables-legacy", "-A FORWARD -s 192.0.2.5/32 -j DROP");
+        run_cmd("iptables-legacy", "-P FORWARD DROP");
+        g_assert_cmpint(ctl(&out, &err, "status", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "IPv4 policies: INPUT ACCEPT, FORWARD DROP, OUTPUT ACCEPT"));
+        g_assert_nonnull(strstr(out, "IPv4 rules: 2 (INPUT 1, FORWARD 1, OUTPUT 0)"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        /* a same-size edit: only the policy can show it */
+        run_cmd("iptables-legacy", "-R FORWARD 1 -s 192.0.2.6/32 -j DROP");
+        run_cmd("iptables-legacy", "-P FORWARD ACCEPT");
+        g_assert_cmpint(ctl(&out, &err, "--json", "status", NULL), ==, 0);
+        j = json_eval(out, "[d['manager']['Policies']['ipv4']['FORWARD'], d['rules_readable'], "
+                           "[c['rules'] for c in d['chains'] if c['family'] == 'ipv4']]");
+        g_assert_cmpstr(j, ==, "['ACCEPT', True, [1, 1, 0]]");
+
+        run_cmd("iptables-legacy", "-D FORWARD 1");
+}
+
 static void test_verbs_text_and_json(void) {
         g_autofree char *out = NULL, *err = NULL;
         char *j = NULL;
@@ -571,6 +602,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/client/daemon/rules-equal-iptables", test_rules_equal_iptables);
         g_test_add_func("/client/daemon/verbs-text-and-json", test_verbs_text_and_json);
+        g_test_add_func("/client/daemon/status-sees-outside-changes", test_status_sees_outside_changes);
         g_test_add_func("/client/daemon/refusals", test_refusals);
         g_test_add_func("/client/daemon/confirm-yes", test_confirm_yes);
         g_test_add_func("/client/daemon/timeout-rolls-back", test_timeout_rolls_back);
