@@ -126,6 +126,40 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
         return 0;
 }
 
+static bool match_keeps_no_shared_state(const bs_match *m) {
+        switch (m->kind) {
+        case BS_MATCH_TCP:
+        case BS_MATCH_UDP:
+        case BS_MATCH_ICMP:
+        case BS_MATCH_ICMP6:
+        case BS_MATCH_CONNTRACK:
+        case BS_MATCH_MULTIPORT:
+        case BS_MATCH_COMMENT:
+        case BS_MATCH_LIMIT:  /* a bucket of its own rule's */
+        case BS_MATCH_ADDRTYPE:
+        case BS_MATCH_MAC:
+        case BS_MATCH_IPRANGE:
+                return true;
+        default:
+                return false;
+        }
+}
+
+bool bs_changeset_only_widens(const bs_changeset *s) {
+        for (size_t i = 0; i < s->n_changes; i++) {
+                const bs_change *c = &s->changes[i];
+                if (c->kind == BS_CHANGE_NEW_CHAIN)
+                        continue;
+                if ((c->kind != BS_CHANGE_APPEND && c->kind != BS_CHANGE_INSERT) ||
+                    c->rule.target.kind != BS_TARGET_ACCEPT)
+                        return false;
+                for (size_t k = 0; k < c->rule.n_matches; k++)
+                        if (!match_keeps_no_shared_state(&c->rule.matches[k]))
+                                return false;
+        }
+        return true;
+}
+
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed) {
         _cleanup_table_ bs_table *t = NULL;
         int r = bs_table_copy(&t, before);

@@ -34,6 +34,14 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
  * (not -EPERM) and deleting a referenced chain is -EMLINK (not -EBUSY). */
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed);
 
+/* Whether the change set can only widen what the tables accept: every
+ * change appends or inserts a rule whose target is ACCEPT and whose
+ * matches keep no state another rule reads (an opaque extension could be
+ * `recent --set`: not counted), or creates a chain. A packet such a rule
+ * does not match goes on as before; one it matches is accepted: no
+ * connection the tables let through now can be cut. */
+bool bs_changeset_only_widens(const bs_changeset *s) _pure_;
+
 /* A change set from ready changes (each for one family, e.g. the recipe's):
  * takes ownership of changes[0..n) (the array itself stays the caller's)
  * and renders their commands. */

@@ -856,6 +856,23 @@ static void test_lockout_risk(void) {
         g_autofree char *tx = apply(safe, opts_timeout(30), &error);
         g_assert_no_error(error);
         tx_call(tx, "Rollback", NULL, NULL);
+
+        /* On tables that already cut loopback (set outside): a change
+         * that only adds ACCEPT rules cannot make that worse and goes
+         * through; one that adds a DROP is still checked and refused. */
+        bs_test_ipt(4, "-P INPUT DROP");
+        bs_test_ipt(6, "-P INPUT DROP");
+        const char *widen[] = { "-A INPUT -p tcp --dport 80 -j ACCEPT", NULL };
+        g_autofree char *tx2 = apply(widen, opts_timeout(30), &error);
+        g_assert_no_error(error);
+        tx_call(tx2, "Rollback", NULL, NULL);
+        const char *narrow[] = { "-A INPUT -p tcp --dport 81 -j DROP", NULL };
+        g_autofree char *tx3 = apply(narrow, opts_timeout(30), &error);
+        g_assert_null(tx3);
+        g_autofree char *name3 = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(name3, ==, "org.backstop.Firewall1.Error.LockoutRisk");
+        g_clear_error(&error);
+        bs_test_reset_tables();
 }
 
 static void test_default_deny_and_check(void) {

@@ -126,6 +126,50 @@ static void test_apply(void) {
         g_assert_cmpuint(failed, ==, 2); /* the IPv4 -D, after both -A */
 }
 
+static void test_only_widens(void) {
+        struct {
+                const char *lines[4];
+                bool widens;
+        } cases[] = {
+                { { "-I INPUT 1 -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT", NULL }, true },
+                { { "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", "-N svc",
+                    "-A svc -p udp -m multiport --dports 53,67 -m limit --limit 5/s -j ACCEPT" }, true },
+                { { "-A INPUT -i lo -m comment --comment 'loopback' -j ACCEPT", NULL }, true },
+                { { "-A INPUT -j DROP", NULL }, false },
+                { { "-I INPUT 1 -p tcp --dport 22 -j REJECT", NULL }, false },
+                { { "-A INPUT -p tcp -j svc", NULL }, false },   /* a jump: what svc does decides */
+                { { "-A INPUT -j RETURN", NULL }, false },
+                { { "-A INPUT -j ACCEPT", "-P INPUT DROP" }, false },
+                { { "-A INPUT -j ACCEPT", "-D INPUT 1" }, false },
+                { { "-R INPUT 1 -j ACCEPT", NULL }, false },     /* replaces what was there */
+                { { "-F INPUT", NULL }, false },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                _cleanup_changeset_ bs_changeset s = {};
+                char err[256] = "";
+                int r = parse(cases[i].lines, true, &s, err);
+                if (r < 0)
+                        g_error("case %zu: %d %s", i, r, err);
+                if (bs_changeset_only_widens(&s) != cases[i].widens)
+                        g_error("case %zu (\"%s\"): expected %s", i, cases[i].lines[0],
+                                cases[i].widens ? "widens" : "not only widening");
+        }
+
+        /* an extension kept as bytes (from the kernel) could be `recent
+         * --set`, whose state other rules read: not counted as widening */
+        bs_change c;
+        bs_change_init(&c, BS_CHANGE_APPEND, BS_FAMILY_MASK_IPV4);
+        g_strlcpy(c.chain, "INPUT", sizeof(c.chain));
+        bs_rule_init(&c.rule, BS_FAMILY_IPV4);
+        c.rule.target.kind = BS_TARGET_ACCEPT;
+        bs_changeset one = { .changes = &c, .n_changes = 1 };
+        g_assert_true(bs_changeset_only_widens(&one));
+        bs_match *m = bs_rule_add_match(&c.rule, BS_MATCH_OPAQUE);
+        g_strlcpy(m->opaque.name, "recent", sizeof(m->opaque.name));
+        g_assert_false(bs_changeset_only_widens(&one));
+        bs_change_done(&c);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/changeset/family-rule", test_family_rule);
@@ -133,5 +177,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/changeset/errors-name-the-change", test_errors_name_the_change);
         g_test_add_func("/changeset/limits", test_limits);
         g_test_add_func("/changeset/apply", test_apply);
+        g_test_add_func("/changeset/only-widens", test_only_widens);
         return g_test_run();
 }
