@@ -20,9 +20,13 @@ static bool is_pow2_or_zero(size_t n) {
         return (n & (n - 1)) == 0;
 }
 
-static int add(bs_changeset *s, bs_change *c, bs_family f) {
-        _cleanup_buf_ bs_buf cmd = {};
-        int r = bs_render_change(c, f, &cmd);
+/* cmd: a scratch buffer the caller keeps across changes, so that a large
+ * set renders into one buffer instead of growing a new one per change. */
+static int add(bs_changeset *s, bs_change *c, bs_family f, bs_buf *cmd) {
+        cmd->len = 0;
+        if (cmd->data)
+                cmd->data[0] = '\0';
+        int r = bs_render_change(c, f, cmd);
         if (r < 0)
                 return r;
         /* Both arrays grow to the next power of two (their capacity is
@@ -42,9 +46,11 @@ static int add(bs_changeset *s, bs_change *c, bs_family f) {
                         return -ENOMEM;
                 s->commands = k;
         }
-        s->commands[s->n_commands] = strdup(cmd.data ? cmd.data : "");
-        if (!s->commands[s->n_commands])
+        char *k = malloc(cmd->len + 1);
+        if (!k)
                 return -ENOMEM;
+        memcpy(k, cmd->data ? cmd->data : "", cmd->len + 1);
+        s->commands[s->n_commands] = k;
         s->n_commands++;
         c->families = bs_family_mask(f);
         s->changes[s->n_changes++] = *c;  /* moved */
@@ -54,6 +60,7 @@ static int add(bs_changeset *s, bs_change *c, bs_family f) {
 
 int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size) {
         _cleanup_changeset_ bs_changeset s = {};
+        _cleanup_buf_ bs_buf cmd = {};
         if (n > BS_CHANGESET_MAX)
                 return bs_seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
         if (n == 0)
@@ -73,7 +80,12 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 r4 = r6 = bs_split_words(line, &words, &n_words, &e4);
                 if (r4 >= 0) {
                         r4 = bs_parse_change_split(BS_FAMILY_IPV4, line, words, n_words, &c4, &e4);
-                        r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6, &e6);
+                        /* The IPv6 parse's message is reported only for a
+                         * line that is for IPv6 alone (see below): for any
+                         * other line it is not formatted at all (an IPv4
+                         * line fails in IPv6 syntax at its first address). */
+                        r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6,
+                                                   r4 == -EAFNOSUPPORT ? &e6 : NULL);
                         bs_words_free(words, n_words);
                 } else
                         e6 = e4;
@@ -109,12 +121,12 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 }
                 int r = 0;
                 if (r4 >= 0)
-                        r = add(&s, &c4, BS_FAMILY_IPV4);
+                        r = add(&s, &c4, BS_FAMILY_IPV4, &cmd);
                 if (r4 >= 0 && r < 0)
                         bs_change_done(&c4);
                 if (r6 >= 0) {
                         if (r >= 0 && ipv6)
-                                r = add(&s, &c6, BS_FAMILY_IPV6);
+                                r = add(&s, &c6, BS_FAMILY_IPV6, &cmd);
                         if (r < 0 || !ipv6)
                                 bs_change_done(&c6);
                 }
@@ -153,9 +165,10 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
 
 int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret) {
         _cleanup_changeset_ bs_changeset s = {};
+        _cleanup_buf_ bs_buf cmd = {};
         for (size_t i = 0; i < n; i++) {
                 bs_family f = changes[i].families & BS_FAMILY_MASK_IPV6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
-                int r = add(&s, &changes[i], f);
+                int r = add(&s, &changes[i], f, &cmd);
                 if (r < 0) {
                         for (size_t k = i; k < n; k++)
                                 bs_change_done(&changes[k]);
