@@ -2,6 +2,7 @@
 /* The string buffer, word splitting and quoting, parse errors, numbers. */
 #include "text-internal.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 
@@ -192,56 +193,50 @@ int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word)
 
 /* ------------------------------------------------------------ words */
 
+/* The words and their text are one allocation (see bs_split_words). */
 void bs_words_free(char **words, size_t n) {
-        if (!words)
-                return;
-        for (size_t i = 0; i < n; i++)
-                free(words[i]);
+        (void) n;
         free(words);
 }
 
 /* Shell-like splitting, with one difference kept from iptables-restore:
  * inside "double quotes" a backslash escapes any character, so the \'
- * that iptables prints in a quoted comment reads back as a quote. */
+ * that iptables prints in a quoted comment reads back as a quote.
+ *
+ * One allocation per line: the word pointers first, then the words' text.
+ * A word takes at least one byte of the line and words are separated by a
+ * blank, so there are at most len / 2 + 1 words, and their text with a
+ * NUL each fits in len + 1 bytes (a word never grows: quotes and
+ * backslashes only drop bytes). */
 int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err) {
         size_t len = strlen(line);
         if (len > BS_LINE_MAX)
                 return text_fail(err, -1, NULL, "line too long (%zu bytes, at most %d)", len, BS_LINE_MAX),
                        -E2BIG;
 
-        char **words = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *cur = malloc(len + 1);
-        if (!cur)
+        size_t max_words = len / 2 + 1;
+        if (max_words > BS_WORDS_MAX)
+                max_words = BS_WORDS_MAX;
+        _cleanup_free_ char **words = malloc(max_words * sizeof(char *) + len + 1);
+        if (!words)
                 return -ENOMEM;
-        size_t cl = 0;
+        char *text = (char *) (words + max_words);
+        size_t n = 0, tl = 0, start = 0;
         bool in_word = false;
-        int r = 0;
         const char *p = line;
 
         for (;;) {
                 char c = *p;
                 if (c == '\0' || isspace((unsigned char) c)) {
                         if (in_word) {
-                                if (n >= BS_WORDS_MAX) {
-                                        r = text_fail(err, (int) n, NULL, "too many words (at most %d)",
-                                                      BS_WORDS_MAX);
-                                        r = -E2BIG;
-                                        goto fail;
-                                }
-                                char **nw = realloc(words, (n + 1) * sizeof(char *));
-                                if (!nw) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                words = nw;
-                                words[n] = strndup(cur, cl);
-                                if (!words[n]) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                n++;
-                                cl = 0;
+                                if (n >= BS_WORDS_MAX)
+                                        return text_fail(err, (int) n, NULL, "too many words (at most %d)",
+                                                         BS_WORDS_MAX),
+                                               -E2BIG;
+                                assert(n < max_words);
+                                text[tl++] = '\0';
+                                words[n++] = text + start;
+                                start = tl;
                                 in_word = false;
                         }
                         if (c == '\0')
@@ -252,46 +247,39 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
                 in_word = true;
                 if (c == '\\') {
                         if (p[1] == '\0') {
-                                cur[cl] = '\0';
-                                r = text_fail(err, (int) n, cur, "the line ends with a backslash");
-                                goto fail;
+                                text[tl] = '\0';
+                                return text_fail(err, (int) n, text + start, "the line ends with a backslash");
                         }
-                        cur[cl++] = p[1];
+                        text[tl++] = p[1];
                         p += 2;
                 } else if (c == '\'') {
                         const char *q = strchr(p + 1, '\'');
-                        if (!q) {
-                                r = text_fail(err, (int) n, p, "unterminated single quote");
-                                goto fail;
-                        }
-                        memcpy(cur + cl, p + 1, (size_t) (q - p - 1));
-                        cl += (size_t) (q - p - 1);
+                        if (!q)
+                                return text_fail(err, (int) n, p, "unterminated single quote");
+                        memcpy(text + tl, p + 1, (size_t) (q - p - 1));
+                        tl += (size_t) (q - p - 1);
                         p = q + 1;
                 } else if (c == '"') {
-                        const char *start = p;
+                        const char *qstart = p;
                         p++;
                         for (;;) {
-                                if (*p == '\0') {
-                                        r = text_fail(err, (int) n, start, "unterminated double quote");
-                                        goto fail;
-                                }
+                                if (*p == '\0')
+                                        return text_fail(err, (int) n, qstart, "unterminated double quote");
                                 if (*p == '"')
                                         break;
                                 if (*p == '\\' && p[1] != '\0')
                                         p++;
-                                cur[cl++] = *p++;
+                                text[tl++] = *p++;
                         }
                         p++;
                 } else {
-                        cur[cl++] = c;
+                        text[tl++] = c;
                         p++;
                 }
         }
 
-        *ret_words = words;
         *ret_n = n;
+        /* no words: NULL, as before the words shared one allocation */
+        *ret_words = n > 0 ? TAKE_PTR(words) : NULL;
         return 0;
-fail:
-        bs_words_free(words, n);
-        return r;
 }
