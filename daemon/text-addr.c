@@ -10,6 +10,33 @@ unsigned text_addr_len(bs_family f) {
         return f == BS_FAMILY_IPV6 ? 16 : 4;
 }
 
+/* One dotted part of len bytes, 0-255 in base 0. */
+static bool ipv4_part(const char *p, size_t len, uint8_t *ret) {
+        if (len == 0 || len >= 32)
+                return false;
+        /* plain decimal without a leading 0 (base 0 would read octal) */
+        if (len <= 3 && p[0] >= '1' && p[0] <= '9') {
+                unsigned v = 0;
+                size_t i;
+                for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+                        v = v * 10 + (unsigned) (p[i] - '0');
+                if (i == len) {
+                        if (v > 255)
+                                return false;
+                        *ret = (uint8_t) v;
+                        return true;
+                }
+        }
+        char part[32];
+        memcpy(part, p, len);
+        part[len] = '\0';
+        uintmax_t v;
+        if (!text_strtoul(part, 0, 0, 255, &v))
+                return false;
+        *ret = (uint8_t) v;
+        return true;
+}
+
 bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
         uint8_t a[4] = { 0 };
         const char *p = s;
@@ -17,16 +44,9 @@ bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
                 const char *dot = strchr(p, '.');
                 if (i == 3 && dot)
                         return false;
-                char part[32];
                 size_t len = dot ? (size_t) (dot - p) : strlen(p);
-                if (len == 0 || len >= sizeof(part))
+                if (!ipv4_part(p, len, &a[i]))
                         return false;
-                memcpy(part, p, len);
-                part[len] = '\0';
-                uintmax_t v;
-                if (!text_strtoul(part, 0, 0, 255, &v))
-                        return false;
-                a[i] = (uint8_t) v;
                 if (!dot)
                         break; /* "autocomplete": the rest stays 0 */
                 p = dot + 1;
@@ -94,9 +114,19 @@ int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_er
                 return text_fail(err, word_index, arg,
                                  "\"%s\" is a list; give one address (or network) per rule", arg);
 
-        _cleanup_free_ char *host = strdup(arg);
-        if (!host)
-                return -ENOMEM;
+        /* a copy to cut at the '/': on the stack when short, as any
+         * address is */
+        char stack[64];
+        _cleanup_free_ char *heap = NULL;
+        char *host;
+        size_t len = strlen(arg);
+        if (len < sizeof(stack))
+                host = memcpy(stack, arg, len + 1);
+        else {
+                host = heap = strdup(arg);
+                if (!host)
+                        return -ENOMEM;
+        }
         char *slash = strrchr(host, '/');
         bs_addr a = { { 0 } };
         if (slash) {

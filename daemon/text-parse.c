@@ -60,9 +60,17 @@ const char *text_take_word(text_parse_state *s, int *word_index) {
 /* Characters that survive a round trip through our own line format. */
 static bool plain_name(const char *name) {
         for (const char *p = name; *p; p++)
-                if (!isgraph((unsigned char) *p) || strchr("\"'\\", *p))
+                if (!isgraph((unsigned char) *p) || *p == '"' || *p == '\'' || *p == '\\')
                         return false;
         return true;
+}
+
+/* snprintf(dst, size, "%s", src) without the printf machinery: a name is
+ * copied, cut to fit. */
+static void copy_name(char *dst, size_t size, const char *src) {
+        size_t len = strnlen(src, size - 1);
+        memcpy(dst, src, len);
+        dst[len] = '\0';
 }
 
 static int check_chain_name(text_parse_state *s, const char *name, int word) {
@@ -185,7 +193,7 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
         if (builtin_any_table(name))
                 return FAIL(s, word, name, "cannot jump to the built-in chain %s", name);
         t->kind = is_goto ? BS_TARGET_GOTO : BS_TARGET_JUMP;
-        snprintf(t->chain, sizeof(t->chain), "%s", name);
+        copy_name(t->chain, sizeof(t->chain), name);
         return 0;
 }
 
@@ -213,7 +221,7 @@ static int parse_command(text_parse_state *s, char c, const char *arg, int word,
         int r = check_chain_name(s, arg, arg_word);
         if (r < 0)
                 return r;
-        snprintf(ch->chain, sizeof(ch->chain), "%s", arg);
+        copy_name(ch->chain, sizeof(ch->chain), arg);
         switch (c) {
         case 'A':
                 ch->kind = BS_CHANGE_APPEND;
@@ -276,7 +284,7 @@ static int parse_table(text_parse_state *s, const char *arg, int word) {
                 return FAIL(s, word, s->words[word], "-t is not a rule option");
         for (size_t i = 0; i < ELEMENTSOF(tables); i++)
                 if (streq(arg, tables[i])) {
-                        snprintf(s->change->table, sizeof(s->change->table), "%s", arg);
+                        copy_name(s->change->table, sizeof(s->change->table), arg);
                         return 0;
                 }
         return FAIL(s, word, arg, "unknown table \"%s\"", arg);
