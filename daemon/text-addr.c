@@ -207,31 +207,66 @@ int text_parse_ct_addr(bs_family f, const char *arg, bs_addr *ret, bs_parse_erro
         return 0;
 }
 
+/* "%u.%u.%u.%u" without printf; buf holds at least 16 bytes. */
+static size_t format_ipv4(const uint8_t a[4], char *buf) {
+        size_t n = 0;
+        for (unsigned i = 0; i < 4; i++) {
+                if (i > 0)
+                        buf[n++] = '.';
+                unsigned v = a[i];
+                if (v >= 100)
+                        buf[n++] = (char) ('0' + v / 100);
+                if (v >= 10)
+                        buf[n++] = (char) ('0' + v / 10 % 10);
+                buf[n++] = (char) ('0' + v % 10);
+        }
+        buf[n] = '\0';
+        return n;
+}
+
 const char *text_format_addr(bs_family f, const uint8_t *addr, char *buf, size_t size) {
         if (f == BS_FAMILY_IPV6) {
                 if (!inet_ntop(AF_INET6, addr, buf, (socklen_t) size))
                         snprintf(buf, size, "?");
-        } else
-                snprintf(buf, size, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
+        } else if (size >= INET_ADDRSTRLEN)
+                format_ipv4(addr, buf);
+        else if (size > 0) {
+                /* cut to fit, as snprintf would */
+                char tmp[INET_ADDRSTRLEN];
+                size_t len = format_ipv4(addr, tmp);
+                if (len >= size)
+                        len = size - 1;
+                memcpy(buf, tmp, len);
+                buf[len] = '\0';
+        }
         return buf;
 }
 
-int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a) {
-        char buf[INET6_ADDRSTRLEN + 1], mbuf[INET6_ADDRSTRLEN + 1];
+/* " ADDR/N", " ADDR/MASK" or (full_bare: conntrack's full mask) " ADDR" */
+static int put_addr(bs_buf *b, bs_family f, const bs_addr *a, bool full_bare) {
+        char buf[1 + 2 * (INET6_ADDRSTRLEN + 1)];
         int len = bs_addr_prefix_len(a, f);
-        text_format_addr(f, a->addr, buf, sizeof(buf));
-        if (len < 0)
-                return bs_buf_printf(b, " %s/%s", buf, text_format_addr(f, a->mask, mbuf, sizeof(mbuf)));
-        return bs_buf_printf(b, " %s/%d", buf, len);
+        buf[0] = ' ';
+        text_format_addr(f, a->addr, buf + 1, INET6_ADDRSTRLEN + 1);
+        size_t n = 1 + strlen(buf + 1);
+        if (len < 0) {
+                buf[n++] = '/';
+                text_format_addr(f, a->mask, buf + n, INET6_ADDRSTRLEN + 1);
+                n += strlen(buf + n);
+        } else if (!full_bare || (unsigned) len != text_addr_len(f) * 8) {
+                char num[TEXT_U_MAX];
+                size_t k = text_format_u((unsigned) len, num);
+                buf[n++] = '/';
+                memcpy(buf + n, num, k);
+                n += k;
+        }
+        return text_buf_add(b, buf, n);
+}
+
+int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a) {
+        return put_addr(b, f, a, false);
 }
 
 int text_put_ct_addr(bs_buf *b, bs_family f, const bs_addr *a) {
-        char buf[INET6_ADDRSTRLEN + 1], mbuf[INET6_ADDRSTRLEN + 1];
-        int len = bs_addr_prefix_len(a, f);
-        text_format_addr(f, a->addr, buf, sizeof(buf));
-        if (len < 0)
-                return bs_buf_printf(b, " %s/%s", buf, text_format_addr(f, a->mask, mbuf, sizeof(mbuf)));
-        if ((unsigned) len == text_addr_len(f) * 8)
-                return bs_buf_printf(b, " %s", buf);
-        return bs_buf_printf(b, " %s/%d", buf, len);
+        return put_addr(b, f, a, true);
 }

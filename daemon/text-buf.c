@@ -50,6 +50,28 @@ int bs_buf_append(bs_buf *b, const char *s) {
         return buf_append_n(b, s, strlen(s));
 }
 
+int text_buf_add(bs_buf *b, const char *s, size_t n) {
+        return buf_append_n(b, s, n);
+}
+
+size_t text_format_u(uintmax_t v, char buf[static TEXT_U_MAX]) {
+        char tmp[TEXT_U_MAX];
+        size_t n = 0;
+        do {
+                tmp[n++] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        for (size_t i = 0; i < n; i++)
+                buf[i] = tmp[n - 1 - i];
+        buf[n] = '\0';
+        return n;
+}
+
+int text_buf_add_u(bs_buf *b, uintmax_t v) {
+        char buf[TEXT_U_MAX];
+        return buf_append_n(b, buf, text_format_u(v, buf));
+}
+
 int bs_buf_printf(bs_buf *b, const char *fmt, ...) {
         /* Straight into the room left when it fits (nearly always, once
          * the buffer has grown): one formatting pass instead of two. */
@@ -184,27 +206,38 @@ static bool shell_bare(const char *w) {
 }
 
 int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word) {
-        int r = bs_buf_append(b, " ");
+        int r = buf_append_n(b, " ", 1);
         if (r < 0)
                 return r;
         if (style == TEXT_STYLE_IPTABLES) {
                 if (!free_text || iptables_bare(word))
                         return bs_buf_append(b, word);
-                r = bs_buf_append(b, "\"");
-                for (const char *p = word; r >= 0 && *p; p++) {
-                        if (strchr("\"\\'", *p))
-                                r = bs_buf_append(b, "\\");
-                        if (r >= 0)
-                                r = buf_append_n(b, p, 1);
+                r = buf_append_n(b, "\"", 1);
+                /* the runs between the characters to escape, whole */
+                for (const char *p = word; r >= 0 && *p;) {
+                        size_t run = strcspn(p, "\"\\'");
+                        r = buf_append_n(b, p, run);
+                        p += run;
+                        if (r >= 0 && *p) {
+                                char esc[2] = { '\\', *p++ };
+                                r = buf_append_n(b, esc, 2);
+                        }
                 }
-                return r < 0 ? r : bs_buf_append(b, "\"");
+                return r < 0 ? r : buf_append_n(b, "\"", 1);
         }
         if (shell_bare(word))
                 return bs_buf_append(b, word);
-        r = bs_buf_append(b, "'");
-        for (const char *p = word; r >= 0 && *p; p++)
-                r = *p == '\'' ? bs_buf_append(b, "'\\''") : buf_append_n(b, p, 1);
-        return r < 0 ? r : bs_buf_append(b, "'");
+        r = buf_append_n(b, "'", 1);
+        for (const char *p = word; r >= 0 && *p;) {
+                size_t run = strcspn(p, "'");
+                r = buf_append_n(b, p, run);
+                p += run;
+                if (r >= 0 && *p) {
+                        r = buf_append_n(b, "'\\''", 4);
+                        p++;
+                }
+        }
+        return r < 0 ? r : buf_append_n(b, "'", 1);
 }
 
 /* ------------------------------------------------------------ words */

@@ -274,7 +274,11 @@ const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
         }
         if (!c->name[0])
                 return NULL;
-        snprintf(buf, size, "%s", c->name);
+        if (size > 0) {
+                size_t len = strnlen(c->name, size - 1);
+                memcpy(buf, c->name, len);
+                buf[len] = '\0';
+        }
         return buf;
 }
 
