@@ -158,6 +158,10 @@ bool text_strtoul(const char *s, int base, uintmax_t min, uintmax_t max, uintmax
                 p++;
         if (*p == '-' || *p == '+' || *p == '\0')
                 return false;
+        /* up to base 10, a number starts with a digit ("tcp" is no
+         * number, and strtoumax need not say so) */
+        if (base <= 10 && !(*p >= '0' && *p <= '9'))
+                return false;
         char *end;
         errno = 0;
         uintmax_t v = strtoumax(p, &end, base);
@@ -242,6 +246,13 @@ int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word)
 
 /* ------------------------------------------------------------ words */
 
+/* isspace(), asked only outside graphic ASCII: no locale classes those
+ * characters (most of a line) as space, and asking is a call each. */
+static bool is_blank(char c) {
+        unsigned char u = (unsigned char) c;
+        return (u <= ' ' || u >= 0x7f) && isspace(u);
+}
+
 /* The words and their text are one allocation (see bs_split_words). */
 void bs_words_free(char **words, size_t n) {
         (void) n;
@@ -276,7 +287,7 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
 
         for (;;) {
                 char c = *p;
-                if (c == '\0' || isspace((unsigned char) c)) {
+                if (c == '\0' || is_blank(c)) {
                         if (in_word) {
                                 if (n >= BS_WORDS_MAX)
                                         return text_fail(err, (int) n, NULL, "too many words (at most %d)",
@@ -322,8 +333,10 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
                         }
                         p++;
                 } else {
-                        text[tl++] = c;
-                        p++;
+                        /* a run of plain characters at once */
+                        do
+                                text[tl++] = *p++;
+                        while (*p != '\0' && *p != '\\' && *p != '\'' && *p != '"' && !is_blank(*p));
                 }
         }
 

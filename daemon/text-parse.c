@@ -33,19 +33,32 @@ static const main_opt main_opts[] = {
         { "ipv6", '6', false },
 };
 
-static const char short_with_arg[] = "ADCIRFNXEPsdpijtmoMcg";
-static const char short_known[] = "ADCIRFNXEPsdpijtmoMcgLSZnvwWxfVh46";
-
 #define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
 
+/* One bit per option letter (0 for anything else), so that a set of
+ * letters is a constant mask: a test per option instead of a strchr. */
+#define HEADER_BIT(c)                                                          \
+        ((c) >= 'a' && (c) <= 'z'   ? 1ull << ((c) - 'a')                      \
+         : (c) >= 'A' && (c) <= 'Z' ? 1ull << (26 + (c) - 'A')                 \
+         : (c) >= '0' && (c) <= '9' ? 1ull << (52 + (c) - '0')                 \
+                                    : 0)
+#define B HEADER_BIT
+#define SHORT_WITH_ARG                                                                                  \
+        (B('A') | B('D') | B('C') | B('I') | B('R') | B('F') | B('N') | B('X') | B('E') | B('P') | B('s') | \
+         B('d') | B('p') | B('i') | B('j') | B('t') | B('m') | B('o') | B('M') | B('c') | B('g'))
+static const uint64_t short_with_arg = SHORT_WITH_ARG;
+static const uint64_t short_known = SHORT_WITH_ARG | B('L') | B('S') | B('Z') | B('n') | B('v') | B('w') |
+        B('W') | B('x') | B('f') | B('V') | B('h') | B('4') | B('6');
+#undef SHORT_WITH_ARG
+/* the options that may be given once, that "!" may not be the argument
+ * of, and that may be inverted */
+static const uint64_t once_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('f') | B('c');
+static const uint64_t bang_arg_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('j') | B('g') | B('m');
+static const uint64_t invertible_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('f');
+#undef B
+
 static uint64_t header_bit(char c) {
-        if (c >= 'a' && c <= 'z')
-                return 1ull << (c - 'a');
-        if (c >= 'A' && c <= 'Z')
-                return 1ull << (26 + c - 'A');
-        if (c >= '0' && c <= '9')
-                return 1ull << (52 + c - '0');
-        return 0;
+        return HEADER_BIT(c);
 }
 
 const char *text_take_word(text_parse_state *s, int *word_index) {
@@ -298,14 +311,14 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
         uint64_t bit = header_bit(c);
         int k;
 
-        if (strchr("sdiopfc", c)) {
+        if (once_opts & bit) {
                 if (s->seen & bit)
                         return FAIL(s, word, opt, "multiple -%c options are not allowed", c);
                 s->seen |= bit;
         }
-        if (arg && streq(arg, "!") && strchr("sdiopjgm", c))
+        if (arg && streq(arg, "!") && (bang_arg_opts & bit))
                 return FAIL(s, arg_word, arg, "\"!\" goes before the option it inverts: \"! -%c VALUE\"", c);
-        if (invert && !strchr("sdiopf", c)) {
+        if (invert && !(invertible_opts & bit)) {
                 if (c == 'm')
                         return FAIL(s, word, opt, "unexpected ! before -m");
                 return FAIL(s, word, opt, "cannot have ! before -%c", c);
@@ -494,9 +507,9 @@ static int parse_loop(text_parse_state *s) {
                 if (w[1] != '-') {
                         /* a short option: one letter */
                         char c = w[1];
-                        if (w[2] != '\0' || !strchr(short_known, c))
+                        if (w[2] != '\0' || !(short_known & header_bit(c)))
                                 return FAIL(s, word, w, "unknown option \"%s\"", w);
-                        if (strchr(short_with_arg, c)) {
+                        if (short_with_arg & header_bit(c)) {
                                 if (s->i >= s->n)
                                         return FAIL(s, word, w, "option \"%s\" requires an argument", w);
                                 arg_word = (int) s->i;
