@@ -14,6 +14,10 @@ unsigned text_addr_len(bs_family f) {
 static bool ipv4_part(const char *p, size_t len, uint8_t *ret) {
         if (len == 0 || len >= 32)
                 return false;
+        if (len == 1 && p[0] == '0') {
+                *ret = 0;
+                return true;
+        }
         /* plain decimal without a leading 0 (base 0 would read octal) */
         if (len <= 3 && p[0] >= '1' && p[0] <= '9') {
                 unsigned v = 0;
@@ -57,8 +61,10 @@ bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
 
 bool text_addr_numeric(bs_family f, const char *s, uint8_t out[16]) {
         memset(out, 0, 16);
+        /* every IPv6 address has a ':' (an IPv4 one, tried as IPv6 when a
+         * line is parsed for both families, fails here without inet_pton) */
         if (f == BS_FAMILY_IPV6)
-                return inet_pton(AF_INET6, s, out) == 1;
+                return strchr(s, ':') && inet_pton(AF_INET6, s, out) == 1;
         return text_ipv4_numeric(s, out);
 }
 

@@ -428,8 +428,9 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < ELEMENTSOF(main_opts); i++) {
                         const char *n = main_opts[i].name;
-                        /* the first letter first: most names differ there */
-                        if ((len > 0 && n[0] != name[0]) || strncmp(n, name, len) != 0 ||
+                        /* the first letters first: most names differ there */
+                        if ((len > 0 && n[0] != name[0]) || (len > 1 && n[1] != name[1]) ||
+                            strncmp(n, name, len) != 0 ||
                             (pass == 0 && n[len] != '\0'))
                                 continue;
                         ref = (opt_ref){ .main = &main_opts[i] };
@@ -445,7 +446,8 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
                 for (size_t k = s->n_inst; k-- > 0;) {
                         text_ext_inst *x = &s->inst[k];
                         for (const text_opt *o = x->ext->opts; o && o->name; o++) {
-                                if ((len > 0 && o->name[0] != name[0]) || strncmp(o->name, name, len) != 0 ||
+                                if ((len > 0 && o->name[0] != name[0]) ||
+                                    (len > 1 && o->name[1] != name[1]) || strncmp(o->name, name, len) != 0 ||
                                     (pass == 0 && o->name[len] != '\0'))
                                         continue;
                                 ref = (opt_ref){ .x = x, .o = o };
@@ -671,6 +673,21 @@ int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_cha
         return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
 }
 
+/* '4' for -4 / --ipv4, '6' for -6 / --ipv6, 't' for -t / --table, else 0 */
+static char header_word(const char *w) {
+        if (w[0] != '-')
+                return 0;
+        if (w[1] != '-')
+                return (w[1] == '4' || w[1] == '6' || w[1] == 't') && w[2] == '\0' ? w[1] : 0;
+        if (streq(w + 2, "ipv4"))
+                return '4';
+        if (streq(w + 2, "ipv6"))
+                return '6';
+        if (streq(w + 2, "table"))
+                return 't';
+        return 0;
+}
+
 /* line: what messages about the whole change name as the word */
 static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
                               bs_parse_error *err) {
@@ -685,14 +702,14 @@ static int parse_change_words(bs_family family, const char *line, char *const *w
         /* a leading -4 / -6 decides before anything is parsed in the
          * other family's syntax */
         for (size_t i = 0; i < n; i++) {
-                bool v4 = streq(words[i], "-4") || streq(words[i], "--ipv4");
-                bool v6 = streq(words[i], "-6") || streq(words[i], "--ipv6");
+                char h = header_word(words[i]);
+                bool v4 = h == '4', v6 = h == '6';
                 if ((v4 && family != BS_FAMILY_IPV4) || (v6 && family != BS_FAMILY_IPV6)) {
                         FAIL(&s, i, words[i], "this line is for %s only", v4 ? "IPv4" : "IPv6");
                         r = -EAFNOSUPPORT;
                         goto out;
                 }
-                if (streq(words[i], "-t") || streq(words[i], "--table"))
+                if (h == 't')
                         i++;
                 else if (!v4 && !v6)
                         break;
