@@ -253,6 +253,12 @@ static bool is_blank(char c) {
         return (u <= ' ' || u >= 0x7f) && isspace(u);
 }
 
+/* Where a run of plain characters may end: the quotes, the backslash,
+ * NUL, and every byte outside graphic ASCII (is_blank decides those). */
+static const bool split_stop[256] = {
+        [0x00 ... 0x20] = true, ['"'] = true, ['\''] = true, ['\\'] = true, [0x7f ... 0xff] = true,
+};
+
 /* The words and their text are one allocation (see bs_split_words). */
 void bs_words_free(char **words, size_t n) {
         (void) n;
@@ -334,9 +340,17 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
                         p++;
                 } else {
                         /* a run of plain characters at once */
-                        do
-                                text[tl++] = *p++;
-                        while (*p != '\0' && *p != '\\' && *p != '\'' && *p != '"' && !is_blank(*p));
+                        const char *q = p + 1;
+                        for (;;) {
+                                while (!split_stop[(unsigned char) *q])
+                                        q++;
+                                if (*q == '\0' || *q == '\\' || *q == '\'' || *q == '"' || is_blank(*q))
+                                        break;
+                                q++; /* outside graphic ASCII, but no blank */
+                        }
+                        memcpy(text + tl, p, (size_t) (q - p));
+                        tl += (size_t) (q - p);
+                        p = q;
                 }
         }
 
