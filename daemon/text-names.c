@@ -210,7 +210,7 @@ int text_proto_from_string(const char *s, uint16_t *ret) {
         } found[8];
         static __thread unsigned next_found;
         for (size_t i = 0; i < ELEMENTSOF(found); i++)
-                if (found[i].name[0] && streq(found[i].name, s)) {
+                if (found[i].name[0] == s[0] && found[i].name[0] && streq(found[i].name, s)) {
                         *ret = found[i].num;
                         return 0;
                 }

@@ -961,7 +961,7 @@ const text_ext *text_find_match(bs_family f, const char *name) {
                 &comment_ext, &limit_ext, &addrtype_ext, &mac_ext, &iprange_ext,
         };
         for (size_t i = 0; i < ELEMENTSOF(any); i++)
-                if (streq(name, any[i]->name))
+                if (name[0] == any[i]->name[0] && streq(name, any[i]->name))
                         return any[i];
         if (f == BS_FAMILY_IPV4 && streq(name, "icmp"))
                 return &icmp_ext;

@@ -641,11 +641,9 @@ int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, 
 static int check_chain_ifaces(text_parse_state *s) {
         const bs_change *c = s->change;
         const bs_rule *r = &c->rule;
-        bool in_only = streq(c->chain, "INPUT") || streq(c->chain, "PREROUTING");
-        bool out_only = streq(c->chain, "OUTPUT") || streq(c->chain, "POSTROUTING");
-        if (in_only && r->out_iface[0])
+        if (r->out_iface[0] && (streq(c->chain, "INPUT") || streq(c->chain, "PREROUTING")))
                 return FAIL(s, -1, "-o", "-o cannot be used in %s", c->chain);
-        if (out_only && r->in_iface[0])
+        if (r->in_iface[0] && (streq(c->chain, "OUTPUT") || streq(c->chain, "POSTROUTING")))
                 return FAIL(s, -1, "-i", "-i cannot be used in %s", c->chain);
         return 0;
 }
