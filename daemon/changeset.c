@@ -10,26 +10,42 @@ void bs_changeset_done(bs_changeset *s) {
         for (size_t i = 0; i < s->n_changes; i++)
                 bs_change_done(&s->changes[i]);
         free(s->changes);
-        for (size_t i = 0; i < s->n_commands; i++)
-                free(s->commands[i]);
         free(s->commands);
+        free(s->command_text);
         memset(s, 0, sizeof(*s));
+}
+
+/* A change set being built. The commands' text goes into one buffer (one
+ * allocation for all of them, not one each); commands[] points into it
+ * once it has stopped moving (builder_finish). */
+typedef struct builder {
+        bs_changeset set;
+        bs_buf text;
+        size_t *offsets; /* of each command in text */
+} builder;
+
+static void builder_done(builder *b) {
+        bs_changeset_done(&b->set);
+        bs_buf_done(&b->text);
+        free(b->offsets);
 }
 
 static bool is_pow2_or_zero(size_t n) {
         return (n & (n - 1)) == 0;
 }
 
-/* cmd: a scratch buffer the caller keeps across changes, so that a large
- * set renders into one buffer instead of growing a new one per change. */
-static int add(bs_changeset *s, bs_change *c, bs_family f, bs_buf *cmd) {
-        cmd->len = 0;
-        if (cmd->data)
-                cmd->data[0] = '\0';
-        int r = bs_render_change(c, f, cmd);
+static int add(builder *b, bs_change *c, bs_family f) {
+        bs_changeset *s = &b->set;
+        size_t off = b->text.len;
+        int r = bs_render_change(c, f, &b->text);
         if (r < 0)
                 return r;
-        /* Both arrays grow to the next power of two (their capacity is
+        /* each command ends in a NUL inside text */
+        r = bs_buf_append(&b->text, " ");
+        if (r < 0)
+                return r;
+        b->text.data[b->text.len - 1] = '\0';
+        /* The arrays grow to the next power of two (their capacity is
          * implied by the count): one realloc per element made a 10,000-change
          * set copy its changes over and over. */
         if (is_pow2_or_zero(s->n_changes)) {
@@ -38,29 +54,38 @@ static int add(bs_changeset *s, bs_change *c, bs_family f, bs_buf *cmd) {
                 if (!n)
                         return -ENOMEM;
                 s->changes = n;
-        }
-        if (is_pow2_or_zero(s->n_commands)) {
-                size_t cap = s->n_commands ? s->n_commands * 2 : 1;
-                char **k = reallocarray(s->commands, cap, sizeof(char *));
-                if (!k)
+                size_t *o = reallocarray(b->offsets, cap, sizeof(size_t));
+                if (!o)
                         return -ENOMEM;
-                s->commands = k;
+                b->offsets = o;
         }
-        char *k = malloc(cmd->len + 1);
-        if (!k)
-                return -ENOMEM;
-        memcpy(k, cmd->data ? cmd->data : "", cmd->len + 1);
-        s->commands[s->n_commands] = k;
-        s->n_commands++;
+        b->offsets[s->n_changes] = off;
         c->families = bs_family_mask(f);
         s->changes[s->n_changes++] = *c;  /* moved */
         memset(c, 0, sizeof(*c));
         return 0;
 }
 
+/* Hand the set over, its commands pointing into their text. */
+static int builder_finish(builder *b, bs_changeset *ret) {
+        bs_changeset *s = &b->set;
+        if (s->n_changes > 0) {
+                s->commands = calloc(s->n_changes, sizeof(char *));
+                if (!s->commands)
+                        return -ENOMEM;
+                s->command_text = TAKE_PTR(b->text.data);
+                b->text.len = b->text.cap = 0;
+                for (size_t i = 0; i < s->n_changes; i++)
+                        s->commands[i] = s->command_text + b->offsets[i];
+                s->n_commands = s->n_changes;
+        }
+        *ret = *s;
+        memset(s, 0, sizeof(*s));
+        return 0;
+}
+
 int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size) {
-        _cleanup_changeset_ bs_changeset s = {};
-        _cleanup_buf_ bs_buf cmd = {};
+        _cleanup_(builder_done) builder b = {};
         if (n > BS_CHANGESET_MAX)
                 return bs_seterr(err, err_size, -E2BIG, "too many changes (%zu, at most %d)", n, BS_CHANGESET_MAX);
         if (n == 0)
@@ -121,21 +146,19 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 }
                 int r = 0;
                 if (r4 >= 0)
-                        r = add(&s, &c4, BS_FAMILY_IPV4, &cmd);
+                        r = add(&b, &c4, BS_FAMILY_IPV4);
                 if (r4 >= 0 && r < 0)
                         bs_change_done(&c4);
                 if (r6 >= 0) {
                         if (r >= 0 && ipv6)
-                                r = add(&s, &c6, BS_FAMILY_IPV6, &cmd);
+                                r = add(&b, &c6, BS_FAMILY_IPV6);
                         if (r < 0 || !ipv6)
                                 bs_change_done(&c6);
                 }
                 if (r < 0)
                         return r;
         }
-        *ret = s;
-        memset(&s, 0, sizeof(s));
-        return 0;
+        return builder_finish(&b, ret);
 }
 
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed) {
@@ -164,18 +187,15 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
 }
 
 int bs_changeset_from_changes(bs_change *changes, size_t n, bs_changeset *ret) {
-        _cleanup_changeset_ bs_changeset s = {};
-        _cleanup_buf_ bs_buf cmd = {};
+        _cleanup_(builder_done) builder b = {};
         for (size_t i = 0; i < n; i++) {
                 bs_family f = changes[i].families & BS_FAMILY_MASK_IPV6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
-                int r = add(&s, &changes[i], f, &cmd);
+                int r = add(&b, &changes[i], f);
                 if (r < 0) {
                         for (size_t k = i; k < n; k++)
                                 bs_change_done(&changes[k]);
                         return r;
                 }
         }
-        *ret = s;
-        memset(&s, 0, sizeof(s));
-        return 0;
+        return builder_finish(&b, ret);
 }
