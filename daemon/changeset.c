@@ -84,6 +84,23 @@ static int builder_finish(builder *b, bs_changeset *ret) {
         return 0;
 }
 
+/* Whether a rule parsed as IPv4 has a source or destination other than
+ * "any": then the same line parsed as IPv6 fails (most lines of a large
+ * set are such; parsing them for IPv6 took a sixth of the time).
+ *
+ * Why: both parses take the same words the same way until one of them
+ * fails (the parse is per word, and what the family changes, -4/-6, -f,
+ * icmp, addresses, reject types, either fails in one family or reads the
+ * same words), so the IPv6 parse fails before the -s/-d word or reads it.
+ * It reads it as IPv6 text_parse_host_mask: the IPv4 mask that was not 0
+ * is a prefix length that is not 0 in IPv6 either, or a dotted mask that
+ * is no IPv6 mask; and an address IPv4 reads has no ':', which every
+ * IPv6 address has. tests/test-changeset.c checks it against parsing
+ * each family on its own. */
+static bool ipv4_address_given(const bs_rule *r) {
+        return !bs_addr_is_any(&r->src) || !bs_addr_is_any(&r->dst);
+}
+
 int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *ret, char *err, size_t err_size) {
         _cleanup_(builder_done) builder b = {};
         if (n > BS_CHANGESET_MAX)
@@ -105,12 +122,16 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 r4 = r6 = bs_split_words(line, &words, &n_words, &e4);
                 if (r4 >= 0) {
                         r4 = bs_parse_change_split(BS_FAMILY_IPV4, line, words, n_words, &c4, &e4);
-                        /* The IPv6 parse's message is reported only for a
-                         * line that is for IPv6 alone (see below): for any
-                         * other line it is not formatted at all (an IPv4
-                         * line fails in IPv6 syntax at its first address). */
-                        r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6,
-                                                   r4 == -EAFNOSUPPORT ? &e6 : NULL);
+                        if (r4 >= 0 && ipv4_address_given(&c4.rule))
+                                /* IPv6 fails on the address: no need to ask */
+                                r6 = -EINVAL;
+                        else
+                                /* The IPv6 parse's message is reported only
+                                 * for a line that is for IPv6 alone (see
+                                 * below): for any other line it is not
+                                 * formatted at all. */
+                                r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6,
+                                                           r4 == -EAFNOSUPPORT ? &e6 : NULL);
                         bs_words_free(words, n_words);
                 } else
                         e6 = e4;
