@@ -37,11 +37,12 @@ static const main_opt main_opts[] = {
 
 /* One bit per option letter (0 for anything else), so that a set of
  * letters is a constant mask: a test per option instead of a strchr. */
-#define HEADER_BIT(c)                                                          \
-        ((c) >= 'a' && (c) <= 'z'   ? 1ull << ((c) - 'a')                      \
-         : (c) >= 'A' && (c) <= 'Z' ? 1ull << (26 + (c) - 'A')                 \
-         : (c) >= '0' && (c) <= '9' ? 1ull << (52 + (c) - '0')                 \
-                                    : 0)
+#define HEADER_INDEX(c)                                                        \
+        ((c) >= 'a' && (c) <= 'z'   ? (c) - 'a'                                \
+         : (c) >= 'A' && (c) <= 'Z' ? 26 + (c) - 'A'                           \
+         : (c) >= '0' && (c) <= '9' ? 52 + (c) - '0'                           \
+                                    : 64)
+#define HEADER_BIT(c) (HEADER_INDEX(c) < 64 ? 1ull << (HEADER_INDEX(c) & 63) : 0)
 #define B HEADER_BIT
 #define SHORT_WITH_ARG                                                                                  \
         (B('A') | B('D') | B('C') | B('I') | B('R') | B('F') | B('N') | B('X') | B('E') | B('P') | B('s') | \
