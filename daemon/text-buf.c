@@ -50,6 +50,10 @@ int bs_buf_append(bs_buf *b, const char *s) {
         return buf_append_n(b, s, strlen(s));
 }
 
+int bs_buf_reserve(bs_buf *b, size_t extra) {
+        return buf_reserve(b, extra);
+}
+
 int text_buf_add(bs_buf *b, const char *s, size_t n) {
         return buf_append_n(b, s, n);
 }

@@ -469,7 +469,10 @@ int bs_render_change(const bs_change *c, bs_family family, bs_buf *out) {
         };
         if ((unsigned) c->kind >= _BS_CHANGE_KIND_MAX)
                 return -EINVAL;
-        PUT(bs_buf_append(out, family == BS_FAMILY_IPV6 ? "ip6tables" : "iptables"));
+        if (family == BS_FAMILY_IPV6)
+                PUT_LIT(out, "ip6tables");
+        else
+                PUT_LIT(out, "iptables");
         if (!streq(c->table, "filter")) {
                 PUT_LIT(out, " -t");
                 PUT(text_put_word(out, TEXT_STYLE_SHELL, false, c->table));
