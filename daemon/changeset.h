@@ -16,6 +16,7 @@ typedef struct bs_changeset {
         size_t n_changes;
         char **commands;     /* "iptables -I INPUT 1 ...", same order */
         size_t n_commands;
+        char *command_text;  /* what commands[] point into: one allocation */
 } bs_changeset;
 
 void bs_changeset_done(bs_changeset *s);

@@ -10,6 +10,37 @@ unsigned text_addr_len(bs_family f) {
         return f == BS_FAMILY_IPV6 ? 16 : 4;
 }
 
+/* One dotted part of len bytes, 0-255 in base 0. */
+static bool ipv4_part(const char *p, size_t len, uint8_t *ret) {
+        if (len == 0 || len >= 32)
+                return false;
+        if (len == 1 && p[0] == '0') {
+                *ret = 0;
+                return true;
+        }
+        /* plain decimal without a leading 0 (base 0 would read octal) */
+        if (len <= 3 && p[0] >= '1' && p[0] <= '9') {
+                unsigned v = 0;
+                size_t i;
+                for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+                        v = v * 10 + (unsigned) (p[i] - '0');
+                if (i == len) {
+                        if (v > 255)
+                                return false;
+                        *ret = (uint8_t) v;
+                        return true;
+                }
+        }
+        char part[32];
+        memcpy(part, p, len);
+        part[len] = '\0';
+        uintmax_t v;
+        if (!text_strtoul(part, 0, 0, 255, &v))
+                return false;
+        *ret = (uint8_t) v;
+        return true;
+}
+
 bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
         uint8_t a[4] = { 0 };
         const char *p = s;
@@ -17,16 +48,9 @@ bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
                 const char *dot = strchr(p, '.');
                 if (i == 3 && dot)
                         return false;
-                char part[32];
                 size_t len = dot ? (size_t) (dot - p) : strlen(p);
-                if (len == 0 || len >= sizeof(part))
+                if (!ipv4_part(p, len, &a[i]))
                         return false;
-                memcpy(part, p, len);
-                part[len] = '\0';
-                uintmax_t v;
-                if (!text_strtoul(part, 0, 0, 255, &v))
-                        return false;
-                a[i] = (uint8_t) v;
                 if (!dot)
                         break; /* "autocomplete": the rest stays 0 */
                 p = dot + 1;
@@ -37,8 +61,10 @@ bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
 
 bool text_addr_numeric(bs_family f, const char *s, uint8_t out[16]) {
         memset(out, 0, 16);
+        /* every IPv6 address has a ':' (an IPv4 one, tried as IPv6 when a
+         * line is parsed for both families, fails here without inet_pton) */
         if (f == BS_FAMILY_IPV6)
-                return inet_pton(AF_INET6, s, out) == 1;
+                return strchr(s, ':') && inet_pton(AF_INET6, s, out) == 1;
         return text_ipv4_numeric(s, out);
 }
 
@@ -94,9 +120,19 @@ int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_er
                 return text_fail(err, word_index, arg,
                                  "\"%s\" is a list; give one address (or network) per rule", arg);
 
-        _cleanup_free_ char *host = strdup(arg);
-        if (!host)
-                return -ENOMEM;
+        /* a copy to cut at the '/': on the stack when short, as any
+         * address is */
+        char stack[64];
+        _cleanup_free_ char *heap = NULL;
+        char *host;
+        size_t len = strlen(arg);
+        if (len < sizeof(stack))
+                host = memcpy(stack, arg, len + 1);
+        else {
+                host = heap = strdup(arg);
+                if (!host)
+                        return -ENOMEM;
+        }
         char *slash = strrchr(host, '/');
         bs_addr a = { { 0 } };
         if (slash) {
@@ -177,31 +213,66 @@ int text_parse_ct_addr(bs_family f, const char *arg, bs_addr *ret, bs_parse_erro
         return 0;
 }
 
+/* "%u.%u.%u.%u" without printf; buf holds at least 16 bytes. */
+static size_t format_ipv4(const uint8_t a[4], char *buf) {
+        size_t n = 0;
+        for (unsigned i = 0; i < 4; i++) {
+                if (i > 0)
+                        buf[n++] = '.';
+                unsigned v = a[i];
+                if (v >= 100)
+                        buf[n++] = (char) ('0' + v / 100);
+                if (v >= 10)
+                        buf[n++] = (char) ('0' + v / 10 % 10);
+                buf[n++] = (char) ('0' + v % 10);
+        }
+        buf[n] = '\0';
+        return n;
+}
+
 const char *text_format_addr(bs_family f, const uint8_t *addr, char *buf, size_t size) {
         if (f == BS_FAMILY_IPV6) {
                 if (!inet_ntop(AF_INET6, addr, buf, (socklen_t) size))
                         snprintf(buf, size, "?");
-        } else
-                snprintf(buf, size, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
+        } else if (size >= INET_ADDRSTRLEN)
+                format_ipv4(addr, buf);
+        else if (size > 0) {
+                /* cut to fit, as snprintf would */
+                char tmp[INET_ADDRSTRLEN];
+                size_t len = format_ipv4(addr, tmp);
+                if (len >= size)
+                        len = size - 1;
+                memcpy(buf, tmp, len);
+                buf[len] = '\0';
+        }
         return buf;
 }
 
-int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a) {
-        char buf[INET6_ADDRSTRLEN + 1], mbuf[INET6_ADDRSTRLEN + 1];
+/* " ADDR/N", " ADDR/MASK" or (full_bare: conntrack's full mask) " ADDR" */
+static int put_addr(bs_buf *b, bs_family f, const bs_addr *a, bool full_bare) {
+        char buf[1 + 2 * (INET6_ADDRSTRLEN + 1)];
         int len = bs_addr_prefix_len(a, f);
-        text_format_addr(f, a->addr, buf, sizeof(buf));
-        if (len < 0)
-                return bs_buf_printf(b, " %s/%s", buf, text_format_addr(f, a->mask, mbuf, sizeof(mbuf)));
-        return bs_buf_printf(b, " %s/%d", buf, len);
+        buf[0] = ' ';
+        text_format_addr(f, a->addr, buf + 1, INET6_ADDRSTRLEN + 1);
+        size_t n = 1 + strlen(buf + 1);
+        if (len < 0) {
+                buf[n++] = '/';
+                text_format_addr(f, a->mask, buf + n, INET6_ADDRSTRLEN + 1);
+                n += strlen(buf + n);
+        } else if (!full_bare || (unsigned) len != text_addr_len(f) * 8) {
+                char num[TEXT_U_MAX];
+                size_t k = text_format_u((unsigned) len, num);
+                buf[n++] = '/';
+                memcpy(buf + n, num, k);
+                n += k;
+        }
+        return text_buf_add(b, buf, n);
+}
+
+int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a) {
+        return put_addr(b, f, a, false);
 }
 
 int text_put_ct_addr(bs_buf *b, bs_family f, const bs_addr *a) {
-        char buf[INET6_ADDRSTRLEN + 1], mbuf[INET6_ADDRSTRLEN + 1];
-        int len = bs_addr_prefix_len(a, f);
-        text_format_addr(f, a->addr, buf, sizeof(buf));
-        if (len < 0)
-                return bs_buf_printf(b, " %s/%s", buf, text_format_addr(f, a->mask, mbuf, sizeof(mbuf)));
-        if ((unsigned) len == text_addr_len(f) * 8)
-                return bs_buf_printf(b, " %s", buf);
-        return bs_buf_printf(b, " %s/%d", buf, len);
+        return put_addr(b, f, a, true);
 }

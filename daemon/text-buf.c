@@ -2,6 +2,7 @@
 /* The string buffer, word splitting and quoting, parse errors, numbers. */
 #include "text-internal.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 
@@ -47,6 +48,32 @@ static int buf_append_n(bs_buf *b, const char *s, size_t n) {
 
 int bs_buf_append(bs_buf *b, const char *s) {
         return buf_append_n(b, s, strlen(s));
+}
+
+int bs_buf_reserve(bs_buf *b, size_t extra) {
+        return buf_reserve(b, extra);
+}
+
+int text_buf_add(bs_buf *b, const char *s, size_t n) {
+        return buf_append_n(b, s, n);
+}
+
+size_t text_format_u(uintmax_t v, char buf[static TEXT_U_MAX]) {
+        char tmp[TEXT_U_MAX];
+        size_t n = 0;
+        do {
+                tmp[n++] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        for (size_t i = 0; i < n; i++)
+                buf[i] = tmp[n - 1 - i];
+        buf[n] = '\0';
+        return n;
+}
+
+int text_buf_add_u(bs_buf *b, uintmax_t v) {
+        char buf[TEXT_U_MAX];
+        return buf_append_n(b, buf, text_format_u(v, buf));
 }
 
 int bs_buf_printf(bs_buf *b, const char *fmt, ...) {
@@ -114,10 +141,30 @@ int text_fail(bs_parse_error *err, int word_index, const char *word, const char 
 /* ------------------------------------------------------------ numbers */
 
 bool text_strtoul(const char *s, int base, uintmax_t min, uintmax_t max, uintmax_t *ret) {
+        /* The common case, a short plain decimal number, without
+         * strtoumax (a third of an address's parse time). Base 0 reads a
+         * leading 0 as octal or hex: such numbers take the general path. */
+        if ((base == 10 || base == 0) && s[0] >= '1' && s[0] <= '9') {
+                uintmax_t v = 0;
+                size_t i;
+                for (i = 0; i < 18 && s[i] >= '0' && s[i] <= '9'; i++)
+                        v = v * 10 + (uintmax_t) (s[i] - '0');
+                if (s[i] == '\0') {
+                        if (v < min || v > max)
+                                return false;
+                        if (ret)
+                                *ret = v;
+                        return true;
+                }
+        }
         const char *p = s;
         while (isspace((unsigned char) *p))
                 p++;
         if (*p == '-' || *p == '+' || *p == '\0')
+                return false;
+        /* up to base 10, a number starts with a digit ("tcp" is no
+         * number, and strtoumax need not say so) */
+        if (base <= 10 && !(*p >= '0' && *p <= '9'))
                 return false;
         char *end;
         errno = 0;
@@ -167,81 +214,99 @@ static bool shell_bare(const char *w) {
 }
 
 int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word) {
-        int r = bs_buf_append(b, " ");
+        int r = buf_append_n(b, " ", 1);
         if (r < 0)
                 return r;
         if (style == TEXT_STYLE_IPTABLES) {
                 if (!free_text || iptables_bare(word))
                         return bs_buf_append(b, word);
-                r = bs_buf_append(b, "\"");
-                for (const char *p = word; r >= 0 && *p; p++) {
-                        if (strchr("\"\\'", *p))
-                                r = bs_buf_append(b, "\\");
-                        if (r >= 0)
-                                r = buf_append_n(b, p, 1);
+                r = buf_append_n(b, "\"", 1);
+                /* the runs between the characters to escape, whole */
+                for (const char *p = word; r >= 0 && *p;) {
+                        size_t run = strcspn(p, "\"\\'");
+                        r = buf_append_n(b, p, run);
+                        p += run;
+                        if (r >= 0 && *p) {
+                                char esc[2] = { '\\', *p++ };
+                                r = buf_append_n(b, esc, 2);
+                        }
                 }
-                return r < 0 ? r : bs_buf_append(b, "\"");
+                return r < 0 ? r : buf_append_n(b, "\"", 1);
         }
         if (shell_bare(word))
                 return bs_buf_append(b, word);
-        r = bs_buf_append(b, "'");
-        for (const char *p = word; r >= 0 && *p; p++)
-                r = *p == '\'' ? bs_buf_append(b, "'\\''") : buf_append_n(b, p, 1);
-        return r < 0 ? r : bs_buf_append(b, "'");
+        r = buf_append_n(b, "'", 1);
+        for (const char *p = word; r >= 0 && *p;) {
+                size_t run = strcspn(p, "'");
+                r = buf_append_n(b, p, run);
+                p += run;
+                if (r >= 0 && *p) {
+                        r = buf_append_n(b, "'\\''", 4);
+                        p++;
+                }
+        }
+        return r < 0 ? r : buf_append_n(b, "'", 1);
 }
 
 /* ------------------------------------------------------------ words */
 
+/* isspace(), asked only outside graphic ASCII: no locale classes those
+ * characters (most of a line) as space, and asking is a call each. */
+static bool is_blank(char c) {
+        unsigned char u = (unsigned char) c;
+        return (u <= ' ' || u >= 0x7f) && isspace(u);
+}
+
+/* Where a run of plain characters may end: the quotes, the backslash,
+ * NUL, and every byte outside graphic ASCII (is_blank decides those). */
+static const bool split_stop[256] = {
+        [0x00 ... 0x20] = true, ['"'] = true, ['\''] = true, ['\\'] = true, [0x7f ... 0xff] = true,
+};
+
+/* The words and their text are one allocation (see bs_split_words). */
 void bs_words_free(char **words, size_t n) {
-        if (!words)
-                return;
-        for (size_t i = 0; i < n; i++)
-                free(words[i]);
+        (void) n;
         free(words);
 }
 
 /* Shell-like splitting, with one difference kept from iptables-restore:
  * inside "double quotes" a backslash escapes any character, so the \'
- * that iptables prints in a quoted comment reads back as a quote. */
+ * that iptables prints in a quoted comment reads back as a quote.
+ *
+ * One allocation per line: the word pointers first, then the words' text.
+ * A word takes at least one byte of the line and words are separated by a
+ * blank, so there are at most len / 2 + 1 words, and their text with a
+ * NUL each fits in len + 1 bytes (a word never grows: quotes and
+ * backslashes only drop bytes). */
 int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err) {
         size_t len = strlen(line);
         if (len > BS_LINE_MAX)
                 return text_fail(err, -1, NULL, "line too long (%zu bytes, at most %d)", len, BS_LINE_MAX),
                        -E2BIG;
 
-        char **words = NULL;
-        size_t n = 0;
-        _cleanup_free_ char *cur = malloc(len + 1);
-        if (!cur)
+        size_t max_words = len / 2 + 1;
+        if (max_words > BS_WORDS_MAX)
+                max_words = BS_WORDS_MAX;
+        _cleanup_free_ char **words = malloc(max_words * sizeof(char *) + len + 1);
+        if (!words)
                 return -ENOMEM;
-        size_t cl = 0;
+        char *text = (char *) (words + max_words);
+        size_t n = 0, tl = 0, start = 0;
         bool in_word = false;
-        int r = 0;
         const char *p = line;
 
         for (;;) {
                 char c = *p;
-                if (c == '\0' || isspace((unsigned char) c)) {
+                if (c == '\0' || is_blank(c)) {
                         if (in_word) {
-                                if (n >= BS_WORDS_MAX) {
-                                        r = text_fail(err, (int) n, NULL, "too many words (at most %d)",
-                                                      BS_WORDS_MAX);
-                                        r = -E2BIG;
-                                        goto fail;
-                                }
-                                char **nw = realloc(words, (n + 1) * sizeof(char *));
-                                if (!nw) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                words = nw;
-                                words[n] = strndup(cur, cl);
-                                if (!words[n]) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                n++;
-                                cl = 0;
+                                if (n >= BS_WORDS_MAX)
+                                        return text_fail(err, (int) n, NULL, "too many words (at most %d)",
+                                                         BS_WORDS_MAX),
+                                               -E2BIG;
+                                assert(n < max_words);
+                                text[tl++] = '\0';
+                                words[n++] = text + start;
+                                start = tl;
                                 in_word = false;
                         }
                         if (c == '\0')
@@ -252,46 +317,49 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
                 in_word = true;
                 if (c == '\\') {
                         if (p[1] == '\0') {
-                                cur[cl] = '\0';
-                                r = text_fail(err, (int) n, cur, "the line ends with a backslash");
-                                goto fail;
+                                text[tl] = '\0';
+                                return text_fail(err, (int) n, text + start, "the line ends with a backslash");
                         }
-                        cur[cl++] = p[1];
+                        text[tl++] = p[1];
                         p += 2;
                 } else if (c == '\'') {
                         const char *q = strchr(p + 1, '\'');
-                        if (!q) {
-                                r = text_fail(err, (int) n, p, "unterminated single quote");
-                                goto fail;
-                        }
-                        memcpy(cur + cl, p + 1, (size_t) (q - p - 1));
-                        cl += (size_t) (q - p - 1);
+                        if (!q)
+                                return text_fail(err, (int) n, p, "unterminated single quote");
+                        memcpy(text + tl, p + 1, (size_t) (q - p - 1));
+                        tl += (size_t) (q - p - 1);
                         p = q + 1;
                 } else if (c == '"') {
-                        const char *start = p;
+                        const char *qstart = p;
                         p++;
                         for (;;) {
-                                if (*p == '\0') {
-                                        r = text_fail(err, (int) n, start, "unterminated double quote");
-                                        goto fail;
-                                }
+                                if (*p == '\0')
+                                        return text_fail(err, (int) n, qstart, "unterminated double quote");
                                 if (*p == '"')
                                         break;
                                 if (*p == '\\' && p[1] != '\0')
                                         p++;
-                                cur[cl++] = *p++;
+                                text[tl++] = *p++;
                         }
                         p++;
                 } else {
-                        cur[cl++] = c;
-                        p++;
+                        /* a run of plain characters at once */
+                        const char *q = p + 1;
+                        for (;;) {
+                                while (!split_stop[(unsigned char) *q])
+                                        q++;
+                                if (*q == '\0' || *q == '\\' || *q == '\'' || *q == '"' || is_blank(*q))
+                                        break;
+                                q++; /* outside graphic ASCII, but no blank */
+                        }
+                        memcpy(text + tl, p, (size_t) (q - p));
+                        tl += (size_t) (q - p);
+                        p = q;
                 }
         }
 
-        *ret_words = words;
         *ret_n = n;
+        /* no words: NULL, as before the words shared one allocation */
+        *ret_words = n > 0 ? TAKE_PTR(words) : NULL;
         return 0;
-fail:
-        bs_words_free(words, n);
-        return r;
 }

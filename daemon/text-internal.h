@@ -35,6 +35,17 @@ bool text_strtoul(const char *s, int base, uintmax_t min, uintmax_t max, uintmax
 /* Plain decimal digits only (what getaddrinfo takes as a numeric port). */
 bool text_decimal(const char *s, uintmax_t max, uintmax_t *ret);
 
+/* ------------------------------------------------------------ appending */
+
+/* Appends without the printf machinery (rendering 10,000 rules spent most
+ * of its time in vsnprintf). */
+int text_buf_add(bs_buf *b, const char *s, size_t n);
+/* v in decimal, as "%ju" prints it; buf gets the digits and a NUL, the
+ * length is returned. */
+#define TEXT_U_MAX 21
+size_t text_format_u(uintmax_t v, char buf[static TEXT_U_MAX]);
+int text_buf_add_u(bs_buf *b, uintmax_t v);
+
 /* ------------------------------------------------------------ quoting */
 
 typedef enum text_style {

@@ -210,7 +210,7 @@ int text_proto_from_string(const char *s, uint16_t *ret) {
         } found[8];
         static __thread unsigned next_found;
         for (size_t i = 0; i < ELEMENTSOF(found); i++)
-                if (found[i].name[0] && streq(found[i].name, s)) {
+                if (found[i].name[0] == s[0] && found[i].name[0] && streq(found[i].name, s)) {
                         *ret = found[i].num;
                         return 0;
                 }
@@ -274,7 +274,11 @@ const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
         }
         if (!c->name[0])
                 return NULL;
-        snprintf(buf, size, "%s", c->name);
+        if (size > 0) {
+                size_t len = strnlen(c->name, size - 1);
+                memcpy(buf, c->name, len);
+                buf[len] = '\0';
+        }
         return buf;
 }
 

@@ -52,9 +52,18 @@ static int port_any(text_parse_state *s, const char *p, int word, uint16_t *ret)
  * services, min <= max) when proto is set, getaddrinfo style otherwise
  * (where iptables takes a reversed range as it is). */
 static int parse_range(text_parse_state *s, const char *arg, const char *proto, int word, bs_port_range *ret) {
-        _cleanup_free_ char *buf = strdup(arg);
-        if (!buf)
-                return -ENOMEM;
+        /* a copy to cut at the ':', on the stack when short (as ports are) */
+        char stack[32];
+        _cleanup_free_ char *heap = NULL;
+        char *buf;
+        size_t len = strlen(arg);
+        if (len < sizeof(stack))
+                buf = memcpy(stack, arg, len + 1);
+        else {
+                buf = heap = strdup(arg);
+                if (!buf)
+                        return -ENOMEM;
+        }
         char *colon = strchr(buf, ':');
         bs_port_range p = { 0, 0xFFFF };
         int r;
@@ -952,7 +961,7 @@ const text_ext *text_find_match(bs_family f, const char *name) {
                 &comment_ext, &limit_ext, &addrtype_ext, &mac_ext, &iprange_ext,
         };
         for (size_t i = 0; i < ELEMENTSOF(any); i++)
-                if (streq(name, any[i]->name))
+                if (name[0] == any[i]->name[0] && streq(name, any[i]->name))
                         return any[i];
         if (f == BS_FAMILY_IPV4 && streq(name, "icmp"))
                 return &icmp_ext;

@@ -33,19 +33,33 @@ static const main_opt main_opts[] = {
         { "ipv6", '6', false },
 };
 
-static const char short_with_arg[] = "ADCIRFNXEPsdpijtmoMcg";
-static const char short_known[] = "ADCIRFNXEPsdpijtmoMcgLSZnvwWxfVh46";
-
 #define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
 
+/* One bit per option letter (0 for anything else), so that a set of
+ * letters is a constant mask: a test per option instead of a strchr. */
+#define HEADER_INDEX(c)                                                        \
+        ((c) >= 'a' && (c) <= 'z'   ? (c) - 'a'                                \
+         : (c) >= 'A' && (c) <= 'Z' ? 26 + (c) - 'A'                           \
+         : (c) >= '0' && (c) <= '9' ? 52 + (c) - '0'                           \
+                                    : 64)
+#define HEADER_BIT(c) (HEADER_INDEX(c) < 64 ? 1ull << (HEADER_INDEX(c) & 63) : 0)
+#define B HEADER_BIT
+#define SHORT_WITH_ARG                                                                                  \
+        (B('A') | B('D') | B('C') | B('I') | B('R') | B('F') | B('N') | B('X') | B('E') | B('P') | B('s') | \
+         B('d') | B('p') | B('i') | B('j') | B('t') | B('m') | B('o') | B('M') | B('c') | B('g'))
+static const uint64_t short_with_arg = SHORT_WITH_ARG;
+static const uint64_t short_known = SHORT_WITH_ARG | B('L') | B('S') | B('Z') | B('n') | B('v') | B('w') |
+        B('W') | B('x') | B('f') | B('V') | B('h') | B('4') | B('6');
+#undef SHORT_WITH_ARG
+/* the options that may be given once, that "!" may not be the argument
+ * of, and that may be inverted */
+static const uint64_t once_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('f') | B('c');
+static const uint64_t bang_arg_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('j') | B('g') | B('m');
+static const uint64_t invertible_opts = B('s') | B('d') | B('i') | B('o') | B('p') | B('f');
+#undef B
+
 static uint64_t header_bit(char c) {
-        if (c >= 'a' && c <= 'z')
-                return 1ull << (c - 'a');
-        if (c >= 'A' && c <= 'Z')
-                return 1ull << (26 + c - 'A');
-        if (c >= '0' && c <= '9')
-                return 1ull << (52 + c - '0');
-        return 0;
+        return HEADER_BIT(c);
 }
 
 const char *text_take_word(text_parse_state *s, int *word_index) {
@@ -60,9 +74,17 @@ const char *text_take_word(text_parse_state *s, int *word_index) {
 /* Characters that survive a round trip through our own line format. */
 static bool plain_name(const char *name) {
         for (const char *p = name; *p; p++)
-                if (!isgraph((unsigned char) *p) || strchr("\"'\\", *p))
+                if (!isgraph((unsigned char) *p) || *p == '"' || *p == '\'' || *p == '\\')
                         return false;
         return true;
+}
+
+/* snprintf(dst, size, "%s", src) without the printf machinery: a name is
+ * copied, cut to fit. */
+static void copy_name(char *dst, size_t size, const char *src) {
+        size_t len = strnlen(src, size - 1);
+        memcpy(dst, src, len);
+        dst[len] = '\0';
 }
 
 static int check_chain_name(text_parse_state *s, const char *name, int word) {
@@ -185,7 +207,7 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
         if (builtin_any_table(name))
                 return FAIL(s, word, name, "cannot jump to the built-in chain %s", name);
         t->kind = is_goto ? BS_TARGET_GOTO : BS_TARGET_JUMP;
-        snprintf(t->chain, sizeof(t->chain), "%s", name);
+        copy_name(t->chain, sizeof(t->chain), name);
         return 0;
 }
 
@@ -213,7 +235,7 @@ static int parse_command(text_parse_state *s, char c, const char *arg, int word,
         int r = check_chain_name(s, arg, arg_word);
         if (r < 0)
                 return r;
-        snprintf(ch->chain, sizeof(ch->chain), "%s", arg);
+        copy_name(ch->chain, sizeof(ch->chain), arg);
         switch (c) {
         case 'A':
                 ch->kind = BS_CHANGE_APPEND;
@@ -276,7 +298,7 @@ static int parse_table(text_parse_state *s, const char *arg, int word) {
                 return FAIL(s, word, s->words[word], "-t is not a rule option");
         for (size_t i = 0; i < ELEMENTSOF(tables); i++)
                 if (streq(arg, tables[i])) {
-                        snprintf(s->change->table, sizeof(s->change->table), "%s", arg);
+                        copy_name(s->change->table, sizeof(s->change->table), arg);
                         return 0;
                 }
         return FAIL(s, word, arg, "unknown table \"%s\"", arg);
@@ -290,14 +312,14 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
         uint64_t bit = header_bit(c);
         int k;
 
-        if (strchr("sdiopfc", c)) {
+        if (once_opts & bit) {
                 if (s->seen & bit)
                         return FAIL(s, word, opt, "multiple -%c options are not allowed", c);
                 s->seen |= bit;
         }
-        if (arg && streq(arg, "!") && strchr("sdiopjgm", c))
+        if (arg && streq(arg, "!") && (bang_arg_opts & bit))
                 return FAIL(s, arg_word, arg, "\"!\" goes before the option it inverts: \"! -%c VALUE\"", c);
-        if (invert && !strchr("sdiopf", c)) {
+        if (invert && !(invertible_opts & bit)) {
                 if (c == 'm')
                         return FAIL(s, word, opt, "unexpected ! before -m");
                 return FAIL(s, word, opt, "cannot have ! before -%c", c);
@@ -407,8 +429,9 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < ELEMENTSOF(main_opts); i++) {
                         const char *n = main_opts[i].name;
-                        /* the first letter first: most names differ there */
-                        if ((len > 0 && n[0] != name[0]) || strncmp(n, name, len) != 0 ||
+                        /* the first letters first: most names differ there */
+                        if ((len > 0 && n[0] != name[0]) || (len > 1 && n[1] != name[1]) ||
+                            strncmp(n, name, len) != 0 ||
                             (pass == 0 && n[len] != '\0'))
                                 continue;
                         ref = (opt_ref){ .main = &main_opts[i] };
@@ -424,7 +447,8 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
                 for (size_t k = s->n_inst; k-- > 0;) {
                         text_ext_inst *x = &s->inst[k];
                         for (const text_opt *o = x->ext->opts; o && o->name; o++) {
-                                if ((len > 0 && o->name[0] != name[0]) || strncmp(o->name, name, len) != 0 ||
+                                if ((len > 0 && o->name[0] != name[0]) ||
+                                    (len > 1 && o->name[1] != name[1]) || strncmp(o->name, name, len) != 0 ||
                                     (pass == 0 && o->name[len] != '\0'))
                                         continue;
                                 ref = (opt_ref){ .x = x, .o = o };
@@ -486,9 +510,9 @@ static int parse_loop(text_parse_state *s) {
                 if (w[1] != '-') {
                         /* a short option: one letter */
                         char c = w[1];
-                        if (w[2] != '\0' || !strchr(short_known, c))
+                        if (w[2] != '\0' || !(short_known & header_bit(c)))
                                 return FAIL(s, word, w, "unknown option \"%s\"", w);
-                        if (strchr(short_with_arg, c)) {
+                        if (short_with_arg & header_bit(c)) {
                                 if (s->i >= s->n)
                                         return FAIL(s, word, w, "option \"%s\" requires an argument", w);
                                 arg_word = (int) s->i;
@@ -618,11 +642,9 @@ int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, 
 static int check_chain_ifaces(text_parse_state *s) {
         const bs_change *c = s->change;
         const bs_rule *r = &c->rule;
-        bool in_only = streq(c->chain, "INPUT") || streq(c->chain, "PREROUTING");
-        bool out_only = streq(c->chain, "OUTPUT") || streq(c->chain, "POSTROUTING");
-        if (in_only && r->out_iface[0])
+        if (r->out_iface[0] && (streq(c->chain, "INPUT") || streq(c->chain, "PREROUTING")))
                 return FAIL(s, -1, "-o", "-o cannot be used in %s", c->chain);
-        if (out_only && r->in_iface[0])
+        if (r->in_iface[0] && (streq(c->chain, "OUTPUT") || streq(c->chain, "POSTROUTING")))
                 return FAIL(s, -1, "-i", "-i cannot be used in %s", c->chain);
         return 0;
 }
@@ -650,6 +672,21 @@ int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_cha
         return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
 }
 
+/* '4' for -4 / --ipv4, '6' for -6 / --ipv6, 't' for -t / --table, else 0 */
+static char header_word(const char *w) {
+        if (w[0] != '-')
+                return 0;
+        if (w[1] != '-')
+                return (w[1] == '4' || w[1] == '6' || w[1] == 't') && w[2] == '\0' ? w[1] : 0;
+        if (streq(w + 2, "ipv4"))
+                return '4';
+        if (streq(w + 2, "ipv6"))
+                return '6';
+        if (streq(w + 2, "table"))
+                return 't';
+        return 0;
+}
+
 /* line: what messages about the whole change name as the word */
 static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
                               bs_parse_error *err) {
@@ -664,14 +701,14 @@ static int parse_change_words(bs_family family, const char *line, char *const *w
         /* a leading -4 / -6 decides before anything is parsed in the
          * other family's syntax */
         for (size_t i = 0; i < n; i++) {
-                bool v4 = streq(words[i], "-4") || streq(words[i], "--ipv4");
-                bool v6 = streq(words[i], "-6") || streq(words[i], "--ipv6");
+                char h = header_word(words[i]);
+                bool v4 = h == '4', v6 = h == '6';
                 if ((v4 && family != BS_FAMILY_IPV4) || (v6 && family != BS_FAMILY_IPV6)) {
                         FAIL(&s, i, words[i], "this line is for %s only", v4 ? "IPv4" : "IPv6");
                         r = -EAFNOSUPPORT;
                         goto out;
                 }
-                if (streq(words[i], "-t") || streq(words[i], "--table"))
+                if (h == 't')
                         i++;
                 else if (!v4 && !v6)
                         break;

@@ -13,17 +13,35 @@
                         return _r;      \
         } while (false)
 
+#define PUT_LIT(b, lit) PUT(text_buf_add((b), (lit), sizeof(lit) - 1))
+
 static int put_inv(bs_buf *b, bool invert) {
-        return invert ? bs_buf_append(b, " !") : 0;
+        return invert ? text_buf_add(b, " !", 2) : 0;
+}
+
+/* " NAME" */
+static int put_sp_str(bs_buf *b, const char *s) {
+        PUT_LIT(b, " ");
+        return bs_buf_append(b, s);
+}
+
+/* " N" */
+static int put_sp_u(bs_buf *b, uintmax_t v) {
+        PUT_LIT(b, " ");
+        return text_buf_add_u(b, v);
 }
 
 static int put_ports(bs_buf *b, const char *opt, bs_port_range p, bool invert) {
         if (p.lo == 0 && p.hi == 0xFFFF)
                 return 0; /* iptables omits the full range, even inverted */
         PUT(put_inv(b, invert));
-        if (p.lo != p.hi)
-                return bs_buf_printf(b, " %s %u:%u", opt, p.lo, p.hi);
-        return bs_buf_printf(b, " %s %u", opt, p.lo);
+        PUT(put_sp_str(b, opt));
+        PUT(put_sp_u(b, p.lo));
+        if (p.lo != p.hi) {
+                PUT_LIT(b, ":");
+                PUT(text_buf_add_u(b, p.hi));
+        }
+        return 0;
 }
 
 static int put_tcp_flags(bs_buf *b, uint8_t flags) {
@@ -31,19 +49,23 @@ static int put_tcp_flags(bs_buf *b, uint8_t flags) {
         bool any = false;
         for (size_t i = 0; i < 6; i++)
                 if (flags & text_tcp_flags[i].bit) {
-                        PUT(bs_buf_printf(b, "%s%s", any ? "," : "", text_tcp_flags[i].name));
+                        if (any)
+                                PUT_LIT(b, ",");
+                        PUT(bs_buf_append(b, text_tcp_flags[i].name));
                         any = true;
                 }
         for (size_t i = 0; i < 2; i++)
                 if (flags & (0x40u << i)) {
-                        PUT(bs_buf_printf(b, "%s%s", any ? "," : "", extra[i]));
+                        if (any)
+                                PUT_LIT(b, ",");
+                        PUT(bs_buf_append(b, extra[i]));
                         any = true;
                 }
         return any ? 0 : bs_buf_append(b, "NONE");
 }
 
 static int render_tcp(bs_buf *b, const bs_match_tcp *t) {
-        PUT(bs_buf_append(b, " -m tcp"));
+        PUT_LIT(b, " -m tcp");
         PUT(put_ports(b, "--sport", t->sport, t->sport_invert));
         PUT(put_ports(b, "--dport", t->dport, t->dport_invert));
         if (t->option || t->option_invert) {
@@ -76,7 +98,8 @@ static int put_flag_list(bs_buf *b, const text_flag_name *t, size_t n, uint32_t 
         bool any = false;
         for (size_t i = 0; i < n; i++)
                 if (mask & t[i].bit) {
-                        PUT(bs_buf_printf(b, "%s%s", any ? "," : " ", t[i].name));
+                        PUT(text_buf_add(b, any ? "," : " ", 1));
+                        PUT(bs_buf_append(b, t[i].name));
                         any = true;
                 }
         return 0;
@@ -159,10 +182,13 @@ static int render_multiport(bs_buf *b, const bs_match_multiport *mp) {
         PUT(bs_buf_append(b, opt[mp->dir <= BS_MULTIPORT_EITHER ? mp->dir : BS_MULTIPORT_EITHER]));
         unsigned n = mp->count < BS_MULTIPORT_MAX ? mp->count : BS_MULTIPORT_MAX;
         for (unsigned i = 0; i < n; i++) {
-                PUT(bs_buf_printf(b, "%s%u", i ? "," : "", mp->ports[i]));
+                if (i)
+                        PUT_LIT(b, ",");
+                PUT(text_buf_add_u(b, mp->ports[i]));
                 if (mp->pflags[i] && i + 1 < n) {
                         i++;
-                        PUT(bs_buf_printf(b, ":%u", mp->ports[i]));
+                        PUT_LIT(b, ":");
+                        PUT(text_buf_add_u(b, mp->ports[i]));
                 }
         }
         return 0;
@@ -200,7 +226,9 @@ static int put_addrtypes(bs_buf *b, uint16_t mask) {
         bool any = false;
         for (size_t i = 0; i < text_addrtypes_n; i++)
                 if (mask & (1u << i)) {
-                        PUT(bs_buf_printf(b, "%s%s", any ? "," : "", text_addrtypes[i]));
+                        if (any)
+                                PUT_LIT(b, ",");
+                        PUT(bs_buf_append(b, text_addrtypes[i]));
                         any = true;
                 }
         return 0;
@@ -246,7 +274,7 @@ static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style st
         case BS_MATCH_TCP:
                 return render_tcp(b, &m->tcp);
         case BS_MATCH_UDP:
-                PUT(bs_buf_append(b, " -m udp"));
+                PUT_LIT(b, " -m udp");
                 PUT(put_ports(b, "--sport", m->udp.sport, m->udp.sport_invert));
                 return put_ports(b, "--dport", m->udp.dport, m->udp.dport_invert);
         case BS_MATCH_ICMP:
@@ -257,7 +285,7 @@ static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style st
         case BS_MATCH_MULTIPORT:
                 return render_multiport(b, &m->multiport);
         case BS_MATCH_COMMENT:
-                PUT(bs_buf_append(b, " -m comment --comment"));
+                PUT_LIT(b, " -m comment --comment");
                 return text_put_word(b, style, true, m->comment);
         case BS_MATCH_LIMIT:
                 return render_limit(b, &m->limit);
@@ -306,9 +334,9 @@ static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style 
         case BS_TARGET_NONE:
                 return 0;
         case BS_TARGET_ACCEPT:
-                return bs_buf_append(b, " -j ACCEPT");
+                return text_buf_add(b, " -j ACCEPT", 10);
         case BS_TARGET_DROP:
-                return bs_buf_append(b, " -j DROP");
+                return text_buf_add(b, " -j DROP", 8);
         case BS_TARGET_RETURN:
                 return bs_buf_append(b, " -j RETURN");
         case BS_TARGET_QUEUE:
@@ -333,6 +361,13 @@ static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style 
         }
 }
 
+/* An interface name field (not always NUL-terminated) as a string. */
+static void copy_iface(char out[static IFNAMSIZ + 1], const char *iface) {
+        size_t len = strnlen(iface, IFNAMSIZ);
+        memcpy(out, iface, len);
+        out[len] = '\0';
+}
+
 int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *out) {
         bs_family f = r->family;
         if (!bs_addr_is_any(&r->src) || r->src_invert) {
@@ -348,14 +383,14 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
         /* "+" has an empty mask: iptables prints nothing for it */
         if (r->in_iface[0] && !streq(r->in_iface, "+")) {
                 char name[IFNAMSIZ + 1];
-                snprintf(name, sizeof(name), "%.*s", IFNAMSIZ, r->in_iface);
+                copy_iface(name, r->in_iface);
                 PUT(put_inv(out, r->in_invert));
                 PUT(bs_buf_append(out, " -i"));
                 PUT(text_put_word(out, style, false, name));
         }
         if (r->out_iface[0] && !streq(r->out_iface, "+")) {
                 char name[IFNAMSIZ + 1];
-                snprintf(name, sizeof(name), "%.*s", IFNAMSIZ, r->out_iface);
+                copy_iface(name, r->out_iface);
                 PUT(put_inv(out, r->out_invert));
                 PUT(bs_buf_append(out, " -o"));
                 PUT(text_put_word(out, style, false, name));
@@ -364,10 +399,11 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
                 char buf[64];
                 const char *name = text_proto_to_name(r->proto, buf, sizeof(buf));
                 PUT(put_inv(out, r->proto_invert));
+                PUT_LIT(out, " -p");
                 if (name)
-                        PUT(bs_buf_printf(out, " -p %s", name));
+                        PUT(put_sp_str(out, name));
                 else
-                        PUT(bs_buf_printf(out, " -p %u", r->proto));
+                        PUT(put_sp_u(out, r->proto));
         }
         if (f == BS_FAMILY_IPV4 && r->frag == BS_FRAG_YES)
                 PUT(bs_buf_append(out, " -f"));
@@ -433,23 +469,26 @@ int bs_render_change(const bs_change *c, bs_family family, bs_buf *out) {
         };
         if ((unsigned) c->kind >= _BS_CHANGE_KIND_MAX)
                 return -EINVAL;
-        PUT(bs_buf_append(out, family == BS_FAMILY_IPV6 ? "ip6tables" : "iptables"));
+        if (family == BS_FAMILY_IPV6)
+                PUT_LIT(out, "ip6tables");
+        else
+                PUT_LIT(out, "iptables");
         if (!streq(c->table, "filter")) {
-                PUT(bs_buf_append(out, " -t"));
+                PUT_LIT(out, " -t");
                 PUT(text_put_word(out, TEXT_STYLE_SHELL, false, c->table));
         }
-        PUT(bs_buf_printf(out, " %s", cmd[c->kind]));
+        PUT(put_sp_str(out, cmd[c->kind]));
         PUT(text_put_word(out, TEXT_STYLE_SHELL, false, c->chain));
         switch (c->kind) {
         case BS_CHANGE_INSERT:
-                PUT(bs_buf_printf(out, " %u", c->position ? c->position : 1));
+                PUT(put_sp_u(out, c->position ? c->position : 1));
                 break;
         case BS_CHANGE_REPLACE:
         case BS_CHANGE_DELETE_NUM:
-                PUT(bs_buf_printf(out, " %u", c->position));
+                PUT(put_sp_u(out, c->position));
                 break;
         case BS_CHANGE_POLICY:
-                return bs_buf_printf(out, " %s", bs_policy_to_string(c->policy));
+                return put_sp_str(out, bs_policy_to_string(c->policy));
         default:
                 break;
         }

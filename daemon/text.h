@@ -15,6 +15,9 @@ typedef struct bs_buf {
 void bs_buf_done(bs_buf *b);
 int bs_buf_append(bs_buf *b, const char *s);
 int bs_buf_printf(bs_buf *b, const char *fmt, ...) _printf_(2, 3);
+/* Room for extra more bytes (and the NUL) without growing: for a buffer
+ * whose final size is about known. */
+int bs_buf_reserve(bs_buf *b, size_t extra);
 #define _cleanup_buf_ _cleanup_(bs_buf_done)
 
 /* What went wrong in a parse: index of the offending word in the split

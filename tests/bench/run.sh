@@ -8,6 +8,7 @@
 # or $BENCH_BUILD_DIR), then, in a private network namespace with a private
 # XTABLES_LOCKFILE and a private system bus, runs
 #   bench-nf   libiptc level: bs_nf_apply/restore/read vs iptables-legacy-restore/-S
+#   bench-parse  bs_changeset_parse of the 10,000 lines bench-bus applies (pure code)
 #   bench-bus  backstopd through D-Bus (sd-bus client) vs the iptables-legacy CLI
 #   firewalld.sh  backstopd vs firewalld (unpacked from the Debian packages,
 #              never installed, run only in the private namespaces): cold
@@ -86,6 +87,14 @@ if [ -z "${BENCH_SKIP_NF:-}" ]; then
         echo
         echo '```'
         "$build/tests/bench/bench-nf" 10000 "$runs"
+        echo '```'
+        echo
+fi
+if [ -z "${BENCH_SKIP_PARSE:-}" ]; then
+        echo "#### Change-set parser (bench-parse)"
+        echo
+        echo '```'
+        "$build/tests/bench/bench-parse" 10000 "$runs"
         echo '```'
         echo
 fi

@@ -3,7 +3,9 @@
  * families. When it parses, its rule is rendered as -S prints it and that
  * text must parse again to the same rule (up to the two places where
  * iptables' own output is lossy) and render to the same text; the change
- * rendered as a shell command must parse back to the same change. */
+ * rendered as a shell command must parse back to the same change; the
+ * change set of that one line holds what each family's parse gives. */
+#include "changeset.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -97,6 +99,52 @@ static void check(bs_family family, const char *line) {
         bs_change_done(&c);
 }
 
+/* The change set (both families, as the API takes a line) answers as the
+ * two parses on their own: bs_changeset_parse skips the IPv6 parse of a
+ * line that has an IPv4 address, which must change nothing. */
+static void check_changeset(const char *line) {
+        bs_change c[2];
+        bs_parse_error err;
+        int r[2];
+        size_t n = 0;
+        for (int f = 0; f < 2; f++) {
+                r[f] = bs_parse_change(f ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4, line, &c[f], &err);
+                n += r[f] >= 0;
+        }
+        bs_changeset s = {};
+        char msg[512];
+        char *lines[] = { (char *) line };
+        int k = bs_changeset_parse(lines, 1, true, &s, msg, sizeof(msg));
+        const char *table = r[0] >= 0 ? c[0].table : r[1] >= 0 ? c[1].table : NULL;
+        if (n == 0 || !streq(table, "filter")) {
+                if (k >= 0) {
+                        fprintf(stderr, "\"%s\": the change set takes what no family's parse takes\n", line);
+                        abort();
+                }
+        } else {
+                if (k < 0 || s.n_changes != n) {
+                        fprintf(stderr, "\"%s\": %zu change(s) for the set (%d %s), %zu for the families\n", line,
+                                s.n_changes, k, k < 0 ? msg : "", n);
+                        abort();
+                }
+                size_t at = 0;
+                for (int f = 0; f < 2; f++)
+                        if (r[f] >= 0) {
+                                const bs_change *got = &s.changes[at++];
+                                if (got->kind != c[f].kind || !streq(got->chain, c[f].chain) ||
+                                    !bs_rule_equal(&got->rule, &c[f].rule)) {
+                                        fprintf(stderr, "\"%s\": the set's change differs for %s\n", line,
+                                                f ? "IPv6" : "IPv4");
+                                        abort();
+                                }
+                        }
+        }
+        bs_changeset_done(&s);
+        for (int f = 0; f < 2; f++)
+                if (r[f] >= 0)
+                        bs_change_done(&c[f]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > BS_LINE_MAX)
                 return 0;
@@ -107,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         line[size] = '\0';
         check(BS_FAMILY_IPV4, line);
         check(BS_FAMILY_IPV6, line);
+        check_changeset(line);
         free(line);
         return 0;
 }
