@@ -42,10 +42,11 @@ void bs_journal_free(bs_journal *j) {
 int bs_journal_add_change(bs_journal *j, const char *s) {
         if (j->n_changes >= BS_JOURNAL_CHANGES_MAX || strlen(s) > CHANGE_MAX)
                 return -E2BIG;
-        char **n = realloc(j->changes, (j->n_changes + 1) * sizeof(char *));
-        if (!n)
-                return -ENOMEM;
-        j->changes = n;
+        /* doubling: one realloc per change copied a large set's array
+         * over and over */
+        int r = bs_grow((void **) &j->changes, &j->cap_changes, j->n_changes + 1, sizeof(char *));
+        if (r < 0)
+                return r;
         j->changes[j->n_changes] = strdup(s);
         if (!j->changes[j->n_changes])
                 return -ENOMEM;

@@ -49,7 +49,7 @@ typedef struct bs_journal {
         uint64_t deadline_boottime_usec;  /* 0 = no deadline */
         uint64_t deadline_realtime_usec;
         char **changes;  /* the iptables commands, for the Changes property */
-        size_t n_changes;
+        size_t n_changes, cap_changes;
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
 } bs_journal;

@@ -456,35 +456,44 @@ int main(int argc, char **argv) {
         row("RSS after 10,000 read calls (3 runs)", &s_rss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
         row("PSS after 10,000 read calls (3 runs)", &s_pss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
 
-        /* one small change with confirm, empty and 10,000-rule table */
-        for (int big = 0; big < 2; big++) {
-                restore4(big ? path_big : path_empty);
-                Series s_apply = {}, s_total = {}, s_cli = {};
-                for (unsigned k = 0; k < runs; k++) {
-                        char rule[160], *change = NULL;
-                        rule_text(50000 + k, rule, sizeof(rule));
-                        if (asprintf(&change, "-I INPUT 1 %s", rule) < 0)
-                                die("asprintf", ENOMEM);
-                        char *changes[] = { change, NULL };
-                        double t0 = now_s();
-                        char *tx = apply(bus, changes, 60);
-                        double t1 = now_s();
-                        tx_call(bus, tx, "Confirm");
-                        double t2 = now_s();
-                        add(&s_apply, t1 - t0);
-                        add(&s_total, t2 - t0);
-                        free(tx);
-                        free(change);
-                        /* the peer: the same insert with the CLI */
-                        char cmd[300], *argv_cli[32];
-                        cli_argv(cmd, sizeof(cmd), "-I INPUT 1", 60000 + k, argv_cli);
-                        add(&s_cli, run(argv_cli, NULL, NULL));
+        /* one small change with confirm, empty and 10,000-rule table; an
+         * ACCEPT rule (the pre-flight knows it cannot cut anything and
+         * reads no connections) and a DROP rule (the pre-flight reads the
+         * connections and evaluates them) */
+        for (int big = 0; big < 2; big++)
+                for (int drop = 0; drop < 2; drop++) {
+                        restore4(big ? path_big : path_empty);
+                        Series s_apply = {}, s_total = {}, s_cli = {};
+                        for (unsigned k = 0; k < runs; k++) {
+                                /* rule_text: an odd index gives DROP, an even one ACCEPT */
+                                char rule[160], *change = NULL;
+                                rule_text(50000 + 2 * k + (unsigned) drop, rule, sizeof(rule));
+                                if (asprintf(&change, "-I INPUT 1 %s", rule) < 0)
+                                        die("asprintf", ENOMEM);
+                                char *changes[] = { change, NULL };
+                                double t0 = now_s();
+                                char *tx = apply(bus, changes, 60);
+                                double t1 = now_s();
+                                tx_call(bus, tx, "Confirm");
+                                double t2 = now_s();
+                                add(&s_apply, t1 - t0);
+                                add(&s_total, t2 - t0);
+                                free(tx);
+                                free(change);
+                                /* the peer: the same insert with the CLI */
+                                char cmd[300], *argv_cli[32];
+                                cli_argv(cmd, sizeof(cmd), "-I INPUT 1", 60000 + 2 * k + (unsigned) drop, argv_cli);
+                                add(&s_cli, run(argv_cli, NULL, NULL));
+                        }
+                        char what[96];
+                        snprintf(what, sizeof(what), "insert %s at 1 + Confirm, %s", drop ? "DROP" : "ACCEPT",
+                                 big ? "10,000-rule table" : "empty table");
+                        row(what, &s_total, UNIT_MS, 1e3, "iptables-legacy -I (no confirm)", &s_cli,
+                            big ? "" : "≤ 1 ms");
+                        snprintf(what, sizeof(what), "… of which Apply (%s, %s)", drop ? "DROP" : "ACCEPT",
+                                 big ? "10,000 rules" : "empty");
+                        row(what, &s_apply, UNIT_MS, 1e3, NULL, NULL, "");
                 }
-                row(big ? "insert at 1 + Confirm, 10,000-rule table" : "insert at 1 + Confirm, empty table",
-                    &s_total, UNIT_MS, 1e3, "iptables-legacy -I (no confirm)", &s_cli, big ? "" : "≤ 1 ms");
-                row(big ? "… of which Apply, 10,000-rule table" : "… of which Apply, empty table", &s_apply,
-                    UNIT_MS, 1e3, NULL, NULL, "");
-        }
 
         /* a 10,000-rule change set, and 1,000 */
         for (int which = 0; which < 2; which++) {
