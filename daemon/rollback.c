@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "rollback.h"
 
+#include <assert.h>
+
 /* Above this many cells (differing middle of a x differing middle of b) the
  * exact LCS table costs too much memory; a greedy alignment is used instead.
  * Transactions change few rules, so after trimming the common prefix and
@@ -82,16 +84,19 @@ static bool rule_target_exists(const bs_table *t, const bs_rule *r) {
         return c && !c->builtin;
 }
 
-/* Rework one chain of the result: c0/c1 are the chain in S0/S1 (NULL when
- * absent there), the result's chain of the same name starts as S2's. */
-static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *c1, const char *name,
-                          size_t *dropped) {
+/* Fill one chain of the result: c0/c1/s2 are the chain in S0/S1/S2 (NULL
+ * when absent there); the result's chain of the same name starts empty and
+ * receives S2's rules that stay (copies: the rules the transaction added,
+ * often all of a large chain, are never copied) and S0's that come back. */
+static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *c1, const bs_chain *s2,
+                          const char *name, size_t *dropped) {
         bs_chain *c2 = bs_table_find_chain(result, name);
         if (!c2)
                 return 0;
+        assert(c2->n_rules == 0);
 
-        size_t n0 = c0 ? c0->n_rules : 0, n1 = c1 ? c1->n_rules : 0, n2 = c2->n_rules;
-        const bs_rule *r0 = c0 ? c0->rules : NULL, *r1 = c1 ? c1->rules : NULL;
+        size_t n0 = c0 ? c0->n_rules : 0, n1 = c1 ? c1->n_rules : 0, n2 = s2 ? s2->n_rules : 0;
+        const bs_rule *r0 = c0 ? c0->rules : NULL, *r1 = c1 ? c1->rules : NULL, *rules2 = s2 ? s2->rules : NULL;
 
         _cleanup_free_ size_t *m01 = calloc(n0 + 1, sizeof(size_t));
         _cleanup_free_ size_t *m12 = calloc(n1 + 1, sizeof(size_t));
@@ -104,7 +109,7 @@ static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *
         int r = bs_rollback_align(r0, n0, r1, n1, m01);
         if (r < 0)
                 return r;
-        r = bs_rollback_align(r1, n1, c2->rules, n2, m12);
+        r = bs_rollback_align(r1, n1, rules2, n2, m12);
         if (r < 0)
                 return r;
 
@@ -122,8 +127,6 @@ static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *
         for (size_t i = 0; i < n0; i++)
                 if (m01[i] == SIZE_MAX)
                         n_removed++;
-        if (n_removed == 0 && !memchr(remove2, true, n2))
-                return 0;
 
         for (size_t i = 0; i < n0; i++) {
                 if (m01[i] != SIZE_MAX)
@@ -184,15 +187,25 @@ static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *
                                 continue;
                         if (slot[i0] > j)
                                 break;
-                        if (have[i0])
+                        if (have[i0]) {
                                 out[n_out++] = ins[i0];  /* moved */
+                                have[i0] = false;
+                        }
                 }
-                if (j < n2 && !remove2[j])
-                        out[n_out++] = c2->rules[j];  /* moved; S2's counters stay */
+                if (j < n2 && !remove2[j]) {
+                        r = bs_rule_copy(&out[n_out], &rules2[j]);  /* S2's counters stay */
+                        if (r < 0) {
+                                for (size_t k = 0; k < n_out; k++)
+                                        bs_rule_done(&out[k]);
+                                for (size_t k = 0; k < n0; k++)
+                                        if (have[k])
+                                                bs_rule_done(&ins[k]);
+                                free(out);
+                                return r;
+                        }
+                        n_out++;
+                }
         }
-        for (size_t j = 0; j < n2; j++)
-                if (remove2[j])
-                        bs_rule_done(&c2->rules[j]);
         if (c2->rules)
                 free(c2->rules - c2->head_rules);
         c2->rules = out;
@@ -223,14 +236,51 @@ static void delete_chain(bs_table *t, bs_chain *c) {
         t->n_chains--;
 }
 
+/* S2 as bs_table_copy would copy it, except that the chains S0 or S1 has
+ * are left empty: rollback_chain fills them. */
+static int copy_chains(const bs_table *current, const bs_table *before, const bs_table *after, bs_table **ret) {
+        _cleanup_table_ bs_table *t = bs_table_new(current->family, current->name);
+        if (!t)
+                return -ENOMEM;
+        size_t n = current->n_chains;
+        t->chains = calloc(n ? n : 1, sizeof(bs_chain));
+        if (!t->chains)
+                return -ENOMEM;
+        t->cap_chains = n ? n : 1;
+        for (size_t i = 0; i < n; i++) {
+                const bs_chain *s = &current->chains[i];
+                bs_chain *d = &t->chains[i];
+                *d = *s;
+                d->rules = NULL;
+                d->n_rules = d->cap_rules = d->head_rules = 0;
+                t->n_chains++;
+                if (s->n_rules == 0 || bs_table_find_chain(before, s->name) || bs_table_find_chain(after, s->name))
+                        continue;
+                d->rules = calloc(s->n_rules, sizeof(bs_rule));
+                if (!d->rules)
+                        return -ENOMEM;
+                d->cap_rules = s->n_rules;
+                for (size_t j = 0; j < s->n_rules; j++) {
+                        int r = bs_rule_copy(&d->rules[j], &s->rules[j]);
+                        if (r < 0)
+                                return r;
+                        d->n_rules++;
+                }
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
 int bs_rollback_table(const bs_table *before, const bs_table *after, const bs_table *current,
                       bs_table **ret, size_t *ret_dropped) {
         if (before->family != after->family || before->family != current->family ||
             !streq(before->name, after->name) || !streq(before->name, current->name))
                 return -EINVAL;
 
+        /* S2's chains; the rules of those S0 or S1 has are filled in by
+         * rollback_chain, the others' copied as they are */
         _cleanup_table_ bs_table *result = NULL;
-        int r = bs_table_copy(&result, current);
+        int r = copy_chains(current, before, after, &result);
         if (r < 0)
                 return r;
         size_t dropped = 0;
@@ -260,7 +310,7 @@ int bs_rollback_table(const bs_table *before, const bs_table *after, const bs_ta
                                 continue;  /* done in the first half */
                         c0 = NULL;
                 }
-                r = rollback_chain(result, c0, c1, name, &dropped);
+                r = rollback_chain(result, c0, c1, bs_table_find_chain(current, name), name, &dropped);
                 if (r < 0)
                         return r;
 
