@@ -289,6 +289,17 @@ static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain
                                      (uint32_t) c->n_rules);
 }
 
+/* ListChains' aa{sv}: every chain of both tables (NULL: family absent). */
+static int append_chains(sd_bus_message *reply, const bs_table *const t[2]) {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (int f = 0; r >= 0 && f < 2; f++)
+                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
+                        r = append_chain(reply, t[f], &t[f]->chains[i]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 /* ListRules' second half alone: what "backstopctl status" needs, without
  * marshalling (and the client skipping) one dictionary per rule. */
 static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -299,12 +310,7 @@ static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (int f = 0; r >= 0 && f < 2; f++)
-                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
-                        r = append_chain(reply, t[f], &t[f]->chains[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = append_chains(reply, t);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -357,12 +363,7 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (int f = 0; r >= 0 && f < 2; f++)
-                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
-                        r = append_chain(reply, t[f], &t[f]->chains[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+        r = append_chains(reply, t);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);

@@ -249,23 +249,13 @@ static int copy_chains(const bs_table *current, const bs_table *before, const bs
         t->cap_chains = n ? n : 1;
         for (size_t i = 0; i < n; i++) {
                 const bs_chain *s = &current->chains[i];
-                bs_chain *d = &t->chains[i];
-                *d = *s;
-                d->rules = NULL;
-                d->n_rules = d->cap_rules = d->head_rules = 0;
+                bs_chain_copy_header(&t->chains[i], s);
                 t->n_chains++;
-                if (s->n_rules == 0 || bs_table_find_chain(before, s->name) || bs_table_find_chain(after, s->name))
+                if (bs_table_find_chain(before, s->name) || bs_table_find_chain(after, s->name))
                         continue;
-                d->rules = calloc(s->n_rules, sizeof(bs_rule));
-                if (!d->rules)
-                        return -ENOMEM;
-                d->cap_rules = s->n_rules;
-                for (size_t j = 0; j < s->n_rules; j++) {
-                        int r = bs_rule_copy(&d->rules[j], &s->rules[j]);
-                        if (r < 0)
-                                return r;
-                        d->n_rules++;
-                }
+                int r = bs_chain_copy_rules(&t->chains[i], s);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(t);
         return 0;

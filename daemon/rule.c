@@ -486,26 +486,36 @@ int bs_table_copy(bs_table **ret, const bs_table *src) {
                 return -ENOMEM;
         t->cap_chains = src->n_chains ? src->n_chains : 1;
         for (size_t i = 0; i < src->n_chains; i++) {
-                const bs_chain *s = &src->chains[i];
                 bs_chain *d = &t->chains[i];
-                *d = *s;
-                d->rules = NULL;
-                d->n_rules = d->cap_rules = d->head_rules = 0;
+                bs_chain_copy_header(d, &src->chains[i]);
                 t->n_chains++;
-                if (s->n_rules > 0) {
-                        d->rules = calloc(s->n_rules, sizeof(bs_rule));
-                        if (!d->rules)
-                                return -ENOMEM;
-                        d->cap_rules = s->n_rules;
-                        for (size_t j = 0; j < s->n_rules; j++) {
-                                int r = bs_rule_copy(&d->rules[j], &s->rules[j]);
-                                if (r < 0)
-                                        return r;
-                                d->n_rules++;
-                        }
-                }
+                int r = bs_chain_copy_rules(d, &src->chains[i]);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+void bs_chain_copy_header(bs_chain *d, const bs_chain *s) {
+        *d = *s;
+        d->rules = NULL;
+        d->n_rules = d->cap_rules = d->head_rules = 0;
+}
+
+int bs_chain_copy_rules(bs_chain *d, const bs_chain *s) {
+        if (s->n_rules == 0)
+                return 0;
+        d->rules = calloc(s->n_rules, sizeof(bs_rule));
+        if (!d->rules)
+                return -ENOMEM;
+        d->cap_rules = s->n_rules;
+        for (size_t j = 0; j < s->n_rules; j++) {
+                int r = bs_rule_copy(&d->rules[j], &s->rules[j]);
+                if (r < 0)
+                        return r;
+                d->n_rules++;
+        }
         return 0;
 }
 

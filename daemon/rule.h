@@ -325,6 +325,11 @@ static inline void bs_table_freep(bs_table **t) {
 }
 #define _cleanup_table_ _cleanup_(bs_table_freep)
 int bs_table_copy(bs_table **ret, const bs_table *src);
+/* A chain's name, kind, policy and counters, without rules (d gets none). */
+void bs_chain_copy_header(bs_chain *d, const bs_chain *s);
+/* Copies of s's rules into d, which has none (on error d holds those
+ * copied so far: free it with the table). */
+int bs_chain_copy_rules(bs_chain *d, const bs_chain *s);
 bs_chain *bs_table_find_chain(const bs_table *t, const char *name) _pure_;
 /* Adds a chain in libiptc order (built-ins first in the order added, user
  * chains sorted). -EEXIST, -EINVAL (bad name), -E2BIG, -ENOMEM. */
