@@ -487,24 +487,20 @@ static int method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_erro
  * can be checked without the tables, before polkit. */
 static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, TransactionOptions *o,
                             sd_bus_error *error) {
-        char **lines = NULL;
+        /* the message's own strings: a 10,000-change Apply copied them all */
+        _cleanup_free_ const char **lines = NULL;
         size_t n = 0;
         int r = bus_read_strv(msg, BS_CHANGESET_MAX, &lines, &n, error);
         if (r < 0)
                 return r;
         r = bus_read_apply_options(msg, o, error);
-        if (r < 0) {
-                strv_free_n(lines, n);
+        if (r < 0)
                 return r;
-        }
-        if (o->strict && o->timeout_sec == 0) {
-                strv_free_n(lines, n);
+        if (o->strict && o->timeout_sec == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "Option \"strict\" needs a \"timeout\" above 0");
-        }
         char err[512] = "";
-        r = bs_changeset_parse(lines, n, m->ipv6_active, set, err, sizeof(err));
-        strv_free_n(lines, n);
+        r = bs_changeset_parse((char *const *) lines, n, m->ipv6_active, set, err, sizeof(err));
         if (r == -EAFNOSUPPORT)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, err);
         if (r == -EINVAL || r == -E2BIG)

@@ -149,32 +149,26 @@ void strv_free_n(char **v, size_t n) {
         free(v);
 }
 
-int bus_read_strv(sd_bus_message *msg, size_t max, char ***ret, size_t *ret_n, sd_bus_error *error) {
+int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "s");
         if (r < 0)
                 return r;
-        char **v = NULL;
+        _cleanup_free_ const char **v = NULL;
         size_t n = 0, cap = 0;
         const char *s;
         while ((r = sd_bus_message_read_basic(msg, 's', &s)) > 0) {
-                if (n >= max) {
-                        strv_free_n(v, n);
+                if (n >= max)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Too many changes (at most %zu)", max);
-                }
-                if (bs_grow((void **) &v, &cap, n + 1, sizeof(char *)) < 0 || !(v[n] = strdup(s))) {
-                        strv_free_n(v, n);
+                if (bs_grow((void **) &v, &cap, n + 1, sizeof(char *)) < 0)
                         return -ENOMEM;
-                }
-                n++;
+                v[n++] = s;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(msg);
-        if (r < 0) {
-                strv_free_n(v, n);
+        if (r < 0)
                 return r;
-        }
-        *ret = v;
+        *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;
 }

@@ -18,5 +18,7 @@ int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t s
 /* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
 bool ssh_connection_valid(const char *s);
 /* Reads "as" with limits: at most max strings. */
-int bus_read_strv(sd_bus_message *msg, size_t max, char ***ret, size_t *ret_n, sd_bus_error *error);
+/* An "as" argument: the strings are msg's (valid while it is), the array
+ * the caller's to free. At most max strings (InvalidArgs beyond). */
+int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, sd_bus_error *error);
 void strv_free_n(char **v, size_t n);

@@ -63,15 +63,30 @@ static uint64_t fnv1a64(const char *p, size_t n) {
         return h;
 }
 
+/* "HEADER LEN\nDATA\n", in one reserve and three copies: a 10,000-change
+ * journal formatted each header with printf. */
 static int append_blob(bs_buf *out, const char *header, const char *data) {
-        size_t len = strlen(data);
-        int r = bs_buf_printf(out, "%s %zu\n", header, len);
+        size_t len = strlen(data), hlen = strlen(header);
+        char digits[24];
+        size_t nd = 0;
+        for (size_t v = len; nd == 0 || v > 0; v /= 10)
+                digits[sizeof(digits) - 1 - nd++] = (char) ('0' + v % 10);
+        int r = bs_buf_reserve(out, hlen + 1 + nd + 1 + len + 1 + 1);
         if (r < 0)
                 return r;
-        r = bs_buf_append(out, data);
-        if (r < 0)
-                return r;
-        return bs_buf_append(out, "\n");
+        char *p = out->data + out->len;
+        memcpy(p, header, hlen);
+        p += hlen;
+        *p++ = ' ';
+        memcpy(p, digits + sizeof(digits) - nd, nd);
+        p += nd;
+        *p++ = '\n';
+        memcpy(p, data, len);
+        p += len;
+        *p++ = '\n';
+        *p = '\0';
+        out->len = (size_t) (p - out->data);
+        return 0;
 }
 
 static const char *family_name(int f) {

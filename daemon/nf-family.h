@@ -543,20 +543,21 @@ static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf
                 return r;
 
         if (!any_change_for_us(changes, n)) {
-                /* Nothing to commit: the table as it is, twice; the
-                 * cache keeps its own. */
+                /* Nothing to commit: the table as it is is the table
+                 * before and after, shared (with the cache too). */
                 const bs_table *t = NULL;
-                if (cache)
+                if (cache) {
                         r = cache_lookup(h, table, cache, &t);
-                else
+                        if (r < 0)
+                                return r;
+                        st->before = bs_table_ref(cache->table);
+                } else {
                         r = read_handle(h, table, &st->before);
-                if (r >= 0 && cache)
-                        r = bs_table_copy(&st->before, t);
-                if (r >= 0)
-                        r = bs_table_copy(&st->after, st->before);
-                if (r < 0)
-                        nf_unstage(st);
-                return r;
+                        if (r < 0)
+                                return r;
+                }
+                st->after = bs_table_ref(st->before);
+                return 0;
         }
 
         r = take_before(h, table, cache, &st->before);
@@ -585,10 +586,10 @@ static int nf_commit_staged(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read
                 return r;
         /* The handle now holds what the kernel has: key it, and the next
          * read finds the table after without decoding. (Failing here only
-         * costs that decode.) */
-        bs_table *copy = NULL;
-        if (cache && bs_table_copy(&copy, st->after) >= 0)
-                (void) cache_keep(st->handle, cache, copy);
+         * costs that decode.) The cache shares the table with the caller:
+         * neither changes its rules. */
+        if (cache)
+                (void) cache_keep(st->handle, cache, bs_table_ref(st->after));
         return 0;
 }
 

@@ -326,6 +326,13 @@ bs_table *bs_table_new(bs_family family, const char *name) {
                 return NULL;
         t->family = family;
         strcpy(t->name, name);
+        t->n_refs = 1;
+        return t;
+}
+
+bs_table *bs_table_ref(bs_table *t) {
+        if (t)
+                t->n_refs++;
         return t;
 }
 
@@ -339,7 +346,7 @@ static void chain_done(bs_chain *c) {
 }
 
 void bs_table_free(bs_table *t) {
-        if (!t)
+        if (!t || --t->n_refs > 0)
                 return;
         for (size_t i = 0; i < t->n_chains; i++)
                 chain_done(&t->chains[i]);

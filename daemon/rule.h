@@ -264,6 +264,7 @@ typedef struct bs_table {
         char name[BS_TABLE_NAME_MAX + 1];
         bs_chain *chains;
         size_t n_chains, cap_chains;
+        unsigned n_refs;  /* bs_table_ref; 1 from bs_table_new */
 } bs_table;
 
 /* ---------------------------------------------------------------- changes */
@@ -318,12 +319,17 @@ void bs_addr_set_prefix(bs_addr *a, bs_family family, unsigned prefix_len);
 bool bs_addr_is_any(const bs_addr *a) _pure_;
 
 bs_table *bs_table_new(bs_family family, const char *name);
-void bs_table_free(bs_table *t);
+void bs_table_free(bs_table *t);  /* drops a reference (see bs_table_ref) */
 static inline void bs_table_freep(bs_table **t) {
         if (*t)
                 bs_table_free(*t);
 }
 #define _cleanup_table_ _cleanup_(bs_table_freep)
+/* Another reference to t (returned): the table is freed when the last
+ * holder calls bs_table_free. A shared table is read-only but for its
+ * counters (the read cache refreshes them): whoever wants to change its
+ * rules copies it first. */
+bs_table *bs_table_ref(bs_table *t);
 int bs_table_copy(bs_table **ret, const bs_table *src);
 /* A chain's name, kind, policy and counters, without rules (d gets none). */
 void bs_chain_copy_header(bs_chain *d, const bs_chain *s);
