@@ -40,7 +40,9 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
  * matches keep no state another rule reads (an opaque extension could be
  * `recent --set`: not counted), or creates a chain. A packet such a rule
  * does not match goes on as before; one it matches is accepted: no
- * connection the tables let through now can be cut. */
+ * packet the tables let through now is dropped. (What newly accepted
+ * packets then do, an RST or an ICMP error let in, or NEW packets filling
+ * the conntrack table, is past what the pre-flight judges anyway.) */
 bool bs_changeset_only_widens(const bs_changeset *s) _pure_;
 
 /* A change set from ready changes (each for one family, e.g. the recipe's):

@@ -9,7 +9,9 @@
 
 #include "fileio.h"
 
-#define CHANGE_MAX 8192
+/* A change line is at most 8192 bytes (BS_CHANGE_TEXT_MAX); its canonical
+ * command can be longer (a program name, "-p tcp -m tcp", quoting). */
+#define CHANGE_MAX (4 * 8192)
 #define CONNECTIONS_MAX (16u * 1024 * 1024)
 #define TABLE_TEXT_MAX (BS_JOURNAL_MAX / 2)
 

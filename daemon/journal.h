@@ -40,7 +40,9 @@
 #define BS_JOURNAL_VERSION 2
 #define BS_JOURNAL_FILE "journal"
 #define BS_JOURNAL_MAX (256u * 1024 * 1024)
-#define BS_JOURNAL_CHANGES_MAX 10000
+/* A change set has at most 10,000 lines (BS_CHANGESET_MAX), each one
+ * change per family: up to twice as many commands. */
+#define BS_JOURNAL_CHANGES_MAX 20000
 
 typedef struct bs_journal {
         uint32_t id;

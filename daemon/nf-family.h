@@ -226,18 +226,15 @@ static void scrub_entry(uint8_t *b, size_t len) {
                 scrub_name(((struct xt_entry_target *) (b + e->target_offset))->u.user.name);
 }
 
-/* One walk over the handle's chains and rules, feeding the key; when
- * `counters` is given (compare mode), the counters read go into it as the
- * walk reaches each chain and rule, as long as its shape matches. */
-static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
+/* One walk over the handle's chains and rules, feeding the key (building
+ * it, or comparing with the cached one, stopping at the first chain that
+ * differs). */
+static int key_walk(TC_HANDLE *h, table_key *k) {
         /* next_offset is 16 bits: every entry fits */
         _cleanup_free_ uint8_t *scratch = malloc(UINT16_MAX + 1);
         if (!scratch)
                 return -ENOMEM;
         for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
-                /* By name: the table keeps user chains sorted, which the
-                 * kernel's order need not be. */
-                bs_chain *c = counters ? bs_table_find_chain(counters, name) : NULL;
                 int r = key_put_string(k, name);
                 uint8_t builtin = TC_BUILTIN(name, h) != 0;
                 if (r >= 0)
@@ -252,13 +249,8 @@ static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
                         r = key_put_string(k, p);
                         if (r < 0)
                                 return r;
-                        if (c) {
-                                c->policy_packets = pc.pcnt;
-                                c->policy_bytes = pc.bcnt;
-                        }
                 }
-                size_t ri = 0;
-                for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h), ri++) {
+                for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h)) {
                         if (e->next_offset < sizeof(TC_ENTRY))
                                 return -EBADMSG;
                         memcpy(scratch, e, e->next_offset);
@@ -268,10 +260,6 @@ static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
                                 r = key_put(k, scratch, e->next_offset);
                         if (r < 0)
                                 return r;
-                        if (c && ri < c->n_rules) {
-                                c->rules[ri].packets = e->counters.pcnt;
-                                c->rules[ri].bytes = e->counters.bcnt;
-                        }
                 }
                 /* The rule count is in the key: the next chain's name comes
                  * right after the last rule. */
@@ -281,11 +269,36 @@ static int key_walk(TC_HANDLE *h, table_key *k, bs_table *counters) {
         return 0;
 }
 
+/* The counters of the handle's rules and policies into t, whose rules are
+ * the handle's (the keys matched). */
+static int counters_walk(TC_HANDLE *h, bs_table *t) {
+        for (const char *name = TC_FIRST_CHAIN(h); name; name = TC_NEXT_CHAIN(h)) {
+                /* By name: the table keeps user chains sorted, which the
+                 * kernel's order need not be. */
+                bs_chain *c = bs_table_find_chain(t, name);
+                if (!c)
+                        return -EBADMSG;
+                if (c->builtin) {
+                        struct xt_counters pc = {};
+                        if (!TC_GET_POLICY(name, &pc, h))
+                                return libiptc_error();
+                        c->policy_packets = pc.pcnt;
+                        c->policy_bytes = pc.bcnt;
+                }
+                size_t ri = 0;
+                for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e && ri < c->n_rules; e = TC_NEXT_RULE(e, h), ri++) {
+                        c->rules[ri].packets = e->counters.pcnt;
+                        c->rules[ri].bytes = e->counters.bcnt;
+                }
+        }
+        return 0;
+}
+
 /* Key the table behind h (as it is now, committed or not) and keep it in
  * the cache with `t` (taken). */
 static int cache_keep(TC_HANDLE *h, bs_nf_read_cache *cache, bs_table *t) {
         table_key k = { .build = true };
-        int r = key_walk(h, &k, NULL);
+        int r = key_walk(h, &k);
         if (r < 0) {
                 free(k.buf);
                 bs_table_free(t);
@@ -305,10 +318,15 @@ static int cache_keep(TC_HANDLE *h, bs_nf_read_cache *cache, bs_table *t) {
 static int cache_lookup(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
         if (cache->table && streq(cache->table->name, table)) {
                 table_key k = { .old = cache->key, .old_len = cache->key_len };
-                int r = key_walk(h, &k, cache->table);
+                int r = key_walk(h, &k);
                 if (r < 0)
                         return r;
                 if (!k.differs && k.pos == k.old_len) {
+                        /* the same rules: only the counters are new (and
+                         * only now written: the table may be shared) */
+                        r = counters_walk(h, cache->table);
+                        if (r < 0)
+                                return r;
                         *ret = cache->table;
                         return 0;
                 }
@@ -512,23 +530,18 @@ static void nf_unstage(bs_nf_staged *st) {
         *st = (bs_nf_staged) {};
 }
 
-/* The cached table, now the caller's; the cache is left empty. */
-static bs_table *cache_take(bs_nf_read_cache *cache) {
-        bs_table *t = TAKE_PTR(cache->table);
-        bs_nf_read_cache_done(cache);
-        return t;
-}
-
-/* The table before: the cached table itself when the cache is given (taken
- * out of it: the commit puts the table after in its place), else decoded. */
-static int take_before(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
+/* The table before: the cached table itself when the cache is given
+ * (shared with it: nobody changes its rules), else decoded. The cache
+ * keeps it until a commit puts the table after in its place, so a change
+ * refused on the way costs no decode at the next read. */
+static int before_of(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, bs_table **ret) {
         if (!cache)
                 return read_handle(h, table, ret);
         const bs_table *t = NULL;
         int r = cache_lookup(h, table, cache, &t);
         if (r < 0)
                 return r;
-        *ret = cache_take(cache);
+        *ret = bs_table_ref(cache->table);
         return 0;
 }
 
@@ -545,22 +558,14 @@ static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf
         if (!any_change_for_us(changes, n)) {
                 /* Nothing to commit: the table as it is is the table
                  * before and after, shared (with the cache too). */
-                const bs_table *t = NULL;
-                if (cache) {
-                        r = cache_lookup(h, table, cache, &t);
-                        if (r < 0)
-                                return r;
-                        st->before = bs_table_ref(cache->table);
-                } else {
-                        r = read_handle(h, table, &st->before);
-                        if (r < 0)
-                                return r;
-                }
+                r = before_of(h, table, cache, &st->before);
+                if (r < 0)
+                        return r;
                 st->after = bs_table_ref(st->before);
                 return 0;
         }
 
-        r = take_before(h, table, cache, &st->before);
+        r = before_of(h, table, cache, &st->before);
         if (r >= 0)
                 r = bs_table_copy(&st->after, st->before);
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -748,9 +753,9 @@ static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_re
                 r = rebuild(h, target);
         if (r < 0)
                 return r;
-        /* current is the cache's table: take it (the commit puts the
-         * table after in its place) */
-        st->before = cache_take(cache);
+        /* current is the cache's table: shared, until the commit puts
+         * the table after in its place */
+        st->before = bs_table_ref(cache->table);
         st->after = TAKE_PTR(target);
         st->handle = TAKE_PTR(h);
         return 0;

@@ -103,10 +103,13 @@ static const bs_nf_family_ops *const both_ops[2] = { &bs_nf4_ops, &bs_nf6_ops };
  * `families`, show both to prepare, commit IPv4 then IPv6; if the IPv6
  * commit fails, IPv4 is put back as it was. All again on -EAGAIN. */
 static int two_phase(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
-                     const stage_step *step, bs_nf_prepare_fn prepare, void *userdata, bs_nf_transition *ret) {
+                     const stage_step *step, bs_nf_prepare_fn prepare, void *userdata, bs_nf_transition *ret,
+                     bool *ret_ipv4_only) {
         o = options(o);
         if (ret)
                 *ret = (bs_nf_transition) { .failed = SIZE_MAX };
+        if (ret_ipv4_only)
+                *ret_ipv4_only = false;
         for (int f = 0; f < 2; f++) {
                 if (!(families & bs_family_mask(both_ops[f]->family))) {
                         for (size_t i = 0; i < step->n; i++)
@@ -149,27 +152,33 @@ static int two_phase(const char *table, unsigned families, const bs_nf_options *
                         r = prepare(&t, userdata);
                 if (r >= 0)
                         r = both_ops[0]->commit_staged(&st[0], o, caches ? &caches[0] : NULL);
-                bool committed4 = r >= 0 && st[0].handle;
+                bool committed4 = r >= 0 && st[0].handle, stuck4 = false;
                 if (r >= 0) {
                         r = both_ops[1]->commit_staged(&st[1], o, caches ? &caches[1] : NULL);
                         if (r < 0 && committed4) {
                                 /* Put IPv4 back as it was (counters
                                  * included). Should that fail too, the
                                  * IPv6 error is still the one to report:
-                                 * it is the cause. */
-                                (void) both_ops[0]->restore(st[0].before, o);
+                                 * it is the cause; and nothing is tried
+                                 * again on a table that holds the changes
+                                 * already. */
+                                stuck4 = both_ops[0]->restore(st[0].before, o) < 0;
                                 if (caches)
                                         bs_nf_read_cache_done(&caches[0]);
                         }
                 }
-                if (r >= 0 && ret)
+                if (ret_ipv4_only)
+                        *ret_ipv4_only = stuck4;
+                if ((r >= 0 || stuck4) && ret) {
+                        ret->ipv4_only = stuck4;
                         for (int f = 0; f < 2; f++) {
                                 ret->before[f] = TAKE_PTR(st[f].before);
                                 ret->after[f] = TAKE_PTR(st[f].after);
                         }
+                }
                 both_ops[0]->unstage(&st[0]);
                 both_ops[1]->unstage(&st[1]);
-                if (r == -EAGAIN && attempt < o->max_retries)
+                if (r == -EAGAIN && !stuck4 && attempt < o->max_retries)
                         continue; /* a table changed since it was read: redo on the new one */
                 return r;
         }
@@ -181,15 +190,15 @@ int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsi
         if (n > 0 && !changes)
                 return -EINVAL;
         stage_step step = { .changes = changes, .n = n };
-        return two_phase(table, families, o, caches, &step, prepare, userdata, ret);
+        return two_phase(table, families, o, caches, &step, prepare, userdata, ret, NULL);
 }
 
 int bs_nf_rewrite_both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
-                       bs_nf_rewrite_fn compute, void *userdata) {
+                       bs_nf_rewrite_fn compute, void *userdata, bool *ret_ipv4_only) {
         if (!caches || !compute)
                 return -EINVAL;
         stage_step step = { .compute = compute, .compute_userdata = userdata };
-        return two_phase(table, families, o, caches, &step, NULL, NULL, NULL);
+        return two_phase(table, families, o, caches, &step, NULL, NULL, NULL, ret_ipv4_only);
 }
 
 int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o) {

@@ -90,6 +90,10 @@ int bs_nf_apply(bs_family family, const char *table, const bs_change *changes, s
 typedef struct bs_nf_transition {
         bs_table *before[2], *after[2];
         size_t failed;  /* when a change is refused: its index; else SIZE_MAX */
+        /* On error: IPv4 was committed, IPv6 refused, and IPv4 could not be
+         * put back (the tables are then handed over as on success; the
+         * IPv6 change is not in the kernel). */
+        bool ipv4_only;
 } bs_nf_transition;
 void bs_nf_transition_done(bs_nf_transition *t);
 #define _cleanup_transition_ _cleanup_(bs_nf_transition_done)
@@ -118,7 +122,8 @@ typedef int (*bs_nf_prepare_fn)(const bs_nf_transition *t, void *userdata);
  *
  * ret (may be NULL): on success the tables before and after (the caller
  * frees them with bs_nf_transition_done); on error, ret->failed is the
- * index of the change refused, if one was. */
+ * index of the change refused, if one was, and ret->ipv4_only says when
+ * IPv4 stays changed (nothing is then retried). */
 int bs_nf_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
                      const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
                      bs_nf_transition *ret);
@@ -136,10 +141,12 @@ int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o);
  * the kernel's table) and as bs_nf_restore would; if the IPv6 commit
  * fails, IPv4 is put back. compute() is called again when a commit finds
  * a table changed meanwhile (the -EAGAIN retries): it must depend only on
- * its arguments. The caches are left holding the committed tables. */
+ * its arguments. The caches are left holding the committed tables.
+ * *ret_ipv4_only (may be NULL) is set on error when IPv4 was committed and
+ * could not be put back after IPv6 was refused (nothing is then retried). */
 typedef int (*bs_nf_rewrite_fn)(const bs_table *current, void *userdata, bs_table **ret);
 int bs_nf_rewrite_both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
-                       bs_nf_rewrite_fn compute, void *userdata);
+                       bs_nf_rewrite_fn compute, void *userdata, bool *ret_ipv4_only);
 
 /* Zero the counters of one chain, or of every chain when chain is NULL. */
 int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o);

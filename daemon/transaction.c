@@ -170,7 +170,8 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
                         _cleanup_free_ char *msg = NULL;
                         r = bs_lockout_format(&report, NULL, &msg);
                         if (r < 0)
-                                return r;
+                                return bs_seterr(step->err, step->err_size, r, "cannot describe the lockout risk: %s",
+                                              strerror(-r));
                         return bs_seterr(step->err, step->err_size, -EHOSTUNREACH, "%s", msg);
                 }
         }
@@ -184,7 +185,8 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
                                       "cannot write to the runtime directory %s: %s", m->runtime_dir, strerror(-r));
                 r = transaction_new(m, id, step->set->commands, step->set->n_commands, &t);
                 if (r < 0)
-                        return r;
+                        return bs_seterr(step->err, step->err_size, r, "cannot create the transaction: %s",
+                                      strerror(-r));
                 step->transaction = t;
                 t->owner = step->owner;
                 t->save = o->save;
@@ -199,14 +201,16 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
         if (!j) {
                 j = t->journal = bs_journal_new();
                 if (!j)
-                        return -ENOMEM;
+                        return bs_seterr(step->err, step->err_size, -ENOMEM, "cannot create the journal: %s",
+                                      strerror(ENOMEM));
                 j->id = t->id;
                 j->owner_uid = step->owner;
                 j->strict = o->strict;
                 j->save = o->save;
                 for (size_t i = 0; i < step->set->n_commands; i++)
                         if ((r = bs_journal_add_change(j, step->set->commands[i])) < 0)
-                                return r;
+                                return bs_seterr(step->err, step->err_size, r,
+                                              "cannot record change %zu in the journal: %s", i + 1, strerror(-r));
                 if (step->snapshot) {
                         free(j->connections);
                         j->connections = TAKE_PTR(step->snapshot);
@@ -228,6 +232,50 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
                               m->runtime_dir, strerror(-r));
         step->journal_written = true;
         return 0;
+}
+
+/* The kernel refused the IPv6 commit and IPv4, committed first, could not
+ * be put back: IPv4 holds the change, IPv6 does not. With a journal, the
+ * transaction stays, for IPv4 alone (the IPv6 commands out of its journal,
+ * IPv6's table after = before), and is rolled back at once by its timer
+ * (which retries every 5 s); without one (timeout 0), the caller is told. */
+static int keep_ipv4_only(Manager *m, Transaction *t, bs_nf_transition *tr, int error, char *err, size_t err_size) {
+        log_error_errno(error, "The kernel refused the IPv6 change and IPv4 could not be put back: %m");
+        bs_journal *j = t ? t->journal : NULL;
+        if (!j) {
+                transaction_free(t);
+                return bs_seterr(err, err_size, -EIO,
+                              "the kernel refused the IPv6 change (%s), and IPv4, changed first, could not be put "
+                              "back: IPv4 holds the change, IPv6 does not",
+                              strerror(-error));
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < j->n_changes; i++) {
+                if (strncmp(j->changes[i], "ip6tables ", 10) == 0)
+                        free(j->changes[i]);
+                else
+                        j->changes[kept++] = j->changes[i];
+        }
+        j->n_changes = kept;
+        for (int f = 0; f < 2; f++) {
+                j->before[f] = TAKE_PTR(tr->before[f]);
+                j->after[f] = f == 0 ? TAKE_PTR(tr->after[0]) : bs_table_ref(j->before[1]);
+        }
+        t->deadline_boottime = j->deadline_boottime_usec = now_usec(CLOCK_BOOTTIME);
+        t->deadline_realtime = j->deadline_realtime_usec = now_usec(CLOCK_REALTIME);
+        int r = bs_journal_write(m->runtime_dir, j);
+        if (r < 0)
+                log_error_errno(r, "Cannot rewrite the journal of transaction %" PRIu32 ": %m", t->id);
+        t->state = TRANSACTION_PENDING;
+        m->pending = t;
+        manager_refresh_pending(m);
+        r = arm_timer(t);
+        if (r < 0)
+                log_error_errno(r, "Cannot arm the timer of transaction %" PRIu32 ": %m", t->id);
+        return bs_seterr(err, err_size, -EIO,
+                      "the kernel refused the IPv6 change (%s), and IPv4, changed first, could not be put back: "
+                      "transaction %" PRIu32 " rolls IPv4 back now",
+                      strerror(-error), t->id);
 }
 
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
@@ -258,6 +306,8 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         r = bs_nf_apply_both("filter", set->changes, set->n_changes, families, &m->nf, m->read_cache, prepare_apply,
                              &step, &tr);
         Transaction *t = step.transaction;
+        if (r < 0 && tr.ipv4_only)
+                return keep_ipv4_only(m, t, &tr, r, err, err_size);
         if (r < 0) {
                 if (step.journal_written)
                         (void) bs_journal_remove(m->runtime_dir);
@@ -405,7 +455,15 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 merge[f] = (RollbackMerge) { .before = j->before[f], .after = j->after[f] };
                 families |= bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6);
         }
-        int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge);
+        bool ipv4_only = false;
+        int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
+        if (r < 0 && ipv4_only) {
+                /* IPv4 is rolled back and stays so: a retry must leave it
+                 * alone (its merge would put removed rules back twice). */
+                bs_table_free(j->after[0]);
+                j->after[0] = bs_table_ref(j->before[0]);
+                log_error("Rollback of transaction %" PRIu32 ": IPv4 is rolled back, IPv6 is not yet.", t->id);
+        }
         if (r < 0)
                 return bs_seterr(err, err_size, r, "cannot roll back the filter tables (xtables lock %s): %s",
                               bs_xtlock_path(), strerror(-r));

@@ -774,7 +774,7 @@ static void test_rewrite(gconstpointer data) {
         unsigned mask = bs_family_mask(f->family);
 
         rewrite_state st = { .family = f->family, .add_port = 80 };
-        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st, NULL), ==, 0);
         g_assert_cmpuint(st.calls, ==, 1);
         g_assert_cmpuint(st.last_input_rules, ==, 1);
         const char *two = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
@@ -787,10 +787,10 @@ static void test_rewrite(gconstpointer data) {
 
         /* nothing to do, and an error of the computation: nothing changes */
         st = (rewrite_state){ .family = f->family };
-        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st, NULL), ==, 0);
         g_assert_cmpuint(st.last_input_rules, ==, 2);
         st = (rewrite_state){ .family = f->family, .add_port = 81, .fail = -ENOENT };
-        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st), ==, -ENOENT);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, NULL, caches, rewrite_add, &st, NULL), ==, -ENOENT);
         assert_S(f, two);
 
         /* The table changes between the read and the commit: computed
@@ -801,7 +801,7 @@ static void test_rewrite(gconstpointer data) {
         o.before_commit = change_behind_our_back;
         o.userdata = &rs;
         st = (rewrite_state){ .family = f->family, .add_port = 443 };
-        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, &o, caches, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", mask, &o, caches, rewrite_add, &st, NULL), ==, 0);
         g_assert_cmpuint(rs.calls, ==, 2);
         g_assert_cmpuint(st.calls, ==, 2);
         g_assert_cmpuint(st.last_input_rules, ==, 3);
@@ -821,6 +821,55 @@ static void test_rewrite(gconstpointer data) {
 
 static void count_commit(void *userdata);
 
+/* The IPv6 commit is refused and IPv4, committed first, cannot be put back
+ * (another program changes it at that moment, no retries): reported, the
+ * tables handed over, and nothing applied twice. */
+typedef struct stuck_state {
+        unsigned commits;
+        char other_lock[PATH_MAX];
+} stuck_state;
+
+static void third_commit_changes_ipv4(void *userdata) {
+        stuck_state *ss = userdata;
+        if (++ss->commits == 3)
+                sh_ok("XTABLES_LOCKFILE=%s iptables-legacy -A INPUT -p tcp --dport 1999 -j ACCEPT", ss->other_lock);
+}
+
+static void test_apply_both_ipv4_stuck(void) {
+        reset_tables();
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
+                                BS_TARGET_ACCEPT, NULL);
+        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
+        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
+        m->opaque.size = 16;
+        m->opaque.data = g_malloc0(16);
+
+        stuck_state ss = {};
+        g_snprintf(ss.other_lock, sizeof(ss.other_lock), "%s.other", lock_path);
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.max_retries = 0;
+        o.before_commit = third_commit_changes_ipv4;
+        o.userdata = &ss;
+        prepare_state ps = {};
+        _cleanup_transition_ bs_nf_transition t = {};
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, NULL, prepare_record,
+                                         &ps, &t),
+                        ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+        g_assert_true(t.ipv4_only);
+        g_assert_cmpuint(ss.commits, ==, 3); /* IPv4, IPv6 refused, the put-back refused: no retry */
+        g_assert_cmpuint(ps.calls, ==, 1);
+        g_assert_nonnull(t.before[0]);
+        g_assert_cmpuint(bs_table_find_chain(t.after[0], "INPUT")->n_rules, ==, 1);
+        assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                      "-A INPUT -p tcp -m tcp --dport 1999 -j ACCEPT\n");
+        assert_S(&v6, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
+        g_unlink(ss.other_lock);
+}
+
 /* Both families as one unit: both rewritten, or, when the IPv6 commit is
  * refused, IPv4 put back as it was. */
 static void test_rewrite_both(void) {
@@ -829,7 +878,7 @@ static void test_rewrite_both(void) {
         bs_nf_read_cache caches[2] = {};
 
         rewrite_state st = { .add_port = 80 };
-        g_assert_cmpint(bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, NULL, caches, rewrite_add, &st), ==, 0);
+        g_assert_cmpint(bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, NULL, caches, rewrite_add, &st, NULL), ==, 0);
         g_assert_cmpuint(st.calls, ==, 2);
         assert_S(&v4, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
                       "-A INPUT -p udp -m udp --dport 5555 -j ACCEPT\n"
@@ -851,7 +900,7 @@ static void test_rewrite_both(void) {
         o.before_commit = count_commit;
         o.userdata = &commits;
         st = (rewrite_state) { .add_port = 81, .bad_match = true };
-        int r = bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, &o, caches, rewrite_add, &st);
+        int r = bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, &o, caches, rewrite_add, &st, NULL);
         g_assert_cmpint(r, ==, -EOPNOTSUPP);
         g_assert_cmpuint(commits, ==, 3); /* IPv4, IPv6 refused, IPv4 put back */
         g_autofree char *after4 = save(&v4, "filter");
@@ -1223,6 +1272,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
+        g_test_add_func("/nf/apply-both-ipv4-stuck", test_apply_both_ipv4_stuck);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
         g_test_add_func("/nf/lock/wait", test_lock_wait);
 
