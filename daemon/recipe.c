@@ -90,11 +90,10 @@ static bool has_rule(const bs_chain *in, const bs_rule *r) {
 
 static int recipe_family(changes *cs, const bs_table *t, const bs_l4port *allows, size_t n_allows) {
         unsigned mask = bs_family_mask(t->family);
-        bs_table *work = NULL;
+        _cleanup_table_ bs_table *work = NULL;
         int r = bs_table_copy(&work, t);
         if (r < 0)
                 return r;
-        _cleanup_table_ bs_table *owned = work;
         bs_chain *in = bs_table_find_chain(work, "INPUT");
         if (!in)
                 return -EINVAL;
