@@ -234,6 +234,20 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
         return 0;
 }
 
+/* Drop one family's commands ("iptables " or "ip6tables ") from the
+ * journal: read back, its table after for that family is then its table
+ * before. */
+static void journal_drop_commands(bs_journal *j, const char *program) {
+        size_t kept = 0, len = strlen(program);
+        for (size_t i = 0; i < j->n_changes; i++) {
+                if (strncmp(j->changes[i], program, len) == 0)
+                        free(j->changes[i]);
+                else
+                        j->changes[kept++] = j->changes[i];
+        }
+        j->n_changes = kept;
+}
+
 /* The kernel refused the IPv6 commit and IPv4, committed first, could not
  * be put back: IPv4 holds the change, IPv6 does not. With a journal, the
  * transaction stays, for IPv4 alone (the IPv6 commands out of its journal,
@@ -249,14 +263,7 @@ static int keep_ipv4_only(Manager *m, Transaction *t, bs_nf_transition *tr, int 
                               "back: IPv4 holds the change, IPv6 does not",
                               strerror(-error));
         }
-        size_t kept = 0;
-        for (size_t i = 0; i < j->n_changes; i++) {
-                if (strncmp(j->changes[i], "ip6tables ", 10) == 0)
-                        free(j->changes[i]);
-                else
-                        j->changes[kept++] = j->changes[i];
-        }
-        j->n_changes = kept;
+        journal_drop_commands(j, "ip6tables ");
         for (int f = 0; f < 2; f++) {
                 j->before[f] = TAKE_PTR(tr->before[f]);
                 j->after[f] = f == 0 ? TAKE_PTR(tr->after[0]) : bs_table_ref(j->before[1]);
@@ -462,6 +469,9 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                  * alone (its merge would put removed rules back twice). */
                 bs_table_free(j->after[0]);
                 j->after[0] = bs_table_ref(j->before[0]);
+                journal_drop_commands(j, "iptables ");
+                if (bs_journal_write(m->runtime_dir, j) < 0)
+                        log_error("Cannot rewrite the journal of transaction %" PRIu32 ".", t->id);
                 log_error("Rollback of transaction %" PRIu32 ": IPv4 is rolled back, IPv6 is not yet.", t->id);
         }
         if (r < 0)
