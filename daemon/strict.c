@@ -75,16 +75,8 @@ int bs_ct_snapshot_to_string(const bs_ct_snapshot *s, char **ret) {
         return 0;
 }
 
-_printf_(3, 4) static int bad(char *err, size_t errlen, const char *fmt, ...) {
-        if (err && errlen) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                bs_utf8_trim(err);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
+/* A malformed snapshot: -EINVAL, err saying where. */
+#define bad(err, errlen, ...) bs_seterr(err, errlen, -EINVAL, __VA_ARGS__)
 
 /* A decimal number without sign or leading zeros, at most max. */
 static int parse_uint(const char *s, size_t len, uint64_t max, uint64_t *ret) {

@@ -119,6 +119,15 @@ static void port_rule(bs_rule *r, bs_family f, uint8_t proto, uint16_t port, bs_
                 g_strlcpy(r->target.chain, chain, sizeof(r->target.chain));
 }
 
+/* A match the kernel has no module for: a commit with it is refused. */
+static void add_unknown_match(bs_rule *r) {
+        bs_match *m = bs_rule_add_match(r, BS_MATCH_OPAQUE);
+        g_assert_nonnull(m);
+        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
+        m->opaque.size = 16;
+        m->opaque.data = g_malloc0(16);
+}
+
 /* A growing list of changes. */
 typedef struct changes {
         bs_change items[64];
@@ -503,10 +512,7 @@ static void test_apply_errors(gconstpointer data) {
         changes_clear(&cs);
 
         bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, fam, "INPUT", 0, IPPROTO_TCP, 1, BS_TARGET_ACCEPT, NULL);
-        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
-        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
-        m->opaque.size = 8;
-        m->opaque.data = g_malloc0(8);
+        add_unknown_match(&c->rule);
         g_assert_cmpint(bs_nf_apply(fam, "filter", cs.items, cs.n, NULL, NULL), ==, -EOPNOTSUPP);
         changes_clear(&cs);
 
@@ -753,10 +759,7 @@ static int rewrite_add(const bs_table *current, void *userdata, bs_table **ret) 
         bs_rule r;
         port_rule(&r, current->family, IPPROTO_TCP, st->add_port, BS_TARGET_ACCEPT, NULL);
         if (st->bad_match && current->family == BS_FAMILY_IPV6) {
-                bs_match *m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
-                g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
-                m->opaque.size = 16;
-                m->opaque.data = g_malloc0(16);
+                add_unknown_match(&r);
         }
         bs_chain *input = bs_table_find_chain(t, "INPUT");
         g_assert_cmpint(bs_chain_insert_rule(input, input->n_rules, &r), ==, 0);
@@ -841,10 +844,7 @@ static void test_apply_both_ipv4_stuck(void) {
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
         bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
                                 BS_TARGET_ACCEPT, NULL);
-        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
-        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
-        m->opaque.size = 16;
-        m->opaque.data = g_malloc0(16);
+        add_unknown_match(&c->rule);
 
         stuck_state ss = {};
         g_snprintf(ss.other_lock, sizeof(ss.other_lock), "%s.other", lock_path);
@@ -990,10 +990,7 @@ static void test_apply_both_rollback(void) {
         add_rule(&cs, BS_CHANGE_INSERT, BS_FAMILY_IPV4, "INPUT", 1, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
         bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
                                 BS_TARGET_ACCEPT, NULL);
-        bs_match *m = bs_rule_add_match(&c->rule, BS_MATCH_OPAQUE);
-        g_strlcpy(m->opaque.name, "bsnomatch", sizeof(m->opaque.name));
-        m->opaque.size = 16;
-        m->opaque.data = g_malloc0(16);
+        add_unknown_match(&c->rule);
 
         unsigned commits = 0;
         bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
