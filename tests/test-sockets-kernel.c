@@ -12,18 +12,23 @@
 #include "lockout.h"
 #include "mgmt.h"
 
-static int tcp_listen_any(int ns, bs_family f, uint16_t port) {
+/* An IPv6 listener is dual stack (like sshd's "::") unless v6only. */
+static int tcp_listen_on(int ns, bs_family f, uint16_t port, bool v6only) {
         int s = ns_socket(ns, f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-        int one = 1, zero = 0;
+        int one = 1, only = v6only;
         setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (f == BS_FAMILY_IPV6) /* dual stack, like sshd's "::" */
-                setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        if (f == BS_FAMILY_IPV6)
+                g_assert_cmpint(setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only)), ==, 0);
         struct sockaddr_storage ss;
         socklen_t sl;
         ab_sockaddr(f, f == BS_FAMILY_IPV6 ? "::" : "0.0.0.0", port, &ss, &sl);
         g_assert_cmpint(bind(s, (struct sockaddr *) &ss, sl), ==, 0);
         g_assert_cmpint(listen(s, 8), ==, 0);
         return s;
+}
+
+static int tcp_listen_any(int ns, bs_family f, uint16_t port) {
+        return tcp_listen_on(ns, f, port, false);
 }
 
 static int tcp_connect_from(int ns, bs_family f, const char *dst, uint16_t port, uint16_t *local_port) {
@@ -109,6 +114,41 @@ static void test_session_without_conntrack(gconstpointer data) {
         close(l);
 }
 
+/* One listener per family, neither dual stack: an AF_INET socket and a
+ * v6only AF_INET6 one. One dump must list the sessions of both (the kernel
+ * is asked for both families at once), and a session stays unlisted once
+ * the namespace has no listener left (nothing is inbound then). */
+static void test_listener_per_family(void) {
+        int l4 = tcp_listen_on(NS.fw, BS_FAMILY_IPV4, 2223, false);
+        int l6 = tcp_listen_on(NS.fw, BS_FAMILY_IPV6, 2224, true);
+        uint16_t sport4 = 0, sport6 = 0;
+        int c4 = tcp_connect_from(NS.peer, BS_FAMILY_IPV4, FW4, 2223, &sport4);
+        int c6 = tcp_connect_from(NS.peer, BS_FAMILY_IPV6, FW6, 2224, &sport6);
+        int a4 = accept4(l4, NULL, NULL, SOCK_CLOEXEC), a6 = accept4(l6, NULL, NULL, SOCK_CLOEXEC);
+        g_assert_cmpint(a4, >=, 0);
+        g_assert_cmpint(a6, >=, 0);
+
+        _cleanup_free_ bs_conn *all = NULL;
+        size_t n = 0;
+        g_assert_cmpint(bs_connections_dump(&all, &n), ==, 0);
+        g_assert_nonnull(find(all, n, BS_FAMILY_IPV4, PEER4, sport4, 2223));
+        g_assert_nonnull(find(all, n, BS_FAMILY_IPV6, PEER6, sport6, 2224));
+
+        /* the listeners go, the sessions stay: no longer inbound */
+        close(l4);
+        close(l6);
+        _cleanup_free_ bs_conn *after = NULL;
+        size_t n_after = 0;
+        g_assert_cmpint(bs_connections_dump(&after, &n_after), ==, 0);
+        g_assert_null(find(after, n_after, BS_FAMILY_IPV4, PEER4, sport4, 2223));
+        g_assert_null(find(after, n_after, BS_FAMILY_IPV6, PEER6, sport6, 2224));
+
+        close(a4);
+        close(a6);
+        close(c4);
+        close(c6);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         if (!netns_pair_setup(false))
@@ -121,6 +161,7 @@ int main(int argc, char **argv) {
                              test_session_without_conntrack);
         g_test_add_data_func("/sockets/session-without-conntrack/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
                              test_session_without_conntrack);
+        g_test_add_func("/sockets/listener-per-family", test_listener_per_family);
         int r = g_test_run();
         netns_pair_teardown();
         return r;

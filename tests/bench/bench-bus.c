@@ -17,11 +17,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
@@ -109,6 +111,23 @@ static void write_file(const char *path, const char *s) {
 
 /* Rule i as a change (after "-A INPUT "/"-I INPUT 1 "): distinct sources,
  * tcp and udp, a comment on every third, ACCEPT and DROP. */
+/* A TCP listener on 127.0.0.1:2222 and one session it accepted: fds[0]
+ * the listener, fds[1] the client, fds[2] the accepted end. */
+static void open_session(int fds[3]) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(2222),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int one = 1;
+        fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        fds[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[0] < 0 || fds[1] < 0 || setsockopt(fds[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(fds[0], (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fds[0], 1) < 0 ||
+            connect(fds[1], (struct sockaddr *) &a, sizeof(a)) < 0)
+                die("session socket", errno);
+        fds[2] = accept4(fds[0], NULL, NULL, SOCK_CLOEXEC);
+        if (fds[2] < 0)
+                die("accept", errno);
+}
+
 static void rule_text(unsigned i, char *buf, size_t size) {
         bool tcp = i % 3 != 1;
         char comment[48] = "";
@@ -459,15 +478,24 @@ int main(int argc, char **argv) {
         /* one small change with confirm, empty and 10,000-rule table; an
          * ACCEPT rule (the pre-flight knows it cannot cut anything and
          * reads no connections) and a DROP rule (the pre-flight reads the
-         * connections and evaluates them) */
+         * connections and evaluates them). On the empty table, the DROP
+         * rule once more with a TCP listener and one session accepted by
+         * it in the namespace, as on a host running sshd with an admin
+         * logged in: the pre-flight then also walks the kernel's hash of
+         * established sockets. */
         for (int big = 0; big < 2; big++)
-                for (int drop = 0; drop < 2; drop++) {
+                for (int variant = 0; variant < (big ? 2 : 3); variant++) {
+                        bool drop = variant > 0, session = variant == 2;
+                        int sess_fds[3] = { -1, -1, -1 };
+                        if (session)
+                                open_session(sess_fds);
                         restore4(big ? path_big : path_empty);
                         Series s_apply = {}, s_total = {}, s_cli = {};
                         for (unsigned k = 0; k < runs; k++) {
                                 /* rule_text: an odd index gives DROP, an even one ACCEPT */
                                 char rule[160], *change = NULL;
-                                rule_text(50000 + 2 * k + (unsigned) drop, rule, sizeof(rule));
+                                rule_text(50000 + 1000 * (unsigned) session + 2 * k + (unsigned) drop, rule,
+                                          sizeof(rule));
                                 if (asprintf(&change, "-I INPUT 1 %s", rule) < 0)
                                         die("asprintf", ENOMEM);
                                 char *changes[] = { change, NULL };
@@ -485,14 +513,18 @@ int main(int argc, char **argv) {
                                 cli_argv(cmd, sizeof(cmd), "-I INPUT 1", 60000 + 2 * k + (unsigned) drop, argv_cli);
                                 add(&s_cli, run(argv_cli, NULL, NULL));
                         }
-                        char what[96];
-                        snprintf(what, sizeof(what), "insert %s at 1 + Confirm, %s", drop ? "DROP" : "ACCEPT",
-                                 big ? "10,000-rule table" : "empty table");
+                        char what[128];
+                        snprintf(what, sizeof(what), "insert %s at 1 + Confirm, %s%s", drop ? "DROP" : "ACCEPT",
+                                 big ? "10,000-rule table" : "empty table",
+                                 session ? ", a listener and a session" : "");
                         row(what, &s_total, UNIT_MS, 1e3, "iptables-legacy -I (no confirm)", &s_cli,
                             big ? "" : "≤ 1 ms");
-                        snprintf(what, sizeof(what), "… of which Apply (%s, %s)", drop ? "DROP" : "ACCEPT",
-                                 big ? "10,000 rules" : "empty");
+                        snprintf(what, sizeof(what), "… of which Apply (%s, %s%s)", drop ? "DROP" : "ACCEPT",
+                                 big ? "10,000 rules" : "empty", session ? ", a session" : "");
                         row(what, &s_apply, UNIT_MS, 1e3, NULL, NULL, "");
+                        for (int i = 0; i < 3; i++)
+                                if (sess_fds[i] >= 0)
+                                        close(sess_fds[i]);
                 }
 
         /* a 10,000-rule change set, and 1,000 */
