@@ -9,7 +9,8 @@
  *   TC_GET_TARGET, TC_BUILTIN, TC_IS_CHAIN, TC_GET_POLICY, TC_SET_POLICY,
  *   TC_INSERT_ENTRY, TC_REPLACE_ENTRY, TC_APPEND_ENTRY, TC_DELETE_NUM_ENTRY,
  *   TC_FLUSH_ENTRIES, TC_ZERO_ENTRIES, TC_CREATE_CHAIN, TC_DELETE_CHAIN,
- *   TC_COMMIT
+ *   TC_COMMIT, and for the cached read's fast path (nf-raw.h) TC_GETINFO,
+ *   TC_GET_ENTRIES, TC_AF, TC_SOL, TC_SO_GET_INFO, TC_SO_GET_ENTRIES
  *
  * Every function expects the xtables lock to be held (nf.c takes it).
  *
@@ -344,7 +345,13 @@ static int cache_lookup(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache
         return 0;
 }
 
+#include "nf-raw.h"
+
 static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
+        if (raw_cache_hit(table, cache) > 0) {
+                *ret = cache->table;
+                return 0;
+        }
         _cleanup_handle_ TC_HANDLE *h = NULL;
         int r = open_table(table, &h);
         if (r < 0)

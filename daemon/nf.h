@@ -74,6 +74,9 @@ typedef struct bs_nf_read_cache {
          * what is derived from them alone, counters aside, stays valid
          * while it stays the same. */
         uint64_t generation;
+        /* reads of the kept table answered from the kernel's entries
+         * without libiptc (nf-raw.h), since it was kept */
+        uint64_t fast_hits;
 } bs_nf_read_cache;
 int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                       const bs_table **ret);

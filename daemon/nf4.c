@@ -28,5 +28,11 @@
 #define TC_CREATE_CHAIN iptc_create_chain
 #define TC_DELETE_CHAIN iptc_delete_chain
 #define TC_COMMIT iptc_commit
+#define TC_GETINFO struct ipt_getinfo
+#define TC_GET_ENTRIES struct ipt_get_entries
+#define TC_AF AF_INET
+#define TC_SOL IPPROTO_IP
+#define TC_SO_GET_INFO IPT_SO_GET_INFO
+#define TC_SO_GET_ENTRIES IPT_SO_GET_ENTRIES
 
 #include "nf-family.h"

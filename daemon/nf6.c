@@ -28,5 +28,11 @@
 #define TC_CREATE_CHAIN ip6tc_create_chain
 #define TC_DELETE_CHAIN ip6tc_delete_chain
 #define TC_COMMIT ip6tc_commit
+#define TC_GETINFO struct ip6t_getinfo
+#define TC_GET_ENTRIES struct ip6t_get_entries
+#define TC_AF AF_INET6
+#define TC_SOL IPPROTO_IPV6
+#define TC_SO_GET_INFO IP6T_SO_GET_INFO
+#define TC_SO_GET_ENTRIES IP6T_SO_GET_ENTRIES
 
 #include "nf-family.h"

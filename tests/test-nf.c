@@ -269,13 +269,17 @@ static void test_read_cached(gconstpointer data) {
         _cleanup_(bs_nf_read_cache_done) bs_nf_read_cache cache = {};
 
         const bs_table *first = read_cached_checked(f, &cache);
-        /* Nothing changed: the very same table, not decoded again. */
+        g_assert_cmpuint(cache.fast_hits, ==, 0);
+        /* Nothing changed: the very same table, not decoded again, and
+         * told from the kernel's entries without libiptc. */
         g_assert_true(read_cached_checked(f, &cache) == first);
+        g_assert_cmpuint(cache.fast_hits, ==, 1);
 
         /* Only counters moved (rules and OUTPUT's policy): same table, new counters. */
         send_udp(f->family, 5555, 2, 10);
         const bs_table *t = read_cached_checked(f, &cache);
         g_assert_true(t == first);
+        g_assert_cmpuint(cache.fast_hits, ==, 2);
         g_assert_cmpuint(rule_at(t, "INPUT", 0)->packets, ==, 2);
         g_assert_cmpuint(rule_at(t, "mychain", 0)->packets, ==, 2);
         g_assert_cmpuint(bs_table_find_chain(t, "OUTPUT")->policy_packets, ==, 2);
@@ -325,12 +329,55 @@ static void test_read_cached(gconstpointer data) {
         for (int i = 0; i < 3; i++) {
                 g_assert_true(read_cached_checked(f, &cache) == many);
                 g_assert_cmpuint(cache.generation, ==, generation);
+                g_assert_cmpuint(cache.fast_hits, ==, (unsigned) i + 1);
         }
 
         /* The other family through the same cache: dropped and read anew. */
         const family_case *other = f->family == BS_FAMILY_IPV4 ? &v6 : &v4;
         t = read_cached_checked(other, &cache);
         g_assert_cmpint(t->family, ==, other->family);
+}
+
+/* The fast path of a cached read splits the kernel's entries into chains
+ * the way libiptc does: user chains created out of name order, jumps and
+ * gotos among them, a rule without a target (it falls through), RETURN,
+ * QUEUE, a DROP policy. Each read of the unchanged table is a fast hit
+ * equal to a fresh read; each outside change, even one that only points a
+ * jump at another chain of the same name length, is seen. */
+static void test_read_cached_layout(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        reset_tables();
+        sh_ok("%1$s -N zeta; %1$s -N alpha; %1$s -N mid; %1$s -N beta; "
+              "%1$s -A INPUT -p tcp --dport 1 -j zeta; %1$s -A INPUT -p tcp --dport 2 -g alpha; "
+              "%1$s -A INPUT -p tcp; %1$s -A zeta -j mid; %1$s -A mid -p udp -j RETURN; "
+              "%1$s -A alpha -p udp --dport 9 -j QUEUE; %1$s -A beta -j DROP; %1$s -P FORWARD DROP",
+              c);
+        _cleanup_(bs_nf_read_cache_done) bs_nf_read_cache cache = {};
+        const bs_table *t = read_cached_checked(f, &cache);
+        for (unsigned i = 1; i <= 3; i++) {
+                g_assert_true(read_cached_checked(f, &cache) == t);
+                g_assert_cmpuint(cache.fast_hits, ==, i);
+        }
+
+        const char *outside[] = {
+                "IPT -R INPUT 1 -p tcp --dport 1 -j beta", /* the jump's chain only */
+                "IPT -R INPUT 2 -p tcp --dport 2 -j alpha", /* a goto becomes a jump */
+                "IPT -R INPUT 3 -p udp",
+                "IPT -P FORWARD ACCEPT",
+                "IPT -A mid -j zeta",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(outside); i++) {
+                g_auto(GStrv) parts = g_strsplit(outside[i], "IPT", -1);
+                g_autofree char *cmd = g_strjoinv(c, parts);
+                uint64_t generation = cache.generation;
+                sh_ok("%s", cmd);
+                t = read_cached_checked(f, &cache);
+                g_assert_cmpuint(cache.generation, !=, generation);
+                g_assert_cmpuint(cache.fast_hits, ==, 0);
+                g_assert_true(read_cached_checked(f, &cache) == t);
+                g_assert_cmpuint(cache.fast_hits, ==, 1);
+        }
 }
 
 /* --------------------------------------------------------------- apply */
@@ -600,9 +647,12 @@ static void test_apply_cached(gconstpointer data) {
         g_assert_cmpuint(cache->generation, !=, generation);
         const bs_table *seeded = cache->table;
         generation = cache->generation;
-        /* a hit: the same table and generation, equal to a fresh read */
+        /* a hit: the same table and generation, equal to a fresh read,
+         * told without libiptc (the key of the committed handle is the
+         * key of the kernel's entries) */
         g_assert_true(read_cached_checked(f, cache) == seeded);
         g_assert_cmpuint(cache->generation, ==, generation);
+        g_assert_cmpuint(cache->fast_hits, ==, 1);
         assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N mychain\n"
                     "-A INPUT -p udp -m udp --dport 5353 -j mychain\n"
                     "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"
@@ -1252,6 +1302,7 @@ int main(int argc, char **argv) {
         } while (0)
                 ADD("read-legacy", test_read_legacy);
                 ADD("read-cached", test_read_cached);
+                ADD("read-cached-layout", test_read_cached_layout);
                 ADD("apply-each-kind", test_apply_each_kind);
                 ADD("apply-delete-by-value", test_apply_delete_by_value);
                 ADD("apply-keeps-counters", test_apply_keeps_counters);
