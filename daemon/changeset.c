@@ -123,6 +123,8 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
         int k = builder_reserve(&b, n, text_size);
         if (k < 0)
                 return k;
+        /* one buffer for the words of every line */
+        _cleanup_(bs_words_buf_done) bs_words_buf words = {};
 
         for (size_t i = 0; i < n; i++) {
                 const char *line = lines[i];
@@ -132,12 +134,12 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                 bs_change c4, c6;
                 bs_parse_error e4 = {}, e6 = {};
                 int r4, r6;
-                char **words = NULL;
-                size_t n_words = 0;
                 /* split once, parse for each family */
-                r4 = r6 = bs_split_words(line, &words, &n_words, &e4);
+                r4 = r6 = bs_split_words_buf(line, &words, &e4);
                 if (r4 >= 0) {
-                        r4 = bs_parse_change_split(BS_FAMILY_IPV4, line, words, n_words, &c4, &e4);
+                        char *const *w = words.words;
+                        size_t n_words = words.n;
+                        r4 = bs_parse_change_split(BS_FAMILY_IPV4, line, w, n_words, &c4, &e4);
                         if (r4 >= 0 && ipv4_address_given(&c4.rule))
                                 /* IPv6 fails on the address: no need to ask */
                                 r6 = -EINVAL;
@@ -146,9 +148,8 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
                                  * for a line that is for IPv6 alone (see
                                  * below): for any other line it is not
                                  * formatted at all. */
-                                r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, words, n_words, &c6,
+                                r6 = bs_parse_change_split(BS_FAMILY_IPV6, line, w, n_words, &c6,
                                                            r4 == -EAFNOSUPPORT ? &e6 : NULL);
-                        bs_words_free(words, n_words);
                 } else
                         e6 = e4;
                 if (r4 == -ENOMEM || r6 == -ENOMEM) {

@@ -45,15 +45,18 @@ bool text_ipv4_numeric(const char *s, uint8_t out[4]) {
         uint8_t a[4] = { 0 };
         const char *p = s;
         for (unsigned i = 0; i < 4; i++) {
-                const char *dot = strchr(p, '.');
+                /* up to the next '.' or the end, in one pass (a part is short) */
+                size_t len = 0;
+                while (p[len] != '\0' && p[len] != '.')
+                        len++;
+                bool dot = p[len] == '.';
                 if (i == 3 && dot)
                         return false;
-                size_t len = dot ? (size_t) (dot - p) : strlen(p);
                 if (!ipv4_part(p, len, &a[i]))
                         return false;
                 if (!dot)
                         break; /* "autocomplete": the rest stays 0 */
-                p = dot + 1;
+                p += len + 1;
         }
         memcpy(out, a, 4);
         return true;
@@ -116,7 +119,15 @@ static void set_prefix_mask(uint8_t mask[16], unsigned len, unsigned bytes) {
 
 int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_error *err, int word_index) {
         unsigned alen = text_addr_len(f);
-        if (strchr(arg, ','))
+        /* the length, a ',' and the last '/' in one pass */
+        size_t len = 0, slash_at = SIZE_MAX;
+        bool comma = false;
+        for (; arg[len] != '\0'; len++)
+                if (arg[len] == ',')
+                        comma = true;
+                else if (arg[len] == '/')
+                        slash_at = len;
+        if (comma)
                 return text_fail(err, word_index, arg,
                                  "\"%s\" is a list; give one address (or network) per rule", arg);
 
@@ -125,7 +136,6 @@ int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_er
         char stack[64];
         _cleanup_free_ char *heap = NULL;
         char *host;
-        size_t len = strlen(arg);
         if (len < sizeof(stack))
                 host = memcpy(stack, arg, len + 1);
         else {
@@ -133,7 +143,7 @@ int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_er
                 if (!host)
                         return -ENOMEM;
         }
-        char *slash = strrchr(host, '/');
+        char *slash = slash_at != SIZE_MAX ? host + slash_at : NULL;
         bs_addr a = { { 0 } };
         if (slash) {
                 *slash = '\0';
@@ -248,17 +258,24 @@ const char *text_format_addr(bs_family f, const uint8_t *addr, char *buf, size_t
         return buf;
 }
 
+/* text_format_addr into INET6_ADDRSTRLEN + 1 bytes, returning the length
+ * (an IPv4 address knows it without a strlen) */
+static size_t format_addr(bs_family f, const uint8_t *addr, char *buf) {
+        if (f != BS_FAMILY_IPV6)
+                return format_ipv4(addr, buf);
+        text_format_addr(f, addr, buf, INET6_ADDRSTRLEN + 1);
+        return strlen(buf);
+}
+
 /* " ADDR/N", " ADDR/MASK" or (full_bare: conntrack's full mask) " ADDR" */
 static int put_addr(bs_buf *b, bs_family f, const bs_addr *a, bool full_bare) {
         char buf[1 + 2 * (INET6_ADDRSTRLEN + 1)];
         int len = bs_addr_prefix_len(a, f);
         buf[0] = ' ';
-        text_format_addr(f, a->addr, buf + 1, INET6_ADDRSTRLEN + 1);
-        size_t n = 1 + strlen(buf + 1);
+        size_t n = 1 + format_addr(f, a->addr, buf + 1);
         if (len < 0) {
                 buf[n++] = '/';
-                text_format_addr(f, a->mask, buf + n, INET6_ADDRSTRLEN + 1);
-                n += strlen(buf + n);
+                n += format_addr(f, a->mask, buf + n);
         } else if (!full_bare || (unsigned) len != text_addr_len(f) * 8) {
                 char num[TEXT_U_MAX];
                 size_t k = text_format_u((unsigned) len, num);

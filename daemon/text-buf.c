@@ -54,7 +54,7 @@ int bs_buf_reserve(bs_buf *b, size_t extra) {
         return buf_reserve(b, extra);
 }
 
-int text_buf_add(bs_buf *b, const char *s, size_t n) {
+int text_buf_add_slow(bs_buf *b, const char *s, size_t n) {
         return buf_append_n(b, s, n);
 }
 
@@ -73,7 +73,7 @@ size_t text_format_u(uintmax_t v, char buf[static TEXT_U_MAX]) {
 
 int text_buf_add_u(bs_buf *b, uintmax_t v) {
         char buf[TEXT_U_MAX];
-        return buf_append_n(b, buf, text_format_u(v, buf));
+        return text_buf_add(b, buf, text_format_u(v, buf));
 }
 
 int bs_buf_printf(bs_buf *b, const char *fmt, ...) {
@@ -194,67 +194,87 @@ bool text_decimal(const char *s, uintmax_t max, uintmax_t *ret) {
 
 /* ------------------------------------------------------------ quoting */
 
+/* isalnum() without a call for the letters and digits of the portable
+ * character set, which every locale classes as alphanumeric; any other
+ * character still asks isalnum(). */
+static bool is_alnum(char c) {
+        unsigned char u = (unsigned char) c;
+        if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9'))
+                return true;
+        return isalnum(u);
+}
+
 /* xtables_save_string: bare when made of [A-Za-z0-9_-] only. */
 static bool iptables_bare(const char *w) {
         if (!*w)
                 return false;
         for (const char *p = w; *p; p++)
-                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
+                if (*p != '_' && *p != '-' && !is_alnum(*p))
                         return false;
         return true;
 }
+
+/* The punctuation a shell reads as part of a plain word. */
+static const bool shell_plain[256] = {
+        ['_'] = true, ['-'] = true, ['+'] = true, ['='] = true, ['/'] = true, [':'] = true,
+        ['.'] = true, [','] = true, ['@'] = true, ['%'] = true, ['^'] = true,
+};
 
 static bool shell_bare(const char *w) {
         if (!*w)
                 return false;
         for (const char *p = w; *p; p++)
-                if (!isalnum((unsigned char) *p) && !strchr("_-+=/:.,@%^", *p))
+                if (!shell_plain[(unsigned char) *p] && !is_alnum(*p))
                         return false;
         return true;
 }
 
 int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word) {
-        int r = buf_append_n(b, " ", 1);
+        int r = text_buf_add(b, " ", 1);
         if (r < 0)
                 return r;
         if (style == TEXT_STYLE_IPTABLES) {
                 if (!free_text || iptables_bare(word))
-                        return bs_buf_append(b, word);
-                r = buf_append_n(b, "\"", 1);
+                        return text_buf_add_str(b, word);
+                r = text_buf_add(b, "\"", 1);
                 /* the runs between the characters to escape, whole */
                 for (const char *p = word; r >= 0 && *p;) {
                         size_t run = strcspn(p, "\"\\'");
-                        r = buf_append_n(b, p, run);
+                        r = text_buf_add(b, p, run);
                         p += run;
                         if (r >= 0 && *p) {
                                 char esc[2] = { '\\', *p++ };
-                                r = buf_append_n(b, esc, 2);
+                                r = text_buf_add(b, esc, 2);
                         }
                 }
-                return r < 0 ? r : buf_append_n(b, "\"", 1);
+                return r < 0 ? r : text_buf_add(b, "\"", 1);
         }
         if (shell_bare(word))
-                return bs_buf_append(b, word);
-        r = buf_append_n(b, "'", 1);
+                return text_buf_add_str(b, word);
+        r = text_buf_add(b, "'", 1);
         for (const char *p = word; r >= 0 && *p;) {
                 size_t run = strcspn(p, "'");
-                r = buf_append_n(b, p, run);
+                r = text_buf_add(b, p, run);
                 p += run;
                 if (r >= 0 && *p) {
-                        r = buf_append_n(b, "'\\''", 4);
+                        r = text_buf_add(b, "'\\''", 4);
                         p++;
                 }
         }
-        return r < 0 ? r : buf_append_n(b, "'", 1);
+        return r < 0 ? r : text_buf_add(b, "'", 1);
 }
 
 /* ------------------------------------------------------------ words */
 
 /* isspace(), asked only outside graphic ASCII: no locale classes those
- * characters (most of a line) as space, and asking is a call each. */
+ * characters (most of a line) as space, and asking is a call each. The
+ * space itself is a blank in every locale (POSIX), and the one that
+ * separates nearly all words: no call for it either. */
 static bool is_blank(char c) {
         unsigned char u = (unsigned char) c;
-        return (u <= ' ' || u >= 0x7f) && isspace(u);
+        if (u == ' ')
+                return true;
+        return (u < ' ' || u >= 0x7f) && isspace(u);
 }
 
 /* Where a run of plain characters may end: the quotes, the backslash,
@@ -269,97 +289,152 @@ void bs_words_free(char **words, size_t n) {
         free(words);
 }
 
-/* Shell-like splitting, with one difference kept from iptables-restore:
- * inside "double quotes" a backslash escapes any character, so the \'
- * that iptables prints in a quoted comment reads back as a quote.
- *
- * One allocation per line: the word pointers first, then the words' text.
- * A word takes at least one byte of the line and words are separated by a
+/* A word takes at least one byte of the line and words are separated by a
  * blank, so there are at most len / 2 + 1 words, and their text with a
  * NUL each fits in len + 1 bytes (a word never grows: quotes and
  * backslashes only drop bytes). */
-int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err) {
-        size_t len = strlen(line);
-        if (len > BS_LINE_MAX)
-                return text_fail(err, -1, NULL, "line too long (%zu bytes, at most %d)", len, BS_LINE_MAX),
-                       -E2BIG;
+static size_t max_words(size_t len) {
+        size_t m = len / 2 + 1;
+        return m > BS_WORDS_MAX ? BS_WORDS_MAX : m;
+}
 
-        size_t max_words = len / 2 + 1;
-        if (max_words > BS_WORDS_MAX)
-                max_words = BS_WORDS_MAX;
-        _cleanup_free_ char **words = malloc(max_words * sizeof(char *) + len + 1);
-        if (!words)
-                return -ENOMEM;
-        char *text = (char *) (words + max_words);
-        size_t n = 0, tl = 0, start = 0;
-        bool in_word = false;
-        const char *p = line;
+static size_t split_size(size_t len) {
+        return max_words(len) * sizeof(char *) + len + 1;
+}
 
+/* One word from p on (not a blank, not NUL) into text + *tl, with its
+ * NUL; returns where the line goes on, or NULL with err filled. n is the
+ * index of the word, for messages. */
+static const char *split_word(const char *p, char *text, size_t *tl, size_t n, bs_parse_error *err) {
+        size_t start = *tl, t = start;
         for (;;) {
+                /* a run of plain characters, copied as it is scanned */
+                while (!split_stop[(unsigned char) *p])
+                        text[t++] = *p++;
                 char c = *p;
-                if (c == '\0' || is_blank(c)) {
-                        if (in_word) {
-                                if (n >= BS_WORDS_MAX)
-                                        return text_fail(err, (int) n, NULL, "too many words (at most %d)",
-                                                         BS_WORDS_MAX),
-                                               -E2BIG;
-                                assert(n < max_words);
-                                text[tl++] = '\0';
-                                words[n++] = text + start;
-                                start = tl;
-                                in_word = false;
-                        }
-                        if (c == '\0')
-                                break;
-                        p++;
-                        continue;
-                }
-                in_word = true;
+                if (c == '\0' || is_blank(c))
+                        break;
                 if (c == '\\') {
                         if (p[1] == '\0') {
-                                text[tl] = '\0';
-                                return text_fail(err, (int) n, text + start, "the line ends with a backslash");
+                                text[t] = '\0';
+                                text_fail(err, (int) n, text + start, "the line ends with a backslash");
+                                return NULL;
                         }
-                        text[tl++] = p[1];
+                        text[t++] = p[1];
                         p += 2;
                 } else if (c == '\'') {
                         const char *q = strchr(p + 1, '\'');
-                        if (!q)
-                                return text_fail(err, (int) n, p, "unterminated single quote");
-                        memcpy(text + tl, p + 1, (size_t) (q - p - 1));
-                        tl += (size_t) (q - p - 1);
+                        if (!q) {
+                                text_fail(err, (int) n, p, "unterminated single quote");
+                                return NULL;
+                        }
+                        memcpy(text + t, p + 1, (size_t) (q - p - 1));
+                        t += (size_t) (q - p - 1);
                         p = q + 1;
                 } else if (c == '"') {
-                        const char *qstart = p;
-                        p++;
+                        const char *qstart = p++;
                         for (;;) {
-                                if (*p == '\0')
-                                        return text_fail(err, (int) n, qstart, "unterminated double quote");
+                                if (*p == '\0') {
+                                        text_fail(err, (int) n, qstart, "unterminated double quote");
+                                        return NULL;
+                                }
                                 if (*p == '"')
                                         break;
                                 if (*p == '\\' && p[1] != '\0')
                                         p++;
-                                text[tl++] = *p++;
+                                text[t++] = *p++;
                         }
                         p++;
-                } else {
-                        /* a run of plain characters at once */
-                        const char *q = p + 1;
-                        for (;;) {
-                                while (!split_stop[(unsigned char) *q])
-                                        q++;
-                                if (*q == '\0' || *q == '\\' || *q == '\'' || *q == '"' || is_blank(*q))
-                                        break;
-                                q++; /* outside graphic ASCII, but no blank */
-                        }
-                        memcpy(text + tl, p, (size_t) (q - p));
-                        tl += (size_t) (q - p);
-                        p = q;
-                }
+                } else
+                        text[t++] = *p++; /* outside graphic ASCII, but no blank */
         }
+        text[t++] = '\0';
+        *tl = t;
+        return p;
+}
 
+/* Shell-like splitting, with one difference kept from iptables-restore:
+ * inside "double quotes" a backslash escapes any character, so the \'
+ * that iptables prints in a quoted comment reads back as a quote.
+ * mem has split_size(len) bytes: the word pointers first, then the
+ * words' text. */
+static int split_into(const char *line, size_t len, void *mem, char ***ret_words, size_t *ret_n,
+                      bs_parse_error *err) {
+        size_t cap = max_words(len);
+        char **words = mem;
+        char *text = (char *) (words + cap);
+        size_t n = 0, tl = 0;
+        const char *p = line;
+
+        for (;;) {
+                while (is_blank(*p))
+                        p++;
+                if (*p == '\0')
+                        break;
+                char *w = text + tl;
+                p = split_word(p, text, &tl, n, err);
+                if (!p)
+                        return -EINVAL;
+                /* counted once the word is whole, so that a bad quote in
+                 * the word after the last allowed one is named as such */
+                if (n >= BS_WORDS_MAX)
+                        return text_fail(err, (int) n, NULL, "too many words (at most %d)", BS_WORDS_MAX), -E2BIG;
+                assert(n < cap);
+                words[n++] = w;
+        }
+        *ret_words = words;
+        *ret_n = n;
+        return 0;
+}
+
+static int check_line_len(const char *line, size_t *ret_len, bs_parse_error *err) {
+        size_t len = strlen(line);
+        if (len > BS_LINE_MAX)
+                return text_fail(err, -1, NULL, "line too long (%zu bytes, at most %d)", len, BS_LINE_MAX),
+                       -E2BIG;
+        *ret_len = len;
+        return 0;
+}
+
+/* One allocation per line: the word pointers, then the words' text. */
+int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err) {
+        size_t len;
+        int r = check_line_len(line, &len, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ void *mem = malloc(split_size(len));
+        if (!mem)
+                return -ENOMEM;
+        char **words;
+        size_t n;
+        r = split_into(line, len, mem, &words, &n, err);
+        if (r < 0)
+                return r;
         *ret_n = n;
         /* no words: NULL, as before the words shared one allocation */
-        *ret_words = n > 0 ? TAKE_PTR(words) : NULL;
+        *ret_words = n > 0 ? TAKE_PTR(mem) : NULL;
         return 0;
+}
+
+int bs_split_words_buf(const char *line, bs_words_buf *w, bs_parse_error *err) {
+        size_t len;
+        int r = check_line_len(line, &len, err);
+        if (r < 0)
+                return r;
+        size_t need = split_size(len);
+        if (need > w->size) {
+                void *mem = realloc(w->mem, need);
+                if (!mem)
+                        return -ENOMEM;
+                w->mem = mem;
+                w->size = need;
+        }
+        w->words = NULL;
+        w->n = 0;
+        return split_into(line, len, w->mem, &w->words, &w->n, err);
+}
+
+void bs_words_buf_done(bs_words_buf *w) {
+        free(w->mem);
+        *w = (bs_words_buf) {};
 }

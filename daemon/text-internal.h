@@ -38,8 +38,24 @@ bool text_decimal(const char *s, uintmax_t max, uintmax_t *ret);
 /* ------------------------------------------------------------ appending */
 
 /* Appends without the printf machinery (rendering 10,000 rules spent most
- * of its time in vsnprintf). */
-int text_buf_add(bs_buf *b, const char *s, size_t n);
+ * of its time in vsnprintf). text_buf_add_slow grows the buffer first. */
+int text_buf_add_slow(bs_buf *b, const char *s, size_t n);
+/* Inline, as rendering appends many short pieces: when the room is there
+ * (nearly always) an append is a copy, for a literal a few moves. A buffer
+ * with data always has cap > len (room for the NUL); an empty one has
+ * cap == 0 and takes the slow path. */
+static inline int text_buf_add(bs_buf *b, const char *s, size_t n) {
+        if (n < b->cap - b->len) {
+                memcpy(b->data + b->len, s, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+                return 0;
+        }
+        return text_buf_add_slow(b, s, n);
+}
+static inline int text_buf_add_str(bs_buf *b, const char *s) {
+        return text_buf_add(b, s, strlen(s));
+}
 /* v in decimal, as "%ju" prints it; buf gets the digits and a NUL, the
  * length is returned. */
 #define TEXT_U_MAX 21

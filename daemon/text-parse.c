@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
 
 typedef struct main_opt {
         const char *name;
@@ -34,6 +35,31 @@ static const main_opt main_opts[] = {
 };
 
 #define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
+
+/* main_opts by first letter: bit i of main_by_first[c] is set when
+ * main_opts[i] starts with c. Every long option word is looked up here
+ * first, and scanning all the names for the few that can match was a
+ * third of the parse loop's own time. Built once, from main_opts itself. */
+_Static_assert(ELEMENTSOF(main_opts) <= 64, "main_opts must fit a 64-bit set");
+static uint64_t main_by_first[128];
+static pthread_once_t main_by_first_once = PTHREAD_ONCE_INIT;
+
+static void main_by_first_init(void) {
+        for (size_t i = 0; i < ELEMENTSOF(main_opts); i++)
+                main_by_first[(unsigned char) main_opts[i].name[0] & 127] |= UINT64_C(1) << i;
+}
+
+/* The main options a long name of len bytes may be a prefix of, as a set
+ * of main_opts indices. */
+static uint64_t main_candidates(const char *name, size_t len) {
+        if (len == 0)
+                return ELEMENTSOF(main_opts) == 64 ? UINT64_MAX : (UINT64_C(1) << ELEMENTSOF(main_opts)) - 1;
+        unsigned char c = (unsigned char) name[0];
+        if (c >= 128)
+                return 0;
+        pthread_once(&main_by_first_once, main_by_first_init);
+        return main_by_first[c];
+}
 
 /* One bit per option letter (0 for anything else), so that a set of
  * letters is a constant mask: a test per option instead of a strchr. */
@@ -71,11 +97,17 @@ const char *text_take_word(text_parse_state *s, int *word_index) {
 
 /* ------------------------------------------------------------ names */
 
-/* Characters that survive a round trip through our own line format. */
+/* Characters that survive a round trip through our own line format.
+ * Graphic ASCII is graphic in every locale (POSIX): isgraph() is asked
+ * only about the other bytes, not once per character of every name. */
 static bool plain_name(const char *name) {
-        for (const char *p = name; *p; p++)
-                if (!isgraph((unsigned char) *p) || *p == '"' || *p == '\'' || *p == '\\')
+        for (const char *p = name; *p; p++) {
+                unsigned char u = (unsigned char) *p;
+                if (u == '"' || u == '\'' || u == '\\')
                         return false;
+                if ((u <= ' ' || u >= 0x7f) && !isgraph(u))
+                        return false;
+        }
         return true;
 }
 
@@ -344,8 +376,13 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
                 size_t len = strlen(arg);
                 if (len >= sizeof(lower))
                         return FAIL(s, arg_word, arg, "unknown protocol \"%s\"", arg);
-                for (size_t i = 0; i <= len; i++)
-                        lower[i] = (char) tolower((unsigned char) arg[i]);
+                /* tolower() only where it may change something: the
+                         * lower case letters, digits and punctuation of
+                         * ASCII are no upper case letter in any locale */
+                for (size_t i = 0; i <= len; i++) {
+                        unsigned char u = (unsigned char) arg[i];
+                        lower[i] = (u >= 'A' && u <= 'Z') || u >= 0x80 ? (char) tolower(u) : (char) u;
+                }
                 if (text_proto_from_string(lower, &r->proto) < 0)
                         return FAIL(s, arg_word, arg, "unknown protocol \"%s\"", arg);
                 if (r->proto == 0 && invert)
@@ -427,11 +464,11 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
         bool found = false;
         *ambiguous = false;
         for (int pass = 0; pass < 2; pass++) {
-                for (size_t i = 0; i < ELEMENTSOF(main_opts); i++) {
+                for (uint64_t cand = main_candidates(name, len); cand; cand &= cand - 1) {
+                        size_t i = (size_t) __builtin_ctzll(cand);
                         const char *n = main_opts[i].name;
-                        /* the first letters first: most names differ there */
-                        if ((len > 0 && n[0] != name[0]) || (len > 1 && n[1] != name[1]) ||
-                            strncmp(n, name, len) != 0 ||
+                        /* the second letter first: most names left differ there */
+                        if ((len > 1 && n[1] != name[1]) || strncmp(n, name, len) != 0 ||
                             (pass == 0 && n[len] != '\0'))
                                 continue;
                         ref = (opt_ref){ .main = &main_opts[i] };

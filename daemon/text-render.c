@@ -22,7 +22,7 @@ static int put_inv(bs_buf *b, bool invert) {
 /* " NAME" */
 static int put_sp_str(bs_buf *b, const char *s) {
         PUT_LIT(b, " ");
-        return bs_buf_append(b, s);
+        return text_buf_add_str(b, s);
 }
 
 /* " N" */
@@ -51,17 +51,17 @@ static int put_tcp_flags(bs_buf *b, uint8_t flags) {
                 if (flags & text_tcp_flags[i].bit) {
                         if (any)
                                 PUT_LIT(b, ",");
-                        PUT(bs_buf_append(b, text_tcp_flags[i].name));
+                        PUT(text_buf_add_str(b, text_tcp_flags[i].name));
                         any = true;
                 }
         for (size_t i = 0; i < 2; i++)
                 if (flags & (0x40u << i)) {
                         if (any)
                                 PUT_LIT(b, ",");
-                        PUT(bs_buf_append(b, extra[i]));
+                        PUT(text_buf_add_str(b, extra[i]));
                         any = true;
                 }
-        return any ? 0 : bs_buf_append(b, "NONE");
+        return any ? 0 : text_buf_add_str(b, "NONE");
 }
 
 static int render_tcp(bs_buf *b, const bs_match_tcp *t) {
@@ -74,9 +74,9 @@ static int render_tcp(bs_buf *b, const bs_match_tcp *t) {
         }
         if (t->flg_mask || t->flags_invert) {
                 PUT(put_inv(b, t->flags_invert));
-                PUT(bs_buf_append(b, " --tcp-flags "));
+                PUT(text_buf_add_str(b, " --tcp-flags "));
                 PUT(put_tcp_flags(b, t->flg_mask));
-                PUT(bs_buf_append(b, " "));
+                PUT(text_buf_add_str(b, " "));
                 PUT(put_tcp_flags(b, t->flg_cmp));
         }
         return 0;
@@ -84,10 +84,10 @@ static int render_tcp(bs_buf *b, const bs_match_tcp *t) {
 
 static int render_icmp(bs_buf *b, bs_family f, const bs_match_icmp *i) {
         bool v6 = f == BS_FAMILY_IPV6;
-        PUT(bs_buf_append(b, v6 ? " -m icmp6" : " -m icmp"));
+        PUT(text_buf_add_str(b, v6 ? " -m icmp6" : " -m icmp"));
         PUT(put_inv(b, i->invert));
         if (!v6 && i->type == 0xFF)
-                return bs_buf_append(b, " --icmp-type any");
+                return text_buf_add_str(b, " --icmp-type any");
         PUT(bs_buf_printf(b, v6 ? " --icmpv6-type %u" : " --icmp-type %u", i->type));
         if (i->code_min != 0 || i->code_max != 0xFF)
                 PUT(bs_buf_printf(b, "/%u", i->code_min));
@@ -99,7 +99,7 @@ static int put_flag_list(bs_buf *b, const text_flag_name *t, size_t n, uint32_t 
         for (size_t i = 0; i < n; i++)
                 if (mask & t[i].bit) {
                         PUT(text_buf_add(b, any ? "," : " ", 1));
-                        PUT(bs_buf_append(b, t[i].name));
+                        PUT(text_buf_add_str(b, t[i].name));
                         any = true;
                 }
         return 0;
@@ -114,10 +114,10 @@ static int put_ct_ports(bs_buf *b, const char *opt, uint16_t lo, uint16_t hi) {
 static int render_conntrack(bs_buf *b, bs_family f, const bs_match_conntrack *c) {
         uint16_t m = c->match_flags, inv = c->invert_flags;
         bool alias = m & XT_CONNTRACK_STATE_ALIAS;
-        PUT(bs_buf_append(b, alias ? " -m state" : " -m conntrack"));
+        PUT(text_buf_add_str(b, alias ? " -m state" : " -m conntrack"));
         if (m & XT_CONNTRACK_STATE) {
                 PUT(put_inv(b, inv & XT_CONNTRACK_STATE));
-                PUT(bs_buf_append(b, alias ? " --state" : " --ctstate"));
+                PUT(text_buf_add_str(b, alias ? " --state" : " --ctstate"));
                 PUT(put_flag_list(b, text_ct_states, text_ct_states_n, c->state_mask));
         }
         if (m & XT_CONNTRACK_PROTO) {
@@ -157,9 +157,9 @@ static int render_conntrack(bs_buf *b, bs_family f, const bs_match_conntrack *c)
                 }
         if (m & XT_CONNTRACK_STATUS) {
                 PUT(put_inv(b, inv & XT_CONNTRACK_STATUS));
-                PUT(bs_buf_append(b, " --ctstatus"));
+                PUT(text_buf_add_str(b, " --ctstatus"));
                 if (c->status_mask == 0)
-                        PUT(bs_buf_append(b, " NONE"));
+                        PUT(text_buf_add_str(b, " NONE"));
                 else
                         PUT(put_flag_list(b, text_ct_statuses, text_ct_statuses_n, c->status_mask));
         }
@@ -171,15 +171,15 @@ static int render_conntrack(bs_buf *b, bs_family f, const bs_match_conntrack *c)
                         PUT(bs_buf_printf(b, " --ctexpire %u:%u", c->expires_min, c->expires_max));
         }
         if (m & XT_CONNTRACK_DIRECTION)
-                PUT(bs_buf_append(b, inv & XT_CONNTRACK_DIRECTION ? " --ctdir REPLY" : " --ctdir ORIGINAL"));
+                PUT(text_buf_add_str(b, inv & XT_CONNTRACK_DIRECTION ? " --ctdir REPLY" : " --ctdir ORIGINAL"));
         return 0;
 }
 
 static int render_multiport(bs_buf *b, const bs_match_multiport *mp) {
         static const char *const opt[] = { " --sports ", " --dports ", " --ports " };
-        PUT(bs_buf_append(b, " -m multiport"));
+        PUT(text_buf_add_str(b, " -m multiport"));
         PUT(put_inv(b, mp->invert));
-        PUT(bs_buf_append(b, opt[mp->dir <= BS_MULTIPORT_EITHER ? mp->dir : BS_MULTIPORT_EITHER]));
+        PUT(text_buf_add_str(b, opt[mp->dir <= BS_MULTIPORT_EITHER ? mp->dir : BS_MULTIPORT_EITHER]));
         unsigned n = mp->count < BS_MULTIPORT_MAX ? mp->count : BS_MULTIPORT_MAX;
         for (unsigned i = 0; i < n; i++) {
                 if (i)
@@ -206,10 +206,10 @@ static int render_limit(bs_buf *b, const bs_match_limit *l) {
                 { "min", XT_LIMIT_SCALE * 60 },
                 { "sec", XT_LIMIT_SCALE },
         };
-        PUT(bs_buf_append(b, " -m limit --limit"));
+        PUT(text_buf_add_str(b, " -m limit --limit"));
         uint32_t period = l->avg;
         if (period == 0)
-                PUT(bs_buf_append(b, " inf"));
+                PUT(text_buf_add_str(b, " inf"));
         else {
                 size_t i;
                 for (i = 1; i < ELEMENTSOF(rates); i++)
@@ -228,34 +228,34 @@ static int put_addrtypes(bs_buf *b, uint16_t mask) {
                 if (mask & (1u << i)) {
                         if (any)
                                 PUT_LIT(b, ",");
-                        PUT(bs_buf_append(b, text_addrtypes[i]));
+                        PUT(text_buf_add_str(b, text_addrtypes[i]));
                         any = true;
                 }
         return 0;
 }
 
 static int render_addrtype(bs_buf *b, const bs_match_addrtype *a) {
-        PUT(bs_buf_append(b, " -m addrtype"));
+        PUT(text_buf_add_str(b, " -m addrtype"));
         if (a->source) {
                 PUT(put_inv(b, a->flags & XT_ADDRTYPE_INVERT_SOURCE));
-                PUT(bs_buf_append(b, " --src-type "));
+                PUT(text_buf_add_str(b, " --src-type "));
                 PUT(put_addrtypes(b, a->source));
         }
         if (a->dest) {
                 PUT(put_inv(b, a->flags & XT_ADDRTYPE_INVERT_DEST));
-                PUT(bs_buf_append(b, " --dst-type "));
+                PUT(text_buf_add_str(b, " --dst-type "));
                 PUT(put_addrtypes(b, a->dest));
         }
         if (a->flags & XT_ADDRTYPE_LIMIT_IFACE_IN)
-                PUT(bs_buf_append(b, " --limit-iface-in"));
+                PUT(text_buf_add_str(b, " --limit-iface-in"));
         if (a->flags & XT_ADDRTYPE_LIMIT_IFACE_OUT)
-                PUT(bs_buf_append(b, " --limit-iface-out"));
+                PUT(text_buf_add_str(b, " --limit-iface-out"));
         return 0;
 }
 
 static int render_iprange(bs_buf *b, bs_family f, const bs_match_iprange *r) {
         char lo[INET6_ADDRSTRLEN + 1], hi[INET6_ADDRSTRLEN + 1];
-        PUT(bs_buf_append(b, " -m iprange"));
+        PUT(text_buf_add_str(b, " -m iprange"));
         if (r->flags & IPRANGE_SRC) {
                 PUT(put_inv(b, r->flags & IPRANGE_SRC_INV));
                 PUT(bs_buf_printf(b, " --src-range %s-%s", text_format_addr(f, r->src_min, lo, sizeof(lo)),
@@ -292,7 +292,7 @@ static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style st
         case BS_MATCH_ADDRTYPE:
                 return render_addrtype(b, &m->addrtype);
         case BS_MATCH_MAC:
-                PUT(bs_buf_append(b, " -m mac"));
+                PUT(text_buf_add_str(b, " -m mac"));
                 PUT(put_inv(b, m->mac.invert));
                 return bs_buf_printf(b, " --mac-source %02x:%02x:%02x:%02x:%02x:%02x", m->mac.addr[0],
                                      m->mac.addr[1], m->mac.addr[2], m->mac.addr[3], m->mac.addr[4],
@@ -300,7 +300,7 @@ static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style st
         case BS_MATCH_IPRANGE:
                 return render_iprange(b, f, &m->iprange);
         case BS_MATCH_OPAQUE:
-                PUT(bs_buf_append(b, " -m"));
+                PUT(text_buf_add_str(b, " -m"));
                 return text_put_word(b, style, false, m->opaque.name);
         default:
                 return -EINVAL;
@@ -316,16 +316,16 @@ static int render_log(bs_buf *b, const bs_target_log *l, text_style style) {
                 { XT_LOG_IPOPT, " --log-ip-options" },    { XT_LOG_UID, " --log-uid" },
                 { XT_LOG_MACDECODE, " --log-macdecode" },
         };
-        PUT(bs_buf_append(b, " -j LOG"));
+        PUT(text_buf_add_str(b, " -j LOG"));
         if (l->prefix[0]) {
-                PUT(bs_buf_append(b, " --log-prefix"));
+                PUT(text_buf_add_str(b, " --log-prefix"));
                 PUT(text_put_word(b, style, true, l->prefix));
         }
         if (l->level != 4)
                 PUT(bs_buf_printf(b, " --log-level %u", l->level));
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (l->flags & flags[i].flag)
-                        PUT(bs_buf_append(b, flags[i].opt));
+                        PUT(text_buf_add_str(b, flags[i].opt));
         return 0;
 }
 
@@ -338,12 +338,12 @@ static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style 
         case BS_TARGET_DROP:
                 return text_buf_add(b, " -j DROP", 8);
         case BS_TARGET_RETURN:
-                return bs_buf_append(b, " -j RETURN");
+                return text_buf_add_str(b, " -j RETURN");
         case BS_TARGET_QUEUE:
-                return bs_buf_append(b, " -j QUEUE");
+                return text_buf_add_str(b, " -j QUEUE");
         case BS_TARGET_JUMP:
         case BS_TARGET_GOTO:
-                PUT(bs_buf_append(b, t->kind == BS_TARGET_GOTO ? " -g" : " -j"));
+                PUT(text_buf_add_str(b, t->kind == BS_TARGET_GOTO ? " -g" : " -j"));
                 return text_put_word(b, style, false, t->chain);
         case BS_TARGET_REJECT: {
                 const char *name = text_reject_to_string(f, t->reject.with);
@@ -354,7 +354,7 @@ static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style 
         case BS_TARGET_LOG:
                 return render_log(b, &t->log, style);
         case BS_TARGET_OPAQUE:
-                PUT(bs_buf_append(b, " -j"));
+                PUT(text_buf_add_str(b, " -j"));
                 return text_put_word(b, style, false, t->opaque.name);
         default:
                 return -EINVAL;
@@ -372,12 +372,12 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
         bs_family f = r->family;
         if (!bs_addr_is_any(&r->src) || r->src_invert) {
                 PUT(put_inv(out, r->src_invert));
-                PUT(bs_buf_append(out, " -s"));
+                PUT(text_buf_add_str(out, " -s"));
                 PUT(text_put_host_mask(out, f, &r->src));
         }
         if (!bs_addr_is_any(&r->dst) || r->dst_invert) {
                 PUT(put_inv(out, r->dst_invert));
-                PUT(bs_buf_append(out, " -d"));
+                PUT(text_buf_add_str(out, " -d"));
                 PUT(text_put_host_mask(out, f, &r->dst));
         }
         /* "+" has an empty mask: iptables prints nothing for it */
@@ -385,14 +385,14 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
                 char name[IFNAMSIZ + 1];
                 copy_iface(name, r->in_iface);
                 PUT(put_inv(out, r->in_invert));
-                PUT(bs_buf_append(out, " -i"));
+                PUT(text_buf_add_str(out, " -i"));
                 PUT(text_put_word(out, style, false, name));
         }
         if (r->out_iface[0] && !streq(r->out_iface, "+")) {
                 char name[IFNAMSIZ + 1];
                 copy_iface(name, r->out_iface);
                 PUT(put_inv(out, r->out_invert));
-                PUT(bs_buf_append(out, " -o"));
+                PUT(text_buf_add_str(out, " -o"));
                 PUT(text_put_word(out, style, false, name));
         }
         if (r->proto) {
@@ -406,9 +406,9 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
                         PUT(put_sp_u(out, r->proto));
         }
         if (f == BS_FAMILY_IPV4 && r->frag == BS_FRAG_YES)
-                PUT(bs_buf_append(out, " -f"));
+                PUT(text_buf_add_str(out, " -f"));
         else if (f == BS_FAMILY_IPV4 && r->frag == BS_FRAG_NO)
-                PUT(bs_buf_append(out, " ! -f"));
+                PUT(text_buf_add_str(out, " ! -f"));
         for (size_t i = 0; i < r->n_matches; i++)
                 PUT(render_match(out, f, &r->matches[i], style));
         if (counters)
@@ -418,9 +418,9 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
 
 int bs_render_rule(const bs_rule *r, bs_buf *out) {
         _cleanup_buf_ bs_buf tmp = {};
-        PUT(bs_buf_append(&tmp, ""));
+        PUT(text_buf_add_str(&tmp, ""));
         PUT(text_render_rule(r, false, TEXT_STYLE_IPTABLES, &tmp));
-        return bs_buf_append(out, tmp.len > 0 ? tmp.data + 1 : "");
+        return text_buf_add_str(out, tmp.len > 0 ? tmp.data + 1 : "");
 }
 
 int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out) {
@@ -434,19 +434,19 @@ static int render_chain_head(const bs_chain *c, bool counters, bs_buf *out) {
         PUT(bs_buf_printf(out, "-P %s %s", c->name, bs_policy_to_string(c->policy)));
         if (counters)
                 PUT(bs_buf_printf(out, " -c %" PRIu64 " %" PRIu64, c->policy_packets, c->policy_bytes));
-        return bs_buf_append(out, "\n");
+        return text_buf_add_str(out, "\n");
 }
 
 static int render_chain_rules(const bs_chain *c, bool counters, bs_buf *out) {
         for (size_t i = 0; i < c->n_rules; i++) {
                 PUT(bs_render_rule_line(&c->rules[i], c->name, counters, out));
-                PUT(bs_buf_append(out, "\n"));
+                PUT(text_buf_add_str(out, "\n"));
         }
         return 0;
 }
 
 int bs_render_table(const bs_table *t, const char *chain, bool counters, bs_buf *out) {
-        PUT(bs_buf_append(out, ""));
+        PUT(text_buf_add_str(out, ""));
         if (chain) {
                 const bs_chain *c = bs_table_find_chain(t, chain);
                 if (!c)

@@ -55,6 +55,18 @@ int bs_render_change(const bs_change *c, bs_family family, bs_buf *out);
 #define BS_LINE_MAX 8192
 int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_error *err);
 void bs_words_free(char **words, size_t n);
+/* bs_split_words into storage kept from line to line (grown when a line
+ * needs more): splitting many lines then takes one allocation, not one
+ * each. words point into the storage until the next split or
+ * bs_words_buf_done. */
+typedef struct bs_words_buf {
+        char **words;
+        size_t n;
+        void *mem;
+        size_t size;
+} bs_words_buf;
+int bs_split_words_buf(const char *line, bs_words_buf *w, bs_parse_error *err);
+void bs_words_buf_done(bs_words_buf *w);
 
 /* Parse the rule options (everything after "-A CHAIN") for one family. */
 int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, bs_parse_error *err);
