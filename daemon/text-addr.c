@@ -119,26 +119,31 @@ static void set_prefix_mask(uint8_t mask[16], unsigned len, unsigned bytes) {
 
 int text_parse_host_mask(bs_family f, const char *arg, bs_addr *ret, bs_parse_error *err, int word_index) {
         unsigned alen = text_addr_len(f);
-        /* the length, a ',' and the last '/' in one pass */
+        /* The length, a ',' and the last '/' in one pass, which also
+         * copies the word (to cut it at the '/') onto the stack while it
+         * fits, as any address does. (A memcpy of the short, variable
+         * length became a "rep movs", which took as long as the rest.) */
+        char stack[64];
         size_t len = 0, slash_at = SIZE_MAX;
         bool comma = false;
-        for (; arg[len] != '\0'; len++)
+        for (; arg[len] != '\0'; len++) {
+                if (len < sizeof(stack))
+                        stack[len] = arg[len];
                 if (arg[len] == ',')
                         comma = true;
                 else if (arg[len] == '/')
                         slash_at = len;
+        }
         if (comma)
                 return text_fail(err, word_index, arg,
                                  "\"%s\" is a list; give one address (or network) per rule", arg);
 
-        /* a copy to cut at the '/': on the stack when short, as any
-         * address is */
-        char stack[64];
         _cleanup_free_ char *heap = NULL;
         char *host;
-        if (len < sizeof(stack))
-                host = memcpy(stack, arg, len + 1);
-        else {
+        if (len < sizeof(stack)) {
+                stack[len] = '\0';
+                host = stack;
+        } else {
                 host = heap = strdup(arg);
                 if (!host)
                         return -ENOMEM;

@@ -175,6 +175,8 @@ struct text_ext_inst {
         int word;      /* the -m / -j word, for messages */
 };
 
+/* Initialized field by field (parse_state_init in text-parse.c): a field
+ * added here must be added there. */
 struct text_parse_state {
         bs_family family;
         bs_rule *rule;

@@ -659,10 +659,30 @@ static int check_rule(text_parse_state *s) {
         return 0;
 }
 
+/* Every field but inst[], of which only the first n_inst are ever read:
+ * zeroing it all (an initializer does) was as much work per line as
+ * parsing an address. */
+static void parse_state_init(text_parse_state *s, bs_family family, bs_rule *rule, bs_change *change,
+                             char *const *words, size_t n, bs_parse_error *err) {
+        s->family = family;
+        s->rule = rule;
+        s->err = err;
+        s->words = words;
+        s->n = n;
+        s->i = 0;
+        s->seen = 0;
+        s->proto_used = false;
+        s->n_inst = 0;
+        s->change = change;
+        s->command_seen = false;
+        s->opt_word = 0;
+}
+
 int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, bs_parse_error *err) {
         bs_rule rule;
         bs_rule_init(&rule, family);
-        text_parse_state s = { .family = family, .rule = &rule, .err = err, .words = words, .n = n };
+        text_parse_state s;
+        parse_state_init(&s, family, &rule, NULL, words, n, err);
         int r = parse_loop(&s);
         if (r >= 0)
                 r = check_rule(&s);
@@ -731,9 +751,8 @@ static int parse_change_words(bs_family family, const char *line, char *const *w
         bs_change change;
         bs_change_init(&change, BS_CHANGE_APPEND, bs_family_mask(family));
         change.rule.family = family;
-        text_parse_state s = {
-                .family = family, .rule = &change.rule, .err = err, .words = words, .n = n, .change = &change,
-        };
+        text_parse_state s;
+        parse_state_init(&s, family, &change.rule, &change, words, n, err);
 
         /* a leading -4 / -6 decides before anything is parsed in the
          * other family's syntax */
