@@ -230,19 +230,25 @@ static unsigned addr_len(bs_family family) {
         return family == BS_FAMILY_IPV6 ? 16 : 4;
 }
 
+/* A byte at a time (a bit at a time was a fiftieth of parsing and
+ * rendering a change set): whole 0xff bytes, then at most one byte of
+ * ones followed by zeros, then zero bytes only. */
 int bs_addr_prefix_len(const bs_addr *a, bs_family family) {
-        unsigned n = addr_len(family), len = 0;
-        bool seen_zero = false;
-        for (unsigned i = 0; i < n; i++)
-                for (int bit = 7; bit >= 0; bit--) {
-                        bool set = a->mask[i] & (1u << bit);
-                        if (set && seen_zero)
-                                return -1;
-                        if (set)
-                                len++;
-                        else
-                                seen_zero = true;
-                }
+        unsigned n = addr_len(family), i = 0, len = 0;
+        while (i < n && a->mask[i] == 0xff) {
+                len += 8;
+                i++;
+        }
+        if (i == n)
+                return (int) len;
+        /* ones then zeros: the zeros, inverted, are 2^k - 1 */
+        unsigned inv = ~a->mask[i] & 0xffu;
+        if (inv & (inv + 1))
+                return -1;
+        len += 8 - (unsigned) __builtin_popcount(inv);
+        for (i++; i < n; i++)
+                if (a->mask[i] != 0)
+                        return -1;
         return (int) len;
 }
 

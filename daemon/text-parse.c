@@ -213,7 +213,7 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
                 { "QUEUE", BS_TARGET_QUEUE },
         };
         for (size_t i = 0; i < ELEMENTSOF(standard); i++)
-                if (streq(name, standard[i].name)) {
+                if (name[0] == standard[i].name[0] && streq(name, standard[i].name)) {
                         if (is_goto)
                                 return FAIL(s, word, name, "-g needs a user-defined chain, not %s", name);
                         t->kind = standard[i].kind;

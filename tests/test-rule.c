@@ -116,6 +116,58 @@ static void test_prefix(void) {
         g_assert_true(bs_addr_is_any(&any));
 }
 
+/* The bit-at-a-time definition bs_addr_prefix_len had before it went a
+ * byte at a time: the number of leading ones, -1 when a one follows a zero. */
+static int prefix_len_by_bits(const bs_addr *a, bs_family family) {
+        unsigned n = family == BS_FAMILY_IPV6 ? 16 : 4, len = 0;
+        bool seen_zero = false;
+        for (unsigned i = 0; i < n; i++)
+                for (int bit = 7; bit >= 0; bit--) {
+                        bool set = a->mask[i] & (1u << bit);
+                        if (set && seen_zero)
+                                return -1;
+                        if (set)
+                                len++;
+                        else
+                                seen_zero = true;
+                }
+        return (int) len;
+}
+
+/* Every byte value at every position, after whole 0xff bytes and before
+ * several tails, and random masks (with bytes past the family's length
+ * that must not count). */
+static void test_prefix_bytes(void) {
+        static const uint8_t tails[] = { 0x00, 0x01, 0x80, 0xff };
+        const bs_family families[] = { BS_FAMILY_IPV4, BS_FAMILY_IPV6 };
+        for (size_t f = 0; f < G_N_ELEMENTS(families); f++) {
+                unsigned n = families[f] == BS_FAMILY_IPV6 ? 16 : 4;
+                for (unsigned i = 0; i < n; i++)
+                        for (unsigned b = 0; b < 256; b++)
+                                for (size_t t = 0; t < G_N_ELEMENTS(tails); t++) {
+                                        bs_addr a = { 0 };
+                                        memset(a.mask, 0xff, i);
+                                        a.mask[i] = (uint8_t) b;
+                                        for (unsigned k = i + 1; k < 16; k++)
+                                                a.mask[k] = k == i + 1 ? tails[t] : 0;
+                                        g_assert_cmpint(bs_addr_prefix_len(&a, families[f]), ==,
+                                                        prefix_len_by_bits(&a, families[f]));
+                                }
+        }
+        GRand *rand = g_rand_new_with_seed(7);
+        for (int k = 0; k < 20000; k++) {
+                bs_addr a = { 0 };
+                unsigned ones = (unsigned) g_rand_int_range(rand, 0, 129);
+                bs_addr_set_prefix(&a, BS_FAMILY_IPV6, ones);
+                if (g_rand_boolean(rand))
+                        a.mask[g_rand_int_range(rand, 0, 16)] ^= (uint8_t) (1u << g_rand_int_range(rand, 0, 8));
+                for (size_t f = 0; f < G_N_ELEMENTS(families); f++)
+                        g_assert_cmpint(bs_addr_prefix_len(&a, families[f]), ==,
+                                        prefix_len_by_bits(&a, families[f]));
+        }
+        g_rand_free(rand);
+}
+
 static void test_chain_order(void) {
         bs_table *t = filter_table(BS_FAMILY_IPV4);
         g_assert_cmpint(bs_table_add_chain(t, "zeta", false, BS_POLICY_NONE, NULL), ==, 0);
@@ -280,6 +332,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/table/ref", test_table_ref);
         g_test_add_func("/rule/match-limit", test_match_limit);
         g_test_add_func("/rule/prefix", test_prefix);
+        g_test_add_func("/rule/prefix-bytes", test_prefix_bytes);
         g_test_add_func("/table/chain-order", test_chain_order);
         g_test_add_func("/table/apply-changes", test_apply_changes);
         g_test_add_func("/table/copy-equal", test_table_copy_equal);

@@ -461,6 +461,111 @@ static void check_split(const char *line, const char *const *expect) {
         bs_words_free(w, n);
 }
 
+/* Odd lines for the splitters and the parser: quotes of both kinds,
+ * backslashes, blanks other than the space, bytes outside ASCII, "!",
+ * ranges, IPv6, prefixes of long options (main and extension ones,
+ * ambiguous ones), abbreviations, unknown options, bad quotes. */
+static const char *const odd_lines[] = {
+        "",
+        "   ",
+        "-A INPUT -s 10.0.0.1/32 -p tcp -m tcp --dport 22 -j ACCEPT",
+        "-A INPUT ! -s 10.0.0.0/8 -p tcp -m tcp ! --dport 1000:2000 -j DROP",
+        "-A INPUT -s 10.1/255.255.0.0 -d 0x0a.010.1.2 -j ACCEPT",
+        "-A INPUT -s 2001:db8::1/64 -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT",
+        "-6 -A INPUT -s fe80::1%eth0 -j DROP",
+        "-A INPUT -m comment --comment \"a \\\"quoted\\\" comment with \\\\ and 'single'\" -j ACCEPT",
+        "-A INPUT -m comment --comment 'single \"double\" quoted' -j ACCEPT",
+        "-A INPUT -m comment --comment x\\ y\\'z -j ACCEPT",
+        "-A\tINPUT\n-p\vudp\f--dport\r53 -j ACCEPT",
+        "-A INPUT -i \xc3\xa9th0 -j ACCEPT",
+        "-A INPUT -m comment --comment \xe2\x80\x94\xc2\xa0x -j ACCEPT",
+        "--append INPUT --source 1.2.3.4 --proto tcp --match tcp --dp 80 --jump ACCEPT",
+        "--app INPUT --src 1.2.3.4 --dst 5.6.7.8 --in-int lo --out eth0 -j DROP",
+        "-A INPUT -p tcp --sour 1.2.3.4",
+        "-A INPUT -p tcp --d 22 -j ACCEPT",
+        "-A INPUT --de INPUT",
+        "-A INPUT -p tcp --syn --dport=22 -j ACCEPT",
+        "-A INPUT --=x",
+        "-A INPUT -p tcp --tcp-flags SYN,ACK SYN -m multiport --dports 1,2:3 -j REJECT --reject-with tcp-reset",
+        "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED --ctorigsrc 1.2.3.4/16 -j ACCEPT",
+        "-I INPUT 3 -p UDP --sport 1: -m limit --limit 3/min -j LOG --log-prefix \"x y\"",
+        "-A INPUT -p 6 -m tcp --dport ssh -j ACCEPT",
+        "-A INPUT -p all -j ACCEPT",
+        "-A INPUT -p nosuch -j ACCEPT",
+        "-A INPUT --nosuch-option 1 -j ACCEPT",
+        "-A INPUT -m nosuch -j ACCEPT",
+        "-A INPUT -j NOSUCH-CHAIN-NAME-THAT-IS-TOO-LONG-X",
+        "-A INPUT ! ! -s 1.2.3.4 -j ACCEPT",
+        "-A INPUT -s 1.2.3.4,5.6.7.8 -j ACCEPT",
+        "-A INPUT -s 1.2.3.256 -j ACCEPT",
+        "-A INPUT -s example.com -j ACCEPT",
+        "-A INPUT -m comment --comment \"unterminated",
+        "-A INPUT -m comment --comment 'unterminated",
+        "-A INPUT -m comment --comment ends\\",
+        "-P INPUT DROP",
+        "-N my-chain",
+        "-t nat -A PREROUTING -j ACCEPT",
+        "'' \"\" x\"\"y",
+};
+
+static void assert_same_error(const bs_parse_error *a, const bs_parse_error *b) {
+        g_assert_cmpint(a->word_index, ==, b->word_index);
+        g_assert_cmpstr(a->word, ==, b->word);
+        g_assert_cmpstr(a->message, ==, b->message);
+}
+
+/* bs_split_words_buf, with one buffer for lines of every length in
+ * turn, splits as bs_split_words does, and parsing its words gives the
+ * change (model, command, error) that bs_parse_change gives. */
+static void test_split_buf(void) {
+        bs_words_buf wb = {};
+        GString *many = g_string_new(NULL);
+        for (int i = 0; i < BS_WORDS_MAX + 1; i++)
+                g_string_append(many, i % 2 ? "x " : "\"y z\" ");
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t k = 0; k <= G_N_ELEMENTS(odd_lines); k++) {
+                        /* forwards, then backwards: growing and shrinking */
+                        size_t idx = pass == 0 ? k : G_N_ELEMENTS(odd_lines) - k;
+                        const char *line = idx < G_N_ELEMENTS(odd_lines) ? odd_lines[idx] : many->str;
+                        char **w = NULL;
+                        size_t n = 0;
+                        bs_parse_error e1 = { .word_index = 99 }, e2 = { .word_index = 99 };
+                        int r1 = bs_split_words(line, &w, &n, &e1);
+                        int r2 = bs_split_words_buf(line, &wb, &e2);
+                        g_assert_cmpint(r1, ==, r2);
+                        if (r1 < 0) {
+                                assert_same_error(&e1, &e2);
+                                continue;
+                        }
+                        g_assert_cmpuint(n, ==, wb.n);
+                        for (size_t i = 0; i < n; i++)
+                                g_assert_cmpstr(w[i], ==, wb.words[i]);
+                        bs_words_free(w, n);
+
+                        for (bs_family f = BS_FAMILY_IPV4; f <= BS_FAMILY_IPV6; f += 2) {
+                                bs_change c1, c2;
+                                e1 = e2 = (bs_parse_error){ .word_index = 99 };
+                                r1 = bs_parse_change(f, line, &c1, &e1);
+                                r2 = bs_parse_change_split(f, line, wb.words, wb.n, &c2, &e2);
+                                g_assert_cmpint(r1, ==, r2);
+                                if (r1 < 0) {
+                                        assert_same_error(&e1, &e2);
+                                        continue;
+                                }
+                                g_assert_true(bs_rule_equal(&c1.rule, &c2.rule));
+                                _cleanup_buf_ bs_buf t1 = {}, t2 = {};
+                                g_assert_cmpint(bs_render_change(&c1, f, &t1), ==, 0);
+                                g_assert_cmpint(bs_render_change(&c2, f, &t2), ==, 0);
+                                g_assert_cmpstr(t1.data, ==, t2.data);
+                                bs_change_done(&c1);
+                                bs_change_done(&c2);
+                        }
+                }
+        g_string_free(many, TRUE);
+        bs_words_buf_done(&wb);
+        g_assert_null(wb.mem);
+}
+
 static void test_split(void) {
         check_split("", (const char *[]){ NULL });
         check_split("  \t ", (const char *[]){ NULL });
@@ -839,6 +944,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/text/model/misc", test_model_misc);
         g_test_add_func("/text/errors", test_errors);
         g_test_add_func("/text/split", test_split);
+        g_test_add_func("/text/split-buf", test_split_buf);
         g_test_add_func("/text/changes", test_changes);
         g_test_add_func("/text/render-table", test_render_table);
         g_test_add_func("/text/save", test_save);
