@@ -725,6 +725,14 @@ int bs_parse_change_split(bs_family family, const char *line, char *const *words
         return parse_change_words(family, line, words, n, ret, err);
 }
 
+static int parse_change_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
+                           bs_parse_error *err);
+
+int bs_parse_change_split_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
+                             bs_parse_error *err) {
+        return parse_change_in(family, line, words, n, c, err);
+}
+
 int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err) {
         return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
 }
@@ -745,14 +753,14 @@ static char header_word(const char *w) {
 }
 
 /* line: what messages about the whole change name as the word */
-static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
-                              bs_parse_error *err) {
+/* The change is built in *c, which holds an empty change after a failure. */
+static int parse_change_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
+                           bs_parse_error *err) {
         int r;
-        bs_change change;
-        bs_change_init(&change, BS_CHANGE_APPEND, bs_family_mask(family));
-        change.rule.family = family;
+        bs_change_init(c, BS_CHANGE_APPEND, bs_family_mask(family));
+        c->rule.family = family;
         text_parse_state s;
-        parse_state_init(&s, family, &change.rule, &change, words, n, err);
+        parse_state_init(&s, family, &c->rule, c, words, n, err);
 
         /* a leading -4 / -6 decides before anything is parsed in the
          * other family's syntax */
@@ -777,13 +785,13 @@ static int parse_change_words(bs_family family, const char *line, char *const *w
                 r = FAIL(&s, -1, line, "no command (-A, -I, -R, -D, -P, -N, -X or -F) given");
                 goto out;
         }
-        bool with_rule = change.kind == BS_CHANGE_APPEND || change.kind == BS_CHANGE_INSERT ||
-                         change.kind == BS_CHANGE_REPLACE || change.kind == BS_CHANGE_DELETE;
+        bool with_rule = c->kind == BS_CHANGE_APPEND || c->kind == BS_CHANGE_INSERT ||
+                         c->kind == BS_CHANGE_REPLACE || c->kind == BS_CHANGE_DELETE;
         if (!with_rule) {
                 /* only -t, -4, -6 and -w may come with a command that takes no rule */
                 uint64_t allowed = header_bit('t') | header_bit('4') | header_bit('6');
-                if ((s.seen & ~allowed) || s.n_inst > 0 || change.rule.target.kind != BS_TARGET_NONE ||
-                    change.rule.n_matches > 0) {
+                if ((s.seen & ~allowed) || s.n_inst > 0 || c->rule.target.kind != BS_TARGET_NONE ||
+                    c->rule.n_matches > 0) {
                         r = FAIL(&s, -1, line, "rule options cannot be used with this command");
                         goto out;
                 }
@@ -795,9 +803,18 @@ static int parse_change_words(bs_family family, const char *line, char *const *w
                 if (r < 0)
                         goto out;
         }
-        *ret = change;
         return 0;
 out:
-        bs_change_done(&change);
+        bs_change_done(c);
+        return r;
+}
+
+/* *ret is written only when the parse succeeds */
+static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
+                              bs_parse_error *err) {
+        bs_change change;
+        int r = parse_change_in(family, line, words, n, &change, err);
+        if (r >= 0)
+                *ret = change;
         return r;
 }

@@ -83,6 +83,11 @@ int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_cha
  * parsing one line for both families needs, splitting it once. */
 int bs_parse_change_split(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
                           bs_parse_error *err);
+/* bs_parse_change_split building the change in *c itself, which holds an
+ * empty change (nothing to free) after a failure: for a caller that parses
+ * straight into where the change is to be kept, without a copy. */
+int bs_parse_change_split_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
+                             bs_parse_error *err);
 
 /* Parse iptables-save output for one family (one or more tables; only the
  * table named `table` is returned, "filter" when NULL). Counters in
