@@ -274,7 +274,10 @@ static size_t format_addr(bs_family f, const uint8_t *addr, char *buf) {
 
 /* " ADDR/N", " ADDR/MASK" or (full_bare: conntrack's full mask) " ADDR" */
 static int put_addr(bs_buf *b, bs_family f, const bs_addr *a, bool full_bare) {
-        char buf[1 + 2 * (INET6_ADDRSTRLEN + 1)];
+        char tmp[1 + 2 * (INET6_ADDRSTRLEN + 1)];
+        /* formatted in place when the buffer has room for the longest */
+        bool in_place = sizeof(tmp) < b->cap - b->len;
+        char *buf = in_place ? b->data + b->len : tmp;
         int len = bs_addr_prefix_len(a, f);
         buf[0] = ' ';
         size_t n = 1 + format_addr(f, a->addr, buf + 1);
@@ -282,13 +285,15 @@ static int put_addr(bs_buf *b, bs_family f, const bs_addr *a, bool full_bare) {
                 buf[n++] = '/';
                 n += format_addr(f, a->mask, buf + n);
         } else if (!full_bare || (unsigned) len != text_addr_len(f) * 8) {
-                char num[TEXT_U_MAX];
-                size_t k = text_format_u((unsigned) len, num);
                 buf[n++] = '/';
-                memcpy(buf + n, num, k);
-                n += k;
+                n += text_format_u((unsigned) len, buf + n);
         }
-        return text_buf_add(b, buf, n);
+        if (in_place) {
+                b->len += n;
+                b->data[b->len] = '\0';
+                return 0;
+        }
+        return text_buf_add(b, tmp, n);
 }
 
 int text_put_host_mask(bs_buf *b, bs_family f, const bs_addr *a) {

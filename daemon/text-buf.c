@@ -72,6 +72,11 @@ size_t text_format_u(uintmax_t v, char buf[static TEXT_U_MAX]) {
 }
 
 int text_buf_add_u(bs_buf *b, uintmax_t v) {
+        /* straight into the buffer when there is room for any number */
+        if (TEXT_U_MAX < b->cap - b->len) {
+                b->len += text_format_u(v, b->data + b->len);
+                return 0;
+        }
         char buf[TEXT_U_MAX];
         return text_buf_add(b, buf, text_format_u(v, buf));
 }
@@ -204,14 +209,14 @@ static bool is_alnum(char c) {
         return isalnum(u);
 }
 
-/* xtables_save_string: bare when made of [A-Za-z0-9_-] only. */
-static bool iptables_bare(const char *w) {
-        if (!*w)
-                return false;
-        for (const char *p = w; *p; p++)
+/* xtables_save_string: bare when made of [A-Za-z0-9_-] only. Returns
+ * the length of a bare word, 0 for any other (an empty word is not bare). */
+static size_t iptables_bare(const char *w) {
+        const char *p;
+        for (p = w; *p; p++)
                 if (*p != '_' && *p != '-' && !is_alnum(*p))
-                        return false;
-        return true;
+                        return 0;
+        return (size_t) (p - w);
 }
 
 /* The punctuation a shell reads as part of a plain word. */
@@ -220,22 +225,25 @@ static const bool shell_plain[256] = {
         ['.'] = true, [','] = true, ['@'] = true, ['%'] = true, ['^'] = true,
 };
 
-static bool shell_bare(const char *w) {
-        if (!*w)
-                return false;
-        for (const char *p = w; *p; p++)
+/* The length of a word a shell reads back as it is, 0 for any other. */
+static size_t shell_bare(const char *w) {
+        const char *p;
+        for (p = w; *p; p++)
                 if (!shell_plain[(unsigned char) *p] && !is_alnum(*p))
-                        return false;
-        return true;
+                        return 0;
+        return (size_t) (p - w);
 }
 
 int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word) {
         int r = text_buf_add(b, " ", 1);
         if (r < 0)
                 return r;
+        size_t bare;
         if (style == TEXT_STYLE_IPTABLES) {
-                if (!free_text || iptables_bare(word))
+                if (!free_text)
                         return text_buf_add_str(b, word);
+                if ((bare = iptables_bare(word)) > 0)
+                        return text_buf_add(b, word, bare);
                 r = text_buf_add(b, "\"", 1);
                 /* the runs between the characters to escape, whole */
                 for (const char *p = word; r >= 0 && *p;) {
@@ -249,8 +257,8 @@ int text_put_word(bs_buf *b, text_style style, bool free_text, const char *word)
                 }
                 return r < 0 ? r : text_buf_add(b, "\"", 1);
         }
-        if (shell_bare(word))
-                return text_buf_add_str(b, word);
+        if ((bare = shell_bare(word)) > 0)
+                return text_buf_add(b, word, bare);
         r = text_buf_add(b, "'", 1);
         for (const char *p = word; r >= 0 && *p;) {
                 size_t run = strcspn(p, "'");

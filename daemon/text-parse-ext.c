@@ -52,19 +52,27 @@ static int port_any(text_parse_state *s, const char *p, int word, uint16_t *ret)
  * services, min <= max) when proto is set, getaddrinfo style otherwise
  * (where iptables takes a reversed range as it is). */
 static int parse_range(text_parse_state *s, const char *arg, const char *proto, int word, bs_port_range *ret) {
-        /* a copy to cut at the ':', on the stack when short (as ports are) */
+        /* A copy to cut at the first ':', on the stack when short (as
+         * ports are), made in the pass that finds the ':'s. */
         char stack[32];
+        size_t len = 0, colon_at = SIZE_MAX, colons = 0;
+        for (; arg[len] != '\0'; len++) {
+                if (len < sizeof(stack))
+                        stack[len] = arg[len];
+                if (arg[len] == ':' && colons++ == 0)
+                        colon_at = len;
+        }
         _cleanup_free_ char *heap = NULL;
         char *buf;
-        size_t len = strlen(arg);
-        if (len < sizeof(stack))
-                buf = memcpy(stack, arg, len + 1);
-        else {
+        if (len < sizeof(stack)) {
+                stack[len] = '\0';
+                buf = stack;
+        } else {
                 buf = heap = strdup(arg);
                 if (!buf)
                         return -ENOMEM;
         }
-        char *colon = strchr(buf, ':');
+        char *colon = colons > 0 ? buf + colon_at : NULL;
         bs_port_range p = { 0, 0xFFFF };
         int r;
         if (!colon) {
@@ -75,7 +83,7 @@ static int parse_range(text_parse_state *s, const char *arg, const char *proto, 
         } else {
                 *colon = '\0';
                 const char *hi = colon + 1;
-                if (strchr(hi, ':'))
+                if (colons > 1)
                         return FAIL(s, word, arg, "\"%s\" has too many ':' (a range is lo:hi)", arg);
                 if (buf[0]) {
                         r = proto ? port_by_proto(s, buf, proto, word, &p.lo) : port_any(s, buf, word, &p.lo);
