@@ -243,11 +243,19 @@ static const char *raw_label(const raw_table *t, uint32_t off) {
         return t->chains[lo - 1].name;
 }
 
+/* Step over n key bytes that are zero in every key (compare mode only). */
+static void key_skip_zeroes(table_key *k, size_t n) {
+        if (k->differs || n > k->old_len - k->pos)
+                k->differs = true;
+        else
+                k->pos += n;
+}
+
 /* Compare the entries with the cached key, the way key_walk() builds it. */
 static int raw_key_compare(const raw_table *t, table_key *k) {
-        /* scrub_entry() zeroes comefrom and the counters, and nothing
-         * between them (IPv6 has 4 bytes of padding there) */
-        static const uint8_t zero[sizeof(struct xt_counters)];
+        /* scrub_entry() zeroes comefrom and the counters in every key, and
+         * nothing between them (IPv6 has 4 bytes of padding there): those
+         * are stepped over, the rest compared where it lies */
         const size_t comefrom = offsetof(TC_ENTRY, comefrom), comefrom_end = comefrom + sizeof(uint32_t),
                      counters = offsetof(TC_ENTRY, counters), tail = counters + sizeof(struct xt_counters);
         for (size_t i = 0; i < t->n_chains && !k->differs; i++) {
@@ -269,9 +277,10 @@ static int raw_key_compare(const raw_table *t, table_key *k) {
                                 return -EBADMSG;
                         key_put_string(k, label);
                         key_put(k, e, comefrom);
-                        key_put(k, zero, sizeof(uint32_t));
-                        key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
-                        key_put(k, zero, sizeof(zero));
+                        key_skip_zeroes(k, sizeof(uint32_t));
+                        if (counters > comefrom_end)
+                                key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
+                        key_skip_zeroes(k, sizeof(struct xt_counters));
                         key_put(k, (const uint8_t *) e + tail, e->next_offset - tail);
                         off += e->next_offset;
                 }
