@@ -178,14 +178,17 @@ static int raw_parse(raw_table *t) {
                 return -EBADMSG;
 
         /* libiptc's order: built-ins where they come, each user chain
-         * before the first user chain whose name is not smaller */
+         * before the first user chain whose name is not smaller (the user
+         * chains stay sorted among themselves; a name above the greatest so
+         * far, as in every table libiptc wrote, goes last at once) */
         t->order = calloc(t->n_chains ? t->n_chains : 1, sizeof(size_t));
         if (!t->order)
                 return -ENOMEM;
         size_t n = 0;
+        const char *greatest = NULL;
         for (size_t i = 0; i < t->n_chains; i++) {
                 size_t at = n;
-                if (!t->chains[i].builtin)
+                if (!t->chains[i].builtin && greatest && strcmp(t->chains[i].name, greatest) <= 0)
                         for (size_t j = 0; j < n; j++) {
                                 const raw_chain *o = &t->chains[t->order[j]];
                                 if (!o->builtin && strcmp(t->chains[i].name, o->name) <= 0) {
@@ -196,6 +199,8 @@ static int raw_parse(raw_table *t) {
                 memmove(&t->order[at + 1], &t->order[at], (n - at) * sizeof(size_t));
                 t->order[at] = i;
                 n++;
+                if (!t->chains[i].builtin && (!greatest || strcmp(t->chains[i].name, greatest) > 0))
+                        greatest = t->chains[i].name;
         }
         return 0;
 }
