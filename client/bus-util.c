@@ -25,10 +25,17 @@ static bool is_basic(char type) {
         return type && strchr("ybnqiuxtdhsog", type) != NULL;
 }
 
+static void strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
 void dict_clear(Dict *d) {
         for (size_t i = 0; i < d->n; i++) {
                 free(d->entries[i].key);
                 free(d->entries[i].s);
+                strv_free(d->entries[i].strv);
         }
         free(d->entries);
         memset(d, 0, sizeof(*d));
@@ -55,6 +62,11 @@ uint64_t dict_uint(const Dict *d, const char *key, uint64_t fallback) {
         if (strchr("nix", e->type) && e->i >= 0)
                 return (uint64_t) e->i;
         return fallback;
+}
+
+char *const *dict_strv(const Dict *d, const char *key) {
+        const DictEntry *e = dict_get(d, key);
+        return e ? e->strv : NULL;
 }
 
 bool dict_bool(const Dict *d, const char *key, bool fallback) {
@@ -136,6 +148,11 @@ int bus_read_dict(sd_bus_message *m, Dict *d) {
                         if (r < 0)
                                 return r;
                         r = store_basic(e, type, &v);
+                        if (r < 0)
+                                return r;
+                } else if (strcmp(contents, "as") == 0) {
+                        e->type = type;
+                        r = sd_bus_message_read_strv(m, &e->strv);
                         if (r < 0)
                                 return r;
                 } else {

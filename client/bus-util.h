@@ -17,12 +17,14 @@
 #define BACKSTOP_MANAGER_IFACE "org.backstop.Firewall1"
 #define BACKSTOP_TRANSACTION_IFACE "org.backstop.Firewall1.Transaction"
 
-/* One value of an a{sv}, kept when it is a basic type; containers are kept
- * as "present" only (type is their signature's first character). */
+/* One value of an a{sv}, kept when it is a basic type or an array of
+ * strings; other containers are kept as "present" only (type is their
+ * signature's first character). */
 typedef struct DictEntry {
         char *key;
         char type;
         char *s;      /* s, o, g */
+        char **strv;  /* as */
         uint64_t u;   /* y, q, u, t, and h */
         int64_t i;    /* n, i, x */
         bool b;
@@ -44,6 +46,8 @@ const DictEntry *dict_get(const Dict *d, const char *key);
 const char *dict_str(const Dict *d, const char *key, const char *fallback);
 uint64_t dict_uint(const Dict *d, const char *key, uint64_t fallback);
 bool dict_bool(const Dict *d, const char *key, bool fallback);
+/* An "as" value (owned by d), or NULL. */
+char *const *dict_strv(const Dict *d, const char *key);
 
 /* Reads one complete value (of any type) at the read position and writes it
  * as JSON: dictionaries become objects (keys stringified), arrays and

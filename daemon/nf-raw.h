@@ -178,14 +178,17 @@ static int raw_parse(raw_table *t) {
                 return -EBADMSG;
 
         /* libiptc's order: built-ins where they come, each user chain
-         * before the first user chain whose name is not smaller */
+         * before the first user chain whose name is not smaller (the user
+         * chains stay sorted among themselves; a name above the greatest so
+         * far, as in every table libiptc wrote, goes last at once) */
         t->order = calloc(t->n_chains ? t->n_chains : 1, sizeof(size_t));
         if (!t->order)
                 return -ENOMEM;
         size_t n = 0;
+        const char *greatest = NULL;
         for (size_t i = 0; i < t->n_chains; i++) {
                 size_t at = n;
-                if (!t->chains[i].builtin)
+                if (!t->chains[i].builtin && greatest && strcmp(t->chains[i].name, greatest) <= 0)
                         for (size_t j = 0; j < n; j++) {
                                 const raw_chain *o = &t->chains[t->order[j]];
                                 if (!o->builtin && strcmp(t->chains[i].name, o->name) <= 0) {
@@ -196,6 +199,8 @@ static int raw_parse(raw_table *t) {
                 memmove(&t->order[at + 1], &t->order[at], (n - at) * sizeof(size_t));
                 t->order[at] = i;
                 n++;
+                if (!t->chains[i].builtin && (!greatest || strcmp(t->chains[i].name, greatest) > 0))
+                        greatest = t->chains[i].name;
         }
         return 0;
 }
@@ -243,11 +248,19 @@ static const char *raw_label(const raw_table *t, uint32_t off) {
         return t->chains[lo - 1].name;
 }
 
+/* Step over n key bytes that are zero in every key (compare mode only). */
+static void key_skip_zeroes(table_key *k, size_t n) {
+        if (k->differs || n > k->old_len - k->pos)
+                k->differs = true;
+        else
+                k->pos += n;
+}
+
 /* Compare the entries with the cached key, the way key_walk() builds it. */
 static int raw_key_compare(const raw_table *t, table_key *k) {
-        /* scrub_entry() zeroes comefrom and the counters, and nothing
-         * between them (IPv6 has 4 bytes of padding there) */
-        static const uint8_t zero[sizeof(struct xt_counters)];
+        /* scrub_entry() zeroes comefrom and the counters in every key, and
+         * nothing between them (IPv6 has 4 bytes of padding there): those
+         * are stepped over, the rest compared where it lies */
         const size_t comefrom = offsetof(TC_ENTRY, comefrom), comefrom_end = comefrom + sizeof(uint32_t),
                      counters = offsetof(TC_ENTRY, counters), tail = counters + sizeof(struct xt_counters);
         for (size_t i = 0; i < t->n_chains && !k->differs; i++) {
@@ -269,9 +282,10 @@ static int raw_key_compare(const raw_table *t, table_key *k) {
                                 return -EBADMSG;
                         key_put_string(k, label);
                         key_put(k, e, comefrom);
-                        key_put(k, zero, sizeof(uint32_t));
-                        key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
-                        key_put(k, zero, sizeof(zero));
+                        key_skip_zeroes(k, sizeof(uint32_t));
+                        if (counters > comefrom_end)
+                                key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
+                        key_skip_zeroes(k, sizeof(struct xt_counters));
                         key_put(k, (const uint8_t *) e + tail, e->next_offset - tail);
                         off += e->next_offset;
                 }

@@ -1082,6 +1082,47 @@ static void test_bad_input(void) {
         g_assert_cmpstr(end4, ==, before4);
 }
 
+/* The caller's uid is cached per unique bus name (polkit.c). Root (let
+ * through without asking) and nobody (refused: no polkit on this bus) take
+ * turns on one daemon; root keeps one connection, nobody comes with a new
+ * one each time, more of them than the cache holds, so root's entry is
+ * pushed out and looked up again. A cache that mixed callers up would let
+ * nobody read the rules, or refuse root. */
+static void test_callers_keep_their_uid(void) {
+        /* nobody must reach the bus socket in the fixture's private dir */
+        g_assert_cmpint(g_chmod(F->tmpdir, 0711), ==, 0);
+        g_autofree char *address = g_strdup_printf("--address=%s", F->bus_address);
+        const char *as_nobody[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", address,
+                                    "call", "org.backstop.Firewall1", "/org/backstop/Firewall1",
+                                    "org.backstop.Firewall1", "GetRulesText", "ssb", "ipv4", "", "false", NULL };
+        /* the bus lets nobody through (properties need no polkit): the
+         * refusals below are backstopd's */
+        const char *nobody_version[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl",
+                                         address, "get-property", "org.backstop.Firewall1",
+                                         "/org/backstop/Firewall1", "org.backstop.Firewall1", "Version", NULL };
+        g_autofree char *version = bs_test_run(nobody_version);
+        g_assert_true(g_str_has_prefix(version, "s \""));
+
+        for (int round = 0; round < 20; round++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) text = g_dbus_connection_call_sync(
+                        C, "org.backstop.Firewall1", "/org/backstop/Firewall1", "org.backstop.Firewall1",
+                        "GetRulesText", g_variant_new("(ssb)", "ipv4", "", FALSE), G_VARIANT_TYPE("(s)"),
+                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                g_assert_no_error(error);
+
+                g_autofree char *out = NULL, *err = NULL;
+                int status = 0;
+                g_assert_true(g_spawn_sync(NULL, (char **) as_nobody, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                                           &err, &status, &error));
+                g_assert_no_error(error);
+                g_assert_false(g_spawn_check_wait_status(status, NULL));
+                g_assert_null(strstr(out, "-P INPUT"));
+                g_assert_nonnull(strstr(err, "Access denied"));
+        }
+        g_assert_cmpint(g_chmod(F->tmpdir, 0700), ==, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         if (!bs_test_enter_private_netns()) {
@@ -1099,6 +1140,7 @@ int main(int argc, char **argv) {
 
         g_test_add_func("/service/read-methods", test_read_methods);
         g_test_add_func("/service/get-status", test_get_status);
+        g_test_add_func("/service/callers-keep-their-uid", test_callers_keep_their_uid);
         g_test_add_func("/service/confirm-keeps", test_confirm_keeps);
         g_test_add_func("/service/timeout-rolls-back", test_timeout_rolls_back);
         g_test_add_func("/service/explicit-rollback", test_explicit_rollback);

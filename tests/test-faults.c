@@ -6,6 +6,10 @@
  *   - the runtime directory is full when the journal is written and when
  *     Extend rewrites it (a tiny tmpfs);
  *   - an empty journal at start;
+ *   - the kernel refuses the IPv6 part after IPv4 was committed, and then
+ *     refuses to put IPv4 back (an LD_PRELOAD shim refuses chosen IPv4
+ *     table replacements of the daemon): rolled back through the timer, or,
+ *     without a timeout, reported as IPv4 holding the change;
  *   - the wall clock jumps +1 h / -1 h while a transaction is pending (an
  *     LD_PRELOAD shim shifts the daemon's CLOCK_REALTIME reads; the
  *     machine's clock is never touched).
@@ -440,6 +444,80 @@ static void test_empty_journal(void) {
         reset_tables();
 }
 
+/* ---------------------------------------------------------------- shims */
+
+/* Restart the daemon with an LD_PRELOAD shim and one more "KEY=VALUE". */
+static void restart_preloaded(const char *shim, const char *env_var) {
+        g_autofree char *preload = g_strdup_printf("LD_PRELOAD=%s", shim);
+        /* under ASan the runtime must come first; the shim comes before it */
+        const char *asan = g_getenv("ASAN_OPTIONS");
+        g_autofree char *asan_env = g_strdup_printf("ASAN_OPTIONS=%s%sverify_asan_link_order=0", asan ? asan : "",
+                                                    asan && *asan ? ":" : "");
+        const char *extra_env[] = { preload, env_var, asan_env, NULL };
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        bs_bus_fixture_start_daemon(F, NULL, extra_env, NULL);
+}
+
+/* ---------------------------------------------------------------- IPv4 cannot be put back */
+
+/* The kernel refuses the IPv6 part of a change (-m mac is not allowed in
+ * OUTPUT, which only the kernel checks), after IPv4 was committed, and then
+ * refuses to put IPv4 back (the setsockopt shim: it lets the first IPv4
+ * replacement through and refuses the second). With a timeout, the
+ * transaction stays for IPv4 alone and rolls it back at once; without one,
+ * nothing can: the reply says IPv4 holds the change. Either way IPv6 is
+ * untouched and the reply names both failures. */
+static void test_ipv4_stuck(gconstpointer data) {
+        const guint32 timeout = GPOINTER_TO_UINT(data);
+        const char *shim = g_getenv("BACKSTOP_SETSOCKOPT_SHIM");
+        if (!shim || !g_file_test(shim, G_FILE_TEST_EXISTS)) {
+                g_test_skip("no setsockopt shim built");
+                return;
+        }
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        g_autofree char *control = g_build_filename(F->tmpdir, "ipv4-replace", NULL);
+        g_autofree char *control_env = g_strdup_printf("BACKSTOP_TEST_IPV4_REPLACE_FILE=%s", control);
+        restart_preloaded(shim, control_env);
+        g_assert_true(g_file_set_contents(control, "1 1\n", -1, NULL));
+
+        const char *changes[] = { "-A INPUT -s 192.0.2.41/32 -j DROP",
+                                  "-6 -A OUTPUT -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "Apply",
+                                     g_variant_new_parsed("(%^as, {'timeout': <%u>, 'force': <true>})", changes,
+                                                          timeout),
+                                     "(o)", &error);
+        g_assert_null(r);
+        g_autofree char *name = remote_error(error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_assert_nonnull(strstr(error->message, "could not be put back"));
+        /* both refusals were used: the commit passed, the put-back failed */
+        g_autofree char *used = NULL;
+        g_assert_true(g_file_get_contents(control, &used, NULL, NULL));
+        g_assert_cmpstr(used, ==, "0 0\n");
+
+        g_autofree char *after6 = ipt_S(6);
+        g_assert_cmpstr(after6, ==, before6);
+        if (timeout == 0) {
+                g_assert_nonnull(strstr(error->message, "IPv4 holds the change"));
+                g_autofree char *after4 = ipt_S(4);
+                g_assert_nonnull(strstr(after4, "-A INPUT -s 192.0.2.41/32 -j DROP\n"));
+        } else {
+                const char *id = strstr(error->message, "transaction ");
+                g_assert_nonnull(id);
+                g_autofree char *path = g_strdup_printf("%s/Transaction/%lu", PATH, strtoul(id + 12, NULL, 10));
+                wait_ended(path);
+                g_autofree char *state = tx_string(path, "State"), *after4 = ipt_S(4);
+                g_assert_cmpstr(state, ==, "rolled-back");
+                g_assert_cmpstr(after4, ==, before4);
+                g_assert_false(journal_exists(NULL));
+        }
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        reset_tables();
+}
+
 /* ---------------------------------------------------------------- the wall clock jumps */
 
 static void clock_jump(long offset) {
@@ -452,15 +530,8 @@ static void clock_jump(long offset) {
         g_autofree char *before4 = ipt_S(4);
         g_autofree char *offset_file = g_build_filename(F->tmpdir, "realtime-offset", NULL);
         (void) g_unlink(offset_file);
-        g_autofree char *preload = g_strdup_printf("LD_PRELOAD=%s", shim);
         g_autofree char *file_env = g_strdup_printf("BACKSTOP_TEST_REALTIME_OFFSET_FILE=%s", offset_file);
-        /* under ASan the runtime must come first; the shim comes before it */
-        const char *asan = g_getenv("ASAN_OPTIONS");
-        g_autofree char *asan_env = g_strdup_printf("ASAN_OPTIONS=%s%sverify_asan_link_order=0", asan ? asan : "",
-                                                    asan && *asan ? ":" : "");
-        const char *extra_env[] = { preload, file_env, asan_env, NULL };
-        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
-        bs_bus_fixture_start_daemon(F, NULL, extra_env, NULL);
+        restart_preloaded(shim, file_env);
 
         const guint32 timeout = 4;
         gint64 t0 = g_get_monotonic_time();
@@ -527,6 +598,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/faults/disk-full-journal", test_disk_full_journal);
         g_test_add_func("/faults/disk-full-extend", test_disk_full_extend);
         g_test_add_func("/faults/empty-journal", test_empty_journal);
+        g_test_add_data_func("/faults/ipv4-stuck/rolled-back", GUINT_TO_POINTER(30), test_ipv4_stuck);
+        g_test_add_data_func("/faults/ipv4-stuck/no-timeout", GUINT_TO_POINTER(0), test_ipv4_stuck);
         g_test_add_func("/faults/clock-forward", test_clock_forward);
         g_test_add_func("/faults/clock-backward", test_clock_backward);
         int r = g_test_run();
