@@ -377,8 +377,8 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
                 if (len >= sizeof(lower))
                         return FAIL(s, arg_word, arg, "unknown protocol \"%s\"", arg);
                 /* tolower() only where it may change something: the
-                         * lower case letters, digits and punctuation of
-                         * ASCII are no upper case letter in any locale */
+                 * lower case letters, digits and punctuation of ASCII
+                 * are no upper case letter in any locale */
                 for (size_t i = 0; i <= len; i++) {
                         unsigned char u = (unsigned char) arg[i];
                         lower[i] = (u >= 'A' && u <= 'Z') || u >= 0x80 ? (char) tolower(u) : (char) u;
