@@ -29,6 +29,7 @@
 typedef struct raw_chain {
         const char *name;
         bool builtin;
+        int hook;            /* built-in: its hook */
         uint32_t head;       /* offset of the hook entry, or of the ERROR entry */
         uint32_t first;      /* offset of the first rule (== foot when none) */
         uint32_t foot;       /* offset of the policy / return entry */
@@ -39,6 +40,7 @@ typedef struct raw_table {
         TC_GET_ENTRIES *entries;
         uint32_t size;
         uint32_t hook_entry[NF_INET_NUMHOOKS]; /* UINT32_MAX: not a valid hook */
+        uint32_t underflow[NF_INET_NUMHOOKS];
         raw_chain *chains;
         size_t n_chains, cap_chains;
         size_t *order; /* libiptc's chain order: indexes into chains */
@@ -86,8 +88,10 @@ static int raw_read(const char *table, raw_table *t) {
         t->size = info.size;
         /* the hook entries, to tell built-in chains (a table that changed
          * between the two calls has failed above) */
-        for (unsigned h = 0; h < NF_INET_NUMHOOKS; h++)
+        for (unsigned h = 0; h < NF_INET_NUMHOOKS; h++) {
                 t->hook_entry[h] = info.valid_hooks & (1u << h) ? info.hook_entry[h] : UINT32_MAX;
+                t->underflow[h] = info.underflow[h];
+        }
         return 0;
 }
 
@@ -165,8 +169,8 @@ static int raw_parse(raw_table *t) {
                         if (r < 0)
                                 return r;
                         cur = &t->chains[t->n_chains++];
-                        *cur = (raw_chain) { .name = raw_hook_names[hook], .builtin = true, .head = off,
-                                             .first = off };
+                        *cur = (raw_chain) { .name = raw_hook_names[hook], .builtin = true, .hook = hook,
+                                             .head = off, .first = off };
                 }
                 if (!cur)
                         return -EBADMSG;
@@ -176,6 +180,12 @@ static int raw_parse(raw_table *t) {
         }
         if (!ended)
                 return -EBADMSG;
+        /* The kernel returns from a built-in chain to its underflow entry;
+         * a table whose underflow is not the chain's last entry is not one
+         * libiptc wrote, and is left to libiptc. */
+        for (size_t i = 0; i < t->n_chains; i++)
+                if (t->chains[i].builtin && t->underflow[t->chains[i].hook] != t->chains[i].foot)
+                        return -EBADMSG;
 
         /* libiptc's order: built-ins where they come, each user chain
          * before the first user chain whose name is not smaller (the user
