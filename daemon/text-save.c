@@ -7,6 +7,19 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+/* "[packets:bytes] " without printf: the journal writes it for every rule
+ * of the table it keeps. */
+static int put_counters(bs_buf *out, uint64_t packets, uint64_t bytes) {
+        int r = text_buf_add(out, "[", 1);
+        if (r >= 0)
+                r = text_buf_add_u(out, packets);
+        if (r >= 0)
+                r = text_buf_add(out, ":", 1);
+        if (r >= 0)
+                r = text_buf_add_u(out, bytes);
+        return r < 0 ? r : text_buf_add(out, "] ", 2);
+}
+
 int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
         int r = bs_buf_printf(out, "*%s\n", t->name);
         for (size_t i = 0; r >= 0 && i < t->n_chains; i++) {
@@ -22,9 +35,11 @@ int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
                 for (size_t j = 0; r >= 0 && j < c->n_rules; j++) {
                         const bs_rule *rule = &c->rules[j];
                         if (counters)
-                                r = bs_buf_printf(out, "[%" PRIu64 ":%" PRIu64 "] ", rule->packets, rule->bytes);
+                                r = put_counters(out, rule->packets, rule->bytes);
                         if (r >= 0)
-                                r = bs_buf_printf(out, "-A %s", c->name);
+                                r = text_buf_add(out, "-A ", 3);
+                        if (r >= 0)
+                                r = text_buf_add_str(out, c->name);
                         if (r >= 0)
                                 r = text_render_rule(rule, false, TEXT_STYLE_IPTABLES, out);
                         if (r >= 0)
