@@ -516,13 +516,20 @@ void bs_chain_copy_header(bs_chain *d, const bs_chain *s) {
         d->n_rules = d->cap_rules = d->head_rules = 0;
 }
 
+/* Free slots a copy gets at each end: a copy is most often made to take a
+ * small change (an insert at 1, an append), which then fits without
+ * copying the whole array once more. */
+#define COPY_SLACK 8
+
 int bs_chain_copy_rules(bs_chain *d, const bs_chain *s) {
         if (s->n_rules == 0)
                 return 0;
-        d->rules = calloc(s->n_rules, sizeof(bs_rule));
-        if (!d->rules)
+        bs_rule *base = calloc(COPY_SLACK + s->n_rules + COPY_SLACK, sizeof(bs_rule));
+        if (!base)
                 return -ENOMEM;
-        d->cap_rules = s->n_rules;
+        d->rules = base + COPY_SLACK;
+        d->head_rules = COPY_SLACK;
+        d->cap_rules = s->n_rules + COPY_SLACK;
         for (size_t j = 0; j < s->n_rules; j++) {
                 int r = bs_rule_copy(&d->rules[j], &s->rules[j]);
                 if (r < 0)
