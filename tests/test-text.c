@@ -838,6 +838,19 @@ static void test_save(void) {
         bs_table_free(back);
         bs_buf_done(&b);
 
+        /* the largest counters, written without printf, read back whole */
+        bs_chain *foo = bs_table_find_chain(t, "foo");
+        foo->rules[0].packets = UINT64_MAX;
+        foo->rules[0].bytes = 10000000000000000000ULL;
+        g_assert_cmpint(bs_render_save(t, true, &b), ==, 0);
+        g_assert_nonnull(strstr(b.data, "\n[18446744073709551615:10000000000000000000] -A foo -g Abc\n"));
+        g_assert_cmpint(bs_parse_save(BS_FAMILY_IPV4, b.data, NULL, &back, &err), ==, 0);
+        g_assert_cmpuint(bs_table_find_chain(back, "foo")->rules[0].packets, ==, UINT64_MAX);
+        g_assert_cmpuint(bs_table_find_chain(back, "foo")->rules[0].bytes, ==, 10000000000000000000ULL);
+        bs_table_free(back);
+        bs_buf_done(&b);
+        foo->rules[0].packets = foo->rules[0].bytes = 0;
+
         /* without counters the rules read back with zero counters */
         g_assert_cmpint(bs_render_save(t, false, &b), ==, 0);
         g_assert_cmpint(bs_parse_save(BS_FAMILY_IPV4, b.data, "filter", &back, &err), ==, 0);
