@@ -251,7 +251,9 @@ static void write_ext_header(uint8_t *p, size_t size, const char *name, uint8_t 
         h->u.user.revision = revision;
 }
 
-int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size) {
+/* Lays the entry out; writes it into buf (zeroed here) when it has room
+ * for it, else only sizes it (-ENOBUFS with buf). */
+static int encode(const bs_rule *r, uint8_t *buf, size_t avail, size_t *ret_size) {
         const bs_codec_family *fam = family_ops(r->family);
         const bs_xt_match_ops *mops[BS_MATCHES_MAX];
         size_t msize[BS_MATCHES_MAX];
@@ -276,10 +278,11 @@ int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size) {
         total += tsize;
         if (total > BS_XT_ENTRY_MAX)
                 return -EINVAL;
-
-        _cleanup_free_ uint8_t *e = calloc(1, total);
-        if (!e)
-                return -ENOMEM;
+        *ret_size = total;
+        if (!buf || total > avail)
+                return -ENOBUFS;
+        uint8_t *e = buf;
+        memset(e, 0, total);
 
         bool is_goto = r->target.kind == BS_TARGET_GOTO;
         if ((k = fam->encode_header(r, is_goto, (uint16_t) target_offset, (uint16_t) total, e)) < 0)
@@ -327,9 +330,27 @@ int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size) {
                 break;
         }
 
-        *ret_entry = TAKE_PTR(e);
-        *ret_size = total;
         return 0;
+}
+
+int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size) {
+        size_t size = 0;
+        int k = encode(r, NULL, 0, &size);
+        if (k != -ENOBUFS)
+                return k < 0 ? k : -EINVAL;
+        _cleanup_free_ uint8_t *e = malloc(size);
+        if (!e)
+                return -ENOMEM;
+        k = encode(r, e, size, &size);
+        if (k < 0)
+                return k;
+        *ret_entry = TAKE_PTR(e);
+        *ret_size = size;
+        return 0;
+}
+
+int bs_codec_encode_to(const bs_rule *r, void *buf, size_t avail, size_t *ret_size) {
+        return encode(r, buf, avail, ret_size);
 }
 
 /* ------------------------------------------------------------------ decode */

@@ -22,6 +22,10 @@
  * inclusive total size (next_offset). -EINVAL for a rule the kernel would
  * refuse (wrong family for a match, bad sizes), -ENOMEM. */
 int bs_codec_encode(const bs_rule *r, void **ret_entry, size_t *ret_size);
+/* The same, written into buf: *ret_size is the entry's size, and when it
+ * is more than avail nothing is written and -ENOBUFS returned (buf may be
+ * NULL to only size it). buf must be aligned for the entry. */
+int bs_codec_encode_to(const bs_rule *r, void *buf, size_t avail, size_t *ret_size);
 
 /* Decode an entry of the given family. size is the entry's next_offset as
  * found in the table; every offset inside is checked against it, so

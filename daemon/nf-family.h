@@ -10,7 +10,9 @@
  *   TC_INSERT_ENTRY, TC_REPLACE_ENTRY, TC_APPEND_ENTRY, TC_DELETE_NUM_ENTRY,
  *   TC_FLUSH_ENTRIES, TC_ZERO_ENTRIES, TC_CREATE_CHAIN, TC_DELETE_CHAIN,
  *   TC_COMMIT, and for the cached read's fast path (nf-raw.h) TC_GETINFO,
- *   TC_GET_ENTRIES, TC_AF, TC_SOL, TC_SO_GET_INFO, TC_SO_GET_ENTRIES
+ *   TC_GET_ENTRIES, TC_AF, TC_SOL, TC_SO_GET_INFO, TC_SO_GET_ENTRIES, and
+ *   for the commit without libiptc (nf-raw-write.h) TC_REPLACE,
+ *   TC_SO_SET_REPLACE, TC_SO_SET_ADD_COUNTERS
  *
  * Every function expects the xtables lock to be held (nf.c takes it).
  *
@@ -20,7 +22,11 @@
  * are decided) and then performed on the handle with the matching libiptc
  * operation. Rules that no change touches keep libiptc's counter mapping,
  * so their counters survive the commit. Any error drops the handle
- * uncommitted. */
+ * uncommitted.
+ *
+ * When the read cache holds the kernel's table as it is (nf-raw.h), the
+ * changes are applied to the model alone and the model is committed
+ * without libiptc (nf-raw-write.h): the same table, the same counters. */
 
 #include "codec.h"
 #include "nf-internal.h"
@@ -295,6 +301,15 @@ static int counters_walk(TC_HANDLE *h, bs_table *t) {
         return 0;
 }
 
+/* Keep `t` (taken) in the cache under the key built in k (taken). */
+static void cache_keep_key(bs_nf_read_cache *cache, bs_table *t, table_key *k) {
+        bs_nf_read_cache_done(cache);
+        cache->table = t;
+        cache->key = TAKE_PTR(k->buf);
+        cache->key_len = k->len;
+        cache->generation = bs_nf_next_generation();
+}
+
 /* Key the table behind h (as it is now, committed or not) and keep it in
  * the cache with `t` (taken). */
 static int cache_keep(TC_HANDLE *h, bs_nf_read_cache *cache, bs_table *t) {
@@ -305,11 +320,7 @@ static int cache_keep(TC_HANDLE *h, bs_nf_read_cache *cache, bs_table *t) {
                 bs_table_free(t);
                 return r;
         }
-        bs_nf_read_cache_done(cache);
-        cache->table = t;
-        cache->key = k.buf;
-        cache->key_len = k.len;
-        cache->generation = bs_nf_next_generation();
+        cache_keep_key(cache, t, &k);
         return 0;
 }
 
@@ -346,9 +357,10 @@ static int cache_lookup(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache
 }
 
 #include "nf-raw.h"
+#include "nf-raw-write.h"
 
 static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
-        if (raw_cache_hit(table, cache) > 0) {
+        if (raw_cache_hit(table, cache, 0, NULL) > 0) {
                 *ret = cache->table;
                 return 0;
         }
@@ -532,6 +544,7 @@ static int nf_apply(const char *table, const bs_change *changes, size_t n, const
 static void nf_unstage(bs_nf_staged *st) {
         if (st->handle)
                 TC_FREE(st->handle);
+        raw_staged_free(st->raw);
         bs_table_free(st->before);
         bs_table_free(st->after);
         *st = (bs_nf_staged) {};
@@ -552,13 +565,75 @@ static int before_of(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache, b
         return 0;
 }
 
+/* A stamp for the rules' origins no staging had before (never 0). */
+static uint32_t raw_stamp(void) {
+        uint32_t stamp = (uint32_t) bs_nf_next_generation();
+        return stamp ? stamp : (uint32_t) bs_nf_next_generation();
+}
+
+/* The kernel's table, when it is the cached one, with the rules' origins
+ * stamped: 1 (*ret taken by the caller), else 0. */
+static int raw_stage_begin(const char *table, bs_nf_read_cache *cache, raw_staged **ret, uint32_t *ret_stamp) {
+        if (!cache)
+                return 0;
+        raw_staged *rs = calloc(1, sizeof(*rs));
+        if (!rs)
+                return 0; /* libiptc's path then says what is short */
+        uint32_t stamp = raw_stamp();
+        if (raw_cache_hit(table, cache, stamp, &rs->current) <= 0) {
+                raw_staged_free(rs);
+                return 0;
+        }
+        *ret = rs;
+        *ret_stamp = stamp;
+        return 1;
+}
+
+/* nf_stage on the cached table, without libiptc: 1 when the kernel's table
+ * is not the cached one or the table after could not be laid out (libiptc
+ * then does it all again, and says which change the kernel would refuse),
+ * else as nf_stage. */
+static int raw_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
+                     bs_nf_staged *st, size_t *ret_failed) {
+        raw_staged *rs = NULL;
+        uint32_t stamp = 0;
+        if (!raw_stage_begin(table, cache, &rs, &stamp))
+                return 1;
+        st->before = bs_table_ref(cache->table);
+        if (!any_change_for_us(changes, n)) {
+                raw_staged_free(rs);
+                st->after = bs_table_ref(st->before);
+                return 0;
+        }
+        int r = bs_table_copy(&st->after, st->before);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!(changes[i].families & NF_MASK))
+                        continue;
+                r = bs_table_apply_change(st->after, &changes[i]);
+                if (r < 0 && ret_failed)
+                        *ret_failed = i;
+        }
+        if (r >= 0 && raw_blob_build(&rs->blob, st->after, &rs->current, stamp) < 0)
+                r = 1;
+        if (r != 0) {
+                raw_staged_free(rs);
+                nf_unstage(st);
+                return r;
+        }
+        st->raw = rs;
+        return 0;
+}
+
 static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
                     bs_nf_staged *st, size_t *ret_failed) {
         *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || (n > 0 && !changes))
                 return -EINVAL;
+        int r = raw_stage(table, changes, n, cache, st, ret_failed);
+        if (r <= 0)
+                return r;
         _cleanup_handle_ TC_HANDLE *h = NULL;
-        int r = open_table(table, &h);
+        r = open_table(table, &h);
         if (r < 0)
                 return r;
 
@@ -591,6 +666,19 @@ static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf
 }
 
 static int nf_commit_staged(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read_cache *cache) {
+        if (st->raw) {
+                raw_staged *rs = st->raw;
+                int r = raw_commit(rs, o);
+                if (r < 0)
+                        return r;
+                /* keyed from the blob, as the next read will find it */
+                table_key k = {};
+                if (cache && raw_blob_key(&rs->blob, &k) >= 0) {
+                        cache_keep_key(cache, bs_table_ref(st->after), &k);
+                        cache->raw_commits++;
+                }
+                return 0;
+        }
         if (!st->handle)
                 return 0; /* nothing to commit */
         int r = commit(st->handle, o);
@@ -739,14 +827,23 @@ static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_re
         *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || !cache || !compute)
                 return -EINVAL;
+        /* The kernel's table is the cached one: no libiptc (nf-raw-write.h) */
+        raw_staged *rs_raw = NULL;
+        uint32_t stamp = 0;
+        _cleanup_(raw_staged_freep) raw_staged *rs = raw_stage_begin(table, cache, &rs_raw, &stamp) ? rs_raw : NULL;
         _cleanup_handle_ TC_HANDLE *h = NULL;
-        int r = open_table(table, &h);
-        if (r < 0)
-                return r;
         const bs_table *current = NULL;
-        r = cache_lookup(h, table, cache, &current);
-        if (r < 0)
-                return r;
+        int r;
+        if (rs)
+                current = cache->table;
+        else {
+                r = open_table(table, &h);
+                if (r < 0)
+                        return r;
+                r = cache_lookup(h, table, cache, &current);
+                if (r < 0)
+                        return r;
+        }
         _cleanup_table_ bs_table *target = NULL;
         r = compute(current, userdata, &target);
         if (r < 0)
@@ -757,7 +854,7 @@ static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_re
                 return -EINVAL;
         r = check_snapshot(target);
         if (r >= 0)
-                r = rebuild(h, target);
+                r = rs ? raw_blob_build(&rs->blob, target, &rs->current, stamp) : rebuild(h, target);
         if (r < 0)
                 return r;
         /* current is the cache's table: shared, until the commit puts
@@ -765,6 +862,7 @@ static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_re
         st->before = bs_table_ref(cache->table);
         st->after = TAKE_PTR(target);
         st->handle = TAKE_PTR(h);
+        st->raw = TAKE_PTR(rs);
         return 0;
 }
 

@@ -10,9 +10,15 @@
 /* One family's change set, applied to a libiptc handle and to the model,
  * not yet committed. */
 typedef struct bs_nf_staged {
-        void *handle;  /* the libiptc handle to commit; NULL: nothing to commit */
+        void *handle;  /* the libiptc handle to commit */
+        void *raw;     /* or the table to commit without libiptc (nf-raw-write.h) */
         bs_table *before, *after;
 } bs_nf_staged;
+
+/* Whether a commit is staged (neither: nothing to commit). */
+static inline bool bs_nf_staged_pending(const bs_nf_staged *st) {
+        return st->handle || st->raw;
+}
 
 typedef struct bs_nf_family_ops {
         bs_family family;

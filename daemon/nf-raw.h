@@ -21,6 +21,7 @@
  * from one read. A hit means the kernel's entries are, byte for byte, the
  * ones the cached table was decoded from. */
 
+#include <assert.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -34,11 +35,13 @@ typedef struct raw_chain {
         uint32_t first;      /* offset of the first rule (== foot when none) */
         uint32_t foot;       /* offset of the policy / return entry */
         uint32_t n_rules;
+        uint32_t first_index; /* the first rule's index among all entries */
 } raw_chain;
 
 typedef struct raw_table {
-        TC_GET_ENTRIES *entries;
-        uint32_t size;
+        TC_GET_ENTRIES *entries; /* as read (owned); NULL for a table we build */
+        const uint8_t *base;     /* the first entry */
+        uint32_t size, num_entries, valid_hooks;
         uint32_t hook_entry[NF_INET_NUMHOOKS]; /* UINT32_MAX: not a valid hook */
         uint32_t underflow[NF_INET_NUMHOOKS];
         raw_chain *chains;
@@ -54,7 +57,7 @@ static void raw_table_done(raw_table *t) {
 #define _cleanup_raw_table_ _cleanup_(raw_table_done)
 
 static const TC_ENTRY *raw_entry(const raw_table *t, uint32_t off) {
-        return (const TC_ENTRY *) ((const uint8_t *) t->entries->entrytable + off);
+        return (const TC_ENTRY *) (t->base + off);
 }
 
 static const struct xt_entry_target *raw_target(const TC_ENTRY *e) {
@@ -85,7 +88,10 @@ static int raw_read(const char *table, raw_table *t) {
         /* -EAGAIN: the table changed size since GET_INFO */
         if (getsockopt(fd, TC_SOL, TC_SO_GET_ENTRIES, t->entries, &len) < 0)
                 return -errno;
+        t->base = (const uint8_t *) t->entries->entrytable;
         t->size = info.size;
+        t->num_entries = info.num_entries;
+        t->valid_hooks = info.valid_hooks;
         /* the hook entries, to tell built-in chains (a table that changed
          * between the two calls has failed above) */
         for (unsigned h = 0; h < NF_INET_NUMHOOKS; h++) {
@@ -123,7 +129,7 @@ static int raw_close_chain(raw_chain *c, uint32_t last) {
 /* Split the entries into chains, in the kernel's order. */
 static int raw_parse(raw_table *t) {
         raw_chain *cur = NULL;
-        uint32_t last = 0;
+        uint32_t last = 0, index = 0;
         bool ended = false;
         for (uint32_t off = 0; off < t->size;) {
                 if (ended || t->size - off < sizeof(TC_ENTRY))
@@ -145,6 +151,7 @@ static int raw_parse(raw_table *t) {
                         if (r < 0)
                                 return r;
                         cur = NULL;
+                        index++;
                         if (off + e->next_offset == t->size) {
                                 ended = true; /* the table's end */
                                 off += e->next_offset;
@@ -158,7 +165,7 @@ static int raw_parse(raw_table *t) {
                                 return r;
                         cur = &t->chains[t->n_chains++];
                         *cur = (raw_chain) { .name = (const char *) tg->data, .head = off,
-                                             .first = off + e->next_offset };
+                                             .first = off + e->next_offset, .first_index = index };
                         off += e->next_offset;
                         continue;
                 } else if ((hook = raw_hook_at(t, off)) >= 0) {
@@ -170,15 +177,16 @@ static int raw_parse(raw_table *t) {
                                 return r;
                         cur = &t->chains[t->n_chains++];
                         *cur = (raw_chain) { .name = raw_hook_names[hook], .builtin = true, .hook = hook,
-                                             .head = off, .first = off };
+                                             .head = off, .first = off, .first_index = index };
                 }
                 if (!cur)
                         return -EBADMSG;
                 cur->n_rules++;
                 last = off;
                 off += e->next_offset;
+                index++;
         }
-        if (!ended)
+        if (!ended || index != t->num_entries)
                 return -EBADMSG;
         /* The kernel returns from a built-in chain to its underflow entry;
          * a table whose underflow is not the chain's last entry is not one
@@ -258,16 +266,23 @@ static const char *raw_label(const raw_table *t, uint32_t off) {
         return t->chains[lo - 1].name;
 }
 
-/* Step over n key bytes that are zero in every key (compare mode only). */
-static void key_skip_zeroes(table_key *k, size_t n) {
+/* n key bytes that are zero in every key: stepped over when comparing. */
+static int key_put_zeroes(table_key *k, size_t n) {
+        static const uint8_t zeroes[sizeof(struct xt_counters)];
+        assert(n <= sizeof(zeroes));
+        if (k->build)
+                return key_put(k, zeroes, n);
         if (k->differs || n > k->old_len - k->pos)
                 k->differs = true;
         else
                 k->pos += n;
+        return 0;
 }
 
-/* Compare the entries with the cached key, the way key_walk() builds it. */
-static int raw_key_compare(const raw_table *t, table_key *k) {
+/* Feed the entries to the key, the way key_walk() does from a handle:
+ * compared with the cached key (stopping at the first difference), or
+ * built (a table we are about to commit). */
+static int raw_key_walk(const raw_table *t, table_key *k) {
         /* scrub_entry() zeroes comefrom and the counters in every key, and
          * nothing between them (IPv6 has 4 bytes of padding there): those
          * are stepped over, the rest compared where it lies */
@@ -276,13 +291,18 @@ static int raw_key_compare(const raw_table *t, table_key *k) {
         for (size_t i = 0; i < t->n_chains && !k->differs; i++) {
                 const raw_chain *c = &t->chains[t->order[i]];
                 uint8_t builtin = c->builtin;
-                key_put_string(k, c->name);
-                key_put(k, &builtin, 1);
+                int r = key_put_string(k, c->name);
+                if (r >= 0)
+                        r = key_put(k, &builtin, 1);
+                if (r < 0)
+                        return r;
                 if (c->builtin) {
                         const char *p = raw_label(t, c->foot);
                         if (!p || !streq(raw_target(raw_entry(t, c->foot))->u.user.name, XT_STANDARD_TARGET))
                                 return -EBADMSG;
-                        key_put_string(k, p);
+                        r = key_put_string(k, p);
+                        if (r < 0)
+                                return r;
                 }
                 uint32_t off = c->first;
                 for (uint32_t n = 0; n < c->n_rules && !k->differs; n++) {
@@ -290,21 +310,29 @@ static int raw_key_compare(const raw_table *t, table_key *k) {
                         const char *label = raw_label(t, off);
                         if (!label)
                                 return -EBADMSG;
-                        key_put_string(k, label);
-                        key_put(k, e, comefrom);
-                        key_skip_zeroes(k, sizeof(uint32_t));
-                        if (counters > comefrom_end)
-                                key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
-                        key_skip_zeroes(k, sizeof(struct xt_counters));
-                        key_put(k, (const uint8_t *) e + tail, e->next_offset - tail);
+                        r = key_put_string(k, label);
+                        if (r >= 0)
+                                r = key_put(k, e, comefrom);
+                        if (r >= 0)
+                                r = key_put_zeroes(k, sizeof(uint32_t));
+                        if (r >= 0 && counters > comefrom_end)
+                                r = key_put(k, (const uint8_t *) e + comefrom_end, counters - comefrom_end);
+                        if (r >= 0)
+                                r = key_put_zeroes(k, sizeof(struct xt_counters));
+                        if (r >= 0)
+                                r = key_put(k, (const uint8_t *) e + tail, e->next_offset - tail);
+                        if (r < 0)
+                                return r;
                         off += e->next_offset;
                 }
         }
         return 0;
 }
 
-/* The kernel's counters into the cached table, whose rules they are. */
-static int raw_counters(const raw_table *t, bs_table *model) {
+/* The kernel's counters into the cached table, whose rules they are; a
+ * non-zero stamp also marks each rule with its entry's index (see
+ * bs_rule.origin), for a commit without libiptc to find its counters. */
+static int raw_counters(const raw_table *t, bs_table *model, uint32_t stamp) {
         for (size_t i = 0; i < t->n_chains; i++) {
                 const raw_chain *c = &t->chains[i];
                 bs_chain *mc = bs_table_find_chain(model, c->name);
@@ -320,27 +348,35 @@ static int raw_counters(const raw_table *t, bs_table *model) {
                         const TC_ENTRY *e = raw_entry(t, off);
                         mc->rules[n].packets = e->counters.pcnt;
                         mc->rules[n].bytes = e->counters.bcnt;
+                        if (stamp)
+                                mc->rules[n].origin = (uint64_t) stamp << 32 | (c->first_index + n + 1);
                         off += e->next_offset;
                 }
         }
         return 0;
 }
 
-/* 1: the kernel's table is the cached one (its counters now refreshed);
- * 0: it is not, or this could not tell (read through libiptc then). */
-static int raw_cache_hit(const char *table, bs_nf_read_cache *cache) {
+/* 1: the kernel's table is the cached one (its counters now refreshed,
+ * its rules stamped when stamp is not 0; the entries read handed to
+ * *ret_current if not NULL); 0: it is not, or this could not tell (read
+ * through libiptc then). */
+static int raw_cache_hit(const char *table, bs_nf_read_cache *cache, uint32_t stamp, raw_table *ret_current) {
         if (!cache->table || !streq(cache->table->name, table))
                 return 0;
         _cleanup_raw_table_ raw_table t = {};
         if (raw_read(table, &t) < 0 || raw_parse(&t) < 0)
                 return 0;
         table_key k = { .old = cache->key, .old_len = cache->key_len };
-        if (raw_key_compare(&t, &k) < 0 || k.differs || k.pos != k.old_len)
+        if (raw_key_walk(&t, &k) < 0 || k.differs || k.pos != k.old_len)
                 return 0;
         /* the counters are only written now that the rules matched: the
          * cached table may be shared */
-        if (raw_counters(&t, cache->table) < 0)
+        if (raw_counters(&t, cache->table, stamp) < 0)
                 return 0;
         cache->fast_hits++;
+        if (ret_current) {
+                *ret_current = t;
+                t = (raw_table) {};
+        }
         return 1;
 }

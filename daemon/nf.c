@@ -152,7 +152,7 @@ static int two_phase(const char *table, unsigned families, const bs_nf_options *
                         r = prepare(&t, userdata);
                 if (r >= 0)
                         r = both_ops[0]->commit_staged(&st[0], o, caches ? &caches[0] : NULL);
-                bool committed4 = r >= 0 && st[0].handle, stuck4 = false;
+                bool committed4 = r >= 0 && bs_nf_staged_pending(&st[0]), stuck4 = false;
                 if (r >= 0) {
                         r = both_ops[1]->commit_staged(&st[1], o, caches ? &caches[1] : NULL);
                         if (r < 0 && committed4) {

@@ -34,5 +34,8 @@
 #define TC_SOL IPPROTO_IP
 #define TC_SO_GET_INFO IPT_SO_GET_INFO
 #define TC_SO_GET_ENTRIES IPT_SO_GET_ENTRIES
+#define TC_REPLACE struct ipt_replace
+#define TC_SO_SET_REPLACE IPT_SO_SET_REPLACE
+#define TC_SO_SET_ADD_COUNTERS IPT_SO_SET_ADD_COUNTERS
 
 #include "nf-family.h"

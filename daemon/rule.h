@@ -234,6 +234,12 @@ typedef struct bs_rule {
         bs_target target;
 
         uint64_t packets, bytes;
+        /* Where the rule sits in the kernel's table it was read from, for
+         * the table access (nf-raw-write.h) alone: a stamp of one staging
+         * in the high 32 bits, the entry's index + 1 in the low ones; 0
+         * or any other stamp: none. Copies keep it; no comparison or text
+         * form looks at it. */
+        uint64_t origin;
 } bs_rule;
 
 typedef enum bs_policy {

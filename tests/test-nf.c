@@ -645,6 +645,7 @@ static void test_apply_cached(gconstpointer data) {
         /* the other family, without changes, was read through its cache */
         g_assert_nonnull(caches[1 - slot].table);
         g_assert_cmpuint(cache->generation, !=, generation);
+        g_assert_cmpuint(cache->raw_commits, ==, 1); /* the cached table was the kernel's */
         const bs_table *seeded = cache->table;
         generation = cache->generation;
         /* a hit: the same table and generation, equal to a fresh read,
@@ -668,6 +669,7 @@ static void test_apply_cached(gconstpointer data) {
         g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, caches, NULL, NULL, NULL), ==, 0);
         changes_clear(&cs);
         g_assert_cmpuint(cache->generation, !=, generation);
+        g_assert_cmpuint(cache->raw_commits, ==, 0); /* through libiptc */
         read_cached_checked(f, cache);
         assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N mychain\n"
                     "-A INPUT -p udp -m udp --dport 5353 -j mychain\n"
@@ -1010,6 +1012,148 @@ static void count_commit(void *userdata) {
         (*(unsigned *) userdata)++;
 }
 
+/* ------------------------------------------------- commit without libiptc */
+
+/* Before each commit: datagrams to an untouched rule, counted by the old
+ * table between the read and the replace. */
+typedef struct hook_sends {
+        unsigned calls;
+        bs_family families[2];
+        size_t n_families;
+} hook_sends;
+
+static void send_before_commit(void *userdata) {
+        hook_sends *hs = userdata;
+        hs->calls++;
+        for (size_t i = 0; i < hs->n_families; i++)
+                send_udp(hs->families[i], 7001, 4, 10);
+}
+
+#define RAW_SETUP                                                                                         \
+        "%1$s -P FORWARD DROP; %1$s -N zeta; %1$s -N alpha; "                                              \
+        "%1$s -A INPUT -p udp --dport 7001 -j ACCEPT; %1$s -A INPUT -p udp --dport 7002 -j alpha; "        \
+        "%1$s -A INPUT -p tcp --dport 25 -g zeta; %1$s -A INPUT -p tcp --dport 26; "                       \
+        "%1$s -A INPUT -m comment --comment 'kept as is' -j LOG --log-prefix 'bs: '; "                     \
+        "%1$s -A alpha -p udp -j RETURN; %1$s -A zeta -p tcp --dport 27 -j REJECT; "                       \
+        "%1$s -A zeta -p tcp --dport 28 -j DROP; "                                                         \
+        "%1$s -A OUTPUT -p tcp -m multiport --dports 1,2,3:5 -j ACCEPT; %1$s -Z"
+
+/* An apply on the cached table is committed without libiptc: the table
+ * the iptables CLI makes of the same changes, byte for byte (the cache's
+ * key, built from what we handed the kernel, matches the entries libiptc
+ * wrote); untouched rules keep their counters up to the very replace, new
+ * ones start at 0; a refusal of the kernel leaves the table as it was. */
+static void test_raw_commit(gconstpointer data) {
+        const family_case *f = data;
+        const char *c = f->cli;
+        unsigned per_packet = (f->family == BS_FAMILY_IPV6 ? 48 : 28) + 10;
+        int slot = f->family == BS_FAMILY_IPV4 ? 0 : 1;
+        reset_tables();
+        sh_ok(RAW_SETUP, c);
+        send_udp(f->family, 7001, 2, 10);
+        send_udp(f->family, 7002, 3, 10);
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_read_cache *cache = &caches[slot];
+        read_cached_checked(f, cache);
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "alpha", 0, IPPROTO_UDP, 53, BS_TARGET_DROP, NULL);
+        add(&cs, BS_CHANGE_DELETE_NUM, bs_family_mask(f->family), "zeta", 2);
+        add(&cs, BS_CHANGE_NEW_CHAIN, bs_family_mask(f->family), "mid", 0);
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "INPUT", 0, IPPROTO_UDP, 7003, BS_TARGET_JUMP, "mid");
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "mid", 0, IPPROTO_TCP, 443, BS_TARGET_ACCEPT, NULL);
+        add(&cs, BS_CHANGE_POLICY, bs_family_mask(f->family), "FORWARD", 0)->policy = BS_POLICY_ACCEPT;
+        hook_sends hs = { .families = { f->family }, .n_families = 1 };
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = send_before_commit;
+        o.userdata = &hs;
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, caches, NULL, NULL, NULL),
+                        ==, 0);
+        changes_clear(&cs);
+        g_assert_cmpuint(hs.calls, ==, 1);
+        g_assert_cmpuint(cache->raw_commits, ==, 1);
+
+        /* counters: the 4 datagrams of the hook came after the read */
+        g_autofree char *counted = save(f, "filter");
+        g_autofree char *kept = g_strdup_printf("[6:%u] -A INPUT -p udp -m udp --dport 7001 -j ACCEPT", 6 * per_packet);
+        g_autofree char *jumped = g_strdup_printf("[3:%u] -A INPUT -p udp -m udp --dport 7002 -j alpha", 3 * per_packet);
+        g_assert_nonnull(strstr(counted, kept));
+        g_assert_nonnull(strstr(counted, jumped));
+        g_assert_nonnull(strstr(counted, "[0:0] -A INPUT -p tcp -m tcp --dport 80 -j ACCEPT"));
+        g_assert_nonnull(strstr(counted, "[0:0] -A mid -p tcp -m tcp --dport 443 -j ACCEPT"));
+        /* the next read is told from the entries, and equals a fresh one */
+        const bs_table *ours = read_cached_checked(f, cache);
+        g_assert_cmpuint(cache->fast_hits, ==, 1);
+        uint64_t generation = cache->generation;
+
+        /* the oracle: the same changes through the iptables CLI */
+        g_autofree char *ours_S = sh("%s -S", c);
+        reset_tables();
+        sh_ok(RAW_SETUP, c);
+        sh_ok("%1$s -I INPUT 1 -p tcp --dport 80 -j ACCEPT; %1$s -A alpha -p udp --dport 53 -j DROP; "
+              "%1$s -D zeta 2; %1$s -N mid; %1$s -A INPUT -p udp --dport 7003 -j mid; "
+              "%1$s -A mid -p tcp --dport 443 -j ACCEPT; %1$s -P FORWARD ACCEPT",
+              c);
+        g_autofree char *theirs_S = sh("%s -S", c);
+        g_assert_cmpstr(ours_S, ==, theirs_S);
+        /* byte for byte, jump and fall-through offsets included: the kept
+         * table still answers, under the same generation */
+        g_assert_true(read_cached_checked(f, cache) == ours);
+        g_assert_cmpuint(cache->generation, ==, generation);
+        g_assert_cmpuint(cache->fast_hits, ==, 2);
+
+        /* the kernel refuses a rule (no such match): nothing changes */
+        g_autofree char *before = save(f, "filter");
+        bs_change *bad = add_rule(&cs, BS_CHANGE_APPEND, f->family, "INPUT", 0, IPPROTO_TCP, 81, BS_TARGET_ACCEPT, NULL);
+        add_unknown_match(&bad->rule);
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, caches, NULL, NULL, NULL),
+                        ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+        g_assert_cmpuint(cache->fast_hits, ==, 3); /* staged on the cached table */
+        g_autofree char *after = save(f, "filter");
+        g_assert_cmpstr(after, ==, before);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
+/* A rewrite (the rollback's step) on the cached tables is committed
+ * without libiptc too, each rule it keeps with its counters up to the
+ * replace. */
+static void test_raw_rewrite(void) {
+        reset_tables();
+        const family_case *fs[] = { &v4, &v6 };
+        bs_nf_read_cache caches[2] = {};
+        for (int i = 0; i < 2; i++) {
+                sh_ok("%1$s -A INPUT -p udp --dport 7001 -j ACCEPT; %1$s -A INPUT -p tcp --dport 22 -j ACCEPT; %1$s -Z",
+                      fs[i]->cli);
+                send_udp(fs[i]->family, 7001, 2, 10);
+                read_cached_checked(fs[i], &caches[i]);
+        }
+        hook_sends hs = { .families = { BS_FAMILY_IPV4, BS_FAMILY_IPV6 }, .n_families = 2 };
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = send_before_commit;
+        o.userdata = &hs;
+        rewrite_state st = { .add_port = 80 };
+        g_assert_cmpint(bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, &o, caches, rewrite_add, &st, NULL), ==, 0);
+        g_assert_cmpuint(hs.calls, ==, 2);
+        for (int i = 0; i < 2; i++) {
+                g_assert_cmpuint(caches[i].raw_commits, ==, 1);
+                /* 2 before the read, 4 before each of the two commits */
+                unsigned per_packet = (fs[i]->family == BS_FAMILY_IPV6 ? 48 : 28) + 10;
+                g_autofree char *counted = save(fs[i], "filter");
+                g_autofree char *kept = g_strdup_printf("[10:%u] -A INPUT -p udp -m udp --dport 7001 -j ACCEPT",
+                                                        10 * per_packet);
+                g_assert_nonnull(strstr(counted, kept));
+                g_assert_nonnull(strstr(counted, "[0:0] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                                 "[0:0] -A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"));
+                read_cached_checked(fs[i], &caches[i]);
+                g_assert_cmpuint(caches[i].fast_hits, ==, 1);
+        }
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
 static void test_apply_both(void) {
         reset_tables();
         changes cs = {};
@@ -1309,6 +1453,7 @@ int main(int argc, char **argv) {
                 ADD("apply-errors", test_apply_errors);
                 ADD("apply-retry", test_apply_retry);
                 ADD("apply-cached", test_apply_cached);
+                ADD("raw-commit", test_raw_commit);
                 ADD("rewrite", test_rewrite);
                 ADD("restore", test_restore);
                 ADD("zero", test_zero);
@@ -1320,6 +1465,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
+        g_test_add_func("/nf/raw-rewrite", test_raw_rewrite);
         g_test_add_func("/nf/apply-both-ipv4-stuck", test_apply_both_ipv4_stuck);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
         g_test_add_func("/nf/lock/wait", test_lock_wait);
