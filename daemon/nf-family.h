@@ -817,52 +817,81 @@ static int nf_restore(const bs_table *s, const bs_nf_options *o) {
         }
 }
 
+/* The table wanted, computed from the table read, checked. *ret NULL:
+ * nothing to change. */
+static int compute_target(const char *table, const bs_table *current, bs_nf_rewrite_fn compute, void *userdata,
+                          bs_table **ret) {
+        _cleanup_table_ bs_table *target = NULL;
+        int r = compute(current, userdata, &target);
+        if (r < 0)
+                return r;
+        if (target) {
+                if (!streq(target->name, table))
+                        return -EINVAL;
+                r = check_snapshot(target);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(target);
+        return 0;
+}
+
+/* nf_stage_rewrite on the cached table, without libiptc: 1 when the
+ * kernel's table is not the cached one or the table wanted could not be
+ * laid out (libiptc then does it all again, compute() included, and says
+ * what it refuses), else as nf_stage_rewrite. */
+static int raw_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute,
+                             void *userdata, bs_nf_staged *st) {
+        _cleanup_(raw_staged_freep) raw_staged *rs = NULL;
+        uint32_t stamp = 0;
+        if (!raw_stage_begin(table, cache, &rs, &stamp))
+                return 1;
+        _cleanup_table_ bs_table *target = NULL;
+        int r = compute_target(table, cache->table, compute, userdata, &target);
+        if (r < 0 || !target)
+                return r;
+        if (raw_blob_build(&rs->blob, target, &rs->current, stamp) < 0)
+                return 1;
+        /* the cache's table: shared, until the commit puts the table
+         * after in its place */
+        st->before = bs_table_ref(cache->table);
+        st->after = TAKE_PTR(target);
+        st->raw = TAKE_PTR(rs);
+        return 0;
+}
+
 /* bs_nf_rewrite_both's step for one family: read the table (through the
  * cache), compute the table wanted, and rebuild the handle into it (the
  * same handle: no second read of the kernel's table). st->before is the
  * table as read (taken out of the cache), st->after the one to commit;
- * no handle when there is nothing to change. */
+ * nothing staged when there is nothing to change. */
 static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute, void *userdata,
                             bs_nf_staged *st) {
         *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || !cache || !compute)
                 return -EINVAL;
-        /* The kernel's table is the cached one: no libiptc (nf-raw-write.h) */
-        raw_staged *rs_raw = NULL;
-        uint32_t stamp = 0;
-        _cleanup_(raw_staged_freep) raw_staged *rs = raw_stage_begin(table, cache, &rs_raw, &stamp) ? rs_raw : NULL;
+        int r = raw_stage_rewrite(table, cache, compute, userdata, st);
+        if (r <= 0)
+                return r;
+
         _cleanup_handle_ TC_HANDLE *h = NULL;
+        r = open_table(table, &h);
+        if (r < 0)
+                return r;
         const bs_table *current = NULL;
-        int r;
-        if (rs)
-                current = cache->table;
-        else {
-                r = open_table(table, &h);
-                if (r < 0)
-                        return r;
-                r = cache_lookup(h, table, cache, &current);
-                if (r < 0)
-                        return r;
-        }
+        r = cache_lookup(h, table, cache, &current);
+        if (r < 0)
+                return r;
         _cleanup_table_ bs_table *target = NULL;
-        r = compute(current, userdata, &target);
+        r = compute_target(table, current, compute, userdata, &target);
+        if (r < 0 || !target)
+                return r;
+        r = rebuild(h, target);
         if (r < 0)
                 return r;
-        if (!target)
-                return 0; /* nothing to change */
-        if (!streq(target->name, table))
-                return -EINVAL;
-        r = check_snapshot(target);
-        if (r >= 0)
-                r = rs ? raw_blob_build(&rs->blob, target, &rs->current, stamp) : rebuild(h, target);
-        if (r < 0)
-                return r;
-        /* current is the cache's table: shared, until the commit puts
-         * the table after in its place */
         st->before = bs_table_ref(cache->table);
         st->after = TAKE_PTR(target);
         st->handle = TAKE_PTR(h);
-        st->raw = TAKE_PTR(rs);
         return 0;
 }
 

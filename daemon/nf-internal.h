@@ -7,8 +7,8 @@
 
 #include "nf.h"
 
-/* One family's change set, applied to a libiptc handle and to the model,
- * not yet committed. */
+/* One family's change set, applied to the model (and to a libiptc handle,
+ * unless the model is committed without libiptc), not yet committed. */
 typedef struct bs_nf_staged {
         void *handle;  /* the libiptc handle to commit */
         void *raw;     /* or the table to commit without libiptc (nf-raw-write.h) */
@@ -32,7 +32,8 @@ typedef struct bs_nf_family_ops {
         int (*restore)(const bs_table *snapshot, const bs_nf_options *o);
         /* bs_nf_apply_both in steps: stage reads the table (through the
          * cache, which it then leaves without the table before) and
-         * applies the changes to the model and to a libiptc handle;
+         * applies the changes to the model (and to a libiptc handle when
+         * the cache did not hold the kernel's table);
          * commit_staged commits it (a no-op when no change was for this
          * family) and leaves the table after in the cache; unstage frees
          * what stage made. */

@@ -297,7 +297,12 @@ static int raw_blob_key(const raw_blob *b, table_key *k) {
         int r = raw_parse(&view);
         if (r < 0)
                 return r;
-        *k = (table_key) { .build = true };
+        /* about the size it will have (the entries and a short label
+         * each): no copying it over as it grows */
+        *k = (table_key) { .build = true, .cap = (size_t) b->size + (size_t) b->n_entries * 8 + 256 };
+        k->buf = malloc(k->cap);
+        if (!k->buf)
+                return -ENOMEM;
         r = raw_key_walk(&view, k);
         if (r < 0) {
                 free(k->buf);

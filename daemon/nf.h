@@ -123,8 +123,9 @@ typedef int (*bs_nf_prepare_fn)(const bs_nf_transition *t, void *userdata);
  *
  * caches: NULL, or one read cache per family ([0] IPv4, [1] IPv6), as
  * bs_nf_read_cached takes them: the table before is then taken from the
- * cache when the kernel still has it (no decode), and the cache is left
- * holding the committed table, so the next read does not decode either.
+ * cache when the kernel still has it (no decode, and the model is
+ * committed without libiptc), and the cache is left holding the committed
+ * table, so the next read does not decode either.
  *
  * ret (may be NULL): on success the tables before and after (the caller
  * frees them with bs_nf_transition_done); on error, ret->failed is the
@@ -143,8 +144,10 @@ int bs_nf_restore(const bs_table *snapshot, const bs_nf_options *o);
  * (caches: [0] IPv4, [1] IPv6, as bs_nf_read_cached takes them),
  * compute() derives from the table read the table wanted (*ret NULL:
  * leave that family as it is), and the tables computed replace the
- * kernel's, each on the libiptc handle it was read with (no second read of
- * the kernel's table) and as bs_nf_restore would; if the IPv6 commit
+ * kernel's (no second read of the kernel's table: on the libiptc handle it
+ * was read with, or from the model when the cache held the kernel's
+ * table), as bs_nf_restore would (from the model, a rule compute()
+ * copied from the table read also keeps what it counted since the read); if the IPv6 commit
  * fails, IPv4 is put back. compute() is called again when a commit finds
  * a table changed meanwhile (the -EAGAIN retries): it must depend only on
  * its arguments. The caches are left holding the committed tables.
