@@ -30,8 +30,9 @@ bs_journal *bs_journal_new(void) {
 void bs_journal_free(bs_journal *j) {
         if (!j)
                 return;
-        for (size_t i = 0; i < j->n_changes; i++)
-                free(j->changes[i]);
+        for (size_t i = 0; i < j->n_blocks; i++)
+                free(j->blocks[i]);
+        free(j->blocks);
         free(j->changes);
         free(j->connections);
         for (int f = 0; f < 2; f++) {
@@ -41,18 +42,43 @@ void bs_journal_free(bs_journal *j) {
         free(j);
 }
 
-int bs_journal_add_change(bs_journal *j, const char *s) {
-        if (j->n_changes >= BS_JOURNAL_CHANGES_MAX || strlen(s) > CHANGE_MAX)
+/* Room for n more changes and one more block. */
+static int reserve_changes(bs_journal *j, size_t n) {
+        if (n > BS_JOURNAL_CHANGES_MAX - j->n_changes)
                 return -E2BIG;
         /* doubling: one realloc per change copied a large set's array
          * over and over */
-        int r = bs_grow((void **) &j->changes, &j->cap_changes, j->n_changes + 1, sizeof(char *));
+        int r = bs_grow((void **) &j->changes, &j->cap_changes, j->n_changes + n, sizeof(char *));
         if (r < 0)
                 return r;
-        j->changes[j->n_changes] = strdup(s);
-        if (!j->changes[j->n_changes])
+        return bs_grow((void **) &j->blocks, &j->cap_blocks, j->n_blocks + 1, sizeof(char *));
+}
+
+int bs_journal_add_change(bs_journal *j, const char *s) {
+        return bs_journal_add_changes(j, (char *const *) &s, 1);
+}
+
+int bs_journal_add_changes(bs_journal *j, char *const *changes, size_t n) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(changes[i]);
+                if (len > CHANGE_MAX)
+                        return -E2BIG;
+                total += len + 1;
+        }
+        int r = reserve_changes(j, n);
+        if (r < 0)
+                return r;
+        char *block = malloc(total ? total : 1);
+        if (!block)
                 return -ENOMEM;
-        j->n_changes++;
+        j->blocks[j->n_blocks++] = block;
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(changes[i]) + 1;
+                memcpy(block, changes[i], len);
+                j->changes[j->n_changes++] = block;
+                block += len;
+        }
         return 0;
 }
 

@@ -52,6 +52,10 @@ typedef struct bs_journal {
         uint64_t deadline_realtime_usec;
         char **changes;  /* the iptables commands, for the Changes property */
         size_t n_changes, cap_changes;
+        /* what changes[] point into (a string each, or one for a whole
+         * set): freed with the journal, not one by one */
+        char **blocks;
+        size_t n_blocks, cap_blocks;
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
 } bs_journal;
@@ -65,6 +69,8 @@ static inline void bs_journal_freep(bs_journal **j) {
 #define _cleanup_journal_ _cleanup_(bs_journal_freep)
 /* Copies s. */
 int bs_journal_add_change(bs_journal *j, const char *s);
+/* Copies n changes at once, into one allocation. */
+int bs_journal_add_changes(bs_journal *j, char *const *changes, size_t n);
 
 /* -EINVAL when a family has a table before but none after, or a table of
  * the wrong family. changes must be what turned before into after (the

@@ -35,6 +35,9 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_ended; i++)
                 transaction_free(m->ended[i]);
         sd_event_source_disable_unref(m->refresh_timer);
+        sd_event_source_disable_unref(m->spent_reaper);
+        for (size_t i = 0; i < m->n_spent; i++)
+                bs_journal_free(m->spent[i]);
         bs_polkit_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -50,6 +53,28 @@ Manager *manager_free(Manager *m) {
         }
         free(m);
         return NULL;
+}
+
+static int on_reap_spent(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        for (size_t i = 0; i < m->n_spent; i++)
+                bs_journal_free(m->spent[i]);
+        m->n_spent = 0;
+        return 0;
+}
+
+void manager_release_journal(Manager *m, bs_journal *j) {
+        if (!j)
+                return;
+        int r = m->event && m->n_spent < ELEMENTSOF(m->spent) ? 0 : -ENOSPC;
+        if (r >= 0)
+                r = m->spent_reaper ? sd_event_source_set_enabled(m->spent_reaper, SD_EVENT_ONESHOT)
+                                    : sd_event_add_defer(m->event, &m->spent_reaper, on_reap_spent, m);
+        if (r < 0) {
+                bs_journal_free(j); /* now, then */
+                return;
+        }
+        m->spent[m->n_spent++] = j;
 }
 
 void manager_free_tables(bs_table *t[2]) {

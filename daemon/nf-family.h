@@ -606,6 +606,8 @@ static int raw_stage(const char *table, const bs_change *changes, size_t n, bs_n
                 return 0;
         }
         int r = bs_table_copy(&st->after, st->before);
+        if (r >= 0)
+                r = bs_table_reserve_appends(st->after, changes, n, NF_MASK);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 if (!(changes[i].families & NF_MASK))
                         continue;

@@ -425,6 +425,41 @@ static int chain_grow_back(bs_chain *c, size_t need) {
         return 0;
 }
 
+int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, unsigned families) {
+        if (t->n_chains == 0)
+                return 0;
+        _cleanup_free_ size_t *count = calloc(t->n_chains, sizeof(size_t));
+        if (!count)
+                return -ENOMEM;
+        const bs_chain *last = NULL;
+        for (size_t i = 0; i < n; i++) {
+                const bs_change *c = &changes[i];
+                if (c->kind != BS_CHANGE_APPEND || !(c->families & families))
+                        continue;
+                /* a set's appends mostly go to one chain after another */
+                if (!last || !streq(last->name, c->chain))
+                        last = bs_table_find_chain(t, c->chain);
+                if (last)
+                        count[last - t->chains]++;
+        }
+        for (size_t i = 0; i < t->n_chains; i++) {
+                bs_chain *c = &t->chains[i];
+                /* exactly (the doubling then goes on from there), and only
+                 * for what is worth an allocation */
+                if (count[i] < 64 || c->n_rules + count[i] <= c->cap_rules || count[i] > BS_RULES_MAX)
+                        continue;
+                size_t need = c->n_rules + count[i];
+                bs_rule *base = c->rules ? c->rules - c->head_rules : NULL;
+                bs_rule *grown = realloc(base, (c->head_rules + need) * sizeof(bs_rule));
+                if (!grown)
+                        return -ENOMEM;
+                memset(grown + c->head_rules + c->cap_rules, 0, (need - c->cap_rules) * sizeof(bs_rule));
+                c->rules = grown + c->head_rules;
+                c->cap_rules = need;
+        }
+        return 0;
+}
+
 /* A new allocation with as many free slots before rules[0] as there are
  * rules (at least 8), and room for one more after them. */
 static int chain_grow_front(bs_chain *c) {

@@ -349,6 +349,10 @@ int bs_table_add_chain(bs_table *t, const char *name, bool builtin, bs_policy po
 /* Takes ownership of *r (left empty) and puts it at 0-based index pos
  * (pos == n_rules appends). */
 int bs_chain_insert_rule(bs_chain *c, size_t pos, bs_rule *r);
+/* Room, in one allocation per chain, for the rules the changes for these
+ * families (a mask) append to each chain t has: 10,000 appends grew the
+ * chain's array 11 times, clearing what each growth added. */
+int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, unsigned families);
 void bs_chain_remove_rule(bs_chain *c, size_t pos);
 size_t bs_table_count_rules(const bs_table *t) _pure_;
 /* Equal as rulesets: chains, policies, rules; counters ignored. */

@@ -35,9 +35,8 @@ Transaction *transaction_free(Transaction *t) {
                 return NULL;
         sd_event_source_disable_unref(t->timer);
         bs_journal_free(t->journal);
-        for (size_t i = 0; i < t->n_changes; i++)
-                free(t->changes[i]);
         free(t->changes);
+        free(t->changes_text);
         free(t);
         return NULL;
 }
@@ -49,19 +48,25 @@ static int transaction_new(Manager *m, uint32_t id, char *const *changes, size_t
         t->manager = m;
         t->id = id;
         snprintf(t->path, sizeof(t->path), "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
+        /* the commands in one allocation (10,000 of them were 10,000
+         * allocations, and as many frees) */
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+                total += strlen(changes[i]) + 1;
         t->changes = calloc(n + 1, sizeof(char *));
-        if (!t->changes) {
+        t->changes_text = malloc(total ? total : 1);
+        if (!t->changes || !t->changes_text) {
                 transaction_free(t);
                 return -ENOMEM;
         }
+        char *p = t->changes_text;
         for (size_t i = 0; i < n; i++) {
-                t->changes[i] = strdup(changes[i]);
-                if (!t->changes[i]) {
-                        transaction_free(t);
-                        return -ENOMEM;
-                }
-                t->n_changes++;
+                size_t len = strlen(changes[i]) + 1;
+                memcpy(p, changes[i], len);
+                t->changes[i] = p;
+                p += len;
         }
+        t->n_changes = n;
         *ret = t;
         return 0;
 }
@@ -89,7 +94,7 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
                 snprintf(t->rollback_reason, sizeof(t->rollback_reason), "%s", reason);
         t->timer = sd_event_source_disable_unref(t->timer);
         t->deadline_boottime = t->deadline_realtime = 0;
-        t->journal = (bs_journal_free(t->journal), NULL);
+        manager_release_journal(m, TAKE_PTR(t->journal));
         int r = bs_journal_remove(m->runtime_dir);
         if (r < 0)
                 log_error_errno(r, "Cannot remove the journal of transaction %" PRIu32 ": %m", t->id);
@@ -207,10 +212,9 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
                 j->owner_uid = step->owner;
                 j->strict = o->strict;
                 j->save = o->save;
-                for (size_t i = 0; i < step->set->n_commands; i++)
-                        if ((r = bs_journal_add_change(j, step->set->commands[i])) < 0)
-                                return bs_seterr(step->err, step->err_size, r,
-                                              "cannot record change %zu in the journal: %s", i + 1, strerror(-r));
+                if ((r = bs_journal_add_changes(j, step->set->commands, step->set->n_commands)) < 0)
+                        return bs_seterr(step->err, step->err_size, r, "cannot record the changes in the journal: %s",
+                                      strerror(-r));
                 if (step->snapshot) {
                         free(j->connections);
                         j->connections = TAKE_PTR(step->snapshot);
@@ -239,12 +243,10 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
  * before. */
 static void journal_drop_commands(bs_journal *j, const char *program) {
         size_t kept = 0, len = strlen(program);
-        for (size_t i = 0; i < j->n_changes; i++) {
-                if (strncmp(j->changes[i], program, len) == 0)
-                        free(j->changes[i]);
-                else
+        /* (the strings are the journal's blocks: freed with it) */
+        for (size_t i = 0; i < j->n_changes; i++)
+                if (strncmp(j->changes[i], program, len) != 0)
                         j->changes[kept++] = j->changes[i];
-        }
         j->n_changes = kept;
 }
 

@@ -26,6 +26,7 @@ struct Transaction {
         char rollback_reason[32];
         bs_journal *journal;  /* S0, S1, deadline, owner, changes; kept while pending */
         char **changes;       /* commands, for the Changes property (kept after end) */
+        char *changes_text;   /* what changes[] point into */
         size_t n_changes;
         uid_t owner;
         bool strict, save;

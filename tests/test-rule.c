@@ -292,6 +292,41 @@ static void test_table_copy_equal(void) {
 /* Inserts near the front use the head room, inserts near the back the
  * room after the rules: whatever the mix, the order is the one a plain
  * array would have, and copies, removals and frees see the same rules. */
+/* Room reserved for a set's appends: exactly, per chain, for the
+ * families asked; the appends then land as they would have. */
+static void test_reserve_appends(void) {
+        _cleanup_table_ bs_table *t = filter_table(BS_FAMILY_IPV4);
+        _cleanup_table_ bs_table *plain = NULL;
+        g_assert_cmpint(bs_table_copy(&plain, t), ==, 0);
+        enum { N = 300 };
+        static bs_change changes[N + 20];
+        size_t n = 0;
+        for (unsigned i = 0; i < N + 20; i++) {
+                bs_change *c = &changes[n++];
+                /* 300 to INPUT, 10 to OUTPUT (too few to reserve for), 10 for IPv6 */
+                bool v6 = i >= N + 10;
+                bs_change_init(c, BS_CHANGE_APPEND, v6 ? BS_FAMILY_MASK_IPV6 : BS_FAMILY_MASK_IPV4);
+                strcpy(c->chain, i < N ? "INPUT" : "OUTPUT");
+                tcp_accept_rule(&c->rule, BS_FAMILY_IPV4, (uint16_t) (i + 1));
+        }
+        size_t output_cap = bs_table_find_chain(t, "OUTPUT")->cap_rules;
+        g_assert_cmpint(bs_table_reserve_appends(t, changes, n, BS_FAMILY_MASK_IPV4), ==, 0);
+        bs_chain *input = bs_table_find_chain(t, "INPUT");
+        g_assert_cmpuint(input->cap_rules, ==, input->n_rules + N);
+        g_assert_cmpuint(bs_table_find_chain(t, "OUTPUT")->cap_rules, ==, output_cap);
+        const bs_rule *room = input->rules;
+        for (size_t i = 0; i < n; i++) {
+                if (!(changes[i].families & BS_FAMILY_MASK_IPV4))
+                        continue;
+                g_assert_cmpint(bs_table_apply_change(t, &changes[i]), ==, 0);
+                g_assert_cmpint(bs_table_apply_change(plain, &changes[i]), ==, 0);
+        }
+        g_assert_true(input->rules == room); /* no growth on the way */
+        g_assert_true(bs_table_equal(t, plain));
+        for (size_t i = 0; i < n; i++)
+                bs_change_done(&changes[i]);
+}
+
 static void test_insert_positions(void) {
         _cleanup_table_ bs_table *t = filter_table(BS_FAMILY_IPV4);
         bs_chain *c = &t->chains[0];
@@ -328,6 +363,7 @@ static void test_insert_positions(void) {
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/table/insert-positions", test_insert_positions);
+        g_test_add_func("/table/reserve-appends", test_reserve_appends);
         g_test_add_func("/rule/equal-copy", test_rule_equal_and_copy);
         g_test_add_func("/table/ref", test_table_ref);
         g_test_add_func("/rule/match-limit", test_match_limit);
