@@ -150,19 +150,45 @@ static int raw_blob_put_verdict(raw_blob *b, int verdict, uint64_t pcnt, uint64_
         return raw_blob_commit_entry(b, e->next_offset, pcnt, bcnt, UINT32_MAX);
 }
 
-static int raw_blob_put_rule(raw_blob *b, const bs_table *t, const bs_rule *rule, uint32_t stamp,
-                             uint32_t old_entries) {
+/* Where the rules of the table replaced are (see bs_rule.origin). */
+typedef struct raw_origins {
+        uint32_t stamp;            /* 0: no rule has one */
+        const raw_table *current;
+        uint32_t *offsets;         /* by entry index */
+} raw_origins;
+
+/* The entry a rule was read from, when the rule is unchanged since. */
+static const TC_ENTRY *raw_origin_entry(const raw_origins *o, const bs_rule *rule, uint32_t *ret_index) {
+        if (!o->stamp || rule->origin >> 32 != o->stamp || (uint32_t) rule->origin - 1 >= o->current->num_entries)
+                return NULL;
+        *ret_index = (uint32_t) rule->origin - 1;
+        return raw_entry(o->current, o->offsets[*ret_index]);
+}
+
+static int raw_blob_put_rule(raw_blob *b, const bs_table *t, const bs_rule *rule, const raw_origins *o) {
+        uint32_t off = b->size, old_index = UINT32_MAX;
         size_t size = 0;
-        int r = bs_codec_encode_to(rule, NULL, 0, &size);
-        if (r != -ENOBUFS)
-                return r < 0 ? r : -EINVAL;
-        r = raw_blob_room(b, size);
-        if (r < 0)
-                return r;
-        uint32_t off = b->size;
-        r = bs_codec_encode_to(rule, raw_blob_at(b, off), size, &size);
-        if (r < 0)
-                return r;
+        int r;
+        const TC_ENTRY *kept = raw_origin_entry(o, rule, &old_index);
+        if (kept) {
+                /* unchanged since it was read: the bytes the kernel gave,
+                 * as libiptc keeps them (only the verdict below is new) */
+                size = kept->next_offset;
+                r = raw_blob_room(b, size);
+                if (r < 0)
+                        return r;
+                memcpy(raw_blob_at(b, off), kept, size);
+        } else {
+                /* written in place, sized first only when it does not fit */
+                r = bs_codec_encode_to(rule, raw_blob_at(b, off), b->cap - sizeof(TC_REPLACE) - off, &size);
+                if (r == -ENOBUFS) {
+                        r = raw_blob_room(b, size);
+                        if (r >= 0)
+                                r = bs_codec_encode_to(rule, raw_blob_at(b, off), size, &size);
+                }
+                if (r < 0)
+                        return r;
+        }
 
         /* The codec names standard targets as the iptables CLI hands them
          * to libiptc; the kernel wants the empty name and a verdict. */
@@ -209,9 +235,9 @@ static int raw_blob_put_rule(raw_blob *b, const bs_table *t, const bs_rule *rule
                 memset(st->target.u.user.name, 0, sizeof(st->target.u.user.name));
         }
 
-        uint32_t old_index = UINT32_MAX;
-        if (stamp && rule->origin >> 32 == stamp && (uint32_t) rule->origin - 1 < old_entries)
-                old_index = (uint32_t) rule->origin - 1;
+        /* the kernel's, in a kept entry; it sets them itself */
+        e->comefrom = 0;
+        e->counters = (struct xt_counters) {};
         return raw_blob_commit_entry(b, size, rule->packets, rule->bytes, old_index);
 }
 
@@ -226,6 +252,22 @@ static int raw_hook_of(const char *name) {
  * must have: the built-in chains are the kernel's). stamp: that of the
  * rules' origins in `current`. */
 static int raw_blob_build(raw_blob *b, const bs_table *t, const raw_table *current, uint32_t stamp) {
+        _cleanup_free_ uint32_t *offsets = NULL;
+        if (stamp) {
+                offsets = malloc((current->num_entries ? current->num_entries : 1) * sizeof(uint32_t));
+                if (!offsets)
+                        return -ENOMEM;
+                uint32_t i = 0;
+                for (uint32_t off = 0; off < current->size && i < current->num_entries;
+                     off += raw_entry(current, off)->next_offset)
+                        offsets[i++] = off;
+                if (i != current->num_entries)
+                        return -EBADMSG;
+        }
+        raw_origins origins = { .stamp = stamp, .current = current, .offsets = offsets };
+        int r = raw_blob_room(b, 0); /* the first allocation */
+        if (r < 0)
+                return r;
         TC_REPLACE hdr = {};
         memcpy(hdr.name, t->name, strnlen(t->name, sizeof(hdr.name) - 1));
         hdr.valid_hooks = current->valid_hooks;
@@ -236,7 +278,7 @@ static int raw_blob_build(raw_blob *b, const bs_table *t, const raw_table *curre
                 return -ENOMEM;
         for (size_t i = 0; i < t->n_chains; i++) {
                 const bs_chain *c = &t->chains[i];
-                int r, hook = -1;
+                int hook = -1;
                 if (c->builtin) {
                         hook = raw_hook_of(c->name);
                         if (hook < 0 || !(current->valid_hooks & (1u << hook)) || (hooks_seen & (1u << hook)) ||
@@ -251,7 +293,7 @@ static int raw_blob_build(raw_blob *b, const bs_table *t, const raw_table *curre
                 }
                 b->chain_start[i] = b->size;
                 for (size_t j = 0; j < c->n_rules; j++) {
-                        r = raw_blob_put_rule(b, t, &c->rules[j], stamp, current->num_entries);
+                        r = raw_blob_put_rule(b, t, &c->rules[j], &origins);
                         if (r < 0)
                                 return r;
                 }
@@ -266,7 +308,7 @@ static int raw_blob_build(raw_blob *b, const bs_table *t, const raw_table *curre
         }
         if (hooks_seen != current->valid_hooks)
                 return -EINVAL;
-        int r = raw_blob_put_error(b, XT_ERROR_TARGET);
+        r = raw_blob_put_error(b, XT_ERROR_TARGET);
         if (r < 0)
                 return r;
 
