@@ -626,12 +626,12 @@ static int raw_stage(const char *table, const bs_change *changes, size_t n, bs_n
         return 0;
 }
 
-static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
+static int nf_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache, bool raw_ok,
                     bs_nf_staged *st, size_t *ret_failed) {
         *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || (n > 0 && !changes))
                 return -EINVAL;
-        int r = raw_stage(table, changes, n, cache, st, ret_failed);
+        int r = raw_ok ? raw_stage(table, changes, n, cache, st, ret_failed) : 1;
         if (r <= 0)
                 return r;
         _cleanup_handle_ TC_HANDLE *h = NULL;
@@ -867,12 +867,12 @@ static int raw_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_r
  * same handle: no second read of the kernel's table). st->before is the
  * table as read (taken out of the cache), st->after the one to commit;
  * nothing staged when there is nothing to change. */
-static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute, void *userdata,
-                            bs_nf_staged *st) {
+static int nf_stage_rewrite(const char *table, bs_nf_read_cache *cache, bool raw_ok, bs_nf_rewrite_fn compute,
+                            void *userdata, bs_nf_staged *st) {
         *st = (bs_nf_staged) {};
         if (!table_name_ok(table) || !cache || !compute)
                 return -EINVAL;
-        int r = raw_stage_rewrite(table, cache, compute, userdata, st);
+        int r = raw_ok ? raw_stage_rewrite(table, cache, compute, userdata, st) : 1;
         if (r <= 0)
                 return r;
 

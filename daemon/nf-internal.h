@@ -37,12 +37,12 @@ typedef struct bs_nf_family_ops {
          * commit_staged commits it (a no-op when no change was for this
          * family) and leaves the table after in the cache; unstage frees
          * what stage made. */
-        int (*stage)(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
+        int (*stage)(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache, bool raw_ok,
                      bs_nf_staged *st, size_t *ret_failed);
         int (*commit_staged)(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read_cache *cache);
         void (*unstage)(bs_nf_staged *st);
         /* bs_nf_rewrite_both's read-and-compute step, staged likewise. */
-        int (*stage_rewrite)(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute,
+        int (*stage_rewrite)(const char *table, bs_nf_read_cache *cache, bool raw_ok, bs_nf_rewrite_fn compute,
                              void *userdata, bs_nf_staged *st);
         int (*zero)(const char *table, const char *chain, const bs_nf_options *o);
 } bs_nf_family_ops;

@@ -138,10 +138,11 @@ static int two_phase(const char *table, unsigned families, const bs_nf_options *
                                 continue;
                         bs_nf_read_cache *cache = caches ? &caches[f] : NULL;
                         if (step->compute)
-                                r = both_ops[f]->stage_rewrite(table, cache, step->compute, step->compute_userdata,
+                                r = both_ops[f]->stage_rewrite(table, cache, !o->libiptc_only, step->compute,
+                                                               step->compute_userdata,
                                                                &st[f]);
                         else
-                                r = both_ops[f]->stage(table, step->changes, step->n, cache, &st[f],
+                                r = both_ops[f]->stage(table, step->changes, step->n, cache, !o->libiptc_only, &st[f],
                                                        ret ? &ret->failed : NULL);
                 }
                 for (int f = 0; f < 2; f++) {

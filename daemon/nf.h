@@ -50,6 +50,11 @@ typedef struct bs_nf_options {
          * else using the lock; the functions below then do not take it
          * (flock would wait for ourselves). */
         bool lock_held;
+        /* Apply and rewrite through libiptc even when the read cache holds
+         * the kernel's table (the commit without libiptc then is not
+         * used): for the benchmark's side-by-side figures and the tests
+         * that compare both ways. */
+        bool libiptc_only;
 } bs_nf_options;
 #define BS_NF_OPTIONS_DEFAULT { .lock_timeout_ms = 5000, .max_retries = 5 }
 /* Every function below takes o == NULL as BS_NF_OPTIONS_DEFAULT. */

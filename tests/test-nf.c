@@ -1117,6 +1117,41 @@ static void test_raw_commit(gconstpointer data) {
         bs_nf_read_cache_done(&caches[1]);
 }
 
+/* libiptc_only: the same steps through libiptc, with the cache as warm,
+ * to the same table. */
+static void test_libiptc_only(gconstpointer data) {
+        const family_case *f = data;
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_read_cache *cache = &caches[f->family == BS_FAMILY_IPV4 ? 0 : 1];
+        g_autofree char *results[2] = {};
+        for (int w = 0; w < 2; w++) {
+                reset_tables();
+                sh_ok(RAW_SETUP, f->cli);
+                read_cached_checked(f, cache);
+                changes cs = {};
+                add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 80, BS_TARGET_GOTO, "zeta");
+                add(&cs, BS_CHANGE_DELETE_NUM, bs_family_mask(f->family), "alpha", 1);
+                bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+                o.libiptc_only = w == 1;
+                g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, caches, NULL, NULL,
+                                                 NULL),
+                                ==, 0);
+                changes_clear(&cs);
+                g_assert_cmpuint(cache->raw_commits, ==, w == 1 ? 0 : 1);
+                results[w] = sh("%s -S", f->cli);
+                rewrite_state st = { .add_port = 81 };
+                g_assert_cmpint(bs_nf_rewrite_both("filter", bs_family_mask(f->family), &o, caches, rewrite_add, &st,
+                                                   NULL),
+                                ==, 0);
+                g_assert_cmpuint(cache->raw_commits, ==, w == 1 ? 0 : 1);
+                read_cached_checked(f, cache);
+        }
+        g_assert_cmpstr(results[0], ==, results[1]);
+        g_assert_nonnull(strstr(results[0], "-A INPUT -p tcp -m tcp --dport 80 -g zeta\n"));
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
 /* A rewrite (the rollback's step) on the cached tables is committed
  * without libiptc too, each rule it keeps with its counters up to the
  * replace. */
@@ -1589,6 +1624,7 @@ int main(int argc, char **argv) {
                 ADD("apply-cached", test_apply_cached);
                 ADD("raw-commit", test_raw_commit);
                 ADD("raw-commit-random", test_raw_commit_random);
+                ADD("libiptc-only", test_libiptc_only);
                 ADD("rewrite", test_rewrite);
                 ADD("restore", test_restore);
                 ADD("zero", test_zero);

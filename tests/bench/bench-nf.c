@@ -10,6 +10,13 @@
  *   restore  bs_nf_restore of a RULES-rule snapshot over a changed table
  *            vs iptables-legacy-restore of the saved table over the same change
  *   read     bs_nf_read of the RULES-rule table vs iptables-legacy -S
+ * and then the daemon's own steps (bs_nf_apply_both, bs_nf_rewrite_both
+ * with the read cache holding the kernel's table, as in the daemon), each
+ * committed without libiptc and, side by side, through libiptc
+ * (bs_nf_options.libiptc_only):
+ *   append   RULES appends on an empty table
+ *   insert   one insert at 1 on the RULES-rule table
+ *   rewrite  the RULES-rule table back to empty (a rollback's step)
  * and prints the median and min-max of each, and the ratios. The CLI
  * timings include starting the process, as a user would pay it. */
 #include <errno.h>
@@ -142,6 +149,44 @@ static void report(const char *what, const char *ours_name, double *ours, const 
                target > 0 ? (b.median / a.median >= target ? " (target met)" : " (TARGET MISSED)") : "");
 }
 
+/* The read cache holding the kernel's table, as the daemon's does. */
+static void warm(bs_nf_read_cache *caches) {
+        const bs_table *t = NULL;
+        int r = bs_nf_read_cached(BS_FAMILY_IPV4, "filter", NULL, &caches[0], &t);
+        if (r < 0)
+                die("bs_nf_read_cached", r);
+}
+
+/* The step went the way it was asked to. */
+static void check_path(const bs_nf_read_cache *cache, int via_libiptc) {
+        if (cache->raw_commits != (via_libiptc ? 0 : 1)) {
+                fprintf(stderr, "bench-nf: a commit %s libiptc went the other way\n", via_libiptc ? "through" : "without");
+                exit(1);
+        }
+}
+
+/* A rollback's step, reduced: the built-in chains as they are, no rule. */
+static int emptied(const bs_table *current, void *userdata, bs_table **ret) {
+        bs_table *t = bs_table_new(current->family, current->name);
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < current->n_chains; i++) {
+                const bs_chain *c = &current->chains[i];
+                if (!c->builtin)
+                        continue;
+                bs_chain *added = NULL;
+                int r = bs_table_add_chain(t, c->name, true, c->policy, &added);
+                if (r < 0) {
+                        bs_table_free(t);
+                        return r;
+                }
+                added->policy_packets = c->policy_packets;
+                added->policy_bytes = c->policy_bytes;
+        }
+        *ret = t;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         unsigned n = argc > 1 ? (unsigned) strtoul(argv[1], NULL, 10) : 10000;
         unsigned runs = argc > 2 ? (unsigned) strtoul(argv[2], NULL, 10) : 7;
@@ -256,6 +301,61 @@ int main(int argc, char **argv) {
                 cli[k] = run(list_argv, NULL, NULL);
         }
         report("read", "bs_nf_read", ours, "legacy -S", cli, runs, 0);
+
+        /* the daemon's steps, without libiptc and through it */
+        printf("The daemon's steps (read cache warm), committed without libiptc vs through libiptc:\n\n");
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_options via_libiptc = BS_NF_OPTIONS_DEFAULT;
+        via_libiptc.libiptc_only = true;
+        const bs_nf_options *how[2] = { NULL, &via_libiptc };
+        double *times[2] = { ours, cli };
+
+        for (unsigned k = 0; k < runs; k++)
+                for (int w = 0; w < 2; w++) {
+                        cli_restore(empty_path);
+                        warm(caches);
+                        double t0 = now_s();
+                        r = bs_nf_apply_both("filter", changes, n, BS_FAMILY_MASK_IPV4, how[w], caches, NULL, NULL, NULL);
+                        times[w][k] = now_s() - t0;
+                        if (r < 0)
+                                die("bs_nf_apply_both", r);
+                        check_path(&caches[0], w);
+                }
+        report("append", "without libiptc", ours, "through libiptc", cli, runs, 0);
+
+        bs_change insert;
+        bs_change_init(&insert, BS_CHANGE_INSERT, BS_FAMILY_MASK_IPV4);
+        strcpy(insert.chain, "INPUT");
+        insert.position = 1;
+        make_rule(n, &insert.rule, NULL);
+        for (unsigned k = 0; k < runs; k++)
+                for (int w = 0; w < 2; w++) {
+                        cli_restore(rules_path);
+                        warm(caches);
+                        double t0 = now_s();
+                        r = bs_nf_apply_both("filter", &insert, 1, BS_FAMILY_MASK_IPV4, how[w], caches, NULL, NULL, NULL);
+                        times[w][k] = now_s() - t0;
+                        if (r < 0)
+                                die("bs_nf_apply_both", r);
+                        check_path(&caches[0], w);
+                }
+        report("insert", "without libiptc", ours, "through libiptc", cli, runs, 0);
+        bs_change_done(&insert);
+
+        for (unsigned k = 0; k < runs; k++)
+                for (int w = 0; w < 2; w++) {
+                        cli_restore(rules_path);
+                        warm(caches);
+                        double t0 = now_s();
+                        r = bs_nf_rewrite_both("filter", BS_FAMILY_MASK_IPV4, how[w], caches, emptied, NULL, NULL);
+                        times[w][k] = now_s() - t0;
+                        if (r < 0)
+                                die("bs_nf_rewrite_both", r);
+                        check_path(&caches[0], w);
+                }
+        report("rewrite", "without libiptc", ours, "through libiptc", cli, runs, 0);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
 
         bs_table_free(via_cli);
         bs_table_free(via_us);
