@@ -403,16 +403,8 @@ int bs_table_add_chain(bs_table *t, const char *name, bool builtin, bs_policy po
         return 0;
 }
 
-/* Room for `need` rules from rules[0] on (the head room stays). */
-static int chain_grow_back(bs_chain *c, size_t need) {
-        if (need <= c->cap_rules)
-                return 0;
-        size_t cap = c->cap_rules ? c->cap_rules : 8;
-        while (cap < need) {
-                if (cap > SIZE_MAX / 2)
-                        return -ENOMEM;
-                cap *= 2;
-        }
+/* Room for exactly `cap` rules from rules[0] on (the head room stays). */
+static int chain_resize_back(bs_chain *c, size_t cap) {
         if (cap > SIZE_MAX / sizeof(bs_rule) - c->head_rules)
                 return -ENOMEM;
         bs_rule *base = c->rules ? c->rules - c->head_rules : NULL;
@@ -423,6 +415,19 @@ static int chain_grow_back(bs_chain *c, size_t need) {
         c->rules = n + c->head_rules;
         c->cap_rules = cap;
         return 0;
+}
+
+/* Room for `need` rules from rules[0] on, doubling. */
+static int chain_grow_back(bs_chain *c, size_t need) {
+        if (need <= c->cap_rules)
+                return 0;
+        size_t cap = c->cap_rules ? c->cap_rules : 8;
+        while (cap < need) {
+                if (cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                cap *= 2;
+        }
+        return chain_resize_back(c, cap);
 }
 
 int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, unsigned families) {
@@ -448,14 +453,9 @@ int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, un
                  * for what is worth an allocation */
                 if (count[i] < 64 || c->n_rules + count[i] <= c->cap_rules || count[i] > BS_RULES_MAX)
                         continue;
-                size_t need = c->n_rules + count[i];
-                bs_rule *base = c->rules ? c->rules - c->head_rules : NULL;
-                bs_rule *grown = realloc(base, (c->head_rules + need) * sizeof(bs_rule));
-                if (!grown)
-                        return -ENOMEM;
-                memset(grown + c->head_rules + c->cap_rules, 0, (need - c->cap_rules) * sizeof(bs_rule));
-                c->rules = grown + c->head_rules;
-                c->cap_rules = need;
+                int r = chain_resize_back(c, c->n_rules + count[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
