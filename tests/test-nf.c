@@ -1123,7 +1123,7 @@ static void test_libiptc_only(gconstpointer data) {
         const family_case *f = data;
         bs_nf_read_cache caches[2] = {};
         bs_nf_read_cache *cache = &caches[f->family == BS_FAMILY_IPV4 ? 0 : 1];
-        g_autofree char *results[2] = {};
+        char *results[2] = {};
         for (int w = 0; w < 2; w++) {
                 reset_tables();
                 sh_ok(RAW_SETUP, f->cli);
@@ -1148,6 +1148,8 @@ static void test_libiptc_only(gconstpointer data) {
         }
         g_assert_cmpstr(results[0], ==, results[1]);
         g_assert_nonnull(strstr(results[0], "-A INPUT -p tcp -m tcp --dport 80 -g zeta\n"));
+        g_free(results[0]);
+        g_free(results[1]);
         bs_nf_read_cache_done(&caches[0]);
         bs_nf_read_cache_done(&caches[1]);
 }
