@@ -157,12 +157,34 @@ typedef struct raw_origins {
         uint32_t *offsets;         /* by entry index */
 } raw_origins;
 
+static bool target_is_standard(bs_target_kind kind) {
+        switch (kind) {
+        case BS_TARGET_NONE:
+        case BS_TARGET_ACCEPT:
+        case BS_TARGET_DROP:
+        case BS_TARGET_QUEUE:
+        case BS_TARGET_RETURN:
+        case BS_TARGET_JUMP:
+        case BS_TARGET_GOTO:
+                return true;
+        default:
+                return false;
+        }
+}
+
 /* The entry a rule was read from, when the rule is unchanged since. */
 static const TC_ENTRY *raw_origin_entry(const raw_origins *o, const bs_rule *rule, uint32_t *ret_index) {
         if (!o->stamp || rule->origin >> 32 != o->stamp || (uint32_t) rule->origin - 1 >= o->current->num_entries)
                 return NULL;
-        *ret_index = (uint32_t) rule->origin - 1;
-        return raw_entry(o->current, o->offsets[*ret_index]);
+        uint32_t index = (uint32_t) rule->origin - 1;
+        const TC_ENTRY *e = raw_entry(o->current, o->offsets[index]);
+        /* A guard, cheap, against a rule changed in place without its
+         * origin cleared (see bs_rule.origin): a standard verdict is only
+         * ever written over a standard target. */
+        if (target_is_standard(rule->target.kind) != streq(raw_target(e)->u.user.name, XT_STANDARD_TARGET))
+                return NULL;
+        *ret_index = index;
+        return e;
 }
 
 static int raw_blob_put_rule(raw_blob *b, const bs_table *t, const bs_rule *rule, const raw_origins *o) {

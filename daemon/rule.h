@@ -238,7 +238,9 @@ typedef struct bs_rule {
          * the table access (nf-raw-write.h) alone: a stamp of one staging
          * in the high 32 bits, the entry's index + 1 in the low ones; 0
          * or any other stamp: none. Copies keep it; no comparison or text
-         * form looks at it. */
+         * form looks at it. A stamped rule is written as the kernel's bytes
+         * it was read from: code that changes a rule's fields in place must
+         * set origin to 0 (nothing does today: changes replace rules). */
         uint64_t origin;
 } bs_rule;
 
