@@ -1117,6 +1117,45 @@ static void test_raw_commit(gconstpointer data) {
         bs_nf_read_cache_done(&caches[1]);
 }
 
+/* Both families staged on their cached tables: IPv4 is committed without
+ * libiptc, the kernel refuses IPv6's rule, and IPv4 is put back as it was,
+ * counters included. */
+static void test_raw_ipv6_refused(void) {
+        reset_tables();
+        sh_ok("iptables-legacy -A INPUT -p udp --dport 5555 -j ACCEPT; "
+              "ip6tables-legacy -A INPUT -p udp --dport 5555 -j ACCEPT");
+        send_udp(BS_FAMILY_IPV4, 5555, 3, 10);
+        bs_nf_read_cache caches[2] = {};
+        read_cached_checked(&v4, &caches[0]);
+        read_cached_checked(&v6, &caches[1]);
+        uint64_t hits6 = caches[1].fast_hits;
+        g_autofree char *before4 = save(&v4, "filter");
+        g_autofree char *before6 = save(&v6, "filter");
+        g_assert_nonnull(strstr(before4, "[3:114] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        bs_change *bad = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 80,
+                                  BS_TARGET_ACCEPT, NULL);
+        add_unknown_match(&bad->rule);
+        unsigned commits = 0;
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = count_commit;
+        o.userdata = &commits;
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, caches, NULL, NULL, NULL),
+                        ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+        g_assert_cmpuint(commits, ==, 3); /* IPv4, IPv6 refused, IPv4 put back */
+        g_assert_cmpuint(caches[1].fast_hits, ==, hits6 + 1); /* IPv6 staged without libiptc too */
+        g_assert_null(caches[0].table); /* IPv4's entry dropped: the table was rewritten */
+        g_autofree char *after4 = save(&v4, "filter");
+        g_autofree char *after6 = save(&v6, "filter");
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
 /* libiptc_only: the same steps through libiptc, with the cache as warm,
  * to the same table. */
 static void test_libiptc_only(gconstpointer data) {
@@ -1639,6 +1678,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
         g_test_add_func("/nf/raw-rewrite", test_raw_rewrite);
+        g_test_add_func("/nf/raw-ipv6-refused", test_raw_ipv6_refused);
         g_test_add_func("/nf/apply-both-ipv4-stuck", test_apply_both_ipv4_stuck);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
         g_test_add_func("/nf/lock/wait", test_lock_wait);
