@@ -677,7 +677,7 @@ static int nf_commit_staged(bs_nf_staged *st, const bs_nf_options *o, bs_nf_read
                 table_key k = {};
                 if (cache && raw_blob_key(&rs->blob, &k) >= 0) {
                         cache_keep_key(cache, bs_table_ref(st->after), &k);
-                        cache->raw_commits++;
+                        cache->raw_committed = true;
                 }
                 return 0;
         }

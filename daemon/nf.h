@@ -82,9 +82,9 @@ typedef struct bs_nf_read_cache {
         /* reads of the kept table answered from the kernel's entries
          * without libiptc (nf-raw.h), since it was kept */
         uint64_t fast_hits;
-        /* 1 when the kept table was committed without libiptc
-         * (nf-raw-write.h), keyed from what was handed to the kernel */
-        uint64_t raw_commits;
+        /* the kept table was committed without libiptc (nf-raw-write.h),
+         * keyed from what was handed to the kernel */
+        bool raw_committed;
 } bs_nf_read_cache;
 int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                       const bs_table **ret);

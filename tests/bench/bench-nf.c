@@ -159,7 +159,7 @@ static void warm(bs_nf_read_cache *caches) {
 
 /* The step went the way it was asked to. */
 static void check_path(const bs_nf_read_cache *cache, int via_libiptc) {
-        if (cache->raw_commits != (via_libiptc ? 0 : 1)) {
+        if (cache->raw_committed != !via_libiptc) {
                 fprintf(stderr, "bench-nf: a commit %s libiptc went the other way\n", via_libiptc ? "through" : "without");
                 exit(1);
         }
