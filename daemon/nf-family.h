@@ -359,8 +359,8 @@ static int cache_lookup(TC_HANDLE *h, const char *table, bs_nf_read_cache *cache
 #include "nf-raw.h"
 #include "nf-raw-write.h"
 
-static int nf_read_cached(const char *table, bs_nf_read_cache *cache, const bs_table **ret) {
-        if (raw_cache_hit(table, cache, 0, NULL) > 0) {
+static int nf_read_cached(const char *table, bs_nf_read_cache *cache, bool raw_ok, const bs_table **ret) {
+        if (raw_ok && raw_cache_read(table, cache, 0, NULL) > 0) {
                 *ret = cache->table;
                 return 0;
         }
@@ -571,8 +571,9 @@ static uint32_t raw_stamp(void) {
         return stamp ? stamp : (uint32_t) bs_nf_next_generation();
 }
 
-/* The kernel's table, when it is the cached one, with the rules' origins
- * stamped: 1 (*ret taken by the caller), else 0. */
+/* The kernel's table in the cache (kept, or decoded from the entries just
+ * read), with the rules' origins stamped: 1 (*ret taken by the caller),
+ * else 0. */
 static int raw_stage_begin(const char *table, bs_nf_read_cache *cache, raw_staged **ret, uint32_t *ret_stamp) {
         if (!cache)
                 return 0;
@@ -580,7 +581,7 @@ static int raw_stage_begin(const char *table, bs_nf_read_cache *cache, raw_stage
         if (!rs)
                 return 0; /* libiptc's path then says what is short */
         uint32_t stamp = raw_stamp();
-        if (raw_cache_hit(table, cache, stamp, &rs->current) <= 0) {
+        if (raw_cache_read(table, cache, stamp, &rs->current) <= 0) {
                 raw_staged_free(rs);
                 return 0;
         }
@@ -590,7 +591,7 @@ static int raw_stage_begin(const char *table, bs_nf_read_cache *cache, raw_stage
 }
 
 /* nf_stage on the cached table, without libiptc: 1 when the kernel's table
- * is not the cached one or the table after could not be laid out (libiptc
+ * could not be read so or the table after could not be laid out (libiptc
  * then does it all again, and says which change the kernel would refuse),
  * else as nf_stage. */
 static int raw_stage(const char *table, const bs_change *changes, size_t n, bs_nf_read_cache *cache,
@@ -839,7 +840,7 @@ static int compute_target(const char *table, const bs_table *current, bs_nf_rewr
 }
 
 /* nf_stage_rewrite on the cached table, without libiptc: 1 when the
- * kernel's table is not the cached one or the table wanted could not be
+ * kernel's table could not be read so or the table wanted could not be
  * laid out (libiptc then does it all again, compute() included, and says
  * what it refuses), else as nf_stage_rewrite. */
 static int raw_stage_rewrite(const char *table, bs_nf_read_cache *cache, bs_nf_rewrite_fn compute,

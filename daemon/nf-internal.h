@@ -23,7 +23,7 @@ static inline bool bs_nf_staged_pending(const bs_nf_staged *st) {
 typedef struct bs_nf_family_ops {
         bs_family family;
         int (*read)(const char *table, bs_table **ret);
-        int (*read_cached)(const char *table, bs_nf_read_cache *cache, const bs_table **ret);
+        int (*read_cached)(const char *table, bs_nf_read_cache *cache, bool raw_ok, const bs_table **ret);
         /* ret_before (optional) receives the table as read right before the
          * changes were applied in the attempt that committed; ret_after
          * (optional) the table as committed. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The cached read's fast path, part of nf-family.h's body (it uses the
+/* The cached read without libiptc, part of nf-family.h's body (it uses the
  * same TC_* macros, plus TC_GETINFO, TC_GET_ENTRIES, TC_AF, TC_SOL,
  * TC_SO_GET_INFO and TC_SO_GET_ENTRIES from nf4.c / nf6.c).
  *
@@ -8,18 +8,22 @@
  * parses every one into its own chain and rule lists, which is about a
  * sixth of a read of 10,000 rules, and the key walk copies each entry again
  * to scrub it. Here the entries are read with the same two getsockopt calls
- * into a zeroed buffer and compared with the cached key where they lie.
+ * into a zeroed buffer and compared with the cached key where they lie (a
+ * hit). A table that changed, or none kept, is decoded from the same
+ * entries (raw_cache_fill): reading them again through libiptc would copy
+ * the kernel's table a second time, which is most of a read.
  *
- * The key must come out exactly as key_walk() builds it from a libiptc
- * handle: the same chains in libiptc's order, the same labels, the same
- * entry bytes. So this mirrors libiptc's parse (chains split at hook
- * entries and ERROR entries, each chain's last entry its policy or return,
- * jumps resolved to the chain holding the offset, user chains sorted by
- * name). It is only ever an accelerator: anything it does not expect (a
- * malformed table, an unknown verdict, an allocation failure) is a miss,
- * and the caller reads through libiptc as before, which decodes and keys
- * from one read. A hit means the kernel's entries are, byte for byte, the
- * ones the cached table was decoded from. */
+ * The key and the decoded table must come out exactly as key_walk() and
+ * read_handle() make them from a libiptc handle: the same chains in
+ * libiptc's order, the same labels, the same entry bytes. So this mirrors
+ * libiptc's parse (chains split at hook entries and ERROR entries, each
+ * chain's last entry its policy or return, jumps resolved to the chain
+ * holding the offset, user chains sorted by name). Anything it does not
+ * expect (a malformed table, an unknown verdict, a rule the decoder
+ * refuses, an allocation failure) leaves the cache alone, and the caller
+ * reads through libiptc as before, which decodes and keys from one read
+ * and says what is wrong. A hit means the kernel's entries are, byte for
+ * byte, the ones the cached table was decoded from. */
 
 #include <assert.h>
 #include <stddef.h>
@@ -356,24 +360,90 @@ static int raw_counters(const raw_table *t, bs_table *model, uint32_t stamp) {
         return 0;
 }
 
-/* 1: the kernel's table is the cached one (its counters now refreshed,
- * its rules stamped when stamp is not 0; the entries read handed to
- * *ret_current if not NULL); 0: it is not, or this could not tell (read
- * through libiptc then). */
-static int raw_cache_hit(const char *table, bs_nf_read_cache *cache, uint32_t stamp, raw_table *ret_current) {
-        if (!cache->table || !streq(cache->table->name, table))
-                return 0;
+/* The kernel's table decoded from the entries read, into the cache under
+ * their key: what read_handle() and cache_keep() make of a libiptc handle
+ * on the same entries (the same chains in the same order, the same labels
+ * handed to the same decoder, the same key), without reading the table a
+ * second time. On error the cache is as it was. */
+static int raw_cache_fill(const raw_table *t, const char *table, bs_nf_read_cache *cache) {
+        _cleanup_table_ bs_table *model = bs_table_new(NF_FAMILY, table);
+        if (!model)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_chains; i++) {
+                const raw_chain *c = &t->chains[t->order[i]];
+                bs_policy policy = BS_POLICY_NONE;
+                if (c->builtin) {
+                        /* as read_chain(): the kernel allows only these two */
+                        const char *p = raw_label(t, c->foot);
+                        if (p && streq(p, "ACCEPT"))
+                                policy = BS_POLICY_ACCEPT;
+                        else if (p && streq(p, "DROP"))
+                                policy = BS_POLICY_DROP;
+                        else
+                                return -EBADMSG;
+                }
+                bs_chain *mc;
+                int r = bs_table_add_chain(model, c->name, c->builtin, policy, &mc);
+                if (r >= 0)
+                        r = bs_chain_reserve(mc, c->n_rules);
+                if (r < 0)
+                        return r;
+                uint32_t off = c->first;
+                for (uint32_t n = 0; n < c->n_rules; n++) {
+                        const TC_ENTRY *e = raw_entry(t, off);
+                        const char *label = raw_label(t, off);
+                        if (!label)
+                                return -EBADMSG;
+                        bs_rule rule;
+                        r = bs_codec_decode(NF_FAMILY, e, e->next_offset, label, &rule);
+                        if (r < 0)
+                                return r;
+                        r = bs_chain_insert_rule(mc, mc->n_rules, &rule);
+                        if (r < 0) {
+                                bs_rule_done(&rule);
+                                return r;
+                        }
+                        off += e->next_offset;
+                }
+        }
+        table_key k = { .build = true };
+        int r = raw_key_walk(t, &k);
+        if (r < 0) {
+                free(k.buf);
+                return r;
+        }
+        cache_keep_key(cache, TAKE_PTR(model), &k);
+        return 0;
+}
+
+/* 1: the cache holds the kernel's table: the one it held (its counters now
+ * refreshed: a fast hit), or the one decoded from the entries just read
+ * (the table changed, or none was kept); its rules stamped when stamp is
+ * not 0, and the entries read handed to *ret_current if not NULL. 0: this
+ * could not tell or decode (the caller then reads through libiptc, which
+ * says what is wrong). */
+static int raw_cache_read(const char *table, bs_nf_read_cache *cache, uint32_t stamp, raw_table *ret_current) {
         _cleanup_raw_table_ raw_table t = {};
         if (raw_read(table, &t) < 0 || raw_parse(&t) < 0)
                 return 0;
-        table_key k = { .old = cache->key, .old_len = cache->key_len };
-        if (raw_key_walk(&t, &k) < 0 || k.differs || k.pos != k.old_len)
+        bool hit = false;
+        if (cache->table && streq(cache->table->name, table)) {
+                table_key k = { .old = cache->key, .old_len = cache->key_len };
+                if (raw_key_walk(&t, &k) < 0)
+                        return 0;
+                hit = !k.differs && k.pos == k.old_len;
+        }
+        if (!hit && raw_cache_fill(&t, table, cache) < 0)
                 return 0;
         /* the counters are only written now that the rules matched: the
-         * cached table may be shared */
+         * cached table may be shared (a table just decoded has them, and
+         * takes the stamp here) */
         if (raw_counters(&t, cache->table, stamp) < 0)
                 return 0;
-        cache->fast_hits++;
+        if (hit)
+                cache->fast_hits++;
+        else
+                cache->raw_decoded = true;
         if (ret_current) {
                 *ret_current = t;
                 t = (raw_table) {};

@@ -53,7 +53,7 @@ int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *
         int r = take_lock(&lock, o);
         if (r < 0)
                 return r;
-        return ops->read_cached(table, cache, ret);
+        return ops->read_cached(table, cache, !o->libiptc_only, ret);
 }
 
 uint64_t bs_nf_next_generation(void) {

@@ -50,8 +50,8 @@ typedef struct bs_nf_options {
          * else using the lock; the functions below then do not take it
          * (flock would wait for ourselves). */
         bool lock_held;
-        /* Apply and rewrite through libiptc even when the read cache holds
-         * the kernel's table (the commit without libiptc then is not
+        /* Read, apply and rewrite through libiptc only, as before nf-raw.h
+         * (neither the cached read nor the commit without libiptc is
          * used): for the benchmark's side-by-side figures and the tests
          * that compare both ways. */
         bool libiptc_only;
@@ -82,6 +82,9 @@ typedef struct bs_nf_read_cache {
         /* reads of the kept table answered from the kernel's entries
          * without libiptc (nf-raw.h), since it was kept */
         uint64_t fast_hits;
+        /* the kept table was decoded from the kernel's entries without
+         * libiptc (nf-raw.h) */
+        bool raw_decoded;
         /* the kept table was committed without libiptc (nf-raw-write.h),
          * keyed from what was handed to the kernel */
         bool raw_committed;

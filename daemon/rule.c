@@ -460,6 +460,12 @@ int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, un
         return 0;
 }
 
+int bs_chain_reserve(bs_chain *c, size_t n) {
+        if (n > BS_RULES_MAX || c->n_rules > BS_RULES_MAX - n)
+                return -E2BIG;
+        return c->n_rules + n <= c->cap_rules ? 0 : chain_resize_back(c, c->n_rules + n);
+}
+
 /* A new allocation with as many free slots before rules[0] as there are
  * rules (at least 8), and room for one more after them. */
 static int chain_grow_front(bs_chain *c) {

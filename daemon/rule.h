@@ -355,6 +355,9 @@ int bs_chain_insert_rule(bs_chain *c, size_t pos, bs_rule *r);
  * families (a mask) append to each chain t has: 10,000 appends grew the
  * chain's array 11 times, clearing what each growth added. */
 int bs_table_reserve_appends(bs_table *t, const bs_change *changes, size_t n, unsigned families);
+/* Room for n more rules at the end of c, in one exact allocation (a
+ * chain decoded whose size is known). -E2BIG past BS_RULES_MAX. */
+int bs_chain_reserve(bs_chain *c, size_t n);
 void bs_chain_remove_rule(bs_chain *c, size_t pos);
 size_t bs_table_count_rules(const bs_table *t) _pure_;
 /* Equal as rulesets: chains, policies, rules; counters ignored. */

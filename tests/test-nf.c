@@ -240,9 +240,10 @@ static void test_read_legacy(gconstpointer data) {
 /* A cached read must always equal a fresh read of the kernel: after each
  * outside change (made by iptables-legacy, the oracle) and after packets
  * moved the counters, whether the cache kept its table or decoded anew. */
-static const bs_table *read_cached_checked(const family_case *f, bs_nf_read_cache *cache) {
+static const bs_table *read_cached_checked_with(const family_case *f, bs_nf_read_cache *cache,
+                                               const bs_nf_options *o) {
         const bs_table *t = NULL;
-        g_assert_cmpint(bs_nf_read_cached(f->family, "filter", NULL, cache, &t), ==, 0);
+        g_assert_cmpint(bs_nf_read_cached(f->family, "filter", o, cache, &t), ==, 0);
         g_assert_nonnull(t);
         _cleanup_table_ bs_table *fresh = read_table(f->family, "filter");
         g_assert_true(bs_table_equal(t, fresh));
@@ -259,6 +260,10 @@ static const bs_table *read_cached_checked(const family_case *f, bs_nf_read_cach
         return t;
 }
 
+static const bs_table *read_cached_checked(const family_case *f, bs_nf_read_cache *cache) {
+        return read_cached_checked_with(f, cache, NULL);
+}
+
 static void test_read_cached(gconstpointer data) {
         const family_case *f = data;
         const char *c = f->cli;
@@ -270,6 +275,7 @@ static void test_read_cached(gconstpointer data) {
 
         const bs_table *first = read_cached_checked(f, &cache);
         g_assert_cmpuint(cache.fast_hits, ==, 0);
+        g_assert_true(cache.raw_decoded); /* from the entries, without libiptc */
         /* Nothing changed: the very same table, not decoded again, and
          * told from the kernel's entries without libiptc. */
         g_assert_true(read_cached_checked(f, &cache) == first);
@@ -286,7 +292,10 @@ static void test_read_cached(gconstpointer data) {
 
         /* Outside changes the cache must not hide, each the same size as
          * what it replaces where it can be: a target, a port, a policy, a
-         * jump's chain renamed, a rule moved to another chain. */
+         * jump's chain renamed, a rule moved to another chain. Each changed
+         * table is decoded from the entries read (the read compares them
+         * with a fresh read through libiptc); and once more all through
+         * libiptc (libiptc_only), which stays the fallback. */
         const char *outside[] = {
                 "IPT -R INPUT 2 -p tcp --dport 22 -j DROP",
                 "IPT -R INPUT 2 -p tcp --dport 23 -j DROP",
@@ -296,15 +305,25 @@ static void test_read_cached(gconstpointer data) {
                 "IPT -F yours",
                 "IPT -Z",
         };
-        for (size_t i = 0; i < G_N_ELEMENTS(outside); i++) {
-                g_auto(GStrv) parts = g_strsplit(outside[i], "IPT", -1);
-                g_autofree char *cmd = g_strjoinv(c, parts);
-                g_autofree char *before = sh("%s -S", c);
-                sh_ok("%s", cmd);
-                read_cached_checked(f, &cache);
-                g_autofree char *after = sh("%s -S", c);
-                if (i < G_N_ELEMENTS(outside) - 1)
-                        g_assert_cmpstr(before, !=, after);
+        for (int via_libiptc = 0; via_libiptc < 2; via_libiptc++) {
+                bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+                o.libiptc_only = via_libiptc;
+                if (via_libiptc)
+                        sh_ok("%1$s -E yours mychain; %1$s -A INPUT -p tcp --dport 22 -j ACCEPT; %1$s -P INPUT ACCEPT",
+                              c);
+                for (size_t i = 0; i < G_N_ELEMENTS(outside); i++) {
+                        g_auto(GStrv) parts = g_strsplit(outside[i], "IPT", -1);
+                        g_autofree char *cmd = g_strjoinv(c, parts);
+                        g_autofree char *before = sh("%s -S", c);
+                        sh_ok("%s", cmd);
+                        read_cached_checked_with(f, &cache, &o);
+                        g_autofree char *after = sh("%s -S", c);
+                        if (i < G_N_ELEMENTS(outside) - 1) {
+                                g_assert_cmpstr(before, !=, after);
+                                g_assert_cmpint(cache.raw_decoded, ==, !via_libiptc);
+                                g_assert_cmpuint(cache.fast_hits, ==, 0);
+                        }
+                }
         }
 
         /* Many rules with matches and targets: the kernel leaves the bytes
@@ -663,13 +682,15 @@ static void test_apply_cached(gconstpointer data) {
                     "-A mychain -p udp -m udp --dport 67 -j DROP\n");
 
         /* Changed outside (same size): the cached table is not used for
-         * the next apply, whose result keeps the outside change. */
+         * the next apply, whose result keeps the outside change. The
+         * changed table is decoded from the entries the apply read, and
+         * committed without libiptc as well. */
         sh_ok("%s -R INPUT 4 -p tcp --dport 24 -j DROP", c);
         add_rule(&cs, BS_CHANGE_DELETE_NUM, f->family, "INPUT", 2, 0, 0, BS_TARGET_ACCEPT, NULL);
         g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, NULL, caches, NULL, NULL, NULL), ==, 0);
         changes_clear(&cs);
         g_assert_cmpuint(cache->generation, !=, generation);
-        g_assert_false(cache->raw_committed); /* through libiptc */
+        g_assert_true(cache->raw_committed);
         read_cached_checked(f, cache);
         assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N mychain\n"
                     "-A INPUT -p udp -m udp --dport 5353 -j mychain\n"
@@ -1356,6 +1377,13 @@ static void test_raw_commit_random(gconstpointer data) {
                 sh_ok("%1$s -t filter | %2$s-restore", f->save, f->cli);
                 read_cached_checked(f, cache);
                 g_assert_cmpuint(cache->generation, ==, generation); /* the same bytes */
+                /* decoded afresh from those entries: the table libiptc
+                 * reads (checked), under the key of our blob */
+                bs_nf_read_cache fresh = {};
+                read_cached_checked(f, &fresh);
+                g_assert_true(fresh.raw_decoded);
+                g_assert_cmpmem(fresh.key, fresh.key_len, cache->key, cache->key_len);
+                bs_nf_read_cache_done(&fresh);
         }
         g_test_message("%u sets committed, %u refused", committed, refused);
         /* about 40 % of the sets are committed (22-32 of 60 in 12 runs) */
