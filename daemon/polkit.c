@@ -71,11 +71,18 @@ struct Query {
  * connects, so an entry never goes stale; it only saves the round trip to
  * the bus daemon (GetConnectionCredentials) that every call of a client
  * would otherwise cost, once for polkit and once for the owner of a
- * transaction. A few recent callers are enough. */
-#define SENDER_UIDS_MAX 16
+ * transaction, and during which the daemon answers nobody else.
+ *
+ * Sized for many clients at once: the 16 most recent callers it used to
+ * keep were missed on every call by 50 clients calling in turn, which
+ * halved their rate of calls answered (bench-bus). A name hashes to a
+ * slot and takes the first free one of the next few; when none is free,
+ * the one at its hash gives way. Allocated at the first caller. */
+#define SENDER_UIDS_SLOTS 256u /* a power of two */
+#define SENDER_UIDS_PROBE 8u
 
 typedef struct SenderUid {
-        char name[64];
+        char name[32]; /* ":1.4242": dbus-daemon's are far shorter */
         uid_t uid;
 } SenderUid;
 
@@ -84,8 +91,7 @@ struct BsPolkit {
         bool ask_root;
         Query *queries;
         size_t n_queries;
-        SenderUid sender_uids[SENDER_UIDS_MAX];
-        size_t next_sender_uid;  /* the slot to fill next, round robin */
+        SenderUid *sender_uids; /* SENDER_UIDS_SLOTS of them, or NULL */
 };
 
 static const char *strna(const char *s) {
@@ -137,19 +143,47 @@ BsPolkit *bs_polkit_free(BsPolkit *p) {
         while (p->queries)
                 query_free(p->queries);
         sd_bus_unref(p->bus);
+        free(p->sender_uids);
         free(p);
         return NULL;
+}
+
+static unsigned sender_hash(const char *name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = name; *c; c++)
+                h = (h ^ (uint8_t) *c) * 16777619u;
+        return h & (SENDER_UIDS_SLOTS - 1);
+}
+
+/* The cached entry for name, or the slot to fill with it. */
+static SenderUid *sender_slot(SenderUid *table, const char *name, bool *ret_found) {
+        unsigned h = sender_hash(name);
+        for (unsigned i = 0; i < SENDER_UIDS_PROBE; i++) {
+                SenderUid *e = &table[(h + i) & (SENDER_UIDS_SLOTS - 1)];
+                if (e->name[0] == '\0' || streq(e->name, name)) {
+                        *ret_found = e->name[0] != '\0';
+                        return e;
+                }
+        }
+        *ret_found = false;
+        return &table[h];
 }
 
 int bs_polkit_sender_uid(BsPolkit *p, sd_bus_message *m, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(m);
         bool cacheable = sender && sender[0] == ':' && strlen(sender) < sizeof(p->sender_uids[0].name);
-        if (cacheable)
-                for (size_t i = 0; i < SENDER_UIDS_MAX; i++)
-                        if (streq(p->sender_uids[i].name, sender)) {
-                                *ret = p->sender_uids[i].uid;
-                                return 0;
-                        }
+        if (cacheable && !p->sender_uids)
+                /* without it, each call costs the round trip: no failure */
+                p->sender_uids = calloc(SENDER_UIDS_SLOTS, sizeof(SenderUid));
+        SenderUid *slot = NULL;
+        if (cacheable && p->sender_uids) {
+                bool found;
+                slot = sender_slot(p->sender_uids, sender, &found);
+                if (found) {
+                        *ret = slot->uid;
+                        return 0;
+                }
+        }
 
         sd_bus_creds *creds = NULL;
         uid_t uid = (uid_t) -1;
@@ -159,11 +193,9 @@ int bs_polkit_sender_uid(BsPolkit *p, sd_bus_message *m, uid_t *ret) {
         sd_bus_creds_unref(creds);
         if (r < 0)
                 return r;
-        if (cacheable) {
-                SenderUid *e = &p->sender_uids[p->next_sender_uid];
-                p->next_sender_uid = (p->next_sender_uid + 1) % SENDER_UIDS_MAX;
-                strcpy(e->name, sender);
-                e->uid = uid;
+        if (slot) {
+                strcpy(slot->name, sender);
+                slot->uid = uid;
         }
         *ret = uid;
         return 0;

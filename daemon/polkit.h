@@ -45,7 +45,8 @@ const char *bs_polkit_action_for(const char *interface, const char *member);
 int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_actions, sd_bus_error *error);
 
 /* The effective uid of the caller of m (a lookup at the bus daemon, kept
- * per unique name: the same caller costs it once). */
+ * per unique name: the same caller costs it once, with up to a few hundred
+ * callers at a time). */
 int bs_polkit_sender_uid(BsPolkit *p, sd_bus_message *m, uid_t *ret);
 
 /* Number of checks waiting for polkit (for tests and the watchdog log). */

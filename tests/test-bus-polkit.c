@@ -286,6 +286,113 @@ static void test_root_not_asked(void) {
         gt_dbus_queue_assert_no_messages(Q);
 }
 
+/* ---- callers' uids, looked up at the bus daemon once per caller ---- */
+
+typedef struct Monitored {
+        const char *daemon;        /* the daemon's unique name */
+        const char *marker_sender; /* whose Ping marks the end of a round */
+        gint lookups;              /* the daemon asking the bus for a caller's credentials */
+        gint marker_seen;
+} Monitored;
+
+/* Runs in GDBus's worker thread, for everything the bus routes. Passes on
+ * only what is for the monitor itself (BecomeMonitor's reply): it must
+ * not answer the calls it sees (the bus would disconnect it). */
+static GDBusMessage *on_monitored(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer userdata) {
+        Monitored *mon = userdata;
+        if (!incoming || g_strcmp0(g_dbus_message_get_destination(m), g_dbus_connection_get_unique_name(c)) == 0)
+                return m;
+        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
+                const char *sender = g_dbus_message_get_sender(m), *member = g_dbus_message_get_member(m);
+                if (g_strcmp0(sender, mon->daemon) == 0 &&
+                    g_strcmp0(g_dbus_message_get_destination(m), "org.freedesktop.DBus") == 0 &&
+                    (g_strcmp0(member, "GetConnectionCredentials") == 0 ||
+                     g_strcmp0(member, "GetConnectionUnixUser") == 0))
+                        g_atomic_int_inc(&mon->lookups);
+                if (g_strcmp0(member, "Ping") == 0 && g_strcmp0(sender, mon->marker_sender) == 0)
+                        g_atomic_int_set(&mon->marker_seen, 1);
+        }
+        g_object_unref(m);
+        return NULL;
+}
+
+static GDBusConnection *connect_queue_bus(void) {
+        g_autoptr(GError) error = NULL;
+        GDBusConnection *c = g_dbus_connection_new_for_address_sync(
+                queue_address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        return c;
+}
+
+/* One ListRules from each client, all at once, all answered. */
+static void round_of_calls(GDBusConnection **clients, size_t n) {
+        g_autofree CallResult *r = g_new0(CallResult, n);
+        for (size_t i = 0; i < n; i++)
+                g_dbus_connection_call(clients[i], BUS_NAME, PATH, IFACE, "ListRules", g_variant_new("(ss)", "", ""),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_reply, &r[i]);
+        for (size_t i = 0; i < n; i++) {
+                finish_call(&r[i]);
+                assert_result(&r[i], NULL);
+        }
+}
+
+/* The bus routes in order: once the monitor has seen a Ping sent after
+ * the round's last reply, it has seen all the daemon asked during it. */
+static gint lookups_after(GDBusConnection *pinger, Monitored *mon) {
+        mon->marker_sender = g_dbus_connection_get_unique_name(pinger);
+        g_atomic_int_set(&mon->marker_seen, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) pong = g_dbus_connection_call_sync(pinger, BUS_NAME, PATH, "org.freedesktop.DBus.Peer",
+                                                               "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
+                                                               NULL, &error);
+        g_assert_no_error(error);
+        while (!g_atomic_int_get(&mon->marker_seen))
+                g_usleep(1000);
+        return g_atomic_int_get(&mon->lookups);
+}
+
+/* Many clients calling in turn, as many as a busy host's panels and
+ * scripts: each one's uid is asked of the bus daemon once (the daemon
+ * answers nobody while it waits for that), not again on its next call.
+ * With only the 16 most recent callers kept, the second round asked for
+ * every one of 40 clients again. (Root, without the ask-root seam: polkit
+ * is not asked, the uid alone decides.) */
+static void test_callers_remembered(void) {
+        enum { CLIENTS = 40 };
+        GDBusConnection *clients[CLIENTS];
+        for (size_t i = 0; i < CLIENTS; i++)
+                clients[i] = connect_queue_bus();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) owner = g_dbus_connection_call_sync(
+                clients[0], "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                g_variant_new("(s)", BUS_NAME), G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        Monitored mon = {};
+        g_variant_get(owner, "(&s)", &mon.daemon);
+
+        GDBusConnection *monitor = connect_queue_bus();
+        g_dbus_connection_add_filter(monitor, on_monitored, &mon, NULL);
+        g_autoptr(GVariant) became = g_dbus_connection_call_sync(
+                monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Monitoring",
+                "BecomeMonitor", g_variant_new_parsed("(@as [], @u 0)"), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                &error);
+        g_assert_no_error(error);
+
+        round_of_calls(clients, CLIENTS);
+        g_assert_cmpint(lookups_after(clients[0], &mon), ==, CLIENTS);
+        round_of_calls(clients, CLIENTS);
+        g_assert_cmpint(lookups_after(clients[1], &mon), ==, CLIENTS);
+        gt_dbus_queue_assert_no_messages(Q);
+
+        g_dbus_connection_close_sync(monitor, NULL, NULL);
+        g_object_unref(monitor);
+        for (size_t i = 0; i < CLIENTS; i++) {
+                g_dbus_connection_close_sync(clients[i], NULL, NULL);
+                g_object_unref(clients[i]);
+        }
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         if (!bs_test_enter_private_netns()) {
@@ -313,6 +420,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/polkit/transaction-methods", test_transaction_methods);
         g_test_add_func("/polkit/properties-need-nothing", test_properties_need_nothing);
         g_test_add_func("/polkit/root-not-asked", test_root_not_asked);
+        g_test_add_func("/polkit/callers-remembered", test_callers_remembered);
         int r = g_test_run();
 
         bs_bus_fixture_free(F);
