@@ -100,6 +100,29 @@ static const char *policy_label(bs_policy p) {
 
 /* ------------------------------------------------------------------ read */
 
+/* A built-in chain's policy as libiptc names it. */
+static int policy_of_label(const char *p, bs_policy *ret) {
+        if (p && streq(p, "ACCEPT"))
+                *ret = BS_POLICY_ACCEPT;
+        else if (p && streq(p, "DROP"))
+                *ret = BS_POLICY_DROP;
+        else
+                return -EBADMSG; /* the kernel allows only these two */
+        return 0;
+}
+
+/* The entry decoded, at the end of c. */
+static int decode_append(bs_chain *c, const TC_ENTRY *e, const char *label) {
+        bs_rule rule;
+        int r = bs_codec_decode(NF_FAMILY, e, e->next_offset, label, &rule);
+        if (r < 0)
+                return r;
+        r = bs_chain_insert_rule(c, c->n_rules, &rule);
+        if (r < 0)
+                bs_rule_done(&rule);
+        return r;
+}
+
 static int read_chain(TC_HANDLE *h, const char *name, bs_table *t) {
         bool builtin = TC_BUILTIN(name, h) != 0;
         bs_policy policy = BS_POLICY_NONE;
@@ -108,12 +131,9 @@ static int read_chain(TC_HANDLE *h, const char *name, bs_table *t) {
                 const char *p = TC_GET_POLICY(name, &pc, h);
                 if (!p)
                         return libiptc_error();
-                if (streq(p, "ACCEPT"))
-                        policy = BS_POLICY_ACCEPT;
-                else if (streq(p, "DROP"))
-                        policy = BS_POLICY_DROP;
-                else
-                        return -EBADMSG; /* the kernel allows only these two */
+                int r = policy_of_label(p, &policy);
+                if (r < 0)
+                        return r;
         }
 
         bs_chain *c;
@@ -124,16 +144,9 @@ static int read_chain(TC_HANDLE *h, const char *name, bs_table *t) {
         c->policy_bytes = pc.bcnt;
 
         for (const TC_ENTRY *e = TC_FIRST_RULE(name, h); e; e = TC_NEXT_RULE(e, h)) {
-                const char *label = TC_GET_TARGET(e, h);
-                bs_rule rule;
-                r = bs_codec_decode(NF_FAMILY, e, e->next_offset, label, &rule);
+                r = decode_append(c, e, TC_GET_TARGET(e, h));
                 if (r < 0)
                         return r;
-                r = bs_chain_insert_rule(c, c->n_rules, &rule);
-                if (r < 0) {
-                        bs_rule_done(&rule);
-                        return r;
-                }
         }
         return 0;
 }

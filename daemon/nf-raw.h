@@ -372,18 +372,10 @@ static int raw_cache_fill(const raw_table *t, const char *table, bs_nf_read_cach
         for (size_t i = 0; i < t->n_chains; i++) {
                 const raw_chain *c = &t->chains[t->order[i]];
                 bs_policy policy = BS_POLICY_NONE;
-                if (c->builtin) {
-                        /* as read_chain(): the kernel allows only these two */
-                        const char *p = raw_label(t, c->foot);
-                        if (p && streq(p, "ACCEPT"))
-                                policy = BS_POLICY_ACCEPT;
-                        else if (p && streq(p, "DROP"))
-                                policy = BS_POLICY_DROP;
-                        else
-                                return -EBADMSG;
-                }
+                int r = c->builtin ? policy_of_label(raw_label(t, c->foot), &policy) : 0;
                 bs_chain *mc;
-                int r = bs_table_add_chain(model, c->name, c->builtin, policy, &mc);
+                if (r >= 0)
+                        r = bs_table_add_chain(model, c->name, c->builtin, policy, &mc);
                 if (r >= 0)
                         r = bs_chain_reserve(mc, c->n_rules);
                 if (r < 0)
@@ -394,15 +386,9 @@ static int raw_cache_fill(const raw_table *t, const char *table, bs_nf_read_cach
                         const char *label = raw_label(t, off);
                         if (!label)
                                 return -EBADMSG;
-                        bs_rule rule;
-                        r = bs_codec_decode(NF_FAMILY, e, e->next_offset, label, &rule);
+                        r = decode_append(mc, e, label);
                         if (r < 0)
                                 return r;
-                        r = bs_chain_insert_rule(mc, mc->n_rules, &rule);
-                        if (r < 0) {
-                                bs_rule_done(&rule);
-                                return r;
-                        }
                         off += e->next_offset;
                 }
         }
