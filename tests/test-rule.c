@@ -327,6 +327,30 @@ static void test_reserve_appends(void) {
                 bs_change_done(&changes[i]);
 }
 
+/* Room for a decoded chain's rules in one allocation, exactly; more
+ * than a table may hold is refused before anything is allocated. */
+static void test_chain_reserve(void) {
+        _cleanup_table_ bs_table *t = filter_table(BS_FAMILY_IPV4);
+        bs_chain *c = bs_table_find_chain(t, "INPUT");
+        g_assert_cmpint(bs_chain_reserve(c, 0), ==, 0);
+        g_assert_cmpint(bs_chain_reserve(c, 500), ==, 0);
+        g_assert_cmpuint(c->cap_rules, ==, c->n_rules + 500);
+        const bs_rule *room = c->rules;
+        for (unsigned i = 0; i < 500; i++) {
+                bs_rule r;
+                tcp_accept_rule(&r, BS_FAMILY_IPV4, (uint16_t) (i + 1));
+                g_assert_cmpint(bs_chain_insert_rule(c, c->n_rules, &r), ==, 0);
+        }
+        g_assert_true(c->rules == room); /* no growth on the way */
+        g_assert_cmpuint(c->rules[499].matches[0].tcp.dport.lo, ==, 500);
+        /* already room: nothing changes */
+        g_assert_cmpint(bs_chain_reserve(c, 0), ==, 0);
+        g_assert_true(c->rules == room);
+        g_assert_cmpint(bs_chain_reserve(c, BS_RULES_MAX), ==, -E2BIG);
+        g_assert_cmpint(bs_chain_reserve(c, SIZE_MAX), ==, -E2BIG);
+        g_assert_cmpuint(c->n_rules, ==, 500);
+}
+
 static void test_insert_positions(void) {
         _cleanup_table_ bs_table *t = filter_table(BS_FAMILY_IPV4);
         bs_chain *c = &t->chains[0];
@@ -364,6 +388,7 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/table/insert-positions", test_insert_positions);
         g_test_add_func("/table/reserve-appends", test_reserve_appends);
+        g_test_add_func("/table/chain-reserve", test_chain_reserve);
         g_test_add_func("/rule/equal-copy", test_rule_equal_and_copy);
         g_test_add_func("/table/ref", test_table_ref);
         g_test_add_func("/rule/match-limit", test_match_limit);
