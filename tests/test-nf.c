@@ -1214,6 +1214,131 @@ static void test_libiptc_only(gconstpointer data) {
         bs_nf_read_cache_done(&caches[1]);
 }
 
+/* A table whose user chains are not in name order: iptables before 1.4
+ * could leave one (the chain created last went last), and only a program
+ * other than libiptc writes one now. libiptc sorts the chains as it parses
+ * them; the raw reader must list them in the same order, so that its key
+ * is the one a libiptc handle gives (a read through libiptc, then a raw
+ * one, is a fast hit), and decode the same table. The test writes such a
+ * table itself: the kernel's entries with the two user chains' blocks
+ * swapped and every offset into them moved along. */
+static uint32_t swapped_offset(uint32_t v, uint32_t a, uint32_t b, uint32_t c) {
+        if (v >= a && v < b)
+                return v + (c - b);
+        if (v >= b && v < c)
+                return v - (b - a);
+        return v;
+}
+
+/* The offsets of the ERROR heads of alpha and beta and of the table's end. */
+static void user_chain_heads(const uint8_t *base, uint32_t size, uint32_t *alpha, uint32_t *beta, uint32_t *end) {
+        *alpha = *beta = *end = UINT32_MAX;
+        for (uint32_t off = 0; off < size;) {
+                const struct ipt_entry *e = (const struct ipt_entry *) (base + off);
+                const struct xt_entry_target *t = (const struct xt_entry_target *) (base + off + e->target_offset);
+                if (streq(t->u.user.name, XT_ERROR_TARGET)) {
+                        const char *name = (const char *) t->data;
+                        *(streq(name, "alpha") ? alpha : streq(name, "beta") ? beta : end) = off;
+                }
+                off += e->next_offset;
+        }
+}
+
+static void test_raw_unsorted_chains(void) {
+        reset_tables();
+        sh_ok("%1$s -N alpha; %1$s -N beta; %1$s -A INPUT -p tcp --dport 1 -j alpha; "
+              "%1$s -A INPUT -p tcp --dport 2 -g beta; %1$s -A alpha -p udp -j beta; %1$s -A alpha -p tcp; "
+              "%1$s -A alpha -j RETURN; %1$s -A beta -p tcp --dport 3 -j ACCEPT",
+              v4.cli);
+        g_autofree char *listed = sh("%s -S", v4.cli);
+
+        int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        g_assert_cmpint(fd, >=, 0);
+        struct ipt_getinfo info = { .name = "filter" };
+        socklen_t len = sizeof(info);
+        g_assert_cmpint(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len), ==, 0);
+        struct ipt_get_entries *get = g_malloc0(sizeof(*get) + info.size);
+        strcpy(get->name, "filter");
+        get->size = info.size;
+        len = (socklen_t) (sizeof(*get) + info.size);
+        g_assert_cmpint(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, get, &len), ==, 0);
+        const uint8_t *base = (const uint8_t *) get->entrytable;
+        uint32_t a, b, c;
+        user_chain_heads(base, info.size, &a, &b, &c);
+        g_assert_true(a < b && b < c && c < info.size); /* as libiptc wrote it */
+
+        size_t rlen = sizeof(struct ipt_replace) + info.size;
+        struct ipt_replace *rep = g_malloc0(rlen);
+        strcpy(rep->name, "filter");
+        rep->valid_hooks = info.valid_hooks;
+        rep->num_entries = info.num_entries;
+        rep->size = info.size;
+        memcpy(rep->hook_entry, info.hook_entry, sizeof(info.hook_entry));
+        memcpy(rep->underflow, info.underflow, sizeof(info.underflow));
+        rep->num_counters = info.num_entries;
+        struct xt_counters *old = g_new0(struct xt_counters, info.num_entries);
+        rep->counters = old;
+        uint8_t *out = (uint8_t *) rep->entries;
+        memcpy(out, base, a);
+        memcpy(out + a, base + b, c - b);
+        memcpy(out + a + (c - b), base + a, b - a);
+        memcpy(out + c, base + c, info.size - c);
+        for (uint32_t off = 0; off < info.size;) {
+                struct ipt_entry *e = (struct ipt_entry *) (out + off);
+                struct xt_entry_target *t = (struct xt_entry_target *) (out + off + e->target_offset);
+                if (streq(t->u.user.name, XT_STANDARD_TARGET) && ((struct xt_standard_target *) t)->verdict >= 0) {
+                        int *v = &((struct xt_standard_target *) t)->verdict;
+                        *v = (int) swapped_offset((uint32_t) *v, a, b, c);
+                }
+                off += e->next_offset;
+        }
+        g_assert_cmpint(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, rep, (socklen_t) rlen), ==, 0);
+        g_free(old);
+        g_free(rep);
+
+        /* the kernel now has beta first; libiptc still lists the same */
+        len = (socklen_t) (sizeof(*get) + info.size);
+        g_assert_cmpint(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, get, &len), ==, 0);
+        uint32_t a2, b2, c2;
+        user_chain_heads((const uint8_t *) get->entrytable, info.size, &a2, &b2, &c2);
+        g_assert_true(b2 < a2 && a2 < c2);
+        g_free(get);
+        close(fd);
+        g_autofree char *relisted = sh("%s -S", v4.cli);
+        g_assert_cmpstr(relisted, ==, listed);
+
+        bs_nf_read_cache caches[2] = {};
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.libiptc_only = true;
+        read_cached_checked_with(&v4, &caches[0], &o); /* keyed from libiptc's handle */
+        g_assert_false(caches[0].raw_decoded);
+        read_cached_checked(&v4, &caches[0]);
+        g_assert_cmpuint(caches[0].fast_hits, ==, 1); /* the raw reader's order is libiptc's */
+        bs_nf_read_cache fresh = {};
+        read_cached_checked(&v4, &fresh); /* decoded raw: libiptc's table (checked), its key */
+        g_assert_true(fresh.raw_decoded);
+        g_assert_cmpmem(fresh.key, fresh.key_len, caches[0].key, caches[0].key_len);
+        bs_nf_read_cache_done(&fresh);
+
+        /* A change committed without libiptc lays the chains out in order
+         * again, as libiptc writes them: save | restore keeps every byte. */
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "alpha", 0, IPPROTO_TCP, 4, BS_TARGET_JUMP, "beta");
+        g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_IPV4, NULL, caches, NULL, NULL, NULL),
+                        ==, 0);
+        changes_clear(&cs);
+        g_assert_true(caches[0].raw_committed);
+        uint64_t generation = caches[0].generation;
+        sh_ok("%s -t filter | %s-restore", v4.save, v4.cli);
+        read_cached_checked(&v4, &caches[0]);
+        g_assert_cmpuint(caches[0].generation, ==, generation);
+        g_autofree char *after = sh("%s -S alpha", v4.cli);
+        g_assert_cmpstr(after, ==, "-N alpha\n-A alpha -p udp -j beta\n-A alpha -p tcp\n-A alpha -j RETURN\n"
+                                   "-A alpha -p tcp -m tcp --dport 4 -j beta\n");
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
 /* A rewrite (the rollback's step) on the cached tables is committed
  * without libiptc too, each rule it keeps with its counters up to the
  * replace. */
@@ -1706,6 +1831,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
         g_test_add_func("/nf/raw-rewrite", test_raw_rewrite);
+        g_test_add_func("/nf/raw-unsorted-chains", test_raw_unsorted_chains);
         g_test_add_func("/nf/raw-ipv6-refused", test_raw_ipv6_refused);
         g_test_add_func("/nf/apply-both-ipv4-stuck", test_apply_both_ipv4_stuck);
         g_test_add_func("/nf/lock/basics", test_lock_basics);
