@@ -65,11 +65,13 @@ int bs_nf_read(bs_family family, const char *table, const bs_nf_options *o, bs_t
 /* A read that keeps what it decoded: when the kernel's table has the very
  * entries of the previous read with the same cache (counters aside), only
  * the counters of the kept table are refreshed, instead of decoding every
- * rule again (~60% of a read of 10,000 rules). The table belongs to the
- * cache: read-only for the caller, valid until the next call with the
- * cache or bs_nf_read_cache_done. One cache serves one table of one family
- * (another family drops what it kept). Memory: the decoded table plus its
- * entries' bytes, at most BS_NF_KEY_MAX (-E2BIG beyond). */
+ * rule again (~60% of a read of 10,000 rules); a table that changed is
+ * decoded from the entries that showed it, not read a second time. The
+ * table belongs to the cache: read-only for the caller, valid until the
+ * next call with the cache or bs_nf_read_cache_done. One cache serves one
+ * table of one family (another family drops what it kept). Memory: the
+ * decoded table plus its entries' bytes, at most BS_NF_KEY_MAX (-E2BIG
+ * beyond). */
 #define BS_NF_KEY_MAX (256u << 20)
 typedef struct bs_nf_read_cache {
         bs_table *table;
