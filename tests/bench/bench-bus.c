@@ -505,20 +505,36 @@ int main(int argc, char **argv) {
          * rule once more with a TCP listener and one session accepted by
          * it in the namespace, as on a host running sshd with an admin
          * logged in: the pre-flight then also walks the kernel's hash of
-         * established sockets. */
+         * established sockets. On the 10,000-rule table, the peer's insert
+         * comes between ours, so each of ours finds the table changed by
+         * another program (as with docker or fail2ban at work); and once
+         * more with ACCEPT, ours back to back and then the peer's back to
+         * back: the table is as the daemon left it. */
         for (int big = 0; big < 2; big++)
-                for (int variant = 0; variant < (big ? 2 : 3); variant++) {
-                        bool drop = variant > 0, session = variant == 2;
+                for (int variant = 0; variant < 3; variant++) {
+                        bool drop = big ? variant == 1 : variant > 0;
+                        bool session = !big && variant == 2, back_to_back = big && variant == 2;
                         int sess_fds[3] = { -1, -1, -1 };
                         if (session)
                                 open_session(sess_fds);
                         restore4(big ? path_big : path_empty);
                         Series s_apply = {}, s_total = {}, s_cli = {};
-                        for (unsigned k = 0; k < runs; k++) {
+                        unsigned base = back_to_back ? 2000 : 1000 * (unsigned) session;
+                        for (unsigned k = 0; k < 2 * runs; k++) {
+                                /* the peer's turn: after each of ours, or
+                                 * all after ours */
+                                bool peer = back_to_back ? k >= runs : k % 2 == 1;
+                                unsigned i = back_to_back ? k % runs : k / 2;
+                                if (peer) {
+                                        char cmd[300], *argv_cli[32];
+                                        cli_argv(cmd, sizeof(cmd), "-I INPUT 1", 60000 + base + 2 * i + (unsigned) drop,
+                                                 argv_cli);
+                                        add(&s_cli, run(argv_cli, NULL, NULL));
+                                        continue;
+                                }
                                 /* rule_text: an odd index gives DROP, an even one ACCEPT */
                                 char rule[160], *change = NULL;
-                                rule_text(50000 + 1000 * (unsigned) session + 2 * k + (unsigned) drop, rule,
-                                          sizeof(rule));
+                                rule_text(50000 + base + 2 * i + (unsigned) drop, rule, sizeof(rule));
                                 if (asprintf(&change, "-I INPUT 1 %s", rule) < 0)
                                         die("asprintf", ENOMEM);
                                 char *changes[] = { change, NULL };
@@ -531,19 +547,20 @@ int main(int argc, char **argv) {
                                 add(&s_total, t2 - t0);
                                 free(tx);
                                 free(change);
-                                /* the peer: the same insert with the CLI */
-                                char cmd[300], *argv_cli[32];
-                                cli_argv(cmd, sizeof(cmd), "-I INPUT 1", 60000 + 2 * k + (unsigned) drop, argv_cli);
-                                add(&s_cli, run(argv_cli, NULL, NULL));
                         }
+                        const char *how = session ? ", a listener and a session"
+                                          : back_to_back ? ", back to back"
+                                          : big          ? ", each after the CLI's"
+                                                         : "";
                         char what[128];
                         snprintf(what, sizeof(what), "insert %s at 1 + Confirm, %s%s", drop ? "DROP" : "ACCEPT",
-                                 big ? "10,000-rule table" : "empty table",
-                                 session ? ", a listener and a session" : "");
-                        row(what, &s_total, UNIT_MS, 1e3, "iptables-legacy -I (no confirm)", &s_cli,
-                            big ? "" : "≤ 1 ms");
+                                 big ? "10,000-rule table" : "empty table", how);
+                        row(what, &s_total, UNIT_MS, 1e3,
+                            back_to_back ? "iptables-legacy -I (no confirm), back to back"
+                                         : "iptables-legacy -I (no confirm)",
+                            &s_cli, big ? "" : "≤ 1 ms");
                         snprintf(what, sizeof(what), "… of which Apply (%s, %s%s)", drop ? "DROP" : "ACCEPT",
-                                 big ? "10,000 rules" : "empty", session ? ", a session" : "");
+                                 big ? "10,000 rules" : "empty", how);
                         row(what, &s_apply, UNIT_MS, 1e3, NULL, NULL, "");
                         for (int i = 0; i < 3; i++)
                                 if (sess_fds[i] >= 0)
