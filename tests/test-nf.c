@@ -151,6 +151,14 @@ static bs_change *add_rule(changes *cs, bs_change_kind kind, bs_family f, const 
         return c;
 }
 
+/* An IPv6 append with a match the kernel has no module for: refused at
+ * the commit, after IPv4 is committed. */
+static void add_refused_ipv6(changes *cs, uint16_t port) {
+        bs_change *c = add_rule(cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, port, BS_TARGET_ACCEPT,
+                                NULL);
+        add_unknown_match(&c->rule);
+}
+
 static void changes_clear(changes *cs) {
         for (size_t i = 0; i < cs->n; i++)
                 bs_change_done(&cs->items[i]);
@@ -895,7 +903,25 @@ static void test_rewrite(gconstpointer data) {
         bs_nf_read_cache_done(&caches[1]);
 }
 
-static void count_commit(void *userdata);
+/* Both families' filter tables are still as saved (counters included). */
+static void assert_saved_still(const char *saved4, const char *saved6) {
+        g_autofree char *now4 = save(&v4, "filter");
+        g_autofree char *now6 = save(&v6, "filter");
+        g_assert_cmpstr(now4, ==, saved4);
+        g_assert_cmpstr(now6, ==, saved6);
+}
+
+static void count_commit(void *userdata) {
+        (*(unsigned *) userdata)++;
+}
+
+/* Options that count the commits into *commits. */
+static bs_nf_options counting_commits(unsigned *commits) {
+        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
+        o.before_commit = count_commit;
+        o.userdata = commits;
+        return o;
+}
 
 /* The IPv6 commit is refused and IPv4, committed first, cannot be put back
  * (another program changes it at that moment, no retries): reported, the
@@ -915,9 +941,7 @@ static void test_apply_both_ipv4_stuck(void) {
         reset_tables();
         changes cs = {};
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
-        bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
-                                BS_TARGET_ACCEPT, NULL);
-        add_unknown_match(&c->rule);
+        add_refused_ipv6(&cs, 22);
 
         stuck_state ss = {};
         g_snprintf(ss.other_lock, sizeof(ss.other_lock), "%s.other", lock_path);
@@ -969,17 +993,12 @@ static void test_rewrite_both(void) {
         g_autofree char *before6 = save(&v6, "filter");
         g_assert_nonnull(strstr(before4, "[5:145] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
         unsigned commits = 0;
-        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
-        o.before_commit = count_commit;
-        o.userdata = &commits;
+        bs_nf_options o = counting_commits(&commits);
         st = (rewrite_state) { .add_port = 81, .bad_match = true };
         int r = bs_nf_rewrite_both("filter", BS_FAMILY_MASK_BOTH, &o, caches, rewrite_add, &st, NULL);
         g_assert_cmpint(r, ==, -EOPNOTSUPP);
         g_assert_cmpuint(commits, ==, 3); /* IPv4, IPv6 refused, IPv4 put back */
-        g_autofree char *after4 = save(&v4, "filter");
-        g_autofree char *after6 = save(&v6, "filter");
-        g_assert_cmpstr(after4, ==, before4);
-        g_assert_cmpstr(after6, ==, before6);
+        assert_saved_still(before4, before6);
         bs_nf_read_cache_done(&caches[0]);
         bs_nf_read_cache_done(&caches[1]);
 }
@@ -1028,10 +1047,6 @@ static void test_retry_libiptc(void) {
 }
 
 /* ----------------------------------------------------------- apply both */
-
-static void count_commit(void *userdata) {
-        (*(unsigned *) userdata)++;
-}
 
 /* ------------------------------------------------- commit without libiptc */
 
@@ -1156,23 +1171,16 @@ static void test_raw_ipv6_refused(void) {
 
         changes cs = {};
         add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV4, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
-        bs_change *bad = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 80,
-                                  BS_TARGET_ACCEPT, NULL);
-        add_unknown_match(&bad->rule);
+        add_refused_ipv6(&cs, 80);
         unsigned commits = 0;
-        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
-        o.before_commit = count_commit;
-        o.userdata = &commits;
+        bs_nf_options o = counting_commits(&commits);
         g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, caches, NULL, NULL, NULL),
                         ==, -EOPNOTSUPP);
         changes_clear(&cs);
         g_assert_cmpuint(commits, ==, 3); /* IPv4, IPv6 refused, IPv4 put back */
         g_assert_cmpuint(caches[1].fast_hits, ==, hits6 + 1); /* IPv6 staged without libiptc too */
         g_assert_null(caches[0].table); /* IPv4's entry dropped: the table was rewritten */
-        g_autofree char *after4 = save(&v4, "filter");
-        g_autofree char *after6 = save(&v6, "filter");
-        g_assert_cmpstr(after4, ==, before4);
-        g_assert_cmpstr(after6, ==, before6);
+        assert_saved_still(before4, before6);
         bs_nf_read_cache_done(&caches[0]);
         bs_nf_read_cache_done(&caches[1]);
 }
@@ -1545,24 +1553,17 @@ static void test_apply_both_rollback(void) {
         changes cs = {};
         add(&cs, BS_CHANGE_POLICY, BS_FAMILY_MASK_BOTH, "INPUT", 0)->policy = BS_POLICY_DROP;
         add_rule(&cs, BS_CHANGE_INSERT, BS_FAMILY_IPV4, "INPUT", 1, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
-        bs_change *c = add_rule(&cs, BS_CHANGE_APPEND, BS_FAMILY_IPV6, "INPUT", 0, IPPROTO_TCP, 22,
-                                BS_TARGET_ACCEPT, NULL);
-        add_unknown_match(&c->rule);
+        add_refused_ipv6(&cs, 22);
 
         unsigned commits = 0;
-        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
-        o.before_commit = count_commit;
-        o.userdata = &commits;
+        bs_nf_options o = counting_commits(&commits);
         g_assert_cmpint(bs_nf_apply_both("filter", cs.items, cs.n, BS_FAMILY_MASK_BOTH, &o, NULL, NULL, NULL, NULL), ==, -EOPNOTSUPP);
         changes_clear(&cs);
         /* IPv4 committed, IPv6 refused, IPv4 restored */
         g_assert_cmpuint(commits, ==, 3);
 
-        g_autofree char *after4 = save(&v4, "filter");
-        g_autofree char *after6 = save(&v6, "filter");
-        g_assert_cmpstr(after4, ==, before4);
-        g_assert_cmpstr(after6, ==, before6);
-        g_assert_nonnull(strstr(after4, "[5:145] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
+        assert_saved_still(before4, before6); /* counters included: */
+        g_assert_nonnull(strstr(before4, "[5:145] -A INPUT -p udp -m udp --dport 5555 -j ACCEPT"));
 }
 
 /* ------------------------------------------------------------- restore */
