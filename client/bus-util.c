@@ -25,7 +25,7 @@ static bool is_basic(char type) {
         return type && strchr("ybnqiuxtdhsog", type) != NULL;
 }
 
-static void strv_free(char **v) {
+void strv_free(char **v) {
         for (size_t i = 0; v && v[i]; i++)
                 free(v[i]);
         free(v);

@@ -36,6 +36,9 @@ typedef struct Dict {
         size_t n, capacity;
 } Dict;
 
+/* Frees a NULL-terminated array of strings and the strings. */
+void strv_free(char **v);
+
 /* Reads an a{sv} at the message's read position into d (appending). */
 int bus_read_dict(sd_bus_message *m, Dict *d);
 void dict_clear(Dict *d);

@@ -132,6 +132,23 @@ int ctl_get_transaction_properties(Ctl *c, const char *path, Dict *d) {
         return get_all(c, path, BACKSTOP_TRANSACTION_IFACE, d, ACTION_READ_STATE);
 }
 
+int ctl_get_transaction_changes(Ctl *c, const char *path, char ***ret) {
+        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        *ret = NULL;
+        int r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, "GetChanges");
+        if (r != 0)
+                return -EIO;
+        /* a listing is not worth a password prompt */
+        r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r >= 0)
+                r = sd_bus_call(c->bus, m, 0, &error, &reply);
+        sd_bus_error_free(&error);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(reply, ret);
+        return r < 0 ? r : 0;
+}
+
 int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
         int r;
 

@@ -63,6 +63,10 @@ int ctl_append_apply_options(Ctl *c, sd_bus_message *m);
 /* Reads the manager's properties (GetAll) into d. */
 int ctl_get_manager_properties(Ctl *c, Dict *d);
 int ctl_get_transaction_properties(Ctl *c, const char *path, Dict *d);
+/* The transaction's changes (GetChanges: its owner, or read-rules), asked
+ * without a password prompt; -errno, with nothing printed, when they cannot
+ * be had. *ret is NULL-terminated, freed with strv_free. */
+int ctl_get_transaction_changes(Ctl *c, const char *path, char ***ret);
 /* The transaction named by args[index] or the pending one; *ret_path allocated. */
 int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path);
 

@@ -81,16 +81,11 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 printf("Transaction %u rolled back (%s)\n", id_of(path), reason);
         else if (strcmp(member, "TransactionApplied") == 0) {
                 char **changes = NULL;
-                sd_bus_error error = SD_BUS_ERROR_NULL;
                 printf("Transaction %u applied\n", id_of(path));
-                if (sd_bus_get_property_strv(c->bus, BACKSTOP_SERVICE, path, BACKSTOP_TRANSACTION_IFACE, "Changes",
-                                             &error, &changes) >= 0)
+                if (ctl_get_transaction_changes(c, path, &changes) >= 0)
                         for (size_t i = 0; changes && changes[i]; i++)
                                 printf("         %s\n", changes[i]);
-                sd_bus_error_free(&error);
-                for (size_t i = 0; changes && changes[i]; i++)
-                        free(changes[i]);
-                free(changes);
+                strv_free(changes);
         } else
                 printf("Transaction %u confirmed\n", id_of(path));
         fflush(stdout);

@@ -352,6 +352,9 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* an authorized caller gets the properties as of now (and every
+         * subscriber their PropertiesChanged), not as of the last refresh */
+        manager_refresh_properties(m);
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
@@ -887,26 +890,25 @@ static int property_get_backends(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_append(reply, "as", 1, "iptables-legacy");
 }
 
+/* Policies, RulesSaved and Nftables*: what the manager computed last (see
+ * Manager.policies); a property read costs no kernel read. */
 static int property_get_policies(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const bs_table *t[2];
-        int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
+        const ManagerPolicies *p = &m->policies;
+        int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
         for (int f = 0; r >= 0 && f < 2; f++) {
-                if (!t[f])
+                if (!p->present[f])
                         continue;
                 r = sd_bus_message_open_container(reply, 'e', "sa{ss}");
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", bs_family_to_string(t[f]->family));
+                        r = sd_bus_message_append(reply, "s",
+                                                  bs_family_to_string(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6));
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "{ss}");
-                for (size_t i = 0; r >= 0 && i < t[f]->n_chains; i++)
-                        if (t[f]->chains[i].builtin)
-                                r = sd_bus_message_append(reply, "{ss}", t[f]->chains[i].name,
-                                                          bs_policy_to_string(t[f]->chains[i].policy));
+                for (size_t i = 0; r >= 0 && i < p->n[f]; i++)
+                        r = sd_bus_message_append(reply, "{ss}", p->chains[f][i].chain,
+                                                  bs_policy_to_string(p->chains[f][i].policy));
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
@@ -932,35 +934,15 @@ static int property_get_pending(sd_bus *bus, const char *path, const char *inter
 static int property_get_rules_saved(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        /* No saved IPv4 file: not saved, without reading both tables (what
-         * bs_persist_equal would answer after the read) */
-        _cleanup_free_ char *v4 = NULL;
-        if (asprintf(&v4, "%s/%s", m->state_dir, bs_persist_file(BS_FAMILY_IPV4)) < 0)
-                return -ENOMEM;
-        if (access(v4, F_OK) < 0 && errno == ENOENT)
-                return sd_bus_message_append(reply, "b", false);
-
-        const bs_table *t[2];
-        int r = read_tables_for(m, BS_FAMILY_MASK_BOTH, t, error);
-        if (r < 0)
-                return r;
-        bool saved = false;
-        r = bs_persist_equal(m->state_dir, t, m->saved_cache, &saved);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "b", saved);
+        return sd_bus_message_append(reply, "b", m->rules_saved);
 }
 
 static int property_get_nft(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        bool filters = false;
-        _cleanup_free_ char *desc = NULL;
-        int r = bs_nf_nftables_filters_input(&filters, &desc);
-        if (r < 0)
-                return bs_bus_error_set_errno(error, r, "Cannot look at the nftables ruleset");
+        Manager *m = userdata;
         if (streq(property, "NftablesFiltersInput"))
-                return sd_bus_message_append(reply, "b", filters);
-        return sd_bus_message_append(reply, "s", desc ? desc : "");
+                return sd_bus_message_append(reply, "b", m->nft_filters_input);
+        return sd_bus_message_append(reply, "s", m->nft_description ? m->nft_description : "");
 }
 
 static int property_get_management_ports(sd_bus *bus, const char *path, const char *interface,

@@ -131,6 +131,32 @@ static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* The changes in iptables syntax. What a transaction does says what the
+ * rules are: its owner (who made them) may read them, anyone else needs
+ * read-rules, as for ListRules (a property would be anyone's to read). */
+static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Transaction *t = userdata;
+        Manager *m = t->manager;
+        uid_t uid = (uid_t) -1;
+        int r = bs_polkit_sender_uid(m->polkit, msg, &uid);
+        if (r < 0 || uid != t->owner) {
+                r = bs_polkit_verify(m->polkit, msg, NULL, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < t->n_changes; i++)
+                r = sd_bus_message_append(reply, "s", t->changes[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
@@ -156,15 +182,10 @@ static int property_get_owner(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append(reply, "u", (uint32_t) t->owner);
 }
 
-static int property_get_changes(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_change_count(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
-        int r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < t->n_changes; i++)
-                r = sd_bus_message_append(reply, "s", t->changes[i]);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
+        return sd_bus_message_append(reply, "u", (uint32_t) t->n_changes);
 }
 
 static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -187,12 +208,14 @@ const sd_bus_vtable transaction_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TimeLeftUSec", "t", property_get_time_left, 0, 0),
         SD_BUS_PROPERTY("Owner", "u", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Changes", "as", property_get_changes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ChangeCount", "u", property_get_change_count, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ConfirmationMode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RollbackReason", "s", property_get_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Confirm", "a{sv}", SD_BUS_PARAM(options), "", , method_confirm,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rollback", "", "", method_rollback, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetChanges", "", , "as", SD_BUS_PARAM(changes), method_get_changes,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Extend", "u", SD_BUS_PARAM(seconds), "", , method_extend,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

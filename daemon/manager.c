@@ -43,8 +43,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m->runtime_dir);
         free(m->state_dir);
-        free(m->last_policies);
-        free(m->last_nft_description);
+        free(m->nft_description);
         for (int f = 0; f < 2; f++)
                 bs_nf_read_cache_done(&m->read_cache[f]);
         for (int f = 0; f < 2; f++) {
@@ -143,26 +142,21 @@ Transaction *manager_find_transaction(Manager *m, uint32_t id) {
         return NULL;
 }
 
-/* "ipv4:INPUT=ACCEPT,FORWARD=..;ipv6:..": what Policies shows, as a string
- * to compare. */
-static char *policies_key(const bs_table *const t[2]) {
-        _cleanup_buf_ bs_buf b = {};
+static void policies_of(const bs_table *const t[2], ManagerPolicies *ret) {
+        *ret = (ManagerPolicies) {};
         for (int f = 0; f < 2; f++) {
                 if (!t[f])
                         continue;
-                if (bs_buf_printf(&b, "%s:", bs_family_to_string(t[f]->family)) < 0)
-                        return NULL;
-                for (size_t i = 0; i < t[f]->n_chains; i++)
-                        if (t[f]->chains[i].builtin &&
-                            bs_buf_printf(&b, "%s=%s,", t[f]->chains[i].name,
-                                          bs_policy_to_string(t[f]->chains[i].policy)) < 0)
-                                return NULL;
-                if (bs_buf_append(&b, ";") < 0)
-                        return NULL;
+                ret->present[f] = true;
+                for (size_t i = 0; i < t[f]->n_chains && ret->n[f] < BS_POLICIES_CHAINS_MAX; i++) {
+                        if (!t[f]->chains[i].builtin)
+                                continue;
+                        snprintf(ret->chains[f][ret->n[f]].chain, sizeof(ret->chains[f][0].chain), "%s",
+                                 t[f]->chains[i].name);
+                        ret->chains[f][ret->n[f]].policy = t[f]->chains[i].policy;
+                        ret->n[f]++;
+                }
         }
-        char *s = b.data ? b.data : strdup("");
-        b.data = NULL;
-        return s;
 }
 
 void manager_refresh_properties(Manager *m) {
@@ -176,33 +170,34 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
         const char *changed[8];
         size_t n = 0;
 
-        _cleanup_free_ char *pol = policies_key(t);
+        ManagerPolicies pol;
+        policies_of(t, &pol);
         bool saved = false;
         (void) bs_persist_equal(m->state_dir, t, m->saved_cache, &saved);
 
         bool nft = false;
         _cleanup_free_ char *desc = NULL;
         if (bs_nf_nftables_filters_input(&nft, &desc) < 0) {
-                nft = m->last_nft;
-                desc = m->last_nft_description ? strdup(m->last_nft_description) : NULL;
+                nft = m->nft_filters_input;
+                desc = m->nft_description ? strdup(m->nft_description) : NULL;
         }
 
-        if (pol && (!m->announced || !streq_ptr(pol, m->last_policies))) {
-                free(m->last_policies);
-                m->last_policies = TAKE_PTR(pol);
+        /* (policies_of starts from all zeroes: memcmp compares the values) */
+        if (!m->announced || memcmp(&pol, &m->policies, sizeof(pol)) != 0) {
+                m->policies = pol;
                 changed[n++] = "Policies";
         }
-        if (!m->announced || saved != m->last_rules_saved) {
-                m->last_rules_saved = saved;
+        if (!m->announced || saved != m->rules_saved) {
+                m->rules_saved = saved;
                 changed[n++] = "RulesSaved";
         }
-        if (!m->announced || nft != m->last_nft) {
-                m->last_nft = nft;
+        if (!m->announced || nft != m->nft_filters_input) {
+                m->nft_filters_input = nft;
                 changed[n++] = "NftablesFiltersInput";
         }
-        if (!m->announced || !streq_ptr(desc, m->last_nft_description)) {
-                free(m->last_nft_description);
-                m->last_nft_description = TAKE_PTR(desc);
+        if (!m->announced || !streq_ptr(desc, m->nft_description)) {
+                free(m->nft_description);
+                m->nft_description = TAKE_PTR(desc);
                 changed[n++] = "NftablesDescription";
         }
         uint32_t pending = m->pending ? m->pending->id : 0;
@@ -214,7 +209,7 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
 
         bool first = !m->announced;
         m->announced = true;
-        if (first || !m->bus || n == 0)
+        if ((first && !m->serving) || !m->bus || n == 0)
                 return;  /* nobody can have read the old values yet */
         (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, (char **) changed);
 }
@@ -327,6 +322,7 @@ int manager_start(Manager *m) {
         r = sd_bus_request_name(m->bus, BS_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot take the bus name %s: %m", BS_BUS_NAME);
+        m->serving = true;
         return 0;
 }
 

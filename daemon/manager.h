@@ -26,6 +26,19 @@
 
 typedef struct Transaction Transaction;
 
+/* The built-in chains' policies of one table, as the Policies property
+ * shows them (the filter table has three built-in chains; five is every
+ * table's most). */
+#define BS_POLICIES_CHAINS_MAX 5
+typedef struct ManagerPolicies {
+        bool present[2];  /* [0] IPv4, [1] IPv6 */
+        size_t n[2];
+        struct {
+                char chain[32];
+                bs_policy policy;
+        } chains[2][BS_POLICIES_CHAINS_MAX];
+} ManagerPolicies;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -50,12 +63,18 @@ typedef struct Manager {
         size_t n_spent;
         sd_event_source *spent_reaper;
 
-        /* what the properties showed last, to emit PropertiesChanged */
+        /* What the properties show: computed from our own commits, Save,
+         * and the refresh timer that notices others' changes, never by a
+         * property read (anyone may read a property, unauthorized; a read
+         * of a 10,000-rule table costs milliseconds of the daemon's time
+         * and waits for the xtables lock). Announced with
+         * PropertiesChanged when they change. */
         bool announced;
-        char *last_policies;
-        bool last_rules_saved, last_nft;
+        bool serving;  /* the bus name is ours: clients may have read the properties */
+        ManagerPolicies policies;
+        bool rules_saved, nft_filters_input;
         uint32_t last_pending;  /* transaction id, 0 for none */
-        char *last_nft_description;
+        char *nft_description;
 
         /* What the last reads decoded, per family (index: IPv4 0, IPv6 1):
          * the read-only calls and the property refresh reuse it while the
@@ -101,8 +120,9 @@ static inline const bs_table *const *manager_tables_const(bs_table *const t[2]) 
 }
 void manager_free_tables(bs_table *t[2]);
 
-/* Compare what the properties show with what was announced; emit
- * PropertiesChanged for what changed. */
+/* Recompute what the properties show (a read of both tables through the
+ * read cache, the saved files, nftables); emit PropertiesChanged for what
+ * changed. */
 void manager_refresh_properties(Manager *m);
 /* The same, for the caller of a method that changed the tables: only the
  * cheap PendingTransaction now; the rest (a read of both tables, the saved

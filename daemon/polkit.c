@@ -7,7 +7,8 @@
 #include "util.h"
 
 /* The one table: every method of the API and the action it needs. A method
- * that is not here is denied. Properties need no authorization. */
+ * that is not here is denied. Properties need no authorization: they show
+ * nothing of the rules but the built-in chains' policies (manager.h). */
 static const struct {
         const char *interface;
         const char *member;
@@ -29,6 +30,7 @@ static const struct {
         { "org.backstop.Firewall1.Transaction", "Confirm", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "Rollback", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "Extend", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1.Transaction", "GetChanges", BS_ACTION_READ_RULES },
 };
 
 #define ACTIONS_PER_CALL_MAX 4

@@ -90,8 +90,8 @@ static GVariant *tx_get_property(GDBusConnection *c, const char *sender, const c
         }
         if (g_str_equal(prop, "Owner"))
                 return g_variant_new_uint32(0);
-        if (g_str_equal(prop, "Changes"))
-                return g_variant_new_strv((const char *const *) t->changes, -1);
+        if (g_str_equal(prop, "ChangeCount"))
+                return g_variant_new_uint32(g_strv_length(t->changes));
         if (g_str_equal(prop, "ConfirmationMode"))
                 return g_variant_new_string(t->strict ? "strict" : "any");
         if (g_str_equal(prop, "RollbackReason"))
@@ -105,6 +105,11 @@ static void tx_method(GDBusConnection *c, const char *sender, const char *path, 
         FakeTx *t = user_data;
         FakeDaemon *f = the_fake;
 
+        if (g_str_equal(method, "GetChanges")) {
+                g_dbus_method_invocation_return_value(
+                        inv, g_variant_new("(@as)", g_variant_new_strv((const char *const *) t->changes, -1)));
+                return;
+        }
         if (!g_str_equal(t->state, "pending")) {
                 g_dbus_method_invocation_return_dbus_error(inv, "org.backstop.Firewall1.Error.NotPending",
                                                            "the transaction is over");

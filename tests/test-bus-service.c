@@ -5,8 +5,10 @@
  * failure modes, save + --restore, and a table of bad calls. The caller is
  * root, so polkit is not asked (test-bus-polkit covers polkit).
  * iptables-legacy / ip6tables-legacy in the same namespace are the oracle. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -597,9 +599,17 @@ static char *save_normalized(int family) {
         return g_string_free(s, FALSE);
 }
 
+/* RulesSaved as of now: the property shows what the daemon computed at its
+ * last commit, Save or refresh; GetStatus recomputes it (the tests change
+ * the tables behind the daemon's back). */
 static gboolean rules_saved(void) {
-        g_autoptr(GVariant) v = get_property(PATH, IFACE, "RulesSaved");
-        return g_variant_get_boolean(v);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "GetStatus", NULL, "(a{sv}aa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) props = g_variant_get_child_value(r, 0);
+        gboolean saved = FALSE;
+        g_assert_true(g_variant_lookup(props, "RulesSaved", "b", &saved));
+        return saved;
 }
 
 static void test_save_restore(void) {
@@ -788,6 +798,126 @@ static void test_signals(void) {
         tx_call(dd_path, "Rollback", NULL, NULL);
         g_dbus_connection_signal_unsubscribe(C, sub);
         g_ptr_array_free(seen.signals, TRUE);
+}
+
+/* ---------------------------------------------------------------- properties */
+
+/* The daemon's CPU time (user + system) in ms, from /proc/PID/stat. */
+static double daemon_cpu_ms(void) {
+        const char *pid = g_subprocess_get_identifier(F->daemon);
+        g_autofree char *path = g_strdup_printf("/proc/%s/stat", pid), *stat = NULL;
+        g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+        const char *p = strrchr(stat, ')');
+        g_assert_nonnull(p);
+        g_auto(GStrv) fields = g_strsplit(p + 2, " ", -1);
+        /* fields[0] is the state (field 3): utime and stime are fields 14, 15 */
+        g_assert_cmpuint(g_strv_length(fields), >, 13);
+        double ticks = g_ascii_strtod(fields[11], NULL) + g_ascii_strtod(fields[12], NULL);
+        return ticks * 1000.0 / (double) sysconf(_SC_CLK_TCK);
+}
+
+static GVariant *get_all_manager(GError **error) {
+        return call(PATH, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", IFACE), "(a{sv})",
+                    error);
+}
+
+/* A property read, anyone's to make, never reads the kernel's tables: with
+ * the xtables lock held by another program, GetAll answers from what the
+ * daemon computed (a read of the tables would wait for the lock, then
+ * fail); another program's change shows with the refresh's
+ * PropertiesChanged; GetStatus (read-rules) looks at once. */
+static void test_properties_cached(void) {
+        bs_test_reset_tables();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) st = call(PATH, IFACE, "GetStatus", NULL, "(a{sv}aa{sv})", &error);
+        g_assert_no_error(error);
+
+        int lock = open(g_getenv("XTABLES_LOCKFILE"), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+        g_assert_cmpint(lock, >=, 0);
+        g_assert_cmpint(flock(lock, LOCK_EX), ==, 0);
+        for (int i = 0; i < 3; i++) {
+                g_autoptr(GVariant) all = get_all_manager(&error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) props = g_variant_get_child_value(all, 0);
+                g_autofree char *input = policy_of(props, "ipv4", "INPUT");
+                g_assert_cmpstr(input, ==, "ACCEPT");
+                gboolean saved;
+                g_assert_true(g_variant_lookup(props, "RulesSaved", "b", &saved));
+        }
+        close(lock);
+
+        /* another program's change: announced by the refresh, within its
+         * period (5 s); GetStatus shows it at once */
+        Seen seen = { g_ptr_array_new_with_free_func(g_free) };
+        guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_signal, &seen, NULL);
+        bs_test_ipt(4, "-P FORWARD DROP");
+        while (!seen_has_with(&seen, PATH " Policies=", "'FORWARD': 'DROP'"))
+                g_main_context_iteration(NULL, TRUE);
+        g_autoptr(GVariant) all = get_all_manager(&error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) props = g_variant_get_child_value(all, 0);
+        g_autofree char *forward = policy_of(props, "ipv4", "FORWARD");
+        g_assert_cmpstr(forward, ==, "DROP");
+        bs_test_ipt(6, "-P FORWARD DROP");
+        g_autoptr(GVariant) st2 = call(PATH, IFACE, "GetStatus", NULL, "(a{sv}aa{sv})", &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) props2 = g_variant_get_child_value(st2, 0);
+        g_autofree char *forward6 = policy_of(props2, "ipv6", "FORWARD");
+        g_assert_cmpstr(forward6, ==, "DROP");
+        g_dbus_connection_signal_unsubscribe(C, sub);
+        g_ptr_array_free(seen.signals, TRUE);
+
+        /* the cost of anyone's reads, printed: 100 GetAll on a 10,000-rule
+         * table (a figure, not judged) */
+        GString *text = g_string_new("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        for (int i = 0; i < 10000; i++)
+                g_string_append_printf(text, "-A INPUT -s 10.%d.%d.0/24 -p tcp --dport %d -j ACCEPT\n", i / 256,
+                                       i % 256, 1000 + i);
+        g_string_append(text, "COMMIT\n");
+        g_autofree char *file = g_build_filename(F->tmpdir, "10k.rules", NULL);
+        g_assert_true(g_file_set_contents(file, text->str, -1, NULL));
+        g_string_free(text, TRUE);
+        g_autofree char *cmd = g_strdup_printf("iptables-legacy-restore -w < '%s'", file);
+        const char *argv[] = { "sh", "-c", cmd, NULL };
+        g_free(bs_test_run(argv));
+        double cpu0 = daemon_cpu_ms();
+        for (int i = 0; i < 100; i++) {
+                g_autoptr(GVariant) a = get_all_manager(&error);
+                g_assert_no_error(error);
+        }
+        double cpu1 = daemon_cpu_ms();
+        g_print("# 100 GetAll of the manager's properties on a 10,000-rule table: %.0f ms of daemon CPU\n",
+                cpu1 - cpu0);
+        bs_test_reset_tables();
+}
+
+/* What a transaction changes is read with GetChanges (its owner, or
+ * read-rules), not from a property anyone may read. */
+static void test_transaction_changes(void) {
+        bs_test_reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.77/32 -m comment --comment \"bastion of ops\" -j ACCEPT",
+                                  NULL };
+        g_autofree char *path = apply_ok(changes, 30);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(path, TX_IFACE, "GetChanges", NULL, "(as)", &error);
+        g_assert_no_error(error);
+        g_autofree const char **got = NULL;
+        g_autoptr(GVariant) list = g_variant_get_child_value(r, 0);
+        got = g_variant_get_strv(list, NULL);
+        g_assert_cmpuint(g_strv_length((char **) got), ==, 1);
+        g_assert_nonnull(strstr(got[0], "bastion of ops"));
+        g_autoptr(GVariant) count = get_property(path, TX_IFACE, "ChangeCount");
+        g_assert_cmpuint(g_variant_get_uint32(count), ==, 1);
+        g_autoptr(GVariant) gone = call(path, "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", TX_IFACE, "Changes"), "(v)", &error);
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        tx_call(path, "Rollback", NULL, NULL);
+        /* and still after it ended */
+        g_autoptr(GVariant) r2 = call(path, TX_IFACE, "GetChanges", NULL, "(as)", &error);
+        g_assert_no_error(error);
 }
 
 static void test_notify_and_watchdog(void) {
@@ -1161,6 +1291,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/bad-input", test_bad_input);
         g_test_add_func("/service/ended-kept", test_ended_kept);
         g_test_add_func("/service/signals", test_signals);
+        g_test_add_func("/service/properties-cached", test_properties_cached);
+        g_test_add_func("/service/transaction-changes", test_transaction_changes);
         g_test_add_func("/service/notify-and-watchdog", test_notify_and_watchdog);
         g_test_add_func("/service/lockout-risk", test_lockout_risk);
         g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);

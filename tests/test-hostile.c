@@ -970,8 +970,21 @@ static int unprivileged_main(char **argv) {
                         failures += expect(c, tx, TX_IFACE, "Confirm", g_variant_new_parsed("(@a{sv} {},)"), E_DENIED);
                         failures += expect(c, tx, TX_IFACE, "Rollback", NULL, E_DENIED);
                         failures += expect(c, tx, TX_IFACE, "Extend", g_variant_new("(u)", 1), E_DENIED);
+                        /* root's changes are not the unprivileged caller's to read */
+                        failures += expect(c, tx, TX_IFACE, "GetChanges", NULL, E_DENIED);
                         failures += expect(c, PATH, IFACE, "Save", NULL, E_BUSY);
                         failures += expect(c, PATH, IFACE, "Apply", apply_params("-P INPUT DROP", NULL), E_BUSY);
+                }
+                /* its properties are anyone's; what it changes is not among them */
+                g_autoptr(GVariant) all = g_dbus_connection_call_sync(
+                        c, BUS_NAME, tx, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", TX_IFACE),
+                        G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, NULL);
+                g_autoptr(GVariant) props = all ? g_variant_get_child_value(all, 0) : NULL;
+                g_autoptr(GVariant) changes = props ? g_variant_lookup_value(props, "Changes", NULL) : NULL;
+                if (!props || changes) {
+                        g_printerr("FAIL: GetAll of %s as uid %u: %s\n", tx, UNPRIVILEGED_UID,
+                                   props ? "shows the changes" : "failed");
+                        failures++;
                 }
                 g_autofree char *state = tx_state(c, tx);
                 if (!g_str_equal(state, "pending")) {
