@@ -215,27 +215,6 @@ static int rollback_chain(bs_table *result, const bs_chain *c0, const bs_chain *
         return 0;
 }
 
-static bool chain_referenced(const bs_table *t, const char *name) {
-        for (size_t i = 0; i < t->n_chains; i++)
-                for (size_t j = 0; j < t->chains[i].n_rules; j++) {
-                        const bs_target *tg = &t->chains[i].rules[j].target;
-                        if ((tg->kind == BS_TARGET_JUMP || tg->kind == BS_TARGET_GOTO) &&
-                            streq(tg->chain, name))
-                                return true;
-                }
-        return false;
-}
-
-static void delete_chain(bs_table *t, bs_chain *c) {
-        size_t idx = (size_t) (c - t->chains);
-        for (size_t i = 0; i < c->n_rules; i++)
-                bs_rule_done(&c->rules[i]);
-        if (c->rules)
-                free(c->rules - c->head_rules);
-        memmove(&t->chains[idx], &t->chains[idx + 1], (t->n_chains - idx - 1) * sizeof(bs_chain));
-        t->n_chains--;
-}
-
 /* S2 as bs_table_copy would copy it, except that the chains S0 or S1 has
  * are left empty: rollback_chain fills them. */
 static int copy_chains(const bs_table *current, const bs_table *before, const bs_table *after, bs_table **ret) {
@@ -319,9 +298,9 @@ int bs_rollback_table(const bs_table *before, const bs_table *after, const bs_ta
                         if (c1->builtin || bs_table_find_chain(before, c1->name))
                                 continue;
                         bs_chain *c = bs_table_find_chain(result, c1->name);
-                        if (!c || c->n_rules > 0 || chain_referenced(result, c->name))
+                        if (!c || c->n_rules > 0 || bs_table_chain_referenced(result, c->name))
                                 continue;
-                        delete_chain(result, c);
+                        bs_table_remove_chain(result, c);
                         progress = true;
                 }
         }

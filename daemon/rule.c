@@ -614,7 +614,7 @@ int bs_change_copy(bs_change *dst, const bs_change *src) {
         return bs_rule_copy(&dst->rule, &src->rule);
 }
 
-static bool chain_referenced(const bs_table *t, const char *name) {
+bool bs_table_chain_referenced(const bs_table *t, const char *name) {
         for (size_t i = 0; i < t->n_chains; i++)
                 for (size_t j = 0; j < t->chains[i].n_rules; j++) {
                         const bs_target *tg = &t->chains[i].rules[j].target;
@@ -623,6 +623,13 @@ static bool chain_referenced(const bs_table *t, const char *name) {
                                 return true;
                 }
         return false;
+}
+
+void bs_table_remove_chain(bs_table *t, bs_chain *c) {
+        size_t idx = (size_t) (c - t->chains);
+        chain_done(c);
+        memmove(&t->chains[idx], &t->chains[idx + 1], (t->n_chains - idx - 1) * sizeof(bs_chain));
+        t->n_chains--;
 }
 
 /* A rule may only jump to a chain of the same table that exists. */
@@ -714,12 +721,9 @@ int bs_table_apply_change(bs_table *t, const bs_change *c) {
                         return -EPERM;
                 if (chain->n_rules > 0)
                         return -ENOTEMPTY;
-                if (chain_referenced(t, chain->name))
+                if (bs_table_chain_referenced(t, chain->name))
                         return -EBUSY;
-                size_t idx = (size_t) (chain - t->chains);
-                chain_done(chain);
-                memmove(&t->chains[idx], &t->chains[idx + 1], (t->n_chains - idx - 1) * sizeof(bs_chain));
-                t->n_chains--;
+                bs_table_remove_chain(t, chain);
                 return 0;
         }
         case BS_CHANGE_FLUSH:

@@ -345,6 +345,10 @@ void bs_chain_copy_header(bs_chain *d, const bs_chain *s);
  * copied so far: free it with the table). */
 int bs_chain_copy_rules(bs_chain *d, const bs_chain *s);
 bs_chain *bs_table_find_chain(const bs_table *t, const char *name) _pure_;
+/* Whether a rule of t jumps or goes to the chain called name. */
+bool bs_table_chain_referenced(const bs_table *t, const char *name) _pure_;
+/* Frees c's rules and takes c (one of t's chains) out of t. */
+void bs_table_remove_chain(bs_table *t, bs_chain *c);
 /* Adds a chain in libiptc order (built-ins first in the order added, user
  * chains sorted). -EEXIST, -EINVAL (bad name), -E2BIG, -ENOMEM. */
 int bs_table_add_chain(bs_table *t, const char *name, bool builtin, bs_policy policy, bs_chain **ret);
