@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What nf4.c and nf6.c (one body, nf-family.h, on the two libiptc APIs)
+/* What nf4.c and nf6.c (one body, nf-*.inc.c, on the two libiptc APIs)
  * offer to nf.c. Every function here expects the caller to hold the xtables
  * lock; nf.c takes it. Errors as nf.h documents. */
 
@@ -11,7 +11,7 @@
  * unless the model is committed without libiptc), not yet committed. */
 typedef struct bs_nf_staged {
         void *handle;  /* the libiptc handle to commit */
-        void *raw;     /* or the table to commit without libiptc (nf-raw-write.h) */
+        void *raw;     /* or the table to commit without libiptc (nf-raw-write.inc.c) */
         bs_table *before, *after;
 } bs_nf_staged;
 

@@ -50,7 +50,7 @@ typedef struct bs_nf_options {
          * else using the lock; the functions below then do not take it
          * (flock would wait for ourselves). */
         bool lock_held;
-        /* Read, apply and rewrite through libiptc only, as before nf-raw.h
+        /* Read, apply and rewrite through libiptc only, as before nf-raw-read.inc.c
          * (neither the cached read nor the commit without libiptc is
          * used): for the benchmark's side-by-side figures and the tests
          * that compare both ways. */
@@ -82,12 +82,12 @@ typedef struct bs_nf_read_cache {
          * while it stays the same. */
         uint64_t generation;
         /* reads of the kept table answered from the kernel's entries
-         * without libiptc (nf-raw.h), since it was kept */
+         * without libiptc (nf-raw-read.inc.c), since it was kept */
         uint64_t fast_hits;
         /* the kept table was decoded from the kernel's entries without
-         * libiptc (nf-raw.h) */
+         * libiptc (nf-raw-read.inc.c) */
         bool raw_decoded;
-        /* the kept table was committed without libiptc (nf-raw-write.h),
+        /* the kept table was committed without libiptc (nf-raw-write.inc.c),
          * keyed from what was handed to the kernel */
         bool raw_committed;
 } bs_nf_read_cache;

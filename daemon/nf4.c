@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Table access for IPv4: the shared body (nf-family.h) on the iptc_* API. */
+/* Table access for IPv4: the shared body (nf-*.inc.c) on the iptc_* API. */
 
 /* libiptc's headers must come before any <linux/...> header. */
 #include <libiptc/libiptc.h>
@@ -38,4 +38,7 @@
 #define TC_SO_SET_REPLACE IPT_SO_SET_REPLACE
 #define TC_SO_SET_ADD_COUNTERS IPT_SO_SET_ADD_COUNTERS
 
-#include "nf-family.h"
+#include "nf-read.inc.c"
+#include "nf-raw-read.inc.c"
+#include "nf-raw-write.inc.c"
+#include "nf-write.inc.c"

@@ -235,7 +235,7 @@ typedef struct bs_rule {
 
         uint64_t packets, bytes;
         /* Where the rule sits in the kernel's table it was read from, for
-         * the table access (nf-raw-write.h) alone: a stamp of one staging
+         * the table access (nf-raw-write.inc.c) alone: a stamp of one staging
          * in the high 32 bits, the entry's index + 1 in the low ones; 0
          * or any other stamp: none. Copies keep it; no comparison or text
          * form looks at it. A stamped rule is written as the kernel's bytes

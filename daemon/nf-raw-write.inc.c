@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A table committed without libiptc, part of nf-family.h's body (after
- * nf-raw.h; it adds TC_REPLACE, TC_SO_SET_REPLACE and
+/* A table committed without libiptc, the third part of the body nf4.c and
+ * nf6.c compile (after nf-raw-read.inc.c; it adds TC_REPLACE, TC_SO_SET_REPLACE and
  * TC_SO_SET_ADD_COUNTERS from nf4.c / nf6.c).
  *
- * Why: when the kernel's table is the one the read cache holds (nf-raw.h
+ * Why: when the kernel's table is the one the read cache holds (nf-raw-read
  * tells it from the entries alone), the table wanted is already a model:
  * libiptc would parse the kernel's entries into its own lists, take every
  * change again as an entry of its own, and compile it all back into the

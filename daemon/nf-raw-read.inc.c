@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The cached read without libiptc, part of nf-family.h's body (it uses the
+/* The cached read without libiptc, the second part of the body nf4.c and
+ * nf6.c compile (after nf-read.inc.c; it uses the
  * same TC_* macros, plus TC_GETINFO, TC_GET_ENTRIES, TC_AF, TC_SOL,
  * TC_SO_GET_INFO and TC_SO_GET_ENTRIES from nf4.c / nf6.c).
  *
