@@ -14,4 +14,4 @@
         F(src), F(dst), F(smsk), F(dmsk), F(iniface), F(outiface), F(iniface_mask), F(outiface_mask), \
                 F(proto), F(tos), F(flags), F(invflags)
 
-#include "oracle-entry-impl.h"
+#include "oracle-entry.inc.c"

@@ -20,6 +20,12 @@
 #include "codec-kernel.h"
 #include "codec.h"
 
+void kernel_entries_free(kernel_entry *e, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(e[i].bytes);
+        free(e);
+}
+
 /* -------------------------------------------------------------- the oracle */
 
 static const char *cli(bs_family f) {

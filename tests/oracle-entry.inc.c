@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Included once per family by oracle-entry4.c / oracle-entry6.c, which
- * define ENTRY, IPFIELD, IP_FIELDS, the libiptc calls and FN() first. */
+/* The body oracle-entry4.c and oracle-entry6.c each include, after they
+ * define ENTRY, IPFIELD, IP_FIELDS, the libiptc calls and FN(). */
 
 #include <errno.h>
 #include <linux/netfilter/x_tables.h>
