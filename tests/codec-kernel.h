@@ -3,8 +3,8 @@
 
 /* Raw libiptc access for test-codec-kernel: one helper file per family
  * (codec-kernel4.c, codec-kernel6.c, one body: codec-kernel.inc.c), because
- * libiptc.h and libip6tc.h cannot
- * share a translation unit. Callers must be in a private network namespace. */
+ * libiptc.h and libip6tc.h cannot share a translation unit. Callers must be
+ * in a private network namespace. */
 
 #include <stddef.h>
 #include <stdint.h>
