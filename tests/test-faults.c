@@ -17,7 +17,7 @@
  * (test-bus-service /service/ipv6-failure-reverts-both), a read-only
  * runtime directory (/service/readonly-runtime-dir), a truncated, flipped
  * or garbage journal (/service/corrupt-journal), the table changing
- * between read and commit (test-nf, EAGAIN retry through the before_commit
+ * between read and commit (test-nf-apply, EAGAIN retry through the before_commit
  * seam). Timing figures are printed, never judged. */
 #include <errno.h>
 #include <fcntl.h>
