@@ -13,10 +13,8 @@
 
 char lock_path[PATH_MAX];
 
-
 const family_case v4 = { BS_FAMILY_IPV4, "iptables-legacy", "iptables-legacy-save" };
 const family_case v6 = { BS_FAMILY_IPV6, "ip6tables-legacy", "ip6tables-legacy-save" };
-
 
 /* Runs a shell command (in our namespace, with our lock file), asserts it
  * succeeded, returns its stdout. */
@@ -114,7 +112,6 @@ void add_unknown_match(bs_rule *r) {
         m->opaque.data = g_malloc0(16);
 }
 
-
 bs_change *add(changes *cs, bs_change_kind kind, unsigned families, const char *chain, uint32_t position) {
         g_assert_cmpuint(cs->n, <, G_N_ELEMENTS(cs->items));
         bs_change *c = &cs->items[cs->n++];
@@ -191,7 +188,6 @@ void assert_S(const family_case *f, const char *expect) {
         g_autofree char *got = sh("%s -S", f->cli);
         g_assert_cmpstr(got, ==, expect);
 }
-
 
 int rewrite_add(const bs_table *current, void *userdata, bs_table **ret) {
         rewrite_state *st = userdata;
