@@ -22,7 +22,7 @@
  * holding the offset, user chains sorted by name). Anything it does not
  * expect (a malformed table, an unknown verdict, a rule the decoder
  * refuses, an allocation failure) leaves the cache alone, and the caller
- * reads through libiptc as before, which decodes and keys from one read
+ * reads through libiptc, which decodes and keys from one read
  * and says what is wrong. A hit means the kernel's entries are, byte for
  * byte, the ones the cached table was decoded from. */
 

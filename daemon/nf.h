@@ -50,9 +50,8 @@ typedef struct bs_nf_options {
          * else using the lock; the functions below then do not take it
          * (flock would wait for ourselves). */
         bool lock_held;
-        /* Read, apply and rewrite through libiptc only, as before nf-raw-read.inc.c
-         * (neither the cached read nor the commit without libiptc is
-         * used): for the benchmark's side-by-side figures and the tests
+        /* Read, apply and rewrite through libiptc only (neither the
+         * cached read nor the commit without libiptc is used): for the benchmark's side-by-side figures and the tests
          * that compare both ways. */
         bool libiptc_only;
 } bs_nf_options;

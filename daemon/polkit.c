@@ -75,9 +75,9 @@ struct Query {
  * would otherwise cost, once for polkit and once for the owner of a
  * transaction, and during which the daemon answers nobody else.
  *
- * Sized for many clients at once: the 16 most recent callers it used to
- * keep were missed on every call by 50 clients calling in turn, which
- * halved their rate of calls answered (bench-bus). A name hashes to a
+ * Sized for many clients at once: a cache smaller than the clients calling
+ * in turn misses on every call (with 16 slots, 50 clients got half the
+ * calls answered that they get with 256; bench-bus). A name hashes to a
  * slot and takes the first free one of the next few; when none is free,
  * the one at its hash gives way. Allocated at the first caller. */
 #define SENDER_UIDS_SLOTS 256u /* a power of two */

@@ -419,7 +419,7 @@ int bs_split_words(const char *line, char ***ret_words, size_t *ret_n, bs_parse_
         if (r < 0)
                 return r;
         *ret_n = n;
-        /* no words: NULL, as before the words shared one allocation */
+        /* no words: NULL (callers test the pointer, not n) */
         *ret_words = n > 0 ? TAKE_PTR(mem) : NULL;
         return 0;
 }

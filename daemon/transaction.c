@@ -48,8 +48,8 @@ static int transaction_new(Manager *m, uint32_t id, char *const *changes, size_t
         t->manager = m;
         t->id = id;
         snprintf(t->path, sizeof(t->path), "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
-        /* the commands in one allocation (10,000 of them were 10,000
-         * allocations, and as many frees) */
+        /* the commands in one allocation, not one each (a 10,000-rule
+         * change would cost 10,000 allocations and as many frees) */
         size_t total = 0;
         for (size_t i = 0; i < n; i++)
                 total += strlen(changes[i]) + 1;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Management access against the real kernel, in two private namespaces
  * (see access-netns.h): the conntrack dump and events see real TCP
- * connections, the local addresses, and the seed's walkthrough (issue 5):
+ * connections, the local addresses, and the reference workflow:
  * pre-flight, default-deny recipe through the real core (bs_nf_apply),
  * outbound works and the stateful counter rises, a closed port is blocked,
  * the allowed port is reachable, the same over IPv6 with neighbour
