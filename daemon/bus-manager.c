@@ -59,76 +59,8 @@ static int read_tables_for(Manager *m, unsigned families, const bs_table *t[2], 
 
 /* ---------------------------------------------------------------- ListRules */
 
-static int format_addr(const bs_addr *a, bool invert, bs_family f, char *buf, size_t size) {
-        char ip[INET6_ADDRSTRLEN];
-        if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->addr, ip, sizeof(ip)))
-                return -errno;
-        int len = bs_addr_prefix_len(a, f);
-        if (len >= 0)
-                snprintf(buf, size, "%s%s/%d", invert ? "!" : "", ip, len);
-        else {
-                char mask[INET6_ADDRSTRLEN];
-                if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->mask, mask, sizeof(mask)))
-                        return -errno;
-                snprintf(buf, size, "%s%s/%s", invert ? "!" : "", ip, mask);
-        }
-        return 0;
-}
-
-static void format_range(const bs_port_range *p, bool invert, char *buf, size_t size) {
-        if (p->lo == p->hi)
-                snprintf(buf, size, "%s%u", invert ? "!" : "", p->lo);
-        else
-                snprintf(buf, size, "%s%u:%u", invert ? "!" : "", p->lo, p->hi);
-}
-
-static bool range_any(const bs_port_range *p) {
-        return p->lo == 0 && p->hi == 65535;
-}
-
-static const char *proto_name(uint16_t p, bs_family f) {
-        switch (p) {
-        case 6:
-                return "tcp";
-        case 17:
-                return "udp";
-        case 1:
-                return "icmp";
-        case 58:
-                return "ipv6-icmp";
-        case 132:
-                return "sctp";
-        default:
-                return NULL;
-        }
-}
-
-static const char *target_name(const bs_target *t) {
-        switch (t->kind) {
-        case BS_TARGET_ACCEPT:
-                return "ACCEPT";
-        case BS_TARGET_DROP:
-                return "DROP";
-        case BS_TARGET_RETURN:
-                return "RETURN";
-        case BS_TARGET_QUEUE:
-                return "QUEUE";
-        case BS_TARGET_JUMP:
-        case BS_TARGET_GOTO:
-                return t->chain;
-        case BS_TARGET_REJECT:
-                return "REJECT";
-        case BS_TARGET_LOG:
-                return "LOG";
-        case BS_TARGET_OPAQUE:
-                return t->opaque.name;
-        default:
-                return "";
-        }
-}
-
-static int append_str(sd_bus_message *reply, const char *key, const char *value) {
-        return sd_bus_message_append(reply, "{sv}", key, "s", value);
+static int append_field(const char *key, const char *value, void *userdata) {
+        return sd_bus_message_append(userdata, "{sv}", key, "s", value);
 }
 
 static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain *c, size_t i) {
@@ -137,120 +69,19 @@ static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain 
         int r = bs_render_rule(rule, &text);
         if (r < 0)
                 return r;
+        const char *target = bs_target_name(&rule->target);
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
                                   bs_family_to_string(t->family), "chain", "s", c->name, "position", "u",
                                   (uint32_t) (i + 1), "packets", "t", rule->packets, "bytes", "t", rule->bytes,
-                                  "rule", "s", text.data ? text.data : "", "target", "s", target_name(&rule->target));
+                                  "rule", "s", text.data ? text.data : "", "target", "s", target ? target : "");
         if (r < 0)
                 return r;
-        char buf[128];
-        if (!bs_addr_is_any(&rule->src) || rule->src_invert) {
-                if ((r = format_addr(&rule->src, rule->src_invert, t->family, buf, sizeof(buf))) < 0 ||
-                    (r = append_str(reply, "source", buf)) < 0)
-                        return r;
-        }
-        if (!bs_addr_is_any(&rule->dst) || rule->dst_invert) {
-                if ((r = format_addr(&rule->dst, rule->dst_invert, t->family, buf, sizeof(buf))) < 0 ||
-                    (r = append_str(reply, "destination", buf)) < 0)
-                        return r;
-        }
-        if (rule->in_iface[0]) {
-                snprintf(buf, sizeof(buf), "%s%.*s", rule->in_invert ? "!" : "", IFNAMSIZ, rule->in_iface);
-                if ((r = append_str(reply, "in-interface", buf)) < 0)
-                        return r;
-        }
-        if (rule->out_iface[0]) {
-                snprintf(buf, sizeof(buf), "%s%.*s", rule->out_invert ? "!" : "", IFNAMSIZ, rule->out_iface);
-                if ((r = append_str(reply, "out-interface", buf)) < 0)
-                        return r;
-        }
-        if (rule->proto) {
-                const char *p = proto_name(rule->proto, t->family);
-                if (p)
-                        snprintf(buf, sizeof(buf), "%s%s", rule->proto_invert ? "!" : "", p);
-                else
-                        snprintf(buf, sizeof(buf), "%s%u", rule->proto_invert ? "!" : "", rule->proto);
-                if ((r = append_str(reply, "protocol", buf)) < 0)
-                        return r;
-        }
-        bool have_d = false, have_s = false;
-        for (size_t k = 0; k < rule->n_matches; k++) {
-                const bs_match *mt = &rule->matches[k];
-                const bs_port_range *sp = NULL, *dp = NULL;
-                bool si = false, di = false;
-                if (mt->kind == BS_MATCH_TCP) {
-                        sp = &mt->tcp.sport, dp = &mt->tcp.dport;
-                        si = mt->tcp.sport_invert, di = mt->tcp.dport_invert;
-                } else if (mt->kind == BS_MATCH_UDP) {
-                        sp = &mt->udp.sport, dp = &mt->udp.dport;
-                        si = mt->udp.sport_invert, di = mt->udp.dport_invert;
-                }
-                if (dp && !range_any(dp) && !have_d) {
-                        format_range(dp, di, buf, sizeof(buf));
-                        if ((r = append_str(reply, "dports", buf)) < 0)
-                                return r;
-                        have_d = true;
-                }
-                if (sp && !range_any(sp) && !have_s) {
-                        format_range(sp, si, buf, sizeof(buf));
-                        if ((r = append_str(reply, "sports", buf)) < 0)
-                                return r;
-                        have_s = true;
-                }
-                if (mt->kind == BS_MATCH_MULTIPORT) {
-                        const bs_match_multiport *mp = &mt->multiport;
-                        size_t o = (size_t) snprintf(buf, sizeof(buf), "%s", mp->invert ? "!" : "");
-                        for (unsigned p = 0; p < mp->count && p < BS_MULTIPORT_MAX && o < sizeof(buf); p++) {
-                                bool range = mp->pflags[p] && p + 1 < mp->count;
-                                o += (size_t) snprintf(buf + o, sizeof(buf) - o, "%s%u", p ? "," : "", mp->ports[p]);
-                                if (range && o < sizeof(buf)) {
-                                        o += (size_t) snprintf(buf + o, sizeof(buf) - o, ":%u", mp->ports[p + 1]);
-                                        p++;
-                                }
-                        }
-                        bool src = mp->dir == BS_MULTIPORT_SOURCE, dst = mp->dir == BS_MULTIPORT_DESTINATION;
-                        if ((dst || mp->dir == BS_MULTIPORT_EITHER) && !have_d) {
-                                if ((r = append_str(reply, "dports", buf)) < 0)
-                                        return r;
-                                have_d = true;
-                        }
-                        if ((src || mp->dir == BS_MULTIPORT_EITHER) && !have_s) {
-                                if ((r = append_str(reply, "sports", buf)) < 0)
-                                        return r;
-                                have_s = true;
-                        }
-                }
-                if (mt->kind == BS_MATCH_CONNTRACK && (mt->conntrack.match_flags & XT_CONNTRACK_STATE)) {
-                        static const struct {
-                                uint16_t bit;
-                                const char *name;
-                        } states[] = {
-                                { XT_CONNTRACK_STATE_INVALID, "INVALID" },
-                                { XT_CONNTRACK_STATE_BIT(IP_CT_NEW), "NEW" },
-                                { XT_CONNTRACK_STATE_BIT(IP_CT_RELATED), "RELATED" },
-                                { XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED), "ESTABLISHED" },
-                                { XT_CONNTRACK_STATE_UNTRACKED, "UNTRACKED" },
-                                { XT_CONNTRACK_STATE_SNAT, "SNAT" },
-                                { XT_CONNTRACK_STATE_DNAT, "DNAT" },
-                        };
-                        size_t o = (size_t) snprintf(buf, sizeof(buf), "%s",
-                                                     mt->conntrack.invert_flags & XT_CONNTRACK_STATE ? "!" : "");
-                        bool first = true;
-                        for (size_t s = 0; s < ELEMENTSOF(states); s++)
-                                if (mt->conntrack.state_mask & states[s].bit) {
-                                        o += (size_t) snprintf(buf + o, sizeof(buf) - o, "%s%s", first ? "" : ",",
-                                                               states[s].name);
-                                        first = false;
-                                }
-                        if ((r = append_str(reply, "ctstate", buf)) < 0)
-                                return r;
-                }
-                if (mt->kind == BS_MATCH_COMMENT && (r = append_str(reply, "comment", mt->comment)) < 0)
-                        return r;
-        }
+        r = bs_rule_fields_foreach(rule, append_field, reply);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(reply);
 }
 

@@ -291,27 +291,8 @@ fail:
 /* ---------------------------------------------------------------- message */
 
 static const char *target_word(const bs_rule *r) {
-        switch (r->target.kind) {
-        case BS_TARGET_DROP:
-                return "DROP";
-        case BS_TARGET_REJECT:
-                return "REJECT";
-        case BS_TARGET_ACCEPT:
-                return "ACCEPT";
-        case BS_TARGET_RETURN:
-                return "RETURN";
-        case BS_TARGET_QUEUE:
-                return "QUEUE";
-        case BS_TARGET_JUMP:
-        case BS_TARGET_GOTO:
-                return r->target.chain;
-        case BS_TARGET_LOG:
-                return "LOG";
-        case BS_TARGET_OPAQUE:
-                return r->target.opaque.name;
-        default:
-                return "no target";
-        }
+        const char *name = bs_target_name(&r->target);
+        return name ? name : "no target";
 }
 
 static int append(char **buf, size_t *len, const char *fmt, ...) _printf_(3, 4);

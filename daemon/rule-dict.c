@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "rule-dict.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <inttypes.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 
 #include "changeset.h"
+#include "text-internal.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -550,4 +555,161 @@ int bs_change_dicts_parse(const bs_kv_list *dicts, size_t n, bool ipv6, bs_chang
         *ret = v;
         *ret_n = nv;
         return 0;
+}
+
+/* ------------------------------------------------------------ the reverse */
+
+static int format_addr(const bs_addr *a, bool invert, bs_family f, char *buf, size_t size) {
+        char ip[INET6_ADDRSTRLEN];
+        if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->addr, ip, sizeof(ip)))
+                return -errno;
+        int len = bs_addr_prefix_len(a, f);
+        if (len >= 0)
+                snprintf(buf, size, "%s%s/%d", invert ? "!" : "", ip, len);
+        else {
+                char mask[INET6_ADDRSTRLEN];
+                if (!inet_ntop(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, a->mask, mask, sizeof(mask)))
+                        return -errno;
+                snprintf(buf, size, "%s%s/%s", invert ? "!" : "", ip, mask);
+        }
+        return 0;
+}
+
+static void format_range(const bs_port_range *p, bool invert, char *buf, size_t size) {
+        if (p->lo == p->hi)
+                snprintf(buf, size, "%s%u", invert ? "!" : "", p->lo);
+        else
+                snprintf(buf, size, "%s%u:%u", invert ? "!" : "", p->lo, p->hi);
+}
+
+static bool range_any(const bs_port_range *p) {
+        return p->lo == 0 && p->hi == 65535;
+}
+
+/* The protocols the "protocol" key names; any other is its number. */
+static const char *proto_name(uint16_t p) {
+        switch (p) {
+        case IPPROTO_TCP:
+                return "tcp";
+        case IPPROTO_UDP:
+                return "udp";
+        case IPPROTO_ICMP:
+                return "icmp";
+        case IPPROTO_ICMPV6:
+                return "ipv6-icmp";
+        case IPPROTO_SCTP:
+                return "sctp";
+        default:
+                return NULL;
+        }
+}
+
+static void format_multiport(const bs_match_multiport *mp, char *buf, size_t size) {
+        size_t o = (size_t) snprintf(buf, size, "%s", mp->invert ? "!" : "");
+        for (unsigned p = 0; p < mp->count && p < BS_MULTIPORT_MAX && o < size; p++) {
+                bool range = mp->pflags[p] && p + 1 < mp->count;
+                o += (size_t) snprintf(buf + o, size - o, "%s%u", p ? "," : "", mp->ports[p]);
+                if (range && o < size) {
+                        o += (size_t) snprintf(buf + o, size - o, ":%u", mp->ports[p + 1]);
+                        p++;
+                }
+        }
+}
+
+static void format_ctstate(const bs_match_conntrack *ct, char *buf, size_t size) {
+        size_t o = (size_t) snprintf(buf, size, "%s", ct->invert_flags & XT_CONNTRACK_STATE ? "!" : "");
+        bool first = true;
+        for (size_t s = 0; s < text_ct_states_n && o < size; s++)
+                if (ct->state_mask & text_ct_states[s].bit) {
+                        o += (size_t) snprintf(buf + o, size - o, "%s%s", first ? "" : ",", text_ct_states[s].name);
+                        first = false;
+                }
+}
+
+/* The ports of the first match that names them, per direction. */
+static int port_fields(const bs_rule *r, bs_rule_field_fn fn, void *userdata) {
+        bool have_d = false, have_s = false;
+        char buf[128];
+        int k;
+        for (size_t i = 0; i < r->n_matches; i++) {
+                const bs_match *mt = &r->matches[i];
+                const bs_port_range *sp = NULL, *dp = NULL;
+                bool si = false, di = false;
+                if (mt->kind == BS_MATCH_TCP) {
+                        sp = &mt->tcp.sport, dp = &mt->tcp.dport;
+                        si = mt->tcp.sport_invert, di = mt->tcp.dport_invert;
+                } else if (mt->kind == BS_MATCH_UDP) {
+                        sp = &mt->udp.sport, dp = &mt->udp.dport;
+                        si = mt->udp.sport_invert, di = mt->udp.dport_invert;
+                }
+                if (dp && !range_any(dp) && !have_d) {
+                        format_range(dp, di, buf, sizeof(buf));
+                        if ((k = fn("dports", buf, userdata)) < 0)
+                                return k;
+                        have_d = true;
+                }
+                if (sp && !range_any(sp) && !have_s) {
+                        format_range(sp, si, buf, sizeof(buf));
+                        if ((k = fn("sports", buf, userdata)) < 0)
+                                return k;
+                        have_s = true;
+                }
+                if (mt->kind == BS_MATCH_MULTIPORT) {
+                        const bs_match_multiport *mp = &mt->multiport;
+                        format_multiport(mp, buf, sizeof(buf));
+                        if ((mp->dir == BS_MULTIPORT_DESTINATION || mp->dir == BS_MULTIPORT_EITHER) && !have_d) {
+                                if ((k = fn("dports", buf, userdata)) < 0)
+                                        return k;
+                                have_d = true;
+                        }
+                        if ((mp->dir == BS_MULTIPORT_SOURCE || mp->dir == BS_MULTIPORT_EITHER) && !have_s) {
+                                if ((k = fn("sports", buf, userdata)) < 0)
+                                        return k;
+                                have_s = true;
+                        }
+                }
+                if (mt->kind == BS_MATCH_CONNTRACK && (mt->conntrack.match_flags & XT_CONNTRACK_STATE)) {
+                        format_ctstate(&mt->conntrack, buf, sizeof(buf));
+                        if ((k = fn("ctstate", buf, userdata)) < 0)
+                                return k;
+                }
+                if (mt->kind == BS_MATCH_COMMENT && (k = fn("comment", mt->comment, userdata)) < 0)
+                        return k;
+        }
+        return 0;
+}
+
+int bs_rule_fields_foreach(const bs_rule *r, bs_rule_field_fn fn, void *userdata) {
+        char buf[128];
+        int k;
+        if (!bs_addr_is_any(&r->src) || r->src_invert) {
+                if ((k = format_addr(&r->src, r->src_invert, r->family, buf, sizeof(buf))) < 0 ||
+                    (k = fn("source", buf, userdata)) < 0)
+                        return k;
+        }
+        if (!bs_addr_is_any(&r->dst) || r->dst_invert) {
+                if ((k = format_addr(&r->dst, r->dst_invert, r->family, buf, sizeof(buf))) < 0 ||
+                    (k = fn("destination", buf, userdata)) < 0)
+                        return k;
+        }
+        if (r->in_iface[0]) {
+                snprintf(buf, sizeof(buf), "%s%.*s", r->in_invert ? "!" : "", IFNAMSIZ, r->in_iface);
+                if ((k = fn("in-interface", buf, userdata)) < 0)
+                        return k;
+        }
+        if (r->out_iface[0]) {
+                snprintf(buf, sizeof(buf), "%s%.*s", r->out_invert ? "!" : "", IFNAMSIZ, r->out_iface);
+                if ((k = fn("out-interface", buf, userdata)) < 0)
+                        return k;
+        }
+        if (r->proto) {
+                const char *p = proto_name(r->proto);
+                if (p)
+                        snprintf(buf, sizeof(buf), "%s%s", r->proto_invert ? "!" : "", p);
+                else
+                        snprintf(buf, sizeof(buf), "%s%u", r->proto_invert ? "!" : "", r->proto);
+                if ((k = fn("protocol", buf, userdata)) < 0)
+                        return k;
+        }
+        return port_fields(r, fn, userdata);
 }

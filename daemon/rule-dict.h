@@ -74,3 +74,13 @@ int bs_change_dict_parse(const bs_kv_list *d, bs_family family, bs_change *ret, 
  * false), -ENOMEM; err names the change by its 1-based number. */
 int bs_change_dicts_parse(const bs_kv_list *dicts, size_t n, bool ipv6, bs_change **ret, size_t *ret_n, char *err,
                           size_t err_size);
+
+/* The reverse, for ListRules: the keys of a rule's structured form that
+ * rule has ("source", "destination", "in-interface", "out-interface",
+ * "protocol", "dports", "sports", "ctstate", "comment"), each value as the
+ * "rule" dictionary takes it ("!192.0.2.0/24", "22", "1000:2000",
+ * "80,443", "RELATED,ESTABLISHED"), handed to fn in that order; a
+ * negative return of fn stops the walk and is returned. The target is the
+ * caller's (bs_target_name). */
+typedef int (*bs_rule_field_fn)(const char *key, const char *value, void *userdata);
+int bs_rule_fields_foreach(const bs_rule *r, bs_rule_field_fn fn, void *userdata);

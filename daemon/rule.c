@@ -309,6 +309,30 @@ bool bs_chain_name_valid(const char *name) {
         return true;
 }
 
+const char *bs_target_name(const bs_target *t) {
+        switch (t->kind) {
+        case BS_TARGET_ACCEPT:
+                return "ACCEPT";
+        case BS_TARGET_DROP:
+                return "DROP";
+        case BS_TARGET_RETURN:
+                return "RETURN";
+        case BS_TARGET_QUEUE:
+                return "QUEUE";
+        case BS_TARGET_JUMP:
+        case BS_TARGET_GOTO:
+                return t->chain;
+        case BS_TARGET_REJECT:
+                return "REJECT";
+        case BS_TARGET_LOG:
+                return "LOG";
+        case BS_TARGET_OPAQUE:
+                return t->opaque.name;
+        default:
+                return NULL;
+        }
+}
+
 const char *bs_policy_to_string(bs_policy p) {
         switch (p) {
         case BS_POLICY_ACCEPT:

@@ -381,4 +381,7 @@ int bs_change_copy(bs_change *dst, const bs_change *src);
 bool bs_chain_name_valid(const char *name) _pure_;
 bool bs_builtin_chain(const char *table, const char *chain) _pure_;
 const char *bs_policy_to_string(bs_policy p) _pure_;
+/* What -j names: "ACCEPT", "DROP", a chain, an extension's name; NULL for
+ * a rule without target. */
+const char *bs_target_name(const bs_target *t) _pure_;
 const char *bs_family_to_string(bs_family f) _pure_;
