@@ -29,6 +29,7 @@ static const struct {
         { "org.backstop.Firewall1.Transaction", "Confirm", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "Rollback", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "Extend", BS_ACTION_APPLY },
+        { "org.backstop.Firewall1.Transaction", "ExtendWithOptions", BS_ACTION_APPLY },
 };
 
 #define ACTIONS_PER_CALL_MAX 4
