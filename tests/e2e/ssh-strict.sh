@@ -2,8 +2,11 @@
 # Strict confirmation over real SSH: the change is applied from ssh session A
 # (kept open); "backstopctl confirm" through session A is rejected
 # (ConfirmationRejected, the transaction stays pending), so is a confirm
-# that names no SSH connection; through a NEW ssh login it is accepted, and
-# the change stays past the original deadline.
+# that names no SSH connection, and one from a root shell on the host that
+# names a live new connection it is not on (session C's); extend is
+# rejected the same ways and accepted through session C; through a NEW ssh
+# login confirm is accepted, and the change stays past the original
+# deadline.
 #
 #   ssh-strict.sh --recipe apply          a plain change; the host already
 #                                         tracks connections (a stateful rule
@@ -87,6 +90,36 @@ say "confirm naming no SSH connection (root on the host itself, no ssh)"
 run_capture rc out in_fw env -u SSH_CONNECTION "$BACKSTOP_BUILD_ROOT/client/backstopctl" confirm
 [ "$rc" != 0 ] || fail "confirm without an SSH connection was accepted in strict mode"
 [ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction is no longer pending after the rejected confirm"
+
+# Someone else's live connection: session C, opened after the change by
+# another login; a root shell on the host itself (no ssh) copies its
+# numbers into SSH_CONNECTION. The connection passes every conntrack check,
+# but the caller is not on it: no process above it holds its socket.
+ctl_c=$SB/ssh/ctl-C
+ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" -M -S "$ctl_c" -N "root@$addr" </dev/null 2>>"$SB/session-c.log" &
+SB_PIDS+=($!)
+session_c() {
+        local -a SB_SSH_EXTRA=(-S "$ctl_c" -o ControlMaster=no)
+        "$@"
+}
+session_c_up() { in_peer ssh "${SB_SSH_OPTS[@]}" -S "$ctl_c" -O check "root@$addr" 2>/dev/null; }
+sandbox_wait_until 60 session_c_up || { cat "$SB/session-c.log"; fail "session C did not come up within 60 s"; }
+conn_c=$(session_c sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "session C does not work"
+say "confirm from a root shell on the host, SSH_CONNECTION set to session C's ($conn_c)"
+run_capture rc out in_fw env SSH_CONNECTION="$conn_c" "$BACKSTOP_BUILD_ROOT/client/backstopctl" confirm
+[ "$rc" = 8 ] || fail "confirm naming someone else's connection: exit $rc, expected 8 (rejected): $out"
+echo "$out" | grep -q "is not on the connection" || fail "rejected, but not because the caller is not on it: $out"
+[ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction is no longer pending after the rejected confirm"
+say "extend from that root shell, and through session A (old): both rejected"
+run_capture rc out in_fw env SSH_CONNECTION="$conn_c" "$BACKSTOP_BUILD_ROOT/client/backstopctl" extend 600
+[ "$rc" = 8 ] || fail "extend naming someone else's connection: exit $rc, expected 8 (rejected): $out"
+run_capture rc out session_a sandbox_ssh_ctl "$addr" 22 extend 600
+[ "$rc" = 8 ] || fail "extend through session A: exit $rc, expected 8 (rejected): $out"
+deadline_now=$(awk -v d="$(tx_prop "$tx" Deadline)" 'BEGIN { printf "%.6f", d / 1e6 }')
+[ "$deadline_now" = "$deadline" ] || fail "the deadline moved after rejected extends: $deadline -> $deadline_now"
+say "extend through session C itself (a new login, the shell is below its sshd)"
+run_capture rc out session_c sandbox_ssh_ctl "$addr" 22 extend $timeout
+[ "$rc" = 0 ] || fail "extend through session C: exit $rc, expected 0: $out"
 
 say "confirm through a NEW ssh login"
 conn_b=$(sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "a new login failed"
