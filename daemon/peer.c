@@ -139,8 +139,12 @@ static int holds_socket(int proc_fd, pid_t pid, uint64_t inode) {
                 }
                 char link[64];
                 ssize_t k = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-                if (k < 0)
+                if (k < 0 && errno == ENOENT)
                         continue; /* closed meanwhile */
+                if (k < 0) {
+                        r = -errno;
+                        break;
+                }
                 link[k] = 0;
                 uint64_t v;
                 if (bs_peer_parse_socket_link(link, &v) == 0 && v == inode) {
@@ -188,8 +192,11 @@ int bs_peer_find_holder(int proc_fd, bool pin, pid_t pid, uint64_t inode, pid_t 
                 *ret_holder = cur;
                 int pidfd = -1;
                 if (pin) {
+                        /* Without pidfds (old kernel, or a seccomp filter
+                         * refusing them) the start-time order below is
+                         * the only guard against a reused pid. */
                         pidfd = (int) syscall(SYS_pidfd_open, cur, 0);
-                        if (pidfd < 0 && errno != ENOSYS)
+                        if (pidfd < 0 && errno != ENOSYS && errno != EPERM)
                                 return errno == ESRCH ? -ESRCH : -errno;
                 }
                 chain.fds[chain.n++] = pidfd;
@@ -277,6 +284,11 @@ int bs_peer_on_connection(pid_t pid, const bs_ssh_connection *ssh, char *reason,
                                  "process %d, the caller (pid %d) or one of its parents, has more than %d open "
                                  "descriptors: cannot show the caller is on the connection %s",
                                  (int) holder, (int) pid, BS_PEER_FDS_MAX, what);
+        if (r == -EACCES || r == -EPERM)
+                return bs_seterr(reason, reason_len, -EPERM,
+                                 "cannot look at the descriptors of process %d, the caller (pid %d) or a parent: %s "
+                                 "(the daemon needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)",
+                                 (int) holder, (int) pid, strerror(-r));
         return bs_seterr(reason, reason_len, r, "cannot look at process %d, the caller (pid %d) or a parent: %s",
                          (int) holder, (int) pid, strerror(-r));
 }
