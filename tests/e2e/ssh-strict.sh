@@ -39,7 +39,8 @@ if [ "$recipe" = apply ]; then
         done
 fi
 sandbox_bus
-sandbox_daemon
+# with no more capabilities than the systemd unit gives it
+SB_DAEMON_UNIT_CAPS=1 sandbox_daemon
 sandbox_monitor
 sandbox_sshd 22
 addr=$SB_FW_ADDR4
