@@ -53,6 +53,23 @@ static int not_pending(sd_bus_error *error, const Transaction *t) {
                                  transaction_state_to_string(t->state));
 }
 
+/* The cheap check of Confirm and ExtendWithOptions, before polkit: a strict
+ * transaction needs "ssh-connection". */
+static int strict_needs_ssh(const Transaction *t, const char *ssh, sd_bus_error *error) {
+        if (t->strict && !ssh[0])
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
+                                         t->id);
+        return 0;
+}
+
+/* After polkit allowed the caller: its pid, which the proof of a strict
+ * transaction needs (0 for the others, which need nothing). */
+static int strict_caller(sd_bus_message *msg, const Transaction *t, pid_t *ret, sd_bus_error *error) {
+        *ret = 0;
+        return t->strict ? bus_caller_pid(msg, ret, error) : 0;
+}
+
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
         Manager *m = t->manager;
@@ -62,21 +79,18 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (t->state != TRANSACTION_PENDING)
                 return not_pending(error, t);
-        if (t->strict && !ssh[0])
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
-                                         t->id);
+        r = strict_needs_ssh(t, ssh, error);
+        if (r < 0)
+                return r;
 
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
         pid_t caller = 0;
-        if (t->strict) {
-                r = bus_caller_pid(msg, &caller, error);
-                if (r < 0)
-                        return r;
-        }
+        r = strict_caller(msg, t, &caller, error);
+        if (r < 0)
+                return r;
         char err[1024];
         r = transaction_confirm(t, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)
@@ -135,21 +149,18 @@ static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus
                                          "Transaction %" PRIu32 " is strict: extend it with ExtendWithOptions and "
                                          "option \"ssh-connection\", a new management connection you are on",
                                          t->id);
-        if (t->strict && !ssh[0])
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
-                                         t->id);
+        r = strict_needs_ssh(t, ssh, error);
+        if (r < 0)
+                return r;
 
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
         pid_t caller = 0;
-        if (t->strict) {
-                r = bus_caller_pid(msg, &caller, error);
-                if (r < 0)
-                        return r;
-        }
+        r = strict_caller(msg, t, &caller, error);
+        if (r < 0)
+                return r;
         char err[1024];
         r = transaction_extend(t, seconds, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)

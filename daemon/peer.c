@@ -4,11 +4,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/syscall.h>
 
 #include "conntrack.h"
+#include "fileio.h"
 #include "utf8.h"
 
 /* Decimal digits at s (no sign), up to a character not a digit; *end
@@ -86,34 +88,19 @@ int bs_peer_parse_starttime(const char *stat, uint64_t *ret_start) {
         return -EINVAL;
 }
 
-/* The first size-1 bytes of proc_fd/pid/name, NUL-terminated. */
-static int read_proc_text(int proc_fd, pid_t pid, const char *name, char *buf, size_t size) {
+/* proc_root/PID/name (at most 64 KiB: status and stat are far smaller). */
+static int read_proc_text(const char *proc_root, pid_t pid, const char *name, char **ret) {
         char path[64];
         snprintf(path, sizeof(path), "%d/%s", (int) pid, name);
-        _cleanup_close_ int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        size_t len = 0;
-        while (len < size - 1) {
-                ssize_t k = read(fd, buf + len, size - 1 - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        buf[len] = 0;
-        return 0;
+        return bs_read_file(proc_root, path, 65536, ret, NULL);
 }
 
 /* 1: an fd of pid links to socket:[inode]; 0: none does. */
-static int holds_socket(int proc_fd, pid_t pid, uint64_t inode) {
-        char path[64];
-        snprintf(path, sizeof(path), "%d/fd", (int) pid);
-        int dfd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+static int holds_socket(const char *proc_root, pid_t pid, uint64_t inode) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s/%d/fd", proc_root, (int) pid) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
         DIR *d = fdopendir(dfd);
@@ -180,7 +167,8 @@ static bool pinned_alive(const pinned *p) {
         return true;
 }
 
-int bs_peer_find_holder(int proc_fd, bool pin, pid_t pid, uint64_t inode, pid_t *ret_holder, unsigned *ret_depth) {
+int bs_peer_find_holder(const char *proc_root, bool pin, pid_t pid, uint64_t inode, pid_t *ret_holder,
+                        unsigned *ret_depth) {
         _cleanup_(pinned_done) pinned chain = { .n = 0 };
         uint64_t child_start = UINT64_MAX;
         pid_t cur = pid;
@@ -201,16 +189,16 @@ int bs_peer_find_holder(int proc_fd, bool pin, pid_t pid, uint64_t inode, pid_t 
                 }
                 chain.fds[chain.n++] = pidfd;
 
-                char text[4096];
+                _cleanup_free_ char *stat = NULL, *status = NULL;
                 uint64_t start;
                 pid_t ppid;
-                int r = read_proc_text(proc_fd, cur, "stat", text, sizeof(text));
+                int r = read_proc_text(proc_root, cur, "stat", &stat);
                 if (r >= 0)
-                        r = bs_peer_parse_starttime(text, &start);
+                        r = bs_peer_parse_starttime(stat, &start);
                 if (r >= 0)
-                        r = read_proc_text(proc_fd, cur, "status", text, sizeof(text));
+                        r = read_proc_text(proc_root, cur, "status", &status);
                 if (r >= 0)
-                        r = bs_peer_parse_ppid(text, &ppid);
+                        r = bs_peer_parse_ppid(status, &ppid);
                 if (r == -ENOENT || r == -ESRCH)
                         return -ESRCH;
                 if (r < 0)
@@ -219,7 +207,7 @@ int bs_peer_find_holder(int proc_fd, bool pin, pid_t pid, uint64_t inode, pid_t 
                  * is another process that got the parent's pid. */
                 if (start > child_start)
                         return -ESRCH;
-                r = holds_socket(proc_fd, cur, inode);
+                r = holds_socket(proc_root, cur, inode);
                 if (r == -ENOENT || r == -ESRCH)
                         return -ESRCH;
                 if (r < 0)
@@ -255,15 +243,13 @@ int bs_peer_on_connection(pid_t pid, const bs_ssh_connection *ssh, char *reason,
         if (r < 0)
                 return bs_seterr(reason, reason_len, r, "cannot look up the socket of %s: %s", what, strerror(-r));
 
-        _cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (proc_fd < 0)
-                return bs_seterr(reason, reason_len, -errno, "cannot open /proc: %s", strerror(errno));
         pid_t holder = 0;
         unsigned depth = 0;
-        r = bs_peer_find_holder(proc_fd, true, pid, inode, &holder, &depth);
+        r = bs_peer_find_holder("/proc", true, pid, inode, &holder, &depth);
         if (r > 0)
-                return bs_seterr(reason, reason_len, 0, "the caller (pid %d) is on the connection %s (socket held by pid %d)",
-                                 (int) pid, what, (int) holder);
+                return bs_seterr(reason, reason_len, 0,
+                                 "the caller (pid %d) is on the connection %s (socket held by pid %d)", (int) pid, what,
+                                 (int) holder);
         if (r == 0)
                 return bs_seterr(reason, reason_len, -EPERM,
                                  "the caller (pid %d) is not on the connection %s: neither it nor any of its parent "

@@ -33,8 +33,8 @@ int bs_peer_parse_ppid(const char *status, pid_t *ret_ppid);
  * text; the command name in parentheses may hold spaces and ')'. -EINVAL. */
 int bs_peer_parse_starttime(const char *stat, uint64_t *ret_start);
 
-/* Walks from pid up through its parents, below proc_fd (an fd of /proc, or
- * of a directory laid out like it), looking for a process with an fd
+/* Walks from pid up through its parents, below proc_root ("/proc", or a
+ * directory laid out like it), looking for a process with an fd
  * linking to "socket:[inode]". pin: hold each process with a pidfd and
  * check it is still alive after its descriptors were read (only with the
  * real /proc). 1: found, *ret_holder and *ret_depth (0: pid itself) set;
@@ -43,7 +43,8 @@ int bs_peer_parse_starttime(const char *stat, uint64_t *ret_start);
  * processes; -E2BIG: a process has more than BS_PEER_FDS_MAX descriptors
  * (*ret_holder names it); -EACCES etc. from /proc (*ret_holder names the
  * process). */
-int bs_peer_find_holder(int proc_fd, bool pin, pid_t pid, uint64_t inode, pid_t *ret_holder, unsigned *ret_depth);
+int bs_peer_find_holder(const char *proc_root, bool pin, pid_t pid, uint64_t inode, pid_t *ret_holder,
+                        unsigned *ret_depth);
 
 /* Whether process pid is on the TCP connection ssh names (the server end
  * is ours: its socket is looked up in this network namespace). 0: it is,

@@ -393,14 +393,15 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
 static int strict_proof(Transaction *t, const char *what, const char *ssh_connection, pid_t caller_pid, char *err,
                         size_t err_size) {
         if (!ssh_connection || !*ssh_connection)
-                return bs_seterr(err, err_size, -EINVAL, "transaction %" PRIu32 " is strict: \"ssh-connection\" is required",
-                              t->id);
+                return bs_seterr(err, err_size, -EINVAL,
+                              "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
         char reason[768] = "";
         int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &t->manager->ports,
                                        caller_pid, reason, sizeof(reason));
         if (r < 0) {
                 log_notice("Strict %s of transaction %" PRIu32 " rejected: %s", what, t->id, reason);
-                return bs_seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s", reason[0] ? reason : strerror(-r));
+                return bs_seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
+                              reason[0] ? reason : strerror(-r));
         }
         log_info("Strict %s of transaction %" PRIu32 ": %s", what, t->id, reason);
         return 0;

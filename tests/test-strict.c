@@ -284,7 +284,6 @@ static void test_peer_parse(void) {
 /* A directory laid out like /proc: PID/stat, PID/status, PID/fd/N. */
 typedef struct fake_proc {
         char *root;
-        int fd;
 } fake_proc;
 
 static void fake_process(fake_proc *fp, pid_t pid, pid_t ppid, uint64_t start, const uint64_t *sockets, size_t n) {
@@ -327,29 +326,27 @@ static void test_peer_walk(void) {
         fake_process(&fp, 531, 530, 50, NULL, 0);
         for (pid_t p = 1000; p < 1000 + BS_PEER_DEPTH_MAX + 1; p++)
                 fake_process(&fp, p, p == 1000 ? 1 : p - 1, 100, NULL, 0);
-        fp.fd = open(fp.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        g_assert_cmpint(fp.fd, >=, 0);
 
         pid_t holder = 0;
         unsigned depth = 0;
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 400, 777, &holder, &depth), ==, 1);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 777, &holder, &depth), ==, 1);
         g_assert_cmpint(holder, ==, 200);
         g_assert_cmpuint(depth, ==, 2);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 200, 777, &holder, &depth), ==, 1);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 200, 777, &holder, &depth), ==, 1);
         g_assert_cmpuint(depth, ==, 0);
         /* the walk goes up, never down nor sideways */
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 100, 777, &holder, &depth), ==, 0);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 510, 777, &holder, &depth), ==, -ESRCH);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 400, 999, &holder, &depth), ==, 0);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 100, 777, &holder, &depth), ==, 0);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 510, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 999, &holder, &depth), ==, 0);
         /* pid 1 is everybody's ancestor: holding a socket ties nobody to it */
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 400, 555, &holder, &depth), ==, 0);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 510, 888, &holder, &depth), ==, -ESRCH);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 520, 777, &holder, &depth), ==, -ESRCH);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 4242, 777, &holder, &depth), ==, -ESRCH);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 530, 777, &holder, &depth), ==, -ELOOP);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 1000 + BS_PEER_DEPTH_MAX, 777, &holder, &depth), ==,
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 555, &holder, &depth), ==, 0);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 510, 888, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 520, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 4242, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 530, 777, &holder, &depth), ==, -ELOOP);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 1000 + BS_PEER_DEPTH_MAX, 777, &holder, &depth), ==,
                         -ELOOP);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 1000 + BS_PEER_DEPTH_MAX - 1, 777, &holder, &depth), ==,
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 1000 + BS_PEER_DEPTH_MAX - 1, 777, &holder, &depth), ==,
                         0);
 
         /* too many descriptors to look at */
@@ -357,10 +354,9 @@ static void test_peer_walk(void) {
         for (size_t i = 0; i <= BS_PEER_FDS_MAX; i++)
                 many[i] = 100000 + i;
         fake_process(&fp, 600, 200, 60, many, BS_PEER_FDS_MAX);
-        g_assert_cmpint(bs_peer_find_holder(fp.fd, false, 600, 777, &holder, &depth), ==, -E2BIG);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 600, 777, &holder, &depth), ==, -E2BIG);
         g_assert_cmpint(holder, ==, 600);
 
-        close(fp.fd);
         g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fp.root);
         g_assert_cmpint(system(cmd), ==, 0);
         g_free(fp.root);
@@ -373,11 +369,9 @@ static void test_peer_walk_real(void) {
         g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
         struct stat st;
         g_assert_cmpint(fstat(sv[0], &st), ==, 0);
-        int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        g_assert_cmpint(proc_fd, >=, 0);
         pid_t holder = 0;
         unsigned depth = 0;
-        g_assert_cmpint(bs_peer_find_holder(proc_fd, true, getpid(), st.st_ino, &holder, &depth), ==, 1);
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, getpid(), st.st_ino, &holder, &depth), ==, 1);
         g_assert_cmpint(holder, ==, getpid());
 
         pid_t child = fork();
@@ -390,16 +384,15 @@ static void test_peer_walk_real(void) {
         close(sv[1]);
         char ready;
         g_assert_cmpint(read(sv[0], &ready, 1), ==, 1); /* the child closed its copy */
-        g_assert_cmpint(bs_peer_find_holder(proc_fd, true, child, st.st_ino, &holder, &depth), ==, 1);
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, child, st.st_ino, &holder, &depth), ==, 1);
         g_assert_cmpint(holder, ==, getpid());
         g_assert_cmpuint(depth, ==, 1);
         g_assert_cmpint(write(sv[0], "x", 1), ==, 1);
         int status;
         g_assert_cmpint(waitpid(child, &status, 0), ==, child);
         /* gone: its pid no longer names it */
-        g_assert_cmpint(bs_peer_find_holder(proc_fd, true, child, st.st_ino, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, child, st.st_ino, &holder, &depth), ==, -ESRCH);
         close(sv[0]);
-        close(proc_fd);
 }
 
 int main(int argc, char **argv) {
