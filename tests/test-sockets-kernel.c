@@ -5,6 +5,7 @@
  * still list it, and the pre-flight must refuse a change that cuts it.
  * Two private namespaces (access-netns.h); exits 77 when not root. */
 #include <poll.h>
+#include <sys/stat.h>
 
 #include "access-netns.h"
 #include "conntrack.h"
@@ -150,6 +151,39 @@ static void test_listener_per_family(void) {
         close(c6);
 }
 
+/* The exact lookup strict confirmation uses: the server end of one
+ * connection, by 4-tuple, through a dual-stack listener (an IPv4 client
+ * gets a v4-mapped IPv6 socket); never the listener in its place. */
+static void test_established_inode(gconstpointer data) {
+        bs_family f = GPOINTER_TO_INT(data);
+        const char *peer = f == BS_FAMILY_IPV6 ? PEER6 : PEER4, *fw = f == BS_FAMILY_IPV6 ? FW6 : FW4;
+        int af = f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+        int l = tcp_listen_any(NS.fw, BS_FAMILY_IPV6, 2225);
+        uint16_t sport = 0;
+        int c = tcp_connect_from(NS.peer, f, fw, 2225, &sport);
+        int a = accept(l, NULL, NULL);
+        g_assert_cmpint(a, >=, 0);
+        struct stat st;
+        g_assert_cmpint(fstat(a, &st), ==, 0);
+        uint8_t local[16] = { 0 }, remote[16] = { 0 };
+        g_assert_cmpint(inet_pton(af, fw, local), ==, 1);
+        g_assert_cmpint(inet_pton(af, peer, remote), ==, 1);
+
+        uint64_t inode = 0;
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, local, 2225, remote, sport, &inode), ==, 0);
+        g_assert_cmpuint(inode, ==, st.st_ino);
+        /* no such connection: the kernel's lookup falls back to the
+         * listener, which is not taken */
+        inode = 0;
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, local, 2225, remote, sport == 65535 ? 1 : sport + 1,
+                                                         &inode), ==, -ENOENT);
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, remote, sport, local, 2225, &inode), ==, -ENOENT);
+        g_assert_cmpuint(inode, ==, 0);
+        close(c);
+        close(a);
+        close(l);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         if (!netns_pair_setup(false))
@@ -163,6 +197,10 @@ int main(int argc, char **argv) {
         g_test_add_data_func("/sockets/session-without-conntrack/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
                              test_session_without_conntrack);
         g_test_add_func("/sockets/listener-per-family", test_listener_per_family);
+        g_test_add_data_func("/sockets/established-inode/ipv4", GINT_TO_POINTER(BS_FAMILY_IPV4),
+                             test_established_inode);
+        g_test_add_data_func("/sockets/established-inode/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
+                             test_established_inode);
         int r = g_test_run();
         netns_pair_teardown();
         return r;
