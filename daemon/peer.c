@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -234,9 +235,14 @@ int bs_peer_on_connection(pid_t pid, const bs_ssh_connection *ssh, char *reason,
         char what[BS_CONN_STRING_MAX];
         bs_conn_format(&probe, what);
 
+        /* a link-local server address names its interface ("%eth0") */
+        unsigned ifindex = 0;
+        if (ssh->server_scope[0] && !(ifindex = if_nametoindex(ssh->server_scope)))
+                return bs_seterr(reason, reason_len, -EPERM, "the connection %s: no interface \"%s\" on this host",
+                                 what, ssh->server_scope);
         uint64_t inode;
         int r = bs_sockets_tcp_established_inode(ssh->family, ssh->server, ssh->server_port, ssh->client,
-                                                 ssh->client_port, &inode);
+                                                 ssh->client_port, ifindex, &inode);
         if (r == -ENOENT)
                 return bs_seterr(reason, reason_len, -EPERM,
                                  "the connection %s has no established socket on this host", what);

@@ -116,7 +116,7 @@ static int dump_sockets(int fd, uint32_t states, diag_sock **socks, size_t *n, s
 }
 
 int bs_sockets_tcp_established_inode(bs_family family, const uint8_t local[16], uint16_t lport,
-                                     const uint8_t remote[16], uint16_t rport, uint64_t *ret_inode) {
+                                     const uint8_t remote[16], uint16_t rport, unsigned ifindex, uint64_t *ret_inode) {
         _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         if (fd < 0)
                 return -errno;
@@ -133,7 +133,7 @@ int bs_sockets_tcp_established_inode(bs_family family, const uint8_t local[16], 
                 .req = { .sdiag_family = family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET,
                          .sdiag_protocol = IPPROTO_TCP,
                          .idiag_states = TCPF(TCP_ESTABLISHED),
-                         .id = { .idiag_sport = htons(lport), .idiag_dport = htons(rport),
+                         .id = { .idiag_sport = htons(lport), .idiag_dport = htons(rport), .idiag_if = ifindex,
                                  .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
         };
         memcpy(msg.req.id.idiag_src, local, alen);
