@@ -103,16 +103,27 @@ int verb_extend(Ctl *c) {
                 r = ctl_resolve_transaction(c, SIZE_MAX, &path);
         if (r != 0)
                 return r;
-        r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, "Extend");
+        /* A strict transaction is extended only through a new management
+         * connection, as it is confirmed: name ours. */
+        bool strict = false;
+        if (ctl_get_transaction_properties(c, path, &t) == 0)
+                strict = strcmp(dict_str(&t, "ConfirmationMode", "any"), "strict") == 0;
+        const char *ssh = getenv("SSH_CONNECTION");
+        r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, strict ? "ExtendWithOptions" : "Extend");
         if (r != 0)
                 return r;
         r = sd_bus_message_append(m, "u", secs);
+        if (r >= 0 && strict && ssh && *ssh)
+                r = sd_bus_message_append(m, "a{sv}", 1, "ssh-connection", "s", ssh);
+        else if (r >= 0 && strict)
+                r = sd_bus_message_append(m, "a{sv}", 0);
         if (r < 0)
                 return log_local_error(r, "build the request");
         r = bus_call_checked(c->bus, m, ACTION_TRANSACTION, ctl_call_timeout(c), NULL);
         if (r != 0)
                 return r;
         uint64_t left = (uint64_t) secs * 1000000;
+        dict_clear(&t);
         if (ctl_get_transaction_properties(c, path, &t) == 0)
                 left = dict_uint(&t, "TimeLeftUSec", left);
         return print_tx_result(c, path, "pending",

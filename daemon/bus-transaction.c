@@ -53,6 +53,23 @@ static int not_pending(sd_bus_error *error, const Transaction *t) {
                                  transaction_state_to_string(t->state));
 }
 
+/* The cheap check of Confirm and ExtendWithOptions, before polkit: a strict
+ * transaction needs "ssh-connection". */
+static int strict_needs_ssh(const Transaction *t, const char *ssh, sd_bus_error *error) {
+        if (t->strict && !ssh[0])
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
+                                         t->id);
+        return 0;
+}
+
+/* After polkit allowed the caller: its pid, which the proof of a strict
+ * transaction needs (0 for the others, which need nothing). */
+static int strict_caller(sd_bus_message *msg, const Transaction *t, pid_t *ret, sd_bus_error *error) {
+        *ret = 0;
+        return t->strict ? bus_caller_pid(msg, ret, error) : 0;
+}
+
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
         Manager *m = t->manager;
@@ -62,17 +79,20 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (t->state != TRANSACTION_PENDING)
                 return not_pending(error, t);
-        if (t->strict && !ssh[0])
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
-                                         t->id);
+        r = strict_needs_ssh(t, ssh, error);
+        if (r < 0)
+                return r;
 
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
+        pid_t caller = 0;
+        r = strict_caller(msg, t, &caller, error);
+        if (r < 0)
+                return r;
         char err[1024];
-        r = transaction_confirm(t, ssh, err, sizeof(err));
+        r = transaction_confirm(t, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)
                 return not_pending(error, t);
         if (r == -EINVAL)
@@ -105,27 +125,50 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Transaction *t = userdata;
+/* Extend(u) and ExtendWithOptions(u, a{sv}); with_options: the latter. A
+ * strict transaction is extended only with the proof Confirm asks for. */
+static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus_error *error) {
         Manager *m = t->manager;
         uint32_t seconds;
         int r = sd_bus_message_read(msg, "u", &seconds);
         if (r < 0)
                 return r;
+        char ssh[128] = "";
+        if (with_options) {
+                r = bus_read_confirm_options(msg, ssh, sizeof(ssh), error);
+                if (r < 0)
+                        return r;
+        }
         if (seconds < 1 || seconds > BS_TIMEOUT_MAX_SEC)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "seconds %" PRIu32 " out of range 1..%d",
                                          seconds, BS_TIMEOUT_MAX_SEC);
         if (t->state != TRANSACTION_PENDING)
                 return not_pending(error, t);
+        if (t->strict && !with_options)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Transaction %" PRIu32 " is strict: extend it with ExtendWithOptions and "
+                                         "option \"ssh-connection\", a new management connection you are on",
+                                         t->id);
+        r = strict_needs_ssh(t, ssh, error);
+        if (r < 0)
+                return r;
 
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        char err[512];
-        r = transaction_extend(t, seconds, err, sizeof(err));
+        pid_t caller = 0;
+        r = strict_caller(msg, t, &caller, error);
+        if (r < 0)
+                return r;
+        char err[1024];
+        r = transaction_extend(t, seconds, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)
                 return not_pending(error, t);
+        if (r == -EINVAL && t->strict)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
+        if (r == -EPERM)
+                return sd_bus_error_set(error, BS_ERROR_CONFIRMATION_REJECTED, err);
         if (r < 0)
                 return sd_bus_error_setf(error, bs_bus_error_name(r), "%s", err);
         return sd_bus_reply_method_return(msg, NULL);
@@ -155,6 +198,14 @@ static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return extend(msg, userdata, false, error);
+}
+
+static int method_extend_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return extend(msg, userdata, true, error);
 }
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -218,5 +269,7 @@ const sd_bus_vtable transaction_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Extend", "u", SD_BUS_PARAM(seconds), "", , method_extend,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ExtendWithOptions", "ua{sv}", SD_BUS_PARAM(seconds) SD_BUS_PARAM(options), "", ,
+                                 method_extend_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -98,6 +98,17 @@ int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_er
         return sd_bus_message_exit_container(msg);
 }
 
+int bus_caller_pid(sd_bus_message *msg, pid_t *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_pid(creds, ret);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot tell the caller's process: %s",
+                                         strerror(-r));
+        return 0;
+}
+
 int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error) {
         ssh_connection[0] = 0;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");

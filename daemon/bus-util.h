@@ -13,8 +13,11 @@
  * (defaults first). Unknown keys, wrong types, out-of-range values:
  * InvalidArgs naming them. */
 int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error);
-/* Reads Confirm's a{sv}: only "ssh-connection" s. */
+/* Reads Confirm's (and ExtendWithOptions') a{sv}: only "ssh-connection" s. */
 int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error);
+/* The caller's pid, as the bus has it from the caller's connection. Only
+ * after polkit allowed the caller: it may cost a call to the bus. */
+int bus_caller_pid(sd_bus_message *msg, pid_t *ret, sd_bus_error *error);
 /* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
 bool ssh_connection_valid(const char *s);
 /* Reads "as" with limits: at most max strings. */

@@ -62,6 +62,13 @@ int bs_conntrack_dump(bs_conn **ret, size_t *ret_n);
  * conntrack list lacks (sock_diag; see sockets.c for why), as entries with
  * id 0, state ESTABLISHED. */
 int bs_sockets_add_inbound_tcp(bs_conn **conns, size_t *n_conns);
+/* The inode of this namespace's ESTABLISHED TCP socket with exactly this
+ * local and remote end (sock_diag), as /proc/PID/fd shows it
+ * ("socket:[INODE]"). IPv4 also finds a dual-stack IPv6 socket talking
+ * IPv4. ifindex: the interface of a link-local address (0: none).
+ * -ENOENT: no such socket. */
+int bs_sockets_tcp_established_inode(bs_family family, const uint8_t local[16], uint16_t lport,
+                                     const uint8_t remote[16], uint16_t rport, unsigned ifindex, uint64_t *ret_inode);
 /* The connections the daemon judges: the conntrack table plus those. */
 int bs_connections_dump(bs_conn **ret, size_t *ret_n);
 

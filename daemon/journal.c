@@ -9,11 +9,13 @@
 #include <time.h>
 
 #include "fileio.h"
+#include "strict.h"
 
 /* A change line is at most 8192 bytes (BS_CHANGE_TEXT_MAX); its canonical
  * command can be longer (a program name, "-p tcp -m tcp", quoting). */
 #define CHANGE_MAX (4 * 8192)
-#define CONNECTIONS_MAX (16u * 1024 * 1024)
+/* the strict-mode snapshot line, however many connections it names */
+#define CONNECTIONS_MAX BS_CT_SNAPSHOT_TEXT_MAX
 #define TABLE_TEXT_MAX (BS_JOURNAL_MAX / 2)
 
 bs_journal *bs_journal_new(void) {

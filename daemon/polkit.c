@@ -31,6 +31,7 @@ static const struct {
         { "org.backstop.Firewall1.Transaction", "Rollback", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "Extend", BS_ACTION_APPLY },
         { "org.backstop.Firewall1.Transaction", "GetChanges", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1.Transaction", "ExtendWithOptions", BS_ACTION_APPLY },
 };
 
 #define ACTIONS_PER_CALL_MAX 4

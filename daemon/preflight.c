@@ -5,6 +5,7 @@
 
 #include "conntrack.h"
 #include "localaddr.h"
+#include "peer.h"
 
 /* What every pre-flight looks at: the host's addresses and its
  * connections (conntrack and sockets). */
@@ -65,7 +66,7 @@ int preflight_snapshot(const bs_mgmt_ports *ports, char **ret) {
 }
 
 int preflight_strict_check(const char *ssh_connection, const char *snapshot, const bs_mgmt_ports *ports,
-                           char *reason, size_t reason_len) {
+                           pid_t caller_pid, char *reason, size_t reason_len) {
         _cleanup_ct_snapshot_ bs_ct_snapshot s = {};
         int r = bs_ct_snapshot_from_string(snapshot, &s, reason, reason_len);
         if (r < 0)
@@ -76,5 +77,12 @@ int preflight_strict_check(const char *ssh_connection, const char *snapshot, con
         r = read_host(&local, &conns, &n);
         if (r < 0)
                 return r;
-        return bs_strict_check(ssh_connection, conns, n, &s, &local, ports, reason, reason_len);
+        r = bs_strict_check(ssh_connection, conns, n, &s, &local, ports, reason, reason_len);
+        if (r < 0)
+                return r;
+        bs_ssh_connection ssh;
+        r = bs_ssh_connection_parse(ssh_connection, &ssh, reason, reason_len);
+        if (r < 0)
+                return r;
+        return bs_peer_on_connection(caller_pid, &ssh, reason, reason_len);
 }

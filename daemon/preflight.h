@@ -6,6 +6,8 @@
  * the lockout pre-flight, the strict-mode snapshot and its check. No
  * logging; -errno. */
 
+#include <sys/types.h>
+
 #include "lockout.h"
 #include "mgmt.h"
 #include "strict.h"
@@ -19,8 +21,9 @@ int preflight_lockout(bs_table *const after[2], const bs_mgmt_ports *ports, cons
  * mode. */
 int preflight_snapshot(const bs_mgmt_ports *ports, char **ret);
 
-/* Strict confirmation against the snapshot line from the journal.
- * 0 accepted; -EPERM rejected (reason); -EINVAL bad ssh_connection or
- * snapshot (reason). */
+/* Strict confirmation against the snapshot line from the journal: the
+ * connection passes bs_strict_check and the caller (process caller_pid)
+ * is on it (bs_peer_on_connection). 0 accepted; -EPERM rejected (reason);
+ * -EINVAL bad ssh_connection or snapshot (reason). */
 int preflight_strict_check(const char *ssh_connection, const char *snapshot, const bs_mgmt_ports *ports,
-                           char *reason, size_t reason_len);
+                           pid_t caller_pid, char *reason, size_t reason_len);

@@ -23,6 +23,7 @@ typedef struct diag_sock {
         uint8_t local[16], remote[16];
         uint16_t lport, rport;
         uint8_t state;
+        uint32_t inode;
 } diag_sock;
 
 /* A v4-mapped IPv6 address (a dual-stack socket talking IPv4) is IPv4. */
@@ -37,25 +38,10 @@ static void sock_normalize(diag_sock *s) {
         s->family = BS_FAMILY_IPV4;
 }
 
-/* One dump of the TCP sockets in `states`, of both families. The request
- * is the original TCPDIAG_GETSOCK form: the kernel answers it for every
- * family at once, in one walk of its socket hash, where SOCK_DIAG_BY_FAMILY
- * needs one request, and one walk, per family. That hash is the host's, all
- * namespaces share it, and walking it is most of the cost (about 0.3 ms on
- * a 24 GiB machine). */
-static int dump_sockets(int fd, uint32_t states, diag_sock **socks, size_t *n, size_t *cap) {
-        struct {
-                struct nlmsghdr nlh;
-                struct inet_diag_req req;
-        } msg = {
-                .nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = TCPDIAG_GETSOCK,
-                         .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
-                .req = { .idiag_family = AF_INET, .idiag_states = states },
-        };
-        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-        if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
-                return -errno;
-
+/* Reads sock_diag answers into socks until the kernel's NLMSG_DONE (a
+ * dump) or the first datagram (a lookup, which answers one message or an
+ * error). An NLMSG_ERROR is returned as it is. */
+static int receive_sockets(int fd, bool dump, diag_sock **socks, size_t *n, size_t *cap) {
         _cleanup_free_ char *buf = malloc(32768);
         if (!buf)
                 return -ENOMEM;
@@ -76,10 +62,10 @@ static int dump_sockets(int fd, uint32_t states, diag_sock **socks, size_t *n, s
                                 const struct nlmsgerr *e = NLMSG_DATA(h);
                                 if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
                                         return -EPROTO;
-                                /* no TCP socket diagnostics in this kernel: nothing to list */
-                                return e->error == -ENOENT || e->error == -EAFNOSUPPORT ? 0 : e->error;
+                                return e->error;
                         }
-                        if (h->nlmsg_type != TCPDIAG_GETSOCK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+                        if ((h->nlmsg_type != TCPDIAG_GETSOCK && h->nlmsg_type != SOCK_DIAG_BY_FAMILY) ||
+                            h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
                                 continue;
                         const struct inet_diag_msg *d = NLMSG_DATA(h);
                         if (d->idiag_family != AF_INET && d->idiag_family != AF_INET6)
@@ -98,9 +84,81 @@ static int dump_sockets(int fd, uint32_t states, diag_sock **socks, size_t *n, s
                         s->lport = ntohs(d->id.idiag_sport);
                         s->rport = ntohs(d->id.idiag_dport);
                         s->state = d->idiag_state;
+                        s->inode = d->idiag_inode;
                         sock_normalize(s);
                 }
+                if (!dump)
+                        return 0;
         }
+}
+
+/* One dump of the TCP sockets in `states`, of both families. The request
+ * is the original TCPDIAG_GETSOCK form: the kernel answers it for every
+ * family at once, in one walk of its socket hash, where SOCK_DIAG_BY_FAMILY
+ * needs one request, and one walk, per family. That hash is the host's, all
+ * namespaces share it, and walking it is most of the cost (about 0.3 ms on
+ * a 24 GiB machine). */
+static int dump_sockets(int fd, uint32_t states, diag_sock **socks, size_t *n, size_t *cap) {
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req req;
+        } msg = {
+                .nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = TCPDIAG_GETSOCK,
+                         .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+                .req = { .idiag_family = AF_INET, .idiag_states = states },
+        };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return -errno;
+        int r = receive_sockets(fd, true, socks, n, cap);
+        /* no TCP socket diagnostics in this kernel: nothing to list */
+        return r == -ENOENT || r == -EAFNOSUPPORT ? 0 : r;
+}
+
+int bs_sockets_tcp_established_inode(bs_family family, const uint8_t local[16], uint16_t lport,
+                                     const uint8_t remote[16], uint16_t rport, unsigned ifindex, uint64_t *ret_inode) {
+        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (fd < 0)
+                return -errno;
+        /* An exact lookup by 4-tuple: one hash probe, whatever the number
+         * of sockets. For IPv4 the kernel's lookup also finds a dual-stack
+         * IPv6 socket talking IPv4 (both live in one hash). */
+        size_t alen = family == BS_FAMILY_IPV6 ? 16 : 4;
+        struct {
+                struct nlmsghdr nlh;
+                struct inet_diag_req_v2 req;
+        } msg = {
+                .nlh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                         .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+                .req = { .sdiag_family = family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET,
+                         .sdiag_protocol = IPPROTO_TCP,
+                         .idiag_states = TCPF(TCP_ESTABLISHED),
+                         .id = { .idiag_sport = htons(lport), .idiag_dport = htons(rport), .idiag_if = ifindex,
+                                 .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
+        };
+        memcpy(msg.req.id.idiag_src, local, alen);
+        memcpy(msg.req.id.idiag_dst, remote, alen);
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return -errno;
+        _cleanup_free_ diag_sock *socks = NULL;
+        size_t n = 0, cap = 0;
+        int r = receive_sockets(fd, false, &socks, &n, &cap);
+        if (r < 0)
+                return r;
+        /* Without an established match the kernel's lookup falls back to
+         * a listener (or answers a request or time-wait socket): only the
+         * exact established socket counts. */
+        for (size_t i = 0; i < n; i++) {
+                const diag_sock *s = &socks[i];
+                if (s->state == TCP_ESTABLISHED && s->family == family && memcmp(s->local, local, alen) == 0 &&
+                    s->lport == lport && memcmp(s->remote, remote, alen) == 0 && s->rport == rport &&
+                    s->inode != 0) {
+                        *ret_inode = s->inode;
+                        return 0;
+                }
+        }
+        return -ENOENT;
 }
 
 static bool conn_matches_sock(const bs_conn *c, const diag_sock *s) {

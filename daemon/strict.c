@@ -35,12 +35,36 @@ static bool inbound_management(const bs_conn *c, const bs_local_addrs *local, co
                bs_mgmt_ports_contains(ports, c->l4proto, c->reply.sport);
 }
 
+/* Whether a confirmation could ever name this entry: bs_strict_check wants
+ * TCP in ESTABLISHED. An entry past ESTABLISHED (FIN_WAIT, CLOSE_WAIT,
+ * LAST_ACK, TIME_WAIT, CLOSE) never goes back to it: a new SYN on the same
+ * tuple makes conntrack drop the entry and create another one, with another
+ * id and start time, which is a new connection. An entry not yet
+ * established (SYN_SENT, SYN_RECV) or of unknown state is kept: it may be
+ * used later. */
+static bool may_confirm_later(const bs_conn *c) {
+        if (c->l4proto != IPPROTO_TCP)
+                return false;
+        if (!c->has_tcp_state)
+                return true;
+        switch (c->tcp_state) {
+        case BS_TCP_STATE_FIN_WAIT:
+        case BS_TCP_STATE_CLOSE_WAIT:
+        case BS_TCP_STATE_LAST_ACK:
+        case BS_TCP_STATE_TIME_WAIT:
+        case BS_TCP_STATE_CLOSE:
+                return false;
+        default:
+                return true;
+        }
+}
+
 int bs_ct_snapshot_build(const bs_conn *conns, size_t n, const bs_local_addrs *local, const bs_mgmt_ports *ports,
                          uint64_t taken_ns, bs_ct_snapshot *ret) {
         bs_ct_snapshot s = { .taken_ns = taken_ns };
         for (size_t i = 0; i < n; i++) {
                 const bs_conn *c = &conns[i];
-                if (!inbound_management(c, local, ports))
+                if (!inbound_management(c, local, ports) || !may_confirm_later(c))
                         continue;
                 bs_ct_snapshot_entry e = { .id = c->id, .family = c->family, .l4proto = c->l4proto, .orig = c->orig };
                 int r = snapshot_add(&s, &e);
@@ -143,7 +167,7 @@ static int parse_entry(char *w, size_t idx, bs_ct_snapshot_entry *e, char *err, 
 int bs_ct_snapshot_from_string(const char *line, bs_ct_snapshot *ret, char *err, size_t errlen) {
         if (!line)
                 return bad(err, errlen, "connection snapshot is missing");
-        size_t max = 64 + (size_t) BS_CT_SNAPSHOT_MAX * (2 * INET6_ADDRSTRLEN + 40);
+        size_t max = BS_CT_SNAPSHOT_TEXT_MAX;
         if (strlen(line) > max)
                 return bad(err, errlen, "connection snapshot is too long");
         _cleanup_free_ char *buf = strdup(line);
@@ -254,6 +278,16 @@ int bs_strict_check(const char *ssh_connection, const bs_conn *conns, size_t n, 
         if (!found->has_tcp_state || found->tcp_state != BS_TCP_STATE_ESTABLISHED)
                 return reject(reason, reason_len, "the connection %s is in state %s, not ESTABLISHED", what,
                               found->has_tcp_state ? bs_tcp_state_to_string(found) : "unknown");
+        /* The server end must be this host: conntrack also tracks the
+         * connections a routing host forwards between two others. */
+        if (!bs_local_addrs_contains(local, ssh.family, ssh.server)) {
+                char a[INET6_ADDRSTRLEN];
+                inet_ntop(ssh.family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, ssh.server, a, sizeof(a));
+                return reject(reason, reason_len,
+                              "the connection %s ends at %s, not an address of this host: it proves nothing about "
+                              "access to this host",
+                              what, a);
+        }
         if (!bs_mgmt_ports_contains(ports, IPPROTO_TCP, ssh.server_port)) {
                 char list[256];
                 bs_mgmt_ports_format(ports, list, sizeof(list));

@@ -5,10 +5,11 @@
  * confirmed through a NEW management connection, which proves that
  * management access works under the new rules. The caller names its
  * connection (SSH_CONNECTION); it is accepted only if conntrack has it,
- * it is an ESTABLISHED TCP connection, it reaches a management port, it
- * comes from an address that is not ours, it was not in the set of
- * connections present at apply time, and (when conntrack timestamps are
- * on) it started after the apply time. */
+ * it is an ESTABLISHED TCP connection, it ends at an address of this host
+ * on a management port, it comes from an address that is not ours, it was
+ * not in the set of connections present at apply time, and (when conntrack
+ * timestamps are on) it started after the apply time. That the caller is on
+ * that connection is peer.h's part (preflight_strict_check does both). */
 
 #include "conntrack.h"
 #include "localaddr.h"
@@ -24,9 +25,15 @@ typedef struct bs_ct_snapshot_entry {
         bs_ct_tuple orig;
 } bs_ct_snapshot_entry;
 
-/* Only inbound connections to a management port are kept: no other
- * connection can ever be accepted by bs_strict_check. */
-#define BS_CT_SNAPSHOT_MAX 16384
+/* Only inbound TCP connections to a management port that are, or can
+ * still become, ESTABLISHED are kept: no other connection can ever be
+ * accepted by bs_strict_check. No cap of its own: a snapshot never holds
+ * more than the connection dump it is built from (BS_CONNS_MAX), and the
+ * journal parser reads no more than that. */
+#define BS_CT_SNAPSHOT_MAX BS_CONNS_MAX
+/* The longest journal line of a snapshot: the header and at most 112
+ * bytes an entry (" 4294967295,6,255,<39>,65535,<39>,65535" is 109). */
+#define BS_CT_SNAPSHOT_TEXT_MAX (64u + (size_t) BS_CT_SNAPSHOT_MAX * 112u)
 
 typedef struct bs_ct_snapshot {
         uint64_t taken_ns;  /* CLOCK_REALTIME ns at apply time (conntrack's timestamp clock) */
@@ -34,7 +41,7 @@ typedef struct bs_ct_snapshot {
         size_t n, cap;
 } bs_ct_snapshot;
 
-/* The inbound management connections of conns. -E2BIG past BS_CT_SNAPSHOT_MAX. */
+/* The inbound management connections of conns (see above). -ENOMEM. */
 int bs_ct_snapshot_build(const bs_conn *conns, size_t n, const bs_local_addrs *local, const bs_mgmt_ports *ports,
                          uint64_t taken_ns, bs_ct_snapshot *ret);
 void bs_ct_snapshot_done(bs_ct_snapshot *s);

@@ -388,23 +388,34 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
         return 0;
 }
 
-int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size) {
+/* The proof a strict transaction asks of Confirm and Extend: a new
+ * management connection, which the caller is on. */
+static int strict_proof(Transaction *t, const char *what, const char *ssh_connection, pid_t caller_pid, char *err,
+                        size_t err_size) {
+        if (!ssh_connection || !*ssh_connection)
+                return bs_seterr(err, err_size, -EINVAL,
+                              "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
+        char reason[768] = "";
+        int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &t->manager->ports,
+                                       caller_pid, reason, sizeof(reason));
+        if (r < 0) {
+                log_notice("Strict %s of transaction %" PRIu32 " rejected: %s", what, t->id, reason);
+                return bs_seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
+                              reason[0] ? reason : strerror(-r));
+        }
+        log_info("Strict %s of transaction %" PRIu32 ": %s", what, t->id, reason);
+        return 0;
+}
+
+int transaction_confirm(Transaction *t, const char *ssh_connection, pid_t caller_pid, char *err, size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING)
                 return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
         if (t->strict) {
-                if (!ssh_connection || !*ssh_connection)
-                        return bs_seterr(err, err_size, -EINVAL,
-                                      "transaction %" PRIu32 " is strict: \"ssh-connection\" is required", t->id);
-                char reason[512] = "";
-                int r = preflight_strict_check(ssh_connection, t->journal ? t->journal->connections : "", &m->ports,
-                                               reason, sizeof(reason));
-                if (r < 0) {
-                        log_notice("Strict confirmation of transaction %" PRIu32 " rejected: %s", t->id, reason);
-                        return bs_seterr(err, err_size, r == -EINVAL ? -EINVAL : -EPERM, "%s",
-                                      reason[0] ? reason : strerror(-r));
-                }
+                int r = strict_proof(t, "confirmation", ssh_connection, caller_pid, err, err_size);
+                if (r < 0)
+                        return r;
         }
         log_info("Transaction %" PRIu32 " confirmed.", t->id);
         bool save = t->save;
@@ -490,7 +501,8 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         return 0;
 }
 
-int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_size) {
+int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connection, pid_t caller_pid, char *err,
+                       size_t err_size) {
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING || !t->journal)
                 return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
@@ -498,6 +510,11 @@ int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_s
         if (seconds < 1 || seconds > BS_TIMEOUT_MAX_SEC)
                 return bs_seterr(err, err_size, -EINVAL, "seconds %" PRIu32 " out of range 1..%d", seconds,
                               BS_TIMEOUT_MAX_SEC);
+        if (t->strict) {
+                int r = strict_proof(t, "extension", ssh_connection, caller_pid, err, err_size);
+                if (r < 0)
+                        return r;
+        }
         uint64_t boot = now_usec(CLOCK_BOOTTIME) + (uint64_t) seconds * 1000000ULL;
         uint64_t real = now_usec(CLOCK_REALTIME) + (uint64_t) seconds * 1000000ULL;
         uint64_t old_boot = t->journal->deadline_boottime_usec, old_real = t->journal->deadline_realtime_usec;

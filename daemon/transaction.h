@@ -52,13 +52,18 @@ Transaction *transaction_free(Transaction *t);
  * changed), with err naming what failed. */
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
                       Transaction **ret, char *err, size_t err_size);
-/* Strict transactions need the caller's ssh_connection: -EINVAL when
+/* Strict transactions need the caller's ssh_connection, a new management
+ * connection that the caller (process caller_pid) is on: -EINVAL when
  * missing or malformed, -EPERM when rejected (err says why). */
-int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, size_t err_size);
+int transaction_confirm(Transaction *t, const char *ssh_connection, pid_t caller_pid, char *err, size_t err_size);
 /* Undo now; reason is one of the API's ("timeout", "request", ...). On
  * failure the transaction stays pending (and its timer retries). */
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size);
-int transaction_extend(Transaction *t, uint32_t seconds, char *err, size_t err_size);
+/* A strict transaction is extended only with the same proof as its
+ * confirmation (ssh_connection, caller_pid; errors as there): else the
+ * session that applied it could keep it alive for ever. */
+int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connection, pid_t caller_pid, char *err,
+                       size_t err_size);
 
 /* At start: a journal found in the runtime directory. Re-creates the
  * pending transaction and its timer, or rolls back at once (reason

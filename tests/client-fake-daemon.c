@@ -133,9 +133,10 @@ static void tx_method(GDBusConnection *c, const char *sender, const char *path, 
         } else if (g_str_equal(method, "Rollback")) {
                 g_dbus_method_invocation_return_value(inv, NULL);
                 end_tx(f, t, "rolled-back", "request");
-        } else if (g_str_equal(method, "Extend")) {
+        } else if (g_str_equal(method, "Extend") || g_str_equal(method, "ExtendWithOptions")) {
                 guint32 secs;
-                g_variant_get(params, "(u)", &secs);
+                g_autoptr(GVariant) first = g_variant_get_child_value(params, 0);
+                secs = g_variant_get_uint32(first);
                 arm(t, secs);
                 GVariantBuilder b;
                 g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));

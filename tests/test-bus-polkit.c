@@ -243,6 +243,7 @@ static void test_transaction_methods(void) {
         } methods[] = {
                 { "Confirm", "(@a{sv} {},)" },
                 { "Extend", "(uint32 100,)" },
+                { "ExtendWithOptions", "(uint32 100, @a{sv} {})" },
                 { "Rollback", "()" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)

@@ -178,6 +178,7 @@ static void gen_wrong_signatures(Corpus *k) {
                 { "m", "Apply", "(asa{sv})" },  { "m", "ApplyDefaultDeny", "(a(sq)a{sv})" },
                 { "m", "Save", "()" },          { "t", "Confirm", "(a{sv})" },
                 { "t", "Rollback", "()" },      { "t", "Extend", "(u)" },
+                { "t", "ExtendWithOptions", "(ua{sv})" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(methods); i++)
                 for (size_t j = 0; j < G_N_ELEMENTS(tuples); j++) {
@@ -209,9 +210,12 @@ static void gen_wrong_variant_types(Corpus *k) {
                         add_invalid(k, "Apply", apply_params(change, one_opt(key, v)), key);
                         add_invalid(k, "Preview", apply_params(change, one_opt(key, v)), key);
                         add_invalid(k, "ApplyDefaultDeny", deny_params(one_opt(key, v)), key);
-                        if (g_str_equal(key, "ssh-connection"))
+                        if (g_str_equal(key, "ssh-connection")) {
                                 add(k, k->ended_confirmed, TX_IFACE, "Confirm",
                                     g_variant_new_tuple((GVariant *[]){ one_opt(key, v) }, 1), E_INVALID, NULL, key);
+                                add(k, k->ended_confirmed, TX_IFACE, "ExtendWithOptions",
+                                    g_variant_new("(u@a{sv})", 60, one_opt(key, v)), E_INVALID, NULL, key);
+                        }
                         g_variant_unref(v);
                 }
 }

@@ -4,7 +4,9 @@
  * the admin's session is only in the socket table. bs_connections_dump must
  * still list it, and the pre-flight must refuse a change that cuts it.
  * Two private namespaces (access-netns.h); exits 77 when not root. */
+#include <net/if.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 #include "access-netns.h"
 #include "conntrack.h"
@@ -150,6 +152,81 @@ static void test_listener_per_family(void) {
         close(c6);
 }
 
+/* The exact lookup strict confirmation uses: the server end of one
+ * connection, by 4-tuple, through a dual-stack listener (an IPv4 client
+ * gets a v4-mapped IPv6 socket); never the listener in its place. */
+static void test_established_inode(gconstpointer data) {
+        bs_family f = GPOINTER_TO_INT(data);
+        const char *peer = f == BS_FAMILY_IPV6 ? PEER6 : PEER4, *fw = f == BS_FAMILY_IPV6 ? FW6 : FW4;
+        int af = f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+        int l = tcp_listen_any(NS.fw, BS_FAMILY_IPV6, 2225);
+        uint16_t sport = 0;
+        int c = tcp_connect_from(NS.peer, f, fw, 2225, &sport);
+        int a = accept(l, NULL, NULL);
+        g_assert_cmpint(a, >=, 0);
+        struct stat st;
+        g_assert_cmpint(fstat(a, &st), ==, 0);
+        uint8_t local[16] = { 0 }, remote[16] = { 0 };
+        g_assert_cmpint(inet_pton(af, fw, local), ==, 1);
+        g_assert_cmpint(inet_pton(af, peer, remote), ==, 1);
+
+        uint64_t inode = 0;
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, local, 2225, remote, sport, 0, &inode), ==, 0);
+        g_assert_cmpuint(inode, ==, st.st_ino);
+        /* no such connection: the kernel's lookup falls back to the
+         * listener, which is not taken */
+        inode = 0;
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, local, 2225, remote, sport == 65535 ? 1 : sport + 1, 0,
+                                                         &inode), ==, -ENOENT);
+        g_assert_cmpint(bs_sockets_tcp_established_inode(f, remote, sport, local, 2225, 0, &inode), ==, -ENOENT);
+        g_assert_cmpuint(inode, ==, 0);
+        close(c);
+        close(a);
+        close(l);
+}
+
+/* A link-local server address: the accepted socket is bound to its
+ * interface, and the lookup names it. */
+static void test_established_inode_link_local(void) {
+        /* wait out duplicate address detection on both ends */
+        fw_ok("for i in $(seq 100); do [ -z \"$(ip -6 addr show dev veth0 scope link tentative)\" ] && exit 0; "
+              "sleep 0.1; done; exit 1");
+        peer_ok("for i in $(seq 100); do [ -z \"$(ip -6 addr show dev veth1 scope link tentative)\" ] && exit 0; "
+                "sleep 0.1; done; exit 1");
+        g_autofree char *fw_ll = ns_sh(NS.fw, "ip -6 -o addr show dev veth0 scope link | awk '{print $4}' | cut -d/ -f1");
+        g_autofree char *peer_ll = ns_sh(NS.peer, "ip -6 -o addr show dev veth1 scope link | awk '{print $4}' | cut -d/ -f1");
+        g_strstrip(fw_ll);
+        g_strstrip(peer_ll);
+        int l = tcp_listen_any(NS.fw, BS_FAMILY_IPV6, 2226);
+        g_autofree char *dst = g_strdup_printf("%s%%veth1", fw_ll);
+        int c = ns_socket(NS.peer, AF_INET6, SOCK_STREAM, 0);
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(2226) };
+        g_assert_cmpint(inet_pton(AF_INET6, fw_ll, &sa.sin6_addr), ==, 1);
+        ns_enter(NS.peer);
+        sa.sin6_scope_id = if_nametoindex("veth1");
+        ns_enter(NS.fw);
+        g_assert_cmpint(connect(c, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
+        struct sockaddr_in6 me;
+        socklen_t ml = sizeof(me);
+        g_assert_cmpint(getsockname(c, (struct sockaddr *) &me, &ml), ==, 0);
+        int a = accept(l, NULL, NULL);
+        g_assert_cmpint(a, >=, 0);
+        struct stat st;
+        g_assert_cmpint(fstat(a, &st), ==, 0);
+        uint8_t local[16] = { 0 }, remote[16] = { 0 };
+        g_assert_cmpint(inet_pton(AF_INET6, fw_ll, local), ==, 1);
+        g_assert_cmpint(inet_pton(AF_INET6, peer_ll, remote), ==, 1);
+        uint64_t inode = 0;
+        g_assert_cmpint(bs_sockets_tcp_established_inode(BS_FAMILY_IPV6, local, 2226, remote, ntohs(me.sin6_port),
+                                                         if_nametoindex("veth0"), &inode), ==, 0);
+        g_assert_cmpuint(inode, ==, st.st_ino);
+        g_print("# link-local %s -> %s: found with the interface; without it: %d\n", peer_ll, dst,
+                bs_sockets_tcp_established_inode(BS_FAMILY_IPV6, local, 2226, remote, ntohs(me.sin6_port), 0, &inode));
+        close(c);
+        close(a);
+        close(l);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         if (!netns_pair_setup(false))
@@ -163,6 +240,11 @@ int main(int argc, char **argv) {
         g_test_add_data_func("/sockets/session-without-conntrack/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
                              test_session_without_conntrack);
         g_test_add_func("/sockets/listener-per-family", test_listener_per_family);
+        g_test_add_data_func("/sockets/established-inode/ipv4", GINT_TO_POINTER(BS_FAMILY_IPV4),
+                             test_established_inode);
+        g_test_add_data_func("/sockets/established-inode/ipv6", GINT_TO_POINTER(BS_FAMILY_IPV6),
+                             test_established_inode);
+        g_test_add_func("/sockets/established-inode/link-local", test_established_inode_link_local);
         int r = g_test_run();
         netns_pair_teardown();
         return r;

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of strict confirmation: acceptance and each rejection reason,
- * and the apply-time snapshot's one-line form (round trip, bad input). */
+ * the apply-time snapshot (what it keeps, its one-line form: round trip,
+ * bad input), and the pure parts of the caller proof (peer.h: /proc
+ * parsing, the walk up the parents over a directory laid out like /proc). */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "conn-build.h"
+#include "peer.h"
 #include "strict.h"
 
 #define V4 BS_FAMILY_IPV4
@@ -153,7 +162,7 @@ static void test_snapshot_bad(void) {
                 { "ctsnap1 taken=1", "n=COUNT" },
                 { "ctsnap1 taken=1 n=1", "0 entries, but n=1" },
                 { "ctsnap1 taken=1 n=0 1,4,6,10.0.0.2,1,10.0.0.1,22", "more entries" },
-                { "ctsnap1 taken=1 n=99999 ", "n=COUNT" },
+                { "ctsnap1 taken=1 n=1000001 ", "n=COUNT" },
                 { "ctsnap1 taken=1 n=1 1,4,6,10.0.0.2,1,10.0.0.1", "entry 1 has 6 fields" },
                 { "ctsnap1 taken=1 n=1 1,4,6,10.0.0.2,1,10.0.0.1,22,9", "more than 7" },
                 { "ctsnap1 taken=1 n=1 4294967296,4,6,10.0.0.2,1,10.0.0.1,22", "bad conntrack id" },
@@ -174,11 +183,228 @@ static void test_snapshot_bad(void) {
         }
 }
 
+/* A routing host's conntrack also holds connections it forwards between
+ * two other machines: one of them proves nothing about this host. */
+static void test_server_not_local(void) {
+        fixture fx;
+        fixture_init(&fx);
+        fx.conns[fx.n++] = conn(V4, "10.0.0.2", 5000, "10.9.9.9", 22, BS_TCP_STATE_ESTABLISHED, 400);
+        fx.conns[fx.n++] = conn(V6, "2001:db8::2", 5001, "2001:db8:9::9", 22, BS_TCP_STATE_ESTABLISHED, 401);
+        char reason[512];
+        g_assert_cmpint(check(&fx, "10.0.0.2 5000 10.9.9.9 22", reason), ==, -EPERM);
+        g_assert_cmpstr(reason, ==,
+                        "the connection tcp 10.0.0.2:5000 -> 10.9.9.9:22 ends at 10.9.9.9, not an address of this "
+                        "host: it proves nothing about access to this host");
+        g_assert_cmpint(check(&fx, "2001:db8::2 5001 2001:db8:9::9 22", reason), ==, -EPERM);
+        g_assert_nonnull(strstr(reason, "ends at 2001:db8:9::9, not an address of this host"));
+        fixture_done(&fx);
+}
+
+/* More inbound management connections than any fixed cap, in every TCP
+ * state: the snapshot keeps those that are or may still become
+ * ESTABLISHED (the only ones a confirmation can name), and its journal
+ * line reads back. */
+static void test_snapshot_large(void) {
+        enum { N = 40000 };
+        static const uint8_t states[] = {
+                BS_TCP_STATE_ESTABLISHED, BS_TCP_STATE_SYN_RECV,  BS_TCP_STATE_TIME_WAIT, BS_TCP_STATE_ESTABLISHED,
+                BS_TCP_STATE_FIN_WAIT,    BS_TCP_STATE_CLOSE_WAIT, BS_TCP_STATE_LAST_ACK, BS_TCP_STATE_CLOSE,
+                BS_TCP_STATE_SYN_SENT,    BS_TCP_STATE_SYN_SENT2,
+        };
+        bs_local_addrs local = { 0 };
+        ab_local_addr(&local, V4, "10.0.0.1", 8, "eth0");
+        bs_mgmt_ports ports;
+        bs_mgmt_ports_default(&ports);
+        bs_conn *conns = g_new0(bs_conn, N + 1);
+        size_t keep = 0;
+        for (size_t i = 0; i < N; i++) {
+                char src[32];
+                g_snprintf(src, sizeof(src), "10.%zu.%zu.2", (i >> 8) & 255, i & 255);
+                uint8_t st = states[i % G_N_ELEMENTS(states)];
+                conns[i] = conn(V4, src, (uint16_t) (1024 + i / 65536), "10.0.0.1", 22, st, (uint32_t) i + 1);
+                keep += st != BS_TCP_STATE_TIME_WAIT && st != BS_TCP_STATE_FIN_WAIT && st != BS_TCP_STATE_CLOSE_WAIT &&
+                        st != BS_TCP_STATE_LAST_ACK && st != BS_TCP_STATE_CLOSE;
+        }
+        /* not TCP: no confirmation can name it */
+        conns[N] = conns[0];
+        conns[N].l4proto = IPPROTO_UDP;
+        bs_ct_snapshot s = { 0 };
+        int r = bs_ct_snapshot_build(conns, N + 1, &local, &ports, 1, &s);
+        g_assert_cmpint(r, ==, 0);
+        g_assert_cmpuint(keep, >, 16384);
+        g_assert_cmpuint(s.n, ==, keep);
+        g_print("# %d inbound management entries: %zu kept\n", N + 1, s.n);
+        g_autofree char *line = NULL;
+        g_assert_cmpint(bs_ct_snapshot_to_string(&s, &line), ==, 0);
+        bs_ct_snapshot back;
+        char err[256];
+        g_assert_cmpint(bs_ct_snapshot_from_string(line, &back, err, sizeof(err)), ==, 0);
+        g_assert_cmpuint(back.n, ==, s.n);
+        bs_ct_snapshot_done(&back);
+        bs_ct_snapshot_done(&s);
+        g_free(conns);
+        bs_local_addrs_done(&local);
+}
+
+/* ---------------------------------------------------------------- peer */
+
+static void test_peer_parse(void) {
+        uint64_t v;
+        g_assert_cmpint(bs_peer_parse_socket_link("socket:[12345]", &v), ==, 0);
+        g_assert_cmpuint(v, ==, 12345);
+        static const char *const bad_links[] = { "socket:[]", "socket:[12a]", "socket:[1]x", "pipe:[12]",
+                                                 "/dev/null", "socket:[99999999999999999999]", "socket:12" };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_links); i++)
+                g_assert_cmpint(bs_peer_parse_socket_link(bad_links[i], &v), ==, -EINVAL);
+
+        pid_t pp;
+        g_assert_cmpint(bs_peer_parse_ppid("Name:\tsshd\nUmask:\t0022\nState:\tS\nTgid:\t7\nPid:\t7\nPPid:\t42\n", &pp),
+                        ==, 0);
+        g_assert_cmpint(pp, ==, 42);
+        g_assert_cmpint(bs_peer_parse_ppid("Name:\tx\nPPid:\t0\n", &pp), ==, 0);
+        g_assert_cmpint(pp, ==, 0);
+        g_assert_cmpint(bs_peer_parse_ppid("Name:\tPPid: 5\n", &pp), ==, -EINVAL); /* only at a line start */
+        g_assert_cmpint(bs_peer_parse_ppid("PPid:\t-1\n", &pp), ==, -EINVAL);
+        g_assert_cmpint(bs_peer_parse_ppid("PPid:\t99999999999\n", &pp), ==, -EINVAL);
+
+        /* a command name with spaces and ')' */
+        const char *stat = "77 (a) b) (c) S 1 77 77 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 100 "
+                           "18446744073709551615\n";
+        g_assert_cmpint(bs_peer_parse_starttime(stat, &v), ==, 0);
+        g_assert_cmpuint(v, ==, 123456);
+        g_assert_cmpint(bs_peer_parse_starttime("77 (x) S 1 2 3", &v), ==, -EINVAL);
+        g_assert_cmpint(bs_peer_parse_starttime("77 x S 1", &v), ==, -EINVAL);
+        /* this very process, from the real /proc */
+        g_autofree char *self = NULL;
+        g_assert_true(g_file_get_contents("/proc/self/stat", &self, NULL, NULL));
+        g_assert_cmpint(bs_peer_parse_starttime(self, &v), ==, 0);
+        g_assert_cmpuint(v, >, 0);
+}
+
+/* A directory laid out like /proc: PID/stat, PID/status, PID/fd/N. */
+typedef struct fake_proc {
+        char *root;
+} fake_proc;
+
+static void fake_process(fake_proc *fp, pid_t pid, pid_t ppid, uint64_t start, const uint64_t *sockets, size_t n) {
+        g_autofree char *dir = g_strdup_printf("%s/%d/fd", fp->root, (int) pid);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        g_autofree char *stat_path = g_strdup_printf("%s/%d/stat", fp->root, (int) pid);
+        g_autofree char *stat = g_strdup_printf("%d (proc %d) S %d 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %" G_GUINT64_FORMAT
+                                                " 1000 100\n", (int) pid, (int) pid, (int) ppid, start);
+        g_assert_true(g_file_set_contents(stat_path, stat, -1, NULL));
+        g_autofree char *status_path = g_strdup_printf("%s/%d/status", fp->root, (int) pid);
+        g_autofree char *status = g_strdup_printf("Name:\tproc\nPid:\t%d\nPPid:\t%d\n", (int) pid, (int) ppid);
+        g_assert_true(g_file_set_contents(status_path, status, -1, NULL));
+        g_autofree char *null_link = g_strdup_printf("%s/0", dir);
+        g_assert_cmpint(symlink("/dev/null", null_link), ==, 0);
+        for (size_t i = 0; i < n; i++) {
+                g_autofree char *link = g_strdup_printf("%s/%zu", dir, i + 3);
+                g_autofree char *target = g_strdup_printf("socket:[%" G_GUINT64_FORMAT "]", sockets[i]);
+                g_assert_cmpint(symlink(target, link), ==, 0);
+        }
+}
+
+static void test_peer_walk(void) {
+        fake_proc fp = { .root = g_dir_make_tmp("backstop-proc-XXXXXX", NULL) };
+        g_assert_nonnull(fp.root);
+        /* pid 1 holds 555; sshd (100) the listener 600; its session child
+         * (200) the connection 777; the shell (300) and backstopctl (400)
+         * nothing of it (the shell's own socket 778) */
+        fake_process(&fp, 1, 0, 1, (uint64_t[]){ 555 }, 1);
+        fake_process(&fp, 100, 1, 10, (uint64_t[]){ 600 }, 1);
+        fake_process(&fp, 200, 100, 20, (uint64_t[]){ 777 }, 1);
+        fake_process(&fp, 300, 200, 30, (uint64_t[]){ 778 }, 1);
+        fake_process(&fp, 400, 300, 40, NULL, 0);
+        /* a parent that started after its child: a reused pid */
+        fake_process(&fp, 500, 100, 90, (uint64_t[]){ 888 }, 1);
+        fake_process(&fp, 510, 500, 50, NULL, 0);
+        /* a parent that is gone */
+        fake_process(&fp, 520, 4242, 50, NULL, 0);
+        /* a loop of parents, and a chain deeper than the limit */
+        fake_process(&fp, 530, 531, 50, NULL, 0);
+        fake_process(&fp, 531, 530, 50, NULL, 0);
+        for (pid_t p = 1000; p < 1000 + BS_PEER_DEPTH_MAX + 1; p++)
+                fake_process(&fp, p, p == 1000 ? 1 : p - 1, 100, NULL, 0);
+
+        pid_t holder = 0;
+        unsigned depth = 0;
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 777, &holder, &depth), ==, 1);
+        g_assert_cmpint(holder, ==, 200);
+        g_assert_cmpuint(depth, ==, 2);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 200, 777, &holder, &depth), ==, 1);
+        g_assert_cmpuint(depth, ==, 0);
+        /* the walk goes up, never down nor sideways */
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 100, 777, &holder, &depth), ==, 0);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 510, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 999, &holder, &depth), ==, 0);
+        /* pid 1 is everybody's ancestor: holding a socket ties nobody to it */
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 400, 555, &holder, &depth), ==, 0);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 510, 888, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 520, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 4242, 777, &holder, &depth), ==, -ESRCH);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 530, 777, &holder, &depth), ==, -ELOOP);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 1000 + BS_PEER_DEPTH_MAX, 777, &holder, &depth), ==,
+                        -ELOOP);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 1000 + BS_PEER_DEPTH_MAX - 1, 777, &holder, &depth), ==,
+                        0);
+
+        /* too many descriptors to look at */
+        g_autofree uint64_t *many = g_new(uint64_t, BS_PEER_FDS_MAX + 1);
+        for (size_t i = 0; i <= BS_PEER_FDS_MAX; i++)
+                many[i] = 100000 + i;
+        fake_process(&fp, 600, 200, 60, many, BS_PEER_FDS_MAX);
+        g_assert_cmpint(bs_peer_find_holder(fp.root, false, 600, 777, &holder, &depth), ==, -E2BIG);
+        g_assert_cmpint(holder, ==, 600);
+
+        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fp.root);
+        g_assert_cmpint(system(cmd), ==, 0);
+        g_free(fp.root);
+}
+
+/* The walk over the real /proc, pinning: this process holds one end of a
+ * socket pair, a child it starts does not, but is below it. */
+static void test_peer_walk_real(void) {
+        int sv[2];
+        g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+        struct stat st;
+        g_assert_cmpint(fstat(sv[0], &st), ==, 0);
+        pid_t holder = 0;
+        unsigned depth = 0;
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, getpid(), st.st_ino, &holder, &depth), ==, 1);
+        g_assert_cmpint(holder, ==, getpid());
+
+        pid_t child = fork();
+        g_assert_cmpint(child, >=, 0);
+        if (child == 0) {
+                close(sv[0]);
+                char c;
+                _exit(write(sv[1], "r", 1) == 1 && read(sv[1], &c, 1) == 1 ? 0 : 1);
+        }
+        close(sv[1]);
+        char ready;
+        g_assert_cmpint(read(sv[0], &ready, 1), ==, 1); /* the child closed its copy */
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, child, st.st_ino, &holder, &depth), ==, 1);
+        g_assert_cmpint(holder, ==, getpid());
+        g_assert_cmpuint(depth, ==, 1);
+        g_assert_cmpint(write(sv[0], "x", 1), ==, 1);
+        int status;
+        g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+        /* gone: its pid no longer names it */
+        g_assert_cmpint(bs_peer_find_holder("/proc", true, child, st.st_ino, &holder, &depth), ==, -ESRCH);
+        close(sv[0]);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/strict/accept-and-reject", test_accept_and_reject);
         g_test_add_func("/strict/nat", test_nat);
         g_test_add_func("/strict/snapshot-roundtrip", test_snapshot_roundtrip);
         g_test_add_func("/strict/snapshot-bad", test_snapshot_bad);
+        g_test_add_func("/strict/server-not-local", test_server_not_local);
+        g_test_add_func("/strict/snapshot-large", test_snapshot_large);
+        g_test_add_func("/strict/peer-parse", test_peer_parse);
+        g_test_add_func("/strict/peer-walk", test_peer_walk);
+        g_test_add_func("/strict/peer-walk-real", test_peer_walk_real);
         return g_test_run();
 }

@@ -2,8 +2,11 @@
 # Strict confirmation over real SSH: the change is applied from ssh session A
 # (kept open); "backstopctl confirm" through session A is rejected
 # (ConfirmationRejected, the transaction stays pending), so is a confirm
-# that names no SSH connection; through a NEW ssh login it is accepted, and
-# the change stays past the original deadline.
+# that names no SSH connection, and one from a root shell on the host that
+# names a live new connection it is not on (session C's); extend is
+# rejected the same ways and accepted through session C; through a NEW ssh
+# login confirm is accepted, and the change stays past the original
+# deadline.
 #
 #   ssh-strict.sh --recipe apply          a plain change; the host already
 #                                         tracks connections (a stateful rule
@@ -36,36 +39,45 @@ if [ "$recipe" = apply ]; then
         done
 fi
 sandbox_bus
-sandbox_daemon
+# with no more capabilities than the systemd unit gives it
+SB_DAEMON_UNIT_CAPS=1 sandbox_daemon
 sandbox_monitor
 sandbox_sshd 22
 addr=$SB_FW_ADDR4
 
-# Session A: a master connection; commands "in session A" go through it and
-# carry its SSH_CONNECTION.
-ctl=$SB/ssh/ctl-A
+# Sessions: master connections from the peer (ssh multiplexing), kept open;
+# "in_session NAME CMD..." runs CMD through session NAME, carrying its
+# SSH_CONNECTION. open_session NAME: opens it, sets conn_NAME (conn_A, ...).
 sandbox_ssh_opts
-ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" -M -S "$ctl" -N "root@$addr" </dev/null 2>>"$SB/session-a.log" &
-SB_PIDS+=($!)
-session_a() {
-        local -a SB_SSH_EXTRA=(-S "$ctl" -o ControlMaster=no)
+in_session() {
+        local -a SB_SSH_EXTRA=(-S "$SB/ssh/ctl-$1" -o ControlMaster=no)
+        shift
         "$@"
 }
-session_a_up() { in_peer ssh "${SB_SSH_OPTS[@]}" -S "$ctl" -O check "root@$addr" 2>/dev/null; }
-sandbox_wait_until 60 session_a_up || { cat "$SB/session-a.log"; fail "session A did not come up within 60 s"; }
-conn_a=$(session_a sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "session A does not work"
-say "session A: SSH_CONNECTION=$conn_a"
+session_up() { in_peer ssh "${SB_SSH_OPTS[@]}" -S "$SB/ssh/ctl-$1" -O check "root@$addr" 2>/dev/null; }
+open_session() {
+        local name=$1 conn
+        ip netns exec "$SB_PEER" ssh "${SB_SSH_OPTS[@]}" -M -S "$SB/ssh/ctl-$name" -N "root@$addr" </dev/null \
+                2>>"$SB/session-$name.log" &
+        SB_PIDS+=($!)
+        sandbox_wait_until 60 session_up "$name" ||
+                { cat "$SB/session-$name.log"; fail "session $name did not come up within 60 s"; }
+        conn=$(in_session "$name" sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "session $name does not work"
+        printf -v "conn_$name" '%s' "$conn"
+}
+open_session A
+say "session A: SSH_CONNECTION=$conn_A"
 
 if [ "$recipe" = apply ]; then
         rule="--dport 9090 -j DROP"
         check_stays() { rule_present 4 "$rule"; }
         t_apply=$EPOCHREALTIME
-        run_capture rc out session_a sandbox_ssh_ctl "$addr" 22 apply --strict --no-wait --timeout $timeout \
+        run_capture rc out in_session A sandbox_ssh_ctl "$addr" 22 apply --strict --no-wait --timeout $timeout \
                 "-A INPUT -p tcp --dport 9090 -j DROP"
 else
         check_stays() { ipt 4 -S INPUT | grep -qx -- "-P INPUT DROP"; }
         t_apply=$EPOCHREALTIME
-        run_capture rc out session_a sandbox_ssh_ctl "$addr" 22 default-deny --allow 22/tcp --strict --no-wait --timeout $timeout
+        run_capture rc out in_session A sandbox_ssh_ctl "$addr" 22 default-deny --allow 22/tcp --strict --no-wait --timeout $timeout
 fi
 [ "$rc" = 0 ] || fail "strict $recipe from session A: exit $rc, expected 0"
 check_stays || fail "the change is not in the kernel"
@@ -77,7 +89,7 @@ deadline=$(awk -v d="$(tx_prop "$tx" Deadline)" 'BEGIN { printf "%.6f", d / 1e6 
 ipt 4 -S INPUT | sed 's/^/    kernel | /'
 
 say "confirm through session A (it existed when the change was applied)"
-run_capture rc out session_a sandbox_ssh_ctl "$addr" 22 confirm
+run_capture rc out in_session A sandbox_ssh_ctl "$addr" 22 confirm
 [ "$rc" != 0 ] || fail "confirm through session A was accepted"
 echo "$out" | grep -qi "reject" || fail "confirm through session A failed, but not as ConfirmationRejected: $out"
 [ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction is no longer pending after the rejected confirm"
@@ -87,6 +99,27 @@ say "confirm naming no SSH connection (root on the host itself, no ssh)"
 run_capture rc out in_fw env -u SSH_CONNECTION "$BACKSTOP_BUILD_ROOT/client/backstopctl" confirm
 [ "$rc" != 0 ] || fail "confirm without an SSH connection was accepted in strict mode"
 [ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction is no longer pending after the rejected confirm"
+
+# Someone else's live connection: session C, opened after the change by
+# another login; a root shell on the host itself (no ssh) copies its
+# numbers into SSH_CONNECTION. The connection passes every conntrack check,
+# but the caller is not on it: no process above it holds its socket.
+open_session C
+say "confirm from a root shell on the host, SSH_CONNECTION set to session C's ($conn_C)"
+run_capture rc out in_fw env SSH_CONNECTION="$conn_C" "$BACKSTOP_BUILD_ROOT/client/backstopctl" confirm
+[ "$rc" = 8 ] || fail "confirm naming someone else's connection: exit $rc, expected 8 (rejected): $out"
+echo "$out" | grep -q "is not on the connection" || fail "rejected, but not because the caller is not on it: $out"
+[ "$(tx_prop "$tx" State)" = pending ] || fail "the transaction is no longer pending after the rejected confirm"
+say "extend from that root shell, and through session A (old): both rejected"
+run_capture rc out in_fw env SSH_CONNECTION="$conn_C" "$BACKSTOP_BUILD_ROOT/client/backstopctl" extend 600
+[ "$rc" = 8 ] || fail "extend naming someone else's connection: exit $rc, expected 8 (rejected): $out"
+run_capture rc out in_session A sandbox_ssh_ctl "$addr" 22 extend 600
+[ "$rc" = 8 ] || fail "extend through session A: exit $rc, expected 8 (rejected): $out"
+deadline_now=$(awk -v d="$(tx_prop "$tx" Deadline)" 'BEGIN { printf "%.6f", d / 1e6 }')
+[ "$deadline_now" = "$deadline" ] || fail "the deadline moved after rejected extends: $deadline -> $deadline_now"
+say "extend through session C itself (a new login, the shell is below its sshd)"
+run_capture rc out in_session C sandbox_ssh_ctl "$addr" 22 extend $timeout
+[ "$rc" = 0 ] || fail "extend through session C: exit $rc, expected 0: $out"
 
 say "confirm through a NEW ssh login"
 conn_b=$(sandbox_ssh "$addr" 22 'echo $SSH_CONNECTION') || fail "a new login failed"

@@ -217,12 +217,21 @@ sandbox_wait_name() {
         return 1
 }
 
+# SB_DAEMON_UNIT_CAPS=1: backstopd gets only the capabilities its systemd
+# unit's CapabilityBoundingSet= gives it (setpriv --bounding-set).
 sandbox_daemon() {
-        # ip netns exec and env both exec: $! is backstopd's own PID, so that
-        # sandbox_stop_daemon KILL really kills the daemon.
+        local -a caps=()
+        if [ "${SB_DAEMON_UNIT_CAPS:-0}" = 1 ]; then
+                local set
+                set=$(sed -n 's/^CapabilityBoundingSet=//p' "$BACKSTOP_SOURCE_ROOT/systemd/backstopd.service.in" |
+                        tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+                caps=(setpriv --bounding-set="-all,$set")
+        fi
+        # ip netns exec, env and setpriv all exec: $! is backstopd's own
+        # PID, so that sandbox_stop_daemon KILL really kills the daemon.
         ip netns exec "$SB_FW" env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
-                "$BACKSTOP_BUILD_ROOT/daemon/backstopd" 2>>"$SB/backstopd.log" &
+                "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
         sandbox_wait_name "$SB_DAEMON_PID"
 }
