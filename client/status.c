@@ -319,6 +319,9 @@ int verb_status(Ctl *c) {
                 r = ctl_get_transaction_properties(c, tx_path, &t);
                 if (r != 0)
                         printf("%16s: %u (ended just now)\n", "Transaction", id);
+                else if (strcmp(dict_str(&t, "State", "pending"), "rolling-back") == 0)
+                        printf("%16s: %u ROLLING BACK (%s): the rollback could not finish yet, backstopd "
+                               "retries it\n", "Transaction", id, dict_str(&t, "RollbackReason", ""));
                 else {
                         format_seconds(dict_uint(&t, "TimeLeftUSec", 0) / 1000000, left, sizeof(left));
                         printf("%16s: %u pending, %s left before rollback (%s confirmation)\n", "Transaction",

@@ -23,6 +23,19 @@
 /* how often the daemon looks whether others changed what the properties
  * show (policies, saved state, nftables) */
 #define BS_REFRESH_USEC (5ULL * 1000000ULL)
+/* how long the daemon waits before trying again what the xtables lock or
+ * the kernel refused: a rollback, the IPv6 detection */
+#define BS_RETRY_USEC (5ULL * 1000000ULL)
+
+/* Whether this kernel has the IPv6 filter table. Unknown while the first
+ * read failed for another reason than its absence (the xtables lock held
+ * past our wait, above all): the daemon then retries every BS_RETRY_USEC
+ * and changes nothing, since changing IPv4 alone would leave IPv6 behind. */
+typedef enum Ipv6State {
+        IPV6_UNKNOWN,
+        IPV6_AVAILABLE,
+        IPV6_ABSENT,
+} Ipv6State;
 
 typedef struct Transaction Transaction;
 
@@ -33,7 +46,10 @@ typedef struct Manager {
         char *runtime_dir;
         char *state_dir;
         bs_nf_options nf;
-        bool ipv6_active;
+        bool ipv6_active;       /* ipv6_state == IPV6_AVAILABLE */
+        Ipv6State ipv6_state;
+        int ipv6_error;          /* while unknown: the last read's -errno */
+        sd_event_source *ipv6_timer;
         bool polkit_ask_root;
         bs_mgmt_ports ports;  /* what the lockout pre-flight protects */
 
