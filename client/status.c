@@ -293,6 +293,13 @@ int verb_status(Ctl *c) {
                 dict_array_free(chains, n_chains);
                 return r;
         }
+        const char *boot = dict_str(&d, "BootRestore", "");
+        if (strncmp(boot, "fail-closed", 11) == 0)
+                printf("%16s: FAILED CLOSED: %s\n%16s  the saved rules were not loaded; INPUT drops all but "
+                       "loopback, replies and the management ports\n",
+                       "Boot restore", boot + strspn(boot + 11, ": ") + 11, "");
+        else if (*boot)
+                printf("%16s: %s\n", "Boot restore", boot);
         printf("%16s: %s\n", "IPv6", dict_bool(&d, "IPv6Active", false) ? "active" : "not active");
         r = print_policies(reply);
         if (r != 0) {

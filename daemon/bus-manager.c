@@ -938,6 +938,12 @@ static int property_get_ipv6(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", m->ipv6_active);
 }
 
+static int property_get_boot_restore(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->boot_restore ? m->boot_restore : "");
+}
+
 static int property_get_pending(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -1004,6 +1010,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("NftablesDescription", "s", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ManagementPorts", "a(sq)", property_get_management_ports, 0,
                         SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BootRestore", "s", property_get_boot_restore, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
         SD_BUS_METHOD_WITH_NAMES("ListRules", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "aa{sv}aa{sv}",
                                  SD_BUS_PARAM(rules) SD_BUS_PARAM(chains), method_list_rules,

@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "log.h"
 #include "persist.h"
+#include "restore.h"
 #include "text.h"
 #include "transaction.h"
 
@@ -43,6 +44,7 @@ Manager *manager_free(Manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m->runtime_dir);
+        free(m->boot_restore);
         free(m->state_dir);
         free(m->last_policies);
         free(m->last_nft_description);
@@ -124,6 +126,12 @@ int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
         ret[0] = t[0];
         ret[1] = t[1];
         return 0;
+}
+
+int manager_save(Manager *m, const bs_table *const t[2]) {
+        if (m->ipv6_state == IPV6_UNKNOWN)
+                return -EAGAIN;
+        return bs_persist_save(m->state_dir, t);
 }
 
 void manager_keep_ended(Manager *m, Transaction *t) {
@@ -362,6 +370,12 @@ int manager_start(Manager *m) {
                 log_warning_errno(r, "Cannot create the runtime directory %s: %m", m->runtime_dir);
 
         detect_ipv6(m, m->nf.lock_timeout_ms);
+        r = bs_boot_restore_read(m->runtime_dir, &m->boot_restore);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read %s/%s: %m", m->runtime_dir, BS_BOOT_RESTORE_FILE);
+        else if (strncmp(m->boot_restore, "fail-closed", 11) == 0)
+                log_crit("The boot-time restore FAILED CLOSED (%s): the saved rules are not loaded.",
+                         m->boot_restore);
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0)

@@ -51,6 +51,7 @@ typedef struct Manager {
         int ipv6_error;          /* while unknown: the last read's -errno */
         sd_event_source *ipv6_timer;
         bool polkit_ask_root;
+        char *boot_restore;   /* what backstopd --restore recorded at boot (restore.h); "" for nothing */
         bs_mgmt_ports ports;  /* what the lockout pre-flight protects */
 
         Transaction *pending;
@@ -129,6 +130,10 @@ void manager_refresh_properties_soon(Manager *m);
 void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]);
 /* Only PendingTransaction (when nothing else can have changed). */
 void manager_refresh_pending(Manager *m);
+
+/* bs_persist_save of the managed tables; -EAGAIN while IPv6 is unknown
+ * (saving IPv4 alone would remove rules.v6). */
+int manager_save(Manager *m, const bs_table *const t[2]);
 
 /* Keep an ended transaction on the bus (drops the oldest beyond 16). */
 void manager_keep_ended(Manager *m, Transaction *t);

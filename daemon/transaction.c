@@ -377,7 +377,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         const bs_table *now[2] = {};
                         r = manager_peek_tables(m, families, now);
                         if (r >= 0)
-                                r = bs_persist_save(m->state_dir, now);
+                                r = manager_save(m, now);
                         if (r < 0)
                                 log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", t->id);
                 }
@@ -441,7 +441,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, char *err, s
         bs_table *now[2] = {};
         int r = manager_read_tables(m, now);
         if (r >= 0)
-                r = bs_persist_save(m->state_dir, manager_tables_const(now));
+                r = manager_save(m, manager_tables_const(now));
         manager_free_tables(now);
         manager_refresh_properties_soon(m);
         if (r < 0)
