@@ -523,9 +523,11 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         }
         bool ipv4_only = false;
         int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
-        if (r < 0 && !ipv4_only && r != -EWOULDBLOCK && families == BS_FAMILY_MASK_BOTH) {
+        if (r < 0 && !ipv4_only && r != -EWOULDBLOCK && families == BS_FAMILY_MASK_BOTH &&
+            j->after[0] != j->before[0]) {
                 /* IPv6 could not be read or written (not the lock: IPv4
-                 * would wait for it too): IPv4 need not wait for IPv6. */
+                 * would wait for it too): IPv4 need not wait for IPv6
+                 * (after == before once IPv4 is rolled back). */
                 if (bs_nf_rewrite_both("filter", bs_family_mask(BS_FAMILY_IPV4), &m->nf, m->read_cache,
                                        rollback_merge, merge, NULL) >= 0)
                         ipv4_only = true;

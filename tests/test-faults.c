@@ -6,6 +6,15 @@
  *   - the runtime directory is full when the journal is written and when
  *     Extend rewrites it (a tiny tmpfs);
  *   - an empty journal at start;
+ *   - the daemon killed with a transaction on both families pending and
+ *     restarted while the lock is held past its wait: the IPv6 table cannot
+ *     be read, the journal's IPv6 half is kept, the transaction shows as
+ *     rolling back, and both families are rolled back once the lock is
+ *     free; a daemon that could not read IPv6 at start refuses Apply and
+ *     Save until it can;
+ *   - the journal cannot be removed at Confirm (a bind mount on it): the
+ *     end is recorded and a restart after the deadline keeps the confirmed
+ *     rules; with a read-only runtime directory Confirm fails instead;
  *   - the kernel refuses the IPv6 part after IPv4 was committed, and then
  *     refuses to put IPv4 back (an LD_PRELOAD shim refuses chosen IPv4
  *     table replacements of the daemon): rolled back through the timer, or,
