@@ -249,7 +249,13 @@ void manager_refresh_properties_soon(Manager *m) {
 
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        /* A look in the background: with the lock held by another program
+         * it is skipped until the next one, rather than block the bus for
+         * the whole wait every BS_REFRESH_USEC. */
+        unsigned wait_ms = m->nf.lock_timeout_ms;
+        m->nf.lock_timeout_ms = 0;
         manager_refresh_properties(m);
+        m->nf.lock_timeout_ms = wait_ms;
         (void) sd_event_source_set_time_relative(s, BS_REFRESH_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
         return 0;
