@@ -293,6 +293,13 @@ int verb_status(Ctl *c) {
                 dict_array_free(chains, n_chains);
                 return r;
         }
+        const char *boot = dict_str(&d, "BootRestore", "");
+        if (strncmp(boot, "fail-closed", 11) == 0)
+                printf("%16s: FAILED CLOSED: %s\n%16s  the saved rules were not loaded; INPUT drops all but "
+                       "loopback, replies and the management ports\n",
+                       "Boot restore", boot + strspn(boot + 11, ": ") + 11, "");
+        else if (*boot)
+                printf("%16s: %s\n", "Boot restore", boot);
         printf("%16s: %s\n", "IPv6", dict_bool(&d, "IPv6Active", false) ? "active" : "not active");
         r = print_policies(reply);
         if (r != 0) {
@@ -319,6 +326,9 @@ int verb_status(Ctl *c) {
                 r = ctl_get_transaction_properties(c, tx_path, &t);
                 if (r != 0)
                         printf("%16s: %u (ended just now)\n", "Transaction", id);
+                else if (strcmp(dict_str(&t, "State", "pending"), "rolling-back") == 0)
+                        printf("%16s: %u ROLLING BACK (%s): the rollback could not finish yet, backstopd "
+                               "retries it\n", "Transaction", id, dict_str(&t, "RollbackReason", ""));
                 else {
                         format_seconds(dict_uint(&t, "TimeLeftUSec", 0) / 1000000, left, sizeof(left));
                         printf("%16s: %u pending, %s left before rollback (%s confirmation)\n", "Transaction",

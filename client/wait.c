@@ -65,6 +65,7 @@ typedef struct WaitState {
         bool input_overflow;
 
         bool daemon_away;           /* backstopd left the bus; its journal keeps the deadline */
+        bool rolling_back;          /* State "rolling-back": backstopd retries the rollback */
 
         FILE *ui;
         bool ui_tty;
@@ -128,6 +129,9 @@ static void draw(WaitState *w, bool force_plain) {
                 fputs("\r\033[K", w->ui);
                 if (w->daemon_away)
                         fprintf(w->ui, "Transaction %u: %s left; backstopd is away, waiting for it.", w->id, left);
+                else if (w->rolling_back)
+                        fprintf(w->ui, "Transaction %u: the rollback could not finish yet; backstopd retries it.",
+                                w->id);
                 else if (secs == 0)
                         fprintf(w->ui, "Transaction %u: deadline reached, waiting for backstopd to roll back.",
                                 w->id);
@@ -148,7 +152,10 @@ static void draw(WaitState *w, bool force_plain) {
                 if (!force_plain && now - w->last_plain_line < PLAIN_LINE_INTERVAL_USEC)
                         return;
                 w->last_plain_line = now;
-                if (secs == 0)
+                if (w->rolling_back)
+                        fprintf(w->ui, "Transaction %u: the rollback could not finish yet; backstopd retries it.\n",
+                                w->id);
+                else if (secs == 0)
                         fprintf(w->ui, "Transaction %u: deadline reached, waiting for backstopd to roll back.\n",
                                 w->id);
                 else
@@ -202,8 +209,11 @@ static int refresh(WaitState *w) {
         sd_bus_message_unref(reply);
         if (r >= 0) {
                 const char *state = dict_str(&d, "State", "pending");
+                w->rolling_back = strcmp(state, "rolling-back") == 0;
                 if (strcmp(state, "pending") == 0)
                         w->deadline_mono = now_mono() + dict_uint(&d, "TimeLeftUSec", 0);
+                else if (w->rolling_back)
+                        w->deadline_mono = 0;  /* not over: wait for rolled-back */
                 else
                         ended_with_state(w, state, dict_str(&d, "RollbackReason", ""));
         }
@@ -247,7 +257,8 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 for (size_t i = 0; invalidated && invalidated[i]; i++)
                         if (strcmp(invalidated[i], "State") == 0 || strcmp(invalidated[i], "Deadline") == 0)
                                 again = true;
-                if (state && strcmp(state, "pending") != 0 && dict_get(&d, "RollbackReason"))
+                if (state && strcmp(state, "pending") != 0 && strcmp(state, "rolling-back") != 0 &&
+                    dict_get(&d, "RollbackReason"))
                         ended_with_state(w, state, dict_str(&d, "RollbackReason", ""));
                 else if (state || again) {
                         /* Extended (Deadline changed), or ended without the reason at hand. */

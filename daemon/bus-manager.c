@@ -503,12 +503,25 @@ static int method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_erro
         return apply_changeset(m, msg, &set, &o, error);
 }
 
+/* While the IPv6 table could not be read (manager_detect_ipv6 retries),
+ * a change or a save would cover IPv4 alone. */
+static int refuse_ipv6_unknown(Manager *m, sd_bus_error *error) {
+        return sd_bus_error_setf(error, BS_ERROR_FAILED,
+                                 "The IPv6 filter table could not be read yet (%s): retrying every %llu s; "
+                                 "nothing was changed",
+                                 m->ipv6_error == -EWOULDBLOCK ? "the xtables lock is held by another program"
+                                                               : strerror(-m->ipv6_error),
+                                 BS_RETRY_USEC / 1000000ULL);
+}
+
 /* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
  * save for the "save" option. Same contract as bs_polkit_verify(). */
 static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error) {
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
                                          m->pending->id);
+        if (m->ipv6_state == IPV6_UNKNOWN)
+                return refuse_ipv6_unknown(m, error);
         const char *extra[3] = {};
         size_t n_extra = 0;
         if (o->timeout_sec == 0)
@@ -544,6 +557,8 @@ static int method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY,
                                          "Transaction %" PRIu32 " is pending: confirm it before saving",
                                          m->pending->id);
+        if (m->ipv6_state == IPV6_UNKNOWN)
+                return refuse_ipv6_unknown(m, error);
 
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
@@ -756,6 +771,12 @@ static int property_get_ipv6(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", m->ipv6_active);
 }
 
+static int property_get_boot_restore(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->boot_restore ? m->boot_restore : "");
+}
+
 static int property_get_pending(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -802,6 +823,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("NftablesDescription", "s", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ManagementPorts", "a(sq)", property_get_management_ports, 0,
                         SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BootRestore", "s", property_get_boot_restore, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
         SD_BUS_METHOD_WITH_NAMES("ListRules", "ss", SD_BUS_PARAM(family) SD_BUS_PARAM(chain), "aa{sv}aa{sv}",
                                  SD_BUS_PARAM(rules) SD_BUS_PARAM(chains), method_list_rules,

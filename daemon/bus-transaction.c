@@ -107,7 +107,7 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
         Manager *m = t->manager;
-        if (t->state != TRANSACTION_PENDING)
+        if (t->state != TRANSACTION_PENDING && t->state != TRANSACTION_ROLLING_BACK)
                 return not_pending(error, t);
 
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
@@ -248,7 +248,8 @@ static int property_get_mode(sd_bus *bus, const char *path, const char *interfac
 static int property_get_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
-        return sd_bus_message_append(reply, "s", t->state == TRANSACTION_ROLLED_BACK ? t->rollback_reason : "");
+        bool rolled = t->state == TRANSACTION_ROLLED_BACK || t->state == TRANSACTION_ROLLING_BACK;
+        return sd_bus_message_append(reply, "s", rolled ? t->rollback_reason : "");
 }
 
 const sd_bus_vtable transaction_vtable[] = {

@@ -12,15 +12,12 @@ static int path_join(char *buf, size_t size, const char *dir, const char *name) 
         return 0;
 }
 
-int bs_write_file_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode) {
-        char path[4096], tmp[4096];
-        int r = path_join(path, sizeof(path), dir, name);
-        if (r < 0)
-                return r;
-        if (snprintf(tmp, sizeof(tmp), "%s/.#%s.XXXXXX", dir, name) >= (int) sizeof(tmp))
+int bs_write_file_temp(const char *dir, const char *name, const void *data, size_t len, mode_t mode, char *tmp,
+                       size_t tmp_size) {
+        int r;
+        if (snprintf(tmp, tmp_size, "%s/.#%s.XXXXXX", dir, name) >= (int) tmp_size)
                 return -ENAMETOOLONG;
 
-        _cleanup_close_ int dfd = -1;
         _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -45,19 +42,35 @@ int bs_write_file_atomic(const char *dir, const char *name, const void *data, si
                 r = -errno;
                 goto fail;
         }
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-
-        /* make the rename itself durable */
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                return -errno;
         return 0;
 
 fail:
         (void) unlink(tmp);
+        return r;
+}
+
+int bs_rename_into(const char *dir, const char *name, const char *tmp) {
+        char path[4096];
+        int r = path_join(path, sizeof(path), dir, name);
+        if (r < 0)
+                return r;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        /* make the rename itself durable */
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int bs_write_file_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode) {
+        char tmp[4096];
+        int r = bs_write_file_temp(dir, name, data, len, mode, tmp, sizeof(tmp));
+        if (r < 0)
+                return r;
+        r = bs_rename_into(dir, name, tmp);
+        if (r < 0)
+                (void) unlink(tmp);
         return r;
 }
 

@@ -11,6 +11,13 @@
  * over name, fsync dir. On any error the old file (if any) is untouched and
  * the temporary file is gone. */
 int bs_write_file_atomic(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
+/* Its two halves, for callers that replace several files together: the
+ * temporary file dir/.#name.XXXXXX written, fsynced and given mode (its
+ * path in tmp; gone again on error), then renamed over dir/name (dir
+ * fsynced). */
+int bs_write_file_temp(const char *dir, const char *name, const void *data, size_t len, mode_t mode, char *tmp,
+                       size_t tmp_size);
+int bs_rename_into(const char *dir, const char *name, const char *tmp);
 
 /* Read dir/name (dir may be NULL for an absolute name) into a NUL-terminated
  * buffer; -EFBIG beyond max bytes. */

@@ -479,6 +479,26 @@ int bs_journal_remove(const char *dir) {
         return 0;
 }
 
+int bs_journal_mark_ended(const char *dir, uint32_t id) {
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%" PRIu32 "\n", id);
+        return bs_write_file_atomic(dir, BS_JOURNAL_ENDED_FILE, buf, (size_t) n, 0644);
+}
+
+int bs_journal_ended_id(const char *dir, uint32_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        int r = bs_read_file(dir, BS_JOURNAL_ENDED_FILE, 64, &text, NULL);
+        if (r < 0)
+                return r;
+        char *e;
+        errno = 0;
+        unsigned long long v = strtoull(text, &e, 10);
+        if (errno || e == text || (*e != '\n' && *e != 0) || v == 0 || v > UINT32_MAX)
+                return -ENOENT;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
 int bs_journal_set_aside(const char *dir, char **ret_path) {
         char from[4096], to[4200];
         if (snprintf(from, sizeof(from), "%s/%s", dir, BS_JOURNAL_FILE) >= (int) sizeof(from))

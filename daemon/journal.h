@@ -96,6 +96,13 @@ int bs_journal_write(const char *dir, const bs_journal *j);
 int bs_journal_load(const char *dir, bs_journal **ret, char *err, size_t err_size);
 /* Removes dir/journal (0 if there was none). */
 int bs_journal_remove(const char *dir);
+/* dir/journal-ended holds the id of the last transaction whose journal
+ * could not be removed when it ended (confirmed or rolled back): a journal
+ * with that id is over, whatever it says. Written atomically. */
+#define BS_JOURNAL_ENDED_FILE "journal-ended"
+int bs_journal_mark_ended(const char *dir, uint32_t id);
+/* -ENOENT when there is no such record (or it does not parse). */
+int bs_journal_ended_id(const char *dir, uint32_t *ret);
 /* Renames dir/journal to dir/journal.corrupt-<realtime seconds>; the new
  * name in *ret_path (may be NULL). */
 int bs_journal_set_aside(const char *dir, char **ret_path);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "persist.h"
+#include "restore.h"
 
 #define DEFAULT_RUNTIME_DIR "/run/backstop"
 #define DEFAULT_STATE_DIR "/var/lib/backstop"
@@ -21,8 +22,10 @@ static bs_mgmt_ports arg_ports;  /* n == 0: the default, 22/tcp */
 static void help(void) {
         printf("Usage: backstopd [OPTIONS]\n\n"
                "Firewall daemon with commit-confirm transactions (org.backstop.Firewall1).\n\n"
-               "  --restore            load the saved rules into the kernel and exit\n"
-               "  --runtime-dir=DIR    journal directory (default $RUNTIME_DIRECTORY or %s)\n"
+               "  --restore            load the saved rules into the kernel and exit (both files\n"
+               "                       or, when one is corrupt or refused, fail-closed rules)\n"
+               "  --runtime-dir=DIR    journal directory, where --restore records its outcome\n"
+               "                       (default $RUNTIME_DIRECTORY or %s)\n"
                "  --state-dir=DIR      saved rules directory (default $STATE_DIRECTORY or %s)\n"
                "  --management-port=PORT[/tcp|/udp]\n"
                "                       a port the lockout pre-flight protects (repeatable;\n"
@@ -122,36 +125,12 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-/* --restore: each saved file that exists goes into the kernel, whole. */
+/* --restore: both saved files, or the fail-closed rules (restore.h). */
 static int run_restore(void) {
-        bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
-        int ret = 0, found = 0;
-        for (int f = 0; f < 2; f++) {
-                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
-                _cleanup_table_ bs_table *t = NULL;
-                bs_parse_error err = {};
-                int r = bs_persist_load(arg_state_dir, fam, &t, &err);
-                if (r == -ENOENT)
-                        continue;
-                found++;
-                if (r < 0) {
-                        log_error_errno(r, "Cannot load %s/%s: %s", arg_state_dir, bs_persist_file(fam),
-                                        r == -EBADMSG ? err.message : strerror(-r));
-                        ret = r;
-                        continue;
-                }
-                r = bs_nf_restore(t, &o);
-                if (r < 0) {
-                        log_error_errno(r, "Cannot restore the %s rules: %m", bs_family_to_string(fam));
-                        ret = r;
-                        continue;
-                }
-                log_info("Restored %zu %s rule(s) from %s/%s.", bs_table_count_rules(t), bs_family_to_string(fam),
-                         arg_state_dir, bs_persist_file(fam));
-        }
-        if (found == 0)
-                log_info("No saved rules in %s: nothing to restore.", arg_state_dir);
-        return ret;
+        bs_mgmt_ports ports = arg_ports;
+        if (ports.n == 0)
+                bs_mgmt_ports_default(&ports);
+        return bs_boot_restore(arg_state_dir, arg_runtime_dir, &ports);
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "log.h"
 #include "persist.h"
+#include "restore.h"
 #include "text.h"
 #include "transaction.h"
 
@@ -35,6 +36,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_ended; i++)
                 transaction_free(m->ended[i]);
         sd_event_source_disable_unref(m->refresh_timer);
+        sd_event_source_disable_unref(m->ipv6_timer);
         sd_event_source_disable_unref(m->spent_reaper);
         for (size_t i = 0; i < m->n_spent; i++)
                 bs_journal_free(m->spent[i]);
@@ -42,6 +44,7 @@ Manager *manager_free(Manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m->runtime_dir);
+        free(m->boot_restore);
         free(m->state_dir);
         free(m->nft_description);
         for (int f = 0; f < 2; f++)
@@ -122,6 +125,12 @@ int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
         ret[0] = t[0];
         ret[1] = t[1];
         return 0;
+}
+
+int manager_save(Manager *m, const bs_table *const t[2]) {
+        if (m->ipv6_state == IPV6_UNKNOWN)
+                return -EAGAIN;
+        return bs_persist_save(m->state_dir, t);
 }
 
 void manager_keep_ended(Manager *m, Transaction *t) {
@@ -235,18 +244,76 @@ void manager_refresh_properties_soon(Manager *m) {
 
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        /* A look in the background: with the lock held by another program
+         * it is skipped until the next one, rather than block the bus for
+         * the whole wait every BS_REFRESH_USEC. */
+        unsigned wait_ms = m->nf.lock_timeout_ms;
+        m->nf.lock_timeout_ms = 0;
         manager_refresh_properties(m);
+        m->nf.lock_timeout_ms = wait_ms;
         (void) sd_event_source_set_time_relative(s, BS_REFRESH_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
         return 0;
 }
 
-static void detect_ipv6(Manager *m) {
+static void detect_ipv6(Manager *m, unsigned lock_timeout_ms);
+
+/* A retry does not wait for the lock: the event loop has a rollback retry
+ * and the property refresh waiting for it already, and each wait blocks
+ * the bus for its whole length; the lock is taken for milliseconds by
+ * everyone else, so a try every BS_RETRY_USEC gets it soon after it is
+ * free. */
+static int on_ipv6_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        detect_ipv6(userdata, 0);
+        return 0;
+}
+
+/* What reading the IPv6 filter table answers tells apart three cases.
+ * Only an answer that the table does not exist means no IPv6: libip6tc's
+ * init fails with EAFNOSUPPORT (no AF_INET6 raw socket: IPv6 disabled at
+ * boot), ENOPROTOOPT (no ip6_tables in the kernel: no getsockopt handler)
+ * or ENOENT (ip6_tables without ip6table_filter), which the nf layer
+ * reports as -EPROTONOSUPPORT. Anything else, the xtables lock held past
+ * our wait (-EWOULDBLOCK) above all, says nothing about IPv6: unknown, and
+ * tried again every BS_RETRY_USEC. */
+static void detect_ipv6(Manager *m, unsigned lock_timeout_ms) {
         _cleanup_table_ bs_table *t = NULL;
-        int r = bs_nf_read(BS_FAMILY_IPV6, "filter", &m->nf, &t);
-        m->ipv6_active = r >= 0;
-        if (r < 0)
-                log_notice_errno(r, "IPv6 filter table not usable, managing IPv4 only: %m");
+        bs_nf_options o = m->nf;
+        o.lock_timeout_ms = lock_timeout_ms;
+        int r = bs_nf_read(BS_FAMILY_IPV6, "filter", &o, &t);
+        Ipv6State old = m->ipv6_state;
+        if (r >= 0)
+                m->ipv6_state = IPV6_AVAILABLE;
+        else if (r == -EPROTONOSUPPORT)
+                m->ipv6_state = IPV6_ABSENT;
+        else
+                m->ipv6_state = IPV6_UNKNOWN;
+        m->ipv6_active = m->ipv6_state == IPV6_AVAILABLE;
+
+        if (m->ipv6_state == IPV6_UNKNOWN) {
+                if (r != m->ipv6_error)
+                        log_error_errno(r, "Cannot read the IPv6 filter table (xtables lock %s): %m. Retrying every "
+                                           "%llu s; no change is applied or saved until it can be read.",
+                                        bs_xtlock_path(), BS_RETRY_USEC / 1000000ULL);
+                m->ipv6_error = r;
+                int k = m->ipv6_timer ? sd_event_source_set_time_relative(m->ipv6_timer, BS_RETRY_USEC)
+                                      : sd_event_add_time_relative(m->event, &m->ipv6_timer, CLOCK_MONOTONIC,
+                                                                   BS_RETRY_USEC, 0, on_ipv6_retry, m);
+                if (k >= 0)
+                        k = sd_event_source_set_enabled(m->ipv6_timer, SD_EVENT_ONESHOT);
+                if (k < 0)
+                        log_error_errno(k, "Cannot arm the IPv6 detection timer: %m");
+                return;
+        }
+        m->ipv6_error = 0;
+        if (m->ipv6_state == IPV6_ABSENT)
+                log_notice_errno(r, "No IPv6 filter table in this kernel, managing IPv4 only: %m");
+        else if (old == IPV6_UNKNOWN && m->announced)
+                log_notice("The IPv6 filter table can be read now: managing IPv4 and IPv6.");
+        if (old != m->ipv6_state && m->announced && m->bus) {
+                (void) sd_bus_emit_properties_changed(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "IPv6Active", NULL);
+                manager_refresh_properties_soon(m);
+        }
 }
 
 static void recover_journal(Manager *m) {
@@ -269,9 +336,25 @@ static void recover_journal(Manager *m) {
                                m->runtime_dir);
                 return;
         }
-        if (!m->ipv6_active && j->before[1]) {
-                /* IPv6 went away since: roll back what we can */
-                log_warning("Journal of transaction %" PRIu32 " has IPv6 tables, but IPv6 is not usable now.",
+        uint32_t ended = 0;
+        if (bs_journal_ended_id(m->runtime_dir, &ended) >= 0 && ended == j->id) {
+                /* it ended (confirmed or rolled back) but its journal could
+                 * not be removed then */
+                log_notice("Transaction %" PRIu32 " ended before the restart: removing its journal.", j->id);
+                r = bs_journal_remove(m->runtime_dir);
+                if (r < 0)
+                        log_error_errno(r, "Cannot remove the journal of transaction %" PRIu32 ": %m", j->id);
+                bs_journal_free(j);
+                return;
+        }
+        if (m->ipv6_state == IPV6_ABSENT && j->before[1]) {
+                /* The kernel has no IPv6 filter table now: nothing of the
+                 * transaction can be left in one (a table loaded again
+                 * starts empty). Not so when IPv6 could not be read yet:
+                 * then its half stays, and is rolled back once it can be
+                 * written. */
+                log_warning("Journal of transaction %" PRIu32 " has IPv6 tables, but this kernel has no IPv6 "
+                            "filter table now: rolling back IPv4 only.",
                             j->id);
                 bs_table_free(j->before[1]);
                 bs_table_free(j->after[1]);
@@ -287,7 +370,13 @@ int manager_start(Manager *m) {
         if (r < 0)
                 log_warning_errno(r, "Cannot create the runtime directory %s: %m", m->runtime_dir);
 
-        detect_ipv6(m);
+        detect_ipv6(m, m->nf.lock_timeout_ms);
+        r = bs_boot_restore_read(m->runtime_dir, &m->boot_restore);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read %s/%s: %m", m->runtime_dir, BS_BOOT_RESTORE_FILE);
+        else if (strncmp(m->boot_restore, "fail-closed", 11) == 0)
+                log_crit("The boot-time restore FAILED CLOSED (%s): the saved rules are not loaded.",
+                         m->boot_restore);
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0)

@@ -23,6 +23,19 @@
 /* how often the daemon looks whether others changed what the properties
  * show (policies, saved state, nftables) */
 #define BS_REFRESH_USEC (5ULL * 1000000ULL)
+/* how long the daemon waits before trying again what the xtables lock or
+ * the kernel refused: a rollback, the IPv6 detection */
+#define BS_RETRY_USEC (5ULL * 1000000ULL)
+
+/* Whether this kernel has the IPv6 filter table. Unknown while the first
+ * read failed for another reason than its absence (the xtables lock held
+ * past our wait, above all): the daemon then retries every BS_RETRY_USEC
+ * and changes nothing, since changing IPv4 alone would leave IPv6 behind. */
+typedef enum Ipv6State {
+        IPV6_UNKNOWN,
+        IPV6_AVAILABLE,
+        IPV6_ABSENT,
+} Ipv6State;
 
 typedef struct Transaction Transaction;
 
@@ -46,8 +59,12 @@ typedef struct Manager {
         char *runtime_dir;
         char *state_dir;
         bs_nf_options nf;
-        bool ipv6_active;
+        bool ipv6_active;       /* ipv6_state == IPV6_AVAILABLE */
+        Ipv6State ipv6_state;
+        int ipv6_error;          /* while unknown: the last read's -errno */
+        sd_event_source *ipv6_timer;
         bool polkit_ask_root;
+        char *boot_restore;   /* what backstopd --restore recorded at boot (restore.h); "" for nothing */
         bs_mgmt_ports ports;  /* what the lockout pre-flight protects */
 
         Transaction *pending;
@@ -133,6 +150,10 @@ void manager_refresh_properties_soon(Manager *m);
 void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]);
 /* Only PendingTransaction (when nothing else can have changed). */
 void manager_refresh_pending(Manager *m);
+
+/* bs_persist_save of the managed tables; -EAGAIN while IPv6 is unknown
+ * (saving IPv4 alone would remove rules.v6). */
+int manager_save(Manager *m, const bs_table *const t[2]);
 
 /* Keep an ended transaction on the bus (drops the oldest beyond 16). */
 void manager_keep_ended(Manager *m, Transaction *t);

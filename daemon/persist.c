@@ -25,13 +25,35 @@ int bs_persist_save(const char *state_dir, const bs_table *const tables[2]) {
                 if (r < 0)
                         return r;
         }
-        for (int i = 0; i < 2; i++) {
-                if (!tables[i])
-                        continue;
-                r = bs_write_file_atomic(state_dir, bs_persist_file(tables[i]->family), texts[i]->data,
-                                         texts[i]->len, 0600);
-                if (r < 0)
-                        return r;
+        /* Both temporary files written and synced before either is renamed
+         * into place: a full disk or an I/O error leaves both old files.
+         * The one window left is the second rename failing after the first
+         * succeeded (rename in one directory fails only on a broken
+         * filesystem): then rules.v4 is new and rules.v6 old, and the
+         * error says so to the caller. */
+        char tmp[2][4096] = {};
+        for (int i = 0; i < 2 && r >= 0; i++)
+                if (tables[i])
+                        r = bs_write_file_temp(state_dir, bs_persist_file(tables[i]->family), texts[i]->data,
+                                               texts[i]->len, 0600, tmp[i], sizeof(tmp[i]));
+        for (int i = 0; i < 2 && r >= 0; i++)
+                if (tables[i]) {
+                        r = bs_rename_into(state_dir, bs_persist_file(tables[i]->family), tmp[i]);
+                        tmp[i][0] = r >= 0 ? 0 : tmp[i][0];
+                }
+        for (int i = 0; i < 2; i++)
+                if (tables[i] && tmp[i][0])
+                        (void) unlink(tmp[i]);  /* not renamed: gone (ENOENT if never made) */
+        if (r < 0)
+                return r;
+        /* No IPv6 table given: the host has none, and a rules.v6 left from
+         * before would be restored at boot next to the new rules.v4. */
+        if (!tables[1] && tables[0]) {
+                _cleanup_free_ char *v6 = NULL;
+                if (asprintf(&v6, "%s/%s", state_dir, BS_RULES_V6) < 0)
+                        return -ENOMEM;
+                if (unlink(v6) < 0 && errno != ENOENT)
+                        return -errno;
         }
         return 0;
 }
@@ -90,6 +112,17 @@ static int load_cached(const char *state_dir, bs_family f, bs_persist_cache *c, 
 
 int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_persist_cache cache[2],
                      bool *ret) {
+        if (tables[0] && !tables[1]) {
+                /* a rules.v6 without IPv6 here: boot would restore it, Save
+                 * removes it; until then not saved */
+                _cleanup_free_ char *v6 = NULL;
+                if (asprintf(&v6, "%s/%s", state_dir, BS_RULES_V6) < 0)
+                        return -ENOMEM;
+                if (access(v6, F_OK) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
         for (int i = 0; i < 2; i++) {
                 if (!tables[i])
                         continue;

@@ -16,7 +16,9 @@
 
 const char *bs_persist_file(bs_family f);
 
-/* Writes the file of each table given (tables[1] may be NULL). */
+/* Writes the file of each table given, both or neither (but for a
+ * rename failing between the two). tables[1] NULL means the host has no
+ * IPv6: a rules.v6 there is removed. */
 int bs_persist_save(const char *state_dir, const bs_table *const tables[2]);
 /* -ENOENT when there is no saved file for the family, -EBADMSG (err
  * filled) when it does not parse. */
@@ -32,8 +34,9 @@ typedef struct bs_persist_cache {
 void bs_persist_cache_done(bs_persist_cache *c);
 
 /* Whether the given running tables equal the saved ones (a family with a
- * NULL table is not compared). No saved file, or one that does not parse:
- * false. cache (optional, indexed like tables) keeps the parsed files
+ * NULL table is not compared, but a rules.v6 next to an IPv4 table alone
+ * makes it false: Save would remove it). No saved file, or one that does
+ * not parse: false. cache (optional, indexed like tables) keeps the parsed files
  * between calls, so that asking again costs a stat, not a parse. */
 int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_persist_cache cache[2],
                      bool *ret);

@@ -11,7 +11,7 @@
 #include "preflight.h"
 #include "rollback.h"
 
-#define RETRY_USEC (5ULL * 1000000ULL)
+#define RETRY_USEC BS_RETRY_USEC
 
 static uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
@@ -23,6 +23,8 @@ const char *transaction_state_to_string(TransactionState s) {
         switch (s) {
         case TRANSACTION_PENDING:
                 return "pending";
+        case TRANSACTION_ROLLING_BACK:
+                return "rolling-back";
         case TRANSACTION_CONFIRMED:
                 return "confirmed";
         default:
@@ -85,6 +87,25 @@ static void emit_ended(Transaction *t) {
                                           t->path, t->rollback_reason);
 }
 
+/* A transaction that ended must not come back from its journal at the
+ * next start (a confirmed one would be rolled back): remove the journal,
+ * or, when that fails, record the end next to it (journal-ended, which
+ * recover_journal honours). Fails only when neither can be done. */
+static int close_journal(Manager *m, uint32_t id) {
+        int r = bs_journal_remove(m->runtime_dir);
+        if (r >= 0)
+                return 0;
+        int k = bs_journal_mark_ended(m->runtime_dir, id);
+        if (k < 0) {
+                log_error_errno(k, "Cannot remove the journal of transaction %" PRIu32 " (%s), nor record that "
+                                   "it ended: %m", id, strerror(-r));
+                return r;
+        }
+        log_warning("Cannot remove the journal of transaction %" PRIu32 " (%s); its end is recorded in %s/%s.", id,
+                    strerror(-r), m->runtime_dir, BS_JOURNAL_ENDED_FILE);
+        return 0;
+}
+
 /* The transaction is over: off the timer, out of the journal, onto the
  * list of ended ones. */
 static void transaction_end(Transaction *t, TransactionState state, const char *reason) {
@@ -95,9 +116,7 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
         t->timer = sd_event_source_disable_unref(t->timer);
         t->deadline_boottime = t->deadline_realtime = 0;
         manager_release_journal(m, TAKE_PTR(t->journal));
-        int r = bs_journal_remove(m->runtime_dir);
-        if (r < 0)
-                log_error_errno(r, "Cannot remove the journal of transaction %" PRIu32 ": %m", t->id);
+        (void) close_journal(m, t->id);
         if (m->pending == t)
                 m->pending = NULL;
         manager_keep_ended(m, t);
@@ -108,14 +127,14 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Transaction *t = userdata;
-        char err[512];
-        log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", t->id);
-        int r = transaction_rollback(t, "timeout", err, sizeof(err));
-        if (r < 0) {
+        char err[512], reason[sizeof(t->rollback_reason)] = "timeout";
+        if (t->state == TRANSACTION_ROLLING_BACK)
+                memcpy(reason, t->rollback_reason, sizeof(reason));  /* a retry */
+        else
+                log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", t->id);
+        int r = transaction_rollback(t, reason, err, sizeof(err));
+        if (r < 0)
                 log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
-                (void) sd_event_source_set_time(s, now_usec(CLOCK_BOOTTIME) + RETRY_USEC);
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        }
         return 0;
 }
 
@@ -358,7 +377,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         const bs_table *now[2] = {};
                         r = manager_peek_tables(m, families, now);
                         if (r >= 0)
-                                r = bs_persist_save(m->state_dir, now);
+                                r = manager_save(m, now);
                         if (r < 0)
                                 log_error_errno(r, "Saving after transaction %" PRIu32 " failed: %m", t->id);
                 }
@@ -417,6 +436,13 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, pid_t caller
                 if (r < 0)
                         return r;
         }
+        /* the journal goes first: a failure here leaves the transaction
+         * pending, as the journal on disk still says */
+        int k = close_journal(m, t->id);
+        if (k < 0)
+                return bs_seterr(err, err_size, -EIO, "cannot remove the journal of transaction %" PRIu32
+                                 " (%s): it stays pending, and is rolled back at its deadline unless confirmed",
+                                 t->id, strerror(-k));
         log_info("Transaction %" PRIu32 " confirmed.", t->id);
         bool save = t->save;
         uint32_t id = t->id;
@@ -426,7 +452,7 @@ int transaction_confirm(Transaction *t, const char *ssh_connection, pid_t caller
         bs_table *now[2] = {};
         int r = manager_read_tables(m, now);
         if (r >= 0)
-                r = bs_persist_save(m->state_dir, manager_tables_const(now));
+                r = manager_save(m, manager_tables_const(now));
         manager_free_tables(now);
         manager_refresh_properties_soon(m);
         if (r < 0)
@@ -454,9 +480,40 @@ static int rollback_merge(const bs_table *current, void *userdata, bs_table **re
         return 0;
 }
 
+/* The rollback could not finish: the transaction shows it (State
+ * "rolling-back" and the reason) and its timer retries; a journal whose
+ * deadline is still ahead (Rollback was asked for) is marked due, so that
+ * a restart finishes the rollback instead of waiting for the deadline. */
+static void rollback_failed(Transaction *t, const char *reason) {
+        Manager *m = t->manager;
+        if (t->state != TRANSACTION_ROLLING_BACK || !streq(t->rollback_reason, reason)) {
+                if (t->rollback_reason != reason)
+                        snprintf(t->rollback_reason, sizeof(t->rollback_reason), "%s", reason);
+                t->state = TRANSACTION_ROLLING_BACK;
+                if (m->bus)
+                        (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "State",
+                                                              "RollbackReason", NULL);
+        }
+        uint64_t now = now_usec(CLOCK_BOOTTIME);
+        bs_journal *j = t->journal;
+        if (j && j->deadline_boottime_usec > now) {
+                uint64_t old = j->deadline_boottime_usec;
+                j->deadline_boottime_usec = now;
+                int r = bs_journal_write(m->runtime_dir, j);
+                if (r < 0) {
+                        j->deadline_boottime_usec = old;
+                        log_error_errno(r, "Cannot mark the journal of transaction %" PRIu32 " as due: %m", t->id);
+                }
+        }
+        t->deadline_boottime = now + RETRY_USEC;
+        int r = arm_timer(t);
+        if (r < 0)
+                log_error_errno(r, "Cannot arm the rollback retry of transaction %" PRIu32 ": %m", t->id);
+}
+
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size) {
         Manager *m = t->manager;
-        if (t->state != TRANSACTION_PENDING || !t->journal)
+        if ((t->state != TRANSACTION_PENDING && t->state != TRANSACTION_ROLLING_BACK) || !t->journal)
                 return bs_seterr(err, err_size, -ESRCH, "transaction %" PRIu32 " is %s", t->id,
                               transaction_state_to_string(t->state));
         bs_journal *j = t->journal;
@@ -477,6 +534,15 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         }
         bool ipv4_only = false;
         int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
+        if (r < 0 && !ipv4_only && r != -EWOULDBLOCK && families == BS_FAMILY_MASK_BOTH &&
+            j->after[0] != j->before[0]) {
+                /* IPv6 could not be read or written (not the lock: IPv4
+                 * would wait for it too): IPv4 need not wait for IPv6
+                 * (after == before once IPv4 is rolled back). */
+                if (bs_nf_rewrite_both("filter", bs_family_mask(BS_FAMILY_IPV4), &m->nf, m->read_cache,
+                                       rollback_merge, merge, NULL) >= 0)
+                        ipv4_only = true;
+        }
         if (r < 0 && ipv4_only) {
                 /* IPv4 is rolled back and stays so: a retry must leave it
                  * alone (its merge would put removed rules back twice). */
@@ -487,9 +553,11 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                         log_error("Cannot rewrite the journal of transaction %" PRIu32 ".", t->id);
                 log_error("Rollback of transaction %" PRIu32 ": IPv4 is rolled back, IPv6 is not yet.", t->id);
         }
-        if (r < 0)
+        if (r < 0) {
+                rollback_failed(t, reason);
                 return bs_seterr(err, err_size, r, "cannot roll back the filter tables (xtables lock %s): %s",
                               bs_xtlock_path(), strerror(-r));
+        }
         for (int f = 0; f < 2; f++)
                 if (merge[f].dropped > 0)
                         log_warning("Rollback of transaction %" PRIu32 ": %zu removed %s rule(s) jump to chains "
@@ -557,10 +625,9 @@ int transaction_resume(Manager *m, bs_journal *j) {
                 char err[512];
                 log_notice("Transaction %" PRIu32 " found pending with its deadline passed: rolling back.", t->id);
                 r = transaction_rollback(t, "daemon-restart", err, sizeof(err));
-                if (r >= 0)
-                        return 0;
-                log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
-                t->deadline_boottime = now_usec(CLOCK_BOOTTIME) + RETRY_USEC;
+                if (r < 0)
+                        log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
+                return 0;  /* done, or retried by the timer */
         } else
                 log_notice("Transaction %" PRIu32 " resumed; rollback in %" PRIu64 " s unless confirmed.", t->id,
                            (uint64_t) ((j->deadline_boottime_usec - now_usec(CLOCK_BOOTTIME)) / 1000000ULL));

@@ -14,6 +14,9 @@
 
 typedef enum TransactionState {
         TRANSACTION_PENDING,
+        /* still pending: its rollback started (deadline or request, in
+         * rollback_reason) and failed, a retry is due (the timer) */
+        TRANSACTION_ROLLING_BACK,
         TRANSACTION_CONFIRMED,
         TRANSACTION_ROLLED_BACK,
 } TransactionState;
@@ -57,7 +60,9 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
  * missing or malformed, -EPERM when rejected (err says why). */
 int transaction_confirm(Transaction *t, const char *ssh_connection, pid_t caller_pid, char *err, size_t err_size);
 /* Undo now; reason is one of the API's ("timeout", "request", ...). On
- * failure the transaction stays pending (and its timer retries). */
+ * failure the transaction is rolling back: still m->pending, State
+ * "rolling-back" with the reason, retried by its timer every
+ * BS_RETRY_USEC until it is rolled back. */
 int transaction_rollback(Transaction *t, const char *reason, char *err, size_t err_size);
 /* A strict transaction is extended only with the same proof as its
  * confirmation (ssh_connection, caller_pid; errors as there): else the

@@ -6,6 +6,15 @@
  *   - the runtime directory is full when the journal is written and when
  *     Extend rewrites it (a tiny tmpfs);
  *   - an empty journal at start;
+ *   - the daemon killed with a transaction on both families pending and
+ *     restarted while the lock is held past its wait: the IPv6 table cannot
+ *     be read, the journal's IPv6 half is kept, the transaction shows as
+ *     rolling back, and both families are rolled back once the lock is
+ *     free; a daemon that could not read IPv6 at start refuses Apply and
+ *     Save until it can;
+ *   - the journal cannot be removed at Confirm (a bind mount on it): the
+ *     end is recorded and a restart after the deadline keeps the confirmed
+ *     rules; with a read-only runtime directory Confirm fails instead;
  *   - the kernel refuses the IPv6 part after IPv4 was committed, and then
  *     refuses to put IPv4 back (an LD_PRELOAD shim refuses chosen IPv4
  *     table replacements of the daemon): rolled back through the timer, or,
@@ -123,7 +132,7 @@ static gint64 wait_ended(const char *path) {
         gint64 end = g_get_monotonic_time() + 90 * G_USEC_PER_SEC;
         for (;;) {
                 g_autofree char *s = tx_string(path, "State");
-                if (!g_str_equal(s, "pending"))
+                if (!g_str_equal(s, "pending") && !g_str_equal(s, "rolling-back"))
                         return g_get_monotonic_time();
                 if (g_get_monotonic_time() > end)
                         g_error("%s: still pending after 90 s", path);
@@ -180,9 +189,10 @@ static void test_lock_at_rollback(void) {
         gint64 held = g_get_monotonic_time();
         /* past the deadline and one whole wait */
         g_usleep((timeout * 1000 + LOCK_WAIT_MS + 2000) * 1000);
-        g_autofree char *state = tx_string(tx, "State");
+        g_autofree char *state = tx_string(tx, "State"), *why = tx_string(tx, "RollbackReason");
         g_autofree char *during = ipt_S_env(4, TRUE);
-        g_assert_cmpstr(state, ==, "pending");
+        g_assert_cmpstr(state, ==, "rolling-back");
+        g_assert_cmpstr(why, ==, "timeout");
         g_assert_nonnull(strstr(during, "192.0.2.2/32"));
         g_assert_true(journal_exists(NULL));
         close(fd);
@@ -197,24 +207,25 @@ static void test_lock_at_rollback(void) {
         g_assert_false(journal_exists(NULL));
 }
 
-/* Rollback on request while the lock is held: LockTimeout, still pending,
- * and the deadline still rolls it back later. */
+/* Rollback on request while the lock is held: LockTimeout, rolling back
+ * (retried), and rolled back once the lock is free, well before the
+ * deadline. */
 static void test_lock_at_rollback_request(void) {
         reset_tables();
         g_autofree char *before4 = ipt_S(4);
-        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.3/32 -j DROP", 8);
+        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.3/32 -j DROP", 600);
         int fd = hold_lock();
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) r = call(tx, TX_IFACE, "Rollback", NULL, "()", &error);
         g_autofree char *name = remote_error(error);
         g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.LockTimeout");
         g_autofree char *state = tx_string(tx, "State");
-        g_assert_cmpstr(state, ==, "pending");
+        g_assert_cmpstr(state, ==, "rolling-back");
         g_assert_true(journal_exists(NULL));
         close(fd);
         (void) wait_ended(tx);
         g_autofree char *reason = tx_string(tx, "RollbackReason"), *after4 = ipt_S(4);
-        g_assert_cmpstr(reason, ==, "timeout");
+        g_assert_cmpstr(reason, ==, "request");
         g_assert_cmpstr(after4, ==, before4);
 }
 
@@ -239,6 +250,167 @@ static void test_lock_at_sigterm(void) {
         g_assert_cmpstr(reason, ==, "daemon-restart");
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(pend, ==, "/");
+        g_assert_false(journal_exists(NULL));
+}
+
+static gboolean ipv6_active(void) {
+        g_autoptr(GVariant) v = get_property(PATH, IFACE, "IPv6Active");
+        return g_variant_get_boolean(v);
+}
+
+/* The daemon retries the IPv6 detection every 5 s: wait for it (bounded
+ * only against a broken daemon). */
+static void wait_ipv6_active(void) {
+        gint64 end = g_get_monotonic_time() + 90 * G_USEC_PER_SEC;
+        while (!ipv6_active()) {
+                if (g_get_monotonic_time() > end)
+                        g_error("IPv6 still not active 90 s after the lock was released");
+                g_usleep(50000);
+        }
+}
+
+/* The daemon is killed with a transaction on both families pending, and
+ * restarts while another program holds the xtables lock for longer than
+ * the daemon's wait, first at its IPv6 detection, then at the rollback
+ * (the deadline passed meanwhile). The journal's IPv6 half must not be
+ * dropped: the transaction shows as rolling back while the lock is held,
+ * and once it is free both families are rolled back. */
+static void test_ipv6_lock_at_restart(void) {
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        const char *rule = "-A INPUT -p tcp -m tcp --dport 9999 -j DROP";
+        g_autofree char *tx = apply_ok("-A INPUT -p tcp --dport 9999 -j DROP", 2);
+        g_autofree char *applied4 = ipt_S(4), *applied6 = ipt_S(6);
+        g_assert_nonnull(strstr(applied4, rule));
+        g_assert_nonnull(strstr(applied6, rule));
+        int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        int fd = hold_lock();
+        gint64 held = g_get_monotonic_time();
+        /* returns once the daemon owns its name: after the detection and
+         * the first rollback attempt each waited for the lock in vain */
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *state = tx_string(tx, "State"), *reason = tx_string(tx, "RollbackReason");
+        g_autofree char *pend = pending_path();
+        g_autofree char *during4 = ipt_S_env(4, TRUE), *during6 = ipt_S_env(6, TRUE);
+        gboolean v6_during = ipv6_active();
+        close(fd);
+        gint64 released = g_get_monotonic_time();
+        g_print("# lock held %.1f s across the restart: %s (%s), IPv6Active %d\n", (released - held) / 1e6, state,
+                reason, v6_during);
+        g_assert_cmpstr(state, ==, "rolling-back");
+        g_assert_cmpstr(reason, ==, "daemon-restart");
+        g_assert_cmpstr(pend, ==, tx);
+        g_assert_false(v6_during);
+        g_assert_nonnull(strstr(during6, rule));
+        g_assert_nonnull(strstr(during4, rule));
+        gint64 ended = wait_ended(tx);
+        g_free(state);
+        state = tx_string(tx, "State");
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_print("# rolled back %.2f s after the release\n", (ended - released) / 1e6);
+        g_assert_cmpstr(state, ==, "rolled-back");
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_false(journal_exists(NULL));
+        wait_ipv6_active();
+}
+
+/* A daemon that could not read the IPv6 table at start refuses to change
+ * (or save) anything, rather than IPv4 alone; once it can read it, a change
+ * reaches both families. */
+static void test_ipv6_unknown_refuses_apply(void) {
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        int fd = hold_lock();
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        gboolean v6_during = ipv6_active();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *tx = apply("-A INPUT -p tcp --dport 9998 -j DROP", 30, &error);
+        g_autoptr(GError) save_error = NULL;
+        g_autoptr(GVariant) saved = call(PATH, IFACE, "Save", NULL, "()", &save_error);
+        g_autofree char *during4 = ipt_S_env(4, TRUE), *during6 = ipt_S_env(6, TRUE);
+        close(fd);
+        g_assert_false(v6_during);
+        g_assert_null(tx);
+        g_autofree char *name = remote_error(error), *save_name = remote_error(save_error);
+        g_print("# Apply while IPv6 is unknown: %s: %s\n", name, error->message);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_assert_nonnull(strstr(error->message, "IPv6 filter table could not be read yet"));
+        g_assert_cmpstr(save_name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_assert_cmpstr(during4, ==, before4);
+        g_assert_cmpstr(during6, ==, before6);
+        g_autofree char *v6_file = g_build_filename(F->state_dir, "rules.v6", NULL);
+        g_assert_false(g_file_test(v6_file, G_FILE_TEST_EXISTS));
+
+        wait_ipv6_active();
+        g_autofree char *tx2 = apply_ok("-A INPUT -p tcp --dport 9998 -j DROP", 30);
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6);
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(GVariant) r = call(tx2, TX_IFACE, "Rollback", NULL, "()", &e2);
+        g_assert_no_error(e2);
+        g_assert_nonnull(strstr(after4, "--dport 9998 -j DROP"));
+        g_assert_nonnull(strstr(after6, "--dport 9998 -j DROP"));
+}
+
+/* ---------------------------------------------------------------- the journal cannot be removed */
+
+/* The journal is a mount point (a bind mount of itself, in our mount
+ * namespace, which the daemon shares): unlink fails with EBUSY, the rest of
+ * the directory stays writable. Confirm succeeds and records the end; the
+ * daemon, killed and started again after the deadline, must not roll the
+ * confirmed transaction back. */
+static void test_journal_unremovable_at_confirm(void) {
+        reset_tables();
+        const guint32 timeout = 3;
+        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.9/32 -j DROP", timeout);
+        gint64 applied = g_get_monotonic_time();
+        g_autofree char *journal = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_assert_cmpint(mount(journal, journal, NULL, MS_BIND, NULL), ==, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(tx, TX_IFACE, "Confirm", g_variant_new_parsed("(@a{sv} {},)"), "()", &error);
+        g_autofree char *state = tx_string(tx, "State");
+        int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        g_assert_cmpint(umount(journal), ==, 0);
+        g_assert_no_error(error);
+        g_assert_cmpstr(state, ==, "confirmed");
+        g_assert_true(journal_exists(NULL));  /* the case under test */
+        gint64 wait = applied + (timeout + 1) * G_USEC_PER_SEC - g_get_monotonic_time();
+        if (wait > 0)
+                g_usleep(wait);  /* the journal's deadline is past */
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *after4 = ipt_S(4), *pend = pending_path();
+        g_assert_nonnull(strstr(after4, "-A INPUT -s 192.0.2.9/32 -j DROP\n"));
+        g_assert_cmpstr(pend, ==, "/");
+        g_assert_false(journal_exists(NULL));
+        reset_tables();
+}
+
+/* Neither the journal can be removed nor the end recorded (the runtime
+ * directory is read-only): Confirm fails and says so, and the transaction
+ * stays pending, as its journal says; Rollback then works. */
+static void test_journal_unremovable_readonly(void) {
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4);
+        g_autofree char *tx = apply_ok("-A INPUT -s 192.0.2.10/32 -j DROP", 600);
+        g_assert_cmpint(mount(F->runtime_dir, F->runtime_dir, NULL, MS_BIND, NULL), ==, 0);
+        g_assert_cmpint(mount(NULL, F->runtime_dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), ==, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(tx, TX_IFACE, "Confirm", g_variant_new_parsed("(@a{sv} {},)"), "()", &error);
+        g_autofree char *state = tx_string(tx, "State");
+        g_assert_cmpint(umount(F->runtime_dir), ==, 0);
+        g_autofree char *name = remote_error(error);
+        g_print("# Confirm with the journal stuck: %s: %s\n", name, error->message);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_assert_nonnull(strstr(error->message, "journal"));
+        g_assert_cmpstr(state, ==, "pending");
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(GVariant) r2 = call(tx, TX_IFACE, "Rollback", NULL, "()", &e2);
+        g_assert_no_error(e2);
+        g_autofree char *after4 = ipt_S(4);
+        g_assert_cmpstr(after4, ==, before4);
         g_assert_false(journal_exists(NULL));
 }
 
@@ -594,6 +766,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/faults/lock-at-rollback", test_lock_at_rollback);
         g_test_add_func("/faults/lock-at-rollback-request", test_lock_at_rollback_request);
         g_test_add_func("/faults/lock-at-sigterm", test_lock_at_sigterm);
+        g_test_add_func("/faults/ipv6-lock-at-restart", test_ipv6_lock_at_restart);
+        g_test_add_func("/faults/ipv6-unknown-refuses-apply", test_ipv6_unknown_refuses_apply);
+        g_test_add_func("/faults/journal-unremovable-at-confirm", test_journal_unremovable_at_confirm);
+        g_test_add_func("/faults/journal-unremovable-readonly", test_journal_unremovable_readonly);
         g_test_add_func("/faults/others-write-during-rollback", test_others_write_during_rollback);
         g_test_add_func("/faults/disk-full-journal", test_disk_full_journal);
         g_test_add_func("/faults/disk-full-extend", test_disk_full_extend);

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "persist.h"
@@ -107,8 +109,93 @@ static void test_equal_cached(void) {
         g_rmdir(dir);
 }
 
+static char *read_saved(const char *dir, const char *name) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        char *text = NULL;
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        return text;
+}
+
+static guint count_entries(const char *dir) {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+        while (g_dir_read_name(d))
+                n++;
+        return n;
+}
+
+/* Save replaces both files or neither: the IPv6 file cannot be written
+ * (a file size limit below its size makes its write fail with EFBIG, with
+ * SIGXFSZ ignored): the IPv4 file must still be the old one, and no
+ * temporary file is left. */
+static void test_save_both_or_neither(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-persist-XXXXXX", NULL);
+        _cleanup_table_ bs_table *a4 = parse(BS_FAMILY_IPV4, V4_A);
+        _cleanup_table_ bs_table *b4 = parse(BS_FAMILY_IPV4, V4_B);
+        _cleanup_table_ bs_table *a6 = parse(BS_FAMILY_IPV6, V6_A);
+        const bs_table *run_a[2] = { a4, a6 };
+        g_assert_cmpint(bs_persist_save(dir, run_a), ==, 0);
+        g_autofree char *old4 = read_saved(dir, BS_RULES_V4), *old6 = read_saved(dir, BS_RULES_V6);
+
+        /* an IPv6 table whose file is far bigger than the IPv4 one */
+        GString *big = g_string_new("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        for (int i = 0; i < 200; i++)
+                g_string_append_printf(big, "-A INPUT -s 2001:db8::%x/128 -j ACCEPT\n", i + 1);
+        g_string_append(big, "COMMIT\n");
+        _cleanup_table_ bs_table *big6 = parse(BS_FAMILY_IPV6, big->str);
+        g_string_free(big, TRUE);
+        const bs_table *run_b[2] = { b4, big6 };
+
+        struct rlimit old_limit, limit;
+        g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old_limit), ==, 0);
+        limit = old_limit;
+        limit.rlim_cur = 2048;  /* above the IPv4 file, below the IPv6 one */
+        void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+        g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &limit), ==, 0);
+        int r = bs_persist_save(dir, run_b);
+        g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old_limit), ==, 0);
+        signal(SIGXFSZ, old_handler);
+        g_assert_cmpint(r, ==, -EFBIG);
+
+        g_autofree char *now4 = read_saved(dir, BS_RULES_V4), *now6 = read_saved(dir, BS_RULES_V6);
+        g_assert_cmpstr(now4, ==, old4);
+        g_assert_cmpstr(now6, ==, old6);
+        g_assert_cmpuint(count_entries(dir), ==, 2);  /* no temporary file left */
+
+        /* and without the limit both are replaced */
+        g_assert_cmpint(bs_persist_save(dir, run_b), ==, 0);
+        g_assert_true(equal(dir, run_b, NULL));
+
+        g_autofree char *v4 = g_build_filename(dir, BS_RULES_V4, NULL);
+        g_autofree char *v6 = g_build_filename(dir, BS_RULES_V6, NULL);
+        g_unlink(v4);
+        g_unlink(v6);
+        g_rmdir(dir);
+}
+
+/* A host without IPv6 (no IPv6 table given): a rules.v6 left from before
+ * makes the rules not saved (boot would restore it), and Save removes it. */
+static void test_stale_rules_v6(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-persist-XXXXXX", NULL);
+        _cleanup_table_ bs_table *a4 = parse(BS_FAMILY_IPV4, V4_A);
+        _cleanup_table_ bs_table *a6 = parse(BS_FAMILY_IPV6, V6_A);
+        const bs_table *both[2] = { a4, a6 }, *only4[2] = { a4, NULL };
+        g_assert_cmpint(bs_persist_save(dir, both), ==, 0);
+        g_autofree char *v4 = g_build_filename(dir, BS_RULES_V4, NULL);
+        g_autofree char *v6 = g_build_filename(dir, BS_RULES_V6, NULL);
+        g_assert_true(g_file_test(v6, G_FILE_TEST_EXISTS));
+        g_assert_false(equal(dir, only4, NULL));
+        g_assert_cmpint(bs_persist_save(dir, only4), ==, 0);
+        g_assert_false(g_file_test(v6, G_FILE_TEST_EXISTS));
+        g_assert_true(equal(dir, only4, NULL));
+        g_unlink(v4);
+        g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persist/equal-cached", test_equal_cached);
+        g_test_add_func("/persist/save-both-or-neither", test_save_both_or_neither);
+        g_test_add_func("/persist/stale-rules-v6", test_stale_rules_v6);
         return g_test_run();
 }

@@ -8,7 +8,12 @@
 #      backstopd-restore.service runs) loads the saved rules into a fresh
 #      network namespace: they equal the confirmed rules, without the pending
 #      change, for IPv4 and IPv6;
-#   4. backstopd started on the rebooted host has nothing pending.
+#   4. backstopd started on the rebooted host has nothing pending;
+#   5. one word of rules.v6 corrupted, "reboot" again: the restore loads
+#      neither file but the fail-closed rules, for IPv4 and IPv6 (loopback,
+#      ESTABLISHED,RELATED, the management port, ICMPv6 neighbour
+#      discovery, INPUT DROP), exits non-zero, and the daemon started
+#      afterwards shows it (BootRestore, backstopctl status).
 source "$(dirname "$0")/e2e-lib.sh"
 require_root
 require_bin iptables-legacy ip6tables-legacy busctl dbus-daemon
@@ -65,5 +70,47 @@ SB_FW=$boot
 sandbox_daemon
 [ "$(mgr_prop PendingTransaction)" = / ] || fail "a transaction is pending after the reboot"
 [ "$(mgr_prop RulesSaved)" = true ] || fail "RulesSaved is not true after the restore"
+[ "$(mgr_prop BootRestore)" = restored ] || fail "BootRestore is not \"restored\" after the restore"
+
+say "5. rules.v6 corrupted (one word), reboot again: fail-closed, both families"
+sandbox_stop_daemon KILL
+find "$BACKSTOP_RUNTIME_DIR" -mindepth 1 -delete
+grep -q -- "--dport 22 " "$BACKSTOP_STATE_DIR/rules.v6" || fail "no 22/tcp rule in the saved rules.v6"
+sed -i 's/--dport 22 /--dprot 22 /' "$BACKSTOP_STATE_DIR/rules.v6"
+boot2=bsboot2-$$
+ip netns add "$boot2"
+sandbox_on_exit "sandbox_kill_netns $boot2; ip netns del $boot2 2>/dev/null"
+ip netns exec "$boot2" ip link set lo up
+# management port 2222 (the saved rules have 22): the fail-closed rules
+# are told apart from the saved ones in both families
+run_capture rc out ip netns exec "$boot2" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore \
+        --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR" --management-port=2222/tcp
+sed 's/^/    restore | /' <<<"$out"
+[ "$rc" != 0 ] || fail "backstopd --restore with a corrupt rules.v6 exited 0"
+for fam in 4 6; do
+        if [ $fam = 6 ]; then tool=ip6tables-legacy; else tool=iptables-legacy; fi
+        ip netns exec "$boot2" $tool -S >"$SB/failclosed.v$fam"
+        sed 's/^/    fail-closed v'$fam' | /' "$SB/failclosed.v$fam"
+        for want in "-P INPUT DROP" "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
+                    "-A INPUT -i lo -j ACCEPT" "-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT"; do
+                grep -qxF -- "$want" "$SB/failclosed.v$fam" || fail "IPv$fam after the failed restore: no '$want'"
+        done
+        ! grep -q -- "--dport 22 " "$SB/failclosed.v$fam" || fail "IPv$fam: the saved rules were loaded"
+done
+for type in 133 134 135 136; do
+        grep -qxF -- "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type $type -j ACCEPT" "$SB/failclosed.v6" ||
+                fail "IPv6 after the failed restore: ICMPv6 type $type (neighbour discovery) not accepted"
+done
+grep -q "^fail-closed: .*rules.v6" "$BACKSTOP_RUNTIME_DIR/boot-restore" || fail "no fail-closed record"
+SB_FW=$boot2
+sandbox_daemon
+boot_restore=$(mgr_prop BootRestore)
+echo "    BootRestore | $boot_restore"
+case "$boot_restore" in "fail-closed: "*rules.v6*) ;; *) fail "BootRestore: '$boot_restore'" ;; esac
+run_capture rc out ctl status
+sed 's/^/    status | /' <<<"$out"
+grep -q "Boot restore: FAILED CLOSED" <<<"$out" || fail "backstopctl status does not show the fail-closed boot"
+run_capture rc out ctl --json status
+grep -q '"BootRestore":"fail-closed: ' <<<"$out" || fail "backstopctl --json status has no BootRestore"
 SB_FW=$SB_FW_OLD
 finish
