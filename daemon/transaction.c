@@ -109,8 +109,17 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Transaction *t = userdata;
         char err[512];
-        log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", t->id);
+        /* usec is the deadline: how late the rollback starts is what any
+         * call the daemon was busy with cost it, logged for every one */
+        uint64_t start = now_usec(CLOCK_BOOTTIME);
+        uint32_t id = t->id;
+        log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", id);
         int r = transaction_rollback(t, "timeout", err, sizeof(err));
+        if (r >= 0)
+                log_info("Transaction %" PRIu32 " rolled back (timeout), %.1f ms after its deadline (the rollback "
+                         "took %.1f ms).",
+                         id, start > usec ? (double) (start - usec) / 1e3 : 0.0,
+                         (double) (now_usec(CLOCK_BOOTTIME) - start) / 1e3);
         if (r < 0) {
                 log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
                 (void) sd_event_source_set_time(s, now_usec(CLOCK_BOOTTIME) + RETRY_USEC);

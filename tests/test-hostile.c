@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bus-fixture.h"
+#include "worst-changes.h"
 
 #define BUS_NAME "org.backstop.Firewall1"
 #define PATH "/org/backstop/Firewall1"
@@ -38,6 +39,11 @@
 #define E_BUSY "org.backstop.Firewall1.Error.Busy"
 
 #define UNPRIVILEGED_UID 65534
+
+/* The daemon's limits on one call's changes (BS_CHANGESET_TEXT_MAX,
+ * BS_CHANGESET_MAX in daemon/changeset.h) */
+#define CHANGES_BYTES_MAX (2u << 20)
+#define CHANGES_MAX 10000
 
 /* Why this bound: the daemon keeps nothing of a refused call, but the
  * largest messages of the corpus (a 1 MiB change, 20000 changes, 1 MiB
@@ -103,6 +109,13 @@ static void add_invalid(Corpus *k, const char *method, GVariant *params, const c
         add(k, PATH, IFACE, method, params, E_INVALID, NULL, mention);
 }
 
+/* Changes that do not parse: parsed only once polkit allowed the call
+ * (the cheap bounds on counts, bytes and options come before it), so the
+ * unprivileged caller is denied first. */
+static void add_unparsable(Corpus *k, const char *method, GVariant *params, const char *mention) {
+        add(k, PATH, IFACE, method, params, E_INVALID, E_DENIED, mention);
+}
+
 static GVariant *empty_opts(void) {
         return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
 }
@@ -125,10 +138,10 @@ static GVariant *deny_params(GVariant *opts) {
         return g_variant_new_parsed("([('tcp', uint16 22)], %@a{sv})", opts);
 }
 
-/* A bad change, refused before polkit, through Apply and Preview. */
+/* A change that does not parse, through Apply and Preview. */
 static void add_bad_change(Corpus *k, const char *change, const char *mention) {
-        add_invalid(k, "Apply", apply_params(change, NULL), mention);
-        add_invalid(k, "Preview", apply_params(change, NULL), mention);
+        add_unparsable(k, "Apply", apply_params(change, NULL), mention);
+        add_unparsable(k, "Preview", apply_params(change, NULL), mention);
 }
 
 /* Values of every type but the option's own. */
@@ -249,12 +262,15 @@ static char *fill(const char *s, size_t n) {
         return g_string_free(g, FALSE);
 }
 
+static GVariant *append_with(const char *key, GVariant *value);
+
 static void gen_huge(Corpus *k) {
         static const size_t sizes[] = { 8193, 9000, 65536, 1 << 20 };
         for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
                 g_autofree char *comment = fill("x", sizes[i]);
                 g_autofree char *change = g_strdup_printf("-A INPUT -m comment --comment %s -j ACCEPT", comment);
-                add_bad_change(k, change, "8192");
+                add_invalid(k, "Apply", apply_params(change, NULL), "8192");
+                add_invalid(k, "Preview", apply_params(change, NULL), "8192");
                 g_autofree char *big = fill("a", sizes[i]);
                 add_invalid(k, "ListRules", g_variant_new("(ss)", big, ""), "Invalid family");
                 add_invalid(k, "ListRules", g_variant_new("(ss)", "ipv4", big), "Invalid chain name");
@@ -279,6 +295,24 @@ static void gen_huge(Corpus *k) {
                 add_invalid(k, "Preview", g_variant_new("(@as@a{sv})", arr, empty_opts()), "Too many changes");
                 g_variant_unref(arr);
         }
+        /* more bytes in all than one call may carry, each change within its
+         * own bound */
+        g_autofree char *comment = fill("x", 8000);
+        g_autofree char *long_change = g_strdup_printf("-A INPUT -m comment --comment %s -j ACCEPT", comment);
+        GVariantBuilder lb, db;
+        g_variant_builder_init(&lb, G_VARIANT_TYPE("as"));
+        g_variant_builder_init(&db, G_VARIANT_TYPE("aa{sv}"));
+        for (size_t j = 0; j <= CHANGES_BYTES_MAX / 8000; j++) {
+                g_variant_builder_add(&lb, "s", long_change);
+                g_variant_builder_add_value(&db, append_with("comment", g_variant_new_string(comment)));
+        }
+        GVariant *lines = g_variant_ref_sink(g_variant_builder_end(&lb));
+        g_autofree char *limit = g_strdup_printf("%u", CHANGES_BYTES_MAX);
+        add_invalid(k, "Apply", g_variant_new("(@as@a{sv})", lines, empty_opts()), limit);
+        add_invalid(k, "Preview", g_variant_new("(@as@a{sv})", lines, empty_opts()), limit);
+        g_variant_unref(lines);
+        add_invalid(k, "ApplyChanges", g_variant_new("(@aa{sv}@a{sv})", g_variant_builder_end(&db), empty_opts()),
+                    limit);
         /* more options and allows than allowed */
         GVariantBuilder ob;
         g_variant_builder_init(&ob, G_VARIANT_TYPE("a{sv}"));
@@ -466,7 +500,7 @@ static void gen_unparsable(Corpus *k) {
                 add_bad_change(k, whole[i], NULL);
         /* one bad change among good ones: the call fails as a whole */
         const char *mixed[] = { "-A INPUT -s 192.0.2.5/32 -j ACCEPT", "-P INPUT DROP", "-A INPUT --bogus", NULL };
-        add_invalid(k, "Apply", g_variant_new("(^as@a{sv})", mixed, empty_opts()), "--bogus");
+        add_unparsable(k, "Apply", g_variant_new("(^as@a{sv})", mixed, empty_opts()), "--bogus");
 }
 
 /* Well-formed changes the table refuses: after polkit, so the
@@ -579,11 +613,23 @@ static GVariant *append_with(const char *key, GVariant *value) {
         return g_variant_new_parsed("{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <%@a{sv}>}", rule);
 }
 
-static void add_bad_dict(Corpus *k, GVariant *change_dict, const char *mention) {
+/* A change the converter refuses (after polkit); with cheap, one refused
+ * while the call is read (a value that is a container, a change over
+ * 8192 bytes, too many keys: before polkit). */
+static void add_dict(Corpus *k, GVariant *change_dict, const char *mention, bool cheap) {
         g_variant_ref_sink(change_dict);
-        add_invalid(k, "ApplyChanges", dict_params(change_dict), mention);
-        add_invalid(k, "PreviewChanges", dict_params(change_dict), mention);
+        void (*add_one)(Corpus *, const char *, GVariant *, const char *) = cheap ? add_invalid : add_unparsable;
+        add_one(k, "ApplyChanges", dict_params(change_dict), mention);
+        add_one(k, "PreviewChanges", dict_params(change_dict), mention);
         g_variant_unref(change_dict);
+}
+
+static void add_bad_dict(Corpus *k, GVariant *change_dict, const char *mention) {
+        add_dict(k, change_dict, mention, false);
+}
+
+static bool is_container(const char *gvariant_text) {
+        return strchr("[@(", gvariant_text[0]) != NULL;
 }
 
 static void gen_structured(Corpus *k) {
@@ -598,7 +644,7 @@ static void gen_structured(Corpus *k) {
                 g_autofree char *text = g_strdup_printf(
                         "{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <@a{sv} {}>, '%s': <%s>}",
                         wrong_types[i].key, wrong_types[i].value);
-                add_bad_dict(k, g_variant_new_parsed(text), wrong_types[i].key);
+                add_dict(k, g_variant_new_parsed(text), wrong_types[i].key, is_container(wrong_types[i].value));
         }
         static const struct {
                 const char *key, *value;
@@ -607,8 +653,8 @@ static void gen_structured(Corpus *k) {
                 { "limit-burst", "'10'" }, { "comment", "['a']" },   { "protocol", "6" },  { "ctstate", "@as []" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(rule_types); i++)
-                add_bad_dict(k, append_with(rule_types[i].key, g_variant_new_parsed(rule_types[i].value)),
-                             rule_types[i].key);
+                add_dict(k, append_with(rule_types[i].key, g_variant_new_parsed(rule_types[i].value)),
+                         rule_types[i].key, is_container(rule_types[i].value));
         static const struct {
                 const char *key, *value, *mention;
         } bad_values[] = {
@@ -652,14 +698,14 @@ static void gen_structured(Corpus *k) {
         /* sizes: a long comment, a change over 8192 bytes, more than 32 keys */
         g_autofree char *c300 = fill("c", 300), *c9000 = fill("c", 9000);
         add_bad_dict(k, append_with("comment", g_variant_new_string(c300)), "comment");
-        add_bad_dict(k, append_with("comment", g_variant_new_string(c9000)), "8192");
+        add_dict(k, append_with("comment", g_variant_new_string(c9000)), "8192", true);
         GVariantBuilder b;
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
         for (int i = 0; i < 40; i++) {
                 g_autofree char *key = g_strdup_printf("key%d", i);
                 g_variant_builder_add(&b, "{sv}", key, g_variant_new_string("x"));
         }
-        add_bad_dict(k, g_variant_builder_end(&b), "32");
+        add_dict(k, g_variant_builder_end(&b), "32", true);
         /* more changes than allowed */
         GVariantBuilder many;
         g_variant_builder_init(&many, G_VARIANT_TYPE("aa{sv}"));
@@ -906,6 +952,82 @@ static void test_unprivileged_pending(void) {
         assert_alive();
 }
 
+/* A rollback is on time while an unprivileged caller keeps the daemon as
+ * busy as it can: a transaction with a 2 s timer, and meanwhile uid 65534
+ * sends the largest Apply and Preview the limits allow (a service name in
+ * every port), back to back, from before the deadline to after it. How
+ * late the rollback ran is what the daemon logs, and when its signal came
+ * against the transaction's Deadline; both printed, the log's figure
+ * judged with a generous bound (the machine is shared). Then a root
+ * Preview of the same size (root skips polkit: the most one authorized
+ * call parses and evaluates), timed and printed. */
+static volatile gint64 RolledBackAt; /* g_get_real_time() when the signal came, 0 before */
+
+static GDBusMessage *note_rolled_back(GDBusConnection *c, GDBusMessage *msg, gboolean incoming, gpointer data) {
+        if (incoming && g_dbus_message_get_message_type(msg) == G_DBUS_MESSAGE_TYPE_SIGNAL &&
+            g_strcmp0(g_dbus_message_get_member(msg), "TransactionRolledBack") == 0)
+                RolledBackAt = g_get_real_time();
+        return msg;
+}
+
+static void ignore_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                          const char *signal, GVariant *params, gpointer data) {
+}
+
+static double logged_lateness_ms(guint32 id) {
+        g_autofree char *log = NULL;
+        g_assert_true(g_file_get_contents(F->daemon_log, &log, NULL, NULL));
+        g_autofree char *needle = g_strdup_printf("Transaction %u rolled back (timeout), ", id);
+        const char *p = g_strrstr(log, needle);
+        return p ? g_ascii_strtod(p + strlen(needle), NULL) : -1;
+}
+
+static void test_rollback_on_time(void) {
+        guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, IFACE, "TransactionRolledBack", PATH, NULL,
+                                                       G_DBUS_SIGNAL_FLAGS_NONE, ignore_signal, NULL, NULL);
+        guint filter = g_dbus_connection_add_filter(C, note_rolled_back, NULL, NULL);
+        RolledBackAt = 0;
+        g_autofree char *tx = apply_tx("-A INPUT -s 192.0.2.253/32 -j DROP", 2);
+        guint32 id = (guint32) strtoul(tx + strlen(TX_PREFIX), NULL, 10);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(C, BUS_NAME, tx, "org.freedesktop.DBus.Properties", "Get",
+                                                            g_variant_new("(ss)", TX_IFACE, "Deadline"),
+                                                            G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, 30000,
+                                                            NULL, &error);
+        g_assert_no_error(error);
+        g_autoptr(GVariant) v = NULL;
+        g_variant_get(r, "(v)", &v);
+        guint64 deadline = g_variant_get_uint64(v);
+
+        /* from now (the deadline is 2 s away) until 2 s after it */
+        int status = run_unprivileged("flood", "4");
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        for (int i = 0; i < 600 && logged_lateness_ms(id) < 0; i++)
+                g_usleep(100000);
+        double late_ms = logged_lateness_ms(id);
+        gint64 at = RolledBackAt;
+        g_print("# rollback due while uid %u sent the largest calls: %.1f ms after its deadline (daemon log), "
+                "its signal %.1f ms after it\n",
+                UNPRIVILEGED_UID, late_ms, at ? (double) (at - (gint64) deadline) / 1e3 : -1.0);
+        g_dbus_connection_remove_filter(C, filter);
+        g_dbus_connection_signal_unsubscribe(C, sub);
+        g_autofree char *state = tx_state(C, tx);
+        g_assert_cmpstr(state, ==, "rolled-back");
+        g_assert_cmpfloat(late_ms, >=, 0);
+        g_assert_cmpfloat(late_ms, <, 1000);
+
+        /* the largest Preview of an authorized caller */
+        g_auto(GStrv) lines = worst_changes(CHANGES_BYTES_MAX, CHANGES_MAX);
+        gint64 t0 = g_get_monotonic_time();
+        g_autoptr(GVariant) pr = g_dbus_connection_call_sync(
+                C, BUS_NAME, PATH, IFACE, "Preview", g_variant_new("(^as@a{sv})", lines, empty_opts()), NULL,
+                G_DBUS_CALL_FLAGS_NONE, 120000, NULL, &error);
+        g_assert_no_error(error);
+        g_print("# root Preview of the largest call (%u changes, service names everywhere): %.1f ms\n",
+                g_strv_length(lines), (g_get_monotonic_time() - t0) / 1e3);
+        assert_alive();
+}
+
 /* ---------------------------------------------------------------- the unprivileged side */
 
 static guint expect(GDBusConnection *c, const char *path, const char *iface, const char *method, GVariant *params,
@@ -964,6 +1086,37 @@ static int unprivileged_main(char **argv) {
                 /* properties are for everyone */
                 failures += expect(c, PATH, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", IFACE),
                                    NULL);
+        } else if (g_str_equal(mode, "flood")) {
+                /* the largest Apply (Busy: a transaction is pending) and
+                 * Preview (denied: no polkit here), for argv[6] seconds */
+                g_auto(GStrv) lines = worst_changes(CHANGES_BYTES_MAX, CHANGES_MAX);
+                GVariant *params = g_variant_ref_sink(g_variant_new("(^as@a{sv})", lines, empty_opts()));
+                gint64 t0 = g_get_monotonic_time(), end = t0 + (gint64) (g_ascii_strtod(argv[6], NULL) * 1e6);
+                guint calls = 0;
+                gint64 longest = 0;
+                while (g_get_monotonic_time() < end) {
+                        gint64 c0 = g_get_monotonic_time();
+                        if (calls % 2 == 0) {
+                                /* Busy until the rollback, denied after it */
+                                g_autoptr(GError) e = NULL;
+                                g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                                        c, BUS_NAME, PATH, IFACE, "Apply", params, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                        120000, NULL, &e);
+                                g_autofree char *name = e ? g_dbus_error_get_remote_error(e) : NULL;
+                                if (!name || (!g_str_equal(name, E_BUSY) && !g_str_equal(name, E_DENIED))) {
+                                        g_printerr("FAIL (uid %u) Apply: %s\n", UNPRIVILEGED_UID,
+                                                   e ? e->message : "success");
+                                        failures++;
+                                }
+                        } else
+                                failures += expect(c, PATH, IFACE, "Preview", params, E_DENIED);
+                        longest = MAX(longest, g_get_monotonic_time() - c0);
+                        calls++;
+                }
+                g_print("# uid %u: %u calls of %u changes in %.1f s, the longest answered in %.1f ms\n",
+                        UNPRIVILEGED_UID, calls, g_strv_length(lines), (g_get_monotonic_time() - t0) / 1e6,
+                        longest / 1e3);
+                g_variant_unref(params);
         } else {
                 const char *tx = argv[6];
                 for (int rep = 0; rep < 3; rep++) {
@@ -1003,6 +1156,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/hostile/root", test_root);
         g_test_add_func("/hostile/unprivileged", test_unprivileged);
         g_test_add_func("/hostile/unprivileged-pending", test_unprivileged_pending);
+        g_test_add_func("/hostile/rollback-on-time", test_rollback_on_time);
         int r = g_test_run();
 
         g_object_unref(C);
