@@ -495,6 +495,12 @@ typedef struct ChangeArgs {
         TransactionOptions o;
 } ChangeArgs;
 
+/* About what the message of a's changes takes: each string's or key's
+ * length, its NUL and padding. */
+static size_t change_args_size(const ChangeArgs *a) {
+        return a->bytes + a->n * 16;
+}
+
 static void change_args_done(ChangeArgs *a) {
         free(a->lines);
         if (a->dicts)
@@ -550,15 +556,32 @@ static int parse_change_args(Manager *m, const ChangeArgs *a, bs_changeset *set,
         return r;
 }
 
-static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report) {
+/* The lockout report's aa{sv}. The connections are the caller's to see
+ * only with read-connections (what ListConnections needs); without it each
+ * finding's "connection" is "", and findings in a row that differ only in
+ * it are one entry, their number in "count" (1 otherwise). */
+static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report, bool with_connections) {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (size_t i = 0; r >= 0 && i < report->n; i++) {
+        for (size_t i = 0; r >= 0 && i < report->n;) {
                 const bs_finding *f = &report->findings[i];
                 _cleanup_free_ char *rule = f->has_rule ? bs_lockout_render_rule(&f->rule) : NULL;
-                r = sd_bus_message_append(reply, "a{sv}", 7, "family", "s", bs_family_to_string(f->family), "kind",
-                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s", f->connection,
-                                          "verdict", "s", bs_verdict_to_string(f->verdict), "chain", "s", f->chain,
-                                          "position", "u", f->position, "rule", "s", rule ? rule : "");
+                if (f->has_rule && !rule)
+                        return -ENOMEM;
+                uint32_t count = 1;
+                for (i++; !with_connections && i < report->n; i++, count++) {
+                        const bs_finding *g = &report->findings[i];
+                        if (g->family != f->family || g->kind != f->kind || g->verdict != f->verdict ||
+                            !streq(g->chain, f->chain) || g->position != f->position || g->has_rule != f->has_rule)
+                                break;
+                        _cleanup_free_ char *g_rule = g->has_rule ? bs_lockout_render_rule(&g->rule) : NULL;
+                        if (g->has_rule && (!g_rule || !streq(g_rule, rule)))
+                                break;
+                }
+                r = sd_bus_message_append(reply, "a{sv}", 8, "family", "s", bs_family_to_string(f->family), "kind",
+                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s",
+                                          with_connections ? f->connection : "", "verdict", "s",
+                                          bs_verdict_to_string(f->verdict), "chain", "s", f->chain, "position", "u",
+                                          f->position, "rule", "s", rule ? rule : "", "count", "u", count);
         }
         if (r < 0)
                 return r;
@@ -583,9 +606,12 @@ static int method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_er
         return preview_changes(userdata, msg, &a, error);
 }
 
-/* The common part of Preview and PreviewChanges, from polkit on. */
+/* The common part of Preview and PreviewChanges, from polkit on: allowed
+ * by read-rules; the connections in the lockout report only for a caller
+ * polkit also allows read-connections (asked without interaction). */
 static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
-        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        BsPolkitAsk ask = { .request_bytes = change_args_size(a), .optional_action = BS_ACTION_READ_CONNECTIONS };
+        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_changeset_ bs_changeset set = {};
@@ -642,20 +668,21 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
-                r = append_lockout(reply, &report);
+                r = append_lockout(reply, &report, ask.optional_allowed);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error);
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+                           sd_bus_error *error);
 static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
                            sd_bus_error *error);
 
 /* Apply and ApplyChanges, once their arguments are read: Busy, polkit,
  * parse, apply. */
 static int apply_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
-        int r = authorize_apply(m, msg, &a->o, error);
+        int r = authorize_apply(m, msg, &a->o, change_args_size(a), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_changeset_ bs_changeset set = {};
@@ -683,7 +710,8 @@ static int method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 /* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
  * save for the "save" option. Same contract as bs_polkit_verify(). */
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error) {
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+                           sd_bus_error *error) {
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
                                          m->pending->id);
@@ -693,7 +721,8 @@ static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOpt
                 extra[n_extra++] = BS_ACTION_APPLY_UNCONFIRMED;
         if (o->save)
                 extra[n_extra++] = BS_ACTION_SAVE;
-        return bs_polkit_verify(m->polkit, msg, extra, error);
+        BsPolkitAsk ask = { .extra_actions = extra, .request_bytes = request_bytes };
+        return bs_polkit_verify_ask(m->polkit, msg, &ask, error);
 }
 
 /* The common end of Apply and ApplyDefaultDeny, once authorized. */
@@ -862,7 +891,7 @@ static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus
                                         "Option \"strict\" needs a \"timeout\" above 0");
         /* Authorize before reading the tables: what the recipe would do
          * says something about them. */
-        r = authorize_apply(m, msg, &o, error);
+        r = authorize_apply(m, msg, &o, 0, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
