@@ -19,13 +19,15 @@ static int too_many_keys(sd_bus_error *error, size_t index, unsigned depth) {
 /* A variant of type s, u or b into kv; any other basic type is skipped
  * and kept as its signature. A container is refused here: skipping one
  * costs as much as reading it, and it is never a valid value. */
-static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv, size_t index, sd_bus_error *error) {
+static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv, unsigned depth, size_t index,
+                      sd_bus_error *error) {
         char type = contents[0] != '\0' && contents[1] == '\0' ? contents[0] : '\0';
         if (type == '\0')
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Change %zu: key \"%.*s\" has type \"%.20s\" (values are s, u, b or, for "
-                                         "\"rule\", a{sv})",
-                                         index + 1, bs_utf8_prefix(kv->key, 40), kv->key, contents);
+                                         "Change %zu: %skey \"%.*s\" has type \"%.20s\" (%s)", index + 1,
+                                         depth > 0 ? "rule " : "", bs_utf8_prefix(kv->key, 40), kv->key, contents,
+                                         depth > 0 ? "a rule's values are s, u or b"
+                                                   : "values are s, u, b or, for \"rule\", a{sv}");
         if (!strchr("sub", type)) {
                 kv->type = BS_KV_OTHER;
                 kv->signature = contents;
@@ -88,7 +90,7 @@ static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t 
                                 r = sd_bus_message_exit_container(msg);
                 } else {
                         bs_kv kv = { .key = key };
-                        r = read_value(msg, contents, &kv, index, error);
+                        r = read_value(msg, contents, &kv, depth, index, error);
                         if (r >= 0 && kv.type == BS_KV_STRING) {
                                 *bytes += strlen(kv.str);
                                 if (*bytes > BS_CHANGE_TEXT_MAX)
