@@ -1018,6 +1018,8 @@ static void test_rollback_on_time(void) {
         g_dbus_connection_signal_unsubscribe(C, sub);
         g_autofree char *state = tx_state(C, tx);
         g_assert_cmpstr(state, ==, "rolled-back");
+        g_assert_cmpint(at, >, 0);
+        g_assert_cmpfloat((double) (at - (gint64) deadline) / 1e3, <, 1000);
         g_assert_cmpfloat(late_ms, >=, 0);
         g_assert_cmpfloat(late_ms, <, 1000);
 
