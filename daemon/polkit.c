@@ -391,7 +391,8 @@ int bs_polkit_verify_ask(BsPolkit *p, sd_bus_message *m, BsPolkitAsk *ask, sd_bu
                 size_t bytes = ask->request_bytes > SMALL_REQUEST_BYTES ? ask->request_bytes : SMALL_REQUEST_BYTES;
                 r = check_limits(p, euid, bytes, error);
                 if (r < 0) {
-                        log_warning("Call %s from uid %d refused: %s", strna(member), (int) euid, error->message);
+                        /* not above debug: a caller could fill the log with these */
+                        log_debug("Call %s from uid %d refused: %s", strna(member), (int) euid, error->message);
                         return r;
                 }
                 q = calloc(1, sizeof(*q));
