@@ -1303,9 +1303,13 @@ static int unprivileged_main(char **argv) {
                 failures += send_waiting(c, g_str_equal(mode, "pin") ? 8 : 1);
         } else if (g_str_equal(mode, "flood")) {
                 /* the largest Apply (Busy: a transaction is pending) and
-                 * Preview (denied: no polkit here), for argv[6] seconds */
+                 * Preview (denied: no polkit here), and a Preview of one
+                 * change of 30 MiB (refused for its size: close to the
+                 * largest message the bus passes), for argv[6] seconds */
                 g_auto(GStrv) lines = worst_changes(CHANGES_BYTES_MAX, CHANGES_MAX);
                 GVariant *params = g_variant_ref_sink(g_variant_new("(^as@a{sv})", lines, empty_opts()));
+                g_autofree char *huge_change = g_strnfill(30u << 20, 'x');
+                GVariant *huge = g_variant_ref_sink(apply_params(huge_change, NULL));
                 gint64 t0 = g_get_monotonic_time(), end = t0 + (gint64) (g_ascii_strtod(argv[6], NULL) * 1e6);
                 guint calls = 0;
                 gint64 longest = 0;
@@ -1323,8 +1327,10 @@ static int unprivileged_main(char **argv) {
                                                    e ? e->message : "success");
                                         failures++;
                                 }
-                        } else
+                        } else if (calls % 4 == 1)
                                 failures += expect(c, PATH, IFACE, "Preview", params, E_DENIED);
+                        else
+                                failures += expect(c, PATH, IFACE, "Preview", huge, E_INVALID);
                         longest = MAX(longest, g_get_monotonic_time() - c0);
                         calls++;
                 }
@@ -1332,6 +1338,7 @@ static int unprivileged_main(char **argv) {
                         UNPRIVILEGED_UID, calls, g_strv_length(lines), (g_get_monotonic_time() - t0) / 1e6,
                         longest / 1e3);
                 g_variant_unref(params);
+                g_variant_unref(huge);
         } else {
                 const char *tx = argv[6];
                 for (int rep = 0; rep < 3; rep++) {
