@@ -838,6 +838,19 @@ static long daemon_rss_kb(void) {
         return strtol(v + 6, NULL, 10);
 }
 
+/* The daemon's user + system CPU time so far. */
+static double daemon_cpu_ms(void) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/stat", g_subprocess_get_identifier(F->daemon));
+        g_autofree char *stat = NULL;
+        g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+        const char *p = strrchr(stat, ')');
+        g_assert_nonnull(p);
+        unsigned long utime = 0, stime = 0;
+        /* after ") ": state and 10 fields, then utime and stime */
+        g_assert_cmpint(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime), ==, 2);
+        return (double) (utime + stime) * 1000.0 / (double) sysconf(_SC_CLK_TCK);
+}
+
 static char *apply_tx(const char *change, guint32 timeout) {
         const char *changes[] = { change, NULL };
         g_autoptr(GError) error = NULL;
@@ -1019,9 +1032,17 @@ static void test_rollback_on_time(void) {
         g_autofree char *state = tx_state(C, tx);
         g_assert_cmpstr(state, ==, "rolled-back");
         g_assert_cmpint(at, >, 0);
-        g_assert_cmpfloat((double) (at - (gint64) deadline) / 1e3, <, 1000);
         g_assert_cmpfloat(late_ms, >=, 0);
-        g_assert_cmpfloat(late_ms, <, 1000);
+        /* Not judged under AddressSanitizer: its realloc copies the block
+         * each time, even to the same size, and sd-bus reallocates its read
+         * buffer for every part of a message that arrives: a message of 30
+         * MiB costs the daemon seconds there, tens of ms without. */
+        if (UNDER_ASAN)
+                g_print("# (the lateness is not judged under ASan)\n");
+        else {
+                g_assert_cmpfloat((double) (at - (gint64) deadline) / 1e3, <, 1000);
+                g_assert_cmpfloat(late_ms, <, 1000);
+        }
 
         /* the largest Preview of an authorized caller */
         g_auto(GStrv) lines = worst_changes(CHANGES_BYTES_MAX, CHANGES_MAX);
@@ -1032,6 +1053,21 @@ static void test_rollback_on_time(void) {
         g_assert_no_error(error);
         g_print("# root Preview of the largest call (%u changes, service names everywhere): %.1f ms\n",
                 g_strv_length(lines), (g_get_monotonic_time() - t0) / 1e3);
+
+        /* what one change of 30 MiB costs the daemon before it can see its
+         * length: libsystemd checks the string's UTF-8 as it is read */
+        g_autofree char *huge_change = g_strnfill(30u << 20, 'x');
+        GVariant *huge = g_variant_ref_sink(apply_params(huge_change, NULL));
+        double cpu0 = daemon_cpu_ms();
+        for (int i = 0; i < 5; i++) {
+                g_autoptr(GError) e = NULL;
+                g_autoptr(GVariant) hr = g_dbus_connection_call_sync(C, BUS_NAME, PATH, IFACE, "Preview", huge, NULL,
+                                                                     G_DBUS_CALL_FLAGS_NONE, 120000, NULL, &e);
+                g_assert_nonnull(e);
+        }
+        g_print("# a change of 30 MiB (refused for its size): %.1f ms of the daemon's CPU each\n",
+                (daemon_cpu_ms() - cpu0) / 5);
+        g_variant_unref(huge);
         assert_alive();
 }
 
