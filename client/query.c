@@ -319,24 +319,38 @@ int verb_preview(Ctl *c) {
         if (r < 0)
                 return ctl_parse_error(r);
 
+        /* an entry stands for "count" findings (more than one only when the
+         * daemon leaves the connections out: the caller may not read them) */
+        uint64_t n_cut = 0;
+        bool hidden = false;
+        for (size_t i = 0; i < n_lockout; i++) {
+                n_cut += dict_uint(&lockout[i], "count", 1);
+                hidden = hidden || !*dict_str(&lockout[i], "connection", "");
+        }
         if (n_lockout == 0)
                 printf("Lockout analysis: no connection and no management access would be cut off.\n");
         else {
-                printf("Lockout analysis: %zu connection%s or probe%s would be cut off:\n", n_lockout,
-                       n_lockout == 1 ? "" : "s", n_lockout == 1 ? "" : "s");
+                printf("Lockout analysis: %llu connection%s or probe%s would be cut off:\n",
+                       (unsigned long long) n_cut, n_cut == 1 ? "" : "s", n_cut == 1 ? "" : "s");
                 for (size_t i = 0; i < n_lockout; i++) {
                         Dict *d = &lockout[i];
-                        uint64_t pos = dict_uint(d, "position", 0);
-                        char where[96];
+                        uint64_t pos = dict_uint(d, "position", 0), count = dict_uint(d, "count", 1);
+                        char where[96], what[160];
                         if (pos == 0)
                                 snprintf(where, sizeof(where), "%s policy", dict_str(d, "chain", "?"));
                         else
                                 snprintf(where, sizeof(where), "%s rule %llu", dict_str(d, "chain", "?"),
                                          (unsigned long long) pos);
+                        if (*dict_str(d, "connection", ""))
+                                snprintf(what, sizeof(what), "%s", dict_str(d, "connection", ""));
+                        else
+                                snprintf(what, sizeof(what), "(%llu, not shown)", (unsigned long long) count);
                         printf("  %s %s %s: %s by %s%s%s\n", dict_str(d, "family", ""), dict_str(d, "kind", ""),
-                               dict_str(d, "connection", ""), dict_str(d, "verdict", "?"), where,
-                               *dict_str(d, "rule", "") ? ": " : "", dict_str(d, "rule", ""));
+                               what, dict_str(d, "verdict", "?"), where, *dict_str(d, "rule", "") ? ": " : "",
+                               dict_str(d, "rule", ""));
                 }
+                if (hidden)
+                        printf("The connections are shown to those allowed to list connections.\n");
                 printf("Apply would refuse this change unless given --force.\n");
         }
         dict_array_free(lockout, n_lockout);

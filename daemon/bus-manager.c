@@ -317,108 +317,143 @@ static int method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* Changes + options, shared by Preview and Apply: everything checked that
- * can be checked without the tables, before polkit. */
-static int read_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, TransactionOptions *o,
-                            sd_bus_error *error) {
-        /* the message's own strings: a 10,000-change Apply copied them all */
-        _cleanup_free_ const char **lines = NULL;
-        size_t n = 0;
-        int r = bus_read_strv(msg, BS_CHANGESET_MAX, &lines, &n, error);
-        if (r < 0)
-                return r;
-        r = bus_read_apply_options(msg, o, error);
+/* The arguments of Preview, Apply and their structured forms as the
+ * message holds them, read with cheap bounds only (counts, bytes, the
+ * options); parsed (parse_change_args) only once polkit has allowed the
+ * call, so that a caller nobody allowed costs no parsing. */
+typedef struct ChangeArgs {
+        const char **lines;  /* Preview, Apply: msg's strings */
+        bs_kv_list *dicts;   /* PreviewChanges, ApplyChanges */
+        size_t n;
+        size_t bytes;        /* of the changes' text */
+        TransactionOptions o;
+} ChangeArgs;
+
+/* About what the message of a's changes takes: each string's or key's
+ * length, its NUL and padding. */
+static size_t change_args_size(const ChangeArgs *a) {
+        return a->bytes + a->n * 16;
+}
+
+static void change_args_done(ChangeArgs *a) {
+        free(a->lines);
+        if (a->dicts)
+                bs_kv_lists_free(a->dicts, a->n);
+        *a = (ChangeArgs){};
+}
+
+static int read_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error) {
+        int r = bus_read_apply_options(msg, o, error);
         if (r < 0)
                 return r;
         if (o->strict && o->timeout_sec == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "Option \"strict\" needs a \"timeout\" above 0");
-        char err[512] = "";
-        r = bs_changeset_parse((char *const *) lines, n, m->ipv6_active, set, err, sizeof(err));
-        if (r == -EAFNOSUPPORT)
-                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, err);
-        if (r == -EINVAL || r == -E2BIG)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
-        return r;
+        return 0;
+}
+
+static int read_change_args(sd_bus_message *msg, ChangeArgs *a, sd_bus_error *error) {
+        int r = bus_read_strv(msg, BS_CHANGESET_MAX, &a->lines, &a->n, &a->bytes, error);
+        if (r < 0)
+                return r;
+        return read_options(msg, &a->o, error);
 }
 
 /* The same for ApplyChanges / PreviewChanges: the changes as aa{sv}
- * (rule-dict.h), converted through the same parser. */
-static int read_structured_change_args(Manager *m, sd_bus_message *msg, bs_changeset *set, TransactionOptions *o,
-                                       sd_bus_error *error) {
-        bs_kv_list *dicts = NULL;
-        size_t n = 0;
-        int r = bus_read_change_dicts(msg, BS_CHANGESET_MAX, &dicts, &n, error);
+ * (rule-dict.h). */
+static int read_structured_change_args(sd_bus_message *msg, ChangeArgs *a, sd_bus_error *error) {
+        int r = bus_read_change_dicts(msg, BS_CHANGESET_MAX, &a->dicts, &a->n, &a->bytes, error);
         if (r < 0)
                 return r;
-        r = bus_read_apply_options(msg, o, error);
-        if (r >= 0 && o->strict && o->timeout_sec == 0)
-                r = sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                     "Option \"strict\" needs a \"timeout\" above 0");
-        if (r < 0) {
-                bs_kv_lists_free(dicts, n);
-                return r;
-        }
+        return read_options(msg, &a->o, error);
+}
+
+/* The changes read above, parsed, through the one parser of both forms. */
+static int parse_change_args(Manager *m, const ChangeArgs *a, bs_changeset *set, sd_bus_error *error) {
         char err[1024] = "";
-        bs_change *changes = NULL;
-        size_t n_changes = 0;
-        r = bs_change_dicts_parse(dicts, n, m->ipv6_active, &changes, &n_changes, err, sizeof(err));
-        bs_kv_lists_free(dicts, n);
+        int r;
+        if (a->dicts) {
+                bs_change *changes = NULL;
+                size_t n_changes = 0;
+                r = bs_change_dicts_parse(a->dicts, a->n, m->ipv6_active, &changes, &n_changes, err, sizeof(err));
+                if (r >= 0) {
+                        r = bs_changeset_from_changes(changes, n_changes, set);
+                        free(changes);
+                        return r;
+                }
+        } else
+                r = bs_changeset_parse((char *const *) a->lines, a->n, m->ipv6_active, set, err, sizeof(err));
         if (r == -EAFNOSUPPORT)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, err);
         if (r == -EINVAL || r == -E2BIG)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, err);
-        if (r < 0)
-                return r;
-        r = bs_changeset_from_changes(changes, n_changes, set);
-        free(changes);
         return r;
 }
 
-static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report) {
+/* The lockout report's aa{sv}. The connections are the caller's to see
+ * only with read-connections (what ListConnections needs); without it each
+ * finding's "connection" is "", and findings in a row that differ only in
+ * it are one entry, their number in "count" (1 otherwise). */
+static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report, bool with_connections) {
         int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (size_t i = 0; r >= 0 && i < report->n; i++) {
+        for (size_t i = 0; r >= 0 && i < report->n;) {
                 const bs_finding *f = &report->findings[i];
                 _cleanup_free_ char *rule = f->has_rule ? bs_lockout_render_rule(&f->rule) : NULL;
-                r = sd_bus_message_append(reply, "a{sv}", 7, "family", "s", bs_family_to_string(f->family), "kind",
-                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s", f->connection,
-                                          "verdict", "s", bs_verdict_to_string(f->verdict), "chain", "s", f->chain,
-                                          "position", "u", f->position, "rule", "s", rule ? rule : "");
+                if (f->has_rule && !rule)
+                        return -ENOMEM;
+                uint32_t count = 1;
+                for (i++; !with_connections && i < report->n; i++, count++) {
+                        const bs_finding *g = &report->findings[i];
+                        if (g->family != f->family || g->kind != f->kind || g->verdict != f->verdict ||
+                            !streq(g->chain, f->chain) || g->position != f->position || g->has_rule != f->has_rule)
+                                break;
+                        _cleanup_free_ char *g_rule = g->has_rule ? bs_lockout_render_rule(&g->rule) : NULL;
+                        if (g->has_rule && (!g_rule || !streq(g_rule, rule)))
+                                break;
+                }
+                r = sd_bus_message_append(reply, "a{sv}", 8, "family", "s", bs_family_to_string(f->family), "kind",
+                                          "s", bs_finding_kind_to_string(f->kind), "connection", "s",
+                                          with_connections ? f->connection : "", "verdict", "s",
+                                          bs_verdict_to_string(f->verdict), "chain", "s", f->chain, "position", "u",
+                                          f->position, "rule", "s", rule ? rule : "", "count", "u", count);
         }
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
 }
 
-static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *s, const TransactionOptions *o,
-                             sd_bus_error *error);
+static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error);
 
 static int method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_changeset_ bs_changeset set = {};
-        TransactionOptions o;
-        int r = read_change_args(m, msg, &set, &o, error);
+        _cleanup_(change_args_done) ChangeArgs a = {};
+        int r = read_change_args(msg, &a, error);
         if (r < 0)
                 return r;
-        return preview_changeset(m, msg, &set, &o, error);
+        return preview_changes(userdata, msg, &a, error);
 }
 
 static int method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_changeset_ bs_changeset set = {};
-        TransactionOptions o;
-        int r = read_structured_change_args(m, msg, &set, &o, error);
+        _cleanup_(change_args_done) ChangeArgs a = {};
+        int r = read_structured_change_args(msg, &a, error);
         if (r < 0)
                 return r;
-        return preview_changeset(m, msg, &set, &o, error);
+        return preview_changes(userdata, msg, &a, error);
 }
 
-/* The common part of Preview and PreviewChanges, from polkit on. */
-static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *s, const TransactionOptions *o,
-                             sd_bus_error *error) {
-        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+/* The common part of Preview and PreviewChanges, from polkit on: allowed
+ * by read-rules; the connections in the lockout report only for a caller
+ * polkit also allows read-connections (asked without interaction). */
+static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
+        BsPolkitAsk ask = { .request_bytes = change_args_size(a), .optional_action = BS_ACTION_READ_CONNECTIONS };
+        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        _cleanup_changeset_ bs_changeset set = {};
+        r = parse_change_args(m, a, &set, error);
+        if (r < 0)
+                return r;
+        const bs_changeset *s = &set;
+        const TransactionOptions *o = &a->o;
 
         const bs_table *t[2];
         bs_table *after[2] = {};
@@ -467,40 +502,44 @@ static int preview_changeset(Manager *m, sd_bus_message *msg, const bs_changeset
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
-                r = append_lockout(reply, &report);
+                r = append_lockout(reply, &report, ask.optional_allowed);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error);
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+                           sd_bus_error *error);
 static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
                            sd_bus_error *error);
 
-static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_changeset_ bs_changeset set = {};
-        TransactionOptions o;
-        int r = read_change_args(m, msg, &set, &o, error);
-        if (r < 0)
-                return r;
-        r = authorize_apply(m, msg, &o, error);
+/* Apply and ApplyChanges, once their arguments are read: Busy, polkit,
+ * parse, apply. */
+static int apply_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
+        int r = authorize_apply(m, msg, &a->o, change_args_size(a), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        return apply_changeset(m, msg, &set, &o, error);
+        _cleanup_changeset_ bs_changeset set = {};
+        r = parse_change_args(m, a, &set, error);
+        if (r < 0)
+                return r;
+        return apply_changeset(m, msg, &set, &a->o, error);
+}
+
+static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(change_args_done) ChangeArgs a = {};
+        int r = read_change_args(msg, &a, error);
+        if (r < 0)
+                return r;
+        return apply_changes(userdata, msg, &a, error);
 }
 
 static int method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_changeset_ bs_changeset set = {};
-        TransactionOptions o;
-        int r = read_structured_change_args(m, msg, &set, &o, error);
+        _cleanup_(change_args_done) ChangeArgs a = {};
+        int r = read_structured_change_args(msg, &a, error);
         if (r < 0)
                 return r;
-        r = authorize_apply(m, msg, &o, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        return apply_changeset(m, msg, &set, &o, error);
+        return apply_changes(userdata, msg, &a, error);
 }
 
 /* While the IPv6 table could not be read (manager_detect_ipv6 retries),
@@ -516,7 +555,8 @@ static int refuse_ipv6_unknown(Manager *m, sd_bus_error *error) {
 
 /* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
  * save for the "save" option. Same contract as bs_polkit_verify(). */
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, sd_bus_error *error) {
+static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+                           sd_bus_error *error) {
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
                                          m->pending->id);
@@ -528,7 +568,8 @@ static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOpt
                 extra[n_extra++] = BS_ACTION_APPLY_UNCONFIRMED;
         if (o->save)
                 extra[n_extra++] = BS_ACTION_SAVE;
-        return bs_polkit_verify(m->polkit, msg, extra, error);
+        BsPolkitAsk ask = { .extra_actions = extra, .request_bytes = request_bytes };
+        return bs_polkit_verify_ask(m->polkit, msg, &ask, error);
 }
 
 /* The common end of Apply and ApplyDefaultDeny, once authorized. */
@@ -699,7 +740,7 @@ static int method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus
                                         "Option \"strict\" needs a \"timeout\" above 0");
         /* Authorize before reading the tables: what the recipe would do
          * says something about them. */
-        r = authorize_apply(m, msg, &o, error);
+        r = authorize_apply(m, msg, &o, 0, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-rule-dict.h"
 
+#include "changeset.h"
+#include "utf8.h"
 #include "util.h"
 
 void bs_kv_lists_free(bs_kv_list *v, size_t n) {
@@ -14,11 +16,19 @@ static int too_many_keys(sd_bus_error *error, size_t index, unsigned depth) {
                                  BS_KV_MAX, depth > 0 ? " in its rule" : "");
 }
 
-/* A variant of type s, u or b into kv; any other type is skipped and kept
- * as its signature. */
-static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv) {
+/* A variant of type s, u or b into kv; any other basic type is skipped
+ * and kept as its signature. A container is refused here: skipping one
+ * costs as much as reading it, and it is never a valid value. */
+static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv, unsigned depth, size_t index,
+                      sd_bus_error *error) {
         char type = contents[0] != '\0' && contents[1] == '\0' ? contents[0] : '\0';
-        if (!strchr("sub", type) || type == '\0') {
+        if (type == '\0')
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Change %zu: %skey \"%.*s\" has type \"%.20s\" (%s)", index + 1,
+                                         depth > 0 ? "rule " : "", bs_utf8_prefix(kv->key, 40), kv->key, contents,
+                                         depth > 0 ? "a rule's values are s, u or b"
+                                                   : "values are s, u, b or, for \"rule\", a{sv}");
+        if (!strchr("sub", type)) {
                 kv->type = BS_KV_OTHER;
                 kv->signature = contents;
                 return sd_bus_message_skip(msg, "v");
@@ -43,8 +53,16 @@ static int read_value(sd_bus_message *msg, const char *contents, bs_kv *kv) {
         return sd_bus_message_exit_container(msg);
 }
 
-/* One a{sv}; an a{sv} value is read only at depth 0 (the "rule"). */
-static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t index, sd_bus_error *error) {
+static int too_large(sd_bus_error *error, size_t index) {
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Change %zu is larger than %d bytes", index + 1,
+                                 BS_CHANGE_TEXT_MAX);
+}
+
+/* One a{sv}; an a{sv} value is read only at depth 0 (the "rule"). *bytes
+ * grows by the size of its keys and strings, counted as
+ * bs_change_dicts_parse counts them. */
+static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t index, size_t *bytes,
+                     sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -53,6 +71,9 @@ static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t 
                 r = sd_bus_message_read_basic(msg, 's', &key);
                 if (r < 0)
                         return r;
+                *bytes += strlen(key) + 4;
+                if (*bytes > BS_CHANGE_TEXT_MAX)
+                        return too_large(error, index);
                 r = sd_bus_message_peek_type(msg, NULL, &contents);
                 if (r < 0)
                         return r;
@@ -64,12 +85,17 @@ static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t 
                         if (r >= 0)
                                 r = sd_bus_message_enter_container(msg, 'v', contents);
                         if (r >= 0)
-                                r = read_dict(msg, sub, depth + 1, index, error);
+                                r = read_dict(msg, sub, depth + 1, index, bytes, error);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(msg);
                 } else {
                         bs_kv kv = { .key = key };
-                        r = read_value(msg, contents, &kv);
+                        r = read_value(msg, contents, &kv, depth, index, error);
+                        if (r >= 0 && kv.type == BS_KV_STRING) {
+                                *bytes += strlen(kv.str);
+                                if (*bytes > BS_CHANGE_TEXT_MAX)
+                                        return too_large(error, index);
+                        }
                         if (r >= 0)
                                 r = bs_kv_list_add(l, &kv, NULL);
                         if (r == -E2BIG)
@@ -86,12 +112,13 @@ static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t 
         return sd_bus_message_exit_container(msg);
 }
 
-int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, size_t *ret_n, sd_bus_error *error) {
+int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, size_t *ret_n, size_t *ret_bytes,
+                          sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
         if (r < 0)
                 return r;
         bs_kv_list *v = NULL;
-        size_t n = 0, cap = 0;
+        size_t n = 0, cap = 0, total = 0;
         for (;;) {
                 r = sd_bus_message_at_end(msg, false);
                 if (r != 0)
@@ -106,7 +133,13 @@ int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, siz
                         return -ENOMEM;
                 }
                 v[n++] = (bs_kv_list){};
-                r = read_dict(msg, &v[n - 1], 0, n - 1, error);
+                size_t bytes = 0;
+                r = read_dict(msg, &v[n - 1], 0, n - 1, &bytes, error);
+                total += bytes;
+                if (r >= 0 && total > BS_CHANGESET_TEXT_MAX)
+                        r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "The changes take more than %u bytes (at most %u in one call)",
+                                              BS_CHANGESET_TEXT_MAX, BS_CHANGESET_TEXT_MAX);
                 if (r < 0) {
                         bs_kv_lists_free(v, n);
                         return r;
@@ -120,5 +153,7 @@ int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, siz
         }
         *ret = v;
         *ret_n = n;
+        if (ret_bytes)
+                *ret_bytes = total;
         return 0;
 }

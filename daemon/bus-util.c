@@ -160,17 +160,28 @@ void strv_free_n(char **v, size_t n) {
         free(v);
 }
 
-int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, sd_bus_error *error) {
+int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, size_t *ret_bytes,
+                  sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "s");
         if (r < 0)
                 return r;
         _cleanup_free_ const char **v = NULL;
-        size_t n = 0, cap = 0;
+        size_t n = 0, cap = 0, bytes = 0;
         const char *s;
         while ((r = sd_bus_message_read_basic(msg, 's', &s)) > 0) {
                 if (n >= max)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Too many changes (at most %zu)", max);
+                size_t len = strlen(s);
+                if (len > BS_CHANGE_TEXT_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Change %zu is %zu bytes long (at most %d)", n + 1, len,
+                                                 BS_CHANGE_TEXT_MAX);
+                bytes += len;
+                if (bytes > BS_CHANGESET_TEXT_MAX)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "The changes take more than %u bytes (at most %u in one call)",
+                                                 BS_CHANGESET_TEXT_MAX, BS_CHANGESET_TEXT_MAX);
                 if (bs_grow((void **) &v, &cap, n + 1, sizeof(char *)) < 0)
                         return -ENOMEM;
                 v[n++] = s;
@@ -181,5 +192,7 @@ int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *re
                 return r;
         *ret = TAKE_PTR(v);
         *ret_n = n;
+        if (ret_bytes)
+                *ret_bytes = bytes;
         return 0;
 }

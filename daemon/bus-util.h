@@ -20,8 +20,11 @@ int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t s
 int bus_caller_pid(sd_bus_message *msg, pid_t *ret, sd_bus_error *error);
 /* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" */
 bool ssh_connection_valid(const char *s);
-/* Reads "as" with limits: at most max strings. */
-/* An "as" argument: the strings are msg's (valid while it is), the array
- * the caller's to free. At most max strings (InvalidArgs beyond). */
-int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, sd_bus_error *error);
+/* An "as" argument of changes: the strings are msg's (valid while it is),
+ * the array the caller's to free. At most max strings, each at most
+ * BS_CHANGE_TEXT_MAX bytes, BS_CHANGESET_TEXT_MAX in all (InvalidArgs
+ * naming the limit beyond, found without reading further); *ret_bytes
+ * (may be NULL) gets their total length. */
+int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, size_t *ret_bytes,
+                  sd_bus_error *error);
 void strv_free_n(char **v, size_t n);

@@ -36,6 +36,17 @@ static const struct {
 
 #define ACTIONS_PER_CALL_MAX 4
 #define QUERIES_MAX 256
+/* A query keeps its call's message until polkit answers (up to
+ * INTERACTIVE_TIMEOUT_USEC when polkit may ask for a password, and an
+ * agent may never answer): per caller's uid at most this many, so that one
+ * user cannot fill the table others need ... */
+#define QUERIES_PER_UID_MAX 4
+/* ... and at most this many bytes of messages kept in all. The largest call
+ * (Apply with 2 MiB of changes) is counted at its size; the arguments of
+ * every other call are checked small before polkit is asked, and counted
+ * as SMALL_REQUEST_BYTES. Four uids' worth of the largest calls. */
+#define PINNED_BYTES_MAX (36u << 20)
+#define SMALL_REQUEST_BYTES 4096u
 /* A query whose answer was never collected (the handler returned early on
  * its second run, e.g. Busy) is dropped after this long. */
 #define QUERY_STALE_USEC (120ULL * 1000000ULL)
@@ -55,6 +66,7 @@ typedef struct Query Query;
 typedef struct Check {
         Query *query;
         char action[128];
+        bool optional;  /* asked without interaction; its answer fails nothing */
         Answer answer;
         sd_bus_slot *slot;
         char failure[256];
@@ -66,6 +78,8 @@ struct Query {
         Check checks[ACTIONS_PER_CALL_MAX];
         size_t n_checks;
         uint64_t created_usec;
+        uid_t uid;              /* the caller's */
+        size_t bytes;           /* counted against PINNED_BYTES_MAX */
         Query *next;
 };
 
@@ -94,6 +108,7 @@ struct BsPolkit {
         bool ask_root;
         Query *queries;
         size_t n_queries;
+        size_t pinned_bytes;    /* the queries' bytes */
         SenderUid *sender_uids; /* SENDER_UIDS_SLOTS of them, or NULL */
 };
 
@@ -132,6 +147,7 @@ static void query_free(Query *q) {
                 if (*i == q) {
                         *i = q->next;
                         p->n_queries--;
+                        p->pinned_bytes -= q->bytes;
                         break;
                 }
         for (size_t i = 0; i < q->n_checks; i++)
@@ -213,18 +229,50 @@ size_t bs_polkit_pending(const BsPolkit *p) {
         return n;
 }
 
-static void gc_stale(BsPolkit *p) {
+static bool query_waiting(const Query *q) {
+        for (size_t i = 0; i < q->n_checks; i++)
+                if (q->checks[i].answer == ANSWER_PENDING)
+                        return true;
+        return false;
+}
+
+/* Drops the queries polkit has answered that are older than max_age_usec
+ * (0: all of them). One whose call was re-dispatched and did not ask again
+ * (the handler returned early, e.g. Busy) is of no use; one whose call is
+ * still queued would be asked about again: slower, never wrong. */
+static void gc_answered(BsPolkit *p, uint64_t max_age_usec) {
         uint64_t now = now_usec();
         for (Query *q = p->queries, *next; q; q = next) {
                 next = q->next;
-                if (now - q->created_usec > QUERY_STALE_USEC) {
-                        bool waiting = false;
-                        for (size_t i = 0; i < q->n_checks; i++)
-                                waiting = waiting || q->checks[i].answer == ANSWER_PENDING;
-                        if (!waiting)
-                                query_free(q);
-                }
+                if (now - q->created_usec >= max_age_usec && !query_waiting(q))
+                        query_free(q);
         }
+}
+
+/* Room for one more query of uid's, of bytes: 0, or LimitsExceeded. */
+static int check_limits(BsPolkit *p, uid_t uid, size_t bytes, sd_bus_error *error) {
+        gc_answered(p, QUERY_STALE_USEC);
+        size_t of_uid = 0;
+        for (int pass = 0; pass < 2; pass++) {
+                of_uid = 0;
+                for (const Query *q = p->queries; q; q = q->next)
+                        of_uid += q->uid == uid;
+                if (p->n_queries < QUERIES_MAX && of_uid < QUERIES_PER_UID_MAX &&
+                    p->pinned_bytes + bytes <= PINNED_BYTES_MAX)
+                        return 0;
+                if (pass == 0)
+                        gc_answered(p, 0);
+        }
+        if (of_uid >= QUERIES_PER_UID_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many calls of uid %u waiting for authorization (at most %d)",
+                                         (unsigned) uid, QUERIES_PER_UID_MAX);
+        if (p->pinned_bytes + bytes > PINNED_BYTES_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many bytes of calls waiting for authorization (at most %u)",
+                                         PINNED_BYTES_MAX);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                 "Too many calls waiting for authorization (at most %d)", QUERIES_MAX);
 }
 
 static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -261,21 +309,22 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 1;
 }
 
-static int start_check(BsPolkit *p, Query *q, const char *action) {
+static int start_check(BsPolkit *p, Query *q, const char *action, bool optional) {
         if (q->n_checks >= ACTIONS_PER_CALL_MAX)
                 return -E2BIG;
         Check *c = &q->checks[q->n_checks];
         memset(c, 0, sizeof(*c));
         c->query = q;
         snprintf(c->action, sizeof(c->action), "%s", action);
+        c->optional = optional;
         c->answer = ANSWER_PENDING;
 
         const char *sender = sd_bus_message_get_sender(q->request);
         if (!sender)
                 return -EBADMSG;
         /* Only let polkit ask for a password when the caller said it can
-         * wait for one. */
-        bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
+         * wait for one, and never for what the call can do without. */
+        bool interactive = !optional && sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
 
         sd_bus_message *call = NULL;
         int r = sd_bus_message_new_method_call(p->bus, &call, "org.freedesktop.PolicyKit1",
@@ -295,8 +344,14 @@ static int start_check(BsPolkit *p, Query *q, const char *action) {
 }
 
 int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_actions, sd_bus_error *error) {
+        BsPolkitAsk ask = { .extra_actions = extra_actions };
+        return bs_polkit_verify_ask(p, m, &ask, error);
+}
+
+int bs_polkit_verify_ask(BsPolkit *p, sd_bus_message *m, BsPolkitAsk *ask, sd_bus_error *error) {
         const char *member = sd_bus_message_get_member(m), *interface = sd_bus_message_get_interface(m);
         const char *action = bs_polkit_action_for(interface, member);
+        ask->optional_allowed = false;
         if (!action)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "%s.%s is not mapped to a polkit action", strna(interface),
@@ -305,10 +360,16 @@ int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_ac
         const char *actions[ACTIONS_PER_CALL_MAX];
         size_t n = 0;
         actions[n++] = action;
-        for (size_t i = 0; extra_actions && extra_actions[i]; i++) {
+        for (size_t i = 0; ask->extra_actions && ask->extra_actions[i]; i++) {
                 if (n >= ACTIONS_PER_CALL_MAX)
                         return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, "Too many polkit actions");
-                actions[n++] = extra_actions[i];
+                actions[n++] = ask->extra_actions[i];
+        }
+        size_t n_required = n;
+        if (ask->optional_action) {
+                if (n >= ACTIONS_PER_CALL_MAX)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, "Too many polkit actions");
+                actions[n++] = ask->optional_action;
         }
 
         Query *q = NULL;
@@ -318,39 +379,47 @@ int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_ac
                         break;
                 }
 
-        if (!p->ask_root) {
-                uid_t euid = (uid_t) -1;
-                int r = bs_polkit_sender_uid(p, m, &euid);
-                if (r >= 0 && euid == 0) {
-                        if (q)
-                                query_free(q);
-                        return 1;
-                }
+        uid_t euid = (uid_t) -1;
+        int r = bs_polkit_sender_uid(p, m, &euid);
+        if (r < 0)
+                euid = (uid_t) -1;  /* polkit decides; counted as one unknown caller */
+        if (!p->ask_root && euid == 0) {
+                if (q)
+                        query_free(q);
+                ask->optional_allowed = true;
+                return 1;
         }
 
         if (!q) {
-                gc_stale(p);
-                if (p->n_queries >= QUERIES_MAX)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                                "Too many authorizations pending");
+                size_t bytes = ask->request_bytes > SMALL_REQUEST_BYTES ? ask->request_bytes : SMALL_REQUEST_BYTES;
+                r = check_limits(p, euid, bytes, error);
+                if (r < 0) {
+                        /* not above debug: a caller could fill the log with these */
+                        log_debug("Call %s from uid %d refused: %s", strna(member), (int) euid, error->message);
+                        return r;
+                }
                 q = calloc(1, sizeof(*q));
                 if (!q)
                         return -ENOMEM;
                 q->polkit = p;
                 q->request = sd_bus_message_ref(m);
                 q->created_usec = now_usec();
+                q->uid = euid;
+                q->bytes = bytes;
                 q->next = p->queries;
                 p->queries = q;
                 p->n_queries++;
+                p->pinned_bytes += bytes;
         }
 
         for (size_t i = 0; i < n; i++) {
+                bool optional = i >= n_required;
                 Check *c = NULL;
                 for (size_t j = 0; j < q->n_checks; j++)
                         if (streq(q->checks[j].action, actions[i]))
                                 c = &q->checks[j];
                 if (!c) {
-                        int r = start_check(p, q, actions[i]);
+                        r = start_check(p, q, actions[i], optional);
                         if (r < 0) {
                                 query_free(q);
                                 log_warning_errno(r, "Cannot ask polkit about %s: %m", actions[i]);
@@ -359,9 +428,13 @@ int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_ac
                         }
                         return 0;
                 }
-                switch (c->answer) {
-                case ANSWER_PENDING:
+                if (c->answer == ANSWER_PENDING)
                         return 0;
+                if (optional) {
+                        ask->optional_allowed = c->answer == ANSWER_YES;
+                        continue;
+                }
+                switch (c->answer) {
                 case ANSWER_YES:
                         continue;
                 case ANSWER_CHALLENGE:

@@ -39,10 +39,32 @@ BsPolkit *bs_polkit_free(BsPolkit *p);
 const char *bs_polkit_action_for(const char *interface, const char *member);
 
 /* 1: authorized; 0: check started, the handler will be re-dispatched;
- * <0: not authorized or failed, *error set (AccessDenied or
- * InteractiveAuthorizationRequired). extra_actions (NULL-terminated, may be
+ * <0: not authorized or failed, *error set (AccessDenied,
+ * InteractiveAuthorizationRequired, or LimitsExceeded: see
+ * bs_polkit_verify_ask). extra_actions (NULL-terminated, may be
  * NULL) are required in addition to the method's own action. */
 int bs_polkit_verify(BsPolkit *p, sd_bus_message *m, const char *const *extra_actions, sd_bus_error *error);
+
+/* bs_polkit_verify with more to say about the call. */
+typedef struct BsPolkitAsk {
+        /* required in addition to the method's own action (NULL-terminated,
+         * may be NULL) */
+        const char *const *extra_actions;
+        /* the size of m's arguments, when they may be large (0: small): a
+         * check pins m until polkit answers, and the bytes pinned in all
+         * are bounded */
+        size_t request_bytes;
+        /* asked after the required ones, never interactively; its answer
+         * does not fail the call but is reported in optional_allowed
+         * (true for a caller with uid 0) */
+        const char *optional_action;
+        bool optional_allowed;
+} BsPolkitAsk;
+
+/* As bs_polkit_verify. Also refused, with LimitsExceeded, when starting a
+ * check would keep more than a few calls of the caller's uid waiting for
+ * polkit, or too many bytes of calls in all. */
+int bs_polkit_verify_ask(BsPolkit *p, sd_bus_message *m, BsPolkitAsk *ask, sd_bus_error *error);
 
 /* The effective uid of the caller of m (a lookup at the bus daemon, kept
  * per unique name: the same caller costs it once, with up to a few hundred

@@ -111,9 +111,13 @@ int text_proto_from_string(const char *s, uint16_t *ret);
  * number). buf receives the name. */
 const char *text_proto_to_name(uint16_t proto, char *buf, size_t size);
 
-/* A service name looked up in the services database; proto NULL = any.
- * Returns the port or -1. */
+/* A service name looked up in /etc/services as getservbyname_r would
+ * (its first entry with the name or alias, of protocol proto; NULL = any),
+ * from a table read once and again when the file changes. Returns the port
+ * or -1. */
 int text_service_port(const char *name, const char *proto);
+/* Where the table is read from (tests); the next lookup reads it. */
+void text_services_use_file(const char *path);
 
 /* Names of iptables extensions this layer does not model, for messages. */
 bool text_known_target_extension(const char *name) _pure_;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tables of names, as iptables 1.8.9 knows them: ICMP types, reject
  * types, log levels, TCP flags, conntrack states and statuses, address
- * types; protocol and service names come from the system databases, as
- * iptables takes them. */
+ * types; protocol names come from the system database, as iptables takes
+ * them, service names from one table of /etc/services. */
 #include "text-internal.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 static const text_icmp_name icmp_names[] = {
         { "any", 0xFF, 0, 0xFF },
@@ -285,12 +290,193 @@ const char *text_proto_to_name(uint16_t proto, char *buf, size_t size) {
         return buf;
 }
 
+/* The services database as one table, read from /etc/services, in place
+ * of getservbyname_r: that opens and scans the whole file for every name
+ * (39 us each here), and a change may name hundreds of services. Every
+ * distribution's nsswitch.conf answers "services" from the files (Debian's
+ * "db files" finds no db), so names that are not in the file are unknown,
+ * as a lookup that scans the file and finds nothing would say; no NSS
+ * fallback, which would put the per-name scan back for exactly the names
+ * that cost most. Entries sorted by name, then by line: the first entry of
+ * a name (with the protocol asked for) is what getservbyname_r answers.
+ * Read again when the file changes (checked at most once a second); one
+ * table for all threads, behind a mutex. */
+typedef struct service_entry {
+        const char *name;  /* the service's name or one of its aliases */
+        const char *proto;
+        uint32_t line;
+        uint16_t port;
+} service_entry;
+
+static struct {
+        pthread_mutex_t lock;
+        const char *path;
+        bool loaded;
+        struct stat st;         /* of the file read; st_ino 0: none */
+        uint64_t checked_usec;  /* when the file was last stat'ed */
+        service_entry *entries;
+        size_t n;
+        char *text;             /* the file's contents, cut into names */
+} services = { .lock = PTHREAD_MUTEX_INITIALIZER, .path = "/etc/services" };
+
+#define SERVICES_FILE_MAX (4u << 20)
+#define SERVICES_CHECK_USEC 1000000ULL
+
+static int service_entry_cmp(const void *a, const void *b) {
+        const service_entry *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c != 0 ? c : x->line < y->line ? -1 : x->line > y->line;
+}
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* The next blank-separated word of *p (cut in place), or NULL. */
+static char *next_word(char **p) {
+        char *s = *p;
+        while (is_blank(*s))
+                s++;
+        if (!*s)
+                return NULL;
+        char *e = s;
+        while (*e && !is_blank(*e))
+                e++;
+        if (*e)
+                *e++ = '\0';
+        *p = e;
+        return s;
+}
+
+/* nss_files' parser: "name port/proto alias...", '#' to the end of a line
+ * is a comment, a malformed line is skipped. */
+static int services_parse(char *text, service_entry **ret, size_t *ret_n) {
+        service_entry *v = NULL;
+        size_t n = 0, cap = 0;
+        uint32_t line_no = 0;
+        for (char *line = text, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                line_no++;
+                char *hash = strchr(line, '#');
+                if (hash)
+                        *hash = '\0';
+                char *p = line, *name = next_word(&p), *port_proto = next_word(&p);
+                if (!name || !port_proto)
+                        continue;
+                char *slash = strchr(port_proto, '/'), *end;
+                if (!slash || slash == port_proto)
+                        continue;
+                unsigned long port = strtoul(port_proto, &end, 10);
+                if (end != slash)
+                        continue;
+                while (*slash == '/')
+                        slash++;
+                if (!*slash)
+                        continue;
+                for (char *alias = name; alias; alias = next_word(&p)) {
+                        if (bs_grow((void **) &v, &cap, n + 1, sizeof(*v)) < 0) {
+                                free(v);
+                                return -ENOMEM;
+                        }
+                        v[n++] = (service_entry){ .name = alias, .proto = slash, .line = line_no,
+                                                  .port = (uint16_t) port };
+                }
+        }
+        if (n > 0)
+                qsort(v, n, sizeof(*v), service_entry_cmp);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Under the lock: the table up to date with the file. A file that cannot
+ * be read leaves an empty table (every name unknown), and is tried again
+ * at the next check. */
+static void services_refresh(void) {
+        uint64_t now = monotonic_usec();
+        if (services.loaded && now - services.checked_usec < SERVICES_CHECK_USEC)
+                return;
+        services.checked_usec = now;
+        struct stat st = {};
+        int fd = open(services.path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SERVICES_FILE_MAX))
+                st = (struct stat){};
+        if (services.loaded && same_stat(&st, &services.st)) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        free(services.entries);
+        free(services.text);
+        services.entries = NULL;
+        services.text = NULL;
+        services.n = 0;
+        services.loaded = true;
+        services.st = (struct stat){};
+        if (fd < 0 || st.st_ino == 0) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        char *text = malloc((size_t) st.st_size + 1);
+        ssize_t len = text ? read(fd, text, (size_t) st.st_size) : -1;
+        close(fd);
+        if (len != st.st_size) {
+                free(text);
+                services.loaded = false;  /* changed while read, or no memory: again next time */
+                return;
+        }
+        text[len] = '\0';
+        if (services_parse(text, &services.entries, &services.n) < 0) {
+                free(text);
+                services.loaded = false;
+                return;
+        }
+        services.text = text;
+        services.st = st;
+}
+
+void text_services_use_file(const char *path) {
+        pthread_mutex_lock(&services.lock);
+        services.path = path;
+        services.loaded = false;
+        services.checked_usec = 0;
+        pthread_mutex_unlock(&services.lock);
+}
+
 int text_service_port(const char *name, const char *proto) {
-        struct servent se, *res = NULL;
-        char buf[1024];
-        if (getservbyname_r(name, proto, &se, buf, sizeof(buf), &res) != 0 || !res)
-                return -1;
-        return ntohs((uint16_t) res->s_port);
+        int port = -1;
+        pthread_mutex_lock(&services.lock);
+        services_refresh();
+        /* the first entry of the name, then the first of those with proto */
+        size_t lo = 0, hi = services.n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(services.entries[mid].name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo; i < services.n && streq(services.entries[i].name, name); i++)
+                if (!proto || streq(services.entries[i].proto, proto)) {
+                        port = services.entries[i].port;
+                        break;
+                }
+        pthread_mutex_unlock(&services.lock);
+        return port;
 }
 
 /* ------------------------------------------------------------ extensions */

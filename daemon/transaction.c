@@ -128,11 +128,21 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Transaction *t = userdata;
         char err[512], reason[sizeof(t->rollback_reason)] = "timeout";
-        if (t->state == TRANSACTION_ROLLING_BACK)
-                memcpy(reason, t->rollback_reason, sizeof(reason));  /* a retry */
+        /* usec is the deadline: how late the rollback starts is what any
+         * call the daemon was busy with cost it, logged for every one */
+        uint64_t start = now_usec(CLOCK_BOOTTIME);
+        uint32_t id = t->id;
+        bool retry = t->state == TRANSACTION_ROLLING_BACK;
+        if (retry)
+                memcpy(reason, t->rollback_reason, sizeof(reason));
         else
-                log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", t->id);
+                log_notice("Transaction %" PRIu32 " was not confirmed in time: rolling back.", id);
         int r = transaction_rollback(t, reason, err, sizeof(err));
+        if (r >= 0 && !retry)
+                log_info("Transaction %" PRIu32 " rolled back (timeout), %.1f ms after its deadline (the rollback "
+                         "took %.1f ms).",
+                         id, start > usec ? (double) (start - usec) / 1e3 : 0.0,
+                         (double) (now_usec(CLOCK_BOOTTIME) - start) / 1e3);
         if (r < 0)
                 log_error("Rollback of transaction %" PRIu32 " failed, retrying in 5 s: %s", t->id, err);
         return 0;

@@ -109,14 +109,17 @@ typedef struct MethodClass {
         const char *method;
         const char *params;   /* GVariant text */
         const char *actions[3];
+        const char *optional; /* asked, never interactively, once actions are allowed */
 } MethodClass;
+
+#define READ_CONNECTIONS "org.backstop.firewall1.read-connections"
 
 static const MethodClass classes[] = {
         { "ListRules", "('', '')", { "org.backstop.firewall1.read-rules" } },
         { "ListChains", "('',)", { "org.backstop.firewall1.read-rules" } },
         { "GetStatus", "()", { "org.backstop.firewall1.read-rules" } },
         { "GetRulesText", "('ipv4', 'INPUT', false)", { "org.backstop.firewall1.read-rules" } },
-        { "Preview", "(['-P INPUT DROP'], @a{sv} {})", { "org.backstop.firewall1.read-rules" } },
+        { "Preview", "(['-P INPUT DROP'], @a{sv} {})", { "org.backstop.firewall1.read-rules" }, READ_CONNECTIONS },
         { "ZeroCounters", "('', '')", { "org.backstop.firewall1.apply" } },
         { "Save", "()", { "org.backstop.firewall1.save" } },
         { "Check", "('',)", { "org.backstop.firewall1.read-rules" } },
@@ -127,7 +130,7 @@ static const MethodClass classes[] = {
         { "Apply", "(['-A INPUT -s 192.0.2.78 -j ACCEPT'], {'timeout': <uint32 30>, 'save': <true>})",
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
         { "PreviewChanges", "([{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'DROP'>}], @a{sv} {})",
-          { "org.backstop.firewall1.read-rules" } },
+          { "org.backstop.firewall1.read-rules" }, READ_CONNECTIONS },
         { "ApplyChanges",
           "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.79'>, 'target': <'ACCEPT'>}>}],"
           " {'timeout': <uint32 0>})",
@@ -149,6 +152,9 @@ static void run_case(const MethodClass *c, Answer answer, gboolean interactive, 
                 n++;
         for (size_t i = 0; i < n; i++)
                 answer_check(c->actions[i], interactive, i + 1 < n ? ANSWER_YES : answer);
+        /* a "no" to the optional action fails nothing */
+        if (c->optional && answer == ANSWER_YES)
+                answer_check(c->optional, FALSE, ANSWER_NO);
         finish_call(&r);
         assert_result(&r, want_error);
         gt_dbus_queue_assert_no_messages(Q);
@@ -264,6 +270,60 @@ static void test_transaction_methods(void) {
         assert_result(&r, NULL);
         g_autofree char *s = ipt_S();
         g_assert_null(strstr(s, "192.0.2.1/32"));
+}
+
+/* Preview's lockout report: the connections only for a caller polkit
+ * allows read-connections (asked without interaction, after read-rules);
+ * others get the findings without them, merged, with their count. */
+static void preview_lockout(Answer read_connections, gboolean interactive, GString *connections, guint *count,
+                            guint *entries) {
+        CallResult r;
+        start_call(&r, PATH, IFACE, "Preview",
+                   g_variant_new_parsed("(['-P INPUT DROP'], {'ssh-connection': <'192.0.2.9 5555 192.0.2.1 22'>})"),
+                   interactive);
+        answer_check("org.backstop.firewall1.read-rules", interactive, ANSWER_YES);
+        answer_check(READ_CONNECTIONS, FALSE, read_connections);
+        finish_call(&r);
+        g_assert_no_error(r.error);
+        g_autoptr(GVariant) lockout = g_variant_get_child_value(r.reply, 2);
+        *count = 0;
+        *entries = (guint) g_variant_n_children(lockout);
+        for (guint i = 0; i < *entries; i++) {
+                g_autoptr(GVariantDict) d = g_variant_dict_new(g_variant_get_child_value(lockout, i));
+                const char *conn = NULL, *chain = NULL, *verdict = NULL;
+                guint32 n = 0;
+                g_assert_true(g_variant_dict_lookup(d, "connection", "&s", &conn));
+                g_assert_true(g_variant_dict_lookup(d, "chain", "&s", &chain));
+                g_assert_true(g_variant_dict_lookup(d, "verdict", "&s", &verdict));
+                g_assert_true(g_variant_dict_lookup(d, "count", "u", &n));
+                g_assert_cmpstr(chain, ==, "INPUT");
+                g_assert_cmpstr(verdict, ==, "DROP");
+                g_assert_cmpuint(n, >=, 1);
+                g_string_append_printf(connections, "%s;", conn);
+                *count += n;
+        }
+        g_variant_unref(r.reply);
+        gt_dbus_queue_assert_no_messages(Q);
+}
+
+static void test_preview_connections(void) {
+        g_autoptr(GString) shown = g_string_new(NULL), hidden = g_string_new(NULL), challenged = g_string_new(NULL);
+        guint n_shown, n_hidden, n_challenged, entries_shown, entries_hidden, entries_challenged;
+        preview_lockout(ANSWER_YES, FALSE, shown, &n_shown, &entries_shown);
+        preview_lockout(ANSWER_NO, FALSE, hidden, &n_hidden, &entries_hidden);
+        preview_lockout(ANSWER_CHALLENGE, TRUE, challenged, &n_challenged, &entries_challenged);
+        g_test_message("shown: %s (%u); hidden: %s (%u in %u entries)", shown->str, n_shown, hidden->str, n_hidden,
+                       entries_hidden);
+        /* the admin's probe to port 22 is cut: named for the one, not the others */
+        g_assert_nonnull(strstr(shown->str, "192.0.2.9"));
+        g_assert_cmpuint(entries_shown, ==, n_shown);
+        g_assert_null(strstr(hidden->str, "192.0.2.9"));
+        g_assert_null(strstr(hidden->str, "->"));
+        g_assert_null(strstr(challenged->str, "->"));
+        /* the same findings, counted */
+        g_assert_cmpuint(n_hidden, ==, n_shown);
+        g_assert_cmpuint(n_challenged, ==, n_shown);
+        g_assert_cmpuint(entries_hidden, <=, n_hidden);
 }
 
 static void test_properties_need_nothing(void) {
@@ -419,6 +479,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/polkit/polkit-error", test_polkit_error);
         g_test_add_func("/polkit/polkit-absent", test_polkit_absent);
         g_test_add_func("/polkit/transaction-methods", test_transaction_methods);
+        g_test_add_func("/polkit/preview-connections", test_preview_connections);
         g_test_add_func("/polkit/properties-need-nothing", test_properties_need_nothing);
         g_test_add_func("/polkit/root-not-asked", test_root_not_asked);
         g_test_add_func("/polkit/callers-remembered", test_callers_remembered);

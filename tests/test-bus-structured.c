@@ -241,7 +241,7 @@ static void test_bad_input(void) {
                   { "\"rule\"", "a{sv}" } },
                 { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'rule': <{'a': <1>}>}>}],"
                                   " @a{sv} {})",
-                  { "unknown rule key", "\"rule\"" } },
+                  { "rule key", "\"rule\"", "a{sv}" } },
                 { "ApplyChanges", "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'protocol': <'tcp'>,"
                                   " 'dports': <'70000'>, 'target': <'ACCEPT'>}>}], @a{sv} {})",
                   { "\"dports\"", "\"70000\"" } },

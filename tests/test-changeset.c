@@ -6,6 +6,7 @@
 
 #include "changeset.h"
 #include "text.h"
+#include "worst-changes.h"
 
 static int parse(const char *const *lines, bool ipv6, bs_changeset *s, char *err) {
         size_t n = 0;
@@ -255,6 +256,31 @@ static void test_only_widens(void) {
         bs_change_done(&c);
 }
 
+/* The largest change set one call may carry, with a service name in every
+ * port: it parses, and the time it takes is printed (it bounds the work a
+ * call authorized to parse can cause; the limits were chosen by it). */
+static void test_worst_case_parse(void) {
+        g_auto(GStrv) lines = worst_changes(BS_CHANGESET_TEXT_MAX, BS_CHANGESET_MAX);
+        size_t n = g_strv_length(lines), bytes = 0;
+        for (size_t i = 0; i < n; i++)
+                bytes += strlen(lines[i]);
+        g_assert_cmpuint(n, >, 1000);
+        double best = 1e9;
+        for (int run = 0; run < 3; run++) {
+                _cleanup_changeset_ bs_changeset s = {};
+                char err[256] = "";
+                gint64 t0 = g_get_monotonic_time();
+                int r = bs_changeset_parse(lines, n, true, &s, err, sizeof(err));
+                gint64 t1 = g_get_monotonic_time();
+                if (r < 0)
+                        g_error("%d %s", r, err);
+                g_assert_cmpuint(s.n_changes, ==, 2 * n);
+                best = MIN(best, (t1 - t0) / 1e3);
+        }
+        g_test_message("worst-case parse: %zu changes, %zu bytes, %zu service names: %.1f ms (best of 3)", n, bytes,
+                       n * 16 * G_N_ELEMENTS(worst_services), best);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/changeset/family-rule", test_family_rule);
@@ -264,5 +290,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/changeset/limits", test_limits);
         g_test_add_func("/changeset/apply", test_apply);
         g_test_add_func("/changeset/only-widens", test_only_widens);
+        g_test_add_func("/changeset/worst-case-parse", test_worst_case_parse);
         return g_test_run();
 }

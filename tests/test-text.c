@@ -6,7 +6,9 @@
 #include <glib.h>
 #include <linux/netfilter/xt_conntrack.h>
 
+#include "text-internal.h"
 #include "text.h"
+#include <netdb.h>
 
 /* ------------------------------------------------------------ helpers */
 
@@ -948,6 +950,85 @@ static void test_opaque(void) {
         g_assert_cmpstr(err.word, ==, "recent");
 }
 
+/* ------------------------------------------------------------ services */
+
+static int getserv_port(const char *name, const char *proto) {
+        struct servent se, *res = NULL;
+        char buf[4096];
+        if (getservbyname_r(name, proto, &se, buf, sizeof(buf), &res) != 0 || !res)
+                return -1;
+        return ntohs((uint16_t) res->s_port);
+}
+
+/* Every name and alias of /etc/services, with every protocol the file
+ * names and with none: the table answers what getservbyname_r does. */
+static void test_services(void) {
+        g_autofree char *text = NULL;
+        if (!g_file_get_contents("/etc/services", &text, NULL, NULL)) {
+                g_test_skip("no /etc/services");
+                return;
+        }
+        const char *protos[] = { "tcp", "udp", "sctp", "ddp", "dccp", NULL };
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        size_t names = 0;
+        for (char **l = lines; *l; l++) {
+                char *hash = strchr(*l, '#');
+                if (hash)
+                        *hash = '\0';
+                g_auto(GStrv) words = g_strsplit_set(*l, " \t", -1);
+                bool first = true;
+                for (char **w = words; *w; w++) {
+                        if (!**w)
+                                continue;
+                        if (first || !strchr(*w, '/')) {
+                                for (size_t p = 0; p < G_N_ELEMENTS(protos); p++) {
+                                        int want = getserv_port(*w, protos[p]);
+                                        int got = text_service_port(*w, protos[p]);
+                                        if (want != got)
+                                                g_error("%s/%s: getservbyname_r %d, table %d", *w,
+                                                        protos[p] ? protos[p] : "(any)", want, got);
+                                }
+                                names++;
+                        }
+                        first = false;
+                }
+        }
+        g_test_message("%zu names compared", names);
+        g_assert_cmpuint(names, >, 100);
+        g_assert_cmpint(text_service_port("no-such-service-here", NULL), ==, -1);
+        g_assert_cmpint(text_service_port("ssh", "no-such-proto"), ==, -1);
+        g_assert_cmpint(text_service_port("", NULL), ==, -1);
+}
+
+/* A changed file is read again; a missing one knows no names. */
+static void test_services_reload(void) {
+        g_autofree char *dir = g_dir_make_tmp("bs-services-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        g_autofree char *path = g_build_filename(dir, "services", NULL);
+        g_assert_true(g_file_set_contents(path, "alpha 1000/tcp a1 # comment\nalpha 1001/udp\n"
+                                                "beta\t2000//sctp\n# gamma 3000/tcp\nbad x/tcp\n", -1, NULL));
+        text_services_use_file(path);
+        g_assert_cmpint(text_service_port("alpha", NULL), ==, 1000);
+        g_assert_cmpint(text_service_port("a1", "tcp"), ==, 1000);
+        g_assert_cmpint(text_service_port("alpha", "udp"), ==, 1001);
+        g_assert_cmpint(text_service_port("beta", "sctp"), ==, 2000);
+        g_assert_cmpint(text_service_port("gamma", NULL), ==, -1);
+        g_assert_cmpint(text_service_port("bad", NULL), ==, -1);
+        g_assert_cmpint(text_service_port("comment", NULL), ==, -1);
+        /* a new file in its place (another inode, size): read again */
+        g_autofree char *tmp = g_build_filename(dir, "services.new", NULL);
+        g_assert_true(g_file_set_contents(tmp, "alpha 1500/tcp\n", -1, NULL));
+        g_assert_cmpint(rename(tmp, path), ==, 0);
+        text_services_use_file(path);
+        g_assert_cmpint(text_service_port("alpha", NULL), ==, 1500);
+        g_assert_cmpint(text_service_port("beta", NULL), ==, -1);
+        g_assert_cmpint(unlink(path), ==, 0);
+        text_services_use_file(path);
+        g_assert_cmpint(text_service_port("alpha", NULL), ==, -1);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+        text_services_use_file("/etc/services");
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/text/canonical", test_canonical);
@@ -962,5 +1043,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/text/render-table", test_render_table);
         g_test_add_func("/text/save", test_save);
         g_test_add_func("/text/opaque", test_opaque);
+        g_test_add_func("/text/services", test_services);
+        g_test_add_func("/text/services-reload", test_services_reload);
         return g_test_run();
 }

@@ -15,7 +15,11 @@
 #                                --no-ask-password; nothing changes
 #   polkit.sh --case read-only   each read-only verb, as member and as
 #                                non-member, succeeds or is refused exactly
-#                                as the policy's allow_any says
+#                                as the policy's allow_any says; the preview
+#                                of a lockout shows the connections it cuts
+#                                to the member, and to a reader allowed only
+#                                read-rules the same findings and rules
+#                                without them
 source "$(dirname "$0")/e2e-lib.sh"
 
 case_=member
@@ -42,14 +46,19 @@ sandbox_open_for_users
 sandbox_polkit_lock
 
 tag=bse2e$$
-group=${tag}g member=${tag}m outsider=${tag}n
+group=${tag}g member=${tag}m outsider=${tag}n rgroup=${tag}rg reader=${tag}r
 sandbox_group "$group"
+sandbox_group "$rgroup"
 sandbox_user "$member" "$group"
 sandbox_user "$outsider"
+sandbox_user "$reader" "$rgroup"
 cat >"$SB/backstop-e2e.rules" <<EOR
-// backstop end-to-end test $$: members of $group may do everything.
+// backstop end-to-end test $$: members of $group may do everything,
+// members of $rgroup read the rules only.
 polkit.addRule(function(action, subject) {
         if (action.id.indexOf("org.backstop.firewall1.") == 0 && subject.isInGroup("$group"))
+                return polkit.Result.YES;
+        if (action.id == "org.backstop.firewall1.read-rules" && subject.isInGroup("$rgroup"))
                 return polkit.Result.YES;
 });
 EOR
@@ -178,6 +187,32 @@ PYEOF
                 done
         done
         rule_present 4 "$rule" && fail "preview changed the kernel"
+
+        say "preview of a lockout: the connections only for those who may list them"
+        lockout="-P INPUT DROP" ssh="192.0.2.9 5555 192.0.2.1 22" tuple="192.0.2.9:5555 -> 192.0.2.1:22"
+        declare -A cut
+        for user in "$member" "$reader"; do
+                who=$([ "$user" = "$member" ] && echo member || echo reader)
+                SSH_CONNECTION=$ssh run_capture rc out ctl_as "$user" --no-ask-password preview "$lockout"
+                [ "$rc" = 4 ] || fail "preview of a lockout as $who: exit $rc, expected 4"
+                echo "$out" | grep -q "INPUT policy" || fail "the $who does not see the deciding policy"
+                cut[$who]=$(echo "$out" | sed -n 's/^Lockout analysis: \([0-9]*\) connection.*/\1/p')
+                [ -n "${cut[$who]}" ] || fail "no count of what the preview cuts, as $who"
+                SSH_CONNECTION=$ssh run_capture rc json ctl_as "$user" --no-ask-password --json preview "$lockout"
+                [ "$rc" = 4 ] || fail "preview --json of a lockout as $who: exit $rc, expected 4"
+                if [ "$user" = "$member" ]; then
+                        echo "$out" | grep -qF -- "$tuple" || fail "the member does not see the cut connection $tuple"
+                        echo "$json" | grep -qF -- "$tuple" || fail "the member's JSON does not name $tuple"
+                else
+                        echo "$out $json" | grep -q -- "->\|192\.0\.2\.9\|127\.0\.0\.1" &&
+                                fail "the reader (read-rules only) sees connections: $out $json"
+                        echo "$out" | grep -q "not shown" || fail "the reader is not told the connections are left out"
+                        echo "$json" | grep -q '"count"' || fail "the reader's JSON has no counts"
+                fi
+        done
+        [ "${cut[member]}" = "${cut[reader]}" ] ||
+                fail "the member is told of ${cut[member]} cut connections, the reader of ${cut[reader]}"
+        figure "lockout preview: connections cut (member sees them, reader counts them)" "${cut[member]}"
         ;;
 *)
         fail "unknown case $case_"
