@@ -508,7 +508,7 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+static int authorize_apply(Manager *m, sd_bus_message *msg, TransactionOptions *o, size_t request_bytes,
                            sd_bus_error *error);
 static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *set, const TransactionOptions *o,
                            sd_bus_error *error);
@@ -516,14 +516,15 @@ static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *
 /* Apply and ApplyChanges, once their arguments are read: Busy, polkit,
  * parse, apply. */
 static int apply_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
-        int r = authorize_apply(m, msg, &a->o, change_args_size(a), error);
+        TransactionOptions o = a->o;
+        int r = authorize_apply(m, msg, &o, change_args_size(a), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         _cleanup_changeset_ bs_changeset set = {};
         r = parse_change_args(m, a, &set, error);
         if (r < 0)
                 return r;
-        return apply_changeset(m, msg, &set, &a->o, error);
+        return apply_changeset(m, msg, &set, &o, error);
 }
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -555,7 +556,7 @@ static int refuse_ipv6_unknown(Manager *m, sd_bus_error *error) {
 
 /* Busy, then polkit: apply, plus apply-unconfirmed for timeout 0 and
  * save for the "save" option. Same contract as bs_polkit_verify(). */
-static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOptions *o, size_t request_bytes,
+static int authorize_apply(Manager *m, sd_bus_message *msg, TransactionOptions *o, size_t request_bytes,
                            sd_bus_error *error) {
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
@@ -568,8 +569,14 @@ static int authorize_apply(Manager *m, sd_bus_message *msg, const TransactionOpt
                 extra[n_extra++] = BS_ACTION_APPLY_UNCONFIRMED;
         if (o->save)
                 extra[n_extra++] = BS_ACTION_SAVE;
-        BsPolkitAsk ask = { .extra_actions = extra, .request_bytes = request_bytes };
-        return bs_polkit_verify_ask(m->polkit, msg, &ask, error);
+        /* a LockoutRisk refusal names the connections only to a caller
+         * allowed to list them, as Preview does */
+        BsPolkitAsk ask = { .extra_actions = extra, .request_bytes = request_bytes,
+                            .optional_action = BS_ACTION_READ_CONNECTIONS };
+        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
+        if (r > 0)
+                o->show_connections = ask.optional_allowed;
+        return r;
 }
 
 /* The common end of Apply and ApplyDefaultDeny, once authorized. */

@@ -325,7 +325,7 @@ char *bs_lockout_render_rule(const bs_rule *r) {
         return b.data; /* the buffer's string, now the caller's */
 }
 
-int bs_lockout_format(const bs_lockout_report *rep, bs_rule_render_fn render, char **ret) {
+int bs_lockout_format(const bs_lockout_report *rep, bs_rule_render_fn render, bool with_connections, char **ret) {
         if (!rep || rep->n == 0)
                 return -ENODATA;
         _cleanup_free_ char *buf = NULL;
@@ -336,7 +336,8 @@ int bs_lockout_format(const bs_lockout_report *rep, bs_rule_render_fn render, ch
                 const char *kind = f->kind == BS_FINDING_ESTABLISHED    ? "established"
                                    : f->kind == BS_FINDING_NEW_MANAGEMENT ? "new management"
                                                                           : "loopback";
-                r = append(&buf, &len, "%s%s (%s%s)", i ? "; " : "", f->connection, kind, f->hook == BS_HOOK_OUTPUT ? ", our replies" : "");
+                r = append(&buf, &len, "%s%s (%s%s)", i ? "; " : "", with_connections ? f->connection : "a connection",
+                           kind, f->hook == BS_HOOK_OUTPUT ? ", our replies" : "");
                 if (r < 0)
                         break;
                 if (f->verdict == BS_VERDICT_UNCERTAIN) {

@@ -85,7 +85,9 @@ char *bs_lockout_render_rule(const bs_rule *r);
 /* The one-paragraph LockoutRisk message, e.g. "this change would cut off 2
  * connections: tcp 10.0.0.2:51234 -> 10.0.0.1:22 (established) by policy
  * DROP of INPUT; tcp 10.0.0.2:51234 -> 10.0.0.1:22 (new management) by rule
- * 3 of INPUT (-p tcp -j REJECT)". render may be NULL: bs_lockout_render_rule
- * (if it fails, the rule is described by its target). -ENODATA for an
- * empty report, -ENOMEM. */
-int bs_lockout_format(const bs_lockout_report *r, bs_rule_render_fn render, char **ret);
+ * 3 of INPUT (-p tcp -j REJECT)"; without with_connections each
+ * connection's addresses and ports are left out ("a connection
+ * (established) by policy DROP of INPUT; ..."). render may be NULL:
+ * bs_lockout_render_rule (if it fails, the rule is described by its
+ * target). -ENODATA for an empty report, -ENOMEM. */
+int bs_lockout_format(const bs_lockout_report *r, bs_rule_render_fn render, bool with_connections, char **ret);

@@ -202,7 +202,7 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
                                       strerror(-r));
                 if (report.n > 0) {
                         _cleanup_free_ char *msg = NULL;
-                        r = bs_lockout_format(&report, NULL, &msg);
+                        r = bs_lockout_format(&report, NULL, o->show_connections, &msg);
                         if (r < 0)
                                 return bs_seterr(step->err, step->err_size, r, "cannot describe the lockout risk: %s",
                                               strerror(-r));

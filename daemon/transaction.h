@@ -41,6 +41,9 @@ typedef struct TransactionOptions {
         uint32_t timeout_sec;  /* 0: no confirmation */
         bool strict, force, save;
         char ssh_connection[128];
+        /* the caller may see connections (read-connections): a LockoutRisk
+         * error names them; else it only counts them */
+        bool show_connections;
 } TransactionOptions;
 
 #define BS_TIMEOUT_DEFAULT_SEC 60

@@ -373,7 +373,7 @@ static void test_walkthrough(void) {
         bs_lockout_report rep;
         lockout(p4, NULL, &sc, &rep);
         g_autofree char *msg = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg), ==, 0);
         g_test_message("pre-flight of -P INPUT DROP: %s", msg);
         g_autofree char *sess_text = g_strdup_printf("tcp " PEER4 ":%u -> " FW4 ":22 (established) by policy DROP of INPUT", sport);
         g_assert_nonnull(strstr(msg, sess_text));

@@ -124,21 +124,22 @@ static const MethodClass classes[] = {
         { "Save", "()", { "org.backstop.firewall1.save" } },
         { "Check", "('',)", { "org.backstop.firewall1.read-rules" } },
         { "ListConnections", "()", { "org.backstop.firewall1.read-connections" } },
-        { "ApplyDefaultDeny", "([('tcp', uint16 22)], {'timeout': <uint32 30>})", { "org.backstop.firewall1.apply" } },
+        { "ApplyDefaultDeny", "([('tcp', uint16 22)], {'timeout': <uint32 30>})", { "org.backstop.firewall1.apply" },
+          READ_CONNECTIONS },
         { "Apply", "(['-A INPUT -s 192.0.2.77 -j ACCEPT'], {'timeout': <uint32 0>})",
-          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" }, READ_CONNECTIONS },
         { "Apply", "(['-A INPUT -s 192.0.2.78 -j ACCEPT'], {'timeout': <uint32 30>, 'save': <true>})",
-          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" }, READ_CONNECTIONS },
         { "PreviewChanges", "([{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'DROP'>}], @a{sv} {})",
           { "org.backstop.firewall1.read-rules" }, READ_CONNECTIONS },
         { "ApplyChanges",
           "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.79'>, 'target': <'ACCEPT'>}>}],"
           " {'timeout': <uint32 0>})",
-          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" } },
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.apply-unconfirmed" }, READ_CONNECTIONS },
         { "ApplyChanges",
           "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.80'>, 'target': <'ACCEPT'>}>}],"
           " {'timeout': <uint32 30>, 'save': <true>})",
-          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" } },
+          { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" }, READ_CONNECTIONS },
 };
 
 /* One method class, one answer for its last action (the ones before are
@@ -236,6 +237,7 @@ static void test_transaction_methods(void) {
         start_call(&r, PATH, IFACE, "Apply", g_variant_new_parsed("(['-A INPUT -s 192.0.2.1 -j DROP'], @a{sv} {})"),
                    FALSE);
         answer_check("org.backstop.firewall1.apply", FALSE, ANSWER_YES);
+        answer_check(READ_CONNECTIONS, FALSE, ANSWER_NO);
         finish_call(&r);
         g_assert_no_error(r.error);
         const char *path;
@@ -324,6 +326,39 @@ static void test_preview_connections(void) {
         g_assert_cmpuint(n_hidden, ==, n_shown);
         g_assert_cmpuint(n_challenged, ==, n_shown);
         g_assert_cmpuint(entries_hidden, <=, n_hidden);
+}
+
+/* Apply refused for its lockout risk: the message names the connections
+ * it would cut only to a caller allowed read-connections, as Preview's
+ * report does; others learn how many and by which rule. */
+static char *apply_lockout_message(Answer read_connections) {
+        g_autofree char *before = ipt_S();
+        CallResult r;
+        start_call(&r, PATH, IFACE, "Apply",
+                   g_variant_new_parsed("(['-P INPUT DROP'], {'ssh-connection': <'192.0.2.9 5555 192.0.2.1 22'>})"),
+                   FALSE);
+        answer_check("org.backstop.firewall1.apply", FALSE, ANSWER_YES);
+        answer_check(READ_CONNECTIONS, FALSE, read_connections);
+        finish_call(&r);
+        g_assert_nonnull(r.error);
+        g_autofree char *name = g_dbus_error_get_remote_error(r.error);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.LockoutRisk");
+        char *message = g_strdup(r.error->message);
+        g_clear_error(&r.error);
+        gt_dbus_queue_assert_no_messages(Q);
+        g_autofree char *after = ipt_S();
+        g_assert_cmpstr(after, ==, before);
+        return message;
+}
+
+static void test_apply_lockout_connections(void) {
+        g_autofree char *shown = apply_lockout_message(ANSWER_YES);
+        g_autofree char *hidden = apply_lockout_message(ANSWER_NO);
+        g_test_message("shown: %s; hidden: %s", shown, hidden);
+        g_assert_nonnull(strstr(shown, "192.0.2.9"));
+        g_assert_null(strstr(hidden, "192.0.2.9"));
+        g_assert_null(strstr(hidden, "->"));
+        g_assert_nonnull(strstr(hidden, "by policy DROP of INPUT"));
 }
 
 static void test_properties_need_nothing(void) {
@@ -480,6 +515,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/polkit/polkit-absent", test_polkit_absent);
         g_test_add_func("/polkit/transaction-methods", test_transaction_methods);
         g_test_add_func("/polkit/preview-connections", test_preview_connections);
+        g_test_add_func("/polkit/apply-lockout-connections", test_apply_lockout_connections);
         g_test_add_func("/polkit/properties-need-nothing", test_properties_need_nothing);
         g_test_add_func("/polkit/root-not-asked", test_root_not_asked);
         g_test_add_func("/polkit/callers-remembered", test_callers_remembered);

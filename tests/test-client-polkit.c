@@ -84,6 +84,9 @@ static void test_allowed_then_rollback(void) {
         const char *args[] = { "apply", "--no-wait", "-A INPUT -p udp --dport 9 -j DROP", NULL };
         ClientRun *r = start(args);
         answer_check("org.backstop.firewall1.apply", 1, ANSWER_YES);
+        /* whether a lockout refusal may name connections: asked, never
+         * with a prompt */
+        answer_check("org.backstop.firewall1.read-connections", 0, ANSWER_NO);
         g_assert_cmpint(client_run_finish(r), ==, 0);
         g_assert_nonnull(strstr(r->out->str, "Applied transaction "));
         client_run_free(r);

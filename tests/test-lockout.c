@@ -81,11 +81,18 @@ static void test_drop_policy_without_rules(void) {
         g_assert_nonnull(f);
 
         g_autofree char *msg = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg), ==, 0);
         g_assert_true(g_str_has_prefix(msg, "this change would cut off 4 connections: tcp 10.0.0.2:51234 -> "
                                             "10.0.0.1:22 (established) by policy DROP of INPUT; "));
         g_assert_nonnull(strstr(msg, "(new management) by policy DROP of INPUT"));
         g_assert_nonnull(strstr(msg, "tcp 127.0.0.1:50000 -> 127.0.0.1:1 (loopback) by policy DROP of INPUT"));
+        /* for a caller who may not list connections: counted, not named */
+        g_autofree char *hidden = NULL;
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, false, &hidden), ==, 0);
+        g_assert_true(g_str_has_prefix(hidden, "this change would cut off 4 connections: a connection (established) "
+                                               "by policy DROP of INPUT; "));
+        g_assert_null(strstr(hidden, "10.0.0.2"));
+        g_assert_null(strstr(hidden, "->"));
         bs_lockout_report_done(&rep);
         bs_table_free(v4);
         bs_local_addrs_done(&fx.local);
@@ -106,7 +113,7 @@ static void test_safe_ruleset(void) {
                 bs_lockout_report rep = run(&fx, v4, v6);
                 g_assert_cmpuint(rep.n, ==, 0);
                 char *msg = NULL;
-                g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg), ==, -ENODATA);
+                g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg), ==, -ENODATA);
                 bs_lockout_report_done(&rep);
                 bs_table_free(v4);
                 bs_table_free(v6);
@@ -141,13 +148,13 @@ static void test_stateful_without_ssh_allow(void) {
         g_assert_true(f->has_rule);
         g_assert_cmpint(f->rule.target.kind, ==, BS_TARGET_REJECT);
         g_autofree char *msg = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, render_stub, &msg), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, render_stub, true, &msg), ==, 0);
         g_assert_cmpstr(msg, ==,
                         "this change would cut off 1 connection: tcp [2001:db8::2]:4000 -> [2001:db8::1]:22 "
                         "(new management) by rule 3 of INPUT (-p tcp -j REJECT)");
         /* by default the text layer renders the rule as -S prints it */
         g_autofree char *msg2 = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg2), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg2), ==, 0);
         g_test_message("%s", msg2);
         g_assert_nonnull(strstr(msg2, "by rule 3 of INPUT (-p tcp -j REJECT --reject-with "));
         bs_lockout_report_done(&rep);
@@ -172,7 +179,7 @@ static void test_interfaces_and_uncertain(void) {
         g_assert_cmpuint(f->position, ==, 2);
         g_assert_nonnull(strstr(f->reason, "interface"));
         g_autofree char *msg = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg), ==, 0);
         g_assert_nonnull(strstr(msg, "cannot be judged at rule 2 of INPUT"));
         bs_lockout_report_done(&rep);
         bs_table_free(v4);
@@ -199,7 +206,7 @@ static void test_output_cut(void) {
         g_assert_cmpstr(f->chain, ==, "OUTPUT");
         g_assert_nonnull(find(&rep, BS_FINDING_NEW_MANAGEMENT, "tcp 10.0.0.2:51234 -> 10.0.0.1:22"));
         g_autofree char *msg = NULL;
-        g_assert_cmpint(bs_lockout_format(&rep, NULL, &msg), ==, 0);
+        g_assert_cmpint(bs_lockout_format(&rep, NULL, true, &msg), ==, 0);
         g_assert_nonnull(strstr(msg, "(established, our replies) by policy DROP of OUTPUT"));
         bs_lockout_report_done(&rep);
         bs_table_free(v4);
