@@ -305,7 +305,7 @@ static int method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_erro
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
                 if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
                         continue;
-                r = bs_nf_zero(fam, "filter", streq(chain, "") ? NULL : chain, &m->nf);
+                r = m->backend->zero(fam, "filter", streq(chain, "") ? NULL : chain, &m->nf);
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\" in %s", chain,
                                                  bs_family_to_string(fam));
@@ -781,7 +781,8 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_backends(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "as", 1, "iptables-legacy");
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "as", 1, m->backend->name);
 }
 
 /* Policies, RulesSaved and Nftables*: what the manager computed last (see

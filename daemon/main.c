@@ -130,7 +130,7 @@ static int run_restore(void) {
         bs_mgmt_ports ports = arg_ports;
         if (ports.n == 0)
                 bs_mgmt_ports_default(&ports);
-        return bs_boot_restore(arg_state_dir, arg_runtime_dir, &ports);
+        return bs_boot_restore(&bs_backend_iptables_legacy, arg_state_dir, arg_runtime_dir, &ports);
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

@@ -16,6 +16,7 @@ int manager_new(Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
+        m->backend = &bs_backend_iptables_legacy;
         m->nf = (bs_nf_options) BS_NF_OPTIONS_DEFAULT;
         m->nf.before_commit = manager_forget_checked;
         m->nf.userdata = m;
@@ -88,9 +89,9 @@ void manager_free_tables(bs_table *t[2]) {
 
 int manager_read_tables(Manager *m, bs_table *ret[2]) {
         bs_table *t[2] = {};
-        int r = bs_nf_read(BS_FAMILY_IPV4, "filter", &m->nf, &t[0]);
+        int r = m->backend->read(BS_FAMILY_IPV4, "filter", &m->nf, &t[0]);
         if (r >= 0 && m->ipv6_active)
-                r = bs_nf_read(BS_FAMILY_IPV6, "filter", &m->nf, &t[1]);
+                r = m->backend->read(BS_FAMILY_IPV6, "filter", &m->nf, &t[1]);
         if (r < 0) {
                 manager_free_tables(t);
                 return r;
@@ -117,7 +118,7 @@ int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
                         t[f] = m->read_cache[f].table;
                         continue;
                 }
-                int r = bs_nf_read_cached(fam, "filter", &m->nf, &m->read_cache[f], &t[f]);
+                int r = m->backend->read_cached(fam, "filter", &m->nf, &m->read_cache[f], &t[f]);
                 if (r < 0)
                         return r;
                 m->read_checked[f] = have_iteration ? iteration + 1 : 0;
@@ -280,7 +281,7 @@ static void detect_ipv6(Manager *m, unsigned lock_timeout_ms) {
         _cleanup_table_ bs_table *t = NULL;
         bs_nf_options o = m->nf;
         o.lock_timeout_ms = lock_timeout_ms;
-        int r = bs_nf_read(BS_FAMILY_IPV6, "filter", &o, &t);
+        int r = m->backend->read(BS_FAMILY_IPV6, "filter", &o, &t);
         Ipv6State old = m->ipv6_state;
         if (r >= 0)
                 m->ipv6_state = IPV6_AVAILABLE;

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "backend.h"
 #include "journal.h"
 #include "mgmt.h"
 #include "nf.h"
@@ -58,6 +59,7 @@ typedef struct Manager {
         BsPolkit *polkit;
         char *runtime_dir;
         char *state_dir;
+        const bs_backend *backend; /* what holds the rules: every table access goes through it */
         bs_nf_options nf;
         bool ipv6_active;       /* ipv6_state == IPV6_AVAILABLE */
         Ipv6State ipv6_state;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The public table-access API: takes the xtables lock and dispatches to the
  * IPv4 or IPv6 implementation (nf4.c, nf6.c); applies both families as one
- * unit. */
+ * unit. bs_backend_iptables_legacy, at the end, is the backend interface
+ * (backend.h) the daemon uses it through. */
+#include "backend.h"
 #include "nf-internal.h"
 
 static const bs_nf_options default_options = BS_NF_OPTIONS_DEFAULT;
@@ -229,3 +231,13 @@ int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_
                 return r;
         return ops->zero(table, chain, o);
 }
+
+const bs_backend bs_backend_iptables_legacy = {
+        .name = "iptables-legacy",
+        .read = bs_nf_read,
+        .read_cached = bs_nf_read_cached,
+        .apply_both = bs_nf_apply_both,
+        .rewrite_both = bs_nf_rewrite_both,
+        .restore = bs_nf_restore,
+        .zero = bs_nf_zero,
+};

@@ -39,11 +39,12 @@ static int fallback_tables(const bs_mgmt_ports *ports, bs_table *ret[2]) {
 
 /* Load IPv4 then IPv6 (where given). A kernel without the IPv6 filter
  * table (-EPROTONOSUPPORT) has no IPv6 to protect: not a failure. */
-static int load_tables(bs_table *const t[2], const bs_nf_options *o, char *reason, size_t reason_size) {
+static int load_tables(const bs_backend *backend, bs_table *const t[2], const bs_nf_options *o, char *reason,
+                       size_t reason_size) {
         for (int f = 0; f < 2; f++) {
                 if (!t[f])
                         continue;
-                int r = bs_nf_restore(t[f], o);
+                int r = backend->restore(t[f], o);
                 if (r == -EPROTONOSUPPORT && f == 1) {
                         log_warning("This kernel has no IPv6 filter table: the saved IPv6 rules are not loaded.");
                         continue;
@@ -66,7 +67,8 @@ static void write_record(const char *runtime_dir, const char *text) {
                                 BS_BOOT_RESTORE_FILE);
 }
 
-int bs_boot_restore(const char *state_dir, const char *runtime_dir, const bs_mgmt_ports *ports) {
+int bs_boot_restore(const bs_backend *backend, const char *state_dir, const char *runtime_dir,
+                    const bs_mgmt_ports *ports) {
         bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
         bs_table *t[2] = {};
         char reason[700] = "";
@@ -91,7 +93,7 @@ int bs_boot_restore(const char *state_dir, const char *runtime_dir, const bs_mgm
                 return 0;
         }
         if (r >= 0)
-                r = load_tables(t, &o, reason, sizeof(reason));
+                r = load_tables(backend, t, &o, reason, sizeof(reason));
         if (r >= 0)
                 for (int f = 0; f < 2; f++)
                         if (t[f])
@@ -116,7 +118,7 @@ int bs_boot_restore(const char *state_dir, const char *runtime_dir, const bs_mgm
         int k = fallback_tables(ports, t);
         char err2[256] = "";
         if (k >= 0)
-                k = load_tables(t, &o, err2, sizeof(err2));
+                k = load_tables(backend, t, &o, err2, sizeof(err2));
         for (int f = 0; f < 2; f++)
                 bs_table_free(t[f]);
         if (k < 0)

@@ -341,7 +341,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
          * committed since it last changed is copied, not decoded. */
         unsigned families = bs_family_mask(BS_FAMILY_IPV4) | (m->ipv6_active ? bs_family_mask(BS_FAMILY_IPV6) : 0);
         _cleanup_transition_ bs_nf_transition tr = {};
-        r = bs_nf_apply_both("filter", set->changes, set->n_changes, families, &m->nf, m->read_cache, prepare_apply,
+        r = m->backend->apply_both("filter", set->changes, set->n_changes, families, &m->nf, m->read_cache, prepare_apply,
                              &step, &tr);
         Transaction *t = step.transaction;
         if (r < 0 && tr.ipv4_only)
@@ -543,13 +543,13 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 families |= bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6);
         }
         bool ipv4_only = false;
-        int r = bs_nf_rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
+        int r = m->backend->rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
         if (r < 0 && !ipv4_only && r != -EWOULDBLOCK && families == BS_FAMILY_MASK_BOTH &&
             j->after[0] != j->before[0]) {
                 /* IPv6 could not be read or written (not the lock: IPv4
                  * would wait for it too): IPv4 need not wait for IPv6
                  * (after == before once IPv4 is rolled back). */
-                if (bs_nf_rewrite_both("filter", bs_family_mask(BS_FAMILY_IPV4), &m->nf, m->read_cache,
+                if (m->backend->rewrite_both("filter", bs_family_mask(BS_FAMILY_IPV4), &m->nf, m->read_cache,
                                        rollback_merge, merge, NULL) >= 0)
                         ipv4_only = true;
         }
