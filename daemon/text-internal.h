@@ -159,6 +159,12 @@ typedef struct text_opt {
         bool invert; /* may follow "!" */
 } text_opt;
 
+/* An extension the model knows (text-parse-ports.c, text-parse-match.c,
+ * text-parse-target.c): its options parsed into the values iptables 1.8.9
+ * hands to the kernel (defaults included). Where iptables accepts something
+ * that can never match and that its own -S output then misrepresents (an
+ * inverted full port range, conntrack port "5:0", "255/3" for icmp,
+ * "! -i +"), we refuse it with a message instead. */
 typedef struct text_ext {
         const char *name;
         bool target;
@@ -175,19 +181,19 @@ typedef struct text_ext {
 struct text_ext_inst {
         const text_ext *ext;
         size_t match; /* index in rule->matches; SIZE_MAX for the target */
-        unsigned seen; /* option ids used */
+        unsigned seen; /* option ids used, BIT(id) each */
         int word;      /* the -m / -j word, for messages */
 };
 
-/* Initialized field by field (parse_state_init in text-parse.c): a field
- * added here must be added there. */
+/* Initialized field by field (text_parse_state_init below): a field added
+ * here must be added there. */
 struct text_parse_state {
         bs_family family;
         bs_rule *rule;
         bs_parse_error *err;
         char *const *words;
         size_t n, i;
-        uint64_t seen;   /* main options used, one bit per option letter */
+        uint64_t seen;   /* main options used, TEXT_HEADER_BIT(letter) each */
         bool proto_used; /* the protocol's match was loaded implicitly */
         text_ext_inst inst[BS_MATCHES_MAX + 1];
         size_t n_inst;
@@ -196,12 +202,54 @@ struct text_parse_state {
         int opt_word; /* the option word being handled, for messages */
 };
 
+/* Every field but inst[], of which only the first n_inst are ever read:
+ * zeroing it all (an initializer does) was as much work per line as
+ * parsing an address. */
+static inline void text_parse_state_init(text_parse_state *s, bs_family family, bs_rule *rule, bs_change *change,
+                                         char *const *words, size_t n, bs_parse_error *err) {
+        s->family = family;
+        s->rule = rule;
+        s->err = err;
+        s->words = words;
+        s->n = n;
+        s->i = 0;
+        s->seen = 0;
+        s->proto_used = false;
+        s->n_inst = 0;
+        s->change = change;
+        s->command_seen = false;
+        s->opt_word = 0;
+}
+
 static inline bs_match *text_inst_match(text_parse_state *s, text_ext_inst *x) {
         return &s->rule->matches[x->match];
 }
 
+/* The parser's messages: text_fail with the state's error. */
+#define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
+#define BIT(id) (1u << (id))
+
+/* One bit per option letter (0 for anything else), so that a set of
+ * letters is a constant mask: a test per option instead of a strchr. */
+#define TEXT_HEADER_INDEX(c)                                                   \
+        ((c) >= 'a' && (c) <= 'z'   ? (c) - 'a'                                \
+         : (c) >= 'A' && (c) <= 'Z' ? 26 + (c) - 'A'                           \
+         : (c) >= '0' && (c) <= '9' ? 52 + (c) - '0'                           \
+                                    : 64)
+#define TEXT_HEADER_BIT(c) (TEXT_HEADER_INDEX(c) < 64 ? 1ull << (TEXT_HEADER_INDEX(c) & 63) : 0)
+
+/* text-parse.c: every option of s->words, in order. */
+int text_parse_loop(text_parse_state *s);
+/* After the loop: each extension's final check, then what the kernel
+ * checks when the rule is added. */
+int text_check_rule(text_parse_state *s);
 /* The next word for an option that takes two (--tcp-flags), or NULL. */
 const char *text_take_word(text_parse_state *s, int *word_index);
+
+/* text-parse-ports.c: a port or a port range, tcp style when proto is set
+ * (the rules are there); the port matches themselves. */
+int text_parse_port_range(text_parse_state *s, const char *arg, const char *proto, int word, bs_port_range *ret);
+extern const text_ext text_tcp_ext, text_udp_ext, text_multiport_ext;
 
 /* Extension lookup by -m / -j name for the family, NULL if unknown. */
 const text_ext *text_find_match(bs_family f, const char *name) _pure_;

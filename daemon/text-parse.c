@@ -34,8 +34,6 @@ static const main_opt main_opts[] = {
         { "ipv6", '6', false },
 };
 
-#define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
-
 /* main_opts by first letter: bit i of main_by_first[c] is set when
  * main_opts[i] starts with c. Every long option word is looked up here
  * first, and scanning all the names for the few that can match was a
@@ -61,15 +59,7 @@ static uint64_t main_candidates(const char *name, size_t len) {
         return main_by_first[c];
 }
 
-/* One bit per option letter (0 for anything else), so that a set of
- * letters is a constant mask: a test per option instead of a strchr. */
-#define HEADER_INDEX(c)                                                        \
-        ((c) >= 'a' && (c) <= 'z'   ? (c) - 'a'                                \
-         : (c) >= 'A' && (c) <= 'Z' ? 26 + (c) - 'A'                           \
-         : (c) >= '0' && (c) <= '9' ? 52 + (c) - '0'                           \
-                                    : 64)
-#define HEADER_BIT(c) (HEADER_INDEX(c) < 64 ? 1ull << (HEADER_INDEX(c) & 63) : 0)
-#define B HEADER_BIT
+#define B TEXT_HEADER_BIT
 #define SHORT_WITH_ARG                                                                                  \
         (B('A') | B('D') | B('C') | B('I') | B('R') | B('F') | B('N') | B('X') | B('E') | B('P') | B('s') | \
          B('d') | B('p') | B('i') | B('j') | B('t') | B('m') | B('o') | B('M') | B('c') | B('g'))
@@ -85,7 +75,7 @@ static const uint64_t invertible_opts = B('s') | B('d') | B('i') | B('o') | B('p
 #undef B
 
 static uint64_t header_bit(char c) {
-        return HEADER_BIT(c);
+        return TEXT_HEADER_BIT(c);
 }
 
 const char *text_take_word(text_parse_state *s, int *word_index) {
@@ -522,7 +512,7 @@ static int ext_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, 
         return 0;
 }
 
-static int parse_loop(text_parse_state *s) {
+int text_parse_loop(text_parse_state *s) {
         bool invert = false;
         int invert_word = -1;
 
@@ -612,7 +602,7 @@ static int parse_loop(text_parse_state *s) {
 
 /* What the kernel checks when the rule is added: a protocol match needs
  * its protocol, tcp-reset needs TCP. */
-static int check_rule(text_parse_state *s) {
+int text_check_rule(text_parse_state *s) {
         for (size_t k = 0; k < s->n_inst; k++) {
                 text_ext_inst *x = &s->inst[k];
                 if (x->ext->final) {
@@ -659,162 +649,18 @@ static int check_rule(text_parse_state *s) {
         return 0;
 }
 
-/* Every field but inst[], of which only the first n_inst are ever read:
- * zeroing it all (an initializer does) was as much work per line as
- * parsing an address. */
-static void parse_state_init(text_parse_state *s, bs_family family, bs_rule *rule, bs_change *change,
-                             char *const *words, size_t n, bs_parse_error *err) {
-        s->family = family;
-        s->rule = rule;
-        s->err = err;
-        s->words = words;
-        s->n = n;
-        s->i = 0;
-        s->seen = 0;
-        s->proto_used = false;
-        s->n_inst = 0;
-        s->change = change;
-        s->command_seen = false;
-        s->opt_word = 0;
-}
-
 int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, bs_parse_error *err) {
         bs_rule rule;
         bs_rule_init(&rule, family);
         text_parse_state s;
-        parse_state_init(&s, family, &rule, NULL, words, n, err);
-        int r = parse_loop(&s);
+        text_parse_state_init(&s, family, &rule, NULL, words, n, err);
+        int r = text_parse_loop(&s);
         if (r >= 0)
-                r = check_rule(&s);
+                r = text_check_rule(&s);
         if (r < 0) {
                 bs_rule_done(&rule);
                 return r;
         }
         *ret = rule;
         return 0;
-}
-
-/* -o makes no sense where there is no output interface yet, -i where
- * there is no input interface any more. */
-static int check_chain_ifaces(text_parse_state *s) {
-        const bs_change *c = s->change;
-        const bs_rule *r = &c->rule;
-        if (r->out_iface[0] && (streq(c->chain, "INPUT") || streq(c->chain, "PREROUTING")))
-                return FAIL(s, -1, "-o", "-o cannot be used in %s", c->chain);
-        if (r->in_iface[0] && (streq(c->chain, "OUTPUT") || streq(c->chain, "POSTROUTING")))
-                return FAIL(s, -1, "-i", "-i cannot be used in %s", c->chain);
-        return 0;
-}
-
-static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
-                              bs_parse_error *err);
-
-int bs_parse_change(bs_family family, const char *line, bs_change *ret, bs_parse_error *err) {
-        char **words = NULL;
-        size_t n = 0;
-        int r = bs_split_words(line, &words, &n, err);
-        if (r < 0)
-                return r;
-        r = parse_change_words(family, line, words, n, ret, err);
-        bs_words_free(words, n);
-        return r;
-}
-
-int bs_parse_change_split(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
-                          bs_parse_error *err) {
-        return parse_change_words(family, line, words, n, ret, err);
-}
-
-static int parse_change_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
-                           bs_parse_error *err);
-
-int bs_parse_change_split_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
-                             bs_parse_error *err) {
-        return parse_change_in(family, line, words, n, c, err);
-}
-
-int bs_parse_change_words(bs_family family, char *const *words, size_t n, bs_change *ret, bs_parse_error *err) {
-        return parse_change_words(family, n > 0 ? words[0] : "", words, n, ret, err);
-}
-
-/* '4' for -4 / --ipv4, '6' for -6 / --ipv6, 't' for -t / --table, else 0 */
-static char header_word(const char *w) {
-        if (w[0] != '-')
-                return 0;
-        if (w[1] != '-')
-                return (w[1] == '4' || w[1] == '6' || w[1] == 't') && w[2] == '\0' ? w[1] : 0;
-        if (streq(w + 2, "ipv4"))
-                return '4';
-        if (streq(w + 2, "ipv6"))
-                return '6';
-        if (streq(w + 2, "table"))
-                return 't';
-        return 0;
-}
-
-/* line: what messages about the whole change name as the word */
-/* The change is built in *c, which holds an empty change after a failure. */
-static int parse_change_in(bs_family family, const char *line, char *const *words, size_t n, bs_change *c,
-                           bs_parse_error *err) {
-        int r;
-        bs_change_init(c, BS_CHANGE_APPEND, bs_family_mask(family));
-        c->rule.family = family;
-        text_parse_state s;
-        parse_state_init(&s, family, &c->rule, c, words, n, err);
-
-        /* a leading -4 / -6 decides before anything is parsed in the
-         * other family's syntax */
-        for (size_t i = 0; i < n; i++) {
-                char h = header_word(words[i]);
-                bool v4 = h == '4', v6 = h == '6';
-                if ((v4 && family != BS_FAMILY_IPV4) || (v6 && family != BS_FAMILY_IPV6)) {
-                        FAIL(&s, i, words[i], "this line is for %s only", v4 ? "IPv4" : "IPv6");
-                        r = -EAFNOSUPPORT;
-                        goto out;
-                }
-                if (h == 't')
-                        i++;
-                else if (!v4 && !v6)
-                        break;
-        }
-
-        r = parse_loop(&s);
-        if (r < 0)
-                goto out;
-        if (!s.command_seen) {
-                r = FAIL(&s, -1, line, "no command (-A, -I, -R, -D, -P, -N, -X or -F) given");
-                goto out;
-        }
-        bool with_rule = c->kind == BS_CHANGE_APPEND || c->kind == BS_CHANGE_INSERT ||
-                         c->kind == BS_CHANGE_REPLACE || c->kind == BS_CHANGE_DELETE;
-        if (!with_rule) {
-                /* only -t, -4, -6 and -w may come with a command that takes no rule */
-                uint64_t allowed = header_bit('t') | header_bit('4') | header_bit('6');
-                if ((s.seen & ~allowed) || s.n_inst > 0 || c->rule.target.kind != BS_TARGET_NONE ||
-                    c->rule.n_matches > 0) {
-                        r = FAIL(&s, -1, line, "rule options cannot be used with this command");
-                        goto out;
-                }
-        } else {
-                r = check_rule(&s);
-                if (r < 0)
-                        goto out;
-                r = check_chain_ifaces(&s);
-                if (r < 0)
-                        goto out;
-        }
-        return 0;
-out:
-        bs_change_done(c);
-        return r;
-}
-
-/* *ret is written only when the parse succeeds */
-static int parse_change_words(bs_family family, const char *line, char *const *words, size_t n, bs_change *ret,
-                              bs_parse_error *err) {
-        bs_change change;
-        int r = parse_change_in(family, line, words, n, &change, err);
-        if (r >= 0)
-                *ret = change;
-        return r;
 }

@@ -1,245 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The options of each extension the model knows, parsed into the values
- * iptables 1.8.9 hands to the kernel (defaults included). Where iptables
- * accepts something that can never match and that its own -S output then
- * misrepresents (an inverted full port range, conntrack port "5:0", "255/3"
- * for icmp, "! -i +"), we refuse it with a message instead. */
+/* The other matches: icmp, icmp6, conntrack, state, comment, limit,
+ * addrtype, mac and iprange; and the lookup of every match by its -m name
+ * or by the protocol that loads it implicitly. */
 #include "text-internal.h"
 
 #include <ctype.h>
 #include <strings.h>
 #include <linux/netfilter/xt_limit.h>
-
-#define FAIL(s, idx, word, ...) text_fail((s)->err, (int) (idx), (word), __VA_ARGS__)
-#define BIT(id) (1u << (id))
-
-/* ------------------------------------------------------------ ports */
-
-/* xtables_parse_port: a number (base 0) or a service of the protocol. */
-static int port_by_proto(text_parse_state *s, const char *p, const char *proto, int word, uint16_t *ret) {
-        uintmax_t v;
-        if (text_strtoul(p, 0, 0, UINTMAX_MAX, &v)) {
-                if (v > 65535)
-                        return FAIL(s, word, s->words[word], "port \"%s\" is out of range (0-65535)", p);
-                *ret = (uint16_t) v;
-                return 0;
-        }
-        int port = *p ? text_service_port(p, proto) : -1;
-        if (port < 0)
-                return FAIL(s, word, s->words[word], "\"%s\" is not a port number or a known %s service", p,
-                            proto ? proto : "");
-        *ret = (uint16_t) port;
-        return 0;
-}
-
-/* getaddrinfo's service rules: decimal digits, or a service of any protocol. */
-static int port_any(text_parse_state *s, const char *p, int word, uint16_t *ret) {
-        uintmax_t v;
-        if (isdigit((unsigned char) p[0]) && text_decimal(p, UINTMAX_MAX / 10, &v)) {
-                if (v > 65535)
-                        return FAIL(s, word, s->words[word], "port \"%s\" is out of range (0-65535)", p);
-                *ret = (uint16_t) v;
-                return 0;
-        }
-        int port = text_service_port(p, NULL);
-        if (port < 0)
-                return FAIL(s, word, s->words[word], "\"%s\" is not a port number or a known service", p);
-        *ret = (uint16_t) port;
-        return 0;
-}
-
-/* "a", "a:b", "a:", ":b", ":" into a range; tcp style (base 0, tcp
- * services, min <= max) when proto is set, getaddrinfo style otherwise
- * (where iptables takes a reversed range as it is). */
-static int parse_range(text_parse_state *s, const char *arg, const char *proto, int word, bs_port_range *ret) {
-        /* A copy to cut at the first ':', on the stack when short (as
-         * ports are), made in the pass that finds the ':'s. */
-        char stack[32];
-        size_t len = 0, colon_at = SIZE_MAX, colons = 0;
-        for (; arg[len] != '\0'; len++) {
-                if (len < sizeof(stack))
-                        stack[len] = arg[len];
-                if (arg[len] == ':' && colons++ == 0)
-                        colon_at = len;
-        }
-        _cleanup_free_ char *heap = NULL;
-        char *buf;
-        if (len < sizeof(stack)) {
-                stack[len] = '\0';
-                buf = stack;
-        } else {
-                buf = heap = strdup(arg);
-                if (!buf)
-                        return -ENOMEM;
-        }
-        char *colon = colons > 0 ? buf + colon_at : NULL;
-        bs_port_range p = { 0, 0xFFFF };
-        int r;
-        if (!colon) {
-                r = proto ? port_by_proto(s, buf, proto, word, &p.lo) : port_any(s, buf, word, &p.lo);
-                if (r < 0)
-                        return r;
-                p.hi = p.lo;
-        } else {
-                *colon = '\0';
-                const char *hi = colon + 1;
-                if (colons > 1)
-                        return FAIL(s, word, arg, "\"%s\" has too many ':' (a range is lo:hi)", arg);
-                if (buf[0]) {
-                        r = proto ? port_by_proto(s, buf, proto, word, &p.lo) : port_any(s, buf, word, &p.lo);
-                        if (r < 0)
-                                return r;
-                }
-                if (hi[0]) {
-                        r = proto ? port_by_proto(s, hi, proto, word, &p.hi) : port_any(s, hi, word, &p.hi);
-                        if (r < 0)
-                                return r;
-                }
-                if (proto && p.lo > p.hi)
-                        return FAIL(s, word, arg, "port range \"%s\" is reversed (min > max)", arg);
-        }
-        *ret = p;
-        return 0;
-}
-
-static int full_range_inverted(text_parse_state *s, const char *arg, int word, bs_port_range p, bool invert) {
-        if (invert && p.lo == 0 && p.hi == 0xFFFF)
-                return FAIL(s, word, arg, "\"! %s\" (every port, inverted) would never match", arg);
-        return 0;
-}
-
-/* ------------------------------------------------------------ tcp, udp */
-
-enum { TCP_SPORT, TCP_DPORT, TCP_SYN, TCP_FLAGS, TCP_OPTION };
-
-static const text_opt tcp_opts[] = {
-        { "source-port", TCP_SPORT, true, true },
-        { "sport", TCP_SPORT, true, true },
-        { "destination-port", TCP_DPORT, true, true },
-        { "dport", TCP_DPORT, true, true },
-        { "syn", TCP_SYN, false, true },
-        { "tcp-flags", TCP_FLAGS, true, true },
-        { "tcp-option", TCP_OPTION, true, true },
-        {},
-};
-
-static void ports_init(text_parse_state *s, text_ext_inst *x) {
-        bs_match *m = text_inst_match(s, x);
-        /* tcp and udp share the layout of their port fields */
-        if (m->kind == BS_MATCH_TCP) {
-                m->tcp.sport = m->tcp.dport = (bs_port_range){ 0, 0xFFFF };
-        } else {
-                m->udp.sport = m->udp.dport = (bs_port_range){ 0, 0xFFFF };
-        }
-}
-
-static int parse_tcp_flag_list(text_parse_state *s, const char *list, int word, uint8_t *ret) {
-        _cleanup_free_ char *buf = strdup(list);
-        if (!buf)
-                return -ENOMEM;
-        uint8_t flags = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                size_t i;
-                for (i = 0; i < text_tcp_flags_n; i++)
-                        if (strcasecmp(text_tcp_flags[i].name, t) == 0)
-                                break;
-                if (i == text_tcp_flags_n)
-                        return FAIL(s, word, list, "unknown TCP flag \"%s\"", t);
-                flags |= (uint8_t) text_tcp_flags[i].bit;
-        }
-        *ret = flags;
-        return 0;
-}
-
-static int tcp_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
-                      bool invert) {
-        bs_match_tcp *t = &text_inst_match(s, x)->tcp;
-        int r;
-        switch (o->id) {
-        case TCP_SPORT:
-        case TCP_DPORT: {
-                bs_port_range p;
-                r = parse_range(s, arg, "tcp", word, &p);
-                if (r < 0)
-                        return r;
-                r = full_range_inverted(s, arg, word, p, invert);
-                if (r < 0)
-                        return r;
-                if (o->id == TCP_SPORT)
-                        t->sport = p, t->sport_invert = invert;
-                else
-                        t->dport = p, t->dport_invert = invert;
-                return 0;
-        }
-        case TCP_SYN:
-        case TCP_FLAGS:
-                if (x->seen & (BIT(TCP_SYN) | BIT(TCP_FLAGS)))
-                        return FAIL(s, s->opt_word, s->words[s->opt_word], "only one of --syn and --tcp-flags is allowed");
-                if (o->id == TCP_SYN) {
-                        /* --syn is FIN,SYN,RST,ACK SYN */
-                        t->flg_mask = 0x01 | 0x02 | 0x04 | 0x10;
-                        t->flg_cmp = 0x02;
-                } else {
-                        int cword;
-                        const char *cmp = text_take_word(s, &cword);
-                        if (!cmp || cmp[0] == '-' || cmp[0] == '!')
-                                return FAIL(s, word, arg, "--tcp-flags needs two lists: MASK COMPARE");
-                        r = parse_tcp_flag_list(s, arg, word, &t->flg_mask);
-                        if (r < 0)
-                                return r;
-                        r = parse_tcp_flag_list(s, cmp, cword, &t->flg_cmp);
-                        if (r < 0)
-                                return r;
-                }
-                t->flags_invert = invert;
-                return 0;
-        case TCP_OPTION: {
-                uintmax_t v;
-                if (!text_strtoul(arg, 0, 1, 255, &v))
-                        return FAIL(s, word, arg, "TCP option \"%s\" is not a number 1-255", arg);
-                t->option = (uint8_t) v;
-                t->option_invert = invert;
-                return 0;
-        }
-        }
-        return -EINVAL;
-}
-
-static const text_ext tcp_ext = {
-        .name = "tcp", .kind = BS_MATCH_TCP, .opts = tcp_opts, .init = ports_init, .option = tcp_option,
-};
-
-enum { UDP_SPORT, UDP_DPORT };
-
-static const text_opt udp_opts[] = {
-        { "source-port", UDP_SPORT, true, true },
-        { "sport", UDP_SPORT, true, true },
-        { "destination-port", UDP_DPORT, true, true },
-        { "dport", UDP_DPORT, true, true },
-        {},
-};
-
-static int udp_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
-                      bool invert) {
-        bs_match_udp *u = &text_inst_match(s, x)->udp;
-        bs_port_range p;
-        int r = parse_range(s, arg, NULL, word, &p);
-        if (r < 0)
-                return r;
-        r = full_range_inverted(s, arg, word, p, invert);
-        if (r < 0)
-                return r;
-        if (o->id == UDP_SPORT)
-                u->sport = p, u->sport_invert = invert;
-        else
-                u->dport = p, u->dport_invert = invert;
-        return 0;
-}
-
-static const text_ext udp_ext = {
-        .name = "udp", .kind = BS_MATCH_UDP, .opts = udp_opts, .init = ports_init, .option = udp_option,
-};
 
 /* ------------------------------------------------------------ icmp, icmp6 */
 
@@ -446,7 +213,7 @@ static int conntrack_option(text_parse_state *s, text_ext_inst *x, const text_op
         case CT_REPLSRCPORT:
         case CT_REPLDSTPORT: {
                 bs_port_range p;
-                r = parse_range(s, arg, NULL, word, &p);
+                r = text_parse_port_range(s, arg, NULL, word, &p);
                 if (r < 0)
                         return r;
                 /* iptables prints "N:0" as "N", a different rule */
@@ -528,96 +295,6 @@ static int state_option(text_parse_state *s, text_ext_inst *x, const text_opt *o
 static const text_ext state_ext = {
         .name = "state", .kind = BS_MATCH_CONNTRACK, .opts = state_opts, .option = state_option,
         .final = need_option,
-};
-
-/* ------------------------------------------------------------ multiport */
-
-static const text_opt multiport_opts[] = {
-        { "source-ports", BS_MULTIPORT_SOURCE, true, true },
-        { "sports", BS_MULTIPORT_SOURCE, true, true },
-        { "destination-ports", BS_MULTIPORT_DESTINATION, true, true },
-        { "dports", BS_MULTIPORT_DESTINATION, true, true },
-        { "ports", BS_MULTIPORT_EITHER, true, true },
-        {},
-};
-
-static int multiport_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg,
-                            int word, bool invert) {
-        bs_match_multiport *mp = &text_inst_match(s, x)->multiport;
-        if (x->seen)
-                return FAIL(s, s->opt_word, s->words[s->opt_word], "multiport: only one of --sports, --dports, --ports");
-
-        /* checked against the protocol given so far, as iptables does */
-        const char *proto;
-        switch (s->rule->proto_invert ? 0 : s->rule->proto) {
-        case IPPROTO_TCP:
-                proto = "tcp";
-                break;
-        case IPPROTO_UDP:
-                proto = "udp";
-                break;
-        case IPPROTO_UDPLITE:
-                proto = "udplite";
-                break;
-        case IPPROTO_SCTP:
-                proto = "sctp";
-                break;
-        case IPPROTO_DCCP:
-                proto = "dccp";
-                break;
-        default:
-                return FAIL(s, x->word, s->words[x->word],
-                            "multiport needs \"-p tcp\", \"-p udp\", \"-p udplite\", \"-p sctp\" or \"-p dccp\" before it");
-        }
-
-        _cleanup_free_ char *buf = strdup(arg);
-        if (!buf)
-                return -ENOMEM;
-        unsigned i = 0;
-        char *p = buf;
-        memset(mp->ports, 0, sizeof(mp->ports));
-        memset(mp->pflags, 0, sizeof(mp->pflags));
-        for (;;) {
-                char *comma = strchr(p, ',');
-                if (comma)
-                        *comma = '\0';
-                char *colon = strchr(p, ':');
-                if (i >= BS_MULTIPORT_MAX || (colon && i == BS_MULTIPORT_MAX - 1))
-                        return FAIL(s, word, arg, "too many ports in \"%s\" (at most %d, a range counts as two)",
-                                    arg, BS_MULTIPORT_MAX);
-                if (colon)
-                        *colon = '\0';
-                int r = port_by_proto(s, p, proto, word, &mp->ports[i]);
-                if (r < 0)
-                        return r;
-                if (colon) {
-                        mp->pflags[i] = 1;
-                        r = port_by_proto(s, colon + 1, proto, word, &mp->ports[++i]);
-                        if (r < 0)
-                                return r;
-                        if (mp->ports[i - 1] >= mp->ports[i])
-                                return FAIL(s, word, arg, "invalid port range %s:%s in \"%s\"", p, colon + 1, arg);
-                }
-                i++;
-                if (!comma)
-                        break;
-                p = comma + 1;
-        }
-        mp->count = (uint8_t) i;
-        mp->dir = (bs_multiport_dir) o->id;
-        mp->invert = invert;
-        return 0;
-}
-
-static int multiport_final(text_parse_state *s, text_ext_inst *x) {
-        if (x->seen)
-                return 0;
-        return FAIL(s, x->word, s->words[x->word], "multiport needs --sports, --dports or --ports");
-}
-
-static const text_ext multiport_ext = {
-        .name = "multiport", .kind = BS_MATCH_MULTIPORT, .opts = multiport_opts,
-        .option = multiport_option, .final = multiport_final,
 };
 
 /* ------------------------------------------------------------ comment */
@@ -866,106 +543,11 @@ static const text_ext iprange_ext = {
         .final = iprange_final,
 };
 
-/* ------------------------------------------------------------ LOG */
-
-enum { LOG_LEVEL_O, LOG_PREFIX_O, LOG_TCPSEQ_O, LOG_TCPOPT_O, LOG_IPOPT_O, LOG_UID_O, LOG_MACDECODE_O };
-
-static const text_opt log_opts[] = {
-        { "log-level", LOG_LEVEL_O, true, false },
-        { "log-prefix", LOG_PREFIX_O, true, false },
-        { "log-tcp-sequence", LOG_TCPSEQ_O, false, false },
-        { "log-tcp-options", LOG_TCPOPT_O, false, false },
-        { "log-ip-options", LOG_IPOPT_O, false, false },
-        { "log-uid", LOG_UID_O, false, false },
-        { "log-macdecode", LOG_MACDECODE_O, false, false },
-        {},
-};
-
-static void log_init(text_parse_state *s, text_ext_inst *x) {
-        s->rule->target.kind = BS_TARGET_LOG;
-        s->rule->target.log = (bs_target_log){ .level = 4 };
-}
-
-static int log_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
-                      bool invert) {
-        bs_target_log *l = &s->rule->target.log;
-        switch (o->id) {
-        case LOG_LEVEL_O: {
-                int level = text_log_level_from_string(arg);
-                if (level < 0)
-                        return FAIL(s, word, arg, "unknown log level \"%s\" (0-7 or emerg, alert, crit, error, "
-                                    "warning, notice, info, debug)", arg);
-                l->level = (uint8_t) level;
-                return 0;
-        }
-        case LOG_PREFIX_O: {
-                size_t len = strlen(arg);
-                if (len == 0)
-                        return FAIL(s, word, arg, "empty --log-prefix");
-                if (len > BS_LOG_PREFIX_MAX)
-                        return FAIL(s, word, arg, "log prefix is too long (%zu characters, at most %d)", len,
-                                    BS_LOG_PREFIX_MAX);
-                if (strpbrk(arg, "\n\r"))
-                        return FAIL(s, word, arg, "log prefix may not contain a line break");
-                memcpy(l->prefix, arg, len + 1);
-                return 0;
-        }
-        case LOG_TCPSEQ_O:
-                l->flags |= XT_LOG_TCPSEQ;
-                return 0;
-        case LOG_TCPOPT_O:
-                l->flags |= XT_LOG_TCPOPT;
-                return 0;
-        case LOG_IPOPT_O:
-                l->flags |= XT_LOG_IPOPT;
-                return 0;
-        case LOG_UID_O:
-                l->flags |= XT_LOG_UID;
-                return 0;
-        case LOG_MACDECODE_O:
-                l->flags |= XT_LOG_MACDECODE;
-                return 0;
-        }
-        return -EINVAL;
-}
-
-static const text_ext log_ext = {
-        .name = "LOG", .target = true, .opts = log_opts, .init = log_init, .option = log_option,
-};
-
-/* ------------------------------------------------------------ REJECT */
-
-static const text_opt reject_opts[] = { { "reject-with", 0, true, false }, {} };
-
-static void reject_init(text_parse_state *s, text_ext_inst *x) {
-        s->rule->target.kind = BS_TARGET_REJECT;
-        s->rule->target.reject.with = s->family == BS_FAMILY_IPV6 ? IP6T_ICMP6_PORT_UNREACH
-                                                                  : IPT_ICMP_PORT_UNREACHABLE;
-}
-
-static int reject_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
-                         bool invert) {
-        size_t n, len = strlen(arg);
-        const text_reject_name *t = text_reject_names(s->family, &n);
-        /* by prefix of the name or its alias, the first in table order */
-        for (size_t i = 0; len > 0 && i < n; i++)
-                if (strncasecmp(t[i].name, arg, len) == 0 || strncasecmp(t[i].alias, arg, len) == 0) {
-                        s->rule->target.reject.with = t[i].with;
-                        return 0;
-                }
-        return FAIL(s, word, arg, "unknown reject type \"%s\" for %s", arg,
-                    s->family == BS_FAMILY_IPV6 ? "IPv6" : "IPv4");
-}
-
-static const text_ext reject_ext = {
-        .name = "REJECT", .target = true, .opts = reject_opts, .init = reject_init, .option = reject_option,
-};
-
 /* ------------------------------------------------------------ lookup */
 
 const text_ext *text_find_match(bs_family f, const char *name) {
         static const text_ext *const any[] = {
-                &tcp_ext, &udp_ext, &conntrack_ext, &state_ext, &multiport_ext,
+                &text_tcp_ext, &text_udp_ext, &conntrack_ext, &state_ext, &text_multiport_ext,
                 &comment_ext, &limit_ext, &addrtype_ext, &mac_ext, &iprange_ext,
         };
         for (size_t i = 0; i < ELEMENTSOF(any); i++)
@@ -978,20 +560,12 @@ const text_ext *text_find_match(bs_family f, const char *name) {
         return NULL;
 }
 
-const text_ext *text_find_target(const char *name) {
-        if (streq(name, "LOG"))
-                return &log_ext;
-        if (streq(name, "REJECT"))
-                return &reject_ext;
-        return NULL;
-}
-
 const text_ext *text_proto_match(bs_family f, uint16_t proto) {
         switch (proto) {
         case IPPROTO_TCP:
-                return &tcp_ext;
+                return &text_tcp_ext;
         case IPPROTO_UDP:
-                return &udp_ext;
+                return &text_udp_ext;
         case IPPROTO_ICMP:
                 return f == BS_FAMILY_IPV4 ? &icmp_ext : NULL;
         case IPPROTO_ICMPV6:
