@@ -31,8 +31,6 @@ GVariant *opts_timeout(guint32 timeout) {
         return g_variant_builder_end(&b);
 }
 
-/* The transaction tests set INPUT policies without a loopback accept: past
- * the lockout pre-flight (tested on its own in /service/lockout-risk). */
 GVariant *opts_forced(guint32 timeout) {
         GVariantBuilder b;
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
@@ -41,7 +39,6 @@ GVariant *opts_forced(guint32 timeout) {
         return g_variant_builder_end(&b);
 }
 
-/* Apply; returns the transaction path or NULL with error set. */
 char *apply(const char *const *changes, GVariant *options, GError **error) {
         g_autoptr(GVariant) r = call(PATH, IFACE, "Apply",
                                      g_variant_new("(^as@a{sv})", changes, options), "(o)", error);
@@ -70,8 +67,6 @@ void tx_call(const char *path, const char *method, GVariant *params, const char 
                 g_assert_no_error(error);
 }
 
-/* Waits until the transaction's State is want; the bound only keeps a
- * broken daemon from hanging the test until meson's timeout. */
 void wait_state(const char *path, const char *want) {
         gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
         for (;;) {
@@ -86,9 +81,6 @@ void wait_state(const char *path, const char *want) {
 
 const char empty_S[] = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n";
 
-/* Sleep until the wall clock is past a transaction's Deadline (epoch usec)
- * by margin_usec: "after the deadline" without guessing how long the calls
- * before took. */
 void sleep_past_deadline(GVariant *deadline, gint64 margin_usec) {
         gint64 until = (gint64) g_variant_get_uint64(deadline) + margin_usec;
         gint64 now = g_get_real_time();

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the test-bus-service* programs share: one backstopd on a private
- * bus in a private network namespace (F), root's connection to it (C),
- * and calls on C. The caller is root, so polkit is not asked
- * (test-bus-polkit covers polkit); iptables-legacy / ip6tables-legacy in
- * the same namespace are the oracle (bus-test-util.h). */
+/* What test-bus-service, test-bus-transactions and test-bus-restart share:
+ * one backstopd on a private bus in a private network namespace (F), root's
+ * connection to it (C), and calls on C. The caller is root, so polkit is
+ * not asked (test-bus-polkit covers polkit); iptables-legacy and
+ * ip6tables-legacy in the same namespace are the oracle (bus-test-util.h). */
 
 #include "bus-test-util.h"
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the test-hostile* programs share: a daemon on a private bus in a
- * private network namespace (hostile_init), calls as root on C, and the
- * same program re-executed as an unprivileged user (run_unprivileged on
- * the root side; unprivileged_connect in the re-executed one). A program's
- * main starts with
+/* What test-hostile, test-hostile-rollback and test-hostile-polkit share:
+ * a daemon on a private bus in a private network namespace
+ * (hostile_init), calls as root on C, and the same program re-executed as
+ * an unprivileged user (run_unprivileged on the root side,
+ * unprivileged_connect in the re-executed one). A program's main starts
+ * with
  *
  *     if (argc >= 4 && g_str_equal(argv[1], "--unprivileged"))
  *             return its_unprivileged_main(argc, argv);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the test-text* programs share: rules and changes through the parser
- * and the renderer. */
+/* What test-text, test-text-changes and test-text-save share: rules and
+ * changes through the parser and the renderer. */
 
 #include <glib.h>
 
