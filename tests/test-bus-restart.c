@@ -4,14 +4,10 @@
  * read-only runtime dir): a pending transaction across SIGKILL and
  * restart, before and after its deadline; SIGTERM rolling back; the
  * journal's failure modes; save + --restore. */
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
-
-#include <gio/gunixsocketaddress.h>
 
 #include "bus-service-util.h"
 

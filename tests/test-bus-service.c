@@ -9,7 +9,6 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 
 #include <gio/gunixsocketaddress.h>
 

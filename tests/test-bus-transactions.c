@@ -3,14 +3,6 @@
  * namespace: confirm, timeout, explicit rollback, extend, busy, a failed
  * IPv6 commit reverting both families, others' rules surviving a rollback,
  * ended transactions kept, what a transaction changes. */
-#include <fcntl.h>
-#include <glib/gstdio.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-
-#include <gio/gunixsocketaddress.h>
-
 #include "bus-service-util.h"
 
 /* ---------------------------------------------------------------- transactions */
