@@ -30,8 +30,6 @@
  * Runs as root only (exit 77 otherwise), in its own network namespace with
  * its own xtables lock file: the host's firewall is never touched. */
 
-#include <errno.h>
-
 #include "codec.h"
 #include "oracle-entry.h"
 #include "oracle-util.h"
