@@ -2,7 +2,8 @@
 #pragma once
 
 /* Helpers shared by the bus tests that judge backstopd with iptables-legacy
- * (test-bus-service, test-bus-structured, test-faults). Call
+ * (test-bus-service, test-bus-transactions, test-bus-restart,
+ * test-bus-structured, test-faults). Call
  * bs_test_enter_private_netns() (bus-fixture.h) before any of the ipt
  * helpers: they run iptables-legacy / ip6tables-legacy in the test's own
  * network namespace, under its private XTABLES_LOCKFILE. */

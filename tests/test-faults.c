@@ -23,9 +23,9 @@
  *     LD_PRELOAD shim shifts the daemon's CLOCK_REALTIME reads; the
  *     machine's clock is never touched).
  * Covered elsewhere, not repeated here: the IPv6 commit failing after IPv4
- * (test-bus-service /service/ipv6-failure-reverts-both), a read-only
- * runtime directory (/service/readonly-runtime-dir), a truncated, flipped
- * or garbage journal (/service/corrupt-journal), the table changing
+ * (test-bus-transactions /service/ipv6-failure-reverts-both), a read-only
+ * runtime directory (test-bus-restart /service/readonly-runtime-dir), a
+ * truncated, flipped or garbage journal (/service/corrupt-journal), the table changing
  * between read and commit (test-nf-apply, EAGAIN retry through the before_commit
  * seam). Timing figures are printed, never judged. */
 #include <errno.h>
