@@ -3,6 +3,7 @@
  * Preview and PreviewChanges (which show a change without making it),
  * Apply, ApplyChanges, ApplyDefaultDeny and Save. Validate -> reply early
  * (Busy) -> polkit -> parse -> change -> persist -> emit -> reply. */
+#include <assert.h>
 #include <inttypes.h>
 
 #include "bus-errors.h"
@@ -126,6 +127,8 @@ static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report
 static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error);
 
 int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         _cleanup_(change_args_done) ChangeArgs a = {};
         int r = read_change_args(msg, &a, error);
         if (r < 0)
@@ -134,6 +137,8 @@ int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error
 }
 
 int bus_manager_method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         _cleanup_(change_args_done) ChangeArgs a = {};
         int r = read_structured_change_args(msg, &a, error);
         if (r < 0)
@@ -229,6 +234,8 @@ static int apply_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, s
 }
 
 int bus_manager_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         _cleanup_(change_args_done) ChangeArgs a = {};
         int r = read_change_args(msg, &a, error);
         if (r < 0)
@@ -237,6 +244,8 @@ int bus_manager_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *
 }
 
 int bus_manager_method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         _cleanup_(change_args_done) ChangeArgs a = {};
         int r = read_structured_change_args(msg, &a, error);
         if (r < 0)
@@ -302,6 +311,8 @@ static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *
 
 int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         if (m->pending)
                 return sd_bus_error_setf(error, BS_ERROR_BUSY,
                                          "Transaction %" PRIu32 " is pending: confirm it before saving",
@@ -330,6 +341,8 @@ int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         bs_l4port allows[BS_MGMT_PORTS_MAX];
         size_t n_allows = 0;
         int r = sd_bus_message_enter_container(msg, 'a', "(sq)");

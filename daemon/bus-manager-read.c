@@ -3,6 +3,7 @@
  * Check, ListConnections, and ZeroCounters (which changes counters only).
  * Validate -> polkit -> read -> reply. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <time.h>
@@ -116,6 +117,8 @@ int bus_manager_append_chains(sd_bus_message *reply, const bs_table *const t[2])
 /* ListRules' second half alone: what "backstopctl status" needs, without
  * marshalling (and the client skipping) one dictionary per rule. */
 int bus_manager_method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         const bs_table *t[2];
         int r = family_call_tables(userdata, msg, t, error);
         if (r <= 0)
@@ -131,6 +134,8 @@ int bus_manager_method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_e
 
 int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         const char *family, *chain;
         unsigned families;
         int r = sd_bus_message_read(msg, "ss", &family, &chain);
@@ -175,6 +180,8 @@ int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_er
 
 int bus_manager_method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         const char *family, *chain;
         int counters;
         unsigned families;
@@ -213,6 +220,8 @@ int bus_manager_method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bu
 
 int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         const char *family, *chain;
         unsigned families;
         int r = sd_bus_message_read(msg, "ss", &family, &chain);
@@ -245,6 +254,8 @@ int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus
 
 int bus_manager_method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         const bs_table *t[2];
         int r = family_call_tables(m, msg, t, error);
         if (r <= 0)
@@ -274,6 +285,8 @@ int bus_manager_method_check(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;

@@ -4,6 +4,7 @@
  * ones in bus-manager-change.c. Every handler: validate -> reply early if
  * nothing changes -> polkit -> change -> persist -> emit -> reply. Polkit
  * never after a change. */
+#include <assert.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 
@@ -56,6 +57,8 @@ static int append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *er
  * kernel is checked once (see Manager.read_checked), not once per call. */
 static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(msg);
+        assert(m);
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -83,12 +86,15 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        assert(reply);
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
 static int property_get_backends(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         return sd_bus_message_append(reply, "as", 1, m->backend->name);
 }
 
@@ -97,6 +103,8 @@ static int property_get_backends(sd_bus *bus, const char *path, const char *inte
 static int property_get_policies(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         const ManagerPolicies *p = &m->policies;
         int r = sd_bus_message_open_container(reply, 'a', "{sa{ss}}");
         for (int f = 0; r >= 0 && f < 2; f++) {
@@ -124,30 +132,41 @@ static int property_get_policies(sd_bus *bus, const char *path, const char *inte
 static int property_get_ipv6(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         return sd_bus_message_append(reply, "b", m->ipv6_active);
 }
 
 static int property_get_boot_restore(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         return sd_bus_message_append(reply, "s", m->boot_restore ? m->boot_restore : "");
 }
 
 static int property_get_pending(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         return sd_bus_message_append(reply, "o", m->pending ? m->pending->path : "/");
 }
 
 static int property_get_rules_saved(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         return sd_bus_message_append(reply, "b", m->rules_saved);
 }
 
 static int property_get_nft(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(property);
+        assert(m);
         if (streq(property, "NftablesFiltersInput"))
                 return sd_bus_message_append(reply, "b", m->nft_filters_input);
         return sd_bus_message_append(reply, "s", m->nft_description ? m->nft_description : "");
@@ -157,6 +176,8 @@ static int property_get_management_ports(sd_bus *bus, const char *path, const ch
                                          const char *property, sd_bus_message *reply, void *userdata,
                                          sd_bus_error *error) {
         Manager *m = userdata;
+        assert(reply);
+        assert(m);
         int r = sd_bus_message_open_container(reply, 'a', "(sq)");
         for (size_t i = 0; r >= 0 && i < m->ports.n; i++)
                 r = sd_bus_message_append(reply, "(sq)", m->ports.ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",

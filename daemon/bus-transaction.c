@@ -2,6 +2,7 @@
 /* The transaction objects on the bus: /org/backstop/Firewall1/Transaction/N,
  * the pending one and the last ended ones. Handlers in the order validate ->
  * reply early if nothing changes -> polkit -> change -> emit -> reply. */
+#include <assert.h>
 #include <inttypes.h>
 #include <time.h>
 
@@ -13,6 +14,8 @@
 int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                             void **found, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(path);
+        assert(m);
         size_t n = strlen(BS_TRANSACTION_PREFIX);
         if (strncmp(path, BS_TRANSACTION_PREFIX, n) != 0 || path[n] != '/')
                 return 0;
@@ -32,6 +35,7 @@ int transaction_object_find(sd_bus *bus, const char *path, const char *interface
 int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                                 sd_bus_error *error) {
         Manager *m = userdata;
+        assert(m);
         char **v = calloc(BS_ENDED_MAX + 2, sizeof(char *));
         if (!v)
                 return -ENOMEM;
@@ -72,6 +76,8 @@ static int strict_caller(sd_bus_message *msg, const Transaction *t, pid_t *ret, 
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         char ssh[128];
         int r = bus_read_confirm_options(msg, ssh, sizeof(ssh), error);
@@ -106,6 +112,8 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING && t->state != TRANSACTION_ROLLING_BACK)
                 return not_pending(error, t);
@@ -128,6 +136,8 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
 /* Extend(u) and ExtendWithOptions(u, a{sv}); with_options: the latter. A
  * strict transaction is extended only with the proof Confirm asks for. */
 static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus_error *error) {
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         uint32_t seconds;
         int r = sd_bus_message_read(msg, "u", &seconds);
@@ -179,6 +189,8 @@ static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus
  * read-rules, as for ListRules (a property would be anyone's to read). */
 static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         uid_t uid = (uid_t) -1;
         int r = bs_polkit_sender_uid(m->polkit, msg, &uid);
@@ -201,22 +213,30 @@ static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         return extend(msg, userdata, false, error);
 }
 
 static int method_extend_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         return extend(msg, userdata, true, error);
 }
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "s", transaction_state_to_string(t->state));
 }
 
 static int property_get_time_left(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         uint64_t left = 0;
         if (t->state == TRANSACTION_PENDING && t->deadline_boottime) {
                 struct timespec ts;
@@ -230,24 +250,32 @@ static int property_get_time_left(sd_bus *bus, const char *path, const char *int
 static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "u", (uint32_t) t->owner);
 }
 
 static int property_get_change_count(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "u", (uint32_t) t->n_changes);
 }
 
 static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "s", t->strict ? "strict" : "any");
 }
 
 static int property_get_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         bool rolled = t->state == TRANSACTION_ROLLED_BACK || t->state == TRANSACTION_ROLLING_BACK;
         return sd_bus_message_append(reply, "s", rolled ? t->rollback_reason : "");
 }
