@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The manager object /org/backstop/Firewall1: its vtable, its properties,
- * GetStatus. The read-only methods are in bus-manager-read.c, the changing
- * ones in bus-manager-change.c. Every handler: validate -> reply early if
- * nothing changes -> polkit -> change -> persist -> emit -> reply. Polkit
- * never after a change. */
+ * GetStatus, exporting the objects and announcing property changes. The
+ * read-only methods are in bus-manager-read.c, the changing ones in
+ * bus-manager-change.c. Every handler: validate -> reply early if nothing
+ * changes -> polkit -> change -> persist -> emit -> reply. Polkit never
+ * after a change. */
 #include <assert.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 
 #include "bus-errors.h"
 #include "bus-manager-internal.h"
+#include "bus-manager.h"
+#include "bus-names.h"
+#include "bus-transaction.h"
 #include "config.h"
 #include "log.h"
 #include "transaction.h"
@@ -185,6 +189,35 @@ static int property_get_management_ports(sd_bus *bus, const char *path, const ch
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
+}
+
+int manager_add_bus_objects(Manager *m) {
+        assert(m);
+        int r = sd_bus_add_object_vtable(m->bus, NULL, BS_OBJECT_PATH, BS_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, BS_TRANSACTION_PREFIX, BS_TRANSACTION_INTERFACE,
+                                       transaction_vtable, transaction_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the transaction objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, BS_TRANSACTION_PREFIX, transaction_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export the transaction list: %m");
+        return 0;
+}
+
+int manager_request_bus_name(Manager *m) {
+        assert(m);
+        int r = sd_bus_request_name(m->bus, BS_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot take the bus name %s: %m", BS_BUS_NAME);
+        return 0;
+}
+
+void manager_send_changed(Manager *m, char **props) {
+        assert(m);
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, props);
 }
 
 const sd_bus_vtable manager_vtable[] = {

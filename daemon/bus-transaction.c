@@ -7,9 +7,40 @@
 #include <time.h>
 
 #include "bus-errors.h"
+#include "bus-names.h"
+#include "bus-transaction.h"
 #include "bus-util.h"
 #include "log.h"
-#include "transaction.h"
+
+void transaction_bus_path(uint32_t id, char *path, size_t size) {
+        snprintf(path, size, "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
+}
+
+void transaction_send_changed(Transaction *t, char **props) {
+        assert(t);
+        if (t->manager->bus)
+                (void) sd_bus_emit_properties_changed_strv(t->manager->bus, t->path, BS_TRANSACTION_INTERFACE,
+                                                           props);
+}
+
+void transaction_send_applied(Transaction *t) {
+        assert(t);
+        if (t->manager->bus)
+                (void) sd_bus_emit_signal(t->manager->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
+                                          t->path);
+}
+
+void transaction_send_ended(Transaction *t) {
+        assert(t);
+        sd_bus *bus = t->manager->bus;
+        if (!bus)
+                return;
+        if (t->state == TRANSACTION_CONFIRMED)
+                (void) sd_bus_emit_signal(bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionConfirmed", "o", t->path);
+        else
+                (void) sd_bus_emit_signal(bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionRolledBack", "os", t->path,
+                                          t->rollback_reason);
+}
 
 int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                             void **found, sd_bus_error *error) {

@@ -77,9 +77,3 @@ int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connect
  * pending transaction and its timer, or rolls back at once (reason
  * "daemon-restart") when the deadline passed. Takes the journal. */
 int transaction_resume(Manager *m, bs_journal *j);
-
-extern const sd_bus_vtable transaction_vtable[];
-int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                            void **found, sd_bus_error *error);
-int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
-                                sd_bus_error *error);
