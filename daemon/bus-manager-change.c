@@ -172,7 +172,7 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
                 size_t failed = 0;
                 r = bs_changeset_apply(s, t[f], &after[f], &failed);
                 if (r < 0) {
-                        int e = bs_bus_error_set_errno(error, r, "%s",
+                        int e = bs_bus_error_set_errno(error, bs_bus_change_errno(r), "%s",
                                                        failed < s->n_commands ? s->commands[failed] : "?");
                         manager_free_tables(after);
                         return e;
@@ -299,7 +299,13 @@ static int apply_changeset(Manager *m, sd_bus_message *msg, const bs_changeset *
                 return r;
         Transaction *t = NULL;
         char err[4096] = "";
-        r = transaction_apply(m, set, o, uid, &t, err, sizeof(err));
+        size_t failed = SIZE_MAX;
+        r = transaction_apply(m, set, o, uid, &t, &failed, err, sizeof(err));
+        if (r < 0 && failed < set->n_changes) {
+                /* a change the tables refused: named as the API names it */
+                r = bs_bus_change_errno(r);
+                bs_seterr(err, sizeof(err), r, "%s: %s", set->commands[failed], strerror(-r));
+        }
         if (r == -EBUSY)
                 return sd_bus_error_set(error, BS_ERROR_BUSY, err);
         if (r < 0) {

@@ -305,7 +305,8 @@ static int keep_ipv4_only(Manager *m, Transaction *t, bs_nf_transition *tr, int 
 }
 
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
-                      Transaction **ret, char *err, size_t err_size) {
+                      Transaction **ret, size_t *ret_failed, char *err, size_t err_size) {
+        *ret_failed = SIZE_MAX;
         if (m->pending)
                 return bs_seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
         if (o->strict && o->timeout_sec == 0)
@@ -340,15 +341,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 transaction_free(t);
                 free(step.snapshot);
                 if (tr.failed < set->n_changes) {
-                        /* The model says -EPERM for deleting a built-in
-                         * chain and -EBUSY for deleting a referenced one;
-                         * at the bus those would read as AccessDenied and
-                         * Busy (another transaction): name them for what
-                         * they are. */
-                        if (r == -EPERM)
-                                r = -EINVAL;
-                        else if (r == -EBUSY)
-                                r = -EMLINK;
+                        *ret_failed = tr.failed;
                         return bs_seterr(err, err_size, r, "%s: %s", set->commands[tr.failed], strerror(-r));
                 }
                 if (step.prepared && err_size > 0 && err[0])
@@ -356,8 +349,8 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 if (!step.prepared)
                         return bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
                 bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
-                /* arguments were checked long before: an EINVAL now is the
-                 * kernel refusing the commit (Failed), not a bad argument */
+                /* the changes were checked long before: an EINVAL now is the
+                 * kernel refusing the commit, not a bad argument */
                 return r == -EINVAL || r == -E2BIG ? -EIO : r;
         }
         free(step.snapshot);
