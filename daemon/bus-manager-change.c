@@ -124,26 +124,28 @@ static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report
         return sd_bus_message_close_container(reply);
 }
 
-static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error);
+/* What Preview, Apply and their structured forms do once their arguments
+ * are read. */
+typedef int ChangeStep(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error);
 
+/* The four: read the changes (as strings "as", or structured "aa{sv}", as
+ * the message's signature says) and the options, then step. */
+static int change_call(sd_bus_message *msg, Manager *m, ChangeStep *step, sd_bus_error *error) {
+        _cleanup_(change_args_done) ChangeArgs a = {};
+        bool structured = sd_bus_message_has_signature(msg, "aa{sv}a{sv}");
+        int r = structured ? read_structured_change_args(msg, &a, error) : read_change_args(msg, &a, error);
+        if (r < 0)
+                return r;
+        return step(m, msg, &a, error);
+}
+
+static ChangeStep preview_changes;
+
+/* Preview and PreviewChanges */
 int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         assert(msg);
         assert(userdata);
-        _cleanup_(change_args_done) ChangeArgs a = {};
-        int r = read_change_args(msg, &a, error);
-        if (r < 0)
-                return r;
-        return preview_changes(userdata, msg, &a, error);
-}
-
-int bus_manager_method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        assert(msg);
-        assert(userdata);
-        _cleanup_(change_args_done) ChangeArgs a = {};
-        int r = read_structured_change_args(msg, &a, error);
-        if (r < 0)
-                return r;
-        return preview_changes(userdata, msg, &a, error);
+        return change_call(msg, userdata, preview_changes, error);
 }
 
 /* The common part of Preview and PreviewChanges, from polkit on: allowed
@@ -202,11 +204,7 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < s->n_commands; i++)
-                r = sd_bus_message_append(reply, "s", s->commands[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = bus_message_append_strv_n(reply, s->commands, s->n_commands);
         if (r >= 0)
                 r = append_lockout(reply, &report, ask.optional_allowed);
         if (r < 0)
@@ -233,29 +231,23 @@ static int apply_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, s
         return apply_changeset(m, msg, &set, &o, error);
 }
 
+/* Apply and ApplyChanges */
 int bus_manager_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         assert(msg);
         assert(userdata);
-        _cleanup_(change_args_done) ChangeArgs a = {};
-        int r = read_change_args(msg, &a, error);
-        if (r < 0)
-                return r;
-        return apply_changes(userdata, msg, &a, error);
+        return change_call(msg, userdata, apply_changes, error);
 }
 
-int bus_manager_method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        assert(msg);
-        assert(userdata);
-        _cleanup_(change_args_done) ChangeArgs a = {};
-        int r = read_structured_change_args(msg, &a, error);
-        if (r < 0)
-                return r;
-        return apply_changes(userdata, msg, &a, error);
-}
-
-/* While the IPv6 table could not be read (manager_detect_ipv6 retries),
- * a change or a save would cover IPv4 alone. */
-static int refuse_ipv6_unknown(Manager *m, sd_bus_error *error) {
+/* The cheap refusals of a change or a save: Busy while a transaction is
+ * pending (suffix ends the message); Failed while the IPv6 table could not
+ * be read (manager_detect_ipv6 retries), as a change or a save would
+ * cover IPv4 alone. */
+static int refuse_pending_or_ipv6_unknown(Manager *m, const char *suffix, sd_bus_error *error) {
+        if (m->pending)
+                return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending%s",
+                                         m->pending->id, suffix);
+        if (m->ipv6_state != IPV6_UNKNOWN)
+                return 0;
         return sd_bus_error_setf(error, BS_ERROR_FAILED,
                                  "The IPv6 filter table could not be read yet (%s): retrying every %llu s; "
                                  "nothing was changed",
@@ -268,11 +260,9 @@ static int refuse_ipv6_unknown(Manager *m, sd_bus_error *error) {
  * save for the "save" option. Same contract as bs_polkit_verify(). */
 static int authorize_apply(Manager *m, sd_bus_message *msg, TransactionOptions *o, size_t request_bytes,
                            sd_bus_error *error) {
-        if (m->pending)
-                return sd_bus_error_setf(error, BS_ERROR_BUSY, "Transaction %" PRIu32 " is pending",
-                                         m->pending->id);
-        if (m->ipv6_state == IPV6_UNKNOWN)
-                return refuse_ipv6_unknown(m, error);
+        int r = refuse_pending_or_ipv6_unknown(m, "", error);
+        if (r < 0)
+                return r;
         const char *extra[3] = {};
         size_t n_extra = 0;
         if (o->timeout_sec == 0)
@@ -283,7 +273,7 @@ static int authorize_apply(Manager *m, sd_bus_message *msg, TransactionOptions *
          * allowed to list them, as Preview does */
         BsPolkitAsk ask = { .extra_actions = extra, .request_bytes = request_bytes,
                             .optional_action = BS_ACTION_READ_CONNECTIONS };
-        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
+        r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
         if (r > 0)
                 o->show_connections = ask.optional_allowed;
         return r;
@@ -319,14 +309,11 @@ int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *e
         Manager *m = userdata;
         assert(msg);
         assert(m);
-        if (m->pending)
-                return sd_bus_error_setf(error, BS_ERROR_BUSY,
-                                         "Transaction %" PRIu32 " is pending: confirm it before saving",
-                                         m->pending->id);
-        if (m->ipv6_state == IPV6_UNKNOWN)
-                return refuse_ipv6_unknown(m, error);
+        int r = refuse_pending_or_ipv6_unknown(m, ": confirm it before saving", error);
+        if (r < 0)
+                return r;
 
-        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -375,12 +362,9 @@ int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, s
         if (r < 0)
                 return r;
         TransactionOptions o;
-        r = bus_read_apply_options(msg, &o, error);
+        r = read_options(msg, &o, error);
         if (r < 0)
                 return r;
-        if (o.strict && o.timeout_sec == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        "Option \"strict\" needs a \"timeout\" above 0");
         /* Authorize before reading the tables: what the recipe would do
          * says something about them. */
         r = authorize_apply(m, msg, &o, 0, error);

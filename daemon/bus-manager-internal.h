@@ -18,18 +18,15 @@ int bus_manager_read_tables(Manager *m, unsigned families, const bs_table *t[2],
 /* ListChains' aa{sv}: every chain of both tables (NULL: family absent). */
 int bus_manager_append_chains(sd_bus_message *reply, const bs_table *const t[2]);
 
+/* A method handler of the vtable (sd_bus_message_handler_t's function type) */
+typedef int BusManagerMethod(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
 /* bus-manager-read.c */
-int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+BusManagerMethod bus_manager_method_list_rules, bus_manager_method_list_chains, bus_manager_method_get_rules_text,
+        bus_manager_method_check, bus_manager_method_list_connections, bus_manager_method_zero_counters;
 
 /* bus-manager-change.c */
-int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_preview_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_apply_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* Preview and PreviewChanges; Apply and ApplyChanges (each tells the two
+ * apart by the message's signature) */
+BusManagerMethod bus_manager_method_preview, bus_manager_method_apply, bus_manager_method_apply_default_deny,
+        bus_manager_method_save;

@@ -40,6 +40,22 @@ static int check_chain_arg(const char *s, sd_bus_error *error) {
                                  bs_utf8_prefix(s, 40), s);
 }
 
+/* The family and chain arguments of ListRules, GetRulesText and
+ * ZeroCounters, read and checked; counters: GetRulesText's third argument
+ * (NULL for the others). */
+static int read_family_chain(sd_bus_message *msg, bool allow_both, const char **family, const char **chain,
+                             int *counters, unsigned *families, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "ss", family, chain);
+        if (r >= 0 && counters)
+                r = sd_bus_message_read(msg, "b", counters);
+        if (r < 0)
+                return r;
+        r = parse_family(*family, allow_both, families, error);
+        if (r < 0)
+                return r;
+        return check_chain_arg(*chain, error);
+}
+
 /* ---------------------------------------------------------------- ListRules */
 
 static int append_field(const char *key, const char *value, void *userdata) {
@@ -95,6 +111,17 @@ static int family_call_tables(Manager *m, sd_bus_message *msg, const bs_table *t
         return authorize_and_read_tables(m, msg, families, t, error);
 }
 
+/* The same for ListRules and GetRulesText (a family, "" only for
+ * ListRules, and a chain; counters: GetRulesText's flag, else NULL). */
+static int chain_call_tables(Manager *m, sd_bus_message *msg, const char **chain, int *counters, unsigned *families,
+                             const bs_table *t[2], sd_bus_error *error) {
+        const char *family;
+        int r = read_family_chain(msg, !counters, &family, chain, counters, families, error);
+        if (r < 0)
+                return r;
+        return authorize_and_read_tables(m, msg, *families, t, error);
+}
+
 /* One dictionary of ListRules' and ListChains' "chains" */
 static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
         return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
@@ -136,16 +163,10 @@ int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_er
         Manager *m = userdata;
         assert(msg);
         assert(m);
-        const char *family, *chain;
-        unsigned families;
-        int r = sd_bus_message_read(msg, "ss", &family, &chain);
-        if (r < 0)
-                return r;
-        if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
-                return r;
-
         const bs_table *t[2];
-        r = authorize_and_read_tables(m, msg, families, t, error);
+        const char *chain;
+        unsigned families;
+        int r = chain_call_tables(m, msg, &chain, NULL, &families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         bool found = streq(chain, "");
@@ -182,17 +203,11 @@ int bus_manager_method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bu
         Manager *m = userdata;
         assert(msg);
         assert(m);
-        const char *family, *chain;
+        const char *chain;
         int counters;
         unsigned families;
-        int r = sd_bus_message_read(msg, "ssb", &family, &chain, &counters);
-        if (r < 0)
-                return r;
-        if ((r = parse_family(family, false, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
-                return r;
-
         const bs_table *t[2];
-        r = authorize_and_read_tables(m, msg, families, t, error);
+        int r = chain_call_tables(m, msg, &chain, &counters, &families, t, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
@@ -224,10 +239,8 @@ int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus
         assert(m);
         const char *family, *chain;
         unsigned families;
-        int r = sd_bus_message_read(msg, "ss", &family, &chain);
+        int r = read_family_chain(msg, true, &family, &chain, NULL, &families, error);
         if (r < 0)
-                return r;
-        if ((r = parse_family(family, true, &families, error)) < 0 || (r = check_chain_arg(chain, error)) < 0)
                 return r;
         if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
@@ -283,6 +296,30 @@ int bus_manager_method_check(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* One dictionary of ListConnections' aa{sv}; now_ns: CLOCK_REALTIME. */
+static int append_connection(sd_bus_message *reply, const Manager *m, const bs_local_addrs *local, const bs_conn *c,
+                             uint64_t now_ns) {
+        int af = c->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+        char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", pbuf[8];
+        (void) inet_ntop(af, c->orig.src, src, sizeof(src));
+        (void) inet_ntop(af, c->orig.dst, dst, sizeof(dst));
+        bool inbound = bs_local_addrs_contains(local, c->family, c->orig.dst) &&
+                       !bs_addr_is_loopback(c->family, c->orig.src);
+        bool mgmt = inbound && bs_mgmt_ports_contains(&m->ports, c->l4proto, c->orig.dport);
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                          bs_family_to_string(c->family), "protocol", "s",
+                                          bs_proto_to_string(c->l4proto, pbuf), "source", "s", src, "source-port",
+                                          "q", c->orig.sport, "destination", "s", dst, "destination-port", "q",
+                                          c->orig.dport, "state", "s", bs_tcp_state_to_string(c), "inbound", "b",
+                                          inbound, "management", "b", mgmt);
+        if (r >= 0 && c->has_start && c->start_ns <= now_ns)
+                r = sd_bus_message_append(reply, "{sv}", "age-seconds", "t",
+                                          (uint64_t) ((now_ns - c->start_ns) / 1000000000ULL));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         assert(msg);
@@ -309,30 +346,8 @@ int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                const bs_conn *c = &conns[i];
-                int af = c->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
-                char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", pbuf[8];
-                (void) inet_ntop(af, c->orig.src, src, sizeof(src));
-                (void) inet_ntop(af, c->orig.dst, dst, sizeof(dst));
-                bool inbound = bs_local_addrs_contains(&local, c->family, c->orig.dst) &&
-                               !bs_addr_is_loopback(c->family, c->orig.src);
-                bool mgmt = inbound && bs_mgmt_ports_contains(&m->ports, c->l4proto, c->orig.dport);
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
-                                                  bs_family_to_string(c->family), "protocol", "s",
-                                                  bs_proto_to_string(c->l4proto, pbuf), "source", "s", src,
-                                                  "source-port", "q", c->orig.sport, "destination", "s", dst,
-                                                  "destination-port", "q", c->orig.dport, "state", "s",
-                                                  bs_tcp_state_to_string(c), "inbound", "b", inbound,
-                                                  "management", "b", mgmt);
-                if (r >= 0 && c->has_start && c->start_ns <= now_ns)
-                        r = sd_bus_message_append(reply, "{sv}", "age-seconds", "t",
-                                                  (uint64_t) ((now_ns - c->start_ns) / 1000000000ULL));
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_connection(reply, m, &local, &conns[i], now_ns);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

@@ -259,10 +259,10 @@ const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(transaction), bus_manager_method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("PreviewChanges", "aa{sv}a{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options),
                                  "a{ss}asaa{sv}", SD_BUS_PARAM(result) SD_BUS_PARAM(commands)
-                                 SD_BUS_PARAM(lockout), bus_manager_method_preview_changes,
+                                 SD_BUS_PARAM(lockout), bus_manager_method_preview,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ApplyChanges", "aa{sv}a{sv}", SD_BUS_PARAM(changes) SD_BUS_PARAM(options), "o",
-                                 SD_BUS_PARAM(transaction), bus_manager_method_apply_changes,
+                                 SD_BUS_PARAM(transaction), bus_manager_method_apply,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ApplyDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(transaction), bus_manager_method_apply_default_deny,

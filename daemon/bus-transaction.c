@@ -233,11 +233,7 @@ static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < t->n_changes; i++)
-                r = sd_bus_message_append(reply, "s", t->changes[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = bus_message_append_strv_n(reply, t->changes, t->n_changes);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
