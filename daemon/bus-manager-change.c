@@ -128,8 +128,9 @@ static int append_lockout(sd_bus_message *reply, const bs_lockout_report *report
  * are read. */
 typedef int ChangeStep(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error);
 
-/* The four: read the changes (as strings "as", or structured "aa{sv}", as
- * the message's signature says) and the options, then step. */
+/* Preview, Apply and their structured forms: read the changes (as strings
+ * "as", or structured "aa{sv}", as the message's signature says) and the
+ * options, then step. */
 static int change_call(sd_bus_message *msg, Manager *m, ChangeStep *step, sd_bus_error *error) {
         _cleanup_(change_args_done) ChangeArgs a = {};
         bool structured = sd_bus_message_has_signature(msg, "aa{sv}a{sv}");
