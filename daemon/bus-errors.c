@@ -43,6 +43,14 @@ const char *bs_bus_error_name(int error) {
         }
 }
 
+int bs_bus_change_errno(int error) {
+        if (error == -EPERM)
+                return -EINVAL;
+        if (error == -EBUSY)
+                return -EMLINK;
+        return error;
+}
+
 int bs_bus_error_set_errno(sd_bus_error *e, int error, const char *format, ...) {
         char what[512];
         va_list ap;

@@ -16,6 +16,14 @@
 #define BS_ERROR_UNSUPPORTED "org.backstop.Firewall1.Error.Unsupported"
 #define BS_ERROR_FAILED "org.backstop.Firewall1.Error.Failed"
 
+/* A change the rule model refused (bs_table_apply_change's -errno, as
+ * bs_changeset_apply and transaction_apply return it), as the API names
+ * it: deleting a built-in chain (-EPERM) is a bad argument (-EINVAL,
+ * InvalidArgs) and deleting a referenced chain (-EBUSY) a conflict
+ * (-EMLINK, Conflict), not AccessDenied and Busy, which speak of the
+ * caller and of another transaction. The rest unchanged. The error's name
+ * and text are then those of the -errno returned. */
+int bs_bus_change_errno(int error);
 /* The error name for a -errno from the netfilter core. */
 const char *bs_bus_error_name(int error);
 /* Set *e to the mapped error with a message ("what: strerror"), return a

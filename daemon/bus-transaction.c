@@ -2,17 +2,51 @@
 /* The transaction objects on the bus: /org/backstop/Firewall1/Transaction/N,
  * the pending one and the last ended ones. Handlers in the order validate ->
  * reply early if nothing changes -> polkit -> change -> emit -> reply. */
+#include <assert.h>
 #include <inttypes.h>
 #include <time.h>
 
 #include "bus-errors.h"
+#include "bus-names.h"
+#include "bus-transaction.h"
 #include "bus-util.h"
 #include "log.h"
-#include "transaction.h"
+
+void transaction_bus_path(uint32_t id, char *path, size_t size) {
+        snprintf(path, size, "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
+}
+
+void transaction_send_changed(Transaction *t, char **props) {
+        assert(t);
+        if (t->manager->bus)
+                (void) sd_bus_emit_properties_changed_strv(t->manager->bus, t->path, BS_TRANSACTION_INTERFACE,
+                                                           props);
+}
+
+void transaction_send_applied(Transaction *t) {
+        assert(t);
+        if (t->manager->bus)
+                (void) sd_bus_emit_signal(t->manager->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
+                                          t->path);
+}
+
+void transaction_send_ended(Transaction *t) {
+        assert(t);
+        sd_bus *bus = t->manager->bus;
+        if (!bus)
+                return;
+        if (t->state == TRANSACTION_CONFIRMED)
+                (void) sd_bus_emit_signal(bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionConfirmed", "o", t->path);
+        else
+                (void) sd_bus_emit_signal(bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionRolledBack", "os", t->path,
+                                          t->rollback_reason);
+}
 
 int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                             void **found, sd_bus_error *error) {
         Manager *m = userdata;
+        assert(path);
+        assert(m);
         size_t n = strlen(BS_TRANSACTION_PREFIX);
         if (strncmp(path, BS_TRANSACTION_PREFIX, n) != 0 || path[n] != '/')
                 return 0;
@@ -32,6 +66,7 @@ int transaction_object_find(sd_bus *bus, const char *path, const char *interface
 int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                                 sd_bus_error *error) {
         Manager *m = userdata;
+        assert(m);
         char **v = calloc(BS_ENDED_MAX + 2, sizeof(char *));
         if (!v)
                 return -ENOMEM;
@@ -72,6 +107,8 @@ static int strict_caller(sd_bus_message *msg, const Transaction *t, pid_t *ret, 
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         char ssh[128];
         int r = bus_read_confirm_options(msg, ssh, sizeof(ssh), error);
@@ -106,6 +143,8 @@ static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         if (t->state != TRANSACTION_PENDING && t->state != TRANSACTION_ROLLING_BACK)
                 return not_pending(error, t);
@@ -128,6 +167,8 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
 /* Extend(u) and ExtendWithOptions(u, a{sv}); with_options: the latter. A
  * strict transaction is extended only with the proof Confirm asks for. */
 static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus_error *error) {
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         uint32_t seconds;
         int r = sd_bus_message_read(msg, "u", &seconds);
@@ -179,6 +220,8 @@ static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus
  * read-rules, as for ListRules (a property would be anyone's to read). */
 static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(msg);
+        assert(t);
         Manager *m = t->manager;
         uid_t uid = (uid_t) -1;
         int r = bs_polkit_sender_uid(m->polkit, msg, &uid);
@@ -190,33 +233,37 @@ static int method_get_changes(sd_bus_message *msg, void *userdata, sd_bus_error 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < t->n_changes; i++)
-                r = sd_bus_message_append(reply, "s", t->changes[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = bus_message_append_strv_n(reply, t->changes, t->n_changes);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_extend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         return extend(msg, userdata, false, error);
 }
 
 static int method_extend_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
         return extend(msg, userdata, true, error);
 }
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "s", transaction_state_to_string(t->state));
 }
 
 static int property_get_time_left(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         uint64_t left = 0;
         if (t->state == TRANSACTION_PENDING && t->deadline_boottime) {
                 struct timespec ts;
@@ -230,24 +277,32 @@ static int property_get_time_left(sd_bus *bus, const char *path, const char *int
 static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "u", (uint32_t) t->owner);
 }
 
 static int property_get_change_count(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "u", (uint32_t) t->n_changes);
 }
 
 static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         return sd_bus_message_append(reply, "s", t->strict ? "strict" : "any");
 }
 
 static int property_get_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
+        assert(reply);
+        assert(t);
         bool rolled = t->state == TRANSACTION_ROLLED_BACK || t->state == TRANSACTION_ROLLING_BACK;
         return sd_bus_message_append(reply, "s", rolled ? t->rollback_reason : "");
 }

@@ -196,3 +196,12 @@ int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *re
                 *ret_bytes = bytes;
         return 0;
 }
+
+int bus_message_append_strv_n(sd_bus_message *m, char *const *v, size_t n) {
+        int r = sd_bus_message_open_container(m, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(m, "s", v[i]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}

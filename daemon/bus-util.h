@@ -28,3 +28,5 @@ bool ssh_connection_valid(const char *s);
 int bus_read_strv(sd_bus_message *msg, size_t max, const char ***ret, size_t *ret_n, size_t *ret_bytes,
                   sd_bus_error *error);
 void strv_free_n(char **v, size_t n);
+/* Append an "as" of v[0..n) to m. */
+int bus_message_append_strv_n(sd_bus_message *m, char *const *v, size_t n);

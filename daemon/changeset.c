@@ -264,14 +264,6 @@ int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table *
                 if (r < 0) {
                         if (ret_failed)
                                 *ret_failed = i;
-                        /* The model says -EPERM for deleting a built-in chain
-                         * and -EBUSY for deleting a referenced one; at the bus
-                         * those would read as AccessDenied and Busy (another
-                         * transaction), so name them for what they are. */
-                        if (r == -EPERM)
-                                return -EINVAL;
-                        if (r == -EBUSY)
-                                return -EMLINK;
                         return r;
                 }
         }

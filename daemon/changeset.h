@@ -36,8 +36,9 @@ int bs_changeset_parse(char *const *lines, size_t n, bool ipv6, bs_changeset *re
 
 /* S0 + the change set, in memory, for one family. On error *ret is NULL,
  * the index of the failing change in *ret_failed (may be NULL); errors as
- * bs_table_apply_change, except that deleting a built-in chain is -EINVAL
- * (not -EPERM) and deleting a referenced chain is -EMLINK (not -EBUSY). */
+ * bs_table_apply_change (e.g. -EPERM for deleting a built-in chain, -EBUSY
+ * for deleting a referenced one; bs_bus_change_errno names them on the
+ * bus). */
 int bs_changeset_apply(const bs_changeset *s, const bs_table *before, bs_table **ret, size_t *ret_failed);
 
 /* Whether the change set can only widen what the tables accept: every

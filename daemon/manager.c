@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "bus-manager.h"
 #include "fileio.h"
 #include "journal.h"
 #include "log.h"
@@ -219,18 +220,16 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
 
         bool first = !m->announced;
         m->announced = true;
-        if ((first && !m->serving) || !m->bus || n == 0)
+        if ((first && !m->serving) || n == 0)
                 return;  /* nobody can have read the old values yet */
-        (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, (char **) changed);
+        manager_send_changed(m, (char **) changed);
 }
 
 void manager_refresh_pending(Manager *m) {
         uint32_t pending = m->pending ? m->pending->id : 0;
         if (m->announced && pending != m->last_pending) {
                 m->last_pending = pending;
-                if (m->bus)
-                        (void) sd_bus_emit_properties_changed(m->bus, BS_OBJECT_PATH, BS_INTERFACE,
-                                                              "PendingTransaction", NULL);
+                manager_send_changed(m, STRV_MAKE("PendingTransaction"));
         }
 }
 
@@ -312,7 +311,7 @@ static void detect_ipv6(Manager *m, unsigned lock_timeout_ms) {
         else if (old == IPV6_UNKNOWN && m->announced)
                 log_notice("The IPv6 filter table can be read now: managing IPv4 and IPv6.");
         if (old != m->ipv6_state && m->announced && m->bus) {
-                (void) sd_bus_emit_properties_changed(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "IPv6Active", NULL);
+                manager_send_changed(m, STRV_MAKE("IPv6Active"));
                 manager_refresh_properties_soon(m);
         }
 }
@@ -385,16 +384,9 @@ int manager_start(Manager *m) {
         r = bs_polkit_new(m->bus, m->polkit_ask_root, &m->polkit);
         if (r < 0)
                 return log_oom();
-        r = sd_bus_add_object_vtable(m->bus, NULL, BS_OBJECT_PATH, BS_INTERFACE, manager_vtable, m);
+        r = manager_add_bus_objects(m);
         if (r < 0)
-                return log_error_errno(r, "Cannot export the manager object: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, BS_TRANSACTION_PREFIX, BS_TRANSACTION_INTERFACE,
-                                       transaction_vtable, transaction_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot export the transaction objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, BS_TRANSACTION_PREFIX, transaction_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot export the transaction list: %m");
+                return r;
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
@@ -409,9 +401,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot add the refresh timer: %m");
 
-        r = sd_bus_request_name(m->bus, BS_BUS_NAME, 0);
+        r = manager_request_bus_name(m);
         if (r < 0)
-                return log_error_errno(r, "Cannot take the bus name %s: %m", BS_BUS_NAME);
+                return r;
         m->serving = true;
         return 0;
 }

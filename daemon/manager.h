@@ -15,11 +15,6 @@
 #include "persist.h"
 #include "polkit.h"
 
-#define BS_BUS_NAME "org.backstop.Firewall1"
-#define BS_OBJECT_PATH "/org/backstop/Firewall1"
-#define BS_INTERFACE "org.backstop.Firewall1"
-#define BS_TRANSACTION_PREFIX "/org/backstop/Firewall1/Transaction"
-#define BS_TRANSACTION_INTERFACE "org.backstop.Firewall1.Transaction"
 #define BS_ENDED_MAX 16
 /* how often the daemon looks whether others changed what the properties
  * show (policies, saved state, nftables) */
@@ -160,5 +155,3 @@ int manager_save(Manager *m, const bs_table *const t[2]);
 /* Keep an ended transaction on the bus (drops the oldest beyond 16). */
 void manager_keep_ended(Manager *m, Transaction *t);
 Transaction *manager_find_transaction(Manager *m, uint32_t id);
-
-extern const sd_bus_vtable manager_vtable[];

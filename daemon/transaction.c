@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "bus-transaction.h"
 #include "log.h"
 #include "persist.h"
 #include "preflight.h"
@@ -49,7 +50,7 @@ static int transaction_new(Manager *m, uint32_t id, char *const *changes, size_t
                 return -ENOMEM;
         t->manager = m;
         t->id = id;
-        snprintf(t->path, sizeof(t->path), "%s/%" PRIu32, BS_TRANSACTION_PREFIX, id);
+        transaction_bus_path(id, t->path, sizeof(t->path));
         /* the commands in one allocation, not one each (a 10,000-rule
          * change would cost 10,000 allocations and as many frees) */
         size_t total = 0;
@@ -71,20 +72,6 @@ static int transaction_new(Manager *m, uint32_t id, char *const *changes, size_t
         t->n_changes = n;
         *ret = t;
         return 0;
-}
-
-static void emit_ended(Transaction *t) {
-        Manager *m = t->manager;
-        if (!m->bus)
-                return;
-        (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "State", "Deadline",
-                                              "RollbackReason", NULL);
-        if (t->state == TRANSACTION_CONFIRMED)
-                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionConfirmed", "o",
-                                          t->path);
-        else
-                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionRolledBack", "os",
-                                          t->path, t->rollback_reason);
 }
 
 /* A transaction that ended must not come back from its journal at the
@@ -120,7 +107,8 @@ static void transaction_end(Transaction *t, TransactionState state, const char *
         if (m->pending == t)
                 m->pending = NULL;
         manager_keep_ended(m, t);
-        emit_ended(t);
+        transaction_send_changed(t, STRV_MAKE("State", "Deadline", "RollbackReason"));
+        transaction_send_ended(t);
         /* the tables did not change here (a rollback refreshes the rest) */
         manager_refresh_pending(m);
 }
@@ -317,7 +305,8 @@ static int keep_ipv4_only(Manager *m, Transaction *t, bs_nf_transition *tr, int 
 }
 
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
-                      Transaction **ret, char *err, size_t err_size) {
+                      Transaction **ret, size_t *ret_failed, char *err, size_t err_size) {
+        *ret_failed = SIZE_MAX;
         if (m->pending)
                 return bs_seterr(err, err_size, -EBUSY, "transaction %" PRIu32 " is pending", m->pending->id);
         if (o->strict && o->timeout_sec == 0)
@@ -352,15 +341,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 transaction_free(t);
                 free(step.snapshot);
                 if (tr.failed < set->n_changes) {
-                        /* The model says -EPERM for deleting a built-in
-                         * chain and -EBUSY for deleting a referenced one;
-                         * at the bus those would read as AccessDenied and
-                         * Busy (another transaction): name them for what
-                         * they are. */
-                        if (r == -EPERM)
-                                r = -EINVAL;
-                        else if (r == -EBUSY)
-                                r = -EMLINK;
+                        *ret_failed = tr.failed;
                         return bs_seterr(err, err_size, r, "%s: %s", set->commands[tr.failed], strerror(-r));
                 }
                 if (step.prepared && err_size > 0 && err[0])
@@ -368,8 +349,8 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 if (!step.prepared)
                         return bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
                 bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
-                /* arguments were checked long before: an EINVAL now is the
-                 * kernel refusing the commit (Failed), not a bad argument */
+                /* the changes were checked long before: an EINVAL now is the
+                 * kernel refusing the commit, not a bad argument */
                 return r == -EINVAL || r == -E2BIG ? -EIO : r;
         }
         free(step.snapshot);
@@ -407,9 +388,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 log_info("Transaction %" PRIu32 " applied by uid %u; rollback in %" PRIu32 " s unless confirmed.",
                          t->id, (unsigned) owner, o->timeout_sec);
         }
-        if (m->bus)
-                (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "TransactionApplied", "o",
-                                          t->path);
+        transaction_send_applied(t);
         /* from the tables just committed: no second read of both */
         manager_refresh_pending(m);
         manager_refresh_properties_with(m, manager_tables_const(t->journal ? t->journal->after : tr.after));
@@ -500,9 +479,7 @@ static void rollback_failed(Transaction *t, const char *reason) {
                 if (t->rollback_reason != reason)
                         snprintf(t->rollback_reason, sizeof(t->rollback_reason), "%s", reason);
                 t->state = TRANSACTION_ROLLING_BACK;
-                if (m->bus)
-                        (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "State",
-                                                              "RollbackReason", NULL);
+                transaction_send_changed(t, STRV_MAKE("State", "RollbackReason"));
         }
         uint64_t now = now_usec(CLOCK_BOOTTIME);
         bs_journal *j = t->journal;
@@ -610,8 +587,7 @@ int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connect
         if (r < 0)
                 return bs_seterr(err, err_size, r, "cannot move the timer: %s", strerror(-r));
         log_info("Transaction %" PRIu32 " extended by %" PRIu32 " s.", t->id, seconds);
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, t->path, BS_TRANSACTION_INTERFACE, "Deadline", NULL);
+        transaction_send_changed(t, STRV_MAKE("Deadline"));
         return 0;
 }
 

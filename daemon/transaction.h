@@ -54,10 +54,14 @@ Transaction *transaction_free(Transaction *t);
 
 /* Apply a parsed change set. -EBUSY when one is pending; -EHOSTUNREACH
  * when the lockout pre-flight finds connections it would cut (unless
- * o->force; err lists them); errors from the core otherwise (nothing
- * changed), with err naming what failed. */
+ * o->force; err lists them); a change the tables refuse: the rule model's
+ * -errno (bs_table_apply_change: -EPERM for deleting a built-in chain,
+ * -EBUSY for deleting a referenced one, ...), its index in *ret_failed
+ * (SIZE_MAX for any other failure), err "COMMAND: strerror"; -EIO
+ * when the kernel refused the commit as invalid; errors from the core
+ * otherwise (nothing changed), with err naming what failed. */
 int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOptions *o, uid_t owner,
-                      Transaction **ret, char *err, size_t err_size);
+                      Transaction **ret, size_t *ret_failed, char *err, size_t err_size);
 /* Strict transactions need the caller's ssh_connection, a new management
  * connection that the caller (process caller_pid) is on: -EINVAL when
  * missing or malformed, -EPERM when rejected (err says why). */
@@ -77,9 +81,3 @@ int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connect
  * pending transaction and its timer, or rolls back at once (reason
  * "daemon-restart") when the deadline passed. Takes the journal. */
 int transaction_resume(Manager *m, bs_journal *j);
-
-extern const sd_bus_vtable transaction_vtable[];
-int transaction_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                            void **found, sd_bus_error *error);
-int transaction_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
-                                sd_bus_error *error);

@@ -20,6 +20,8 @@
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* A NULL-terminated string array on the stack, e.g. of property names */
+#define STRV_MAKE(...) ((char *[]) { __VA_ARGS__, NULL })
 
 static inline void freep(void *p) {
         free(*(void **) p);

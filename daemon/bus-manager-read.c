@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The manager's read-only methods: ListRules, ListChains, GetRulesText,
+ * Check, ListConnections, and ZeroCounters (which changes counters only).
+ * Validate -> polkit -> read -> reply. */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <time.h>
+
+#include "bus-errors.h"
+#include "bus-manager-internal.h"
+#include "check.h"
+#include "conntrack.h"
+#include "localaddr.h"
+#include "log.h"
+#include "rule-dict.h"
+#include "text.h"
+#include "utf8.h"
+
+/* "ipv4", "ipv6" or (when allowed) "" for both: a mask of families. */
+static int parse_family(const char *s, bool allow_both, unsigned *ret, sd_bus_error *error) {
+        if (streq(s, "ipv4"))
+                *ret = BS_FAMILY_MASK_IPV4;
+        else if (streq(s, "ipv6"))
+                *ret = BS_FAMILY_MASK_IPV6;
+        else if (allow_both && streq(s, ""))
+                *ret = BS_FAMILY_MASK_BOTH;
+        else
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid family \"%.*s\" (%s)",
+                                         bs_utf8_prefix(s, 32), s,
+                                         allow_both ? "\"ipv4\", \"ipv6\" or \"\"" : "\"ipv4\" or \"ipv6\"");
+        return 0;
+}
+
+static int check_chain_arg(const char *s, sd_bus_error *error) {
+        if (streq(s, "") || bs_builtin_chain("filter", s) || bs_chain_name_valid(s))
+                return 0;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid chain name \"%.*s\"",
+                                 bs_utf8_prefix(s, 40), s);
+}
+
+/* The family and chain arguments of ListRules, GetRulesText and
+ * ZeroCounters, read and checked; counters: GetRulesText's third argument
+ * (NULL for the others). */
+static int read_family_chain(sd_bus_message *msg, bool allow_both, const char **family, const char **chain,
+                             int *counters, unsigned *families, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "ss", family, chain);
+        if (r >= 0 && counters)
+                r = sd_bus_message_read(msg, "b", counters);
+        if (r < 0)
+                return r;
+        r = parse_family(*family, allow_both, families, error);
+        if (r < 0)
+                return r;
+        return check_chain_arg(*chain, error);
+}
+
+/* ---------------------------------------------------------------- ListRules */
+
+static int append_field(const char *key, const char *value, void *userdata) {
+        return sd_bus_message_append(userdata, "{sv}", key, "s", value);
+}
+
+static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain *c, size_t i) {
+        const bs_rule *rule = &c->rules[i];
+        _cleanup_buf_ bs_buf text = {};
+        int r = bs_render_rule(rule, &text);
+        if (r < 0)
+                return r;
+        const char *target = bs_target_name(&rule->target);
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                  bs_family_to_string(t->family), "chain", "s", c->name, "position", "u",
+                                  (uint32_t) (i + 1), "packets", "t", rule->packets, "bytes", "t", rule->bytes,
+                                  "rule", "s", text.data ? text.data : "", "target", "s", target ? target : "");
+        if (r < 0)
+                return r;
+        r = bs_rule_fields_foreach(rule, append_field, reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* The read-only handlers' common middle, after their validation: polkit,
+ * then the tables. 1 with t[] filled (read-only, see manager_peek_tables), 0 when
+ * the call now waits for polkit (the handler returns 1 and is called again),
+ * or a negative error. */
+static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned families, const bs_table *t[2],
+                                     sd_bus_error *error) {
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r;
+        r = bus_manager_read_tables(m, families, t, error);
+        return r < 0 ? r : 1;
+}
+
+/* The whole of a read-only call whose one argument is a family ("",
+ * "ipv4", "ipv6"): validate, polkit, tables; returns as
+ * authorize_and_read_tables does. */
+static int family_call_tables(Manager *m, sd_bus_message *msg, const bs_table *t[2], sd_bus_error *error) {
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, true, &families, error)) < 0)
+                return r;
+        return authorize_and_read_tables(m, msg, families, t, error);
+}
+
+/* The same for ListRules and GetRulesText (a family, "" only for
+ * ListRules, and a chain; counters: GetRulesText's flag, else NULL). */
+static int chain_call_tables(Manager *m, sd_bus_message *msg, const char **chain, int *counters, unsigned *families,
+                             const bs_table *t[2], sd_bus_error *error) {
+        const char *family;
+        int r = read_family_chain(msg, !counters, &family, chain, counters, families, error);
+        if (r < 0)
+                return r;
+        return authorize_and_read_tables(m, msg, *families, t, error);
+}
+
+/* One dictionary of ListRules' and ListChains' "chains" */
+static int append_chain(sd_bus_message *reply, const bs_table *t, const bs_chain *c) {
+        return sd_bus_message_append(reply, "a{sv}", 6, "family", "s", bs_family_to_string(t->family), "chain", "s",
+                                     c->name, "policy", "s", c->builtin ? bs_policy_to_string(c->policy) : "",
+                                     "packets", "t", c->policy_packets, "bytes", "t", c->policy_bytes, "rules", "u",
+                                     (uint32_t) c->n_rules);
+}
+
+/* ListChains' aa{sv}: every chain of both tables (NULL: family absent). */
+int bus_manager_append_chains(sd_bus_message *reply, const bs_table *const t[2]) {
+        int r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (int f = 0; r >= 0 && f < 2; f++)
+                for (size_t i = 0; r >= 0 && t[f] && i < t[f]->n_chains; i++)
+                        r = append_chain(reply, t[f], &t[f]->chains[i]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* ListRules' second half alone: what "backstopctl status" needs, without
+ * marshalling (and the client skipping) one dictionary per rule. */
+int bus_manager_method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
+        const bs_table *t[2];
+        int r = family_call_tables(userdata, msg, t, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = bus_manager_append_chains(reply, t);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        const bs_table *t[2];
+        const char *chain;
+        unsigned families;
+        int r = chain_call_tables(m, msg, &chain, NULL, &families, t, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        bool found = streq(chain, "");
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        for (int pass = 0; r >= 0 && pass < 2; pass++) {
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+                for (int f = 0; r >= 0 && f < 2; f++) {
+                        if (!t[f])
+                                continue;
+                        for (size_t i = 0; r >= 0 && i < t[f]->n_chains; i++) {
+                                const bs_chain *c = &t[f]->chains[i];
+                                if (!streq(chain, "") && !streq(chain, c->name))
+                                        continue;
+                                found = true;
+                                if (pass == 0) {
+                                        for (size_t k = 0; r >= 0 && k < c->n_rules; k++)
+                                                r = append_rule(reply, t[f], c, k);
+                                } else
+                                        r = append_chain(reply, t[f], c);
+                        }
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        if (!found)
+                return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+int bus_manager_method_get_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        const char *chain;
+        int counters;
+        unsigned families;
+        const bs_table *t[2];
+        int r = chain_call_tables(m, msg, &chain, &counters, &families, t, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
+        /* The whole table without counters is what `backstopctl rules`
+         * asks for: kept rendered while the table's rules stay the same. */
+        bool keep = !counters && streq(chain, "");
+        uint64_t generation = m->read_cache[f].generation;
+        if (keep && m->rules_text[f].text && m->rules_text[f].generation == generation)
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+
+        _cleanup_buf_ bs_buf text = {};
+        r = bs_render_table(t[f], streq(chain, "") ? NULL : chain, counters, &text);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\"", chain);
+        if (r < 0)
+                return r;
+        if (keep && text.data) {
+                free(m->rules_text[f].text);
+                m->rules_text[f].text = TAKE_PTR(text.data);
+                m->rules_text[f].generation = generation;
+                return sd_bus_reply_method_return(msg, "s", m->rules_text[f].text);
+        }
+        return sd_bus_reply_method_return(msg, "s", text.data ? text.data : "");
+}
+
+int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        const char *family, *chain;
+        unsigned families;
+        int r = read_family_chain(msg, true, &family, &chain, NULL, &families, error);
+        if (r < 0)
+                return r;
+        if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
+                return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
+
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        for (int f = 0; f < 2; f++) {
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
+                        continue;
+                r = m->backend->zero(fam, "filter", streq(chain, "") ? NULL : chain, &m->nf);
+                if (r == -ENOENT)
+                        return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\" in %s", chain,
+                                                 bs_family_to_string(fam));
+                if (r < 0)
+                        return bs_bus_error_set_errno(error, r, "Cannot zero the %s counters",
+                                                      bs_family_to_string(fam));
+        }
+        log_info("Counters zeroed (family \"%s\", chain \"%s\").", family, chain);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+int bus_manager_method_check(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        const bs_table *t[2];
+        int r = family_call_tables(m, msg, t, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_check_report_ bs_check_report report = {};
+        r = bs_check_run(t[0], t[1], &m->ports, &report);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "The checks could not run");
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "b", report.passed);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < report.n; i++) {
+                const bs_check_item *it = &report.items[i];
+                r = sd_bus_message_append(reply, "a{sv}", 5, "id", "s", it->id, "family", "s", it->family, "passed",
+                                          "b", it->passed, "summary", "s", it->summary, "detail", "s", it->detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* One dictionary of ListConnections' aa{sv}; now_ns: CLOCK_REALTIME. */
+static int append_connection(sd_bus_message *reply, const Manager *m, const bs_local_addrs *local, const bs_conn *c,
+                             uint64_t now_ns) {
+        int af = c->family == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+        char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", pbuf[8];
+        (void) inet_ntop(af, c->orig.src, src, sizeof(src));
+        (void) inet_ntop(af, c->orig.dst, dst, sizeof(dst));
+        bool inbound = bs_local_addrs_contains(local, c->family, c->orig.dst) &&
+                       !bs_addr_is_loopback(c->family, c->orig.src);
+        bool mgmt = inbound && bs_mgmt_ports_contains(&m->ports, c->l4proto, c->orig.dport);
+        int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}", "family", "s",
+                                          bs_family_to_string(c->family), "protocol", "s",
+                                          bs_proto_to_string(c->l4proto, pbuf), "source", "s", src, "source-port",
+                                          "q", c->orig.sport, "destination", "s", dst, "destination-port", "q",
+                                          c->orig.dport, "state", "s", bs_tcp_state_to_string(c), "inbound", "b",
+                                          inbound, "management", "b", mgmt);
+        if (r >= 0 && c->has_start && c->start_ns <= now_ns)
+                r = sd_bus_message_append(reply, "{sv}", "age-seconds", "t",
+                                          (uint64_t) ((now_ns - c->start_ns) / 1000000000ULL));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        _cleanup_free_ bs_conn *conns = NULL;
+        size_t n = 0;
+        r = bs_connections_dump(&conns, &n);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the conntrack table");
+        _cleanup_local_addrs_ bs_local_addrs local = {};
+        r = bs_local_addrs_get(&local);
+        if (r < 0)
+                return bs_bus_error_set_errno(error, r, "Cannot read the local addresses");
+
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t now_ns = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_connection(reply, m, &local, &conns[i], now_ns);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
