@@ -146,7 +146,12 @@ static int arm_timer(Transaction *t) {
         }
         /* Accuracy 1 µs: 0 would mean sd-event's default of 250 ms, and the
          * rollback would start up to a quarter second after the deadline. */
-        return sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 1, on_deadline, t);
+        int r = sd_event_add_time(m->event, &t->timer, CLOCK_BOOTTIME, t->deadline_boottime, 1, on_deadline, t);
+        if (r < 0)
+                return r;
+        /* Ahead of the bus: a due rollback runs before the next queued call
+         * is read, so a flood of calls delays it by one call at most. */
+        return sd_event_source_set_priority(t->timer, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
 /* What transaction_apply hands bs_nf_apply_both's prepare step, and what
