@@ -76,16 +76,8 @@ int bs_mgmt_port_parse(const char *spec, uint8_t *ret_proto, uint16_t *ret_port)
         return 0;
 }
 
-_printf_(3, 4) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-        if (err && errlen > 0) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                bs_utf8_trim(err);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
+/* A malformed argument: -EINVAL, err saying how. */
+#define fail(err, errlen, ...) bs_seterr(err, errlen, -EINVAL, __VA_ARGS__)
 
 static int parse_port(const char *w, uint16_t *ret) {
         size_t n = strlen(w);

@@ -217,16 +217,8 @@ int bs_ct_snapshot_from_string(const char *line, bs_ct_snapshot *ret, char *err,
 
 /* ---------------------------------------------------------------- check */
 
-_printf_(3, 4) static int reject(char *reason, size_t len, const char *fmt, ...) {
-        if (reason && len) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(reason, len, fmt, ap);
-                bs_utf8_trim(reason);
-                va_end(ap);
-        }
-        return -EPERM;
-}
+/* A rejection: -EPERM, reason saying why. */
+#define reject(reason, len, ...) bs_seterr(reason, len, -EPERM, __VA_ARGS__)
 
 static bool in_snapshot(const bs_ct_snapshot *s, const bs_conn *c) {
         for (size_t i = 0; s && i < s->n; i++) {
