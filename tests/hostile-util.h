@@ -40,7 +40,7 @@
 #define OTHER_USER "daemon"
 
 /* The daemon's limits on one call's changes (BS_CHANGESET_TEXT_MAX,
- * BS_CHANGESET_MAX in daemon/changeset.h) */
+ * BS_CHANGESET_MAX in daemon/text/changeset.h) */
 #define CHANGES_BYTES_MAX (2u << 20)
 #define CHANGES_MAX 10000
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the change set parser (daemon/changeset.c): the family
+/* Unit tests of the change set parser (daemon/text/changeset.c): the family
  * rule of the API (a change goes to every family it is valid for), the
  * limits, and the errors that name the bad change. */
 #include <glib.h>

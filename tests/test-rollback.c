@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the three-way rollback (daemon/rollback.c): the transaction's
+/* Unit tests of the three-way rollback (daemon/netfilter/rollback.c): the transaction's
  * own changes are undone, what others did meanwhile stays. Tables are built
  * by applying change lists to the model, as the daemon would see them. */
 #include <glib.h>
