@@ -34,6 +34,7 @@
 #define E_NOT_FOUND "org.backstop.Firewall1.Error.NotFound"
 #define E_CONFLICT "org.backstop.Firewall1.Error.Conflict"
 #define E_BUSY "org.backstop.Firewall1.Error.Busy"
+#define E_LIMITS "org.freedesktop.DBus.Error.LimitsExceeded"
 
 #define UNPRIVILEGED_UID 65534
 /* a second unprivileged user: one the bus daemon can look up */
@@ -43,6 +44,8 @@
  * BS_CHANGESET_MAX in daemon/text/changeset.h) */
 #define CHANGES_BYTES_MAX (2u << 20)
 #define CHANGES_MAX 10000
+/* BS_PREVIEW_PENDING_TEXT_MAX: what Preview takes while a transaction is pending */
+#define PREVIEW_PENDING_BYTES_MAX (256u << 10)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1

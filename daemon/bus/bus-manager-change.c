@@ -153,6 +153,11 @@ int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error
  * by read-rules; the connections in the lockout report only for a caller
  * polkit also allows read-connections (asked without interaction). */
 static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
+        if (m->pending && a->bytes > BS_PREVIEW_PENDING_TEXT_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "While transaction %" PRIu32 " is pending, Preview takes at most %u bytes of "
+                                         "changes (this call has %zu): its rollback must not wait for a long one",
+                                         m->pending->id, BS_PREVIEW_PENDING_TEXT_MAX, a->bytes);
         BsPolkitAsk ask = { .request_bytes = change_args_size(a), .optional_action = BS_ACTION_READ_CONNECTIONS };
         int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
         if (r <= 0)
