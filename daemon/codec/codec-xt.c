@@ -440,3 +440,30 @@ const bs_xt_target_ops *const bs_xt_targets[] = {
         &log_ops,
         NULL,
 };
+
+/* ------------------------------------------------------- icmp, icmp6, REJECT */
+
+int bs_xt_icmp_encode(const bs_match *m, bs_family family, void *info) {
+        bs_xt_icmp_info *x = info;
+
+        x->type = m->icmp.type;
+        x->code[0] = m->icmp.code_min;
+        x->code[1] = m->icmp.code_max;
+        x->invflags = m->icmp.invert ? BS_XT_ICMP_INV : 0;
+        return 0;
+}
+
+void bs_xt_icmp_decode(const void *info, bs_family family, bs_match *m) {
+        const bs_xt_icmp_info *x = info;
+
+        m->icmp.type = x->type;
+        m->icmp.code_min = x->code[0];
+        m->icmp.code_max = x->code[1];
+        m->icmp.invert = x->invflags & BS_XT_ICMP_INV;
+}
+
+void bs_xt_reject_decode(const void *info, bs_family family, bs_target *t) {
+        uint32_t with;
+        memcpy(&with, info, sizeof(with));
+        t->reject.with = with;
+}

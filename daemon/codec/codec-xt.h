@@ -54,6 +54,20 @@ typedef struct bs_xt_target_ops {
 extern const bs_xt_match_ops *const bs_xt_matches[];
 extern const bs_xt_target_ops *const bs_xt_targets[];
 
+/* Payloads that the families' own extensions lay out alike: struct
+ * ipt_icmp and struct ip6t_icmp are this, with the same invert bit
+ * (codec4.c and codec6.c assert it); ipt_reject_info and ip6t_reject_info
+ * are one 32-bit "with", whose values each family checks itself. */
+typedef struct bs_xt_icmp_info {
+        uint8_t type;
+        uint8_t code[2]; /* min, max */
+        uint8_t invflags;
+} bs_xt_icmp_info;
+#define BS_XT_ICMP_INV 0x01
+int bs_xt_icmp_encode(const bs_match *m, bs_family family, void *info);
+void bs_xt_icmp_decode(const void *info, bs_family family, bs_match *m);
+void bs_xt_reject_decode(const void *info, bs_family family, bs_target *t);
+
 /* What differs between IPv4 and IPv6: the entry header and a few
  * extensions (icmp / icmp6, REJECT). */
 typedef struct bs_codec_family {

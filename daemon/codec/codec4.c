@@ -104,32 +104,19 @@ static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t
 
 /* --------------------------------------------------------------------- icmp */
 
-static int icmp_encode(const bs_match *m, bs_family family, void *info) {
-        struct ipt_icmp *x = info;
-
-        x->type = m->icmp.type;
-        x->code[0] = m->icmp.code_min;
-        x->code[1] = m->icmp.code_max;
-        x->invflags = m->icmp.invert ? IPT_ICMP_INV : 0;
-        return 0;
-}
-
-static void icmp_decode(const void *info, bs_family family, bs_match *m) {
-        const struct ipt_icmp *x = info;
-
-        m->icmp.type = x->type;
-        m->icmp.code_min = x->code[0];
-        m->icmp.code_max = x->code[1];
-        m->icmp.invert = x->invflags & IPT_ICMP_INV;
-}
+/* The payload is bs_xt_icmp_info's (codec-xt.c encodes and decodes it). */
+_Static_assert(sizeof(struct ipt_icmp) == sizeof(bs_xt_icmp_info) && offsetof(struct ipt_icmp, type) == 0 &&
+                       offsetof(struct ipt_icmp, code) == 1 && offsetof(struct ipt_icmp, invflags) == 3 &&
+                       IPT_ICMP_INV == BS_XT_ICMP_INV,
+               "struct ipt_icmp is laid out as bs_xt_icmp_info");
 
 static const bs_xt_match_ops icmp_ops = {
         .kind = BS_MATCH_ICMP,
         .name = "icmp",
         .revision = 0,
         .size = sizeof(struct ipt_icmp),
-        .encode = icmp_encode,
-        .decode = icmp_decode,
+        .encode = bs_xt_icmp_encode,
+        .decode = bs_xt_icmp_decode,
 };
 
 /* ------------------------------------------------------------------- REJECT */
@@ -154,11 +141,7 @@ static int reject_encode(const bs_target *t, bs_family family, void *info) {
         }
 }
 
-static void reject_decode(const void *info, bs_family family, bs_target *t) {
-        const struct ipt_reject_info *x = info;
-
-        t->reject.with = (uint32_t) x->with;
-}
+_Static_assert(sizeof(struct ipt_reject_info) == sizeof(uint32_t), "one 32-bit value: bs_xt_reject_decode reads it");
 
 static const bs_xt_target_ops reject_ops = {
         .kind = BS_TARGET_REJECT,
@@ -166,7 +149,7 @@ static const bs_xt_target_ops reject_ops = {
         .revision = 0,
         .size = sizeof(struct ipt_reject_info),
         .encode = reject_encode,
-        .decode = reject_decode,
+        .decode = bs_xt_reject_decode,
 };
 
 static const bs_xt_match_ops *const matches4[] = { &icmp_ops, NULL };
