@@ -73,19 +73,21 @@ void bs_xt_reject_decode(const void *info, bs_family family, bs_target *t);
 typedef struct bs_codec_family {
         bs_family family;
         size_t entry_size;  /* sizeof(struct ipt_entry) / sizeof(struct ip6t_entry) */
+        /* where the entry keeps what every family has, written and read by
+         * the driver: offsetof() of target_offset, next_offset (__u16) and
+         * counters (struct xt_counters) */
+        size_t target_offset_at, next_offset_at, counters_at;
         const bs_xt_match_ops *const *matches;   /* NULL-terminated */
         const bs_xt_target_ops *const *targets;  /* NULL-terminated */
 
-        /* Write the header into a zeroed entry: addresses, interfaces,
-         * protocol, flags (goto included), offsets and counters. -EINVAL for
-         * a header value this family cannot hold. */
-        int (*encode_header)(const bs_rule *r, bool is_goto, uint16_t target_offset,
-                             uint16_t next_offset, void *entry);
-        /* Read the header from entry_size bytes (any alignment) into r (already
-         * initialised for the family). -EBADMSG for a header the model cannot
-         * represent exactly. */
-        int (*decode_header)(const void *entry, bs_rule *r, bool *ret_goto, uint16_t *ret_target_offset,
-                             uint16_t *ret_next_offset);
+        /* Write the address header into a zeroed entry: addresses,
+         * interfaces, protocol, flags (goto included); offsets and counters
+         * are the driver's. -EINVAL for a header value this family cannot hold. */
+        int (*encode_header)(const bs_rule *r, bool is_goto, void *entry);
+        /* Read the address header from entry_size bytes (any alignment) into
+         * r (already initialised for the family). -EBADMSG for a header the
+         * model cannot represent exactly. */
+        int (*decode_header)(const void *entry, bs_rule *r, bool *ret_goto);
 } bs_codec_family;
 
 extern const bs_codec_family bs_codec_ipv4;

@@ -285,8 +285,15 @@ static int encode(const bs_rule *r, uint8_t *buf, size_t avail, size_t *ret_size
         memset(e, 0, total);
 
         bool is_goto = r->target.kind == BS_TARGET_GOTO;
-        if ((k = fam->encode_header(r, is_goto, (uint16_t) target_offset, (uint16_t) total, e)) < 0)
+        if ((k = fam->encode_header(r, is_goto, e)) < 0)
                 return k;
+        /* iptables leaves nfcache and comefrom zero; the kernel keeps its
+         * hook mask in comefrom. */
+        uint16_t offsets[2] = { (uint16_t) target_offset, (uint16_t) total };
+        struct xt_counters counters = { .pcnt = r->packets, .bcnt = r->bytes };
+        memcpy(e + fam->target_offset_at, &offsets[0], sizeof(offsets[0]));
+        memcpy(e + fam->next_offset_at, &offsets[1], sizeof(offsets[1]));
+        memcpy(e + fam->counters_at, &counters, sizeof(counters));
 
         size_t off = fam->entry_size;
         for (size_t i = 0; i < r->n_matches; i++) {
@@ -498,8 +505,14 @@ static int decode_entry(const bs_codec_family *fam, const uint8_t *e, size_t siz
         bool is_goto;
         int k;
 
-        if ((k = fam->decode_header(e, ret, &is_goto, &target_offset, &next_offset)) < 0)
+        if ((k = fam->decode_header(e, ret, &is_goto)) < 0)
                 return k;
+        struct xt_counters counters;
+        memcpy(&target_offset, e + fam->target_offset_at, sizeof(target_offset));
+        memcpy(&next_offset, e + fam->next_offset_at, sizeof(next_offset));
+        memcpy(&counters, e + fam->counters_at, sizeof(counters));
+        ret->packets = counters.pcnt;
+        ret->bytes = counters.bcnt;
 
         /* Everything lies within the entry, 8-aligned, with room for the
          * target's header. */

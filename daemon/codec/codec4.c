@@ -22,8 +22,7 @@ static int addr_encode(const bs_addr *a, struct in_addr *addr, struct in_addr *m
         return 0;
 }
 
-static int header_encode(const bs_rule *r, bool is_goto, uint16_t target_offset, uint16_t next_offset,
-                         void *entry) {
+static int header_encode(const bs_rule *r, bool is_goto, void *entry) {
         struct ipt_entry *e = entry;
         int k;
 
@@ -54,17 +53,10 @@ static int header_encode(const bs_rule *r, bool is_goto, uint16_t target_offset,
                           (r->src_invert ? IPT_INV_SRCIP : 0) | (r->dst_invert ? IPT_INV_DSTIP : 0) |
                           (r->proto_invert ? IPT_INV_PROTO : 0);
 
-        /* iptables leaves nfcache and comefrom zero; the kernel keeps its hook
-         * mask in comefrom. */
-        e->target_offset = target_offset;
-        e->next_offset = next_offset;
-        e->counters.pcnt = r->packets;
-        e->counters.bcnt = r->bytes;
         return 0;
 }
 
-static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t *ret_target_offset,
-                         uint16_t *ret_next_offset) {
+static int header_decode(const void *entry, bs_rule *r, bool *ret_goto) {
         struct ipt_entry e;
         int k;
 
@@ -93,12 +85,8 @@ static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t
         r->src_invert = e.ip.invflags & IPT_INV_SRCIP;
         r->dst_invert = e.ip.invflags & IPT_INV_DSTIP;
         r->proto_invert = e.ip.invflags & IPT_INV_PROTO;
-        r->packets = e.counters.pcnt;
-        r->bytes = e.counters.bcnt;
 
         *ret_goto = e.ip.flags & IPT_F_GOTO;
-        *ret_target_offset = e.target_offset;
-        *ret_next_offset = e.next_offset;
         return 0;
 }
 
@@ -158,6 +146,9 @@ static const bs_xt_target_ops *const targets4[] = { &reject_ops, NULL };
 const bs_codec_family bs_codec_ipv4 = {
         .family = BS_FAMILY_IPV4,
         .entry_size = sizeof(struct ipt_entry),
+        .target_offset_at = offsetof(struct ipt_entry, target_offset),
+        .next_offset_at = offsetof(struct ipt_entry, next_offset),
+        .counters_at = offsetof(struct ipt_entry, counters),
         .matches = matches4,
         .targets = targets4,
         .encode_header = header_encode,

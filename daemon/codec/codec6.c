@@ -10,8 +10,7 @@
 
 #define INV_KNOWN (IP6T_INV_VIA_IN | IP6T_INV_VIA_OUT | IP6T_INV_SRCIP | IP6T_INV_DSTIP | IP6T_INV_PROTO)
 
-static int header_encode(const bs_rule *r, bool is_goto, uint16_t target_offset, uint16_t next_offset,
-                         void *entry) {
+static int header_encode(const bs_rule *r, bool is_goto, void *entry) {
         struct ip6t_entry *e = entry;
         int k;
 
@@ -38,15 +37,10 @@ static int header_encode(const bs_rule *r, bool is_goto, uint16_t target_offset,
                            (r->src_invert ? IP6T_INV_SRCIP : 0) | (r->dst_invert ? IP6T_INV_DSTIP : 0) |
                            (r->proto_invert ? IP6T_INV_PROTO : 0);
 
-        e->target_offset = target_offset;
-        e->next_offset = next_offset;
-        e->counters.pcnt = r->packets;
-        e->counters.bcnt = r->bytes;
         return 0;
 }
 
-static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t *ret_target_offset,
-                         uint16_t *ret_next_offset) {
+static int header_decode(const void *entry, bs_rule *r, bool *ret_goto) {
         struct ip6t_entry e;
         int k;
 
@@ -79,12 +73,8 @@ static int header_decode(const void *entry, bs_rule *r, bool *ret_goto, uint16_t
         r->src_invert = e.ipv6.invflags & IP6T_INV_SRCIP;
         r->dst_invert = e.ipv6.invflags & IP6T_INV_DSTIP;
         r->proto_invert = e.ipv6.invflags & IP6T_INV_PROTO;
-        r->packets = e.counters.pcnt;
-        r->bytes = e.counters.bcnt;
 
         *ret_goto = e.ipv6.flags & IP6T_F_GOTO;
-        *ret_target_offset = e.target_offset;
-        *ret_next_offset = e.next_offset;
         return 0;
 }
 
@@ -145,6 +135,9 @@ static const bs_xt_target_ops *const targets6[] = { &reject_ops, NULL };
 const bs_codec_family bs_codec_ipv6 = {
         .family = BS_FAMILY_IPV6,
         .entry_size = sizeof(struct ip6t_entry),
+        .target_offset_at = offsetof(struct ip6t_entry, target_offset),
+        .next_offset_at = offsetof(struct ip6t_entry, next_offset),
+        .counters_at = offsetof(struct ip6t_entry, counters),
         .matches = matches6,
         .targets = targets6,
         .encode_header = header_encode,
