@@ -15,6 +15,9 @@ extern const sd_bus_vtable manager_vtable[];
  * from the read cache; Unsupported when only IPv6 is asked for and it is
  * not there. */
 int bus_manager_read_tables(Manager *m, unsigned families, const bs_table *t[2], sd_bus_error *error);
+/* GetAll's a{sv}, from the getters of manager_vtable itself (so that
+ * GetStatus cannot drift from GetAll). */
+int bus_manager_append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *error);
 /* ListChains' aa{sv}: every chain of both tables (NULL: family absent). */
 int bus_manager_append_chains(sd_bus_message *reply, const bs_table *const t[2]);
 
@@ -22,7 +25,8 @@ int bus_manager_append_chains(sd_bus_message *reply, const bs_table *const t[2])
 typedef int BusManagerMethod(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 /* bus-manager-read.c */
-BusManagerMethod bus_manager_method_list_rules, bus_manager_method_list_chains, bus_manager_method_get_rules_text,
+BusManagerMethod bus_manager_method_get_status, bus_manager_method_list_rules, bus_manager_method_list_chains,
+        bus_manager_method_get_rules_text,
         bus_manager_method_check, bus_manager_method_list_connections, bus_manager_method_zero_counters;
 
 /* bus-manager-change.c */

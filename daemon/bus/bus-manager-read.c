@@ -320,6 +320,37 @@ static int append_connection(sd_bus_message *reply, const Manager *m, const bs_l
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* GetAll and ListChains("") in one reply, from one look at the kernel's
+ * tables: what "backstopctl status" shows. Both halves read the tables
+ * through the read cache within this one event-loop iteration, so the
+ * kernel is checked once (see Manager.read_checked), not once per call. */
+int bus_manager_method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        /* an authorized caller gets the properties as of now (and every
+         * subscriber their PropertiesChanged), not as of the last refresh */
+        manager_refresh_properties(m);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = bus_manager_append_properties(reply, m, error);
+        if (r < 0)
+                return r;
+        const bs_table *t[2];
+        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
+        if (r < 0)
+                return r;
+        r = bus_manager_append_chains(reply, t);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         assert(msg);

@@ -30,7 +30,7 @@ int bus_manager_read_tables(Manager *m, unsigned families, const bs_table *t[2],
 
 /* Every property GetAll shows, as GetAll's a{sv}, from the getters of
  * manager_vtable itself (so that GetStatus cannot drift from GetAll). */
-static int append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *error) {
+int bus_manager_append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *error) {
         sd_bus *bus = sd_bus_message_get_bus(reply);
         int r = sd_bus_message_open_container(reply, 'a', "{sv}");
         for (const sd_bus_vtable *v = manager_vtable; r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
@@ -55,36 +55,6 @@ static int append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *er
         return sd_bus_message_close_container(reply);
 }
 
-/* GetAll and ListChains("") in one reply, from one look at the kernel's
- * tables: what "backstopctl status" shows. Both halves read the tables
- * through the read cache within this one event-loop iteration, so the
- * kernel is checked once (see Manager.read_checked), not once per call. */
-static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        assert(msg);
-        assert(m);
-        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        /* an authorized caller gets the properties as of now (and every
-         * subscriber their PropertiesChanged), not as of the last refresh */
-        manager_refresh_properties(m);
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = append_properties(reply, m, error);
-        if (r < 0)
-                return r;
-        const bs_table *t[2];
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
-        if (r < 0)
-                return r;
-        r = bus_manager_append_chains(reply, t);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
 
 /* ---------------------------------------------------------------- properties */
 
@@ -241,7 +211,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListChains", "s", SD_BUS_PARAM(family), "aa{sv}", SD_BUS_PARAM(chains),
                                  bus_manager_method_list_chains, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetStatus", "", , "a{sv}aa{sv}", SD_BUS_PARAM(properties) SD_BUS_PARAM(chains),
-                                 method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 bus_manager_method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
                                  SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), bus_manager_method_get_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-rule-dict.h"
 
+#include "bus-util.h"
 #include "changeset.h"
 #include "utf8.h"
 #include "util.h"
@@ -58,58 +59,58 @@ static int too_large(sd_bus_error *error, size_t index) {
                                  BS_CHANGE_TEXT_MAX);
 }
 
+/* Reading one change's a{sv}: where its entries go, and what they count. */
+typedef struct DictRead {
+        bs_kv_list *list;
+        unsigned depth;
+        size_t index;  /* the change's */
+        size_t *bytes;
+} DictRead;
+
+static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t index, size_t *bytes,
+                     sd_bus_error *error);
+
+static int read_dict_entry(sd_bus_message *msg, const char *key, const char *contents, void *userdata,
+                           sd_bus_error *error) {
+        DictRead *d = userdata;
+        int r;
+        *d->bytes += strlen(key) + 4;
+        if (*d->bytes > BS_CHANGE_TEXT_MAX)
+                return too_large(error, d->index);
+        if (d->depth == 0 && streq(contents, "a{sv}")) {
+                bs_kv_list *sub;
+                r = bs_kv_list_add_dict(d->list, key, &sub);
+                if (r == -E2BIG)
+                        return too_many_keys(error, d->index, d->depth);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(msg, 'v', contents);
+                if (r >= 0)
+                        r = read_dict(msg, sub, d->depth + 1, d->index, d->bytes, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                return r;
+        }
+        bs_kv kv = { .key = key };
+        r = read_value(msg, contents, &kv, d->depth, d->index, error);
+        if (r >= 0 && kv.type == BS_KV_STRING) {
+                *d->bytes += strlen(kv.str);
+                if (*d->bytes > BS_CHANGE_TEXT_MAX)
+                        return too_large(error, d->index);
+        }
+        if (r >= 0)
+                r = bs_kv_list_add(d->list, &kv, NULL);
+        if (r == -E2BIG)
+                return too_many_keys(error, d->index, d->depth);
+        return r;
+}
+
 /* One a{sv}; an a{sv} value is read only at depth 0 (the "rule"). *bytes
  * grows by the size of its keys and strings, counted as
  * bs_change_dicts_parse counts them. */
 static int read_dict(sd_bus_message *msg, bs_kv_list *l, unsigned depth, size_t index, size_t *bytes,
                      sd_bus_error *error) {
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key, *contents;
-                r = sd_bus_message_read_basic(msg, 's', &key);
-                if (r < 0)
-                        return r;
-                *bytes += strlen(key) + 4;
-                if (*bytes > BS_CHANGE_TEXT_MAX)
-                        return too_large(error, index);
-                r = sd_bus_message_peek_type(msg, NULL, &contents);
-                if (r < 0)
-                        return r;
-                if (depth == 0 && streq(contents, "a{sv}")) {
-                        bs_kv_list *sub;
-                        r = bs_kv_list_add_dict(l, key, &sub);
-                        if (r == -E2BIG)
-                                return too_many_keys(error, index, depth);
-                        if (r >= 0)
-                                r = sd_bus_message_enter_container(msg, 'v', contents);
-                        if (r >= 0)
-                                r = read_dict(msg, sub, depth + 1, index, bytes, error);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(msg);
-                } else {
-                        bs_kv kv = { .key = key };
-                        r = read_value(msg, contents, &kv, depth, index, error);
-                        if (r >= 0 && kv.type == BS_KV_STRING) {
-                                *bytes += strlen(kv.str);
-                                if (*bytes > BS_CHANGE_TEXT_MAX)
-                                        return too_large(error, index);
-                        }
-                        if (r >= 0)
-                                r = bs_kv_list_add(l, &kv, NULL);
-                        if (r == -E2BIG)
-                                return too_many_keys(error, index, depth);
-                }
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        DictRead d = { .list = l, .depth = depth, .index = index, .bytes = bytes };
+        return bus_read_sv_entries(msg, read_dict_entry, &d, error);
 }
 
 int bus_read_change_dicts(sd_bus_message *msg, size_t max, bs_kv_list **ret, size_t *ret_n, size_t *ret_bytes,

@@ -27,75 +27,98 @@ bool ssh_connection_valid(const char *s) {
         return ip_valid(a) && port_valid(b) && ip_valid(c) && port_valid(d);
 }
 
-int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error) {
-        *o = (TransactionOptions){ .timeout_sec = BS_TIMEOUT_DEFAULT_SEC };
+/* The "ssh-connection" option's value, checked, into buf. */
+static int read_ssh_connection(sd_bus_message *msg, char *buf, size_t size, sd_bus_error *error) {
+        const char *s;
+        int r = sd_bus_message_read(msg, "v", "s", &s);
+        if (r < 0)
+                return r;
+        if (!ssh_connection_valid(s))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option \"ssh-connection\" \"%.*s\" is not "
+                                         "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
+                                         bs_utf8_prefix(s, 64), s);
+        snprintf(buf, size, "%s", s);
+        return 0;
+}
+
+int bus_read_sv_entries(sd_bus_message *msg, bus_sv_entry_fn fn, void *userdata, sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
-        unsigned n = 0;
         while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                if (++n > 16)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                char type;
-                const char *contents;
-                r = sd_bus_message_peek_type(msg, &type, &contents);
-                if (r < 0)
-                        return r;
-                const char *want = streq(key, "timeout")                                              ? "u"
-                                   : streq(key, "strict") || streq(key, "force") || streq(key, "save") ? "b"
-                                   : streq(key, "ssh-connection")                                      ? "s"
-                                                                                                       : NULL;
-                if (!want)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
-                                                 bs_utf8_prefix(key, 64), key);
-                if (!streq(contents, want))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Option \"%s\" must be of type \"%s\", not \"%.16s\"", key, want,
-                                                 contents);
-                if (streq(key, "timeout")) {
-                        uint32_t v;
-                        r = sd_bus_message_read(msg, "v", "u", &v);
-                        if (r < 0)
-                                return r;
-                        if (v > BS_TIMEOUT_MAX_SEC)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option \"timeout\" %u out of range 0..%d", v,
-                                                         BS_TIMEOUT_MAX_SEC);
-                        o->timeout_sec = v;
-                } else if (streq(key, "ssh-connection")) {
-                        const char *s;
-                        r = sd_bus_message_read(msg, "v", "s", &s);
-                        if (r < 0)
-                                return r;
-                        if (!ssh_connection_valid(s))
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option \"ssh-connection\" \"%.*s\" is not "
-                                                         "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
-                                                         bs_utf8_prefix(s, 64), s);
-                        snprintf(o->ssh_connection, sizeof(o->ssh_connection), "%s", s);
-                } else {
-                        int b;
-                        r = sd_bus_message_read(msg, "v", "b", &b);
-                        if (r < 0)
-                                return r;
-                        if (streq(key, "strict"))
-                                o->strict = b;
-                        else if (streq(key, "force"))
-                                o->force = b;
-                        else
-                                o->save = b;
-                }
-                r = sd_bus_message_exit_container(msg);
+                const char *key, *contents;
+                r = sd_bus_message_read_basic(msg, 's', &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(msg, NULL, &contents);
+                if (r >= 0)
+                        r = fn(msg, key, contents, userdata, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
         }
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(msg);
+}
+
+#define OPTIONS_MAX 16
+
+typedef struct ApplyOptionsRead {
+        TransactionOptions *o;
+        unsigned n;
+} ApplyOptionsRead;
+
+static int read_apply_option(sd_bus_message *msg, const char *key, const char *contents, void *userdata,
+                             sd_bus_error *error) {
+        ApplyOptionsRead *a = userdata;
+        TransactionOptions *o = a->o;
+        int r;
+        if (++a->n > OPTIONS_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
+        const char *want = streq(key, "timeout")                                              ? "u"
+                           : streq(key, "strict") || streq(key, "force") || streq(key, "save") ? "b"
+                           : streq(key, "ssh-connection")                                      ? "s"
+                                                                                               : NULL;
+        if (!want)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
+                                         bs_utf8_prefix(key, 64), key);
+        if (!streq(contents, want))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option \"%s\" must be of type \"%s\", not \"%.16s\"", key, want, contents);
+        if (streq(key, "timeout")) {
+                uint32_t v;
+                r = sd_bus_message_read(msg, "v", "u", &v);
+                if (r < 0)
+                        return r;
+                if (v > BS_TIMEOUT_MAX_SEC)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option \"timeout\" %u out of range 0..%d", v, BS_TIMEOUT_MAX_SEC);
+                o->timeout_sec = v;
+        } else if (streq(key, "ssh-connection")) {
+                r = read_ssh_connection(msg, o->ssh_connection, sizeof(o->ssh_connection), error);
+                if (r < 0)
+                        return r;
+        } else {
+                int b;
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                if (r < 0)
+                        return r;
+                if (streq(key, "strict"))
+                        o->strict = b;
+                else if (streq(key, "force"))
+                        o->force = b;
+                else
+                        o->save = b;
+        }
+        return 0;
+}
+
+int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error) {
+        *o = (TransactionOptions){ .timeout_sec = BS_TIMEOUT_DEFAULT_SEC };
+        ApplyOptionsRead a = { .o = o };
+        return bus_read_sv_entries(msg, read_apply_option, &a, error);
 }
 
 int bus_caller_pid(sd_bus_message *msg, pid_t *ret, sd_bus_error *error) {
@@ -109,47 +132,30 @@ int bus_caller_pid(sd_bus_message *msg, pid_t *ret, sd_bus_error *error) {
         return 0;
 }
 
+typedef struct ConfirmOptionsRead {
+        char *ssh_connection;
+        size_t size;
+        unsigned n;
+} ConfirmOptionsRead;
+
+static int read_confirm_option(sd_bus_message *msg, const char *key, const char *contents, void *userdata,
+                               sd_bus_error *error) {
+        ConfirmOptionsRead *c = userdata;
+        if (++c->n > OPTIONS_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
+        if (!streq(key, "ssh-connection"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
+                                         bs_utf8_prefix(key, 64), key);
+        if (!streq(contents, "s"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option \"ssh-connection\" must be of type \"s\", not \"%.16s\"", contents);
+        return read_ssh_connection(msg, c->ssh_connection, c->size, error);
+}
+
 int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error) {
         ssh_connection[0] = 0;
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        unsigned n = 0;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key, *contents;
-                char type;
-                if (++n > 16)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many options");
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "ssh-connection"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%.*s\"",
-                                                 bs_utf8_prefix(key, 64), key);
-                r = sd_bus_message_peek_type(msg, &type, &contents);
-                if (r < 0)
-                        return r;
-                if (!streq(contents, "s"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Option \"ssh-connection\" must be of type \"s\", not \"%.16s\"",
-                                                 contents);
-                const char *s;
-                r = sd_bus_message_read(msg, "v", "s", &s);
-                if (r < 0)
-                        return r;
-                if (!ssh_connection_valid(s))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Option \"ssh-connection\" \"%.*s\" is not "
-                                                 "\"CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT\"",
-                                                 bs_utf8_prefix(s, 64), s);
-                snprintf(ssh_connection, size, "%s", s);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        ConfirmOptionsRead c = { .ssh_connection = ssh_connection, .size = size };
+        return bus_read_sv_entries(msg, read_confirm_option, &c, error);
 }
 
 void strv_free_n(char **v, size_t n) {

@@ -12,6 +12,13 @@
 /* Reads an a{sv} of Apply/Preview/ApplyDefaultDeny options into *o
  * (defaults first). Unknown keys, wrong types, out-of-range values:
  * InvalidArgs naming them. */
+/* Walks the a{sv} at the read position: fn is called for each entry with
+ * its key and its variant's signature, positioned at the variant, which
+ * it reads (a negative return stops the walk and is returned). */
+typedef int (*bus_sv_entry_fn)(sd_bus_message *msg, const char *key, const char *contents, void *userdata,
+                               sd_bus_error *error);
+int bus_read_sv_entries(sd_bus_message *msg, bus_sv_entry_fn fn, void *userdata, sd_bus_error *error);
+
 int bus_read_apply_options(sd_bus_message *msg, TransactionOptions *o, sd_bus_error *error);
 /* Reads Confirm's (and ExtendWithOptions') a{sv}: only "ssh-connection" s. */
 int bus_read_confirm_options(sd_bus_message *msg, char *ssh_connection, size_t size, sd_bus_error *error);
