@@ -18,8 +18,8 @@
 /* While a transaction is pending, a Preview (which parses and evaluates
  * what it is given, Busy does not stop it) takes at most this much: a due
  * rollback waits for the call being handled, and a quarter of a MiB of the
- * costliest rule text keeps that call near 30 ms here, against 200 ms for
- * the largest (tests/test-hostile-rollback prints both). */
+ * costliest rule text keeps that call near 30 ms here, on average, against
+ * 200 ms for the largest (tests/test-hostile-rollback prints both). */
 #define BS_PREVIEW_PENDING_TEXT_MAX (256u << 10)
 
 typedef struct bs_changeset {
