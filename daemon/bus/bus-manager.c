@@ -55,7 +55,6 @@ int bus_manager_append_properties(sd_bus_message *reply, Manager *m, sd_bus_erro
         return sd_bus_message_close_container(reply);
 }
 
-
 /* ---------------------------------------------------------------- properties */
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,

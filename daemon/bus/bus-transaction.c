@@ -88,46 +88,42 @@ static int not_pending(sd_bus_error *error, const Transaction *t) {
                                  transaction_state_to_string(t->state));
 }
 
-/* The cheap check of Confirm and ExtendWithOptions, before polkit: a strict
- * transaction needs "ssh-connection". */
-static int strict_needs_ssh(const Transaction *t, const char *ssh, sd_bus_error *error) {
+/* What Confirm and ExtendWithOptions share once the transaction is known
+ * pending: a strict one needs "ssh-connection" (a cheap check, before
+ * polkit), then polkit, then the caller's pid, which a strict transaction's
+ * proof needs (0 for the others). Same contract as bs_polkit_verify(). */
+static int authorize_strict(sd_bus_message *msg, const Transaction *t, const char *ssh, pid_t *ret_caller,
+                            sd_bus_error *error) {
+        *ret_caller = 0;
         if (t->strict && !ssh[0])
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Transaction %" PRIu32 " is strict: option \"ssh-connection\" is required",
                                          t->id);
-        return 0;
-}
-
-/* After polkit allowed the caller: its pid, which the proof of a strict
- * transaction needs (0 for the others, which need nothing). */
-static int strict_caller(sd_bus_message *msg, const Transaction *t, pid_t *ret, sd_bus_error *error) {
-        *ret = 0;
-        return t->strict ? bus_caller_pid(msg, ret, error) : 0;
+        int r = bs_polkit_verify(t->manager->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r;
+        if (t->strict) {
+                r = bus_caller_pid(msg, ret_caller, error);
+                if (r < 0)
+                        return r;
+        }
+        return 1;
 }
 
 static int method_confirm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Transaction *t = userdata;
         assert(msg);
         assert(t);
-        Manager *m = t->manager;
         char ssh[128];
         int r = bus_read_confirm_options(msg, ssh, sizeof(ssh), error);
         if (r < 0)
                 return r;
         if (t->state != TRANSACTION_PENDING)
                 return not_pending(error, t);
-        r = strict_needs_ssh(t, ssh, error);
-        if (r < 0)
-                return r;
-
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        pid_t caller;
+        r = authorize_strict(msg, t, ssh, &caller, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        pid_t caller = 0;
-        r = strict_caller(msg, t, &caller, error);
-        if (r < 0)
-                return r;
         char err[1024];
         r = transaction_confirm(t, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)
@@ -169,7 +165,6 @@ static int method_rollback(sd_bus_message *msg, void *userdata, sd_bus_error *er
 static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus_error *error) {
         assert(msg);
         assert(t);
-        Manager *m = t->manager;
         uint32_t seconds;
         int r = sd_bus_message_read(msg, "u", &seconds);
         if (r < 0)
@@ -190,18 +185,10 @@ static int extend(sd_bus_message *msg, Transaction *t, bool with_options, sd_bus
                                          "Transaction %" PRIu32 " is strict: extend it with ExtendWithOptions and "
                                          "option \"ssh-connection\", a new management connection you are on",
                                          t->id);
-        r = strict_needs_ssh(t, ssh, error);
-        if (r < 0)
-                return r;
-
-        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        pid_t caller;
+        r = authorize_strict(msg, t, ssh, &caller, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-
-        pid_t caller = 0;
-        r = strict_caller(msg, t, &caller, error);
-        if (r < 0)
-                return r;
         char err[1024];
         r = transaction_extend(t, seconds, ssh, caller, err, sizeof(err));
         if (r == -ESRCH)
