@@ -12,7 +12,8 @@
  * in nf.h: errors as -errno, no logging, the xtables lock held across each
  * read-compute-commit, both families as one unit where it says so.
  * iptables-legacy (nf.c: libiptc, or the kernel's own calls where the read
- * cache allows) implements it. */
+ * cache allows) and iptables-nft (../nftables: nf_tables through libnftnl
+ * and libmnl, the generation instead of the xtables lock) implement it. */
 
 #include "nf.h"
 
@@ -31,3 +32,4 @@ typedef struct bs_backend {
 } bs_backend;
 
 extern const bs_backend bs_backend_iptables_legacy;
+extern const bs_backend bs_backend_iptables_nft;
