@@ -50,5 +50,3 @@ typedef struct bs_nf_family_ops {
 extern const bs_nf_family_ops bs_nf4_ops;
 extern const bs_nf_family_ops bs_nf6_ops;
 
-/* A number never handed out before in this process (1, 2, ...). */
-uint64_t bs_nf_next_generation(void);

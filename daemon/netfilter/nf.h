@@ -89,7 +89,14 @@ typedef struct bs_nf_read_cache {
         /* the kept table was committed without libiptc (nf-raw-write.inc.c),
          * keyed from what was handed to the kernel */
         bool raw_committed;
+        /* iptables-nft: the nf_tables generation the kept table is the
+         * kernel's table at (read at it, or committed to make it) */
+        bool have_nft_genid;
+        uint32_t nft_genid;
 } bs_nf_read_cache;
+/* A number never handed out before in this process (1, 2, ...), for the
+ * caches' generation. */
+uint64_t bs_nf_next_generation(void);
 int bs_nf_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                       const bs_table **ret);
 void bs_nf_read_cache_done(bs_nf_read_cache *cache);

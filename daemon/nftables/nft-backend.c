@@ -1,10 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* iptables-nft behind the backend interface: the tables `ip filter` and
  * `ip6 filter` of nf_tables, read and changed the way iptables-nft reads
- * and changes them. */
+ * and changes them, both families in one batch.
+ *
+ * Instead of the xtables lock (which iptables-nft does not take either),
+ * every change carries the ruleset generation its tables were read at:
+ * when someone else committed in between, the kernel refuses the batch
+ * with -ERESTART and the step is done again on the tables as they are now
+ * (the -EAGAIN retries of iptables-legacy). The read caches keep the
+ * generation their table is at: while the kernel's generation is the
+ * same, the table is not read again (only its counters, which count on
+ * without a new generation). */
 #include "backend.h"
+#include "nft-counters.h"
 #include "nft-read.h"
 #include "nft-sock.h"
+#include "nft-write.h"
+
+static const bs_nf_options default_options = BS_NF_OPTIONS_DEFAULT;
+
+static const bs_nf_options *options(const bs_nf_options *o) {
+        return o ? o : &default_options;
+}
+
+static int family_index(bs_family f) {
+        return f == BS_FAMILY_IPV6 ? 1 : 0;
+}
 
 static int nft_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret) {
         (void) o;
@@ -15,41 +36,267 @@ static int nft_read(bs_family family, const char *table, const bs_nf_options *o,
         return bs_nft_read_table(&s, family, table, ret, NULL);
 }
 
-static int nft_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
-                           const bs_table **ret) {
-        bs_table *t = NULL;
-        int r = nft_read(family, table, o, &t);
-        if (r < 0)
-                return r;
+static bool cache_current(const bs_nf_read_cache *cache, bs_family family, const char *table, uint32_t genid) {
+        return cache && cache->table && cache->have_nft_genid && cache->nft_genid == genid &&
+               cache->table->family == family && streq(cache->table->name, table);
+}
+
+static void cache_keep(bs_nf_read_cache *cache, bs_table *t, uint32_t genid) {
         bs_nf_read_cache_done(cache);
         cache->table = t;
-        cache->generation++;
+        cache->generation = bs_nf_next_generation();
+        cache->have_nft_genid = genid != 0;
+        cache->nft_genid = genid;
+}
+
+/* The table of family at generation genid: the cache's when it is at it
+ * (counters refreshed when asked), else read. *ret_genid: the generation
+ * of the table returned, which differs from genid when the ruleset
+ * changed meanwhile. The table belongs to the cache when there is one. */
+static int table_at(bs_nft_sock *s, bs_family family, const char *table, uint32_t genid, bool counters,
+                    bs_nf_read_cache *cache, bs_table **ret, uint32_t *ret_genid) {
+        if (cache_current(cache, family, table, genid)) {
+                if (counters) {
+                        int r = bs_nft_refresh_counters(s, cache->table, genid);
+                        if (r >= 0) {
+                                *ret = cache->table;
+                                *ret_genid = genid;
+                                return 0;
+                        }
+                        if (r != -ESTALE)
+                                return r;
+                } else {
+                        *ret = cache->table;
+                        *ret_genid = genid;
+                        return 0;
+                }
+        }
+        bs_table *t = NULL;
+        uint32_t read_genid = 0;
+        int r = bs_nft_read_table(s, family, table, &t, &read_genid);
+        if (r < 0)
+                return r;
+        if (cache)
+                cache_keep(cache, t, read_genid);
+        *ret = t;
+        *ret_genid = read_genid;
+        return 0;
+}
+
+static int nft_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
+                           const bs_table **ret) {
+        (void) o;
+        _cleanup_nft_sock_ bs_nft_sock s = {};
+        int r = bs_nft_sock_open(&s);
+        if (r < 0)
+                return r;
+        uint32_t genid, got;
+        r = bs_nft_genid(&s, &genid);
+        if (r < 0)
+                return r;
+        bs_table *t;
+        r = table_at(&s, family, table, genid, true, cache, &t, &got);
+        if (r < 0)
+                return r;
         *ret = t;
         return 0;
+}
+
+/* How one step is computed from the tables read: a change set, or a
+ * computation (a rewrite). */
+typedef struct step {
+        const bs_change *changes;
+        size_t n;
+        bs_nf_rewrite_fn compute;
+        void *compute_userdata;
+} step;
+
+static int stage_family(const step *st, const bs_table *before, bs_table **ret_after, size_t *ret_failed) {
+        if (st->compute)
+                return st->compute(before, st->compute_userdata, ret_after);
+        _cleanup_table_ bs_table *after = NULL;
+        int r = bs_table_copy(&after, before);
+        if (r < 0)
+                return r;
+        r = bs_table_reserve_appends(after, st->changes, st->n, bs_family_mask(before->family));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < st->n; i++) {
+                r = bs_table_apply_change(after, &st->changes[i]);
+                if (r < 0) {
+                        if (ret_failed)
+                                *ret_failed = i;
+                        return r;
+                }
+        }
+        *ret_after = TAKE_PTR(after);
+        return 0;
+}
+
+/* Both families in one batch: read (or take from the caches) each family
+ * in `families` at one generation, stage it, show both to prepare, commit
+ * with that generation; all again when the kernel says the ruleset moved
+ * on. */
+static int both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
+                const step *st, bs_nf_prepare_fn prepare, void *userdata, bs_nf_transition *ret) {
+        o = options(o);
+        if (ret)
+                *ret = (bs_nf_transition) { .failed = SIZE_MAX };
+        static const bs_family fams[2] = { BS_FAMILY_IPV4, BS_FAMILY_IPV6 };
+        for (int f = 0; f < 2; f++)
+                if (!(families & bs_family_mask(fams[f])))
+                        for (size_t i = 0; i < st->n; i++)
+                                if (st->changes[i].families & bs_family_mask(fams[f]))
+                                        return -EINVAL; /* a change for a family not asked for */
+
+        _cleanup_nft_sock_ bs_nft_sock s = {};
+        int r = bs_nft_sock_open(&s);
+        if (r < 0)
+                return r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                uint32_t genid;
+                r = bs_nft_genid(&s, &genid);
+                if (r < 0)
+                        return r;
+                bs_table *read[2] = {};
+                bool moved = false;
+                for (int f = 0; f < 2 && r >= 0 && !moved; f++) {
+                        if (!(families & bs_family_mask(fams[f])))
+                                continue;
+                        uint32_t got;
+                        r = table_at(&s, fams[f], table, genid, false, caches ? &caches[f] : NULL, &read[f], &got);
+                        moved = r >= 0 && got != genid;
+                }
+                /* without caches the tables read are ours to free */
+                _cleanup_table_ bs_table *own0 = caches ? NULL : read[0];
+                _cleanup_table_ bs_table *own1 = caches ? NULL : read[1];
+                if (r < 0)
+                        return r;
+                if (moved) {
+                        if (attempt < o->max_retries)
+                                continue;
+                        return -EAGAIN;
+                }
+
+                _cleanup_(bs_nf_transition_done) bs_nf_transition t = {};
+                for (int f = 0; f < 2 && r >= 0; f++) {
+                        if (!read[f])
+                                continue;
+                        t.before[f] = bs_table_ref(read[f]);
+                        r = stage_family(st, read[f], &t.after[f], ret ? &ret->failed : NULL);
+                }
+                if (r < 0)
+                        return r;
+                if (prepare) {
+                        r = prepare(&t, userdata);
+                        if (r < 0)
+                                return r;
+                }
+                if (o->before_commit)
+                        o->before_commit(o->userdata);
+
+                bs_nft_write w[2] = {};
+                for (int f = 0; f < 2; f++)
+                        if (t.after[f])
+                                w[f] = (bs_nft_write) { .before = t.before[f], .after = t.after[f] };
+                uint32_t new_genid = 0;
+                r = bs_nft_write_tables(&s, genid, w, &new_genid);
+                if (r == -ERESTART) {
+                        if (attempt < o->max_retries)
+                                continue; /* a table changed since it was read: redo on the new one */
+                        return -EAGAIN;
+                }
+                if (r < 0)
+                        return r;
+                for (int f = 0; f < 2; f++) {
+                        if (!caches)
+                                continue;
+                        if (t.after[f])
+                                cache_keep(&caches[f], bs_table_ref(t.after[f]), new_genid);
+                        else if (read[f] && new_genid != genid)
+                                caches[f].have_nft_genid = false;
+                }
+                if (ret) {
+                        for (int f = 0; f < 2; f++) {
+                                ret->before[f] = TAKE_PTR(t.before[f]);
+                                ret->after[f] = TAKE_PTR(t.after[f]);
+                        }
+                }
+                return 0;
+        }
 }
 
 static int nft_apply_both(const char *table, const bs_change *changes, size_t n, unsigned families,
                           const bs_nf_options *o, bs_nf_read_cache *caches, bs_nf_prepare_fn prepare, void *userdata,
                           bs_nf_transition *ret) {
-        (void) table, (void) changes, (void) n, (void) families, (void) o, (void) caches, (void) prepare,
-                (void) userdata, (void) ret;
-        return -EOPNOTSUPP;
+        if (n > 0 && !changes)
+                return -EINVAL;
+        step st = { .changes = changes, .n = n };
+        return both(table, families, o, caches, &st, prepare, userdata, ret);
 }
 
 static int nft_rewrite_both(const char *table, unsigned families, const bs_nf_options *o, bs_nf_read_cache *caches,
                             bs_nf_rewrite_fn compute, void *userdata, bool *ret_ipv4_only) {
-        (void) table, (void) families, (void) o, (void) caches, (void) compute, (void) userdata, (void) ret_ipv4_only;
-        return -EOPNOTSUPP;
+        /* one batch: IPv4 is never committed without IPv6 */
+        if (ret_ipv4_only)
+                *ret_ipv4_only = false;
+        if (!caches || !compute)
+                return -EINVAL;
+        step st = { .compute = compute, .compute_userdata = userdata };
+        return both(table, families, o, caches, &st, NULL, NULL, NULL);
+}
+
+static int copy_snapshot(const bs_table *current, void *userdata, bs_table **ret) {
+        (void) current;
+        return bs_table_copy(ret, userdata);
 }
 
 static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
-        (void) snapshot, (void) o;
-        return -EOPNOTSUPP;
+        if (!snapshot)
+                return -EINVAL;
+        o = options(o);
+        _cleanup_nft_sock_ bs_nft_sock s = {};
+        int r = bs_nft_sock_open(&s);
+        if (r < 0)
+                return r;
+        for (unsigned attempt = 0;; attempt++) {
+                uint32_t genid;
+                _cleanup_table_ bs_table *current = NULL, *wanted = NULL;
+                r = bs_nft_read_table(&s, snapshot->family, snapshot->name, &current, &genid);
+                if (r < 0)
+                        return r;
+                r = copy_snapshot(current, (void *) snapshot, &wanted);
+                if (r < 0)
+                        return r;
+                bs_nft_write w[2] = {};
+                w[family_index(snapshot->family)] = (bs_nft_write) {
+                        .before = current, .after = wanted, .set_chain_counters = true
+                };
+                r = bs_nft_write_tables(&s, genid, w, NULL);
+                if (r == -ERESTART && attempt < o->max_retries)
+                        continue;
+                return r == -ERESTART ? -EAGAIN : r;
+        }
 }
 
 static int nft_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {
-        (void) family, (void) table, (void) chain, (void) o;
-        return -EOPNOTSUPP;
+        o = options(o);
+        _cleanup_nft_sock_ bs_nft_sock s = {};
+        int r = bs_nft_sock_open(&s);
+        if (r < 0)
+                return r;
+        for (unsigned attempt = 0;; attempt++) {
+                uint32_t genid;
+                _cleanup_table_ bs_table *current = NULL;
+                r = bs_nft_read_table(&s, family, table, &current, &genid);
+                if (r < 0)
+                        return r;
+                r = bs_nft_zero_counters(&s, genid, current, chain);
+                if (r == -ERESTART && attempt < o->max_retries)
+                        continue;
+                return r == -ERESTART ? -EAGAIN : r;
+        }
 }
 
 const bs_backend bs_backend_iptables_nft = {

@@ -134,12 +134,12 @@ static int batch_reserve(bs_nft_batch *b, size_t more) {
         return 0;
 }
 
-static int batch_put_control(bs_nft_batch *b, uint16_t type, uint32_t seq, uint32_t genid) {
+static int batch_put_control(bs_nft_batch *b, uint16_t type, uint16_t flags, uint32_t seq, uint32_t genid) {
         int r = batch_reserve(b, 64);
         if (r < 0)
                 return r;
         memset(b->buf + b->len, 0, 64);
-        struct nlmsghdr *nlh = put_header(b->buf + b->len, type, AF_UNSPEC, 0, seq, NFNL_SUBSYS_NFTABLES);
+        struct nlmsghdr *nlh = put_header(b->buf + b->len, type, AF_UNSPEC, flags, seq, NFNL_SUBSYS_NFTABLES);
         if (genid != 0)
                 mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(genid));
         b->len += NLMSG_ALIGN(nlh->nlmsg_len);
@@ -149,7 +149,9 @@ static int batch_put_control(bs_nft_batch *b, uint16_t type, uint32_t seq, uint3
 int bs_nft_batch_begin(bs_nft_batch *b, bs_nft_sock *s, uint32_t genid) {
         bs_nft_batch_done(b);
         b->first_seq = next_seq(s);
-        return batch_put_control(b, NFNL_MSG_BATCH_BEGIN, b->first_seq, genid);
+        /* NLM_F_ECHO on the begin: the kernel echoes the generation it
+         * commits (NFT_MSG_NEWGEN, with the begin's sequence number) */
+        return batch_put_control(b, NFNL_MSG_BATCH_BEGIN, NLM_F_ECHO, b->first_seq, genid);
 }
 
 int bs_nft_batch_msg(bs_nft_batch *b, bs_nft_sock *s, uint16_t cmd, uint8_t family, uint16_t flags,
@@ -204,7 +206,7 @@ int bs_nft_batch_commit(bs_nft_batch *b, bs_nft_sock *s, bs_nft_echo_fn echo, vo
         if (ret_failed_seq)
                 *ret_failed_seq = 0;
         uint32_t end_seq = next_seq(s);
-        int r = batch_put_control(b, NFNL_MSG_BATCH_END, end_seq, 0);
+        int r = batch_put_control(b, NFNL_MSG_BATCH_END, 0, end_seq, 0);
         if (r < 0)
                 return r;
 

@@ -58,7 +58,9 @@ void bs_nft_batch_done(bs_nft_batch *b);
 #define _cleanup_nft_batch_ _cleanup_(bs_nft_batch_done)
 
 /* Starts a batch. genid != 0: the kernel refuses the whole batch with
- * -ERESTART unless the ruleset still has that generation. */
+ * -ERESTART unless the ruleset still has that generation. The kernel
+ * echoes the generation it commits (NFT_MSG_NEWGEN) to the commit's echo
+ * function. */
 int bs_nft_batch_begin(bs_nft_batch *b, bs_nft_sock *s, uint32_t genid);
 
 /* Room for one more message of at most BS_NFT_MSG_MAX bytes: its header,

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+
+#include "nft-diff.h"
+#include "nft-rule.h"
+#include "nft-write.h"
+
+/* What each message of a batch was, so that the kernel's echo of a rule
+ * inserted gives that rule its handle. */
+typedef struct sent_msg {
+        bs_rule *inserted;  /* NULL: not a rule insert */
+} sent_msg;
+
+typedef struct batch_writer {
+        bs_nft_sock *s;
+        bs_nft_batch batch;
+        sent_msg *sent;
+        size_t n_sent, cap_sent;
+        uint32_t new_genid;
+} batch_writer;
+
+static void batch_writer_done(batch_writer *w) {
+        bs_nft_batch_done(&w->batch);
+        free(w->sent);
+}
+
+static uint8_t nfproto(bs_family f) {
+        return f == BS_FAMILY_IPV6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+}
+
+static int note_sent(batch_writer *w, bs_rule *inserted) {
+        if (w->n_sent == w->cap_sent) {
+                size_t cap = w->cap_sent ? w->cap_sent * 2 : 64;
+                sent_msg *p = realloc(w->sent, cap * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                w->sent = p;
+                w->cap_sent = cap;
+        }
+        w->sent[w->n_sent++] = (sent_msg) { .inserted = inserted };
+        return 0;
+}
+
+static int msg_begin(batch_writer *w, uint16_t cmd, bs_family f, uint16_t flags, struct nlmsghdr **ret) {
+        return bs_nft_batch_msg(&w->batch, w->s, cmd, nfproto(f), flags, ret);
+}
+
+static int msg_end(batch_writer *w, struct nlmsghdr *nlh, bs_rule *inserted) {
+        int r = bs_nft_batch_msg_add(&w->batch, nlh);
+        if (r < 0)
+                return r;
+        return note_sent(w, inserted);
+}
+
+static int put_table(batch_writer *w, const bs_table *t) {
+        struct nlmsghdr *nlh;
+        int r = msg_begin(w, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
+        return msg_end(w, nlh, NULL);
+}
+
+static int builtin_hook(const char *chain, uint32_t *ret) {
+        static const struct {
+                const char *name;
+                uint32_t hook;
+        } hooks[] = {
+                { "INPUT", NF_INET_LOCAL_IN },
+                { "FORWARD", NF_INET_FORWARD },
+                { "OUTPUT", NF_INET_LOCAL_OUT },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(hooks); i++)
+                if (streq(chain, hooks[i].name)) {
+                        *ret = hooks[i].hook;
+                        return 0;
+                }
+        return -EOPNOTSUPP;  /* a built-in chain of a table other than filter */
+}
+
+static void put_counters(struct nlmsghdr *nlh, uint16_t type, uint64_t packets, uint64_t bytes) {
+        struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+        mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(bytes));
+        mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(packets));
+        mnl_attr_nest_end(nlh, nest);
+}
+
+/* A built-in chain as iptables-nft makes it: type filter, priority 0 (the
+ * filter table's), with its policy; the kernel takes the same message for
+ * a chain that exists as an update of its policy (and counters). */
+static int put_builtin_chain(batch_writer *w, const bs_table *t, const bs_chain *c, bool counters, uint64_t packets,
+                             uint64_t bytes) {
+        uint32_t hook;
+        int r = builtin_hook(c->name, &hook);
+        if (r < 0)
+                return r;
+        if (!streq(t->name, "filter"))
+                return -EOPNOTSUPP;
+        struct nlmsghdr *nlh;
+        r = msg_begin(w, NFT_MSG_NEWCHAIN, t->family, NLM_F_CREATE, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, t->name);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, c->name);
+        struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+        mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(hook));
+        mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY, htonl(0));
+        mnl_attr_nest_end(nlh, nest);
+        mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(c->policy == BS_POLICY_DROP ? NF_DROP : NF_ACCEPT));
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, "filter");
+        if (counters)
+                put_counters(nlh, NFTA_CHAIN_COUNTERS, packets, bytes);
+        return msg_end(w, nlh, NULL);
+}
+
+static int put_user_chain(batch_writer *w, const bs_table *t, const char *name, uint16_t cmd) {
+        struct nlmsghdr *nlh;
+        int r = msg_begin(w, cmd, t->family, cmd == NFT_MSG_NEWCHAIN ? NLM_F_CREATE | NLM_F_EXCL : 0, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, t->name);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+        return msg_end(w, nlh, NULL);
+}
+
+static int put_rule_delete(batch_writer *w, const bs_table *t, const char *chain, uint64_t handle) {
+        struct nlmsghdr *nlh;
+        int r = msg_begin(w, NFT_MSG_DELRULE, t->family, 0, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, t->name);
+        mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+        mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(handle));
+        return msg_end(w, nlh, NULL);
+}
+
+static void nftnl_rule_freep(struct nftnl_rule **r) {
+        if (*r)
+                nftnl_rule_free(*r);
+}
+
+/* A rule inserted before the rule with handle `before` (0: at the end),
+ * or, with replace, put in the place of the rule with that handle. */
+static int put_rule(batch_writer *w, const bs_table *t, const char *chain, bs_rule *rule, uint64_t handle,
+                    bool replace) {
+        _cleanup_(nftnl_rule_freep) struct nftnl_rule *nr = nftnl_rule_alloc();
+        if (!nr)
+                return -ENOMEM;
+        nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, nfproto(t->family));
+        nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, t->name);
+        nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain);
+        if (handle != 0)
+                nftnl_rule_set_u64(nr, replace ? NFTNL_RULE_HANDLE : NFTNL_RULE_POSITION, handle);
+        int r = bs_nft_rule_encode(rule, nr);
+        if (r < 0)
+                return r;
+        uint16_t flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_ECHO | (handle == 0 ? NLM_F_APPEND : 0);
+        struct nlmsghdr *nlh;
+        r = msg_begin(w, NFT_MSG_NEWRULE, t->family, flags, &nlh);
+        if (r < 0)
+                return r;
+        nftnl_rule_nlmsg_build_payload(nlh, nr);
+        return msg_end(w, nlh, replace ? NULL : rule);
+}
+
+static bool chain_exists_surely(const bs_chain *c) {
+        return c && (c->n_rules > 0 || c->policy == BS_POLICY_DROP || c->policy_packets || c->policy_bytes);
+}
+
+/* One chain's rules: deletions, then insertions in order, each before the
+ * next rule kept. */
+static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *before, bs_chain *after) {
+        _cleanup_nft_chain_diff_ bs_nft_chain_diff d = {};
+        int r = bs_nft_chain_diff_compute(before, after, &d);
+        if (r < 0)
+                return r;
+        const char *name = after ? after->name : before->name;
+        for (size_t k = 0; k < d.n_deleted; k++) {
+                uint64_t handle = before->rules[d.deleted[k]].origin;
+                if (handle == 0)
+                        return -EINVAL;  /* a table that was not read from the kernel */
+                r = put_rule_delete(w, t, name, handle);
+                if (r < 0)
+                        return r;
+        }
+        if (!after || d.n_inserted == 0)
+                return 0;
+        uint64_t next_kept = 0;  /* handle of the first rule kept after the one at hand */
+        _cleanup_free_ uint64_t *position = malloc(after->n_rules * sizeof(uint64_t));
+        if (!position)
+                return -ENOMEM;
+        for (size_t j = after->n_rules; j-- > 0;) {
+                if (d.kept_from[j] != SIZE_MAX)
+                        next_kept = before->rules[d.kept_from[j]].origin;
+                position[j] = next_kept;
+        }
+        for (size_t j = 0; j < after->n_rules; j++) {
+                if (d.kept_from[j] != SIZE_MAX) {
+                        after->rules[j].origin = before->rules[d.kept_from[j]].origin;
+                        continue;
+                }
+                after->rules[j].origin = 0;  /* until the kernel's echo gives it its handle */
+                r = put_rule(w, t, after->name, &after->rules[j], position[j], false);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int put_family(batch_writer *w, const bs_nft_write *fw) {
+        const bs_table *before = fw->before;
+        bs_table *after = fw->after;
+        if (!before || !after)
+                return 0;
+        if (before->family != after->family || !streq(before->name, after->name))
+                return -EINVAL;
+        bool table_put = false;
+
+        /* chains new in after, and the built-in chains that may have to be
+         * made or whose policy (or counters) change */
+        for (size_t i = 0; i < after->n_chains; i++) {
+                const bs_chain *c = &after->chains[i];
+                const bs_chain *old = bs_table_find_chain(before, c->name);
+                bool put;
+                if (c->builtin) {
+                        bool counters = fw->set_chain_counters && (!old || old->policy_packets != c->policy_packets ||
+                                                                   old->policy_bytes != c->policy_bytes);
+                        bool inserts = c->n_rules > 0 && !chain_exists_surely(old);
+                        put = !old || old->policy != c->policy || counters || inserts;
+                        if (put && !table_put) {
+                                int r = put_table(w, after);
+                                if (r < 0)
+                                        return r;
+                                table_put = true;
+                        }
+                        if (put) {
+                                int r = put_builtin_chain(w, after, c, counters, c->policy_packets, c->policy_bytes);
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (!old) {
+                        if (!table_put) {
+                                int r = put_table(w, after);
+                                if (r < 0)
+                                        return r;
+                                table_put = true;
+                        }
+                        int r = put_user_chain(w, after, c->name, NFT_MSG_NEWCHAIN);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < after->n_chains; i++) {
+                int r = put_chain_rules(w, after, bs_table_find_chain(before, after->chains[i].name),
+                                        &after->chains[i]);
+                if (r < 0)
+                        return r;
+        }
+        /* chains gone: their rules first, then the chains, once no rule
+         * deleted above jumps to them any more */
+        for (size_t i = 0; i < before->n_chains; i++)
+                if (!bs_table_find_chain(after, before->chains[i].name)) {
+                        if (before->chains[i].builtin)
+                                return -EINVAL;
+                        int r = put_chain_rules(w, before, &before->chains[i], NULL);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < before->n_chains; i++)
+                if (!bs_table_find_chain(after, before->chains[i].name)) {
+                        int r = put_user_chain(w, before, before->chains[i].name, NFT_MSG_DELCHAIN);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int read_handle(const struct nlmsghdr *nlh, uint64_t *ret) {
+        struct nlattr *a;
+        mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+                if (mnl_attr_get_type(a) == NFTA_RULE_HANDLE) {
+                        if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+                                return -EBADMSG;
+                        *ret = be64toh(mnl_attr_get_u64(a));
+                        return 0;
+                }
+        }
+        return -EBADMSG;
+}
+
+static int on_echo(const struct nlmsghdr *nlh, void *userdata) {
+        batch_writer *w = userdata;
+        uint16_t cmd = nlh->nlmsg_type & 0xff;
+        if (cmd == NFT_MSG_NEWGEN) {
+                struct nlattr *a;
+                mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+                        if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+                                w->new_genid = ntohl(mnl_attr_get_u32(a));
+                return 0;
+        }
+        if (cmd != NFT_MSG_NEWRULE)
+                return 0;
+        /* messages after the batch's begin are numbered from first_seq + 1 */
+        size_t k = nlh->nlmsg_seq - w->batch.first_seq - 1;
+        if (nlh->nlmsg_seq <= w->batch.first_seq || k >= w->n_sent || !w->sent[k].inserted)
+                return 0;
+        return read_handle(nlh, &w->sent[k].inserted->origin);
+}
+
+static int commit(batch_writer *w, uint32_t *ret_genid) {
+        if (w->n_sent == 0) {
+                if (ret_genid)
+                        *ret_genid = 0;
+                return 0;
+        }
+        int r = bs_nft_batch_commit(&w->batch, w->s, on_echo, w, NULL);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < w->n_sent; k++)
+                if (w->sent[k].inserted && w->sent[k].inserted->origin == 0)
+                        w->new_genid = 0;  /* an echo is missing: what we hold is not the kernel's */
+        if (ret_genid)
+                *ret_genid = w->new_genid;
+        return 0;
+}
+
+int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint32_t *ret_genid) {
+        _cleanup_(batch_writer_done) batch_writer w = { .s = s };
+        int r = bs_nft_batch_begin(&w.batch, s, genid);
+        if (r < 0)
+                return r;
+        for (int f = 0; f < 2; f++) {
+                r = put_family(&w, &fw[f]);
+                if (r < 0)
+                        return r;
+        }
+        if (w.n_sent == 0) {
+                if (ret_genid)
+                        *ret_genid = genid;
+                return 0;
+        }
+        return commit(&w, ret_genid);
+}
+
+int bs_nft_zero_counters(bs_nft_sock *s, uint32_t genid, const bs_table *t, const char *chain) {
+        _cleanup_(batch_writer_done) batch_writer w = { .s = s };
+        int r = bs_nft_batch_begin(&w.batch, s, genid);
+        if (r < 0)
+                return r;
+        bool found = !chain;
+        for (size_t i = 0; i < t->n_chains; i++) {
+                const bs_chain *c = &t->chains[i];
+                if (chain && !streq(chain, c->name))
+                        continue;
+                found = true;
+                if (c->builtin && (c->policy_packets || c->policy_bytes)) {
+                        r = put_builtin_chain(&w, t, c, true, 0, 0);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t j = 0; j < c->n_rules; j++) {
+                        const bs_rule *rule = &c->rules[j];
+                        if (rule->packets == 0 && rule->bytes == 0)
+                                continue;
+                        _cleanup_(bs_rule_done) bs_rule zeroed = {};
+                        r = bs_rule_copy(&zeroed, rule);
+                        if (r < 0)
+                                return r;
+                        zeroed.packets = zeroed.bytes = 0;
+                        r = put_rule(&w, t, c->name, &zeroed, rule->origin, true);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (!found)
+                return -ENOENT;
+        return commit(&w, NULL);
+}
