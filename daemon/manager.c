@@ -107,7 +107,7 @@ void manager_forget_checked(void *userdata) {
         m->read_checked[0] = m->read_checked[1] = 0;
 }
 
-int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
+int manager_peek_tables(Manager *m, unsigned families, bool with_counters, const bs_table *ret[2]) {
         const bs_table *t[2] = {};
         uint64_t iteration = 0;
         bool have_iteration = m->event && sd_event_get_iteration(m->event, &iteration) >= 0;
@@ -115,14 +115,18 @@ int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]) {
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
                 if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
                         continue;
-                if (have_iteration && m->read_checked[f] == iteration + 1 && m->read_cache[f].table) {
+                if (have_iteration && m->read_checked[f] == iteration + 1 && m->read_cache[f].table &&
+                    (m->read_checked_counters[f] || !with_counters)) {
                         t[f] = m->read_cache[f].table;
                         continue;
                 }
-                int r = m->backend->read_cached(fam, "filter", &m->nf, &m->read_cache[f], &t[f]);
+                bs_nf_options o = m->nf;
+                o.counters_may_lag = !with_counters;
+                int r = m->backend->read_cached(fam, "filter", &o, &m->read_cache[f], &t[f]);
                 if (r < 0)
                         return r;
                 m->read_checked[f] = have_iteration ? iteration + 1 : 0;
+                m->read_checked_counters[f] = with_counters;
         }
         ret[0] = t[0];
         ret[1] = t[1];
@@ -172,7 +176,7 @@ static void policies_of(const bs_table *const t[2], ManagerPolicies *ret) {
 
 void manager_refresh_properties(Manager *m) {
         const bs_table *t[2];
-        if (manager_peek_tables(m, BS_FAMILY_MASK_BOTH, t) < 0)
+        if (manager_peek_tables(m, BS_FAMILY_MASK_BOTH, false, t) < 0)
                 return;  /* try again next time */
         manager_refresh_properties_with(m, t);
 }

@@ -99,6 +99,7 @@ typedef struct Manager {
          * property getters of one GetAll, and the PropertiesChanged of one
          * change, all run in one iteration and see one snapshot, read once. */
         uint64_t read_checked[2];
+        bool read_checked_counters[2];  /* ... and its counters read then too */
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];
         /* GetRulesText of a whole table without counters, as rendered from
@@ -124,7 +125,7 @@ int manager_read_tables(Manager *m, bs_table *ret[2]);
  * only while active, else NULL) through the read cache: read-only, valid
  * until the next read through it. What the read-only calls use; anything
  * that changes a table reads its own copy with manager_read_tables. */
-int manager_peek_tables(Manager *m, unsigned families, const bs_table *ret[2]);
+int manager_peek_tables(Manager *m, unsigned families, bool with_counters, const bs_table *ret[2]);
 /* Free j (taken) once the current event-loop iteration is done. */
 void manager_release_journal(Manager *m, bs_journal *j);
 /* Our commit hook (bs_nf_options.before_commit): the tables change now. */

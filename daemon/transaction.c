@@ -371,7 +371,7 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 manager_keep_ended(m, t);
                 if (t->save) {
                         const bs_table *now[2] = {};
-                        r = manager_peek_tables(m, families, now);
+                        r = manager_peek_tables(m, families, true, now);
                         if (r >= 0)
                                 r = manager_save(m, now);
                         if (r < 0)

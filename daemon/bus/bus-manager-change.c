@@ -171,7 +171,7 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
 
         const bs_table *t[2];
         bs_table *after[2] = {};
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
+        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
         if (r < 0)
                 return r;
         for (int f = 0; f < 2; f++) {
@@ -324,7 +324,7 @@ int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r < 0 ? r : 1;
 
         const bs_table *t[2];
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
+        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, true, t, error);
         if (r < 0)
                 return r;
         r = bs_persist_save(m->state_dir, t);
@@ -378,7 +378,7 @@ int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, s
                 return r < 0 ? r : 1;
 
         const bs_table *t[2];
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
+        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
         if (r < 0)
                 return r;
         bs_change *changes = NULL;

@@ -14,7 +14,8 @@ extern const sd_bus_vtable manager_vtable[];
 /* The tables of the families asked for, IPv6 only when active, read-only
  * from the read cache; Unsupported when only IPv6 is asked for and it is
  * not there. */
-int bus_manager_read_tables(Manager *m, unsigned families, const bs_table *t[2], sd_bus_error *error);
+int bus_manager_read_tables(Manager *m, unsigned families, bool with_counters, const bs_table *t[2],
+                            sd_bus_error *error);
 /* GetAll's a{sv}, from the getters of manager_vtable itself (so that
  * GetStatus cannot drift from GetAll). */
 int bus_manager_append_properties(sd_bus_message *reply, Manager *m, sd_bus_error *error);

@@ -93,7 +93,7 @@ static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned f
         int r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
                 return r;
-        r = bus_manager_read_tables(m, families, t, error);
+        r = bus_manager_read_tables(m, families, true, t, error);
         return r < 0 ? r : 1;
 }
 
@@ -342,7 +342,7 @@ int bus_manager_method_get_status(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         const bs_table *t[2];
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, t, error);
+        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
         if (r < 0)
                 return r;
         r = bus_manager_append_chains(reply, t);

@@ -18,11 +18,12 @@
 #include "log.h"
 #include "transaction.h"
 
-int bus_manager_read_tables(Manager *m, unsigned families, const bs_table *t[2], sd_bus_error *error) {
+int bus_manager_read_tables(Manager *m, unsigned families, bool with_counters, const bs_table *t[2],
+                            sd_bus_error *error) {
         t[0] = t[1] = NULL;
         if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
-        int r = manager_peek_tables(m, families, t);
+        int r = manager_peek_tables(m, families, with_counters, t);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "Cannot read the filter tables");
         return 0;

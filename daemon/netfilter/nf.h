@@ -54,6 +54,11 @@ typedef struct bs_nf_options {
          * cached read nor the commit without libiptc is used): for the benchmark's side-by-side figures and the tests
          * that compare both ways. */
         bool libiptc_only;
+        /* bs_nf_read_cached may hand back the counters of an earlier read
+         * of the same table: for callers that show no counters, where
+         * iptables-nft would otherwise dump every rule for its counters
+         * alone (its generation does not change as they count). */
+        bool counters_may_lag;
 } bs_nf_options;
 #define BS_NF_OPTIONS_DEFAULT { .lock_timeout_ms = 5000, .max_retries = 5 }
 /* Every function below takes o == NULL as BS_NF_OPTIONS_DEFAULT. */

@@ -85,7 +85,7 @@ static int table_at(bs_nft_sock *s, bs_family family, const char *table, uint32_
 
 static int nft_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                            const bs_table **ret) {
-        (void) o;
+        o = options(o);
         _cleanup_nft_sock_ bs_nft_sock s = {};
         int r = bs_nft_sock_open(&s);
         if (r < 0)
@@ -95,7 +95,7 @@ static int nft_read_cached(bs_family family, const char *table, const bs_nf_opti
         if (r < 0)
                 return r;
         bs_table *t;
-        r = table_at(&s, family, table, genid, true, cache, &t, &got);
+        r = table_at(&s, family, table, genid, !o->counters_may_lag, cache, &t, &got);
         if (r < 0)
                 return r;
         *ret = t;
