@@ -8,6 +8,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "log.h"
+#include "nft-monitor.h"
 #include "persist.h"
 #include "restore.h"
 #include "text.h"
@@ -38,6 +39,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_ended; i++)
                 transaction_free(m->ended[i]);
         sd_event_source_disable_unref(m->refresh_timer);
+        sd_event_source_disable_unref(m->nft_monitor);
+        bs_nft_sock_close(&m->nft_monitor_sock);
         sd_event_source_disable_unref(m->ipv6_timer);
         sd_event_source_disable_unref(m->spent_reaper);
         for (size_t i = 0; i < m->n_spent; i++)
@@ -222,11 +225,27 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
         }
         changed[n] = NULL;
 
+        /* the read caches' generation changes with the rules they hold
+         * (counters aside): ours, from our commits, or the kernel's, read
+         * after someone else's */
+        unsigned rules_changed = 0;
+        for (int f = 0; f < 2; f++) {
+                uint64_t g = m->read_cache[f].table ? m->read_cache[f].generation : 0;
+                if (g != m->rules_announced[f]) {
+                        if (m->announced)
+                                rules_changed |= f == 0 ? BS_FAMILY_MASK_IPV4 : BS_FAMILY_MASK_IPV6;
+                        m->rules_announced[f] = g;
+                }
+        }
+
         bool first = !m->announced;
         m->announced = true;
-        if ((first && !m->serving) || n == 0)
+        if (first && !m->serving)
                 return;  /* nobody can have read the old values yet */
-        manager_send_changed(m, (char **) changed);
+        if (n > 0)
+                manager_send_changed(m, (char **) changed);
+        if (rules_changed && m->serving)
+                manager_send_rules_changed(m, rules_changed);
 }
 
 void manager_refresh_pending(Manager *m) {
@@ -261,6 +280,32 @@ static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void detect_ipv6(Manager *m, unsigned lock_timeout_ms);
+
+static int on_nft_notification(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        bool committed = false;
+        int r = bs_nft_monitor_drain(&m->nft_monitor_sock, &committed);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read nf_tables notifications, watching every %llu s instead: %m",
+                                  BS_REFRESH_USEC / 1000000ULL);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                return 0;
+        }
+        if (committed)
+                manager_refresh_properties_soon(m);
+        return 0;
+}
+
+/* Without notifications the refresh timer still notices changes, later. */
+static void watch_nftables(Manager *m) {
+        int r = bs_nft_monitor_open(&m->nft_monitor_sock);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->nft_monitor, mnl_socket_get_fd(m->nft_monitor_sock.nl), EPOLLIN,
+                                    on_nft_notification, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch nf_tables for changes, looking every %llu s instead: %m",
+                                  BS_REFRESH_USEC / 1000000ULL);
+}
 
 /* A retry does not wait for the lock: the event loop has a rollback retry
  * and the property refresh waiting for it already, and each wait blocks
@@ -404,6 +449,8 @@ int manager_start(Manager *m) {
                                        on_refresh, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the refresh timer: %m");
+        if (m->backend == &bs_backend_iptables_nft)
+                watch_nftables(m);
 
         r = manager_request_bus_name(m);
         if (r < 0)

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "mgmt.h"
 #include "nf.h"
+#include "nft-sock.h"
 #include "persist.h"
 #include "polkit.h"
 
@@ -69,6 +70,10 @@ typedef struct Manager {
         size_t n_ended;
 
         sd_event_source *refresh_timer;
+        /* iptables-nft: nf_tables' notifications of every commit, so that
+         * others' changes are announced when they happen */
+        bs_nft_sock nft_monitor_sock;
+        sd_event_source *nft_monitor;
 
         /* Journals of transactions that ended, freed right after the
          * iteration that ended them (a 10,000-rule journal's tables took a
@@ -99,6 +104,8 @@ typedef struct Manager {
          * property getters of one GetAll, and the PropertiesChanged of one
          * change, all run in one iteration and see one snapshot, read once. */
         uint64_t read_checked[2];
+        /* read_cache[f].generation when RulesChanged last spoke of it */
+        uint64_t rules_announced[2];
         bool read_checked_counters[2];  /* ... and its counters read then too */
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];

@@ -190,6 +190,19 @@ void manager_send_changed(Manager *m, char **props) {
                 (void) sd_bus_emit_properties_changed_strv(m->bus, BS_OBJECT_PATH, BS_INTERFACE, props);
 }
 
+void manager_send_rules_changed(Manager *m, unsigned families) {
+        assert(m);
+        if (!m->bus)
+                return;
+        const char *names[3] = {};
+        size_t n = 0;
+        if (families & BS_FAMILY_MASK_IPV4)
+                names[n++] = "ipv4";
+        if (families & BS_FAMILY_MASK_IPV6)
+                names[n++] = "ipv6";
+        (void) sd_bus_emit_signal(m->bus, BS_OBJECT_PATH, BS_INTERFACE, "RulesChanged", "as", n, names[0], names[1]);
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -240,6 +253,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Save", "", "", bus_manager_method_save, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_NAMES("TransactionApplied", "o", SD_BUS_PARAM(transaction), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("RulesChanged", "as", SD_BUS_PARAM(families), 0),
         SD_BUS_SIGNAL_WITH_NAMES("TransactionConfirmed", "o", SD_BUS_PARAM(transaction), 0),
         SD_BUS_SIGNAL_WITH_NAMES("TransactionRolledBack", "os", SD_BUS_PARAM(transaction) SD_BUS_PARAM(reason), 0),
         SD_BUS_VTABLE_END,

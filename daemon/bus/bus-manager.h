@@ -16,3 +16,5 @@ int manager_request_bus_name(Manager *m);
  * props (NULL-terminated, e.g. STRV_MAKE("IPv6Active")). Nothing while
  * the daemon has no bus. */
 void manager_send_changed(Manager *m, char **props);
+/* RulesChanged: the rules of these families (BS_FAMILY_MASK_*) changed. */
+void manager_send_rules_changed(Manager *m, unsigned families);

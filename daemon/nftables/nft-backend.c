@@ -41,10 +41,15 @@ static bool cache_current(const bs_nf_read_cache *cache, bs_family family, const
                cache->table->family == family && streq(cache->table->name, table);
 }
 
+/* The generation of the cache stays when the rules read are the ones it
+ * kept: a commit to another table (docker's nat, say) moves the kernel's
+ * generation on, not what was derived from ours. */
 static void cache_keep(bs_nf_read_cache *cache, bs_table *t, uint32_t genid) {
+        uint64_t generation = cache->table && bs_table_equal(cache->table, t) ? cache->generation
+                                                                             : bs_nf_next_generation();
         bs_nf_read_cache_done(cache);
         cache->table = t;
-        cache->generation = bs_nf_next_generation();
+        cache->generation = generation;
         cache->have_nft_genid = genid != 0;
         cache->nft_genid = genid;
 }

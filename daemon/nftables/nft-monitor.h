@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* nf_tables' change notifications (the NFNLGRP_NFTABLES multicast group):
+ * the kernel sends one NFT_MSG_NEWGEN after every commit, anyone's, so the
+ * daemon notices others' changes when they happen instead of at its next
+ * look. No logging; errors as -errno. */
+
+#include "nft-sock.h"
+
+/* A socket subscribed to the group; its fd (mnl_socket_get_fd) becomes
+ * readable when a notification is queued. */
+int bs_nft_monitor_open(bs_nft_sock *s);
+
+/* Reads every notification queued, without waiting. *ret_committed: a
+ * commit happened (or notifications were lost to an overflowing socket
+ * buffer, which only a burst of changes causes). */
+int bs_nft_monitor_drain(bs_nft_sock *s, bool *ret_committed);
