@@ -11,6 +11,7 @@
 /* What each message of a batch was, so that the kernel's echo of a rule
  * inserted gives that rule its handle. */
 typedef struct sent_msg {
+        uint16_t cmd;       /* NFT_MSG_* */
         bs_rule *inserted;  /* NULL: not a rule insert */
 } sent_msg;
 
@@ -31,7 +32,7 @@ static uint8_t nfproto(bs_family f) {
         return f == BS_FAMILY_IPV6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 }
 
-static int note_sent(batch_writer *w, bs_rule *inserted) {
+static int note_sent(batch_writer *w, uint16_t cmd, bs_rule *inserted) {
         if (w->n_sent == w->cap_sent) {
                 size_t cap = w->cap_sent ? w->cap_sent * 2 : 64;
                 sent_msg *p = realloc(w->sent, cap * sizeof(*p));
@@ -40,7 +41,7 @@ static int note_sent(batch_writer *w, bs_rule *inserted) {
                 w->sent = p;
                 w->cap_sent = cap;
         }
-        w->sent[w->n_sent++] = (sent_msg) { .inserted = inserted };
+        w->sent[w->n_sent++] = (sent_msg) { .cmd = cmd, .inserted = inserted };
         return 0;
 }
 
@@ -52,7 +53,7 @@ static int msg_end(batch_writer *w, struct nlmsghdr *nlh, bs_rule *inserted) {
         int r = bs_nft_batch_msg_add(&w->batch, nlh);
         if (r < 0)
                 return r;
-        return note_sent(w, inserted);
+        return note_sent(w, nlh->nlmsg_type & 0xff, inserted);
 }
 
 static int put_table(batch_writer *w, const bs_table *t) {
@@ -316,7 +317,15 @@ static int commit(batch_writer *w, uint32_t *ret_genid) {
                         *ret_genid = 0;
                 return 0;
         }
-        int r = bs_nft_batch_commit(&w->batch, w->s, on_echo, w, NULL);
+        uint32_t failed_seq;
+        int r = bs_nft_batch_commit(&w->batch, w->s, on_echo, w, &failed_seq);
+        size_t failed = failed_seq - w->batch.first_seq - 1;
+        if (r == -ENOENT && failed_seq > w->batch.first_seq && failed < w->n_sent &&
+            w->sent[failed].cmd == NFT_MSG_NEWRULE)
+                /* a rule's chain, position and jumps were checked on the
+                 * tables read (the generation vouches for them): what the
+                 * kernel did not find is a match or target module */
+                return -EOPNOTSUPP;
         if (r < 0)
                 return r;
         for (size_t k = 0; k < w->n_sent; k++)
