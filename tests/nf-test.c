@@ -13,8 +13,7 @@
 
 char lock_path[PATH_MAX];
 
-const family_case v4 = { BS_FAMILY_IPV4, "iptables-legacy", "iptables-legacy-save" };
-const family_case v6 = { BS_FAMILY_IPV6, "ip6tables-legacy", "ip6tables-legacy-save" };
+family_case v4, v6;
 
 /* Runs a shell command (in our namespace, with our lock file), asserts it
  * succeeded, returns its stdout. */
@@ -145,7 +144,7 @@ void changes_clear(changes *cs) {
 
 bs_table *read_table(bs_family f, const char *table) {
         bs_table *t = NULL;
-        g_assert_cmpint(bs_nf_read(f, table, NULL, &t), ==, 0);
+        g_assert_cmpint(B->read(f, table, NULL, &t), ==, 0);
         g_assert_nonnull(t);
         return t;
 }
@@ -163,7 +162,7 @@ const bs_rule *rule_at(const bs_table *t, const char *chain, size_t i) {
 const bs_table *read_cached_checked_with(const family_case *f, bs_nf_read_cache *cache,
                                                const bs_nf_options *o) {
         const bs_table *t = NULL;
-        g_assert_cmpint(bs_nf_read_cached(f->family, "filter", o, cache, &t), ==, 0);
+        g_assert_cmpint(B->read_cached(f->family, "filter", o, cache, &t), ==, 0);
         g_assert_nonnull(t);
         _cleanup_table_ bs_table *fresh = read_table(f->family, "filter");
         g_assert_true(bs_table_equal(t, fresh));
@@ -232,6 +231,28 @@ bs_nf_options counting_commits(unsigned *commits) {
         return o;
 }
 
+int apply_one(bs_family f, const bs_change *items, size_t n, const bs_nf_options *o, bs_table **result) {
+        if (legacy())
+                return bs_nf_apply(f, "filter", items, n, o, result);
+        bs_change *mine = g_new0(bs_change, n + 1);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!(items[i].families & bs_family_mask(f)))
+                        continue;
+                g_assert_cmpint(bs_change_copy(&mine[k], &items[i]), ==, 0);
+                mine[k++].families = bs_family_mask(f);
+        }
+        bs_nf_transition t = {};
+        int r = B->apply_both("filter", mine, k, bs_family_mask(f), o, NULL, NULL, NULL, &t);
+        for (size_t i = 0; i < k; i++)
+                bs_change_done(&mine[i]);
+        g_free(mine);
+        if (r >= 0 && result)
+                *result = TAKE_PTR(t.after[f == BS_FAMILY_IPV6 ? 1 : 0]);
+        bs_nf_transition_done(&t);
+        return r;
+}
+
 int nf_test_init(int *argc, char ***argv) {
         g_test_init(argc, argv, NULL);
         if (geteuid() != 0) {
@@ -248,6 +269,9 @@ int nf_test_init(int *argc, char ***argv) {
         close(fd);
         g_setenv("XTABLES_LOCKFILE", lock_path, TRUE);
         sh_ok("ip link set lo up");
+        v4 = (family_case) { BS_FAMILY_IPV4, bs_test_iptables(BS_FAMILY_IPV4), bs_test_iptables_save(BS_FAMILY_IPV4) };
+        v6 = (family_case) { BS_FAMILY_IPV6, bs_test_iptables(BS_FAMILY_IPV6), bs_test_iptables_save(BS_FAMILY_IPV6) };
+        g_test_message("backend: %s", B->name);
         return 0;
 }
 

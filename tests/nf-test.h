@@ -2,22 +2,36 @@
 #pragma once
 
 /* Shared by the table-access tests against the real kernel (test-nf-read,
- * -apply, -raw, -lock), with iptables-legacy / ip6tables-legacy as the
- * oracle. Each test process runs in its own network namespace with
- * XTABLES_LOCKFILE pointing at a private file (nf_test_init), so the four
- * may run in parallel. */
+ * -apply, -raw, -lock), through the backend under test (test-backend.h)
+ * with its own iptables as the oracle: iptables-legacy / ip6tables-legacy,
+ * or iptables-nft / ip6tables-nft. Each test process runs in its own
+ * network namespace with XTABLES_LOCKFILE pointing at a private file
+ * (nf_test_init), so they may run in parallel. */
 
 #include <glib.h>
 
 #include "nf.h"
+#include "test-backend.h"
 
 typedef struct family_case {
         bs_family family;
-        const char *cli;   /* iptables-legacy / ip6tables-legacy */
+        const char *cli;   /* iptables-legacy / ip6tables-legacy, or the -nft ones */
         const char *save;  /* ...-save */
 } family_case;
 
-extern const family_case v4, v6;
+/* set by nf_test_init for the backend under test */
+extern family_case v4, v6;
+/* the backend under test */
+#define B (bs_test_backend())
+/* Whether the backend under test is iptables-legacy, whose own ways (the
+ * xtables lock, libiptc, a commit per family) some tests check. */
+static inline bool legacy(void) {
+        return !bs_test_backend_is_nft();
+}
+/* One family's changes as one commit through the backend under test (the
+ * changes for both families count for this one): bs_nf_apply for legacy,
+ * apply_both for this family alone otherwise. *result: the table after. */
+int apply_one(bs_family f, const bs_change *items, size_t n, const bs_nf_options *o, bs_table **result);
 /* the private XTABLES_LOCKFILE */
 extern char lock_path[PATH_MAX];
 

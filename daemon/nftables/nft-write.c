@@ -203,6 +203,8 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
                         after->rules[j].origin = before->rules[d.kept_from[j]].origin;
                         continue;
                 }
+                if (after->rules[j].family != t->family)
+                        return -EAFNOSUPPORT;
                 after->rules[j].origin = 0;  /* until the kernel's echo gives it its handle */
                 r = put_rule(w, t, after->name, &after->rules[j], position[j], false);
                 if (r < 0)
