@@ -43,6 +43,12 @@ char *save(const family_case *f, const char *table) {
 }
 
 void reset_tables(void) {
+        if (!legacy()) {
+                /* every nf_tables table of the namespace gone: iptables-nft
+                 * shows the built-in chains as they start */
+                sh_ok("nft flush ruleset");
+                return;
+        }
         const family_case *fs[] = { &v4, &v6 };
         for (size_t i = 0; i < G_N_ELEMENTS(fs); i++) {
                 const char *c = fs[i]->cli;
