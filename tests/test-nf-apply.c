@@ -745,6 +745,64 @@ static void test_zero(gconstpointer data) {
         g_assert_nonnull(strstr(text, ":OUTPUT ACCEPT [0:0]"));
 }
 
+/* ------------------------------------------------------ nf_tables' ways */
+
+/* iptables-nft: a change deletes and inserts only the rules it changes;
+ * every other rule keeps its handle in the kernel (and so its counters). */
+static void test_incremental(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        g_autoptr(GString) script = g_string_new("*filter\n");
+        for (unsigned i = 0; i < 500; i++)
+                g_string_append_printf(script, "-A INPUT -p tcp --dport %u -j ACCEPT\n", 10000 + i);
+        g_string_append(script, "COMMIT\n");
+        g_autofree char *path = g_strdup_printf("%s.rules", lock_path);
+        g_assert_true(g_file_set_contents(path, script->str, -1, NULL));
+        sh_ok("%s %s", bs_test_iptables_restore(f->family), path);
+        g_unlink(path);
+        _cleanup_table_ bs_table *before = read_table(f->family, "filter");
+
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 1, IPPROTO_TCP, 22, BS_TARGET_ACCEPT, NULL);
+        add(&cs, BS_CHANGE_DELETE_NUM, bs_family_mask(f->family), "INPUT", 251);
+        _cleanup_table_ bs_table *result = NULL;
+        g_assert_cmpint(apply_one(f->family, cs.items, cs.n, NULL, &result), ==, 0);
+        changes_clear(&cs);
+        _cleanup_table_ bs_table *after = read_table(f->family, "filter");
+        g_assert_true(bs_table_equal(after, result));
+        const bs_chain *b = bs_table_find_chain(before, "INPUT"), *a = bs_table_find_chain(after, "INPUT");
+        g_assert_cmpuint(a->n_rules, ==, 500);
+        /* what the apply handed back knows the kernel's handles, new rule included */
+        for (size_t i = 0; i < a->n_rules; i++)
+                g_assert_cmpuint(rule_at(result, "INPUT", i)->origin, ==, a->rules[i].origin);
+        g_assert_cmpuint(a->rules[0].origin, >, b->rules[b->n_rules - 1].origin);
+        for (size_t i = 1; i < a->n_rules; i++) {
+                size_t old = i - 1 < 250 ? i - 1 : i; /* rule 251 (index 250) went */
+                g_assert_cmpuint(a->rules[i].origin, ==, b->rules[old].origin);
+        }
+}
+
+/* iptables-nft: a table with what iptables-nft itself cannot show (an
+ * expression of the nft tool's) is not ours to change: refused, left as
+ * it is. */
+static void test_foreign_table_left_alone(gconstpointer data) {
+        const family_case *f = data;
+        reset_tables();
+        const char *fam = f->family == BS_FAMILY_IPV6 ? "ip6" : "ip";
+        sh_ok("%1$s -A INPUT -p tcp --dport 22 -j ACCEPT; nft add rule %2$s filter INPUT meta skuid 0 counter accept",
+              f->cli, fam);
+        g_autofree char *before = sh("nft list table %s filter", fam);
+        bs_table *t = NULL;
+        g_assert_cmpint(B->read(f->family, "filter", NULL, &t), ==, -EOPNOTSUPP);
+        g_assert_null(t);
+        changes cs = {};
+        add_rule(&cs, BS_CHANGE_APPEND, f->family, "INPUT", 0, IPPROTO_TCP, 80, BS_TARGET_ACCEPT, NULL);
+        g_assert_cmpint(apply_one(f->family, cs.items, cs.n, NULL, NULL), ==, -EOPNOTSUPP);
+        changes_clear(&cs);
+        g_autofree char *after = sh("nft list table %s filter", fam);
+        g_assert_cmpstr(after, ==, before);
+}
+
 int main(int argc, char **argv) {
         int r = nf_test_init(&argc, &argv);
         if (r != 0)
@@ -762,6 +820,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/apply-both-rollback", test_apply_both_rollback);
         g_test_add_func("/nf/apply-both-prepare", test_apply_both_prepare);
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
+        if (!legacy()) {
+                nf_test_add_both("incremental", test_incremental);
+                nf_test_add_both("foreign-table-left-alone", test_foreign_table_left_alone);
+        }
         if (legacy()) {
                 /* libiptc's own ways: another libiptc commit in between,
                  * and IPv4 committed alone */
