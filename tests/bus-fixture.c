@@ -38,6 +38,21 @@ gboolean bs_test_enter_private_netns(void) {
                 return FALSE;
         close(fd);
         g_setenv("XTABLES_LOCKFILE", lock, TRUE);
+
+        /* iptables-legacy is the tests' oracle: every backstopd they start
+         * (and --restore) manages the legacy ruleset, whatever the host's
+         * iptables or /etc/backstop says, unless a test points
+         * BACKSTOP_CONFIG elsewhere or passes --backend */
+        g_autofree char *conf = g_build_filename(g_get_tmp_dir(), "backstop-test-backstopd.conf.XXXXXX", NULL);
+        fd = g_mkstemp(conf);
+        if (fd < 0)
+                return FALSE;
+        static const char legacy[] = "# written by the tests' bus fixture\nBackend=legacy\n";
+        gboolean written = write(fd, legacy, sizeof(legacy) - 1) == (ssize_t) sizeof(legacy) - 1;
+        close(fd);
+        if (!written)
+                return FALSE;
+        g_setenv("BACKSTOP_CONFIG", conf, TRUE);
         return TRUE;
 }
 
