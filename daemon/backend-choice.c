@@ -171,9 +171,10 @@ static int ruleset_holds_rules(const bs_backend_probe *p, const bs_backend *b, b
 }
 
 static void describe_read(char *buf, size_t size, const char *what, bool holds, int error) {
-        append(buf, size, "%s %s", what, holds ? "holds rules" : "holds none");
-        if (error < 0)
-                append(buf, size, " (a read failed: %s)", strerror(-error));
+        if (error < 0 && !holds)
+                append(buf, size, "%s not readable: %s", what, strerror(-error));
+        else
+                append(buf, size, "%s %s", what, holds ? "holds rules" : "holds none");
 }
 
 /* ------------------------------------------------------------------ choice */
