@@ -36,10 +36,9 @@ const char *bs_backend_mode_to_string(bs_backend_mode m) {
 
 void bs_backend_probe_default(bs_backend_probe *ret) {
         const char *links = getenv("BACKSTOP_IPTABLES_LINKS");
-        const char *proc = getenv("BACKSTOP_PROC_NET");
         *ret = (bs_backend_probe) {
                 .iptables_links = links && *links ? links : BS_IPTABLES_LINKS_DEFAULT,
-                .proc_net = proc && *proc ? proc : BS_PROC_NET_DEFAULT,
+                .proc_net = BS_PROC_NET_DEFAULT,
                 .legacy = &bs_backend_iptables_legacy,
                 .nft = &bs_backend_iptables_nft,
         };

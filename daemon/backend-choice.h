@@ -40,8 +40,8 @@ const char *bs_backend_mode_to_string(bs_backend_mode m) _pure_;
 #define BS_PROC_NET_DEFAULT "/proc/net"
 
 /* What "auto" looks at. Tests point the paths at their own files (the
- * daemon takes them from $BACKSTOP_IPTABLES_LINKS and $BACKSTOP_PROC_NET)
- * and may give backends of their own. */
+ * daemon takes the links from $BACKSTOP_IPTABLES_LINKS) and may give
+ * backends of their own. */
 typedef struct bs_backend_probe {
         const char *iptables_links;  /* ':'-separated paths, tried in order */
         const char *proc_net;        /* where ip_tables_names and ip6_tables_names are */
@@ -49,7 +49,7 @@ typedef struct bs_backend_probe {
         const bs_nf_options *nf;
 } bs_backend_probe;
 
-/* The defaults, with the environment's overrides (the strings are the
+/* The defaults, with $BACKSTOP_IPTABLES_LINKS (the strings are the
  * environment's own or static: valid while the environment is). */
 void bs_backend_probe_default(bs_backend_probe *ret);
 
