@@ -40,21 +40,6 @@ gboolean bs_test_enter_private_netns(void) {
         close(fd);
         g_setenv("XTABLES_LOCKFILE", lock, TRUE);
 
-        /* Every backstopd the tests start (and --restore) manages the
-         * ruleset of the backend under test (test-backend.h), whose iptables
-         * is the oracle, whatever the host's iptables or /etc/backstop says,
-         * unless a test points BACKSTOP_CONFIG elsewhere or passes --backend */
-        g_autofree char *conf = g_build_filename(g_get_tmp_dir(), "backstop-test-backstopd.conf.XXXXXX", NULL);
-        fd = g_mkstemp(conf);
-        if (fd < 0)
-                return FALSE;
-        g_autofree char *text = g_strdup_printf("# written by the tests' bus fixture\nBackend=%s\n",
-                                                bs_test_backend_name());
-        gboolean written = write(fd, text, strlen(text)) == (ssize_t) strlen(text);
-        close(fd);
-        if (!written)
-                return FALSE;
-        g_setenv("BACKSTOP_CONFIG", conf, TRUE);
         return TRUE;
 }
 
@@ -118,6 +103,16 @@ BsBusFixture *bs_bus_fixture_new(void) {
         f->daemon_log = g_build_filename(f->tmpdir, "backstopd.log", NULL);
         g_assert_cmpint(g_mkdir(f->runtime_dir, 0700), ==, 0);
         g_assert_cmpint(g_mkdir(f->state_dir, 0700), ==, 0);
+
+        /* Every backstopd the tests start (and --restore) manages the
+         * ruleset of the backend under test (test-backend.h), whose iptables
+         * is the oracle, whatever the host's iptables or /etc/backstop says,
+         * unless a test passes --config or --backend */
+        g_autofree char *daemon_conf = g_build_filename(f->tmpdir, "backstopd.conf", NULL);
+        g_autofree char *text = g_strdup_printf("# written by the tests' bus fixture\nBackend=%s\n",
+                                                bs_test_backend_name());
+        g_assert_true(g_file_set_contents(daemon_conf, text, -1, NULL));
+        g_setenv("BACKSTOP_CONFIG", daemon_conf, TRUE);
 
         const char *src = g_getenv("BACKSTOP_SOURCE_ROOT");
         g_assert_nonnull(src);
