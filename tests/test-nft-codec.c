@@ -16,6 +16,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "nft-rule.h"
+#include "nft-lossy.h"
 #include "oracle-util.h"
 
 static uint8_t nfproto(bs_family f) {
@@ -51,35 +52,6 @@ static struct nftnl_rule *parse_msg(const void *buf) {
         return r;
 }
 
-/* Corpus lines that iptables-nft 1.8.9 itself does not read back as
- * written (checked with it: `iptables-nft -A` then `-S`): the rule it
- * lists instead, which the decoder must give too; NULL where the kernel
- * refuses what iptables-nft writes (a payload of length 0). */
-static const struct {
-        const char *rule;
-        const char *reads_as;
-} nft_lossy[] = {
-        /* "! <= 1023" is written as "> 1023", read as the range above it */
-        { "-p tcp -m tcp ! --sport :1023 ! --dport 8080: -j DROP",
-          "-p tcp -m tcp --sport 1024:65535 ! --dport 8080:65535 -j DROP" },
-        /* two tcp / udp matches are one set of port compares, read as one */
-        { "-p tcp -m tcp --dport 22 -m tcp --sport 1024: -j ACCEPT",
-          "-p tcp -m tcp --sport 1024:65535 --dport 22 -j ACCEPT" },
-        { "-p udp -m udp --dport 53 -m udp --sport 53 -j ACCEPT", "-p udp -m udp --sport 53 --dport 53 -j ACCEPT" },
-        { "! -s 0.0.0.0/0 -j DROP", NULL },
-        { "! -d 0.0.0.0/0 -j DROP", NULL },
-        { "! -s ::/0 -j DROP", NULL },
-};
-
-static bool lossy_line(const char *rule, const char **ret_reads_as) {
-        for (size_t i = 0; i < G_N_ELEMENTS(nft_lossy); i++)
-                if (streq(rule, nft_lossy[i].rule)) {
-                        *ret_reads_as = nft_lossy[i].reads_as;
-                        return true;
-                }
-        return false;
-}
-
 static void test_corpus(gconstpointer data) {
         const family_ctx *f = data;
         g_autoptr(corpus) c = corpus_load(f->rules);
@@ -101,7 +73,7 @@ static void test_corpus(gconstpointer data) {
 
                 int err = 0;
                 const char *reads_as = NULL;
-                bool lossy = lossy_line(l->rule, &reads_as);
+                bool lossy = nft_lossy_line(l->rule, &reads_as);
                 size_t len = encode_msg(&change.rule, l->chain, buf, &err);
                 if (len == 0) {
                         /* -j QUEUE, "! -s 0/0": iptables-nft cannot write them either */
@@ -165,7 +137,7 @@ static void test_corpus(gconstpointer data) {
         if (failed)
                 g_test_fail_printf("%s: %u of %u corpus lines fail", f->name, failed, checked);
         /* every exception above is still in the corpus */
-        g_assert_cmpuint(checked - unwritable, >, G_N_ELEMENTS(nft_lossy));
+        g_assert_cmpuint(checked - unwritable, >, nft_lossy_count());
 }
 
 /* ---------------------------------------------- expressions, one by one */
