@@ -192,6 +192,10 @@ static void test_incompatible(gconstpointer data) {
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 nft_ok("flush ruleset");
                 ipt_ok(f, "-A", "INPUT", "-j", "ACCEPT", NULL);
+                /* read before the nft tool's change: what makes it unreadable is that change */
+                _cleanup_table_ bs_table *before = NULL;
+                g_assert_cmpint(read_table(f->family, &before, NULL), ==, 0);
+                g_assert_cmpuint(bs_table_count_rules(before), ==, 1);
                 g_auto(GStrv) parts = g_strsplit(cases[i].command, "FAM", -1);
                 g_autofree char *cmd = g_strjoinv(fam, parts);
                 nft_ok(cmd);
