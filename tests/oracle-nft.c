@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/table.h>
 #include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 
@@ -88,7 +90,42 @@ char *oracle_nft_describe(GBytes *msg) {
         return g_string_free(s, FALSE);
 }
 
-int oracle_nft_append(const bs_rule *rule, const char *chain) {
+/* The table and the built-in chain, as iptables-nft makes them when they
+ * are not there: NLM_F_CREATE, so that they are left alone when they are. */
+static void add_table_and_chain(bs_nft_batch *b, bs_nft_sock *s, uint8_t family, const char *chain) {
+        static const struct {
+                const char *name;
+                uint32_t hook;
+        } hooks[] = { { "INPUT", NF_INET_LOCAL_IN }, { "FORWARD", NF_INET_FORWARD }, { "OUTPUT", NF_INET_LOCAL_OUT } };
+        struct nlmsghdr *nlh;
+
+        struct nftnl_table *t = nftnl_table_alloc();
+        g_assert_nonnull(t);
+        nftnl_table_set_str(t, NFTNL_TABLE_NAME, "filter");
+        g_assert_cmpint(bs_nft_batch_msg(b, s, NFT_MSG_NEWTABLE, family, NLM_F_CREATE, &nlh), ==, 0);
+        nftnl_table_nlmsg_build_payload(nlh, t);
+        g_assert_cmpint(bs_nft_batch_msg_add(b, nlh), ==, 0);
+        nftnl_table_free(t);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(hooks); i++) {
+                if (!streq(hooks[i].name, chain))
+                        continue;
+                struct nftnl_chain *c = nftnl_chain_alloc();
+                g_assert_nonnull(c);
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "filter");
+                nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hooks[i].hook);
+                nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+                nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+                nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+                g_assert_cmpint(bs_nft_batch_msg(b, s, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE, &nlh), ==, 0);
+                nftnl_chain_nlmsg_build_payload(nlh, c);
+                g_assert_cmpint(bs_nft_batch_msg_add(b, nlh), ==, 0);
+                nftnl_chain_free(c);
+        }
+}
+
+int oracle_nft_append(const bs_rule *rule, const char *chain, bool create) {
         _cleanup_nft_sock_ bs_nft_sock s = {};
         _cleanup_nft_batch_ bs_nft_batch b = {};
         struct nlmsghdr *nlh;
@@ -105,6 +142,8 @@ int oracle_nft_append(const bs_rule *rule, const char *chain) {
         k = bs_nft_rule_encode(rule, r);
         if (k >= 0)
                 k = bs_nft_batch_begin(&b, &s, 0);
+        if (k >= 0 && create)
+                add_table_and_chain(&b, &s, nfproto(rule->family), chain);
         if (k >= 0)
                 k = bs_nft_batch_msg(&b, &s, NFT_MSG_NEWRULE, nfproto(rule->family), NLM_F_CREATE | NLM_F_APPEND, &nlh);
         if (k >= 0) {
@@ -286,7 +325,47 @@ static void test_many(gconstpointer data) {
         nft_ok("flush ruleset");
 }
 
+static char *nft_list(void) {
+        g_autofree char *out = NULL, *err = NULL;
+        const char *argv[] = { "nft", "list", "ruleset", NULL };
+        int r = run_argv((char **) argv, &out, &err);
+        if (r != 0)
+                g_error("nft list ruleset failed (%d): %s", r, err);
+        return g_steal_pointer(&out);
+}
+
+/* Into an empty ruleset, our batch makes the table and the chain as
+ * iptables-nft does, then the rule: the ruleset is the very one
+ * iptables-nft makes for the same command, and it lists and finds it. */
+static void test_fresh(gconstpointer data) {
+        const family_ctx *f = data;
+        const char *line = f->family == BS_FAMILY_IPV6 ? "-A INPUT -s 2001:db8::1/128 -p tcp -m tcp --dport 22 -j ACCEPT"
+                                                       : "-A INPUT -s 192.0.2.1/32 -p tcp -m tcp --dport 22 -j ACCEPT";
+        bs_parse_error perr = { .word_index = -1 };
+        bs_change change;
+        bs_change_init(&change, BS_CHANGE_APPEND, bs_family_mask(f->family));
+        g_assert_cmpint(bs_parse_change(f->family, line, &change, &perr), ==, 0);
+
+        nft_ok("flush ruleset");
+        g_auto(GStrv) words = g_strsplit(line, " ", -1);
+        g_autofree char *err = NULL;
+        g_assert_cmpint(run_ipt(f, NULL, &err, words, g_strv_length(words), NULL), ==, 0);
+        g_autofree char *want = nft_list(), *want_s = ipt_list(f, NULL);
+
+        nft_ok("flush ruleset");
+        g_assert_cmpint(oracle_nft_append(&change.rule, "INPUT", true), ==, 0);
+        g_autofree char *got = nft_list(), *got_s = ipt_list(f, NULL);
+        g_assert_cmpstr(got, ==, want);
+        g_assert_cmpstr(got_s, ==, want_s);
+        words[0][1] = 'C';  /* -A -> -C */
+        g_assert_cmpint(run_ipt(f, NULL, NULL, words, g_strv_length(words), NULL), ==, 0);
+        bs_change_done(&change);
+        nft_ok("flush ruleset");
+}
+
 void oracle_nft_add_tests(void) {
+        g_test_add_data_func("/oracle/nft/ipv4/fresh", &family_nft_v4, test_fresh);
+        g_test_add_data_func("/oracle/nft/ipv6/fresh", &family_nft_v6, test_fresh);
         g_test_add_data_func("/oracle/nft/ipv4/absent", &family_nft_v4, test_absent);
         g_test_add_data_func("/oracle/nft/ipv6/absent", &family_nft_v6, test_absent);
         g_test_add_data_func("/oracle/nft/ipv4/incompatible", &family_nft_v4, test_incompatible);

@@ -19,8 +19,9 @@ GBytes *oracle_nft_rule_attr(GBytes *msg, uint16_t attr);
 /* The expressions of such a message, in libnftnl's text form, one line each. */
 char *oracle_nft_describe(GBytes *msg);
 /* Appends rule to the chain of table "filter" with bs_nft_rule_encode, as
- * one NEWRULE message in a batch of its own (table and chain exist). */
-int oracle_nft_append(const bs_rule *rule, const char *chain);
+ * one NEWRULE message in a batch of its own; with create, the batch first
+ * makes the table and the (built-in) chain as iptables-nft makes them. */
+int oracle_nft_append(const bs_rule *rule, const char *chain, bool create);
 
 /* test-oracle-nft's tests beyond the corpus: a table nf_tables does not
  * have, tables iptables-nft calls incompatible, and 10,000 rules read

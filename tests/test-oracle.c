@@ -325,7 +325,7 @@ static char *describe_exprs(GBytes *msg) {
 static void check_nft_write(const family_ctx *f, const corpus_line *l, const bs_rule *rule, GBytes *kmsg,
                             const char *want_chain, GString *fn) {
         ipt_ok(f, "-F", NULL);
-        int k = oracle_nft_append(rule, l->chain);
+        int k = oracle_nft_append(rule, l->chain, false);
         if (k < 0) {
                 g_string_append_printf(fn, "    writing with bs_nft_rule_encode failed: %s\n", g_strerror(-k));
                 return;
