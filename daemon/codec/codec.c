@@ -582,6 +582,26 @@ int bs_codec_decode(bs_family family, const void *entry, size_t size, const char
 
 /* ------------------------------------------------- single payloads (nft) */
 
+static int payload_of_opaque(const bs_opaque *o, bs_codec_payload *ret) {
+        ret->name = o->name;
+        ret->revision = o->revision;
+        ret->data = o->data;
+        ret->size = o->size;
+        return 0;
+}
+
+/* A known extension's payload, zeroed in ret->buf for its encode(). */
+static int payload_room(bs_codec_payload *ret, const char *name, uint8_t revision, size_t size) {
+        if (size > sizeof(ret->buf))
+                return -EINVAL;
+        memset(ret->buf, 0, size);
+        ret->name = name;
+        ret->revision = revision;
+        ret->data = ret->buf;
+        ret->size = size;
+        return 0;
+}
+
 int bs_codec_match_payload(bs_family family, const bs_match *m, bs_codec_payload *ret) {
         const bs_codec_family *fam = family_ops(family);
         const bs_xt_match_ops *ops;
@@ -592,24 +612,12 @@ int bs_codec_match_payload(bs_family family, const bs_match *m, bs_codec_payload
                 return -EINVAL;
         if ((k = match_layout(fam, m, &ops, &size)) < 0)
                 return k;
-        if (!ops) {
-                ret->name = m->opaque.name;
-                ret->revision = m->opaque.revision;
-                ret->data = m->opaque.data;
-                ret->size = m->opaque.size;
-                return 0;
-        }
+        if (!ops)
+                return payload_of_opaque(&m->opaque, ret);
         size -= BS_XT_MATCH_HDR;
-        if (size > sizeof(ret->buf))
-                return -EINVAL;
-        memset(ret->buf, 0, size);
-        if ((k = ops->encode(m, family, ret->buf)) < 0)
+        if ((k = payload_room(ret, ops->name, ops->revision, size)) < 0)
                 return k;
-        ret->name = ops->name;
-        ret->revision = ops->revision;
-        ret->data = ret->buf;
-        ret->size = size;
-        return 0;
+        return ops->encode(m, family, ret->buf);
 }
 
 int bs_codec_target_payload(bs_family family, const bs_target *t, bs_codec_payload *ret) {
@@ -622,26 +630,14 @@ int bs_codec_target_payload(bs_family family, const bs_target *t, bs_codec_paylo
                 return -EINVAL;
         if ((k = target_layout(fam, t, &ops, &size)) < 0)
                 return k;
-        if (t->kind == BS_TARGET_OPAQUE) {
-                ret->name = t->opaque.name;
-                ret->revision = t->opaque.revision;
-                ret->data = t->opaque.data;
-                ret->size = t->opaque.size;
-                return 0;
-        }
+        if (t->kind == BS_TARGET_OPAQUE)
+                return payload_of_opaque(&t->opaque, ret);
         if (!ops)
                 return -EINVAL;  /* a standard target: a verdict, not a payload */
         size -= BS_XT_TARGET_HDR;
-        if (size > sizeof(ret->buf))
-                return -EINVAL;
-        memset(ret->buf, 0, size);
-        if ((k = ops->encode(t, family, ret->buf)) < 0)
+        if ((k = payload_room(ret, ops->name, ops->revision, size)) < 0)
                 return k;
-        ret->name = ops->name;
-        ret->revision = ops->revision;
-        ret->data = ret->buf;
-        ret->size = size;
-        return 0;
+        return ops->encode(t, family, ret->buf);
 }
 
 static bool ext_name_ok(const char *name) {

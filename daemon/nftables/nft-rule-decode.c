@@ -464,7 +464,7 @@ static int parse_match(decoder *d, const struct nftnl_expr *e) {
         uint32_t len = 0;
         const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
         const void *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
-        if (!name || !info || len != XT_ALIGN((size_t) len))
+        if (!name || (!info && len > 0) || len != XT_ALIGN((size_t) len))
                 return -EOPNOTSUPP;
         return add_match_payload(d, name, (uint8_t) nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV), info, len);
 }
@@ -500,7 +500,7 @@ static int parse_target(decoder *d, const struct nftnl_expr *e) {
         uint32_t len = 0;
         const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
         const void *info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
-        if (!name || !info || len != XT_ALIGN((size_t) len))
+        if (!name || (!info && len > 0) || len != XT_ALIGN((size_t) len))
                 return -EOPNOTSUPP;
         return set_target_payload(d, name, (uint8_t) nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV), info, len);
 }
