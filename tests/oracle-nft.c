@@ -255,6 +255,36 @@ static void test_incompatible(gconstpointer data) {
         nft_ok("flush ruleset");
 }
 
+/* Rules the nft tool wrote in forms iptables-nft shows as iptables rules
+ * (its comment in the rule's user data among them): we read them as it
+ * lists them. */
+static void test_nft_written(gconstpointer data) {
+        const family_ctx *f = data;
+        bool v6 = f->family == BS_FAMILY_IPV6;
+        const char *const commands[] = {
+                v6 ? "add rule ip6 filter INPUT tcp dport 22 counter accept comment \"ssh in\""
+                   : "add rule ip filter INPUT tcp dport 22 counter accept comment \"ssh in\"",
+                v6 ? "add rule ip6 filter INPUT iifname \"eth0\" ip6 saddr 2001:db8::/32 counter drop"
+                   : "add rule ip filter INPUT iifname \"eth0\" ip saddr 10.0.0.0/8 counter drop",
+                v6 ? "add rule ip6 filter INPUT udp sport 53 udp dport 1024-65535 counter accept"
+                   : "add rule ip filter INPUT udp sport 53 udp dport 1024-65535 counter accept",
+        };
+
+        nft_ok("flush ruleset");
+        ipt_ok(f, "-A", "INPUT", "-j", "DROP", NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+                nft_ok(commands[i]);
+        _cleanup_table_ bs_table *t = NULL;
+        g_assert_cmpint(read_table(f->family, &t, NULL), ==, 0);
+        g_autofree char *want = ipt_list(f, NULL), *want_v = ipt_list_full(f, NULL, true);
+        g_autofree char *got = render(t, false), *got_v = render(t, true);
+        g_test_message("%s", got);
+        g_assert_cmpstr(got, ==, want);
+        g_assert_cmpstr(got_v, ==, want_v);
+        g_assert_cmpuint(bs_table_count_rules(t), ==, 1 + G_N_ELEMENTS(commands));
+        nft_ok("flush ruleset");
+}
+
 /* 10,000 rules (a mix of what the corpus uses) read; the time printed
  * beside that of `iptables-nft -S` on them, not judged. */
 static void test_many(gconstpointer data) {
@@ -370,6 +400,8 @@ void oracle_nft_add_tests(void) {
         g_test_add_data_func("/oracle/nft/ipv6/absent", &family_nft_v6, test_absent);
         g_test_add_data_func("/oracle/nft/ipv4/incompatible", &family_nft_v4, test_incompatible);
         g_test_add_data_func("/oracle/nft/ipv6/incompatible", &family_nft_v6, test_incompatible);
+        g_test_add_data_func("/oracle/nft/ipv4/nft-written", &family_nft_v4, test_nft_written);
+        g_test_add_data_func("/oracle/nft/ipv6/nft-written", &family_nft_v6, test_nft_written);
         g_test_add_data_func("/oracle/nft/ipv4/many", &family_nft_v4, test_many);
         g_test_add_data_func("/oracle/nft/ipv6/many", &family_nft_v6, test_many);
 }

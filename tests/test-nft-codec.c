@@ -8,6 +8,7 @@
  * what iptables-nft 1.8.9 writes for them (nft --debug=netlink), and
  * rules iptables-nft could not show refused with -EOPNOTSUPP. */
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <libnftnl/expr.h>
@@ -267,6 +268,26 @@ static void test_refused(void) {
         add_accept(r, NF_ACCEPT);
         add_meta_cmp(r, NFT_META_L4PROTO, NFT_CMP_EQ, &tcp, 1);
         expect_refused(r, "match after verdict");
+
+        /* a port compared twice for equality: iptables-nft would keep the
+         * second, the kernel matches neither */
+        r = nftnl_rule_alloc();
+        add_meta_cmp(r, NFT_META_L4PROTO, NFT_CMP_EQ, &tcp, 1);
+        e = nftnl_expr_alloc("payload");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+        nftnl_rule_add_expr(r, e);
+        for (uint16_t port = 22; port <= 23; port++) {
+                uint16_t be = htons(port);
+                e = nftnl_expr_alloc("cmp");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+                nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &be, 2);
+                nftnl_rule_add_expr(r, e);
+        }
+        expect_refused(r, "dport == 22 == 23");
 
         /* a load nothing compares (other than an interface name) */
         r = nftnl_rule_alloc();

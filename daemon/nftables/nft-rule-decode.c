@@ -45,6 +45,9 @@ typedef struct reg_state {
         uint32_t base, offset, len;
         bool masked;    /* a bitwise and-ed mask into it */
         uint8_t mask[16];
+        /* a port compared more than once: a lower and an upper bound, as
+         * the nft tool writes "dport 1024-65535", once each */
+        bool lower_bound, upper_bound;
 } reg_state;
 
 typedef struct decoder {
@@ -183,9 +186,11 @@ static int parse_iface(decoder *d, uint32_t key, const cmp_value *c) {
                 return -EOPNOTSUPP;
         const uint8_t *nul = memchr(c->data, 0, c->len);
         if (nul) {
-                if (nul != c->data + c->len - 1 || c->len == 1)
+                /* the name and its NUL, or (as the nft tool writes it) the
+                 * name padded with NULs to IFNAMSIZ */
+                if (nul == c->data || c->data[c->len - 1] != 0 || !all_zero(nul, (size_t) (c->data + c->len - nul)))
                         return -EOPNOTSUPP;
-                memcpy(iface, c->data, c->len);
+                memcpy(iface, c->data, (size_t) (nul - c->data) + 1);
         } else {
                 /* a prefix: the wildcard "name+" */
                 if (c->len + 1 >= IFNAMSIZ)
@@ -319,8 +324,18 @@ static int tcpudp_begin(decoder *d, uint8_t proto, uint16_t **ret_spts, uint16_t
         return 0;
 }
 
-/* One port compared, as iptables-nft turns it into a range. */
-static int port_from_cmp(uint16_t pts[2], uint8_t *inv, uint8_t bit, uint32_t op, uint16_t port) {
+/* One port compared, as iptables-nft turns it into a range. reg: the
+ * register's bounds so far (NULL: compared once only). */
+static int port_from_cmp(reg_state *reg, uint16_t pts[2], uint8_t *inv, uint8_t bit, uint32_t op, uint16_t port) {
+        bool lower = op == NFT_CMP_GT || op == NFT_CMP_GTE, upper = op == NFT_CMP_LT || op == NFT_CMP_LTE;
+        if (reg) {
+                if (reg->consumed && !lower && !upper)
+                        return -EOPNOTSUPP;  /* "==" or "!=" beside another compare */
+                if ((lower && reg->lower_bound) || (upper && reg->upper_bound))
+                        return -EOPNOTSUPP;
+                reg->lower_bound = reg->lower_bound || lower;
+                reg->upper_bound = reg->upper_bound || upper;
+        }
         switch (op) {
         case NFT_CMP_NEQ:
                 *inv |= bit;
@@ -345,7 +360,7 @@ static int port_from_cmp(uint16_t pts[2], uint8_t *inv, uint8_t bit, uint32_t op
         }
 }
 
-static int cmp_transport(decoder *d, const reg_state *reg, const cmp_value *c) {
+static int cmp_transport(decoder *d, reg_state *reg, bool again, const cmp_value *c) {
         uint8_t proto = (uint8_t) d->rule->proto;
         uint16_t *spts, *dpts;
         uint8_t *inv, sbit, dbit;
@@ -353,6 +368,8 @@ static int cmp_transport(decoder *d, const reg_state *reg, const cmp_value *c) {
 
         if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
                 return -EOPNOTSUPP;  /* icmp types: iptables-nft 1.8.9 writes the compat match */
+        if (again && !((reg->offset == 0 || reg->offset == 2) && reg->len == 2))
+                return -EOPNOTSUPP;
         if (reg->offset == 13 && proto == IPPROTO_TCP) {
                 if (reg->len != 1 || c->len != 1 || !op_eq_neq(c->op))
                         return -EOPNOTSUPP;
@@ -376,15 +393,18 @@ static int cmp_transport(decoder *d, const reg_state *reg, const cmp_value *c) {
                         return -EOPNOTSUPP;
                 memcpy(&both, c->data, 4);
                 both = ntohl(both);
-                if ((k = port_from_cmp(spts, inv, sbit, c->op, (uint16_t) (both >> 16))) < 0)
+                if ((k = port_from_cmp(NULL, spts, inv, sbit, c->op, (uint16_t) (both >> 16))) < 0)
                         return k;
-                return port_from_cmp(dpts, inv, dbit, c->op, (uint16_t) both);
+                return port_from_cmp(NULL, dpts, inv, dbit, c->op, (uint16_t) both);
         }
         if ((reg->offset == 0 || reg->offset == 2) && reg->len == 2) {
                 uint16_t port;
                 memcpy(&port, c->data, 2);
-                return port_from_cmp(reg->offset == 0 ? spts : dpts, inv, reg->offset == 0 ? sbit : dbit, c->op,
-                                     ntohs(port));
+                reg->consumed = again;  /* port_from_cmp's "compared before" */
+                k = port_from_cmp(reg, reg->offset == 0 ? spts : dpts, inv, reg->offset == 0 ? sbit : dbit, c->op,
+                                  ntohs(port));
+                reg->consumed = true;
+                return k;
         }
         return -EOPNOTSUPP;
 }
@@ -396,20 +416,22 @@ static int parse_cmp(decoder *d, const struct nftnl_expr *e) {
 
         if ((k = reg_get(d, e, NFTNL_EXPR_CMP_SREG, &reg)) < 0)
                 return k;
-        if (reg->kind == REG_EMPTY || reg->consumed)
+        if (reg->kind == REG_EMPTY)
                 return -EOPNOTSUPP;
+        /* compared before: only a port's second bound may be */
+        bool again = reg->consumed;
         reg->consumed = true;
         c.op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP);
         c.data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &c.len);
         if (!c.data)
                 return -EOPNOTSUPP;
         if (reg->kind == REG_META)
-                return cmp_meta(d, reg, &c);
+                return again ? -EOPNOTSUPP : cmp_meta(d, reg, &c);
         switch (reg->base) {
         case NFT_PAYLOAD_NETWORK_HEADER:
-                return cmp_network(d, reg, &c);
+                return again ? -EOPNOTSUPP : cmp_network(d, reg, &c);
         case NFT_PAYLOAD_TRANSPORT_HEADER:
-                return cmp_transport(d, reg, &c);
+                return cmp_transport(d, reg, again, &c);
         default:
                 return -EOPNOTSUPP;
         }
@@ -428,7 +450,7 @@ static int parse_range(decoder *d, const struct nftnl_expr *e) {
         if (reg->kind != REG_PAYLOAD || reg->consumed || reg->masked || reg->base != NFT_PAYLOAD_TRANSPORT_HEADER ||
             reg->len != 2 || (reg->offset != 0 && reg->offset != 2) || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
                 return -EOPNOTSUPP;
-        reg->consumed = true;
+        reg->consumed = reg->lower_bound = reg->upper_bound = true;
         const void *fdata = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &flen);
         const void *tdata = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &tlen);
         uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP);
