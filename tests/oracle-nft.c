@@ -219,6 +219,8 @@ static void test_incompatible(gconstpointer data) {
                  * it drops the lookup, which only its ebtables reads */
                 { "a rule with a set lookup", "add rule FAM filter INPUT meta l4proto { tcp, udp } accept", NULL },
                 { "a rule with reject", "add rule FAM filter INPUT reject", "table `filter' is incompatible" },
+                /* iptables-nft 1.8.9 lists "icmp code 3" as "--icmp-type any" */
+                { "an icmp code without type", "add rule FAM filter INPUT ICMP code 3 accept", NULL },
                 { "FORWARD at another priority",
                   "add chain FAM filter FORWARD { type filter hook forward priority 10; }",
                   "contains incompatible base-chains" },
@@ -236,7 +238,9 @@ static void test_incompatible(gconstpointer data) {
                 g_assert_cmpint(read_table(f->family, &before, NULL), ==, 0);
                 g_assert_cmpuint(bs_table_count_rules(before), ==, 1);
                 g_auto(GStrv) parts = g_strsplit(cases[i].command, "FAM", -1);
-                g_autofree char *cmd = g_strjoinv(fam, parts);
+                g_autofree char *with_fam = g_strjoinv(fam, parts);
+                g_auto(GStrv) parts2 = g_strsplit(with_fam, "ICMP", -1);
+                g_autofree char *cmd = g_strjoinv(f->family == BS_FAMILY_IPV6 ? "icmpv6" : "icmp", parts2);
                 nft_ok(cmd);
                 _cleanup_table_ bs_table *t = NULL;
                 int k = read_table(f->family, &t, NULL);
@@ -268,6 +272,10 @@ static void test_nft_written(gconstpointer data) {
                    : "add rule ip filter INPUT iifname \"eth0\" ip saddr 10.0.0.0/8 counter drop",
                 v6 ? "add rule ip6 filter INPUT udp sport 53 udp dport 1024-65535 counter accept"
                    : "add rule ip filter INPUT udp sport 53 udp dport 1024-65535 counter accept",
+                v6 ? "add rule ip6 filter INPUT icmpv6 type echo-request counter accept"
+                   : "add rule ip filter INPUT icmp type echo-request counter accept",
+                v6 ? "add rule ip6 filter INPUT icmpv6 type destination-unreachable icmpv6 code 4 counter accept"
+                   : "add rule ip filter INPUT icmp type destination-unreachable icmp code 3 counter accept",
         };
 
         nft_ok("flush ruleset");

@@ -360,14 +360,32 @@ static int port_from_cmp(reg_state *reg, uint16_t pts[2], uint8_t *inv, uint8_t 
         }
 }
 
+static int add_match_payload(decoder *d, const char *name, uint8_t revision, const void *data, size_t size);
+
+/* The icmp type (and code) as the nft tool writes them; iptables-nft 1.8.9
+ * writes the compat match itself. Only "==", and not a code alone: the
+ * icmp match cannot hold "any type, this code", iptables-nft would show
+ * (and write back) a rule that matches every icmp packet. */
+static int cmp_icmp(decoder *d, const reg_state *reg, const cmp_value *c) {
+        if (c->op != NFT_CMP_EQ || reg->masked || reg->offset != 0 || reg->len != c->len || c->len < 1 || c->len > 2)
+                return -EOPNOTSUPP;
+        /* struct ipt_icmp / ip6t_icmp: type, code min, code max, flags */
+        _Alignas(8) uint8_t payload[8] = { c->data[0], 0, UINT8_MAX };
+        if (c->len == 2)
+                payload[1] = payload[2] = c->data[1];
+        return add_match_payload(d, d->family == BS_FAMILY_IPV6 ? "icmp6" : "icmp", 0, payload, sizeof(payload));
+}
+
 static int cmp_transport(decoder *d, reg_state *reg, bool again, const cmp_value *c) {
         uint8_t proto = (uint8_t) d->rule->proto;
         uint16_t *spts, *dpts;
         uint8_t *inv, sbit, dbit;
         int k;
 
+        if (proto == (d->family == BS_FAMILY_IPV6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
+                return again ? -EOPNOTSUPP : cmp_icmp(d, reg, c);
         if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-                return -EOPNOTSUPP;  /* icmp types: iptables-nft 1.8.9 writes the compat match */
+                return -EOPNOTSUPP;
         if (again && !((reg->offset == 0 || reg->offset == 2) && reg->len == 2))
                 return -EOPNOTSUPP;
         if (reg->offset == 13 && proto == IPPROTO_TCP) {
