@@ -143,6 +143,27 @@ static void nftnl_rule_freep(struct nftnl_rule **r) {
                 nftnl_rule_free(*r);
 }
 
+/* What the kernel will show for a rule is what its expressions decode to:
+ * for a few rules that is another form of the same rule (iptables-nft
+ * writes `! --sport :1023` as "sport > 1023", merges two tcp matches into
+ * one). The rule is given that form, so that the table handed back (and
+ * kept by the read cache) is the one every later read gives. */
+static int canonicalize(bs_rule *rule, const struct nftnl_rule *nr) {
+        _cleanup_(bs_rule_done) bs_rule shown = {};
+        int r = bs_nft_rule_decode(rule->family, nr, &shown);
+        if (r < 0)
+                return r;
+        if (bs_rule_equal(&shown, rule))
+                return 0;
+        shown.packets = rule->packets;
+        shown.bytes = rule->bytes;
+        shown.origin = rule->origin;
+        bs_rule_done(rule);
+        *rule = shown;
+        shown = (bs_rule) {};
+        return 0;
+}
+
 /* A rule inserted before the rule with handle `before` (0: at the end),
  * or, with replace, put in the place of the rule with that handle. */
 static int put_rule(batch_writer *w, const bs_table *t, const char *chain, bs_rule *rule, uint64_t handle,
@@ -158,6 +179,11 @@ static int put_rule(batch_writer *w, const bs_table *t, const char *chain, bs_ru
         int r = bs_nft_rule_encode(rule, nr);
         if (r < 0)
                 return r;
+        if (!replace) {
+                r = canonicalize(rule, nr);
+                if (r < 0)
+                        return r;
+        }
         uint16_t flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_ECHO | (handle == 0 ? NLM_F_APPEND : 0);
         struct nlmsghdr *nlh;
         r = msg_begin(w, NFT_MSG_NEWRULE, t->family, flags, &nlh);
