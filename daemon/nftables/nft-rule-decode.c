@@ -310,6 +310,12 @@ static int tcpudp_begin(decoder *d, uint8_t proto, uint16_t **ret_spts, uint16_t
         ssize_t *at = tcp ? &d->tcp_at : &d->udp_at;
 
         if (*at < 0) {
+                for (size_t i = 0; i < d->rule->n_matches; i++) {
+                        const bs_match *m = &d->rule->matches[i];
+                        if (m->kind == (tcp ? BS_MATCH_TCP : BS_MATCH_UDP) ||
+                            (m->kind == BS_MATCH_OPAQUE && streq(m->opaque.name, tcp ? "tcp" : "udp")))
+                                return -EOPNOTSUPP;  /* native beside compat: see parse_match */
+                }
                 if (!bs_rule_add_match(d->rule, tcp ? BS_MATCH_TCP : BS_MATCH_UDP))
                         return -ENOMEM;
                 *at = (ssize_t) d->rule->n_matches - 1;
@@ -506,6 +512,12 @@ static int parse_match(decoder *d, const struct nftnl_expr *e) {
         const void *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
         if (!name || (!info && len > 0) || len != XT_ALIGN((size_t) len))
                 return -EOPNOTSUPP;
+        /* a tcp or udp match both native and compat: iptables-nft merges
+         * native ports into a compat match before them, and shows one after
+         * them apart; neither is a form we write, and refused is safer than
+         * guessed */
+        if ((streq(name, "tcp") && d->tcp_at >= 0) || (streq(name, "udp") && d->udp_at >= 0))
+                return -EOPNOTSUPP;
         return add_match_payload(d, name, (uint8_t) nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV), info, len);
 }
 
@@ -521,7 +533,13 @@ static int parse_limit(decoder *d, const struct nftnl_expr *e) {
         uint64_t unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
         if (rate == 0 || unit > UINT64_MAX / XT_LIMIT_SCALE)
                 return -EOPNOTSUPP;
-        info.avg = (uint32_t) (XT_LIMIT_SCALE * unit / rate);
+        /* iptables' range: at most XT_LIMIT_SCALE per second (avg 1), at
+         * least one a day; a rate outside it has no --limit that shows it,
+         * nor one that writes it back */
+        uint64_t avg = XT_LIMIT_SCALE * unit / rate;
+        if (avg == 0 || avg > (uint64_t) XT_LIMIT_SCALE * 24 * 60 * 60)
+                return -EOPNOTSUPP;
+        info.avg = (uint32_t) avg;
         info.burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
         memcpy(payload, &info, sizeof(info));
         return add_match_payload(d, "limit", 0, payload, sizeof(payload));
@@ -668,9 +686,19 @@ static int parse_udata(decoder *d, const struct nftnl_rule *r) {
         return add_match_payload(d, "comment", 0, payload, sizeof(payload));
 }
 
+/* Bounds iptables could have written: compares that leave no port (a
+ * lower bound past the upper one) come from another tool, and no
+ * --sport/--dport shows them. */
+static bool ports_valid(const uint16_t pts[2]) {
+        return pts[0] <= pts[1];
+}
+
 static int finish_tcpudp(decoder *d) {
         int k;
 
+        if ((d->tcp_at >= 0 && (!ports_valid(d->tcp.spts) || !ports_valid(d->tcp.dpts))) ||
+            (d->udp_at >= 0 && (!ports_valid(d->udp.spts) || !ports_valid(d->udp.dpts))))
+                return -EOPNOTSUPP;
         if (d->tcp_at >= 0) {
                 _Alignas(8) uint8_t payload[XT_ALIGN(sizeof(struct xt_tcp))] = {};
                 memcpy(payload, &d->tcp, sizeof(d->tcp));

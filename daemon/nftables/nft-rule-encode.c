@@ -257,8 +257,19 @@ static int add_ports(struct nftnl_rule *r, const uint16_t spts[2], bool sinv, co
         return 0;
 }
 
+static bool range_any(const uint16_t pts[2]) {
+        return pts[0] == 0 && pts[1] == UINT16_MAX;
+}
+
 static bool ports_any(const uint16_t spts[2], const uint16_t dpts[2]) {
-        return spts[0] == 0 && spts[1] == UINT16_MAX && dpts[0] == 0 && dpts[1] == UINT16_MAX;
+        return range_any(spts) && range_any(dpts);
+}
+
+/* Whether the native expressions say all the match says: an inverted
+ * range of every port (which matches nothing) has no native expression,
+ * so iptables-nft's translation would drop it and match everything. */
+static bool ports_native(const uint16_t spts[2], bool sinv, const uint16_t dpts[2], bool dinv) {
+        return !(sinv && range_any(spts)) && !(dinv && range_any(dpts));
 }
 
 /* tcp natively unless it has what only the compat match can do (an
@@ -272,8 +283,10 @@ static int add_tcp(const bs_rule *rule, struct nftnl_rule *r, const bs_codec_pay
                 return add_compat_match(r, p);
         memcpy(&tcp, p->data, sizeof(tcp));
         if ((tcp.invflags & ~native_inv) || tcp.option ||
-            (ports_any(tcp.spts, tcp.dpts) && !tcp.flg_mask && !tcp.flg_cmp && !tcp.invflags))
-                return add_compat_match(r, p);
+            (ports_any(tcp.spts, tcp.dpts) && !tcp.flg_mask && !tcp.flg_cmp && !tcp.invflags) ||
+            (!tcp.flg_mask && (tcp.flg_cmp || (tcp.invflags & XT_TCP_INV_FLAGS))) ||
+            !ports_native(tcp.spts, tcp.invflags & XT_TCP_INV_SRCPT, tcp.dpts, tcp.invflags & XT_TCP_INV_DSTPT))
+                return add_compat_match(r, p);  /* what the native form would drop stays exact */
         if (rule->proto != IPPROTO_TCP)
                 return -EINVAL;  /* iptables: "TCP match requires '-p tcp'" */
         if (tcp.flg_mask) {
@@ -291,8 +304,9 @@ static int add_udp(const bs_rule *rule, struct nftnl_rule *r, const bs_codec_pay
         if (p->size != XT_ALIGN(sizeof(udp)))
                 return add_compat_match(r, p);
         memcpy(&udp, p->data, sizeof(udp));
-        if (udp.invflags > XT_UDP_INV_MASK || (ports_any(udp.spts, udp.dpts) && !udp.invflags))
-                return add_compat_match(r, p);
+        if (udp.invflags > XT_UDP_INV_MASK || (ports_any(udp.spts, udp.dpts) && !udp.invflags) ||
+            !ports_native(udp.spts, udp.invflags & XT_UDP_INV_SRCPT, udp.dpts, udp.invflags & XT_UDP_INV_DSTPT))
+                return add_compat_match(r, p);  /* what the native form would drop stays exact */
         if (rule->proto != IPPROTO_UDP)
                 return -EINVAL;  /* iptables: "UDP match requires '-p udp'" */
         return add_ports(r, udp.spts, udp.invflags & XT_UDP_INV_SRCPT, udp.dpts, udp.invflags & XT_UDP_INV_DSTPT);
@@ -311,8 +325,8 @@ static int add_limit(struct nftnl_rule *r, const bs_codec_payload *p) {
         if (p->size != XT_ALIGN(sizeof(info)))
                 return add_compat_match(r, p);
         memcpy(&info, p->data, sizeof(info));
-        if (info.avg == 0)
-                return -EINVAL;
+        if (info.avg == 0 || info.avg > per_unit[0])
+                return -EINVAL;  /* no rate of a whole packet per day or faster says it */
         for (i = 1; i < ELEMENTSOF(per_unit); i++)
                 if (info.avg > per_unit[i] || per_unit[i] / info.avg < per_unit[i] % info.avg)
                         break;
