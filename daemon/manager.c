@@ -108,6 +108,13 @@ int manager_read_tables(Manager *m, bs_table *ret[2]) {
         return 0;
 }
 
+const char *manager_read_strerror(const Manager *m, int r) {
+        if (r == -EOPNOTSUPP && m->backend == &bs_backend_iptables_nft)
+                return "a table holds what iptables-nft cannot show either (another tool's chains, sets or "
+                       "expressions), and Backstop leaves it alone";
+        return strerror(r < 0 ? -r : r);
+}
+
 void manager_forget_checked(void *userdata) {
         Manager *m = userdata;
         m->read_checked[0] = m->read_checked[1] = 0;

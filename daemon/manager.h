@@ -149,6 +149,9 @@ static inline const bs_table *const *manager_tables_const(bs_table *const t[2]) 
         return (const bs_table *const *) t;
 }
 void manager_free_tables(bs_table *t[2]);
+/* Why a read of the filter tables failed, in words: strerror, or what
+ * -EOPNOTSUPP means with iptables-nft (a table it cannot show either). */
+const char *manager_read_strerror(const Manager *m, int r);
 
 /* Recompute what the properties show (a read of both tables through the
  * read cache, the saved files, nftables); emit PropertiesChanged for what

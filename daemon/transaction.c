@@ -352,7 +352,8 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                 if (step.prepared && err_size > 0 && err[0])
                         return r; /* the pre-flight's or the journal's, err says */
                 if (!step.prepared)
-                        return bs_seterr(err, err_size, r, "cannot read the filter table: %s", strerror(-r));
+                        return bs_seterr(err, err_size, r, "cannot read the filter table: %s",
+                                         manager_read_strerror(m, r));
                 bs_seterr(err, err_size, r, "the kernel refused the change: %s", strerror(-r));
                 /* the changes were checked long before: an EINVAL now is the
                  * kernel refusing the commit, not a bad argument */

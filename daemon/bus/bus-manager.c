@@ -24,6 +24,9 @@ int bus_manager_read_tables(Manager *m, unsigned families, bool with_counters, c
         if (families == BS_FAMILY_MASK_IPV6 && !m->ipv6_active)
                 return sd_bus_error_set(error, BS_ERROR_UNSUPPORTED, "IPv6 is not active on this host");
         int r = manager_peek_tables(m, families, with_counters, t);
+        if (r == -EOPNOTSUPP && m->backend == &bs_backend_iptables_nft)
+                return sd_bus_error_setf(error, bs_bus_error_name(r), "Cannot read the filter tables: %s",
+                                         manager_read_strerror(m, r));
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "Cannot read the filter tables");
         return 0;
