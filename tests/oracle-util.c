@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "nft-sock.h"
 #include "oracle-util.h"
 
 const family_ctx family_v4 = {
@@ -13,6 +14,7 @@ const family_ctx family_v4 = {
         .save = "iptables-legacy-save",
         .rules = "rules-v4.txt",
         .bad = "bad-v4.txt",
+        .backend = &bs_backend_iptables_legacy,
 };
 
 const family_ctx family_v6 = {
@@ -22,6 +24,29 @@ const family_ctx family_v6 = {
         .save = "ip6tables-legacy-save",
         .rules = "rules-v6.txt",
         .bad = "bad-v6.txt",
+        .backend = &bs_backend_iptables_legacy,
+};
+
+const family_ctx family_nft_v4 = {
+        .family = BS_FAMILY_IPV4,
+        .name = "ipv4 (nft)",
+        .ipt = "iptables-nft",
+        .save = "iptables-nft-save",
+        .rules = "rules-v4.txt",
+        .bad = "bad-v4.txt",
+        .backend = &bs_backend_iptables_nft,
+        .nft = true,
+};
+
+const family_ctx family_nft_v6 = {
+        .family = BS_FAMILY_IPV6,
+        .name = "ipv6 (nft)",
+        .ipt = "ip6tables-nft",
+        .save = "ip6tables-nft-save",
+        .rules = "rules-v6.txt",
+        .bad = "bad-v6.txt",
+        .backend = &bs_backend_iptables_nft,
+        .nft = true,
 };
 
 const bs_nf_options nf_options = BS_NF_OPTIONS_DEFAULT;
@@ -269,16 +294,25 @@ static bool have_program(const char *name) {
 }
 
 int oracle_init(int *argc, char ***argv) {
+        const family_ctx *const legacy[] = { &family_v4, &family_v6 };
+        return oracle_init_for(argc, argv, legacy, G_N_ELEMENTS(legacy));
+}
+
+int oracle_init_for(int *argc, char ***argv, const family_ctx *const *families, size_t n) {
+        bool nft = false;
+
         g_test_init(argc, argv, NULL);
 
         if (geteuid() != 0) {
                 g_printerr("oracle test needs root (network namespace, netfilter); skipping\n");
                 return 77;
         }
-        if (!have_program("iptables-legacy") || !have_program("ip6tables-legacy") ||
-            !have_program("iptables-legacy-save") || !have_program("ip6tables-legacy-save")) {
-                g_printerr("iptables-legacy tools not found; skipping\n");
-                return 77;
+        for (size_t i = 0; i < n; i++) {
+                if (!have_program(families[i]->ipt) || !have_program(families[i]->save)) {
+                        g_printerr("%s or %s not found; skipping\n", families[i]->ipt, families[i]->save);
+                        return 77;
+                }
+                nft = nft || families[i]->nft;
         }
 
         /* Our own network namespace: nothing below may reach the host's
@@ -306,6 +340,18 @@ int oracle_init(int *argc, char ***argv) {
         }
         close(fd);
         g_setenv("XTABLES_LOCKFILE", Lock, TRUE);
+
+        if (nft) {
+                _cleanup_nft_sock_ bs_nft_sock s = {};
+                uint32_t genid;
+                int k = bs_nft_sock_open(&s);
+                if (k >= 0)
+                        k = bs_nft_genid(&s, &genid);
+                if (k < 0) {
+                        g_printerr("no nf_tables here (%s); skipping\n", g_strerror(-k));
+                        return 77;
+                }
+        }
         return 0;
 }
 

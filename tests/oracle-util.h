@@ -2,7 +2,7 @@
 #pragma once
 
 /* What test-oracle, test-oracle-bad and test-oracle-opaque share: the two
- * families' iptables-legacy tools, the corpus files under tests/oracle,
+ * families' iptables tools (legacy; nft for test-oracle-nft), the corpus files under tests/oracle,
  * running the CLI, reports of where rules and tables differ, and the
  * set-up: root, the legacy tools, a network namespace and an xtables lock
  * of the test's own (the host's firewall is never touched). */
@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "backend.h"
 #include "nf.h"
 #include "rule.h"
 #include "text.h"
@@ -21,9 +22,12 @@ typedef struct family_ctx {
         const char *save;   /* iptables-legacy-save */
         const char *rules;  /* corpus file names under tests/oracle */
         const char *bad;
+        const bs_backend *backend;  /* the one that reads and writes what ipt does */
+        bool nft;           /* iptables-nft: the table lives in nf_tables */
 } family_ctx;
 
-extern const family_ctx family_v4, family_v6;
+/* iptables-legacy; iptables-nft. */
+extern const family_ctx family_v4, family_v6, family_nft_v4, family_nft_v6;
 extern const bs_nf_options nf_options;
 
 /* ------------------------------------------------------------- the corpus */
@@ -87,5 +91,7 @@ void append_table_diff(GString *s, const char *a_name, const bs_table *a, const 
  * returns 77 (printed) when the test cannot run, 1 when it must not, else
  * 0. */
 int oracle_init(int *argc, char ***argv);
+/* The same for the families given (their tools; nf_tables for nft ones). */
+int oracle_init_for(int *argc, char ***argv, const family_ctx *const *families, size_t n);
 /* g_test_run, then removes the lock file; returns g_test_run's result. */
 int oracle_run(void);

@@ -413,6 +413,9 @@ static int decode_match(const bs_codec_family *fam, const char *name, uint8_t re
         return opaque_set(&ret->opaque, name, revision, data, size);
 }
 
+static int decode_target_ext(const bs_codec_family *fam, const char *name, uint8_t revision, const uint8_t *data,
+                             size_t size, bs_target *ret);
+
 static int decode_standard_label(const char *label, bool is_goto, bs_target *ret) {
         int kind;
 
@@ -479,7 +482,11 @@ static int decode_target(const bs_codec_family *fam, const char *name, uint8_t r
         }
         if (is_goto)
                 return -EBADMSG;  /* only chains can be gone to */
+        return decode_target_ext(fam, name, revision, data, size, ret);
+}
 
+static int decode_target_ext(const bs_codec_family *fam, const char *name, uint8_t revision, const uint8_t *data,
+                             size_t size, bs_target *ret) {
         const bs_xt_target_ops *ops = target_ops_by_name(fam, name, revision);
         if (ops && size == XT_ALIGN(ops->size) && size <= BS_XT_INFO_MAX) {
                 _Alignas(8) uint8_t info[BS_XT_INFO_MAX], check[BS_XT_INFO_MAX];
@@ -570,5 +577,97 @@ int bs_codec_decode(bs_family family, const void *entry, size_t size, const char
                 bs_rule_done(ret);
                 bs_rule_init(ret, family);
         }
+        return k;
+}
+
+/* ------------------------------------------------- single payloads (nft) */
+
+static int payload_of_opaque(const bs_opaque *o, bs_codec_payload *ret) {
+        ret->name = o->name;
+        ret->revision = o->revision;
+        ret->data = o->data;
+        ret->size = o->size;
+        return 0;
+}
+
+/* A known extension's payload, zeroed in ret->buf for its encode(). */
+static int payload_room(bs_codec_payload *ret, const char *name, uint8_t revision, size_t size) {
+        if (size > sizeof(ret->buf))
+                return -EINVAL;
+        memset(ret->buf, 0, size);
+        ret->name = name;
+        ret->revision = revision;
+        ret->data = ret->buf;
+        ret->size = size;
+        return 0;
+}
+
+int bs_codec_match_payload(bs_family family, const bs_match *m, bs_codec_payload *ret) {
+        const bs_codec_family *fam = family_ops(family);
+        const bs_xt_match_ops *ops;
+        size_t size;
+        int k;
+
+        if (!fam)
+                return -EINVAL;
+        if ((k = match_layout(fam, m, &ops, &size)) < 0)
+                return k;
+        if (!ops)
+                return payload_of_opaque(&m->opaque, ret);
+        size -= BS_XT_MATCH_HDR;
+        if ((k = payload_room(ret, ops->name, ops->revision, size)) < 0)
+                return k;
+        return ops->encode(m, family, ret->buf);
+}
+
+int bs_codec_target_payload(bs_family family, const bs_target *t, bs_codec_payload *ret) {
+        const bs_codec_family *fam = family_ops(family);
+        const bs_xt_target_ops *ops;
+        size_t size;
+        int k;
+
+        if (!fam)
+                return -EINVAL;
+        if ((k = target_layout(fam, t, &ops, &size)) < 0)
+                return k;
+        if (t->kind == BS_TARGET_OPAQUE)
+                return payload_of_opaque(&t->opaque, ret);
+        if (!ops)
+                return -EINVAL;  /* a standard target: a verdict, not a payload */
+        size -= BS_XT_TARGET_HDR;
+        if ((k = payload_room(ret, ops->name, ops->revision, size)) < 0)
+                return k;
+        return ops->encode(t, family, ret->buf);
+}
+
+static bool ext_name_ok(const char *name) {
+        return name && name[0] != '\0' && strnlen(name, BS_EXT_NAME_MAX + 1) <= BS_EXT_NAME_MAX;
+}
+
+int bs_codec_match_from_payload(bs_family family, const char *name, uint8_t revision, const void *data,
+                                size_t size, bs_match *ret) {
+        const bs_codec_family *fam = family_ops(family);
+
+        memset(ret, 0, sizeof(*ret));
+        if (!fam)
+                return -EINVAL;
+        if (!ext_name_ok(name) || (size > 0 && !data))
+                return -EBADMSG;
+        return decode_match(fam, name, revision, data, size, ret);
+}
+
+int bs_codec_target_from_payload(bs_family family, const char *name, uint8_t revision, const void *data,
+                                 size_t size, bs_target *ret) {
+        const bs_codec_family *fam = family_ops(family);
+
+        memset(ret, 0, sizeof(*ret));
+        if (!fam)
+                return -EINVAL;
+        /* the standard targets are verdicts, never payloads */
+        if (!ext_name_ok(name) || standard_kind_by_label(name) >= 0 || (size > 0 && !data))
+                return -EBADMSG;
+        int k = decode_target_ext(fam, name, revision, data, size, ret);
+        if (k < 0)
+                memset(ret, 0, sizeof(*ret));
         return k;
 }

@@ -48,3 +48,28 @@ int bs_codec_encode_to(const bs_rule *r, void *buf, size_t avail, size_t *ret_si
  * is -E2BIG, an unknown family -EINVAL. On error *ret is left empty. */
 int bs_codec_decode(bs_family family, const void *entry, size_t size, const char *target_label,
                     bs_rule *ret);
+
+/* One match or target payload on its own, as the kernel's xt extension
+ * takes it: what iptables-nft carries in a `match` / `target` expression
+ * (NFTA_MATCH_INFO / NFTA_TARGET_INFO), which are the very bytes that
+ * follow struct xt_entry_match / xt_entry_target in an entry. */
+typedef struct bs_codec_payload {
+        const char *name;    /* the extension's name (points into the rule for opaque ones) */
+        uint8_t revision;
+        const void *data;    /* size bytes: buf, or an opaque payload's own bytes */
+        size_t size;         /* XT_ALIGNed, as iptables sends it */
+        _Alignas(8) uint8_t buf[256];
+} bs_codec_payload;
+
+/* The payload of m (of a rule of this family). -EINVAL as bs_codec_encode. */
+int bs_codec_match_payload(bs_family family, const bs_match *m, bs_codec_payload *ret);
+/* The payload of an extension target (REJECT, LOG, opaque); -EINVAL for
+ * the standard ones (none, verdicts, jumps), which have none. */
+int bs_codec_target_payload(bs_family family, const bs_target *t, bs_codec_payload *ret);
+/* A payload back into the model, with bs_codec_decode's policy (known and
+ * re-encoding to the same bytes, else opaque). ret is overwritten; on
+ * error it owns nothing. -EBADMSG for a name that cannot be one. */
+int bs_codec_match_from_payload(bs_family family, const char *name, uint8_t revision, const void *data,
+                                size_t size, bs_match *ret);
+int bs_codec_target_from_payload(bs_family family, const char *name, uint8_t revision, const void *data,
+                                 size_t size, bs_target *ret);
