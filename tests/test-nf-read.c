@@ -42,9 +42,11 @@ static void test_read(gconstpointer data) {
         g_assert_cmpint(t->chains[0].policy, ==, BS_POLICY_ACCEPT);
         g_assert_cmpint(t->chains[1].policy, ==, BS_POLICY_DROP);
         g_assert_cmpint(t->chains[3].policy, ==, BS_POLICY_NONE);
-        /* the datagrams left through OUTPUT, which has no rule: its policy counted them */
-        g_assert_cmpuint(t->chains[2].policy_packets, ==, 3);
-        g_assert_cmpuint(t->chains[2].policy_bytes, ==, 3 * per_packet);
+        /* the datagrams left through OUTPUT, which has no rule: its policy
+         * counted them (iptables-legacy); iptables-nft made no OUTPUT
+         * chain, so nothing counted them */
+        g_assert_cmpuint(t->chains[2].policy_packets, ==, legacy() ? 3 : 0);
+        g_assert_cmpuint(t->chains[2].policy_bytes, ==, legacy() ? 3 * per_packet : 0);
 
         const bs_rule *r = rule_at(t, "INPUT", 0);
         g_assert_cmpint(r->family, ==, f->family);

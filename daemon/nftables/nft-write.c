@@ -328,6 +328,11 @@ static int commit(batch_writer *w, uint32_t *ret_genid) {
                  * tables read (the generation vouches for them): what the
                  * kernel did not find is a match or target module */
                 return -EOPNOTSUPP;
+        if (r == -EMLINK)
+                /* nf_tables' answer to a jump loop (its validation walks the
+                 * jumps until it is deeper than its jump stack, 16): the
+                 * same refusal as legacy's -ELOOP */
+                return -ELOOP;
         if (r < 0)
                 return r;
         for (size_t k = 0; k < w->n_sent; k++)
