@@ -777,7 +777,8 @@ static void test_incremental(gconstpointer data) {
                 g_assert_cmpuint(rule_at(result, "INPUT", i)->origin, ==, a->rules[i].origin);
         g_assert_cmpuint(a->rules[0].origin, >, b->rules[b->n_rules - 1].origin);
         for (size_t i = 1; i < a->n_rules; i++) {
-                size_t old = i - 1 < 250 ? i - 1 : i; /* rule 251 (index 250) went */
+                /* rule 251 of the table with the new rule first: the old 250th (index 249) */
+                size_t old = i - 1 < 249 ? i - 1 : i;
                 g_assert_cmpuint(a->rules[i].origin, ==, b->rules[old].origin);
         }
 }
