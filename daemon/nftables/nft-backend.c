@@ -27,8 +27,14 @@ static int family_index(bs_family f) {
         return f == BS_FAMILY_IPV6 ? 1 : 0;
 }
 
+static bool table_name_valid(const char *table) {
+        return table && table[0] && strlen(table) <= BS_TABLE_NAME_MAX;
+}
+
 static int nft_read(bs_family family, const char *table, const bs_nf_options *o, bs_table **ret) {
         (void) o;
+        if (!table_name_valid(table))
+                return -EINVAL;
         _cleanup_nft_sock_ bs_nft_sock s = {};
         int r = bs_nft_sock_open(&s);
         if (r < 0)
@@ -91,6 +97,8 @@ static int table_at(bs_nft_sock *s, bs_family family, const char *table, uint32_
 static int nft_read_cached(bs_family family, const char *table, const bs_nf_options *o, bs_nf_read_cache *cache,
                            const bs_table **ret) {
         o = options(o);
+        if (!table_name_valid(table))
+                return -EINVAL;
         _cleanup_nft_sock_ bs_nft_sock s = {};
         int r = bs_nft_sock_open(&s);
         if (r < 0)
@@ -147,6 +155,8 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
         o = options(o);
         if (ret)
                 *ret = (bs_nf_transition) { .failed = SIZE_MAX };
+        if (!table_name_valid(table))
+                return -EINVAL;
         static const bs_family fams[2] = { BS_FAMILY_IPV4, BS_FAMILY_IPV6 };
         for (int f = 0; f < 2; f++)
                 if (!(families & bs_family_mask(fams[f])))
