@@ -112,8 +112,13 @@ static int print_policies(sd_bus_message *reply) {
         return 0;
 }
 
-/* The "Backend" line, Backends from the properties (a{sv}, rewound). */
-static int print_backends(sd_bus_message *reply, const char *version) {
+/* The "Backend" line: Backends from the properties (a{sv}, rewound), and
+ * why the daemon chose it (BackendReason; a daemon without it gets the
+ * version on the same line, as before). The first backend's name goes to
+ * ret_name. */
+static int print_backends(sd_bus_message *reply, const char *version, const char *reason, char *ret_name,
+                          size_t name_size) {
+        ret_name[0] = '\0';
         int r = enter_property(reply, "Backends", "as");
         if (r > 0)
                 r = sd_bus_message_enter_container(reply, 'a', "s");
@@ -125,13 +130,36 @@ static int print_backends(sd_bus_message *reply, const char *version) {
                 bool first = true;
                 while ((r = sd_bus_message_read(reply, "s", &b)) > 0) {
                         printf("%s%s", first ? "" : ", ", b);
+                        if (first)
+                                snprintf(ret_name, name_size, "%s", b);
                         first = false;
                 }
                 if (r < 0)
                         return ctl_parse_error(r);
         }
-        printf(" (backstopd %s)\n", version);
+        if (reason && *reason)
+                printf(" (%s)\n%16s: backstopd %s\n", reason, "Daemon", version);
+        else
+                printf(" (backstopd %s)\n", version);
         return 0;
+}
+
+/* The rulesets beside the managed one that filter INPUT too: nftables
+ * chains other than the backend's own, and the legacy ruleset when the
+ * daemon manages nft. */
+static void print_other_rulesets(const Dict *d, const char *backend) {
+        bool nft_backend = streq(backend, "iptables-nft");
+        if (dict_bool(d, "NftablesFiltersInput", false))
+                printf("%16s: ALSO FILTERS INPUT (both rule sets apply to every packet): %s\n", "nftables",
+                       dict_str(d, "NftablesDescription", ""));
+        else
+                printf("%16s: %s\n", "nftables",
+                       nft_backend ? "no chains but Backstop's own filter INPUT" : "does not filter INPUT");
+        if (dict_bool(d, "LegacyFiltersInput", false))
+                printf("%16s: ALSO FILTERS INPUT (both rule sets apply to every packet): %s\n", "iptables-legacy",
+                       dict_str(d, "LegacyDescription", ""));
+        else if (nft_backend)
+                printf("%16s: %s\n", "iptables-legacy", "does not filter INPUT");
 }
 
 static void print_rule_counts(Dict *chains, size_t n, const char *family, const char *label) {
@@ -281,7 +309,9 @@ int verb_status(Ctl *c) {
                 return r;
         }
 
-        r = print_backends(reply, dict_str(&d, "Version", "?"));
+        char backend[64];
+        r = print_backends(reply, dict_str(&d, "Version", "?"), dict_str(&d, "BackendReason", NULL), backend,
+                           sizeof(backend));
         if (r == 0) {
                 r = sd_bus_message_rewind(reply, true);
                 if (r < 0)
@@ -337,10 +367,6 @@ int verb_status(Ctl *c) {
         }
         printf("%16s: %s\n", "Saved", dict_bool(&d, "RulesSaved", false) ? "yes, the running rules are saved"
                                                                        : "no, the running rules differ from the saved ones");
-        if (dict_bool(&d, "NftablesFiltersInput", false))
-                printf("%16s: ALSO FILTERS INPUT (both rule sets apply to every packet): %s\n", "nftables",
-                       dict_str(&d, "NftablesDescription", ""));
-        else
-                printf("%16s: %s\n", "nftables", "does not filter INPUT");
+        print_other_rulesets(&d, backend);
         return 0;
 }

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "backend-choice.h"
 #include "config.h"
+#include "daemon-config.h"
 #include "log.h"
 #include "manager.h"
 #include "persist.h"
@@ -18,6 +20,8 @@ static char *arg_runtime_dir;
 static char *arg_state_dir;
 static bool arg_restore;
 static bs_mgmt_ports arg_ports;  /* n == 0: the default, 22/tcp */
+static int arg_backend = -1;     /* a bs_backend_mode; -1: the file's, else auto */
+static char *arg_config;         /* NULL: $BACKSTOP_CONFIG, else the default */
 
 static void help(void) {
         printf("Usage: backstopd [OPTIONS]\n\n"
@@ -30,12 +34,20 @@ static void help(void) {
                "  --management-port=PORT[/tcp|/udp]\n"
                "                       a port the lockout pre-flight protects (repeatable;\n"
                "                       default 22/tcp; the caller's SSH port always counts)\n"
+               "  --backend=auto|legacy|nft\n"
+               "                       the ruleset to manage: iptables-legacy's or iptables-nft's\n"
+               "                       (default: Backend= of the configuration file, else auto:\n"
+               "                       the one the host's own iptables shows)\n"
+               "  --config=PATH        configuration file (default $BACKSTOP_CONFIG or %s;\n"
+               "                       the command line overrides it)\n"
                "  --debug              log debug messages\n"
                "  -h --help            this text\n"
                "  --version            the version\n\n"
-               "Environment: BACKSTOP_RUNTIME_DIR, BACKSTOP_STATE_DIR (override the defaults),\n"
-               "XTABLES_LOCKFILE (the xtables lock, default /run/xtables.lock).\n",
-               DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR);
+               "Environment: BACKSTOP_RUNTIME_DIR, BACKSTOP_STATE_DIR, BACKSTOP_CONFIG (override the\n"
+               "defaults), XTABLES_LOCKFILE (the xtables lock, default /run/xtables.lock),\n"
+               "BACKSTOP_IPTABLES_LINKS (where auto looks for the host's iptables, default\n"
+               "%s).\n",
+               DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR, BS_CONFIG_FILE_DEFAULT, BS_IPTABLES_LINKS_DEFAULT);
 }
 
 /* systemd passes "dir1:dir2" when a unit lists several; we use the first */
@@ -58,7 +70,16 @@ static int pick_dir(char **arg, const char *test_env, const char *systemd_env, c
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_RESTORE = 0x100, ARG_RUNTIME_DIR, ARG_STATE_DIR, ARG_DEBUG, ARG_VERSION, ARG_MGMT_PORT };
+        enum {
+                ARG_RESTORE = 0x100,
+                ARG_RUNTIME_DIR,
+                ARG_STATE_DIR,
+                ARG_DEBUG,
+                ARG_VERSION,
+                ARG_MGMT_PORT,
+                ARG_BACKEND,
+                ARG_CONFIG,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -67,6 +88,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "management-port", required_argument, NULL, ARG_MGMT_PORT },
+                { "backend", required_argument, NULL, ARG_BACKEND },
+                { "config", required_argument, NULL, ARG_CONFIG },
                 {},
         };
         int c;
@@ -112,6 +135,19 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         break;
                 }
+                case ARG_BACKEND:
+                        arg_backend = bs_backend_mode_from_string(optarg);
+                        if (arg_backend < 0) {
+                                log_error("--backend: \"%s\" is not auto, legacy or nft.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_CONFIG:
+                        free(arg_config);
+                        arg_config = strdup(optarg);
+                        if (!arg_config)
+                                return log_oom();
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -125,12 +161,49 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-/* --restore: both saved files, or the fail-closed rules (restore.h). */
+/* The backend: --backend, else the configuration file's Backend=, else
+ * auto (backend-choice.h); computed once, logged with its reason. A broken
+ * configuration file stops the daemon (it would manage a ruleset nobody
+ * chose); --restore instead logs it and follows auto: rules loaded into
+ * either ruleset filter every packet, while none loaded leaves the host
+ * open. */
+static int choose_backend(bool tolerate_config_errors, bs_backend_choice *ret) {
+        const char *env = getenv("BACKSTOP_CONFIG");
+        const char *path = arg_config ? arg_config : env && *env ? env : BS_CONFIG_FILE_DEFAULT;
+        bool explicit = arg_config || (env && *env);
+        bs_daemon_config cfg;
+        char err[512];
+        int r = bs_daemon_config_load(path, explicit, &cfg, err, sizeof(err));
+        if (r < 0) {
+                if (!tolerate_config_errors) {
+                        log_error("Bad configuration file: %s", err);
+                        return r;
+                }
+                log_error("Bad configuration file: %s. Ignoring it: the rules go where auto finds them.", err);
+                cfg = (bs_daemon_config) { .backend = -1 };
+        }
+        bs_backend_probe probe;
+        bs_backend_probe_default(&probe);
+        bs_nf_options nf = BS_NF_OPTIONS_DEFAULT;
+        probe.nf = &nf;
+        r = bs_backend_choose(arg_backend, cfg.backend, cfg.backend >= 0 ? path : NULL, &probe, ret);
+        if (r < 0)
+                return log_error_errno(r, "Cannot choose the backend: %m");
+        log_info("Backend %s (%s).", ret->backend->name, ret->reason);
+        return 0;
+}
+
+/* --restore: both saved files, or the fail-closed rules (restore.h), into
+ * the ruleset the daemon will manage. */
 static int run_restore(void) {
+        bs_backend_choice choice;
+        int r = choose_backend(true, &choice);
+        if (r < 0)
+                return r;
         bs_mgmt_ports ports = arg_ports;
         if (ports.n == 0)
                 bs_mgmt_ports_default(&ports);
-        return bs_boot_restore(&bs_backend_iptables_legacy, arg_state_dir, arg_runtime_dir, &ports);
+        return bs_boot_restore(choice.backend, arg_state_dir, arg_runtime_dir, &ports);
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -147,6 +220,10 @@ static int run(int argc, char *argv[]) {
                 return r;
         if (arg_restore)
                 return run_restore();
+        bs_backend_choice choice;
+        r = choose_backend(false, &choice);
+        if (r < 0)
+                return r;
 
         sigset_t mask;
         sigemptyset(&mask);
@@ -161,6 +238,12 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "Cannot set up the event loop: %m");
         m->runtime_dir = TAKE_PTR(arg_runtime_dir);
         m->state_dir = TAKE_PTR(arg_state_dir);
+        m->backend = choice.backend;
+        m->backend_reason = strdup(choice.reason);
+        if (!m->backend_reason) {
+                manager_free(m);
+                return log_oom();
+        }
         if (arg_ports.n > 0)
                 m->ports = arg_ports;
         /* Test seam, documented in polkit.h: only ever makes us stricter. */
@@ -183,8 +266,8 @@ static int run(int argc, char *argv[]) {
                 manager_free(m);
                 return r;
         }
-        log_info("backstopd %s running (runtime dir %s, state dir %s, IPv6 %s).", PACKAGE_VERSION,
-                 m->runtime_dir, m->state_dir, m->ipv6_active ? "active" : "not active");
+        log_info("backstopd %s running (backend %s, runtime dir %s, state dir %s, IPv6 %s).", PACKAGE_VERSION,
+                 m->backend->name, m->runtime_dir, m->state_dir, m->ipv6_active ? "active" : "not active");
         (void) sd_notify(false, "READY=1\nSTATUS=Running.");
 
         r = sd_event_loop(m->event);
@@ -198,5 +281,6 @@ int main(int argc, char *argv[]) {
         int r = run(argc, argv);
         free(arg_runtime_dir);
         free(arg_state_dir);
+        free(arg_config);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "backend-choice.h"
 #include "bus-manager.h"
 #include "fileio.h"
 #include "journal.h"
@@ -51,7 +52,9 @@ Manager *manager_free(Manager *m) {
         free(m->runtime_dir);
         free(m->boot_restore);
         free(m->state_dir);
+        free(m->backend_reason);
         free(m->nft_description);
+        free(m->legacy_description);
         for (int f = 0; f < 2; f++)
                 bs_nf_read_cache_done(&m->read_cache[f]);
         for (int f = 0; f < 2; f++) {
@@ -177,28 +180,75 @@ static void policies_of(const bs_table *const t[2], ManagerPolicies *ret) {
         }
 }
 
+/* One ruleset beside ours: a flag and what was found. A failed look keeps
+ * the last answer. */
+static void refresh_other(bool announced, int r, bool found, char *desc, bool *flag, char **description,
+                          const char *flag_name, const char *description_name, const char **changed, size_t *n) {
+        _cleanup_free_ char *d = desc;
+        if (r < 0)
+                return;
+        if (!announced || found != *flag) {
+                *flag = found;
+                changed[(*n)++] = flag_name;
+        }
+        if (!announced || !streq_ptr(d, *description)) {
+                free(*description);
+                *description = TAKE_PTR(d);
+                changed[(*n)++] = description_name;
+        }
+}
+
+/* Nftables*: base chains on input other than the tables the backend keeps
+ * its own rules in; Legacy*: the legacy filter table, when it is not ours.
+ * Appends the names of what changed to changed (room for 4). */
+static void refresh_other_rulesets(Manager *m, const char **changed, size_t *n) {
+        bool nft_backend = m->backend == &bs_backend_iptables_nft;
+        bool found = false;
+        char *desc = NULL;
+        int r = bs_nf_nftables_filters_input(nft_backend, &found, &desc);
+        refresh_other(m->others_announced, r, found, desc, &m->nft_filters_input, &m->nft_description,
+                      "NftablesFiltersInput", "NftablesDescription", changed, n);
+
+        found = false;
+        desc = NULL;
+        r = 0;
+        if (m->backend != &bs_backend_iptables_legacy) {
+                bs_backend_probe p;
+                bs_backend_probe_default(&p);
+                p.nf = &m->nf;
+                r = bs_legacy_filters_input(&p, &found, &desc);
+        }
+        refresh_other(m->others_announced, r, found, desc, &m->legacy_filters_input, &m->legacy_description,
+                      "LegacyFiltersInput", "LegacyDescription", changed, n);
+        m->others_announced = true;
+}
+
 void manager_refresh_properties(Manager *m) {
         const bs_table *t[2];
-        if (manager_peek_tables(m, BS_FAMILY_MASK_BOTH, false, t) < 0)
-                return;  /* try again next time */
-        manager_refresh_properties_with(m, t);
+        if (manager_peek_tables(m, BS_FAMILY_MASK_BOTH, false, t) >= 0) {
+                manager_refresh_properties_with(m, t);
+                return;
+        }
+        /* Our tables cannot be read now (try again next time); the
+         * other rulesets still can */
+        const char *changed[5];
+        size_t n = 0;
+        bool first = !m->others_announced;
+        refresh_other_rulesets(m, changed, &n);
+        changed[n] = NULL;
+        if ((first && !m->serving) || n == 0)
+                return;
+        manager_send_changed(m, (char **) changed);
 }
 
 void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
-        const char *changed[8];
+        const char *changed[10];
         size_t n = 0;
 
         ManagerPolicies pol;
         policies_of(t, &pol);
         bool saved = false;
         (void) bs_persist_equal(m->state_dir, t, m->saved_cache, &saved);
-
-        bool nft = false;
-        _cleanup_free_ char *desc = NULL;
-        if (bs_nf_nftables_filters_input(&nft, &desc) < 0) {
-                nft = m->nft_filters_input;
-                desc = m->nft_description ? strdup(m->nft_description) : NULL;
-        }
 
         /* (policies_of starts from all zeroes: memcmp compares the values) */
         if (!m->announced || memcmp(&pol, &m->policies, sizeof(pol)) != 0) {
@@ -209,15 +259,7 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
                 m->rules_saved = saved;
                 changed[n++] = "RulesSaved";
         }
-        if (!m->announced || nft != m->nft_filters_input) {
-                m->nft_filters_input = nft;
-                changed[n++] = "NftablesFiltersInput";
-        }
-        if (!m->announced || !streq_ptr(desc, m->nft_description)) {
-                free(m->nft_description);
-                m->nft_description = TAKE_PTR(desc);
-                changed[n++] = "NftablesDescription";
-        }
+        refresh_other_rulesets(m, changed, &n);
         uint32_t pending = m->pending ? m->pending->id : 0;
         if (!m->announced || pending != m->last_pending) {
                 m->last_pending = pending;

@@ -56,6 +56,7 @@ typedef struct Manager {
         char *runtime_dir;
         char *state_dir;
         const bs_backend *backend; /* what holds the rules: every table access goes through it */
+        char *backend_reason;      /* why that one (backend-choice.h), e.g. "--backend=legacy" */
         bs_nf_options nf;
         bool ipv6_active;       /* ipv6_state == IPV6_AVAILABLE */
         Ipv6State ipv6_state;
@@ -91,9 +92,16 @@ typedef struct Manager {
         bool announced;
         bool serving;  /* the bus name is ours: clients may have read the properties */
         ManagerPolicies policies;
-        bool rules_saved, nft_filters_input;
+        bool rules_saved;
         uint32_t last_pending;  /* transaction id, 0 for none */
-        char *nft_description;
+        /* The rulesets that filter INPUT beside the one we manage (both
+         * see every packet): nftables base chains other than the backend's
+         * own tables, and, with the nft backend, the legacy filter table.
+         * Computed even while our own tables cannot be read, and
+         * announced on their own (others_announced). */
+        bool others_announced;
+        bool nft_filters_input, legacy_filters_input;
+        char *nft_description, *legacy_description;
 
         /* What the last reads decoded, per family (index: IPv4 0, IPv6 1):
          * the read-only calls and the property refresh reuse it while the

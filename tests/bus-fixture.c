@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-fixture.h"
+#include "test-backend.h"
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -38,6 +39,22 @@ gboolean bs_test_enter_private_netns(void) {
                 return FALSE;
         close(fd);
         g_setenv("XTABLES_LOCKFILE", lock, TRUE);
+
+        /* Every backstopd the tests start (and --restore) manages the
+         * ruleset of the backend under test (test-backend.h), whose iptables
+         * is the oracle, whatever the host's iptables or /etc/backstop says,
+         * unless a test points BACKSTOP_CONFIG elsewhere or passes --backend */
+        g_autofree char *conf = g_build_filename(g_get_tmp_dir(), "backstop-test-backstopd.conf.XXXXXX", NULL);
+        fd = g_mkstemp(conf);
+        if (fd < 0)
+                return FALSE;
+        g_autofree char *text = g_strdup_printf("# written by the tests' bus fixture\nBackend=%s\n",
+                                                bs_test_backend_name());
+        gboolean written = write(fd, text, strlen(text)) == (ssize_t) strlen(text);
+        close(fd);
+        if (!written)
+                return FALSE;
+        g_setenv("BACKSTOP_CONFIG", conf, TRUE);
         return TRUE;
 }
 

@@ -35,8 +35,10 @@ typedef struct BsBusFixture {
 } BsBusFixture;
 
 /* Root only: unshare(CLONE_NEWNET) for this process, bring lo up, set
- * XTABLES_LOCKFILE to a new private file. FALSE when it cannot (not root,
- * no namespaces): the test should exit 77. Call once, before any thread. */
+ * XTABLES_LOCKFILE to a new private file and BACKSTOP_CONFIG to a new
+ * private configuration file naming the backend under test
+ * (test-backend.h), whose iptables is the tests' oracle. FALSE when it cannot (not root, no namespaces): the test
+ * should exit 77. Call once, before any thread. */
 gboolean bs_test_enter_private_netns(void);
 
 /* A temp dir and a private system bus (asserts on failure). */

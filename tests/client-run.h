@@ -42,3 +42,8 @@ void client_run_free(ClientRun *r);
 /* Runs a client with pipes to completion; returns its exit status. */
 int client_run_simple(const char *bus_address, const char *const *args, const char *const *env, char **ret_out,
                       char **ret_err);
+
+/* Parses text as one JSON document with a real parser (python3's json
+ * module; asserts it is valid); returns what the python expression (on the
+ * parsed value d) prints. */
+char *json_eval(const char *text, const char *expr);

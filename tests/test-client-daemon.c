@@ -59,26 +59,6 @@ static int ctl(char **out, char **err, const char *first, ...) {
         return client_run_simple(addr(), (const char *const *) args->pdata, NULL, out, err);
 }
 
-/* Parses text as one JSON document with a real parser; returns what the
- * python expression (on the parsed value d) prints. */
-static char *json_eval(const char *text, const char *expr) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *code = g_strdup_printf("import json,sys\nd=json.loads(sys.stdin.read())\n"
-                                                "sys.stdout.write(str(%s))",
-                                                expr);
-        g_autoptr(GSubprocess) p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                            G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                                    &error, "python3", "-c", code, NULL);
-        g_assert_no_error(error);
-        char *out = NULL, *err = NULL;
-        g_assert_true(g_subprocess_communicate_utf8(p, text, NULL, &out, &err, &error));
-        g_assert_no_error(error);
-        if (!g_subprocess_get_if_exited(p) || g_subprocess_get_exit_status(p) != 0)
-                g_error("not valid JSON (or %s failed): %s\n---\n%s", expr, err, text);
-        g_free(err);
-        return out;
-}
-
 static void assert_no_pending(void) {
         g_autofree char *out = NULL;
         g_assert_cmpint(ctl(&out, NULL, "--json", "status", NULL), ==, 0);

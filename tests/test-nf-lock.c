@@ -118,21 +118,36 @@ static void test_nftables(gconstpointer data) {
         }
         bool found = true;
         char *description = (char *) "unset";
-        g_assert_cmpint(bs_nf_nftables_filters_input(&found, &description), ==, 0);
+        g_assert_cmpint(bs_nf_nftables_filters_input(false, &found, &description), ==, 0);
         g_assert_false(found);
         g_assert_null(description);
 
         /* legacy tables do not count */
         sh_ok("%s -A INPUT -j ACCEPT", f->cli);
-        g_assert_cmpint(bs_nf_nftables_filters_input(&found, NULL), ==, 0);
+        g_assert_cmpint(bs_nf_nftables_filters_input(false, &found, NULL), ==, 0);
         g_assert_false(found);
 
         sh_ok("%s -A INPUT -j ACCEPT", f->family == BS_FAMILY_IPV6 ? "ip6tables-nft" : "iptables-nft");
-        g_assert_cmpint(bs_nf_nftables_filters_input(&found, &description), ==, 0);
+        g_assert_cmpint(bs_nf_nftables_filters_input(false, &found, &description), ==, 0);
         g_assert_true(found);
         g_assert_nonnull(description);
         g_test_message("found: %s", description);
         g_assert_nonnull(strstr(description, f->family == BS_FAMILY_IPV6 ? "ip6 filter INPUT" : "ip filter INPUT"));
+        free(description);
+
+        /* with the nft backend, iptables-nft's own table is the managed
+         * ruleset, not another one; an inet table of nft's still is */
+        found = true;
+        description = (char *) "unset";
+        g_assert_cmpint(bs_nf_nftables_filters_input(true, &found, &description), ==, 0);
+        g_assert_false(found);
+        g_assert_null(description);
+        sh_ok("nft add table inet t && nft add chain inet t in '{ type filter hook input priority 0; }'");
+        g_assert_cmpint(bs_nf_nftables_filters_input(true, &found, &description), ==, 0);
+        g_assert_true(found);
+        g_test_message("found: %s", description);
+        g_assert_nonnull(strstr(description, "inet t in"));
+        g_assert_null(strstr(description, "filter INPUT"));
         free(description);
 }
 

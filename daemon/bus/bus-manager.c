@@ -72,7 +72,15 @@ static int property_get_backends(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_append(reply, "as", 1, m->backend->name);
 }
 
-/* Policies, RulesSaved and Nftables*: what the manager computed last (see
+static int property_get_backend_reason(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(reply);
+        assert(m);
+        return sd_bus_message_append(reply, "s", m->backend_reason ? m->backend_reason : "");
+}
+
+/* Policies, RulesSaved, Nftables* and Legacy*: what the manager computed last (see
  * Manager.policies); a property read costs no kernel read. */
 static int property_get_policies(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -143,7 +151,10 @@ static int property_get_nft(sd_bus *bus, const char *path, const char *interface
         assert(m);
         if (streq(property, "NftablesFiltersInput"))
                 return sd_bus_message_append(reply, "b", m->nft_filters_input);
-        return sd_bus_message_append(reply, "s", m->nft_description ? m->nft_description : "");
+        if (streq(property, "LegacyFiltersInput"))
+                return sd_bus_message_append(reply, "b", m->legacy_filters_input);
+        const char *d = streq(property, "LegacyDescription") ? m->legacy_description : m->nft_description;
+        return sd_bus_message_append(reply, "s", d ? d : "");
 }
 
 static int property_get_management_ports(sd_bus *bus, const char *path, const char *interface,
@@ -207,6 +218,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Backends", "as", property_get_backends, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BackendReason", "s", property_get_backend_reason, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IPv6Active", "b", property_get_ipv6, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Policies", "a{sa{ss}}", property_get_policies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -214,6 +226,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("RulesSaved", "b", property_get_rules_saved, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NftablesFiltersInput", "b", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NftablesDescription", "s", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LegacyFiltersInput", "b", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LegacyDescription", "s", property_get_nft, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ManagementPorts", "a(sq)", property_get_management_ports, 0,
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("BootRestore", "s", property_get_boot_restore, 0, SD_BUS_VTABLE_PROPERTY_CONST),

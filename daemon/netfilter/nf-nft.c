@@ -4,7 +4,9 @@
  * every nftables chain (NFT_MSG_GETCHAIN dump on a raw NETLINK_NETFILTER
  * socket: no libnftnl/libmnl needed) and looks for a base chain of type
  * "filter" on the input hook in the ip, ip6 or inet family. Works in the
- * caller's network namespace. */
+ * caller's network namespace. With the iptables-nft backend, the tables
+ * it manages itself (ip filter, ip6 filter) are not "also" filtering, and
+ * the caller leaves them out. */
 #include <endian.h>
 #include <inttypes.h>
 #include <linux/netfilter.h>
@@ -136,10 +138,22 @@ static const char *family_name(uint8_t f) {
         }
 }
 
-static void note_chain(const nft_chain_info *c, nft_found *found) {
+static bool str_is(const char *s, size_t len, const char *want) {
+        return s && len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+/* The tables iptables-nft keeps its filter rules in: "ip filter" and "ip6
+ * filter" (never inet). */
+static bool is_iptables_nft_table(const nft_chain_info *c) {
+        return (c->family == NFPROTO_IPV4 || c->family == NFPROTO_IPV6) &&
+               str_is(c->table, c->table_len, "filter");
+}
+
+static void note_chain(const nft_chain_info *c, bool except_iptables_nft, nft_found *found) {
         const char *family = family_name(c->family);
-        if (!family || !c->has_hook || c->hooknum != NF_INET_LOCAL_IN || !c->type ||
-            c->type_len != strlen("filter") || memcmp(c->type, "filter", c->type_len) != 0)
+        if (!family || !c->has_hook || c->hooknum != NF_INET_LOCAL_IN || !str_is(c->type, c->type_len, "filter"))
+                return;
+        if (except_iptables_nft && is_iptables_nft_table(c))
                 return;
 
         found->count++;
@@ -157,7 +171,7 @@ static void note_chain(const nft_chain_info *c, nft_found *found) {
 }
 
 /* One dump; -EINTR when the kernel says it was interrupted by a change. */
-static int dump_chains(int fd, uint32_t seq, nft_found *found) {
+static int dump_chains(int fd, uint32_t seq, bool except_iptables_nft, nft_found *found) {
         struct {
                 struct nlmsghdr nh;
                 struct nfgenmsg g;
@@ -206,13 +220,13 @@ static int dump_chains(int fd, uint32_t seq, nft_found *found) {
                         if (nh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN)) {
                                 nft_chain_info c;
                                 parse_chain(nh, &c);
-                                note_chain(&c, found);
+                                note_chain(&c, except_iptables_nft, found);
                         }
                 }
         }
 }
 
-int bs_nf_nftables_filters_input(bool *ret, char **ret_description) {
+int bs_nf_nftables_filters_input(bool except_iptables_nft, bool *ret, char **ret_description) {
         if (!ret)
                 return -EINVAL;
 
@@ -232,7 +246,7 @@ int bs_nf_nftables_filters_input(bool *ret, char **ret_description) {
         uint32_t seq = (uint32_t) time(NULL);
         for (unsigned attempt = 0; attempt < DUMP_ATTEMPTS && (r == -EINTR || r == -EAGAIN); attempt++) {
                 memset(&found, 0, sizeof(found));
-                r = dump_chains(fd, seq + attempt, &found);
+                r = dump_chains(fd, seq + attempt, except_iptables_nft, &found);
         }
         /* no nf_tables in this kernel (and no module to load) */
         if (r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)

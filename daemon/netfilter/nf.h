@@ -186,5 +186,7 @@ int bs_nf_zero(bs_family family, const char *table, const char *chain, const bs_
  * iptables-nft), in the caller's network namespace. *ret_description (if
  * not NULL) says what was found, e.g. "ip filter INPUT (priority 0, policy
  * accept)", "; "-separated; NULL when nothing was found. A kernel without
- * nf_tables answers false. */
-int bs_nf_nftables_filters_input(bool *ret, char **ret_description);
+ * nf_tables answers false. except_iptables_nft leaves out the tables
+ * iptables-nft keeps its rules in (ip filter, ip6 filter): with the nft
+ * backend those are the ruleset the daemon manages, not another one. */
+int bs_nf_nftables_filters_input(bool except_iptables_nft, bool *ret, char **ret_description);

@@ -52,7 +52,7 @@ ip netns add "$boot"
 sandbox_on_exit "sandbox_kill_netns $boot; ip netns del $boot 2>/dev/null"
 ip netns exec "$boot" ip link set lo up
 t=$EPOCHREALTIME
-run_capture rc out ip netns exec "$boot" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore \
+run_capture rc out ip netns exec "$boot" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="${BACKSTOP_TEST_BACKEND:-legacy}" \
         --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR"
 [ "$rc" = 0 ] || fail "backstopd --restore: exit $rc"
 figure "backstopd --restore" "$(seconds_between "$t" "$EPOCHREALTIME") s"
@@ -83,7 +83,7 @@ sandbox_on_exit "sandbox_kill_netns $boot2; ip netns del $boot2 2>/dev/null"
 ip netns exec "$boot2" ip link set lo up
 # management port 2222 (the saved rules have 22): the fail-closed rules
 # are told apart from the saved ones in both families
-run_capture rc out ip netns exec "$boot2" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore \
+run_capture rc out ip netns exec "$boot2" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="${BACKSTOP_TEST_BACKEND:-legacy}" \
         --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR" --management-port=2222/tcp
 sed 's/^/    restore | /' <<<"$out"
 [ "$rc" != 0 ] || fail "backstopd --restore with a corrupt rules.v6 exited 0"

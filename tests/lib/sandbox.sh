@@ -231,7 +231,7 @@ sandbox_daemon() {
         # PID, so that sandbox_stop_daemon KILL really kills the daemon.
         ip netns exec "$SB_FW" env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
-                "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" 2>>"$SB/backstopd.log" &
+                "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --backend="${BACKSTOP_TEST_BACKEND:-legacy}" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
         sandbox_wait_name "$SB_DAEMON_PID"
 }
