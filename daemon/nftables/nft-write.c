@@ -138,6 +138,19 @@ static int put_rule_delete(batch_writer *w, const bs_table *t, const char *chain
         return msg_end(w, nlh, NULL);
 }
 
+/* Every rule of the chain, in one message (what `iptables-nft -F CHAIN`
+ * sends): the kernel finds a rule to delete by handle by walking the
+ * chain, so deleting a long chain rule by rule costs its length squared. */
+static int put_chain_flush(batch_writer *w, const bs_table *t, const char *chain) {
+        struct nlmsghdr *nlh;
+        int r = msg_begin(w, NFT_MSG_DELRULE, t->family, 0, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, t->name);
+        mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+        return msg_end(w, nlh, NULL);
+}
+
 static void nftnl_rule_freep(struct nftnl_rule **r) {
         if (*r)
                 nftnl_rule_free(*r);
@@ -179,6 +192,16 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
         if (r < 0)
                 return r;
         const char *name = after ? after->name : before->name;
+        if (d.n_deleted > 1 && d.n_deleted == before->n_rules) {
+                /* nothing of the chain is kept */
+                for (size_t k = 0; k < d.n_deleted; k++)
+                        if (before->rules[k].origin == 0)
+                                return -EINVAL;  /* a table that was not read from the kernel */
+                r = put_chain_flush(w, t, name);
+                if (r < 0)
+                        return r;
+                d.n_deleted = 0;
+        }
         for (size_t k = 0; k < d.n_deleted; k++) {
                 uint64_t handle = before->rules[d.deleted[k]].origin;
                 if (handle == 0)
