@@ -56,9 +56,9 @@ static int msg_end(batch_writer *w, struct nlmsghdr *nlh, bs_rule *inserted) {
         return note_sent(w, nlh->nlmsg_type & 0xff, inserted);
 }
 
-static int put_table(batch_writer *w, const bs_table *t) {
+static int put_table(batch_writer *w, const bs_table *t, uint16_t flags) {
         struct nlmsghdr *nlh;
-        int r = msg_begin(w, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE, &nlh);
+        int r = msg_begin(w, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE | flags, &nlh);
         if (r < 0)
                 return r;
         mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
@@ -257,7 +257,7 @@ static int put_family(batch_writer *w, const bs_nft_write *fw) {
                         bool inserts = c->n_rules > 0 && !chain_exists_surely(old);
                         put = !old || old->policy != c->policy || counters || inserts;
                         if (put && !table_put) {
-                                int r = put_table(w, after);
+                                int r = put_table(w, after, 0);
                                 if (r < 0)
                                         return r;
                                 table_put = true;
@@ -269,7 +269,7 @@ static int put_family(batch_writer *w, const bs_nft_write *fw) {
                         }
                 } else if (!old) {
                         if (!table_put) {
-                                int r = put_table(w, after);
+                                int r = put_table(w, after, 0);
                                 if (r < 0)
                                         return r;
                                 table_put = true;
@@ -371,12 +371,27 @@ int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint
         int r = bs_nft_batch_begin(&w.batch, s, genid);
         if (r < 0)
                 return r;
+        /* The kernel echoes the generation it commits (NFT_MSG_NEWGEN)
+         * when the first message after the batch's begin asks for an
+         * echo: its commit takes the flags of the message the batch's
+         * buffer starts with once the begin is taken off. A table "added"
+         * that exists is no change (no transaction, no notification), and
+         * unlike an echo asked of the change itself (a flush's would bring
+         * back every rule deleted), it costs one message. */
+        for (int f = 0; f < 2; f++)
+                if (fw[f].before && fw[f].after) {
+                        r = put_table(&w, fw[f].after, NLM_F_ECHO);
+                        if (r < 0)
+                                return r;
+                        break;
+                }
+        size_t lead = w.n_sent;
         for (int f = 0; f < 2; f++) {
                 r = put_family(&w, &fw[f]);
                 if (r < 0)
                         return r;
         }
-        if (w.n_sent == 0) {
+        if (w.n_sent == lead) {
                 if (ret_genid)
                         *ret_genid = genid;
                 return 0;
