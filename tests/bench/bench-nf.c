@@ -28,7 +28,9 @@
  *   append   RULES appends on an empty table vs restore of the rules
  *   insert   one insert at 1 on the RULES-rule table vs -I INPUT 1
  *   rewrite  the RULES-rule table back to empty vs restore of the empty
- *            table (what a rollback of RULES appends does)
+ *            table (what a rollback of RULES appends does); once more
+ *            with a socket listening to nf_tables' notifications in the
+ *            namespace, as backstopd's monitor does
  *   cached   read_cached of the RULES-rule table at an unchanged
  *            generation (counters refreshed, and left to lag) vs -S
  *   changed  read_cached after the CLI restored the table vs -S
@@ -47,6 +49,7 @@
 
 #include "backend.h"
 #include "nf.h"
+#include "nft-monitor.h"
 #include "rule.h"
 
 extern char **environ;
@@ -445,18 +448,29 @@ static void nft_steps(const bs_change *changes, unsigned n) {
         report("insert", "apply_both", ours, "iptables-nft -I", cli, runs, 1);
         bs_change_done(&insert);
 
-        for (unsigned k = 0; k < runs; k++) {
-                cli_restore(rules_path);
-                warm(caches);
-                double t0 = now_s();
-                r = b->rewrite_both("filter", BS_FAMILY_MASK_IPV4, NULL, caches, emptied, NULL, NULL);
-                ours[k] = now_s() - t0;
-                if (r < 0)
-                        die("rewrite_both", r);
-                cli_restore(rules_path);
-                cli[k] = cli_restore(empty_path);
+        /* the rewrite, and again with a socket on nf_tables' notifications
+         * in the namespace, as backstopd has (its monitor): the kernel
+         * then builds a notification of every rule each commit adds or
+         * deletes, for everyone's commits, ours and the CLI's alike */
+        bs_nft_sock monitor = {};
+        for (int listening = 0; listening < 2; listening++) {
+                if (listening && (r = bs_nft_monitor_open(&monitor)) < 0)
+                        die("bs_nft_monitor_open", r);
+                for (unsigned k = 0; k < runs; k++) {
+                        cli_restore(rules_path);
+                        warm(caches);
+                        double t0 = now_s();
+                        r = b->rewrite_both("filter", BS_FAMILY_MASK_IPV4, NULL, caches, emptied, NULL, NULL);
+                        ours[k] = now_s() - t0;
+                        if (r < 0)
+                                die("rewrite_both", r);
+                        cli_restore(rules_path);
+                        cli[k] = cli_restore(empty_path);
+                }
+                report(listening ? "" : "rewrite", listening ? "rewrite_both, monitored" : "rewrite_both", ours,
+                       listening ? "nft-restore, monitored" : "nft-restore (empty)", cli, runs, 5);
         }
-        report("rewrite", "rewrite_both", ours, "nft-restore (empty)", cli, runs, 5);
+        bs_nft_sock_close(&monitor);
 
         /* the table as the cache holds it, the generation unchanged */
         cli_restore(rules_path);
