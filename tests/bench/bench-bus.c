@@ -81,7 +81,7 @@ static char tmpdir[] = "/tmp/bench-bus-XXXXXX";
 /* The runtime directory (the journal) on tmpfs, as /run/backstop is on
  * every systemd machine: the journal's fsyncs cost what they cost there. */
 static char shm_run_dir[] = "/dev/shm/bench-bus-run-XXXXXX";
-static char path_empty[256], path_big[256], path_small[256], path_log[300], path_saved[256];
+static char path_empty[256], path_big[256], path_small[256], path_log[300], path_saved[256], path_cli_err[256];
 
 /* ---- small helpers ---- */
 
@@ -106,12 +106,16 @@ static void die_bus(const char *what, const sd_bus_error *e, int r) {
 }
 
 /* Run argv (stdin from `in`, stdout to `out`, NULL: /dev/null); returns
- * the wall time; dies unless it exits 0. */
+ * the wall time; dies unless it exits 0. Its stderr is shown only then
+ * (iptables-nft warns on every call that legacy tables exist, as they do
+ * once the legacy backend was measured in the namespace). */
 static double run(char *const argv[], const char *in, const char *out) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 0, in ? in : "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (path_cli_err[0])
+                posix_spawn_file_actions_addopen(&fa, 2, path_cli_err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         double t0 = now_s();
         pid_t pid;
         int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
@@ -121,6 +125,11 @@ static double run(char *const argv[], const char *in, const char *out) {
         int status;
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 fprintf(stderr, "bench-bus: %s failed\n", argv[0]);
+                FILE *err = path_cli_err[0] ? fopen(path_cli_err, "re") : NULL;
+                for (int c; err && (c = fgetc(err)) != EOF;)
+                        fputc(c, stderr);
+                if (err)
+                        fclose(err);
                 stop_daemon();
                 exit(1);
         }
@@ -499,6 +508,7 @@ int main(int argc, char **argv) {
         snprintf(path_big, sizeof(path_big), "%s/big.rules", tmpdir);
         snprintf(path_small, sizeof(path_small), "%s/small.rules", tmpdir);
         snprintf(path_saved, sizeof(path_saved), "%s/saved.rules", tmpdir);
+        snprintf(path_cli_err, sizeof(path_cli_err), "%s/cli.stderr", tmpdir);
         if (mkdir(run_dir, 0700) < 0 || mkdir(state_dir, 0700) < 0)
                 die("mkdir", errno);
         setenv("BACKSTOP_RUNTIME_DIR", run_dir, 1);
