@@ -405,6 +405,15 @@ static void legacy_steps(const bs_change *changes, unsigned n) {
         bs_nf_read_cache_done(&caches[1]);
 }
 
+/* The commit's generation came back with it (the kernel's NEWGEN echo):
+ * the cache keeps the table committed, and the next look reads nothing. */
+static void check_kept(const bs_nf_read_cache *cache, const char *step) {
+        if (!cache->table || !cache->have_nft_genid) {
+                fprintf(stderr, "bench-nf: after %s the cache does not hold the table committed\n", step);
+                exit(1);
+        }
+}
+
 /* iptables-nft: the daemon's steps (read cache warm) against the CLI
  * doing the same */
 static void nft_steps(const bs_change *changes, unsigned n) {
@@ -422,6 +431,7 @@ static void nft_steps(const bs_change *changes, unsigned n) {
                 ours[k] = now_s() - t0;
                 if (r < 0)
                         die("apply_both", r);
+                check_kept(&caches[0], "the appends");
                 cli_restore(empty_path);
                 cli[k] = cli_restore(rules_path);
         }
@@ -464,6 +474,7 @@ static void nft_steps(const bs_change *changes, unsigned n) {
                         ours[k] = now_s() - t0;
                         if (r < 0)
                                 die("rewrite_both", r);
+                        check_kept(&caches[0], "the rewrite");
                         cli_restore(rules_path);
                         cli[k] = cli_restore(empty_path);
                 }
