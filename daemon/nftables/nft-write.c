@@ -366,6 +366,22 @@ static int commit(batch_writer *w, uint32_t *ret_genid) {
         return 0;
 }
 
+/* The family whose table the batch's first message names: one that
+ * changes, so that the message creates no table the batch would not
+ * (the other family's, absent from the kernel, say); -1: none written. */
+static int lead_family(const bs_nft_write fw[2]) {
+        int fallback = -1;
+        for (int f = 0; f < 2; f++) {
+                if (!fw[f].before || !fw[f].after)
+                        continue;
+                if (fallback < 0)
+                        fallback = f;
+                if (!bs_table_equal(fw[f].before, fw[f].after))
+                        return f;
+        }
+        return fallback;
+}
+
 int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint32_t *ret_genid) {
         _cleanup_(batch_writer_done) batch_writer w = { .s = s };
         int r = bs_nft_batch_begin(&w.batch, s, genid);
@@ -378,13 +394,12 @@ int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint
          * that exists is no change (no transaction, no notification), and
          * unlike an echo asked of the change itself (a flush's would bring
          * back every rule deleted), it costs one message. */
-        for (int f = 0; f < 2; f++)
-                if (fw[f].before && fw[f].after) {
-                        r = put_table(&w, fw[f].after, NLM_F_ECHO);
-                        if (r < 0)
-                                return r;
-                        break;
-                }
+        int lead_f = lead_family(fw);
+        if (lead_f >= 0) {
+                r = put_table(&w, fw[lead_f].after, NLM_F_ECHO);
+                if (r < 0)
+                        return r;
+        }
         size_t lead = w.n_sent;
         for (int f = 0; f < 2; f++) {
                 r = put_family(&w, &fw[f]);
