@@ -35,8 +35,8 @@ static int nft_read(bs_family family, const char *table, const bs_nf_options *o,
         (void) o;
         if (!table_name_valid(table))
                 return -EINVAL;
-        _cleanup_nft_sock_ bs_nft_sock s = {};
-        int r = bs_nft_sock_open(&s);
+        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
+        int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
         return bs_nft_read_table(&s, family, table, ret, NULL);
@@ -99,8 +99,8 @@ static int nft_read_cached(bs_family family, const char *table, const bs_nf_opti
         o = options(o);
         if (!table_name_valid(table))
                 return -EINVAL;
-        _cleanup_nft_sock_ bs_nft_sock s = {};
-        int r = bs_nft_sock_open(&s);
+        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
+        int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
         uint32_t genid, got;
@@ -164,8 +164,8 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                                 if (st->changes[i].families & bs_family_mask(fams[f]))
                                         return -EINVAL; /* a change for a family not asked for */
 
-        _cleanup_nft_sock_ bs_nft_sock s = {};
-        int r = bs_nft_sock_open(&s);
+        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
+        int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
 
@@ -271,8 +271,8 @@ static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
         if (!snapshot)
                 return -EINVAL;
         o = options(o);
-        _cleanup_nft_sock_ bs_nft_sock s = {};
-        int r = bs_nft_sock_open(&s);
+        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
+        int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
         for (unsigned attempt = 0;; attempt++) {
@@ -297,8 +297,8 @@ static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
 
 static int nft_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {
         o = options(o);
-        _cleanup_nft_sock_ bs_nft_sock s = {};
-        int r = bs_nft_sock_open(&s);
+        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
+        int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
         for (unsigned attempt = 0;; attempt++) {

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "nft-sock.h"
@@ -14,13 +16,26 @@
 #define SOCKET_BUFFER_MIN (1u << 20)
 #define SOCKET_BUFFER_MAX (256u << 20)
 
+static int netns_of_self(dev_t *dev, ino_t *ino) {
+        struct stat st;
+        if (stat("/proc/self/ns/net", &st) < 0)
+                return -errno;
+        *dev = st.st_dev;
+        *ino = st.st_ino;
+        return 0;
+}
+
 int bs_nft_sock_open(bs_nft_sock *s) {
         *s = (bs_nft_sock) {};
-        s->nl = mnl_socket_open(NETLINK_NETFILTER);
+        int r = netns_of_self(&s->netns_dev, &s->netns_ino);
+        if (r < 0)
+                return r;
+        s->pid = getpid();
+        s->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
         if (!s->nl)
                 return -errno;
         if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-                int r = -errno;
+                r = -errno;
                 bs_nft_sock_close(s);
                 return r;
         }
@@ -33,6 +48,37 @@ void bs_nft_sock_close(bs_nft_sock *s) {
         if (s->nl)
                 mnl_socket_close(s->nl);
         s->nl = NULL;
+}
+
+static bs_nft_sock kept;
+
+int bs_nft_sock_take(bs_nft_sock *s) {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        if (kept.nl && (kept.pid != getpid() || netns_of_self(&dev, &ino) < 0 || dev != kept.netns_dev ||
+                        ino != kept.netns_ino))
+                /* a child's copy of its parent's socket (closing it leaves
+                 * the parent's open), or a namespace left behind */
+                bs_nft_sock_close(&kept);
+        if (!kept.nl)
+                return bs_nft_sock_open(s);
+        *s = kept;
+        kept = (bs_nft_sock) {};
+        /* what a call that failed half-way left unread: every datagram
+         * is consumed whole, however small the buffer */
+        uint8_t drop[64];
+        while (recv(mnl_socket_get_fd(s->nl), drop, sizeof(drop), MSG_DONTWAIT) >= 0)
+                ;
+        return 0;
+}
+
+void bs_nft_sock_give_back(bs_nft_sock *s) {
+        if (s->nl && !kept.nl && s->pid == getpid()) {
+                kept = *s;
+                *s = (bs_nft_sock) {};
+                return;
+        }
+        bs_nft_sock_close(s);
 }
 
 static uint32_t next_seq(bs_nft_sock *s) {

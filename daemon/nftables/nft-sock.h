@@ -14,6 +14,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -21,11 +22,29 @@ typedef struct bs_nft_sock {
         struct mnl_socket *nl;
         uint32_t portid;
         uint32_t seq;
+        /* where it was opened: a socket belongs to the network namespace
+         * it was opened in, whatever the process's is now */
+        pid_t pid;
+        dev_t netns_dev;
+        ino_t netns_ino;
 } bs_nft_sock;
 
 int bs_nft_sock_open(bs_nft_sock *s);
 void bs_nft_sock_close(bs_nft_sock *s);
 #define _cleanup_nft_sock_ _cleanup_(bs_nft_sock_close)
+
+/* A socket kept open between calls: the one the last call gave back when
+ * it is this process's and in the network namespace the process is in
+ * now (with any answer left unread thrown away), else a new one. Closing
+ * an nf_tables socket is not free: the kernel then finishes destroying
+ * what the last commit removed (its NETLINK_URELEASE handler flushes the
+ * deferred destruction, RCU grace period included; some 13 ms after
+ * 10,000 rules were flushed), and the close would wait for it.
+ * bs_nft_sock_give_back keeps it for the next call (or closes it when one
+ * is kept already). One thread. */
+int bs_nft_sock_take(bs_nft_sock *s);
+void bs_nft_sock_give_back(bs_nft_sock *s);
+#define _cleanup_nft_sock_kept_ _cleanup_(bs_nft_sock_give_back)
 
 /* The nf_tables message type of an NFT_MSG_* command, as in nlmsg_type. */
 static inline uint16_t bs_nft_msg_type(uint16_t cmd) {

@@ -56,9 +56,9 @@ static int msg_end(batch_writer *w, struct nlmsghdr *nlh, bs_rule *inserted) {
         return note_sent(w, nlh->nlmsg_type & 0xff, inserted);
 }
 
-static int put_table(batch_writer *w, const bs_table *t) {
+static int put_table(batch_writer *w, const bs_table *t, uint16_t flags) {
         struct nlmsghdr *nlh;
-        int r = msg_begin(w, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE, &nlh);
+        int r = msg_begin(w, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE | flags, &nlh);
         if (r < 0)
                 return r;
         mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
@@ -138,6 +138,19 @@ static int put_rule_delete(batch_writer *w, const bs_table *t, const char *chain
         return msg_end(w, nlh, NULL);
 }
 
+/* Every rule of the chain, in one message (what `iptables-nft -F CHAIN`
+ * sends): the kernel finds a rule to delete by handle by walking the
+ * chain, so deleting a long chain rule by rule costs its length squared. */
+static int put_chain_flush(batch_writer *w, const bs_table *t, const char *chain) {
+        struct nlmsghdr *nlh;
+        int r = msg_begin(w, NFT_MSG_DELRULE, t->family, 0, &nlh);
+        if (r < 0)
+                return r;
+        mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, t->name);
+        mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+        return msg_end(w, nlh, NULL);
+}
+
 static void nftnl_rule_freep(struct nftnl_rule **r) {
         if (*r)
                 nftnl_rule_free(*r);
@@ -205,6 +218,16 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
         if (r < 0)
                 return r;
         const char *name = after ? after->name : before->name;
+        if (d.n_deleted > 1 && d.n_deleted == before->n_rules) {
+                /* nothing of the chain is kept */
+                for (size_t k = 0; k < d.n_deleted; k++)
+                        if (before->rules[k].origin == 0)
+                                return -EINVAL;  /* a table that was not read from the kernel */
+                r = put_chain_flush(w, t, name);
+                if (r < 0)
+                        return r;
+                d.n_deleted = 0;
+        }
         for (size_t k = 0; k < d.n_deleted; k++) {
                 uint64_t handle = before->rules[d.deleted[k]].origin;
                 if (handle == 0)
@@ -260,7 +283,7 @@ static int put_family(batch_writer *w, const bs_nft_write *fw) {
                         bool inserts = c->n_rules > 0 && !chain_exists_surely(old);
                         put = !old || old->policy != c->policy || counters || inserts;
                         if (put && !table_put) {
-                                int r = put_table(w, after);
+                                int r = put_table(w, after, 0);
                                 if (r < 0)
                                         return r;
                                 table_put = true;
@@ -272,7 +295,7 @@ static int put_family(batch_writer *w, const bs_nft_write *fw) {
                         }
                 } else if (!old) {
                         if (!table_put) {
-                                int r = put_table(w, after);
+                                int r = put_table(w, after, 0);
                                 if (r < 0)
                                         return r;
                                 table_put = true;
@@ -369,17 +392,47 @@ static int commit(batch_writer *w, uint32_t *ret_genid) {
         return 0;
 }
 
+/* The family whose table the batch's first message names: one that
+ * changes, so that the message creates no table the batch would not
+ * (the other family's, absent from the kernel, say); -1: none written. */
+static int lead_family(const bs_nft_write fw[2]) {
+        int fallback = -1;
+        for (int f = 0; f < 2; f++) {
+                if (!fw[f].before || !fw[f].after)
+                        continue;
+                if (fallback < 0)
+                        fallback = f;
+                if (!bs_table_equal(fw[f].before, fw[f].after))
+                        return f;
+        }
+        return fallback;
+}
+
 int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint32_t *ret_genid) {
         _cleanup_(batch_writer_done) batch_writer w = { .s = s };
         int r = bs_nft_batch_begin(&w.batch, s, genid);
         if (r < 0)
                 return r;
+        /* The kernel echoes the generation it commits (NFT_MSG_NEWGEN)
+         * when the first message after the batch's begin asks for an
+         * echo: its commit takes the flags of the message the batch's
+         * buffer starts with once the begin is taken off. A table "added"
+         * that exists is no change (no transaction, no notification), and
+         * unlike an echo asked of the change itself (a flush's would bring
+         * back every rule deleted), it costs one message. */
+        int lead_f = lead_family(fw);
+        if (lead_f >= 0) {
+                r = put_table(&w, fw[lead_f].after, NLM_F_ECHO);
+                if (r < 0)
+                        return r;
+        }
+        size_t lead = w.n_sent;
         for (int f = 0; f < 2; f++) {
                 r = put_family(&w, &fw[f]);
                 if (r < 0)
                         return r;
         }
-        if (w.n_sent == 0) {
+        if (w.n_sent == lead) {
                 if (ret_genid)
                         *ret_genid = genid;
                 return 0;

@@ -155,20 +155,21 @@ measure() {
         local ctl=$build/client/backstopctl bench_peer=$build/tests/bench/bench-peer
         # backstopd: one port opened with the CLI, applied without a
         # rollback timer (like firewall-cmd), then one with the safety net
-        # (apply, then confirm from a second command). The @check scripts
-        # are for sh, not expanded here.
+        # (apply, then confirm from a second command). On nf_tables, as
+        # firewalld (--backend=nft: auto would follow the host's iptables).
+        # The @check scripts are for sh, not expanded here.
         # shellcheck disable=SC2016
         "$bench_peer" --runs "$runs" --log "$tmp/backstopd.log" \
                 $BS_NAME $BS_PATH org.freedesktop.DBus.Properties Get $BS_NAME Version \
-                @reset /usr/sbin/iptables-legacy -F INPUT \
-                @daemon "$build/daemon/backstopd" \
+                @reset /usr/sbin/iptables-nft -F INPUT \
+                @daemon "$build/daemon/backstopd" --backend=nft \
                 @change "$ctl" apply --timeout 0 "-I INPUT 1 -p tcp --dport 9090 -j ACCEPT" \
                 @change "$ctl" apply --no-wait "-I INPUT 1 -p tcp --dport 9091 -j ACCEPT" \
                 @change "$ctl" confirm \
                 @change /usr/bin/busctl --system call -- $BS_NAME $BS_PATH $BS_NAME Apply 'asa{sv}' \
                         1 "-I INPUT 1 -p tcp --dport 9092 -j ACCEPT" 1 timeout u 0 \
                 @change /usr/bin/busctl --system get-property $BS_NAME $BS_PATH $BS_NAME Version \
-                @check /bin/sh -c 'r=$(iptables-legacy -S INPUT) && for p in 9090 9091 9092; do
+                @check /bin/sh -c 'r=$(iptables-nft -S INPUT) && for p in 9090 9091 9092; do
                         echo "$r" | grep -q -- "--dport $p -j ACCEPT" || exit 1; done' \
                 >"$tmp/backstopd.out" || { cat "$tmp/backstopd.log" >&2; die "backstopd's runs failed"; }
 
@@ -208,7 +209,7 @@ measure() {
         row "… for scale, a read with the same client: \`busctl\` Version / getDefaultZone" "$b" 9 "$f" 7 1000 ms
         echo
         echo "Ratio above 1: backstopd is faster or smaller. Each change is checked after it, in the private netns"
-        echo "(\`iptables-legacy -S INPUT\`; \`nft list ruleset\`). At start firewalld loads its own ruleset"
+        echo "(\`iptables-nft -S INPUT\`; \`nft list ruleset\`); backstopd runs with --backend=nft. At start firewalld loads its own ruleset"
         echo "($(grep -c '^[[:space:]]*chain ' "$tmp/firewalld.ruleset") chains, $(wc -l <"$tmp/firewalld.ruleset") lines of \`nft list ruleset\`, zone public); backstopd loads"
         echo "nothing (it manages the tables as they are), so the cold starts do not do the same work."
 }

@@ -6,10 +6,14 @@
 #
 # Builds the tree with buildtype=release in its own build dir (build-bench,
 # or $BENCH_BUILD_DIR), then, in a private network namespace with a private
-# XTABLES_LOCKFILE and a private system bus, runs
-#   bench-nf   libiptc level: bs_nf_apply/restore/read vs iptables-legacy-restore/-S
+# XTABLES_LOCKFILE and a private system bus, runs, for each backend
+# (iptables-legacy and iptables-nft; BENCH_BACKENDS="legacy nft" by default)
+#   bench-nf   table access: the backend's read/apply_both/rewrite_both/restore
+#              vs that backend's iptables-*-restore / iptables-* -S / -I
+#   bench-bus  backstopd --backend=B through D-Bus (sd-bus client) vs the
+#              CLI of the same backend (iptables-legacy or iptables-nft)
+# and once
 #   bench-parse  bs_changeset_parse of the 10,000 lines bench-bus applies (pure code)
-#   bench-bus  backstopd through D-Bus (sd-bus client) vs the iptables-legacy CLI
 #   firewalld.sh  backstopd vs firewalld (unpacked from the Debian packages,
 #              never installed, run only in the private namespaces): cold
 #              start, RSS, one port opened with each one's CLI
@@ -82,13 +86,18 @@ echo "Machine: $(nproc) CPUs, $cpu, Linux $(uname -r); $(date -u +%Y-%m-%d);"
 echo "$(iptables-legacy --version | head -n1), backstop $(git -C "$src" describe --always --dirty 2>/dev/null || echo '?');"
 echo "release build, private netns, private bus (dbus-daemon), caller uid 0 (no polkit round trip)."
 echo
+backends=${BENCH_BACKENDS:-legacy nft}
+echo "$(iptables-nft --version | head -n1); backends measured: $backends."
+echo
 if [ -z "${BENCH_SKIP_NF:-}" ]; then
-        echo "#### Table access (libiptc level, bench-nf)"
-        echo
-        echo '```'
-        "$build/tests/bench/bench-nf" 10000 "$runs"
-        echo '```'
-        echo
+        for backend in $backends; do
+                echo "#### Table access, iptables-$backend (bench-nf --backend=$backend)"
+                echo
+                echo '```'
+                "$build/tests/bench/bench-nf" --backend="$backend" 10000 "$runs"
+                echo '```'
+                echo
+        done
 fi
 if [ -z "${BENCH_SKIP_PARSE:-}" ]; then
         echo "#### Change-set parser (bench-parse)"
@@ -99,10 +108,16 @@ if [ -z "${BENCH_SKIP_PARSE:-}" ]; then
         echo
 fi
 if [ -z "${BENCH_SKIP_BUS:-}" ]; then
-        echo "#### Through D-Bus (bench-bus)"
-        echo
-        "$build/tests/bench/bench-bus" "$build/daemon/backstopd" "$build/client/backstopctl" "$runs"
-        echo
+        for backend in $backends; do
+                echo "#### Through D-Bus, iptables-$backend (bench-bus --backend=$backend)"
+                echo
+                "$build/tests/bench/bench-bus" --backend="$backend" "$build/daemon/backstopd" \
+                        "$build/client/backstopctl" "$runs"
+                echo
+                # the next backend's daemon starts on empty tables
+                iptables-"$backend"-restore <<<$'*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT'
+                ip6tables-"$backend"-restore <<<$'*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT'
+        done
 fi
 echo "#### Next to firewalld (bench-peer)"
 echo
