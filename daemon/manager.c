@@ -345,6 +345,24 @@ static int on_nft_notification(sd_event_source *s, int fd, uint32_t revents, voi
         return 0;
 }
 
+void manager_commit_begin(Manager *m) {
+        if (m->nft_monitor && bs_nft_monitor_listen(&m->nft_monitor_sock, false) >= 0)
+                m->nft_monitor_paused = true;
+}
+
+void manager_commit_end(Manager *m) {
+        if (!m->nft_monitor_paused)
+                return;
+        m->nft_monitor_paused = false;
+        int r = bs_nft_monitor_listen(&m->nft_monitor_sock, true);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch nf_tables for changes again, looking every %llu s instead: %m",
+                                  BS_REFRESH_USEC / 1000000ULL);
+                (void) sd_event_source_set_enabled(m->nft_monitor, SD_EVENT_OFF);
+        }
+        manager_refresh_properties_soon(m);
+}
+
 /* Without notifications the refresh timer still notices changes, later. */
 static void watch_nftables(Manager *m) {
         int r = bs_nft_monitor_open(&m->nft_monitor_sock);

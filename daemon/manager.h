@@ -75,6 +75,7 @@ typedef struct Manager {
          * others' changes are announced when they happen */
         bs_nft_sock nft_monitor_sock;
         sd_event_source *nft_monitor;
+        bool nft_monitor_paused;  /* out of the group for our own commit */
 
         /* Journals of transactions that ended, freed right after the
          * iteration that ended them (a 10,000-rule journal's tables took a
@@ -149,6 +150,12 @@ static inline const bs_table *const *manager_tables_const(bs_table *const t[2]) 
         return (const bs_table *const *) t;
 }
 void manager_free_tables(bs_table *t[2]);
+/* Around the daemon's own commits: with iptables-nft, out of nf_tables'
+ * notification group meanwhile (its own changes are announced by the
+ * transaction code; a commit by another program in that window is found
+ * by the refresh the end starts, which reads the generation). */
+void manager_commit_begin(Manager *m);
+void manager_commit_end(Manager *m);
 /* Why a read of the filter tables failed, in words: strerror, or what
  * -EOPNOTSUPP means with iptables-nft (a table it cannot show either). */
 const char *manager_read_strerror(const Manager *m, int r);

@@ -335,8 +335,10 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
          * committed since it last changed is copied, not decoded. */
         unsigned families = bs_family_mask(BS_FAMILY_IPV4) | (m->ipv6_active ? bs_family_mask(BS_FAMILY_IPV6) : 0);
         _cleanup_transition_ bs_nf_transition tr = {};
+        manager_commit_begin(m);
         r = m->backend->apply_both("filter", set->changes, set->n_changes, families, &m->nf, m->read_cache, prepare_apply,
                              &step, &tr);
+        manager_commit_end(m);
         Transaction *t = step.transaction;
         if (r < 0 && tr.ipv4_only)
                 return keep_ipv4_only(m, t, &tr, r, err, err_size);
@@ -526,6 +528,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                 families |= bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6);
         }
         bool ipv4_only = false;
+        manager_commit_begin(m);
         int r = m->backend->rewrite_both("filter", families, &m->nf, m->read_cache, rollback_merge, merge, &ipv4_only);
         if (r < 0 && !ipv4_only && r != -EWOULDBLOCK && families == BS_FAMILY_MASK_BOTH &&
             j->after[0] != j->before[0]) {
@@ -536,6 +539,7 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
                                        rollback_merge, merge, NULL) >= 0)
                         ipv4_only = true;
         }
+        manager_commit_end(m);
         if (r < 0 && ipv4_only) {
                 /* IPv4 is rolled back and stays so: a retry must leave it
                  * alone (its merge would put removed rules back twice). */

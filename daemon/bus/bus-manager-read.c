@@ -253,7 +253,9 @@ int bus_manager_method_zero_counters(sd_bus_message *msg, void *userdata, sd_bus
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
                 if (!(families & bs_family_mask(fam)) || (f == 1 && !m->ipv6_active))
                         continue;
+                manager_commit_begin(m);
                 r = m->backend->zero(fam, "filter", streq(chain, "") ? NULL : chain, &m->nf);
+                manager_commit_end(m);
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, BS_ERROR_NOT_FOUND, "No chain \"%s\" in %s", chain,
                                                  bs_family_to_string(fam));

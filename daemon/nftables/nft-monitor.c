@@ -18,6 +18,14 @@ int bs_nft_monitor_open(bs_nft_sock *s) {
         return 0;
 }
 
+int bs_nft_monitor_listen(bs_nft_sock *s, bool on) {
+        int group = NFNLGRP_NFTABLES;
+        if (mnl_socket_setsockopt(s->nl, on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP, &group,
+                                  sizeof(group)) < 0)
+                return -errno;
+        return 0;
+}
+
 int bs_nft_monitor_drain(bs_nft_sock *s, bool *ret_committed) {
         *ret_committed = false;
         _cleanup_free_ uint8_t *buf = malloc(MONITOR_BUFFER_SIZE);

@@ -12,6 +12,12 @@
  * readable when a notification is queued. */
 int bs_nft_monitor_open(bs_nft_sock *s);
 
+/* Leaves the group (on false) or joins it again (on true). Out of the
+ * group the kernel builds no notification for us: a commit of 10,000
+ * rules we make ourselves costs it 10,000 notifications otherwise (a
+ * 10,000-rule flush took 40 ms instead of 6). */
+int bs_nft_monitor_listen(bs_nft_sock *s, bool on);
+
 /* Reads every notification queued, without waiting. *ret_committed: a
  * commit happened (or notifications were lost to an overflowing socket
  * buffer, which only a burst of changes causes). */
