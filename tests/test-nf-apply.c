@@ -783,6 +783,63 @@ static void test_incremental(gconstpointer data) {
         }
 }
 
+/* iptables-nft: a batch of many inserts asks the kernel for the handles
+ * of its first rules only; a later change that deletes one of the others,
+ * or inserts before it, reads their handles then, and is right. */
+static void test_handles_read_later(gconstpointer data) {
+        const family_case *f = data;
+        int slot = f->family == BS_FAMILY_IPV4 ? 0 : 1;
+        reset_tables();
+        bs_nf_read_cache caches[2] = {};
+        changes cs = {};
+        for (unsigned i = 0; i < 60; i++)
+                add_rule(&cs, BS_CHANGE_APPEND, f->family, "INPUT", 0, IPPROTO_TCP, (uint16_t) (20000 + i),
+                         BS_TARGET_ACCEPT, NULL);
+        /* five batches of 60: 300 inserts, past the echoed first 256 */
+        for (unsigned round = 0; round < 5; round++)
+                g_assert_cmpint(B->apply_both("filter", cs.items, cs.n, bs_family_mask(f->family), NULL, caches, NULL,
+                                              NULL, NULL),
+                                ==, 0);
+        changes_clear(&cs);
+        const bs_chain *input = bs_table_find_chain(caches[slot].table, "INPUT");
+        g_assert_cmpuint(input->n_rules, ==, 300);
+
+        /* 300 more in one batch: the last 44 have no handle yet */
+        bs_change *many = g_new0(bs_change, 300);
+        for (unsigned i = 0; i < 300; i++) {
+                bs_change_init(&many[i], BS_CHANGE_APPEND, bs_family_mask(f->family));
+                g_strlcpy(many[i].chain, "INPUT", sizeof(many[i].chain));
+                port_rule(&many[i].rule, f->family, IPPROTO_UDP, (uint16_t) (30000 + i), BS_TARGET_DROP, NULL);
+        }
+        g_assert_cmpint(B->apply_both("filter", many, 300, bs_family_mask(f->family), NULL, caches, NULL, NULL, NULL),
+                        ==, 0);
+        for (unsigned i = 0; i < 300; i++)
+                bs_change_done(&many[i]);
+        g_free(many);
+        input = bs_table_find_chain(caches[slot].table, "INPUT");
+        g_assert_cmpuint(input->n_rules, ==, 600);
+        g_assert_cmpuint(input->rules[599].origin, ==, 0);  /* not asked for */
+        g_assert_cmpuint(input->rules[300].origin, !=, 0);
+
+        /* delete the last, insert before the one before it */
+        add(&cs, BS_CHANGE_DELETE_NUM, bs_family_mask(f->family), "INPUT", 600);
+        add_rule(&cs, BS_CHANGE_INSERT, f->family, "INPUT", 599, IPPROTO_TCP, 443, BS_TARGET_ACCEPT, NULL);
+        bs_nf_transition t = {};
+        g_assert_cmpint(B->apply_both("filter", cs.items, cs.n, bs_family_mask(f->family), NULL, caches, NULL, NULL,
+                                      &t),
+                        ==, 0);
+        changes_clear(&cs);
+        _cleanup_table_ bs_table *now = read_table(f->family, "filter");
+        g_assert_true(bs_table_equal(now, t.after[slot]));
+        const bs_chain *c = bs_table_find_chain(now, "INPUT");
+        g_assert_cmpuint(c->n_rules, ==, 600);
+        g_assert_cmpuint(c->rules[598].matches[0].tcp.dport.lo, ==, 443);
+        g_assert_cmpuint(c->rules[599].matches[0].udp.dport.lo, ==, 30298);
+        bs_nf_transition_done(&t);
+        bs_nf_read_cache_done(&caches[0]);
+        bs_nf_read_cache_done(&caches[1]);
+}
+
 /* iptables-nft: a table with what iptables-nft itself cannot show (an
  * expression of the nft tool's) is not ours to change: refused, left as
  * it is. */
@@ -823,6 +880,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nf/rewrite-both", test_rewrite_both);
         if (!legacy()) {
                 nf_test_add_both("incremental", test_incremental);
+                nf_test_add_both("handles-read-later", test_handles_read_later);
                 nf_test_add_both("foreign-table-left-alone", test_foreign_table_left_alone);
         }
         if (legacy()) {

@@ -115,6 +115,19 @@ static int nft_read_cached(bs_family family, const char *table, const bs_nf_opti
         return 0;
 }
 
+/* The handles of the rules a large batch inserted (nft-write.h), for
+ * tables read at genid. */
+static int read_handles(bs_nft_sock *s, bs_table *const tables[2], uint32_t genid) {
+        for (int f = 0; f < 2; f++) {
+                if (!tables[f])
+                        continue;
+                int r = bs_nft_refresh_counters(s, tables[f], genid);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* How one step is computed from the tables read: a change set, or a
  * computation (a rewrite). */
 typedef struct step {
@@ -217,6 +230,21 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                                 w[f] = (bs_nft_write) { .before = t.before[f], .after = t.after[f] };
                 uint32_t new_genid = 0;
                 r = bs_nft_write_tables(&s, genid, w, &new_genid);
+                if (r == -ENOKEY) {
+                        /* a rule inserted without its handle is to be
+                         * deleted or inserted before: read the handles (the
+                         * tables are the kernel's at genid), write again */
+                        r = read_handles(&s, t.before, genid);
+                        if (r >= 0)
+                                r = bs_nft_write_tables(&s, genid, w, &new_genid);
+                        if (r == -ESTALE || r == -ENOKEY) {
+                                for (int f = 0; f < 2 && caches; f++)
+                                        caches[f].have_nft_genid = false;
+                                if (attempt < o->max_retries)
+                                        continue;
+                                return -EAGAIN;
+                        }
+                }
                 if (r == -ERESTART) {
                         if (attempt < o->max_retries)
                                 continue; /* a table changed since it was read: redo on the new one */

@@ -84,10 +84,14 @@ static int on_rule(const struct nlmsghdr *nlh, void *userdata) {
                 rf->next = 0;
         }
         uint64_t packets = 0, bytes = 0;
-        if (!rf->chain || rf->next >= rf->chain->n_rules || rf->chain->rules[rf->next].origin != handle) {
+        if (!rf->chain || rf->next >= rf->chain->n_rules || handle == 0 ||
+            (rf->chain->rules[rf->next].origin != handle && rf->chain->rules[rf->next].origin != 0)) {
                 rf->stale = true;
                 return MNL_CB_STOP;
         }
+        /* the generation is checked after the dump: a handle taken here
+         * from a table that is not t is dropped with it (-ESTALE) */
+        rf->chain->rules[rf->next].origin = handle;
         /* a rule without counter expression counts nothing, as read */
         if (exprs && !read_rule_counter(exprs, &packets, &bytes))
                 packets = bytes = 0;

@@ -20,8 +20,18 @@ typedef struct batch_writer {
         bs_nft_batch batch;
         sent_msg *sent;
         size_t n_sent, cap_sent;
+        size_t n_echoed;  /* rules inserted with NLM_F_ECHO */
         uint32_t new_genid;
 } batch_writer;
+
+/* The kernel's echo of a rule inserted gives its handle, at the cost of
+ * one notification built and read per rule: for 10,000 rules about as
+ * much as the kernel's own work on them. The first rules of a batch are
+ * echoed (a transaction's few rules, which its rollback will delete); the
+ * rest of a large batch are not: their handles are read when a later
+ * change needs them (bs_nft_refresh_counters), and a rollback that removes
+ * all of a chain flushes it without them. */
+#define BS_NFT_ECHO_MAX 256
 
 static void batch_writer_done(batch_writer *w) {
         bs_nft_batch_done(&w->batch);
@@ -197,13 +207,18 @@ static int put_rule(batch_writer *w, const bs_table *t, const char *chain, bs_ru
                 if (r < 0)
                         return r;
         }
-        uint16_t flags = replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_ECHO | (handle == 0 ? NLM_F_APPEND : 0);
+        bool echo = !replace && w->n_echoed < BS_NFT_ECHO_MAX;
+        uint16_t flags = replace ? NLM_F_REPLACE
+                                 : NLM_F_CREATE | (echo ? NLM_F_ECHO : 0) | (handle == 0 ? NLM_F_APPEND : 0);
         struct nlmsghdr *nlh;
         r = msg_begin(w, NFT_MSG_NEWRULE, t->family, flags, &nlh);
         if (r < 0)
                 return r;
         nftnl_rule_nlmsg_build_payload(nlh, nr);
-        return msg_end(w, nlh, replace ? NULL : rule);
+        r = msg_end(w, nlh, echo ? rule : NULL);
+        if (r >= 0 && echo)
+                w->n_echoed++;
+        return r;
 }
 
 static bool chain_exists_surely(const bs_chain *c) {
@@ -220,9 +235,6 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
         const char *name = after ? after->name : before->name;
         if (d.n_deleted > 1 && d.n_deleted == before->n_rules) {
                 /* nothing of the chain is kept */
-                for (size_t k = 0; k < d.n_deleted; k++)
-                        if (before->rules[k].origin == 0)
-                                return -EINVAL;  /* a table that was not read from the kernel */
                 r = put_chain_flush(w, t, name);
                 if (r < 0)
                         return r;
@@ -231,7 +243,7 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
         for (size_t k = 0; k < d.n_deleted; k++) {
                 uint64_t handle = before->rules[d.deleted[k]].origin;
                 if (handle == 0)
-                        return -EINVAL;  /* a table that was not read from the kernel */
+                        return -ENOKEY;  /* written without asking for it: read it */
                 r = put_rule_delete(w, t, name, handle);
                 if (r < 0)
                         return r;
@@ -243,8 +255,11 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
         if (!position)
                 return -ENOMEM;
         for (size_t j = after->n_rules; j-- > 0;) {
-                if (d.kept_from[j] != SIZE_MAX)
+                if (d.kept_from[j] != SIZE_MAX) {
                         next_kept = before->rules[d.kept_from[j]].origin;
+                        if (next_kept == 0)
+                                return -ENOKEY;  /* an insert's place is unknown without it */
+                }
                 position[j] = next_kept;
         }
         for (size_t j = 0; j < after->n_rules; j++) {
@@ -254,7 +269,7 @@ static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *b
                 }
                 if (after->rules[j].family != t->family)
                         return -EAFNOSUPPORT;
-                after->rules[j].origin = 0;  /* until the kernel's echo gives it its handle */
+                after->rules[j].origin = 0;  /* until the kernel says (echo or a later read) */
                 r = put_rule(w, t, after->name, &after->rules[j], position[j], false);
                 if (r < 0)
                         return r;

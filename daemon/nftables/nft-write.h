@@ -25,7 +25,13 @@ typedef struct bs_nft_write {
 /* One batch, [0] IPv4 and [1] IPv6. *ret_genid (may be NULL): the
  * generation the commit made, 0 when the kernel did not say (then nothing
  * read before can be trusted to be current). Nothing to change is 0 and
- * sends nothing (*ret_genid = genid). */
+ * sends nothing (*ret_genid = genid).
+ *
+ * The rules a large batch inserts get no handle from the kernel (only
+ * the first few ask for it): their origin stays 0. -ENOKEY, before
+ * anything is sent, when a change needs the handle of such a rule of
+ * `before` (to delete it, or to insert before it): the caller reads the
+ * handles (bs_nft_refresh_counters) and writes again. */
 int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write w[2], uint32_t *ret_genid);
 
 /* Zero the counters of chain (NULL: every chain) of t, as read: every
