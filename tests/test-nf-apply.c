@@ -238,6 +238,7 @@ static void test_apply_retry(gconstpointer data) {
         s = (retry_state){ .change_times = 100, .f = f };
         g_snprintf(s.other_lock, sizeof(s.other_lock), "%s.other", lock_path);
         o.max_retries = 2;
+        o.lock_timeout_ms = 0;  /* nft: no retries past max_retries (legacy: nobody holds the lock) */
         g_assert_cmpint(apply_one(f->family, cs.items, cs.n, &o, NULL), ==, -EAGAIN);
         g_assert_cmpuint(s.calls, ==, 3);
         assert_S(f, "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n"
