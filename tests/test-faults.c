@@ -26,6 +26,8 @@
  *     refuses to put IPv4 back (an LD_PRELOAD shim refuses chosen IPv4
  *     table replacements of the daemon): rolled back through the timer, or,
  *     without a timeout, reported as IPv4 holding the change;
+ *   - (nft) the kernel refuses a batch (the same shim): an Apply's changes
+ *     neither family, a rollback's is retried until both are back;
  *   - the wall clock jumps +1 h / -1 h while a transaction is pending (an
  *     LD_PRELOAD shim shifts the daemon's CLOCK_REALTIME reads; the
  *     machine's clock is never touched).
@@ -437,15 +439,19 @@ static void die_with_parent(gpointer unused) {
  * between the read and the write would be overwritten unless the lock is
  * held across all three (legacy) or the commit is refused for a changed
  * generation and recomputed (nft). A big table makes the read long enough
- * for the other tool to be writing during it. */
+ * for the other tool to be writing during it. On nft the other tool
+ * pauses 20 ms between its writes: nothing makes iptables-nft wait for
+ * anyone, and a program committing without pause can hold off the
+ * daemon's commits for the whole lock_timeout (LockTimeout, nothing lost;
+ * see nft-backend.c retry_again). */
 static void test_others_write_during_rollback(void) {
         reset_tables();
         big_table();
         g_autofree char *log = g_build_filename(F->tmpdir, "other-tool.log", NULL);
         g_autofree char *script = g_strdup_printf(
                 "i=0; while :; do %s -w -A FORWARD -s 10.88.$((i/250)).$((i%%250))/32 -j ACCEPT && "
-                "echo $i >> %s; i=$((i+1)); done",
-                bs_test_ipt_prog(4), log);
+                "echo $i >> %s; i=$((i+1)); %s done",
+                bs_test_ipt_prog(4), log, bs_test_backend_is_nft() ? "sleep 0.02;" : "");
         const char *argv[] = { "sh", "-c", script, NULL };
         g_autoptr(GError) error = NULL;
         /* it dies with us (a failed assertion would leave it writing, and
@@ -709,6 +715,72 @@ static void test_ipv4_stuck(gconstpointer data) {
         reset_tables();
 }
 
+/* ---------------------------------------------------------------- nf_tables refuses a batch */
+
+/* The nft counterpart of the above: the kernel takes a batch (both
+ * families) whole or not at all. An Apply whose batch it refuses changes
+ * neither family and leaves nothing pending; a rollback whose batch it
+ * refuses leaves the transaction rolling back, its journal kept, IPv4
+ * rolled back alone at once, and the retry puts IPv6 back too (the shim
+ * refuses chosen batches). */
+static void test_nft_batch_refused(void) {
+        const char *shim = g_getenv("BACKSTOP_SETSOCKOPT_SHIM");
+        if (!shim || !g_file_test(shim, G_FILE_TEST_EXISTS)) {
+                g_test_skip("no shim built");
+                return;
+        }
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        g_autofree char *control = g_build_filename(F->tmpdir, "nft-batch", NULL);
+        g_autofree char *control_env = g_strdup_printf("BACKSTOP_TEST_NFT_BATCH_FILE=%s", control);
+        restart_preloaded(shim, control_env);
+
+        /* the Apply's batch refused */
+        g_assert_true(g_file_set_contents(control, "0 1\n", -1, NULL));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *none = apply("-A INPUT -s 192.0.2.42/32 -j DROP", 600, &error);
+        g_assert_null(none);
+        g_autofree char *name = remote_error(error);
+        g_print("# Apply's batch refused: %s: %s\n", name, error->message);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_autofree char *used = NULL;
+        g_assert_true(g_file_get_contents(control, &used, NULL, NULL));
+        g_assert_cmpstr(used, ==, "0 0\n");
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6), *pend = pending_path();
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_cmpstr(pend, ==, "/");
+        g_assert_false(journal_exists(NULL));
+
+        /* the Apply's batch passes, the rollback's is refused once */
+        g_assert_true(g_file_set_contents(control, "1 1\n", -1, NULL));
+        g_autofree char *tx = apply_ok("-P FORWARD DROP", 600);  /* both families */
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(GVariant) r = call(tx, TX_IFACE, "Rollback", NULL, "()", &e2);
+        g_assert_null(r);
+        g_autofree char *state = tx_string(tx, "State");
+        g_print("# rollback's batch refused: %s; state %s\n", e2->message, state);
+        g_assert_cmpstr(state, ==, "rolling-back");
+        g_assert_true(journal_exists(NULL));
+        /* the daemon then rolls IPv4 back alone (a batch of its own,
+         * which passes): IPv4 need not wait for IPv6; IPv6 waits for the
+         * retry */
+        g_autofree char *stuck4 = ipt_S(4), *stuck6 = ipt_S(6);
+        g_assert_cmpstr(stuck4, ==, before4);
+        g_assert_nonnull(strstr(stuck6, "-P FORWARD DROP\n"));
+        g_assert_null(strstr(e2->message, "xtables lock"));  /* nft takes none */
+        (void) wait_ended(tx);
+        g_autofree char *final = tx_string(tx, "State"), *reason = tx_string(tx, "RollbackReason");
+        g_autofree char *back4 = ipt_S(4), *back6 = ipt_S(6);
+        g_assert_cmpstr(final, ==, "rolled-back");
+        g_assert_cmpstr(reason, ==, "request");
+        g_assert_cmpstr(back4, ==, before4);
+        g_assert_cmpstr(back6, ==, before6);
+        g_assert_false(journal_exists(NULL));
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+}
+
 /* ---------------------------------------------------------------- the wall clock jumps */
 
 static void clock_jump(long offset) {
@@ -805,7 +877,8 @@ int main(int argc, char **argv) {
         if (!bs_test_backend_is_nft()) {
                 g_test_add_data_func("/faults/ipv4-stuck/rolled-back", GUINT_TO_POINTER(30), test_ipv4_stuck);
                 g_test_add_data_func("/faults/ipv4-stuck/no-timeout", GUINT_TO_POINTER(0), test_ipv4_stuck);
-        }
+        } else
+                g_test_add_func("/faults/nft-batch-refused", test_nft_batch_refused);
         g_test_add_func("/faults/clock-forward", test_clock_forward);
         g_test_add_func("/faults/clock-backward", test_clock_backward);
         int r = g_test_run();
