@@ -552,6 +552,8 @@ int transaction_rollback(Transaction *t, const char *reason, char *err, size_t e
         }
         if (r < 0) {
                 rollback_failed(t, reason);
+                if (m->backend != &bs_backend_iptables_legacy)  /* the lock is legacy's alone */
+                        return bs_seterr(err, err_size, r, "cannot roll back the filter tables: %s", strerror(-r));
                 return bs_seterr(err, err_size, r, "cannot roll back the filter tables (xtables lock %s): %s",
                               bs_xtlock_path(), strerror(-r));
         }

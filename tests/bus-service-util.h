@@ -4,8 +4,8 @@
 /* What test-bus-service, test-bus-transactions and test-bus-restart share:
  * one backstopd on a private bus in a private network namespace (F), root's
  * connection to it (C), and calls on C. The caller is root, so polkit is
- * not asked (test-bus-polkit covers polkit); iptables-legacy and
- * ip6tables-legacy in the same namespace are the oracle (bus-test-util.h). */
+ * not asked (test-bus-polkit covers polkit); the backend's iptables and
+ * ip6tables in the same namespace are the oracle (bus-test-util.h). */
 
 #include "bus-test-util.h"
 

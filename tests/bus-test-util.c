@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-test-util.h"
+#include "test-backend.h"
 
 GVariant *bs_test_call(GDBusConnection *c, int timeout_ms, const char *path, const char *iface, const char *method,
                        GVariant *params, const char *reply_type, GError **error) {
@@ -24,10 +25,26 @@ char *bs_test_get_string(GDBusConnection *c, int timeout_ms, const char *path, c
         return g_variant_dup_string(v, NULL);
 }
 
+static bs_family family_of(int family) {
+        return family == 6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+}
+
+const char *bs_test_ipt_prog(int family) {
+        return bs_test_iptables(family_of(family));
+}
+
+const char *bs_test_ipt_save_prog(int family) {
+        return bs_test_iptables_save(family_of(family));
+}
+
+const char *bs_test_ipt_restore_prog(int family) {
+        return bs_test_iptables_restore(family_of(family));
+}
+
 void bs_test_ipt(int family, const char *args) {
         g_auto(GStrv) words = g_strsplit(args, " ", -1);
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_ptr_array_add(argv, (char *) (family == 6 ? "ip6tables-legacy" : "iptables-legacy"));
+        g_ptr_array_add(argv, (char *) bs_test_ipt_prog(family));
         g_ptr_array_add(argv, (char *) "-w");
         for (char **w = words; *w; w++)
                 g_ptr_array_add(argv, *w);
@@ -36,7 +53,7 @@ void bs_test_ipt(int family, const char *args) {
 }
 
 char *bs_test_ipt_S(int family) {
-        const char *argv[] = { family == 6 ? "ip6tables-legacy" : "iptables-legacy", "-w", "-S", NULL };
+        const char *argv[] = { bs_test_ipt_prog(family), "-w", "-S", NULL };
         return bs_test_run(argv);
 }
 

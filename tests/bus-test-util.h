@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Helpers shared by the bus tests that judge backstopd with iptables-legacy
- * (test-bus-service, test-bus-transactions, test-bus-restart,
- * test-bus-structured, test-faults). Call
- * bs_test_enter_private_netns() (bus-fixture.h) before any of the ipt
- * helpers: they run iptables-legacy / ip6tables-legacy in the test's own
- * network namespace, under its private XTABLES_LOCKFILE. */
+/* Helpers shared by the bus tests that judge backstopd with the iptables
+ * of the backend under test (test-backend.h: iptables-legacy or
+ * iptables-nft). Call bs_test_enter_private_netns() (bus-fixture.h) before
+ * any of the ipt helpers: they run that iptables in the test's own network
+ * namespace, under its private XTABLES_LOCKFILE. */
 
 #include "bus-fixture.h"
 
@@ -24,8 +23,15 @@ GVariant *bs_test_get_property(GDBusConnection *c, int timeout_ms, const char *p
 /* The same, for a string or object path property (caller frees). */
 char *bs_test_get_string(GDBusConnection *c, int timeout_ms, const char *path, const char *iface, const char *name);
 
-/* iptables-legacy (family 4) or ip6tables-legacy (6) with -w and args split
- * at spaces; asserts it exits 0. */
+/* The oracle's programs for family 4 or 6: iptables-legacy /
+ * ip6tables-legacy or iptables-nft / ip6tables-nft, and their -save and
+ * -restore. */
+const char *bs_test_ipt_prog(int family);
+const char *bs_test_ipt_save_prog(int family);
+const char *bs_test_ipt_restore_prog(int family);
+
+/* The oracle's iptables for family 4 or 6 with -w and args split at
+ * spaces; asserts it exits 0. */
 void bs_test_ipt(int family, const char *args);
 /* Its "-w -S" output (caller frees). */
 char *bs_test_ipt_S(int family);

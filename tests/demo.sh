@@ -6,9 +6,24 @@
 # system bus, sshd next to it, the admin's ssh client in a second namespace
 # joined by a veth pair. This machine's own firewall is never touched.
 # Needs root (namespaces). Cleans up everything, also when interrupted.
+#
+#   tests/demo.sh [--backend=legacy|nft]
+#
+# --backend: the ruleset backstopd writes, iptables-legacy's (the default)
+# or iptables-nft's (nf_tables); the namespace's ruleset is that one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+
+for arg in "$@"; do
+        case $arg in
+        --backend=legacy | --backend=nft) export BACKSTOP_TEST_BACKEND=${arg#--backend=} ;;
+        *)
+                echo "usage: $0 [--backend=legacy|nft]" >&2
+                exit 2
+                ;;
+        esac
+done
 
 if [ "$(id -u)" -ne 0 ]; then
         echo "demo: needs root (it creates network namespaces); run: sudo $0" >&2
@@ -85,6 +100,7 @@ cat <<EOF
 ${bold}Backstop demo${norm}
   fw   ($SB_FW_ADDR4, $SB_FW_ADDR6): backstopd, sshd on 22, a private service on 9090
   peer ($SB_PEER_ADDR4, $SB_PEER_ADDR6): the admin's machine
+  backstopd --backend=$SB_BACKEND: the rules are $SB_IPT4's
 Both are network namespaces made for this demo; this machine's firewall is untouched.
 EOF
 
@@ -133,7 +149,7 @@ admin status
 step "7. A mistake: block new SSH connections, forced past the lockout check, 8 s timer, nobody confirms"
 # [meanwhile]: once the rule is in place, a new login (it gives up after 3 s
 # without an answer), well inside the 8 s window.
-rule_in_place() { in_fw iptables-legacy -C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP 2>/dev/null; }
+rule_in_place() { in_fw "$SB_IPT4" -C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP 2>/dev/null; }
 ( sandbox_wait_until 60 rule_in_place
   if sandbox_ssh_login_blocked $SB_FW_ADDR4 22 3 >/dev/null 2>&1; then r=works; else r=FAILS; fi
   echo "   [meanwhile] new ssh login during the window: $r" ) &

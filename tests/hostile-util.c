@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "hostile-util.h"
+#include "bus-test-util.h"
 
 BsBusFixture *F;
 GDBusConnection *C;
@@ -33,7 +34,7 @@ GVariant *deny_params(GVariant *opts) {
 
 char *ruleset(void) {
         GString *s = g_string_new(NULL);
-        const char *progs[] = { "iptables-legacy-save", "ip6tables-legacy-save" };
+        const char *progs[] = { bs_test_ipt_save_prog(4), bs_test_ipt_save_prog(6) };
         for (size_t i = 0; i < G_N_ELEMENTS(progs); i++) {
                 const char *argv[] = { progs[i], NULL };
                 g_autofree char *out = bs_test_run(argv);

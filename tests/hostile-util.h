@@ -70,7 +70,8 @@ GVariant *apply_params(const char *change, GVariant *opts);
 /* (a(sq), a{sv}) of ApplyDefaultDeny */
 GVariant *deny_params(GVariant *opts);
 
-/* iptables-legacy-save and ip6tables-legacy-save, their comments left out */
+/* iptables-save and ip6tables-save of the backend under test (legacy or
+ * nft), their comments left out */
 char *ruleset(void);
 long daemon_rss_kb(void);
 /* The daemon's user + system CPU time so far. */

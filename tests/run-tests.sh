@@ -3,7 +3,10 @@
 # is missing, builds with -Werror, runs the whole suite, then runs it again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
 # briefly. Kernel tests run in private network namespaces only and skip
-# (exit 77) when not root.
+# (exit 77) when not root. The kernel, bus and end-to-end suites run
+# against both table-access backends (tests/meson.build registers NAME and
+# NAME-nft; `meson test --suite nft` runs the nft ones alone), in both the
+# normal and the sanitizer pass.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

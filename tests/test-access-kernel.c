@@ -2,7 +2,8 @@
 /* Management access against the real kernel, in two private namespaces
  * (see access-netns.h): the conntrack dump and events see real TCP
  * connections, the local addresses, and the reference workflow:
- * pre-flight, default-deny recipe through the real core (bs_nf_apply),
+ * pre-flight, default-deny recipe through the real core (the table-access
+ * backend under test, test-backend.h: legacy or nft),
  * outbound works and the stateful counter rises, a closed port is blocked,
  * the allowed port is reachable, the same over IPv6 with neighbour
  * discovery, and strict confirmation. Exits 77 when not root. */
@@ -19,6 +20,10 @@
 #include "nf.h"
 #include "recipe.h"
 #include "strict.h"
+#include "test-backend.h"
+
+/* the backend under test */
+#define B (bs_test_backend())
 
 static const bs_nf_options nfo = BS_NF_OPTIONS_DEFAULT;
 
@@ -298,7 +303,7 @@ static void test_local_addrs(void) {
 
 static bs_table *read_filter(bs_family f) {
         bs_table *t = NULL;
-        g_assert_cmpint(bs_nf_read(f, "filter", &nfo, &t), ==, 0);
+        g_assert_cmpint(B->read(f, "filter", &nfo, &t), ==, 0);
         return t;
 }
 
@@ -383,13 +388,13 @@ static void test_walkthrough(void) {
         bs_table_free(p4);
 
         /* and it is right: forced through, the session's packets stop at the policy */
-        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", &pol, 1, &nfo, NULL), ==, 0);
+        g_assert_cmpint(B->apply_both("filter", &pol, 1, BS_FAMILY_MASK_IPV4, &nfo, NULL, NULL, NULL, NULL), ==, 0);
         uint64_t dropped = policy_packets(BS_FAMILY_IPV4);
         g_assert_cmpint(write(sess, "lost", 4), ==, 4);
         struct pollfd lost = { .fd = sess_a, .events = POLLIN };
         g_assert_cmpint(poll(&lost, 1, 1500), ==, 0);
         g_assert_cmpuint(policy_packets(BS_FAMILY_IPV4), >, dropped);
-        g_assert_cmpint(bs_nf_restore(cur4, &nfo), ==, 0);
+        g_assert_cmpint(B->restore(cur4, &nfo), ==, 0);
         /* TCP retransmits: once the rules are back, the data arrives (the
          * retransmission backoff doubles: a slow machine may wait long) */
         g_assert_cmpint(poll(&lost, 1, 60000), ==, 1);
@@ -425,8 +430,7 @@ static void test_walkthrough(void) {
         bs_ct_snapshot_done(&snap0);
         free(conns);
         bs_local_addrs_done(&la);
-        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV4, "filter", ch, nch, &nfo, NULL), ==, 0);
-        g_assert_cmpint(bs_nf_apply(BS_FAMILY_IPV6, "filter", ch, nch, &nfo, NULL), ==, 0);
+        g_assert_cmpint(B->apply_both("filter", ch, nch, BS_FAMILY_MASK_BOTH, &nfo, NULL, NULL, NULL, NULL), ==, 0);
 
         /* the kernel now holds the proposed tables, and the recipe is done */
         bs_table *k4 = read_filter(BS_FAMILY_IPV4), *k6 = read_filter(BS_FAMILY_IPV6);
@@ -452,7 +456,7 @@ static void test_walkthrough(void) {
                 bs_family f = fam == 6 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
                 if (f == BS_FAMILY_IPV6)
                         fw_ok("ip -6 neigh flush dev veth0; true"); /* NDP must work through the rules */
-                g_assert_cmpint(bs_nf_zero(f, "filter", "INPUT", &nfo), ==, 0);
+                g_assert_cmpint(B->zero(f, "filter", "INPUT", &nfo), ==, 0);
                 int out = tcp_connect(NS.fw, f, NULL, peer_ip(f), 80, 10000, NULL);
                 g_assert_cmpint(out, >=, 0);
                 int in = accept_one(f == BS_FAMILY_IPV6 ? web6 : web4);
@@ -510,8 +514,8 @@ static void test_walkthrough(void) {
         g_assert_nonnull(strstr(reason, "an address of this host"));
 
         /* back to where we started, for the other tests */
-        g_assert_cmpint(bs_nf_restore(cur4, &nfo), ==, 0);
-        g_assert_cmpint(bs_nf_restore(cur6, &nfo), ==, 0);
+        g_assert_cmpint(B->restore(cur4, &nfo), ==, 0);
+        g_assert_cmpint(B->restore(cur6, &nfo), ==, 0);
 
         bs_ct_snapshot_done(&snap);
         bs_changes_free(ch, nch);

@@ -12,6 +12,7 @@
 
 #include "bus-fixture.h"
 #include "polkit-mock.h"
+#include "test-backend.h"
 
 #define BUS_NAME "org.backstop.Firewall1"
 #define PATH "/org/backstop/Firewall1"
@@ -101,7 +102,7 @@ static void assert_result(CallResult *r, const char *want_error) {
 }
 
 static char *ipt_S(void) {
-        const char *argv[] = { "iptables-legacy", "-w", "-S", NULL };
+        const char *argv[] = { bs_test_iptables(BS_FAMILY_IPV4), "-w", "-S", NULL };
         return bs_test_run(argv);
 }
 
@@ -169,7 +170,7 @@ static void test_allowed(void) {
         for (size_t i = 0; i < G_N_ELEMENTS(classes); i++) {
                 run_case(&classes[i], ANSWER_YES, FALSE, NULL);
                 /* an allowed Apply leaves a transaction or a changed policy */
-                const char *argv[] = { "iptables-legacy", "-w", "-P", "INPUT", "ACCEPT", NULL };
+                const char *argv[] = { bs_test_iptables(BS_FAMILY_IPV4), "-w", "-P", "INPUT", "ACCEPT", NULL };
                 g_free(bs_test_run(argv));
                 if (g_str_has_prefix(classes[i].method, "Apply")) {
                         /* roll back the pending one (timeout 30) as root would */

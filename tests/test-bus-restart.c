@@ -141,7 +141,7 @@ static void test_readonly_runtime_dir(void) {
 }
 
 static char *save_normalized(int family) {
-        const char *argv[] = { family == 6 ? "ip6tables-legacy-save" : "iptables-legacy-save", NULL };
+        const char *argv[] = { bs_test_ipt_save_prog(family), NULL };
         g_autofree char *out = bs_test_run(argv);
         g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
         GString *s = g_string_new(NULL);
@@ -194,12 +194,11 @@ static void test_save_restore(void) {
         g_assert_true(rules_saved());
 
         g_autofree char *want4 = save_normalized(4), *want6 = save_normalized(6);
-        /* the files are iptables-legacy-restore input */
+        /* the files are iptables-restore input */
         for (int f = 4; f <= 6; f += 2) {
                 g_autofree char *file = g_build_filename(F->state_dir, f == 4 ? "rules.v4" : "rules.v6", NULL);
                 g_autofree char *cmd = g_strdup_printf("%s --test < '%s'",
-                                                       f == 4 ? "iptables-legacy-restore" : "ip6tables-legacy-restore",
-                                                       file);
+                                                       bs_test_ipt_restore_prog(f), file);
                 const char *argv[] = { "sh", "-c", cmd, NULL };
                 g_free(bs_test_run(argv));
         }

@@ -50,7 +50,7 @@ static void test_read_methods(void) {
                 g_assert_cmpstr(text, ==, want);
         }
 
-        const char *argv[] = { "iptables-legacy", "-w", "-S", "INPUT", NULL };
+        const char *argv[] = { bs_test_ipt_prog(4), "-w", "-S", "INPUT", NULL };
         g_autofree char *want_input = bs_test_run(argv);
         g_autoptr(GVariant) r1 = call(PATH, IFACE, "GetRulesText", g_variant_new("(ssb)", "ipv4", "INPUT", FALSE),
                                       "(s)", &error);
@@ -154,7 +154,7 @@ static char *policy_of(GVariant *properties, const char *family, const char *cha
 
 /* GetStatus is GetAll and ListChains("") in one reply (one look at the
  * kernel), and like them it shows at once what another program changed
- * with iptables-legacy since the last call, in both halves. */
+ * with iptables since the last call, in both halves. */
 static void test_get_status(void) {
         bs_test_reset_tables();
         bs_test_ipt(6, "-A INPUT -p ipv6-icmp -j ACCEPT");
@@ -379,7 +379,7 @@ static void test_properties_cached(void) {
         g_autofree char *file = g_build_filename(F->tmpdir, "10k.rules", NULL);
         g_assert_true(g_file_set_contents(file, text->str, -1, NULL));
         g_string_free(text, TRUE);
-        g_autofree char *cmd = g_strdup_printf("iptables-legacy-restore -w < '%s'", file);
+        g_autofree char *cmd = g_strdup_printf("%s -w < '%s'", bs_test_ipt_restore_prog(4), file);
         const char *argv[] = { "sh", "-c", cmd, NULL };
         g_free(bs_test_run(argv));
         double cpu0 = daemon_cpu_ms();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ApplyChanges / PreviewChanges over a private system bus, in a private
  * network namespace: a structured change set gives the very ruleset the
- * text form gives (iptables-legacy -S of both families is the judge), the
+ * text form gives (iptables -S of both families, of the backend under test,
+ * is the judge), the
  * previews are identical replies, transactions behave as Apply's (confirm,
  * rollback, busy, delete by rule), and bad input is InvalidArgs naming the
  * key and value with nothing changed. The caller is root (polkit is not

@@ -2,10 +2,11 @@
 /* backstopctl against the real backstopd: a private network namespace (this
  * process unshares its own; XTABLES_LOCKFILE is private), a private system
  * bus and backstopd from the build tree (tests/bus-fixture.c). We run as
- * root, so polkit is never asked. iptables-legacy/ip6tables-legacy in the
- * same namespace are the oracle.
+ * root, so polkit is never asked. The iptables and ip6tables of the backend
+ * under test (test-backend.h: legacy or nft) in the same namespace are the
+ * oracle (IPT4, IPT6).
  *
- *  - rules equals iptables-legacy -S (and ip6tables-legacy, -v, per chain)
+ *  - rules equals iptables -S (and ip6tables, -v, per chain)
  *    on a varied ruleset, also through --json;
  *  - every verb in text and in --json (each JSON document checked by a real
  *    parser: python3's json module);
@@ -24,6 +25,10 @@
 
 #include "bus-fixture.h"
 #include "client-run.h"
+#include "test-backend.h"
+
+#define IPT4 bs_test_iptables(BS_FAMILY_IPV4)
+#define IPT6 bs_test_iptables(BS_FAMILY_IPV6)
 
 static BsBusFixture *fixture;
 
@@ -92,11 +97,11 @@ static void test_rules_equal_iptables(void) {
                 "-A svc6 -j DROP",
         };
         for (size_t i = 0; i < G_N_ELEMENTS(v4); i++)
-                run_cmd("iptables-legacy", v4[i]);
+                run_cmd(IPT4, v4[i]);
         for (size_t i = 0; i < G_N_ELEMENTS(v6); i++)
-                run_cmd("ip6tables-legacy", v6[i]);
+                run_cmd(IPT6, v6[i]);
         /* A comment with quotes and a backslash, as one argument. */
-        const char *c[] = { "iptables-legacy", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-m", "comment",
+        const char *c[] = { IPT4, "-A", "INPUT", "-p", "tcp", "--dport", "8080", "-m", "comment",
                             "--comment", "web \"test\" \\ x", "-j", "ACCEPT", NULL };
         g_free(bs_test_run(c));
 
@@ -105,13 +110,13 @@ static void test_rules_equal_iptables(void) {
                 const char *ctl_args[4];
                 const char *oracle_args[3];
         } cases[] = {
-                { "iptables-legacy", { "rules", NULL }, { "-S", NULL } },
-                { "iptables-legacy", { "rules", "INPUT", NULL }, { "-S", "INPUT", NULL } },
-                { "iptables-legacy", { "rules", "svc", NULL }, { "-S", "svc", NULL } },
-                { "iptables-legacy", { "rules", "empty", NULL }, { "-S", "empty", NULL } },
-                { "iptables-legacy", { "rules", "-4", "-v", NULL }, { "-v", "-S", NULL } },
-                { "ip6tables-legacy", { "rules", "-6", NULL }, { "-S", NULL } },
-                { "ip6tables-legacy", { "rules", "-6", "-v", "INPUT" }, { "-v", "-S", "INPUT" } },
+                { IPT4, { "rules", NULL }, { "-S", NULL } },
+                { IPT4, { "rules", "INPUT", NULL }, { "-S", "INPUT", NULL } },
+                { IPT4, { "rules", "svc", NULL }, { "-S", "svc", NULL } },
+                { IPT4, { "rules", "empty", NULL }, { "-S", "empty", NULL } },
+                { IPT4, { "rules", "-4", "-v", NULL }, { "-v", "-S", NULL } },
+                { IPT6, { "rules", "-6", NULL }, { "-S", NULL } },
+                { IPT6, { "rules", "-6", "-v", "INPUT" }, { "-v", "-S", "INPUT" } },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 const char *args[5] = {};
@@ -134,17 +139,17 @@ static void test_rules_equal_iptables(void) {
                 g_assert_cmpstr(text, ==, want);
         }
         /* Leave a clean table for the next tests. */
-        run_cmd("iptables-legacy", "-F");
-        run_cmd("iptables-legacy", "-X");
-        run_cmd("iptables-legacy", "-P FORWARD ACCEPT");
-        run_cmd("ip6tables-legacy", "-F");
-        run_cmd("ip6tables-legacy", "-X");
-        run_cmd("iptables-legacy", "-A INPUT -i lo -j ACCEPT");
-        run_cmd("ip6tables-legacy", "-A INPUT -i lo -j ACCEPT");
+        run_cmd(IPT4, "-F");
+        run_cmd(IPT4, "-X");
+        run_cmd(IPT4, "-P FORWARD ACCEPT");
+        run_cmd(IPT6, "-F");
+        run_cmd(IPT6, "-X");
+        run_cmd(IPT4, "-A INPUT -i lo -j ACCEPT");
+        run_cmd(IPT6, "-A INPUT -i lo -j ACCEPT");
 }
 
 /* status shows the kernel's tables as they are now: what another program
- * changed with iptables-legacy between two status calls shows in the
+ * changed with iptables between two status calls shows in the
  * second, in the rule counts and the policies, in text and JSON. */
 static void test_status_sees_outside_changes(void) {
         g_autofree char *out = NULL, *err = NULL, *j = NULL;
@@ -155,8 +160,8 @@ static void test_status_sees_outside_changes(void) {
         g_clear_pointer(&out, g_free);
         g_clear_pointer(&err, g_free);
 
-        run_cmd("iptables-legacy", "-A FORWARD -s 192.0.2.5/32 -j DROP");
-        run_cmd("iptables-legacy", "-P FORWARD DROP");
+        run_cmd(IPT4, "-A FORWARD -s 192.0.2.5/32 -j DROP");
+        run_cmd(IPT4, "-P FORWARD DROP");
         g_assert_cmpint(ctl(&out, &err, "status", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "IPv4 policies: INPUT ACCEPT, FORWARD DROP, OUTPUT ACCEPT"));
         g_assert_nonnull(strstr(out, "IPv4 rules: 2 (INPUT 1, FORWARD 1, OUTPUT 0)"));
@@ -164,14 +169,14 @@ static void test_status_sees_outside_changes(void) {
         g_clear_pointer(&err, g_free);
 
         /* a same-size edit: only the policy can show it */
-        run_cmd("iptables-legacy", "-R FORWARD 1 -s 192.0.2.6/32 -j DROP");
-        run_cmd("iptables-legacy", "-P FORWARD ACCEPT");
+        run_cmd(IPT4, "-R FORWARD 1 -s 192.0.2.6/32 -j DROP");
+        run_cmd(IPT4, "-P FORWARD ACCEPT");
         g_assert_cmpint(ctl(&out, &err, "--json", "status", NULL), ==, 0);
         j = json_eval(out, "[d['manager']['Policies']['ipv4']['FORWARD'], d['rules_readable'], "
                            "[c['rules'] for c in d['chains'] if c['family'] == 'ipv4']]");
         g_assert_cmpstr(j, ==, "['ACCEPT', True, [1, 1, 0]]");
 
-        run_cmd("iptables-legacy", "-D FORWARD 1");
+        run_cmd(IPT4, "-D FORWARD 1");
 }
 
 static void test_verbs_text_and_json(void) {
@@ -181,14 +186,16 @@ static void test_verbs_text_and_json(void) {
 #define RESET() do { g_clear_pointer(&out, g_free); g_clear_pointer(&err, g_free); g_clear_pointer(&j, g_free); } while (0)
 
         g_assert_cmpint(ctl(&out, &err, "status", NULL), ==, 0);
-        g_assert_nonnull(strstr(out, "Backend: iptables-legacy"));
+        g_autofree char *backend_line = g_strdup_printf("Backend: iptables-%s", bs_test_backend_name());
+        g_assert_nonnull(strstr(out, backend_line));
         g_assert_nonnull(strstr(out, "IPv4 policies: INPUT ACCEPT, FORWARD ACCEPT, OUTPUT ACCEPT"));
         g_assert_nonnull(strstr(out, "IPv4 rules: 1 (INPUT 1, FORWARD 0, OUTPUT 0)"));
         g_assert_nonnull(strstr(out, "Transaction: none pending"));
         RESET();
         g_assert_cmpint(ctl(&out, &err, "--json", "status", NULL), ==, 0);
         j = json_eval(out, "[d['manager']['Backends'], d['rules_readable'], d['transaction']]");
-        g_assert_cmpstr(j, ==, "[['iptables-legacy'], True, None]");
+        g_autofree char *backend_json = g_strdup_printf("[['iptables-%s'], True, None]", bs_test_backend_name());
+        g_assert_cmpstr(j, ==, backend_json);
         RESET();
 
         /* check: fails on this bare table; exit 1; one line per item */
@@ -232,7 +239,7 @@ static void test_verbs_text_and_json(void) {
         g_assert_cmpint(ctl(&out, &err, "confirm", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "confirmed: its changes stay."));
         RESET();
-        g_autofree char *after = oracle("iptables-legacy", "-S", "INPUT", NULL);
+        g_autofree char *after = oracle(IPT4, "-S", "INPUT", NULL);
         g_assert_nonnull(strstr(after, "-A INPUT -p tcp -m tcp --dport 9091 -j DROP\n"));
 
         /* ... and JSON, then rollback by id */
@@ -280,12 +287,12 @@ static void test_verbs_text_and_json(void) {
         g_assert_nonnull(strstr(out, "PASS ipv4 input-policy"));
         g_assert_nonnull(strstr(out, "PASS ipv4 stateful-rule-present"));
         RESET();
-        run_cmd("iptables-legacy", "-P INPUT ACCEPT");
-        run_cmd("iptables-legacy", "-F INPUT");
-        run_cmd("iptables-legacy", "-A INPUT -i lo -j ACCEPT");
-        run_cmd("ip6tables-legacy", "-P INPUT ACCEPT");
-        run_cmd("ip6tables-legacy", "-F INPUT");
-        run_cmd("ip6tables-legacy", "-A INPUT -i lo -j ACCEPT");
+        run_cmd(IPT4, "-P INPUT ACCEPT");
+        run_cmd(IPT4, "-F INPUT");
+        run_cmd(IPT4, "-A INPUT -i lo -j ACCEPT");
+        run_cmd(IPT6, "-P INPUT ACCEPT");
+        run_cmd(IPT6, "-F INPUT");
+        run_cmd(IPT6, "-A INPUT -i lo -j ACCEPT");
 
         g_assert_cmpint(ctl(&out, &err, "zero", NULL), ==, 0);
         g_assert_cmpstr(out, ==, "Counters of all chains (IPv4 and IPv6) zeroed.\n");
@@ -342,7 +349,7 @@ static void test_refusals(void) {
 }
 
 static void test_confirm_yes(void) {
-        g_autofree char *before = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *before = oracle(IPT4, "-S", NULL, NULL);
         const char *args[] = { "apply", "-A INPUT -p tcp --dport 9092 -j DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "iptables -A INPUT -p tcp -m tcp --dport 9092 -j DROP");
@@ -352,17 +359,17 @@ static void test_confirm_yes(void) {
         client_run_wait_for(r, "confirmed: the changes stay");
         g_assert_cmpint(client_run_finish(r), ==, 0);
         client_run_free(r);
-        g_autofree char *after = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *after = oracle(IPT4, "-S", NULL, NULL);
         g_autofree char *want = g_strconcat(before, "-A INPUT -p tcp -m tcp --dport 9092 -j DROP\n", NULL);
         g_assert_cmpstr(after, ==, want);
-        run_cmd("iptables-legacy", "-D INPUT -p tcp --dport 9092 -j DROP");
-        run_cmd("ip6tables-legacy", "-D INPUT -p tcp --dport 9092 -j DROP");
+        run_cmd(IPT4, "-D INPUT -p tcp --dport 9092 -j DROP");
+        run_cmd(IPT6, "-D INPUT -p tcp --dport 9092 -j DROP");
         assert_no_pending();
 }
 
 static void test_timeout_rolls_back(void) {
-        g_autofree char *before4 = oracle("iptables-legacy", "-S", NULL, NULL);
-        g_autofree char *before6 = oracle("ip6tables-legacy", "-S", NULL, NULL);
+        g_autofree char *before4 = oracle(IPT4, "-S", NULL, NULL);
+        g_autofree char *before6 = oracle(IPT6, "-S", NULL, NULL);
         /* The client must show the countdown before the deadline: 4 s leave
          * room for a slow start on a busy machine. */
         const char *args[] = { "default-deny", "--timeout", "4", NULL };
@@ -372,14 +379,14 @@ static void test_timeout_rolls_back(void) {
         client_run_wait_for(r, "was rolled back (timeout)");
         g_assert_cmpint(client_run_finish(r), ==, 3);
         client_run_free(r);
-        g_autofree char *after4 = oracle("iptables-legacy", "-S", NULL, NULL);
-        g_autofree char *after6 = oracle("ip6tables-legacy", "-S", NULL, NULL);
+        g_autofree char *after4 = oracle(IPT4, "-S", NULL, NULL);
+        g_autofree char *after6 = oracle(IPT6, "-S", NULL, NULL);
         g_assert_cmpstr(after4, ==, before4);
         g_assert_cmpstr(after6, ==, before6);
 }
 
 static void test_ctrl_c_rollback(void) {
-        g_autofree char *before = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *before = oracle(IPT4, "-S", NULL, NULL);
         const char *args[] = { "apply", "--timeout", "300", "-I INPUT 1 -p tcp --dport 9093 -j DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "Type yes to confirm: ");
@@ -389,7 +396,7 @@ static void test_ctrl_c_rollback(void) {
         client_run_wait_for(r, "was rolled back (request)");
         g_assert_cmpint(client_run_finish(r), ==, 3);
         client_run_free(r);
-        g_autofree char *after = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *after = oracle(IPT4, "-S", NULL, NULL);
         g_assert_cmpstr(after, ==, before);
         assert_no_pending();
 }
@@ -406,7 +413,7 @@ static void on_rolled_back(GDBusConnection *c, const char *sender, const char *p
 }
 
 static void test_client_killed(void) {
-        g_autofree char *before = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *before = oracle(IPT4, "-S", NULL, NULL);
         g_autoptr(GDBusConnection) conn = bs_bus_fixture_connect(fixture);
         RolledBack rb = {};
         guint sub = g_dbus_connection_signal_subscribe(conn, "org.backstop.Firewall1", "org.backstop.Firewall1",
@@ -422,7 +429,7 @@ static void test_client_killed(void) {
         const char *args[] = { "apply", "--timeout", "5", "-I INPUT 1 -p tcp --dport 9094 -j DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "Type yes to confirm: ");
-        g_autofree char *during = oracle("iptables-legacy", "-S", "INPUT", NULL);
+        g_autofree char *during = oracle(IPT4, "-S", "INPUT", NULL);
         g_assert_nonnull(strstr(during, "--dport 9094 -j DROP"));
         kill(r->pid, SIGKILL);
         int status = client_run_wait(r);
@@ -435,28 +442,28 @@ static void test_client_killed(void) {
         g_dbus_connection_signal_unsubscribe(conn, sub);
         g_free(rb.path);
         g_free(rb.reason);
-        g_autofree char *after = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *after = oracle(IPT4, "-S", NULL, NULL);
         g_assert_cmpstr(after, ==, before);
 }
 
 /* backstopd dies while the client waits and comes back: the client says so,
  * keeps waiting, and sees the resumed transaction end on its deadline. */
 static void test_daemon_restart(void) {
-        g_autofree char *before = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *before = oracle(IPT4, "-S", NULL, NULL);
         const char *args[] = { "apply", "--timeout", "6", "-I INPUT 1 -p tcp --dport 9095 -j DROP", NULL };
         ClientRun *r = client_run_pty(addr(), args, NULL);
         client_run_wait_for(r, "Type yes to confirm: ");
         int status = bs_bus_fixture_stop_daemon(fixture, SIGKILL);
         g_assert_true(WIFSIGNALED(status));
         client_run_wait_for(r, "backstopd left the bus.");
-        g_autofree char *during = oracle("iptables-legacy", "-S", "INPUT", NULL);
+        g_autofree char *during = oracle(IPT4, "-S", "INPUT", NULL);
         g_assert_nonnull(strstr(during, "--dport 9095 -j DROP"));
         bs_bus_fixture_start_daemon(fixture, NULL, NULL, NULL);
         client_run_wait_for(r, "backstopd is back.");
         client_run_wait_for(r, "was rolled back (");
         g_assert_cmpint(client_run_finish(r), ==, 3);
         client_run_free(r);
-        g_autofree char *after = oracle("iptables-legacy", "-S", NULL, NULL);
+        g_autofree char *after = oracle(IPT4, "-S", NULL, NULL);
         g_assert_cmpstr(after, ==, before);
         assert_no_pending();
 }
@@ -466,7 +473,7 @@ static void test_daemon_restart(void) {
  * without it exactly when the daemon calls it inbound. */
 static void test_connections(void) {
         g_autoptr(GError) error = NULL;
-        run_cmd("iptables-legacy", "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        run_cmd(IPT4, "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
         g_autoptr(GSocket) listener = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
                                                    G_SOCKET_PROTOCOL_TCP, &error);
         g_assert_no_error(error);
@@ -509,7 +516,7 @@ static void test_connections(void) {
                 "len([c for c in d['connections'] if c['destination-port'] == %u])]", port);
         g_autofree char *count = json_eval(out, count_expr);
         g_assert_cmpstr(count, ==, g_str_equal(inbound, "True") ? "[True, 1]" : "[True, 0]");
-        run_cmd("iptables-legacy", "-D INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+        run_cmd(IPT4, "-D INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT");
 }
 
 static void test_monitor(void) {

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Faults during a transaction, backstopd over a private bus in a private
- * network (and mount) namespace, iptables-legacy as the oracle:
- *   - another program holds the xtables lock at commit time, at rollback
+ * network (and mount) namespace, the iptables of the backend under test
+ * as the oracle (test-backend.h). The cases marked (legacy) exercise what
+ * only iptables-legacy has (main() leaves them out on nft): the xtables
+ * lock, and the two families committed one after the other; on nft both
+ * families are one nf_tables batch, guarded by the ruleset generation
+ * instead of a lock (test-nf-apply covers its retry).
+ *   - (legacy) another program holds the xtables lock at commit time, at rollback
  *     time (deadline and request) and at SIGTERM;
  *   - the runtime directory is full when the journal is written and when
  *     Extend rewrites it (a tiny tmpfs);
  *   - an empty journal at start;
- *   - the daemon killed with a transaction on both families pending and
+ *   - (legacy) the daemon killed with a transaction on both families pending and
  *     restarted while the lock is held past its wait: the IPv6 table cannot
  *     be read, the journal's IPv6 half is kept, the transaction shows as
  *     rolling back, and both families are rolled back once the lock is
@@ -15,10 +20,14 @@
  *   - the journal cannot be removed at Confirm (a bind mount on it): the
  *     end is recorded and a restart after the deadline keeps the confirmed
  *     rules; with a read-only runtime directory Confirm fails instead;
- *   - the kernel refuses the IPv6 part after IPv4 was committed, and then
+ *   - another tool keeps writing while transactions are rolled back: none
+ *     of its rules is lost (the lock on legacy, the generation on nft);
+ *   - (legacy) the kernel refuses the IPv6 part after IPv4 was committed, and then
  *     refuses to put IPv4 back (an LD_PRELOAD shim refuses chosen IPv4
  *     table replacements of the daemon): rolled back through the timer, or,
  *     without a timeout, reported as IPv4 holding the change;
+ *   - (nft) the kernel refuses a batch (the same shim): an Apply's changes
+ *     neither family, a rollback's is retried until both are back;
  *   - the wall clock jumps +1 h / -1 h while a transaction is pending (an
  *     LD_PRELOAD shim shifts the daemon's CLOCK_REALTIME reads; the
  *     machine's clock is never touched).
@@ -35,10 +44,12 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bus-test-util.h"
+#include "test-backend.h"
 
 /* the daemon waits this long for the xtables lock (BS_NF_OPTIONS_DEFAULT) */
 #define LOCK_WAIT_MS 5000
@@ -88,12 +99,12 @@ static char *apply_ok(const char *change, guint32 timeout) {
         return path;
 }
 
-/* iptables-legacy -S. While the test holds the xtables lock, it runs
+/* iptables -S. While the test holds the xtables lock, it runs
  * under another lock file (it would wait for ours otherwise). */
 static const char *Other_lock;
 
 static char *ipt_S_env(int family, gboolean other_lock) {
-        const char *argv[] = { family == 6 ? "ip6tables-legacy" : "iptables-legacy", "-S", NULL };
+        const char *argv[] = { bs_test_ipt_prog(family), "-S", NULL };
         g_auto(GStrv) env = g_get_environ();
         if (other_lock)
                 env = g_environ_setenv(env, "XTABLES_LOCKFILE", Other_lock, TRUE);
@@ -416,24 +427,38 @@ static void test_journal_unremovable_readonly(void) {
 
 static void big_table(void);
 
-/* Another tool keeps writing (iptables-legacy -w, which blocks on the lock
- * and gets it the moment it is free) while transactions are rolled back:
- * not one of its rules may be lost. The rollback reads the table, computes
- * what to restore, and writes it; a write by another program between the
- * read and the write would be overwritten unless the lock is held across
- * all three. A big table makes the read long enough for the other tool to
- * be waiting on the lock during it. */
+static void die_with_parent(gpointer unused) {
+        (void) unused;
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Another tool keeps writing (iptables -w; iptables-legacy blocks on the
+ * lock and gets it the moment it is free) while transactions are rolled
+ * back: not one of its rules may be lost. The rollback reads the table,
+ * computes what to restore, and writes it; a write by another program
+ * between the read and the write would be overwritten unless the lock is
+ * held across all three (legacy) or the commit is refused for a changed
+ * generation and recomputed (nft). A big table makes the read long enough
+ * for the other tool to be writing during it. On nft the other tool
+ * pauses 20 ms between its writes: nothing makes iptables-nft wait for
+ * anyone, and a program committing without pause can hold off the
+ * daemon's commits for the whole lock_timeout (LockTimeout, nothing lost;
+ * see nft-backend.c retry_again). */
 static void test_others_write_during_rollback(void) {
         reset_tables();
         big_table();
         g_autofree char *log = g_build_filename(F->tmpdir, "other-tool.log", NULL);
         g_autofree char *script = g_strdup_printf(
-                "i=0; while :; do iptables-legacy -w -A FORWARD -s 10.88.$((i/250)).$((i%%250))/32 -j ACCEPT && "
-                "echo $i >> %s; i=$((i+1)); done",
-                log);
+                "i=0; while :; do %s -w -A FORWARD -s 10.88.$((i/250)).$((i%%250))/32 -j ACCEPT && "
+                "echo $i >> %s; i=$((i+1)); %s done",
+                bs_test_ipt_prog(4), log, bs_test_backend_is_nft() ? "sleep 0.02;" : "");
         const char *argv[] = { "sh", "-c", script, NULL };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GSubprocess) other = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+        /* it dies with us (a failed assertion would leave it writing, and
+         * holding the test's output open) */
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        g_autoptr(GSubprocess) other = g_subprocess_launcher_spawnv(launcher, argv, &error);
         g_assert_no_error(error);
         const int rounds = 20;
         for (int i = 0; i < rounds; i++) {
@@ -524,7 +549,7 @@ static void big_table(void) {
         g_autofree char *file = g_build_filename(F->tmpdir, "big.rules", NULL);
         g_assert_true(g_file_set_contents(file, s->str, -1, NULL));
         g_string_free(s, TRUE);
-        g_autofree char *cmd = g_strdup_printf("iptables-legacy-restore -w < %s", file);
+        g_autofree char *cmd = g_strdup_printf("%s -w < %s", bs_test_ipt_restore_prog(4), file);
         const char *argv[] = { "sh", "-c", cmd, NULL };
         g_free(bs_test_run(argv));
 }
@@ -690,6 +715,72 @@ static void test_ipv4_stuck(gconstpointer data) {
         reset_tables();
 }
 
+/* ---------------------------------------------------------------- nf_tables refuses a batch */
+
+/* The nft counterpart of the above: the kernel takes a batch (both
+ * families) whole or not at all. An Apply whose batch it refuses changes
+ * neither family and leaves nothing pending; a rollback whose batch it
+ * refuses leaves the transaction rolling back, its journal kept, IPv4
+ * rolled back alone at once, and the retry puts IPv6 back too (the shim
+ * refuses chosen batches). */
+static void test_nft_batch_refused(void) {
+        const char *shim = g_getenv("BACKSTOP_SETSOCKOPT_SHIM");
+        if (!shim || !g_file_test(shim, G_FILE_TEST_EXISTS)) {
+                g_test_skip("no shim built");
+                return;
+        }
+        reset_tables();
+        g_autofree char *before4 = ipt_S(4), *before6 = ipt_S(6);
+        g_autofree char *control = g_build_filename(F->tmpdir, "nft-batch", NULL);
+        g_autofree char *control_env = g_strdup_printf("BACKSTOP_TEST_NFT_BATCH_FILE=%s", control);
+        restart_preloaded(shim, control_env);
+
+        /* the Apply's batch refused */
+        g_assert_true(g_file_set_contents(control, "0 1\n", -1, NULL));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *none = apply("-A INPUT -s 192.0.2.42/32 -j DROP", 600, &error);
+        g_assert_null(none);
+        g_autofree char *name = remote_error(error);
+        g_print("# Apply's batch refused: %s: %s\n", name, error->message);
+        g_assert_cmpstr(name, ==, "org.backstop.Firewall1.Error.Failed");
+        g_autofree char *used = NULL;
+        g_assert_true(g_file_get_contents(control, &used, NULL, NULL));
+        g_assert_cmpstr(used, ==, "0 0\n");
+        g_autofree char *after4 = ipt_S(4), *after6 = ipt_S(6), *pend = pending_path();
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+        g_assert_cmpstr(pend, ==, "/");
+        g_assert_false(journal_exists(NULL));
+
+        /* the Apply's batch passes, the rollback's is refused once */
+        g_assert_true(g_file_set_contents(control, "1 1\n", -1, NULL));
+        g_autofree char *tx = apply_ok("-P FORWARD DROP", 600);  /* both families */
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(GVariant) r = call(tx, TX_IFACE, "Rollback", NULL, "()", &e2);
+        g_assert_null(r);
+        g_autofree char *state = tx_string(tx, "State");
+        g_print("# rollback's batch refused: %s; state %s\n", e2->message, state);
+        g_assert_cmpstr(state, ==, "rolling-back");
+        g_assert_true(journal_exists(NULL));
+        /* the daemon then rolls IPv4 back alone (a batch of its own,
+         * which passes): IPv4 need not wait for IPv6; IPv6 waits for the
+         * retry */
+        g_autofree char *stuck4 = ipt_S(4), *stuck6 = ipt_S(6);
+        g_assert_cmpstr(stuck4, ==, before4);
+        g_assert_nonnull(strstr(stuck6, "-P FORWARD DROP\n"));
+        g_assert_null(strstr(e2->message, "xtables lock"));  /* nft takes none */
+        (void) wait_ended(tx);
+        g_autofree char *final = tx_string(tx, "State"), *reason = tx_string(tx, "RollbackReason");
+        g_autofree char *back4 = ipt_S(4), *back6 = ipt_S(6);
+        g_assert_cmpstr(final, ==, "rolled-back");
+        g_assert_cmpstr(reason, ==, "request");
+        g_assert_cmpstr(back4, ==, before4);
+        g_assert_cmpstr(back6, ==, before6);
+        g_assert_false(journal_exists(NULL));
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+}
+
 /* ---------------------------------------------------------------- the wall clock jumps */
 
 static void clock_jump(long offset) {
@@ -762,20 +853,32 @@ int main(int argc, char **argv) {
         bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
         C = bs_bus_fixture_connect(F);
 
-        g_test_add_func("/faults/lock-at-commit", test_lock_at_commit);
-        g_test_add_func("/faults/lock-at-rollback", test_lock_at_rollback);
-        g_test_add_func("/faults/lock-at-rollback-request", test_lock_at_rollback_request);
-        g_test_add_func("/faults/lock-at-sigterm", test_lock_at_sigterm);
-        g_test_add_func("/faults/ipv6-lock-at-restart", test_ipv6_lock_at_restart);
-        g_test_add_func("/faults/ipv6-unknown-refuses-apply", test_ipv6_unknown_refuses_apply);
+        /* legacy only: iptables-nft and our nft backend take no xtables
+         * lock (a held lock changes nothing there), and the IPv6 table
+         * made unreadable at start is made so through the lock */
+        if (!bs_test_backend_is_nft()) {
+                g_test_add_func("/faults/lock-at-commit", test_lock_at_commit);
+                g_test_add_func("/faults/lock-at-rollback", test_lock_at_rollback);
+                g_test_add_func("/faults/lock-at-rollback-request", test_lock_at_rollback_request);
+                g_test_add_func("/faults/lock-at-sigterm", test_lock_at_sigterm);
+                g_test_add_func("/faults/ipv6-lock-at-restart", test_ipv6_lock_at_restart);
+                g_test_add_func("/faults/ipv6-unknown-refuses-apply", test_ipv6_unknown_refuses_apply);
+        }
         g_test_add_func("/faults/journal-unremovable-at-confirm", test_journal_unremovable_at_confirm);
         g_test_add_func("/faults/journal-unremovable-readonly", test_journal_unremovable_readonly);
         g_test_add_func("/faults/others-write-during-rollback", test_others_write_during_rollback);
         g_test_add_func("/faults/disk-full-journal", test_disk_full_journal);
         g_test_add_func("/faults/disk-full-extend", test_disk_full_extend);
         g_test_add_func("/faults/empty-journal", test_empty_journal);
-        g_test_add_data_func("/faults/ipv4-stuck/rolled-back", GUINT_TO_POINTER(30), test_ipv4_stuck);
-        g_test_add_data_func("/faults/ipv4-stuck/no-timeout", GUINT_TO_POINTER(0), test_ipv4_stuck);
+        /* legacy only: the shim refuses libiptc's IPv4 table replacements
+         * (setsockopt IPT_SO_SET_REPLACE), and only legacy can commit IPv4
+         * alone; on nft both families are one batch that the kernel takes
+         * or refuses whole */
+        if (!bs_test_backend_is_nft()) {
+                g_test_add_data_func("/faults/ipv4-stuck/rolled-back", GUINT_TO_POINTER(30), test_ipv4_stuck);
+                g_test_add_data_func("/faults/ipv4-stuck/no-timeout", GUINT_TO_POINTER(0), test_ipv4_stuck);
+        } else
+                g_test_add_func("/faults/nft-batch-refused", test_nft_batch_refused);
         g_test_add_func("/faults/clock-forward", test_clock_forward);
         g_test_add_func("/faults/clock-backward", test_clock_backward);
         int r = g_test_run();

@@ -7,8 +7,8 @@
  *
  * Each call must fail with the error the API names. Afterwards the daemon is
  * alive, answers a normal call, its RSS grew by less than RSS_BOUND_KB, and
- * iptables-legacy-save / ip6tables-legacy-save print what they printed
- * before, byte for byte (their "# Generated ... on DATE" comments aside). */
+ * iptables-save / ip6tables-save of the backend under test print what they
+ * printed before, byte for byte (their "# Generated ... on DATE" comments aside). */
 #include "hostile-corpus.h"
 
 /* Why this bound: the daemon keeps nothing of a refused call, but the

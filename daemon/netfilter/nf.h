@@ -34,7 +34,7 @@ void bs_xtlock_release(bs_xtlock *l);
 #define _cleanup_xtlock_ _cleanup_(bs_xtlock_release)
 
 typedef struct bs_nf_options {
-        unsigned lock_timeout_ms;  /* default 5000 */
+        unsigned lock_timeout_ms;  /* default 5000; nft: how long a moved generation is retried past max_retries */
         unsigned max_retries;      /* EAGAIN retries, default 5 */
         /* When set, called right before each commit attempt (after the
          * handle was read and the changes applied to it, with the xtables

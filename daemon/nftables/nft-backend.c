@@ -7,10 +7,13 @@
  * every change carries the ruleset generation its tables were read at:
  * when someone else committed in between, the kernel refuses the batch
  * with -ERESTART and the step is done again on the tables as they are now
- * (the -EAGAIN retries of iptables-legacy). The read caches keep the
+ * (the -EAGAIN retries of iptables-legacy; see retry_again for how long).
+ * The read caches keep the
  * generation their table is at: while the kernel's generation is the
  * same, the table is not read again (only its counters, which count on
  * without a new generation). */
+#include <time.h>
+
 #include "backend.h"
 #include "nft-counters.h"
 #include "nft-read.h"
@@ -21,6 +24,28 @@ static const bs_nf_options default_options = BS_NF_OPTIONS_DEFAULT;
 
 static const bs_nf_options *options(const bs_nf_options *o) {
         return o ? o : &default_options;
+}
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* Whether a step whose generation moved on (someone else committed since
+ * its read) is done again: max_retries times, and past them for as long
+ * as iptables-legacy would wait for the xtables lock (lock_timeout_ms
+ * since the first attempt), 1 ms apart. Another program that writes
+ * without pause (iptables-nft takes no lock, so nothing makes it wait for
+ * us) thereby delays a change as one holding the lock would, instead of
+ * failing it after a few collisions. */
+static bool retry_again(const bs_nf_options *o, unsigned attempt, uint64_t started_ms) {
+        if (attempt < o->max_retries)
+                return true;
+        if (now_ms() - started_ms >= o->lock_timeout_ms)
+                return false;
+        nanosleep(&(struct timespec) { .tv_nsec = 1000000 }, NULL);
+        return true;
 }
 
 static int family_index(bs_family f) {
@@ -182,6 +207,7 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
         if (r < 0)
                 return r;
 
+        uint64_t started = now_ms();
         for (unsigned attempt = 0;; attempt++) {
                 uint32_t genid;
                 r = bs_nft_genid(&s, &genid);
@@ -202,7 +228,7 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                 if (r < 0)
                         return r;
                 if (moved) {
-                        if (attempt < o->max_retries)
+                        if (retry_again(o, attempt, started))
                                 continue;
                         return -EAGAIN;
                 }
@@ -240,13 +266,13 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                         if (r == -ESTALE || r == -ENOKEY) {
                                 for (int f = 0; f < 2 && caches; f++)
                                         caches[f].have_nft_genid = false;
-                                if (attempt < o->max_retries)
+                                if (retry_again(o, attempt, started))
                                         continue;
                                 return -EAGAIN;
                         }
                 }
                 if (r == -ERESTART) {
-                        if (attempt < o->max_retries)
+                        if (retry_again(o, attempt, started))
                                 continue; /* a table changed since it was read: redo on the new one */
                         return -EAGAIN;
                 }
@@ -303,6 +329,7 @@ static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
         int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
+        uint64_t started = now_ms();
         for (unsigned attempt = 0;; attempt++) {
                 uint32_t genid;
                 _cleanup_table_ bs_table *current = NULL, *wanted = NULL;
@@ -317,7 +344,7 @@ static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
                         .before = current, .after = wanted, .set_chain_counters = true
                 };
                 r = bs_nft_write_tables(&s, genid, w, NULL);
-                if (r == -ERESTART && attempt < o->max_retries)
+                if (r == -ERESTART && retry_again(o, attempt, started))
                         continue;
                 return r == -ERESTART ? -EAGAIN : r;
         }
@@ -329,6 +356,7 @@ static int nft_zero(bs_family family, const char *table, const char *chain, cons
         int r = bs_nft_sock_take(&s);
         if (r < 0)
                 return r;
+        uint64_t started = now_ms();
         for (unsigned attempt = 0;; attempt++) {
                 uint32_t genid;
                 _cleanup_table_ bs_table *current = NULL;
@@ -336,7 +364,7 @@ static int nft_zero(bs_family family, const char *table, const char *chain, cons
                 if (r < 0)
                         return r;
                 r = bs_nft_zero_counters(&s, genid, current, chain);
-                if (r == -ERESTART && attempt < o->max_retries)
+                if (r == -ERESTART && retry_again(o, attempt, started))
                         continue;
                 return r == -ERESTART ? -EAGAIN : r;
         }

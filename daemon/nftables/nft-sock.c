@@ -113,16 +113,33 @@ int bs_nft_talk(bs_nft_sock *s, struct nlmsghdr *req, mnl_cb_t cb, void *userdat
         _cleanup_free_ uint8_t *buf = malloc(RECV_BUFFER_SIZE);
         if (!buf)
                 return -ENOMEM;
+        /* The whole answer is read, up to its end (NLMSG_DONE or the ack),
+         * also after cb or the kernel stopped it (an interrupted dump, an
+         * error): the socket serves the next request, which must not find
+         * this one's remains. Messages of another sequence number are such
+         * remains of an earlier request; they are skipped. */
+        int result = 0;
+        bool stopped = false;
         for (;;) {
                 ssize_t n = mnl_socket_recvfrom(s->nl, buf, RECV_BUFFER_SIZE);
                 if (n < 0)
-                        return -errno;
-                errno = 0;
-                int r = mnl_cb_run(buf, (size_t) n, req->nlmsg_seq, s->portid, cb, userdata);
-                if (r == MNL_CB_STOP)
-                        return 0;
-                if (r < 0)
-                        return errno > 0 ? -errno : -EIO;
+                        return result < 0 ? result : -errno;
+                int left = (int) n;
+                for (const struct nlmsghdr *nlh = (const void *) buf; mnl_nlmsg_ok(nlh, left);
+                     nlh = mnl_nlmsg_next(nlh, &left)) {
+                        if (nlh->nlmsg_seq != req->nlmsg_seq)
+                                continue;
+                        bool end = nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR;
+                        if (!stopped) {
+                                errno = 0;
+                                int r = mnl_cb_run(nlh, nlh->nlmsg_len, req->nlmsg_seq, s->portid, cb, userdata);
+                                if (r < 0)
+                                        result = errno > 0 ? -errno : -EIO;
+                                stopped = r <= MNL_CB_STOP;
+                        }
+                        if (end)
+                                return result;
+                }
         }
 }
 

@@ -58,7 +58,9 @@ struct nlmsghdr *bs_nft_request_header(bs_nft_sock *s, void *buf, uint16_t cmd, 
 /* Send a request and call cb (may be NULL) for every message answering
  * it, until the dump's end or the kernel's ack. cb returns MNL_CB_OK to go
  * on, MNL_CB_STOP or MNL_CB_ERROR (with errno set) to stop; its error is
- * returned as -errno. A dump the kernel marks as interrupted is -EINTR. */
+ * returned as -errno. A dump the kernel marks as interrupted is -EINTR.
+ * Either way the whole answer is read before it returns, so that the
+ * socket serves the next request. */
 int bs_nft_talk(bs_nft_sock *s, struct nlmsghdr *req, mnl_cb_t cb, void *userdata);
 
 /* The ruleset's generation (NFT_MSG_GETGEN): it changes with every commit

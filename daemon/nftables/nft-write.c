@@ -303,8 +303,16 @@ static int put_family(batch_writer *w, const bs_nft_write *fw) {
                                         return r;
                                 table_put = true;
                         }
+                        /* A built-in chain made without counters (as
+                         * iptables-nft's -A makes it) never counts its
+                         * policy's packets; one read with none may be such
+                         * a chain, or not exist yet: it gets counters from
+                         * 0 (a chain that counted shows it, and keeps
+                         * counting on without them). */
+                        bool enable = !counters && (!old || (old->policy_packets == 0 && old->policy_bytes == 0));
                         if (put) {
-                                int r = put_builtin_chain(w, after, c, counters, c->policy_packets, c->policy_bytes);
+                                int r = put_builtin_chain(w, after, c, counters || enable, counters ? c->policy_packets : 0,
+                                                          counters ? c->policy_bytes : 0);
                                 if (r < 0)
                                         return r;
                         }

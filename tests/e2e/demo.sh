@@ -1,12 +1,14 @@
 #!/bin/bash
 # The README's main job must stay true: run tests/demo.sh against this build
-# and check that each step shows what the README says it shows.
+# and check that each step shows what the README says it shows, on the
+# backend under test (BACKSTOP_TEST_BACKEND: tests/demo.sh --backend=).
 set -uo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
 for p in sshd ssh socat nc dbus-daemon; do
         command -v "$p" >/dev/null || [ -x /usr/sbin/$p ] || { echo "$p missing: skipped"; exit 77; }
 done
-out=$(BACKSTOP_DEMO_PREBUILT=1 bash "$BACKSTOP_SOURCE_ROOT/tests/demo.sh" 2>&1)
+backend=${BACKSTOP_TEST_BACKEND:-legacy}
+out=$(BACKSTOP_DEMO_PREBUILT=1 bash "$BACKSTOP_SOURCE_ROOT/tests/demo.sh" --backend="$backend" 2>&1)
 rc=$?
 printf '%s\n' "$out"
 fail=0
@@ -17,6 +19,7 @@ expect() {
         fi
 }
 [ $rc -eq 0 ] || { echo "FAIL demo: exit code $rc"; fail=1; }
+expect "backstopd --backend=$backend: the rules are iptables-$backend's"
 expect "(exit code 1: not all checks pass, as expected)"
 expect "(established) by policy DROP of INPUT"
 expect "(exit code 4: 4 = refused for lockout risk; nothing changed)"

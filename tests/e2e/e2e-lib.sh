@@ -10,7 +10,7 @@ set -euo pipefail
 # shellcheck source=tests/lib/sandbox.sh
 source "$BACKSTOP_SOURCE_ROOT/tests/lib/sandbox.sh"
 
-E2E_NAME=$(basename "$0" .sh)${E2E_VARIANT:+ ($E2E_VARIANT)}
+E2E_NAME=$(basename "$0" .sh)${E2E_VARIANT:+ ($E2E_VARIANT)}" [$SB_BACKEND]"
 E2E_T0=$EPOCHREALTIME
 
 skip() {
@@ -89,12 +89,13 @@ run_capture() {
         printf -v "$__out" '%s' "$__o"
 }
 
-# iptables-legacy / ip6tables-legacy in the firewalled namespace (with the
-# sandbox's private XTABLES_LOCKFILE).
+# The oracle, the backend under test's iptables ($SB_IPT4 / $SB_IPT6 of
+# tests/lib/sandbox.sh), in the firewalled namespace (with the sandbox's
+# private XTABLES_LOCKFILE).
 ipt() {
         local fam=$1
         shift
-        if [ "$fam" = 6 ]; then in_fw ip6tables-legacy "$@"; else in_fw iptables-legacy "$@"; fi
+        if [ "$fam" = 6 ]; then in_fw "$SB_IPT6" "$@"; else in_fw "$SB_IPT4" "$@"; fi
 }
 
 rule_present() { # FAMILY TEXT: is a rule containing TEXT in INPUT (-S form)?

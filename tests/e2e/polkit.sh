@@ -32,7 +32,7 @@ done
 E2E_NAME="$E2E_NAME ($case_)"
 
 require_root
-require_bin /usr/lib/polkit-1/polkitd dbus-daemon useradd userdel groupadd groupdel setpriv busctl iptables-legacy
+require_bin /usr/lib/polkit-1/polkitd dbus-daemon useradd userdel groupadd groupdel setpriv busctl "$SB_IPT4"
 require_backstop
 policy_src=$BACKSTOP_SOURCE_ROOT/polkit/org.backstop.firewall1.policy
 [ -f "$policy_src" ] || skip "polkit/org.backstop.firewall1.policy is not written yet"

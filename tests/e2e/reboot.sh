@@ -16,7 +16,7 @@
 #      afterwards shows it (BootRestore, backstopctl status).
 source "$(dirname "$0")/e2e-lib.sh"
 require_root
-require_bin iptables-legacy ip6tables-legacy busctl dbus-daemon
+require_bin "$SB_IPT4" "$SB_IPT6" busctl dbus-daemon
 require_backstop
 
 sandbox_init
@@ -52,13 +52,13 @@ ip netns add "$boot"
 sandbox_on_exit "sandbox_kill_netns $boot; ip netns del $boot 2>/dev/null"
 ip netns exec "$boot" ip link set lo up
 t=$EPOCHREALTIME
-run_capture rc out ip netns exec "$boot" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="${BACKSTOP_TEST_BACKEND:-legacy}" \
+run_capture rc out ip netns exec "$boot" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="$SB_BACKEND" \
         --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR"
 [ "$rc" = 0 ] || fail "backstopd --restore: exit $rc"
 figure "backstopd --restore" "$(seconds_between "$t" "$EPOCHREALTIME") s"
 for fam in 4 6; do
-        if [ $fam = 6 ]; then tool=ip6tables-legacy; else tool=iptables-legacy; fi
-        ip netns exec "$boot" $tool -S >"$SB/restored.v$fam"
+        if [ $fam = 6 ]; then tool=$SB_IPT6; else tool=$SB_IPT4; fi
+        ip netns exec "$boot" "$tool" -S >"$SB/restored.v$fam"
         sed 's/^/    restored v'$fam' | /' "$SB/restored.v$fam"
         diff -u "$SB/confirmed.v$fam" "$SB/restored.v$fam" || fail "IPv$fam: the restored rules differ from the confirmed ones"
 done
@@ -83,13 +83,13 @@ sandbox_on_exit "sandbox_kill_netns $boot2; ip netns del $boot2 2>/dev/null"
 ip netns exec "$boot2" ip link set lo up
 # management port 2222 (the saved rules have 22): the fail-closed rules
 # are told apart from the saved ones in both families
-run_capture rc out ip netns exec "$boot2" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="${BACKSTOP_TEST_BACKEND:-legacy}" \
+run_capture rc out ip netns exec "$boot2" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --restore --backend="$SB_BACKEND" \
         --state-dir="$BACKSTOP_STATE_DIR" --runtime-dir="$BACKSTOP_RUNTIME_DIR" --management-port=2222/tcp
 sed 's/^/    restore | /' <<<"$out"
 [ "$rc" != 0 ] || fail "backstopd --restore with a corrupt rules.v6 exited 0"
 for fam in 4 6; do
-        if [ $fam = 6 ]; then tool=ip6tables-legacy; else tool=iptables-legacy; fi
-        ip netns exec "$boot2" $tool -S >"$SB/failclosed.v$fam"
+        if [ $fam = 6 ]; then tool=$SB_IPT6; else tool=$SB_IPT4; fi
+        ip netns exec "$boot2" "$tool" -S >"$SB/failclosed.v$fam"
         sed 's/^/    fail-closed v'$fam' | /' "$SB/failclosed.v$fam"
         for want in "-P INPUT DROP" "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
                     "-A INPUT -i lo -j ACCEPT" "-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT"; do

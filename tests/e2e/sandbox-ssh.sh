@@ -3,11 +3,11 @@
 # involved: a key login as root from the peer namespace to sshd in the
 # firewalled one works over IPv4 and IPv6, the session runs in the firewalled
 # namespace with the sandbox's environment and sshd's SSH_CONNECTION, a
-# NEW-DROP rule written with iptables-legacy blocks new logins but not the
+# NEW-DROP rule written with iptables ($SB_IPT4, $SB_IPT6) blocks new logins but not the
 # open session, and the sandbox leaves no process or namespace behind.
 source "$(dirname "$0")/e2e-lib.sh"
 require_root
-require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss
+require_bin /usr/sbin/sshd ssh ssh-keygen "$SB_IPT4" "$SB_IPT6" ss
 
 if [ "${1:-}" != inner ]; then
         # Run the sandbox in a child, then check what it left behind.

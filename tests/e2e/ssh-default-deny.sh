@@ -25,7 +25,7 @@ done
 E2E_NAME="$E2E_NAME (port $port)"
 
 require_root
-require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss busctl dbus-monitor dbus-daemon socat nc
+require_bin /usr/sbin/sshd ssh ssh-keygen "$SB_IPT4" "$SB_IPT6" ss busctl dbus-monitor dbus-daemon socat nc
 require_backstop
 
 # The window holds step 3 (about 4 s on an idle machine: two probes that
@@ -74,8 +74,8 @@ say "IPv6Active: $ipv6"
 if [ "$ipv6" = true ]; then
         [ "$(policy 6)" = DROP ] || fail "IPv6 INPUT policy is $(policy 6), expected DROP"
 fi
-ipt 4 -S INPUT | sed 's/^/    iptables-legacy -S INPUT | /'
-ipt 6 -S INPUT | sed 's/^/    ip6tables-legacy -S INPUT | /'
+ipt 4 -S INPUT | sed "s/^/    $SB_IPT4 -S INPUT | /"
+ipt 6 -S INPUT | sed "s/^/    $SB_IPT6 -S INPUT | /"
 
 say "3. checks while pending"
 sandbox_ssh_login "$SB_FW_ADDR4" "$port" || fail "new ssh login on port $port (IPv4) failed under default-deny"

@@ -30,11 +30,11 @@ done
 E2E_NAME="$E2E_NAME (IPv$family, port $port, $disrupt)"
 
 require_root
-require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss busctl dbus-monitor dbus-daemon
+require_bin /usr/sbin/sshd ssh ssh-keygen "$SB_IPT4" "$SB_IPT6" ss busctl dbus-monitor dbus-daemon
 require_backstop
 
 # Each window holds what the scenario does before the rollback may come:
-# the checks after the apply (busctl, iptables-legacy) and a blocked login
+# the checks after the apply (busctl, the backend's iptables) and a blocked login
 # that takes 2 s (kill-daemon-late: only the checks before the SIGKILL).
 # Together that is about 2.5 s on an idle machine; the windows leave room
 # for a slow or busy one. Only the rollback is waited for, by condition.

@@ -27,7 +27,7 @@ done
 E2E_NAME="$E2E_NAME ($recipe)"
 
 require_root
-require_bin /usr/sbin/sshd ssh ssh-keygen iptables-legacy ip6tables-legacy ss busctl dbus-monitor dbus-daemon
+require_bin /usr/sbin/sshd ssh ssh-keygen "$SB_IPT4" "$SB_IPT6" ss busctl dbus-monitor dbus-daemon
 require_backstop
 
 timeout=20

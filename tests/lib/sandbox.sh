@@ -24,6 +24,12 @@
 #
 # Addresses are from the documentation ranges: 192.0.2.1 (fw) / 192.0.2.2
 # (peer), 2001:db8:b5::1 / 2001:db8:b5::2.
+#
+# The table-access backend is BACKSTOP_TEST_BACKEND (tests/test-backend.h):
+# legacy (the default) or nft. backstopd runs with --backend=$SB_BACKEND,
+# and $SB_IPT4 / $SB_IPT6 (iptables-legacy / ip6tables-legacy, or
+# iptables-nft / ip6tables-nft) are the oracle: the ruleset that backend
+# writes and the host's iptables of that kind shows.
 
 SB_FW_ADDR4=192.0.2.1
 SB_PEER_ADDR4=192.0.2.2
@@ -32,6 +38,19 @@ SB_PEER_ADDR6=2001:db8:b5::2
 
 : "${BACKSTOP_BUILD_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 : "${BACKSTOP_SOURCE_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+
+SB_BACKEND=${BACKSTOP_TEST_BACKEND:-legacy}
+case $SB_BACKEND in
+legacy | nft) ;;
+*)
+        echo "BACKSTOP_TEST_BACKEND=$SB_BACKEND: not legacy or nft" >&2
+        exit 2
+        ;;
+esac
+# shellcheck disable=SC2034 # for the scripts that source this file
+SB_IPT4=iptables-$SB_BACKEND
+# shellcheck disable=SC2034
+SB_IPT6=ip6tables-$SB_BACKEND
 
 SB_PIDS=()
 SB_DAEMON_PID=
@@ -231,7 +250,7 @@ sandbox_daemon() {
         # PID, so that sandbox_stop_daemon KILL really kills the daemon.
         ip netns exec "$SB_FW" env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
-                "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --backend="${BACKSTOP_TEST_BACKEND:-legacy}" 2>>"$SB/backstopd.log" &
+                "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --backend="$SB_BACKEND" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
         sandbox_wait_name "$SB_DAEMON_PID"
 }
