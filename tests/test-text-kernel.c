@@ -10,7 +10,9 @@
  * matches as one): on nft such a pair is not counted as failed, it is
  * listed, and where iptables-nft shows another text, the backend's read
  * must render what iptables-nft shows (the oracle) instead of the
- * recorded form. On legacy every pair must hold as recorded.
+ * recorded form, unless iptables-nft shows fewer port compares than the
+ * kernel holds, where the backend must refuse to read the table. On
+ * legacy every pair must hold as recorded.
  *
  * Runs in a private network namespace with a private xtables lock file;
  * exits 77 when it cannot get them (not root, no unshare, no such
@@ -35,6 +37,18 @@ static char *run(char **argv, int *status) {
                 fprintf(stderr, "%s: %s", argv[0], errout);
         g_free(errout);
         return out;
+}
+
+static unsigned count(const char *s, const char *word) {
+        unsigned n = 0;
+        for (const char *p = strstr(s, word); p; p = strstr(p + 1, word))
+                n++;
+        return n;
+}
+
+/* The text iptables-nft shows has fewer port options than the input. */
+static bool compares_dropped(const char *input, const char *shown) {
+        return count(input, "--dport") > count(shown, "--dport") || count(input, "--sport") > count(shown, "--sport");
 }
 
 int main(void) {
@@ -137,7 +151,14 @@ int main(void) {
                 int k = bs_test_backend()->read(f, "filter", NULL, &t);
                 g_autofree char *line = g_strdup_printf("-A FORWARD %s", col[1]);
                 bs_change c;
-                if (k < 0 || bs_parse_change(f, line, &c, &err) < 0) {
+                if (k == -EOPNOTSUPP && nft_text && compares_dropped(col[1], nft_text)) {
+                        /* iptables-nft shows one port compare where the
+                         * kernel holds two: the backend refuses the table
+                         * rather than judge another rule than the kernel's */
+                        printf("note %s: \"%s\": refused by the backend (the kernel compares a port twice)\n",
+                               col[0], col[1]);
+                        nft_refused++;
+                } else if (k < 0 || bs_parse_change(f, line, &c, &err) < 0) {
                         fprintf(stderr, "FAIL %s: \"%s\": cannot read (%d) or parse (%s)\n", col[0], col[1], k,
                                 err.message);
                         failed++;

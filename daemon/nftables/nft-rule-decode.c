@@ -59,8 +59,24 @@ typedef struct decoder {
         ssize_t tcp_at, udp_at;
         struct xt_tcp tcp;
         struct xt_udp udp;
+        /* the port fields a load before compared: PORT_SRC, PORT_DST */
+        uint8_t ports_compared;
         bool have_target;
 } decoder;
+
+#define PORT_SRC 1u
+#define PORT_DST 2u
+
+/* A port field compared by two loads (`--dport 1 -m tcp --dport 2`):
+ * the kernel matches both compares, nothing at all here, while
+ * iptables-nft shows the last one as the rule. A rule the text shows
+ * wrong is one the pre-flight would judge wrong: refused. */
+static int ports_compare(decoder *d, uint8_t fields) {
+        if (d->ports_compared & fields)
+                return -EOPNOTSUPP;
+        d->ports_compared |= fields;
+        return 0;
+}
 
 /* ------------------------------------------------------------- registers */
 
@@ -413,7 +429,7 @@ static int cmp_transport(decoder *d, reg_state *reg, bool again, const cmp_value
                 return k;
         if (reg->offset == 0 && reg->len == 4) {
                 uint32_t both;
-                if (!op_eq_neq(c->op))
+                if (!op_eq_neq(c->op) || ports_compare(d, PORT_SRC | PORT_DST) < 0)
                         return -EOPNOTSUPP;
                 memcpy(&both, c->data, 4);
                 both = ntohl(both);
@@ -424,6 +440,8 @@ static int cmp_transport(decoder *d, reg_state *reg, bool again, const cmp_value
         if ((reg->offset == 0 || reg->offset == 2) && reg->len == 2) {
                 uint16_t port;
                 memcpy(&port, c->data, 2);
+                if (!again && ports_compare(d, reg->offset == 0 ? PORT_SRC : PORT_DST) < 0)
+                        return -EOPNOTSUPP;
                 reg->consumed = again;  /* port_from_cmp's "compared before" */
                 k = port_from_cmp(reg, reg->offset == 0 ? spts : dpts, inv, reg->offset == 0 ? sbit : dbit, c->op,
                                   ntohs(port));
@@ -483,6 +501,8 @@ static int parse_range(decoder *d, const struct nftnl_expr *e) {
         memcpy(&from, fdata, 2);
         memcpy(&to, tdata, 2);
         if ((k = tcpudp_begin(d, proto, &spts, &dpts, &inv, &sbit, &dbit)) < 0)
+                return k;
+        if ((k = ports_compare(d, reg->offset == 0 ? PORT_SRC : PORT_DST)) < 0)
                 return k;
         uint16_t *pts = reg->offset == 0 ? spts : dpts;
         pts[0] = ntohs(from);
@@ -686,19 +706,9 @@ static int parse_udata(decoder *d, const struct nftnl_rule *r) {
         return add_match_payload(d, "comment", 0, payload, sizeof(payload));
 }
 
-/* Bounds iptables could have written: compares that leave no port (a
- * lower bound past the upper one) come from another tool, and no
- * --sport/--dport shows them. */
-static bool ports_valid(const uint16_t pts[2]) {
-        return pts[0] <= pts[1];
-}
-
 static int finish_tcpudp(decoder *d) {
         int k;
 
-        if ((d->tcp_at >= 0 && (!ports_valid(d->tcp.spts) || !ports_valid(d->tcp.dpts))) ||
-            (d->udp_at >= 0 && (!ports_valid(d->udp.spts) || !ports_valid(d->udp.dpts))))
-                return -EOPNOTSUPP;
         if (d->tcp_at >= 0) {
                 _Alignas(8) uint8_t payload[XT_ALIGN(sizeof(struct xt_tcp))] = {};
                 memcpy(payload, &d->tcp, sizeof(d->tcp));
