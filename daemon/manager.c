@@ -407,10 +407,14 @@ static void detect_ipv6(Manager *m, unsigned lock_timeout_ms) {
         m->ipv6_active = m->ipv6_state == IPV6_AVAILABLE;
 
         if (m->ipv6_state == IPV6_UNKNOWN) {
-                if (r != m->ipv6_error)
+                if (r != m->ipv6_error && m->backend == &bs_backend_iptables_legacy)
                         log_error_errno(r, "Cannot read the IPv6 filter table (xtables lock %s): %m. Retrying every "
                                            "%llu s; no change is applied or saved until it can be read.",
                                         bs_xtlock_path(), BS_RETRY_USEC / 1000000ULL);
+                else if (r != m->ipv6_error)
+                        log_error_errno(r, "Cannot read the IPv6 filter table: %s. Retrying every %llu s; no change "
+                                           "is applied or saved until it can be read.",
+                                        manager_read_strerror(m, r), BS_RETRY_USEC / 1000000ULL);
                 m->ipv6_error = r;
                 int k = m->ipv6_timer ? sd_event_source_set_time_relative(m->ipv6_timer, BS_RETRY_USEC)
                                       : sd_event_add_time_relative(m->event, &m->ipv6_timer, CLOCK_MONOTONIC,

@@ -337,17 +337,14 @@ static uint16_t rand_state_mask(void) {
         return m;
 }
 
-/* Whether a port range may be inverted in a generated rule. TODO (nft
- * rule encoder): iptables-nft 1.8.9 writes "-p udp -m udp ! --dport
- * 0:65535" (matches nothing) as "meta l4proto udp" alone (matches all UDP),
- * and so does our nft backend, which writes as iptables-nft does: the
- * kernel then holds another rule than the model (and the evaluator) has.
- * Until the encoder refuses or keeps that form, the nft run does not
- * generate it; the legacy run does. The random draw is made either way, so
- * that a seed gives the same tables on both backends. */
+/* Whether a port range may be inverted in a generated rule: always, on
+ * both backends. (iptables-nft 1.8.9 writes "-p udp -m udp ! --dport
+ * 0:65535", which matches nothing, as "meta l4proto udp" alone, which
+ * matches all UDP; our nft encoder keeps that form as the compat match
+ * instead, so the kernel holds the rule the evaluator judges.) */
 static bool may_invert(bs_port_range range, bool drawn) {
-        bool full = range.lo == 0 && range.hi == 65535;
-        return drawn && !(full && bs_test_backend_is_nft());
+        (void) range;
+        return drawn;
 }
 
 static void add_matches(bs_rule *r, bs_family f, const probe *hint) {
