@@ -316,41 +316,13 @@ static int nft_rewrite_both(const char *table, unsigned families, const bs_nf_op
         return both(table, families, o, caches, &st, NULL, NULL, NULL);
 }
 
-static int copy_snapshot(const bs_table *current, void *userdata, bs_table **ret) {
-        (void) current;
-        return bs_table_copy(ret, userdata);
-}
+/* One family's table read, then written from it by write(), as one step
+ * at one generation: again on the new table when another program
+ * committed in between (restore, zero). */
+typedef int (*table_write_fn)(bs_nft_sock *s, uint32_t genid, bs_table *current, void *userdata);
 
-static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
-        if (!snapshot)
-                return -EINVAL;
-        o = options(o);
-        _cleanup_nft_sock_kept_ bs_nft_sock s = {};
-        int r = bs_nft_sock_take(&s);
-        if (r < 0)
-                return r;
-        uint64_t started = now_ms();
-        for (unsigned attempt = 0;; attempt++) {
-                uint32_t genid;
-                _cleanup_table_ bs_table *current = NULL, *wanted = NULL;
-                r = bs_nft_read_table(&s, snapshot->family, snapshot->name, &current, &genid);
-                if (r < 0)
-                        return r;
-                r = copy_snapshot(current, (void *) snapshot, &wanted);
-                if (r < 0)
-                        return r;
-                bs_nft_write w[2] = {};
-                w[family_index(snapshot->family)] = (bs_nft_write) {
-                        .before = current, .after = wanted, .set_chain_counters = true
-                };
-                r = bs_nft_write_tables(&s, genid, w, NULL);
-                if (r == -ERESTART && retry_again(o, attempt, started))
-                        continue;
-                return r == -ERESTART ? -EAGAIN : r;
-        }
-}
-
-static int nft_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {
+static int read_then_write(bs_family family, const char *table, const bs_nf_options *o, table_write_fn write,
+                           void *userdata) {
         o = options(o);
         _cleanup_nft_sock_kept_ bs_nft_sock s = {};
         int r = bs_nft_sock_take(&s);
@@ -363,11 +335,38 @@ static int nft_zero(bs_family family, const char *table, const char *chain, cons
                 r = bs_nft_read_table(&s, family, table, &current, &genid);
                 if (r < 0)
                         return r;
-                r = bs_nft_zero_counters(&s, genid, current, chain);
+                r = write(&s, genid, current, userdata);
                 if (r == -ERESTART && retry_again(o, attempt, started))
                         continue;
                 return r == -ERESTART ? -EAGAIN : r;
         }
+}
+
+static int write_snapshot(bs_nft_sock *s, uint32_t genid, bs_table *current, void *userdata) {
+        const bs_table *snapshot = userdata;
+        _cleanup_table_ bs_table *wanted = NULL;
+        int r = bs_table_copy(&wanted, snapshot);
+        if (r < 0)
+                return r;
+        bs_nft_write w[2] = {};
+        w[family_index(snapshot->family)] = (bs_nft_write) {
+                .before = current, .after = wanted, .set_chain_counters = true
+        };
+        return bs_nft_write_tables(s, genid, w, NULL);
+}
+
+static int nft_restore(const bs_table *snapshot, const bs_nf_options *o) {
+        if (!snapshot)
+                return -EINVAL;
+        return read_then_write(snapshot->family, snapshot->name, o, write_snapshot, (void *) snapshot);
+}
+
+static int write_zeroes(bs_nft_sock *s, uint32_t genid, bs_table *current, void *userdata) {
+        return bs_nft_zero_counters(s, genid, current, userdata);
+}
+
+static int nft_zero(bs_family family, const char *table, const char *chain, const bs_nf_options *o) {
+        return read_then_write(family, table, o, write_zeroes, (void *) chain);
 }
 
 const bs_backend bs_backend_iptables_nft = {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "codec.h"
+#include "fuzz-check.h"
 
 static const char *const labels[] = { NULL, "", "ACCEPT", "svc" };
 
@@ -29,14 +30,6 @@ static const char *relabel(const bs_rule *r) {
                 return NULL;
         }
 }
-
-#define CHECK(expr)                                                                       \
-        do {                                                                              \
-                if (!(expr)) {                                                            \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -27,14 +27,7 @@
 
 #include "nft-rule.h"
 #include "text.h"
-
-#define CHECK(expr)                                                                       \
-        do {                                                                              \
-                if (!(expr)) {                                                            \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                          \
-                }                                                                         \
-        } while (0)
+#include "fuzz-check.h"
 
 #define EXPRS_MAX 24
 #define BLOB_MAX 300
