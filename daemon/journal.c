@@ -42,6 +42,7 @@ void bs_journal_free(bs_journal *j) {
                 bs_table_free(j->before[f]);
                 bs_table_free(j->after[f]);
         }
+        bs_journal_base_unref(j->base);
         free(j);
 }
 
@@ -106,8 +107,14 @@ uint64_t bs_journal_checksum(unsigned version, const char *p, size_t n) {
 }
 
 unsigned bs_journal_text_version(const char *text, size_t len) {
-        static const char v3[] = "backstop-journal 3\n";
-        return len >= sizeof(v3) - 1 && memcmp(text, v3, sizeof(v3) - 1) == 0 ? 3 : 2;
+        static const char *const wordwise[] = { "backstop-journal 3\n", "backstop-journal 4\n",
+                                                "backstop-journal-base 1\n" };
+        for (size_t i = 0; i < sizeof(wordwise) / sizeof(wordwise[0]); i++) {
+                size_t n = strlen(wordwise[i]);
+                if (len >= n && memcmp(text, wordwise[i], n) == 0)
+                        return i == 0 ? 3 : BS_JOURNAL_VERSION;
+        }
+        return 2;
 }
 
 /* "HEADER LEN\nDATA\n", in one reserve and three copies: a 10,000-change
@@ -164,13 +171,32 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
         for (int f = 0; f < 2; f++) {
                 if (!j->before[f] != !j->after[f])
                         return -EINVAL;
-                if (!j->before[f])
+                if (j->after[f] && j->after[f]->family != (f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6))
+                        return -EINVAL;
+        }
+        if (j->base) {
+                if (j->n_replay > j->base->n_replay || !bs_journal_base_name_valid(j->base->name))
+                        return -EINVAL;
+                r = bs_buf_printf(out, "base %s %016" PRIx64 "\n", j->base->name, j->base->checksum);
+                for (size_t i = 0; r >= 0 && i < j->n_replay; i++)
+                        r = append_blob(out, "replay", j->base->replay[i]);
+        } else
+                r = bs_journal_format_tables((const bs_table *const *) j->before, out);
+        if (r < 0)
+                return r;
+        return bs_buf_printf(out, "end %016" PRIx64 "\n", bs_journal_checksum(BS_JOURNAL_VERSION, out->data, out->len));
+}
+
+int bs_journal_format_tables(const bs_table *const tables[2], bs_buf *out) {
+        int r;
+        for (int f = 0; f < 2; f++) {
+                if (!tables[f])
                         continue;
                 bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
-                if (j->before[f]->family != fam || j->after[f]->family != fam)
+                if (tables[f]->family != fam)
                         return -EINVAL;
                 _cleanup_buf_ bs_buf text = {};
-                r = bs_render_save(j->before[f], true, &text);
+                r = bs_render_save(tables[f], true, &text);
                 if (r < 0)
                         return r;
                 char header[64];
@@ -179,7 +205,7 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
                 if (r < 0)
                         return r;
         }
-        return bs_buf_printf(out, "end %016" PRIx64 "\n", bs_journal_checksum(BS_JOURNAL_VERSION, out->data, out->len));
+        return 0;
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -265,29 +291,26 @@ static int read_blob(cursor *c, uint64_t len, char **ret) {
         return 0;
 }
 
-/* Version 2: family f's table after the transaction, from its table
- * before and its changes (why says what failed). */
-static int recompute_after(bs_journal *j, int f, char *why, size_t why_size) {
+/* Applies to t (of family f) its family's commands among cmds[0..n),
+ * named "what N" in why when one fails. */
+static int apply_commands(bs_table *t, int f, char *const *cmds, size_t n, const char *what, char *why,
+                          size_t why_size) {
         bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
         const char *program = f == 0 ? "iptables " : "ip6tables ";
-        _cleanup_table_ bs_table *t = NULL;
-        int r = bs_table_copy(&t, j->before[f]);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < j->n_changes; i++) {
-                if (strncmp(j->changes[i], program, strlen(program)) != 0) {
-                        if (strncmp(j->changes[i], "iptables ", 9) == 0 || strncmp(j->changes[i], "ip6tables ", 10) == 0)
+        for (size_t i = 0; i < n; i++) {
+                if (strncmp(cmds[i], program, strlen(program)) != 0) {
+                        if (strncmp(cmds[i], "iptables ", 9) == 0 || strncmp(cmds[i], "ip6tables ", 10) == 0)
                                 continue; /* the other family's */
-                        snprintf(why, why_size, "change %zu is not an iptables or ip6tables command", i + 1);
+                        snprintf(why, why_size, "%s %zu is not an iptables or ip6tables command", what, i + 1);
                         return -EBADMSG;
                 }
                 bs_change c;
                 bs_parse_error perr = {};
-                r = bs_parse_change(fam, j->changes[i] + strlen(program), &c, &perr);
+                int r = bs_parse_change(fam, cmds[i] + strlen(program), &c, &perr);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        snprintf(why, why_size, "change %zu: %s", i + 1, perr.message[0] ? perr.message : "invalid");
+                        snprintf(why, why_size, "%s %zu: %s", what, i + 1, perr.message[0] ? perr.message : "invalid");
                         return -EBADMSG;
                 }
                 r = bs_table_apply_change(t, &c);
@@ -295,12 +318,81 @@ static int recompute_after(bs_journal *j, int f, char *why, size_t why_size) {
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        snprintf(why, why_size, "change %zu does not apply to the table before: %s", i + 1,
+                        snprintf(why, why_size, "%s %zu does not apply to the table before: %s", what, i + 1,
                                  strerror(-r));
                         return -EBADMSG;
                 }
         }
+        return 0;
+}
+
+/* Version 2: family f's table after the transaction, from its table
+ * before and its changes (why says what failed). */
+static int recompute_after(bs_journal *j, int f, char *why, size_t why_size) {
+        _cleanup_table_ bs_table *t = NULL;
+        int r = bs_table_copy(&t, j->before[f]);
+        if (r < 0)
+                return r;
+        r = apply_commands(t, f, j->changes, j->n_changes, "change", why, why_size);
+        if (r < 0)
+                return r;
         j->after[f] = TAKE_PTR(t);
+        return 0;
+}
+
+/* The last line is "end HEX\n", the checksum of what comes before it:
+ * checked, and c->end set to it. */
+static int check_end_line(cursor *c, const char *text, size_t len) {
+        if (len < 21 || text[len - 1] != '\n')
+                return fail(c, "truncated (no end line)");
+        const char *endline = text + len - 21;
+        if (strncmp(endline, "end ", 4) != 0 || (endline > text && endline[-1] != '\n'))
+                return fail(c, "truncated (no end line)");
+        char hex[17];
+        memcpy(hex, endline + 4, 16);
+        hex[16] = 0;
+        char *e;
+        errno = 0;
+        uint64_t sum = strtoull(hex, &e, 16);
+        if (errno || *e || strspn(hex, "0123456789abcdef") != 16)
+                return fail(c, "bad checksum line");
+        if (sum != bs_journal_checksum(bs_journal_text_version(text, len), text, (size_t) (endline - text)))
+                return fail(c, "checksum mismatch (corrupt)");
+        c->end = endline;
+        return 0;
+}
+
+/* "table before FAMILY N" and its blob, into before[FAMILY] (version 1:
+ * or "table after", into after[]); line is what follows "table ". */
+static int parse_table(cursor *c, const char *line, unsigned version, bs_table *before[2], bs_table *after[2]) {
+        char which[16], fam[16], num[32];
+        if (sscanf(line, "%15s %15s %31s", which, fam, num) != 3)
+                return fail(c, "bad table line");
+        int w = streq(which, "before") ? 0 : streq(which, "after") ? 1 : -1;
+        int f = streq(fam, "ipv4") ? 0 : streq(fam, "ipv6") ? 1 : -1;
+        if (w < 0 || f < 0 || (w == 1 && version > 1))
+                return fail(c, "bad table line");
+        bs_table **slot = w == 0 ? &before[f] : &after[f];
+        if (*slot)
+                return fail(c, "table %s %s twice", which, fam);
+        if (w == 1 && !before[f])
+                return fail(c, "table after %s without before", fam);
+        uint64_t v;
+        int r = parse_u64(c, num, TABLE_TEXT_MAX, &v);
+        if (r < 0)
+                return r;
+        unsigned at = c->line + 1;
+        _cleanup_free_ char *blob = NULL;
+        if ((r = read_blob(c, v, &blob)) < 0)
+                return r;
+        bs_parse_error perr = {};
+        r = bs_parse_save(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6, blob, "filter", slot, &perr);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                c->line = at;
+                return fail(c, "table %s %s: %s", which, fam, perr.message);
+        }
         return 0;
 }
 
@@ -311,30 +403,17 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
         if (len > BS_JOURNAL_MAX)
                 return fail(&c, "too big");
 
-        /* the checksum first: the last line is "end HEX\n" */
-        if (len < 21 || text[len - 1] != '\n')
-                return fail(&c, "truncated (no end line)");
-        const char *endline = text + len - 21;
-        if (strncmp(endline, "end ", 4) != 0 || (endline > text && endline[-1] != '\n'))
-                return fail(&c, "truncated (no end line)");
-        char hex[17];
-        memcpy(hex, endline + 4, 16);
-        hex[16] = 0;
-        char *e;
-        errno = 0;
-        uint64_t sum = strtoull(hex, &e, 16);
-        if (errno || *e || strspn(hex, "0123456789abcdef") != 16)
-                return fail(&c, "bad checksum line");
-        if (sum != bs_journal_checksum(bs_journal_text_version(text, len), text, (size_t) (endline - text)))
-                return fail(&c, "checksum mismatch (corrupt)");
-        c.end = endline;
+        /* the checksum first */
+        int r = check_end_line(&c, text, len);
+        if (r < 0)
+                return r;
 
         _cleanup_journal_ bs_journal *j = bs_journal_new();
         if (!j)
                 return -ENOMEM;
 
         char line[256];
-        int r = next_line(&c, line, sizeof(line));
+        r = next_line(&c, line, sizeof(line));
         if (r < 0)
                 return r;
         if (strncmp(line, "backstop-journal ", 17) != 0)
@@ -394,37 +473,47 @@ int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, 
                 } else if (strncmp(line, "table ", 6) == 0) {
                         if (!seen_connections)
                                 return fail(&c, "table before connections");
-                        char which[16], fam[16], num[32];
-                        if (sscanf(line + 6, "%15s %15s %31s", which, fam, num) != 3)
-                                return fail(&c, "bad table line");
-                        int w = streq(which, "before") ? 0 : streq(which, "after") ? 1 : -1;
-                        int f = streq(fam, "ipv4") ? 0 : streq(fam, "ipv6") ? 1 : -1;
-                        if (w < 0 || f < 0 || (w == 1 && version > 1))
-                                return fail(&c, "bad table line");
-                        bs_table **slot = w == 0 ? &j->before[f] : &j->after[f];
-                        if (*slot)
-                                return fail(&c, "table %s %s twice", which, fam);
-                        if (w == 1 && !j->before[f])
-                                return fail(&c, "table after %s without before", fam);
-                        if ((r = parse_u64(&c, num, TABLE_TEXT_MAX, &v)) < 0)
+                        if (j->base)
+                                return fail(&c, "table and base");
+                        if ((r = parse_table(&c, line + 6, version, j->before, j->after)) < 0)
                                 return r;
-                        unsigned at = c.line + 1;
+                } else if (strncmp(line, "base ", 5) == 0) {
+                        if (version < 4 || !seen_connections || j->base || j->before[0] || j->before[1])
+                                return fail(&c, "unexpected base line");
+                        char name[sizeof(j->base->name)], hex[32];
+                        if (sscanf(line + 5, "%47s %31s", name, hex) != 2 || !bs_journal_base_name_valid(name) ||
+                            strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+                                return fail(&c, "bad base line");
+                        j->base = calloc(1, sizeof(*j->base));
+                        if (!j->base)
+                                return -ENOMEM;
+                        j->base->n_ref = 1;
+                        snprintf(j->base->name, sizeof(j->base->name), "%s", name);
+                        j->base->checksum = strtoull(hex, NULL, 16);
+                } else if (strncmp(line, "replay ", 7) == 0) {
+                        if (!j->base)
+                                return fail(&c, "replay without base");
+                        if (j->n_replay >= BS_JOURNAL_REPLAY_MAX)
+                                return fail(&c, "too many replay commands");
+                        if ((r = parse_u64(&c, line + 7, CHANGE_MAX, &v)) < 0)
+                                return r;
                         if ((r = read_blob(&c, v, &blob)) < 0)
                                 return r;
-                        bs_parse_error perr = {};
-                        r = bs_parse_save(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6, blob, "filter", slot, &perr);
+                        r = bs_journal_base_append(j->base, &blob, 1);
                         free(blob);
-                        if (r == -ENOMEM)
+                        if (r < 0)
                                 return r;
-                        if (r < 0) {
-                                c.line = at;
-                                return fail(&c, "table %s %s: %s", which, fam, perr.message);
-                        }
+                        j->n_replay = j->base->n_replay;
                 } else
                         return fail(&c, "unexpected \"%.40s\"", line);
         }
         if (!seen_connections)
                 return fail(&c, "no connections line");
+        if (j->base) {
+                /* the tables come with the base (bs_journal_load) */
+                *ret = TAKE_PTR(j);
+                return 0;
+        }
         if (version > 1)
                 for (int f = 0; f < 2; f++) {
                         if (!j->before[f])
@@ -456,6 +545,57 @@ int bs_journal_write(const char *dir, const bs_journal *j) {
         return bs_write_file_atomic(dir, BS_JOURNAL_FILE, text.data, text.len, 0600);
 }
 
+/* A journal that names a base: its tables before are the base file's
+ * with the replay applied, its tables after those with its changes. Then
+ * it is a journal like any other (a rewrite writes its tables). */
+static int resolve_base(const char *dir, bs_journal *j, char *err, size_t err_size) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        cursor c = { .err = err, .err_size = err_size };
+        int r = bs_read_file(dir, j->base->name, BS_JOURNAL_MAX, &text, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(&c, "cannot read its base %s: %s", j->base->name, strerror(r == -EFBIG ? EFBIG : -r));
+        c.p = text;
+        c.end = text + len;
+        if ((r = check_end_line(&c, text, len)) < 0)
+                return r;
+        if (strtoull(text + len - 17, NULL, 16) != j->base->checksum)
+                return fail(&c, "its base %s is not the one it names (checksum)", j->base->name);
+        char line[256];
+        if ((r = next_line(&c, line, sizeof(line))) < 0)
+                return r;
+        if (!streq(line, "backstop-journal-base 1"))
+                return fail(&c, "%s is not a journal base", j->base->name);
+        bs_table *after_unused[2] = {};
+        while (c.p < c.end) {
+                if ((r = next_line(&c, line, sizeof(line))) < 0)
+                        return r;
+                if (strncmp(line, "table ", 6) != 0)
+                        return fail(&c, "base: unexpected \"%.40s\"", line);
+                if ((r = parse_table(&c, line + 6, BS_JOURNAL_VERSION, j->before, after_unused)) < 0)
+                        return r;
+        }
+        if (!j->before[0] && !j->before[1])
+                return fail(&c, "base: no tables");
+        for (int f = 0; f < 2; f++) {
+                if (!j->before[f])
+                        continue;
+                char why[300] = "";
+                r = apply_commands(j->before[f], f, j->base->replay, j->n_replay, "replay", why, sizeof(why));
+                if (r >= 0)
+                        r = recompute_after(j, f, why, sizeof(why));
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return fail(&c, "%s", why);
+        }
+        bs_journal_base_unref(TAKE_PTR(j->base));
+        j->n_replay = 0;
+        return 0;
+}
+
 int bs_journal_load(const char *dir, bs_journal **ret, char *err, size_t err_size) {
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -467,7 +607,17 @@ int bs_journal_load(const char *dir, bs_journal **ret, char *err, size_t err_siz
         }
         if (r < 0)
                 return r;
-        return bs_journal_parse(text, len, ret, err, err_size);
+        _cleanup_journal_ bs_journal *j = NULL;
+        r = bs_journal_parse(text, len, &j, err, err_size);
+        if (r < 0)
+                return r;
+        if (j->base) {
+                r = resolve_base(dir, j, err, err_size);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(j);
+        return 0;
 }
 
 int bs_journal_remove(const char *dir) {

@@ -20,6 +20,15 @@
  *   ...
  *   end 0123456789abcdef                 (FNV-1a 64 of everything before "end")
  *
+ * Or, from version 4, instead of the "table before" lines:
+ *
+ *   base journal-base-17 0123456789abcdef   (file in the same directory, its checksum)
+ *   replay 42                            (byte count, then a command and \n;
+ *   iptables -A INPUT -j ACCEPT          once per command since the base)
+ *
+ * The base file is "backstop-journal-base 1", its "table before FAMILY N"
+ * blobs and an end line, checksummed as a journal.
+ *
  * The table right after the transaction is not written: it is the table
  * before with the changes applied (each "iptables ..." change to IPv4, each
  * "ip6tables ..." one to IPv6, in order), which the parser recomputes, so
@@ -37,12 +46,49 @@
 #include "rule.h"
 #include "text.h"
 
-#define BS_JOURNAL_VERSION 3
+#define BS_JOURNAL_VERSION 4
 #define BS_JOURNAL_FILE "journal"
 #define BS_JOURNAL_MAX (256u * 1024 * 1024)
 /* A change set has at most 10,000 lines (BS_CHANGESET_MAX), each one
  * change per family: up to twice as many commands. */
 #define BS_JOURNAL_CHANGES_MAX 20000
+
+/* The tables before a transaction, written once for a run of transactions
+ * that follow one another on tables nobody else changed: a base file
+ * (journal-base-N in the runtime directory) holds the tables as they were
+ * at the first, and each journal names it and lists the commands applied
+ * since ("replay"), so that an insert into a 10,000-rule table writes a
+ * few hundred bytes, not the table. Refcounted: the manager holds the
+ * current one, each journal the one it names; replay only grows (a new
+ * base starts a new list), and a journal reads its first n_replay. */
+typedef struct bs_journal_base {
+        unsigned n_ref;
+        char name[48];      /* "journal-base-N" */
+        uint64_t checksum;  /* of the file, as its end line says */
+        char **replay;      /* "iptables ..." / "ip6tables ..." commands, in order */
+        size_t n_replay, cap_replay, replay_bytes;
+} bs_journal_base;
+
+/* A run's replay list ends (and the next journal writes a new base) past
+ * these: a journal's parse replays them all. */
+#define BS_JOURNAL_REPLAY_MAX 4096
+#define BS_JOURNAL_REPLAY_BYTES_MAX (1024u * 1024)
+
+bs_journal_base *bs_journal_base_ref(bs_journal_base *b);
+void bs_journal_base_unref(bs_journal_base *b);
+static inline void bs_journal_base_unrefp(bs_journal_base **b) {
+        if (*b)
+                bs_journal_base_unref(*b);
+}
+#define _cleanup_journal_base_ _cleanup_(bs_journal_base_unrefp)
+/* Writes tables (NULL: family not managed) to a new base file in dir, and
+ * removes every other base file there: called only when no journal is
+ * pending. */
+int bs_journal_base_write(const char *dir, const bs_table *const tables[2], bs_journal_base **ret);
+/* Copies the commands onto the base's replay list. */
+int bs_journal_base_append(bs_journal_base *b, char *const *commands, size_t n);
+/* Whether a valid base file name: "journal-base-" and digits. */
+bool bs_journal_base_name_valid(const char *name);
 
 typedef struct bs_journal {
         uint32_t id;
@@ -58,6 +104,13 @@ typedef struct bs_journal {
         size_t n_blocks, cap_blocks;
         char *connections;                /* opaque text, "" when not used */
         bs_table *before[2], *after[2];   /* [0] IPv4, [1] IPv6; NULL: family not managed */
+        /* When set, the tables before are written as this base and its
+         * first n_replay commands (before[] must be what they give). A
+         * parsed journal that names a base has it here, with the name,
+         * checksum and replay read, and no tables until bs_journal_load
+         * reads the base file. */
+        bs_journal_base *base;
+        size_t n_replay;
 } bs_journal;
 
 /* The checksum of a journal's end line, over the n bytes before it:
@@ -87,7 +140,11 @@ int bs_journal_add_changes(bs_journal *j, char *const *changes, size_t n);
  * the wrong family. changes must be what turned before into after (the
  * parser recomputes after from them; it is not written). */
 int bs_journal_format(const bs_journal *j, bs_buf *out);
-/* err receives a sentence naming the bad line (may be NULL). */
+/* Each table (NULL: none) as a "table before FAMILY N" blob. */
+int bs_journal_format_tables(const bs_table *const tables[2], bs_buf *out);
+/* err receives a sentence naming the bad line (may be NULL). A journal
+ * that names a base comes back with j->base set and no tables (see
+ * bs_journal; bs_journal_load reads the base). */
 int bs_journal_parse(const char *text, size_t len, bs_journal **ret, char *err, size_t err_size);
 
 /* dir/journal, atomically. */

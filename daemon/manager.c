@@ -55,8 +55,11 @@ Manager *manager_free(Manager *m) {
         free(m->backend_reason);
         free(m->nft_description);
         free(m->legacy_description);
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < 2; f++) {
                 bs_nf_read_cache_done(&m->read_cache[f]);
+                bs_table_free(m->journal_tip[f]);
+        }
+        bs_journal_base_unref(m->journal_base);
         for (int f = 0; f < 2; f++) {
                 bs_persist_cache_done(&m->saved_cache[f]);
                 free(m->rules_text[f].text);

@@ -116,6 +116,13 @@ typedef struct Manager {
         /* read_cache[f].generation when RulesChanged last spoke of it */
         uint64_t rules_announced[2];
         bool read_checked_counters[2];  /* ... and its counters read then too */
+        /* The journal base of the transactions that follow one another on
+         * our own tables (journal.h), and the tables its replay list leads
+         * to: a transaction whose tables before are these very objects
+         * (held here, so no other table can take their address) names the
+         * base instead of writing its tables. */
+        bs_journal_base *journal_base;
+        bs_table *journal_tip[2];
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];
         /* GetRulesText of a whole table without counters, as rendered from

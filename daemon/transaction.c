@@ -169,6 +169,50 @@ typedef struct ApplyStep {
         bool journal_written;
 } ApplyStep;
 
+static void journal_base_drop(Manager *m) {
+        bs_journal_base_unref(TAKE_PTR(m->journal_base));
+        for (int f = 0; f < 2; f++)
+                bs_table_free(TAKE_PTR(m->journal_tip[f]));
+}
+
+/* The base j names: the current one when the tables before are the ones
+ * its replay leads to (nothing else committed since) and its replay has
+ * room for n_new more, else a new one written from the tables before. */
+static int journal_use_base(Manager *m, bs_table *const before[2], size_t n_new, bs_journal *j) {
+        bs_journal_base *b = m->journal_base;
+        if (!b || m->journal_tip[0] != before[0] || m->journal_tip[1] != before[1] ||
+            n_new > BS_JOURNAL_REPLAY_MAX - b->n_replay || b->replay_bytes > BS_JOURNAL_REPLAY_BYTES_MAX) {
+                _cleanup_journal_base_ bs_journal_base *nb = NULL;
+                int r = bs_journal_base_write(m->runtime_dir, manager_tables_const(before), &nb);
+                if (r < 0)
+                        return r;
+                journal_base_drop(m);
+                m->journal_base = TAKE_PTR(nb);
+                for (int f = 0; f < 2; f++)
+                        m->journal_tip[f] = bs_table_ref(before[f]);
+        }
+        bs_journal_base_unref(j->base);
+        j->base = bs_journal_base_ref(m->journal_base);
+        j->n_replay = m->journal_base->n_replay;
+        return 0;
+}
+
+/* Committed: before became after through commands. The base's replay
+ * follows when it led to before; otherwise the next journal writes a new
+ * base. */
+static void journal_base_advance(Manager *m, bs_table *const before[2], bs_table *const after[2],
+                                 char *const *commands, size_t n) {
+        if (!m->journal_base || m->journal_tip[0] != before[0] || m->journal_tip[1] != before[1] ||
+            bs_journal_base_append(m->journal_base, commands, n) < 0) {
+                journal_base_drop(m);
+                return;
+        }
+        for (int f = 0; f < 2; f++) {
+                bs_table_free(m->journal_tip[f]);
+                m->journal_tip[f] = bs_table_ref(after[f]);
+        }
+}
+
 /* The tables before and after are known, nothing is committed yet: the
  * lockout pre-flight on the tables after, then the transaction and its
  * journal, written before the commit (the tables are the ones committed
@@ -244,6 +288,10 @@ static int prepare_apply(const bs_nf_transition *tr, void *userdata) {
         }
         j->deadline_boottime_usec = t->deadline_boottime;
         j->deadline_realtime_usec = t->deadline_realtime;
+        r = journal_use_base(m, tr->before, step->set->n_commands, j);
+        if (r < 0)
+                return bs_seterr(step->err, step->err_size, -EIO, "cannot write the journal to %s: %s",
+                              m->runtime_dir, strerror(-r));
         /* The journal borrows the tables to write them; it takes them
          * once they are committed. */
         for (int f = 0; f < 2; f++) {
@@ -367,6 +415,8 @@ int transaction_apply(Manager *m, const bs_changeset *set, const TransactionOpti
                         t->journal->before[f] = TAKE_PTR(tr.before[f]);
                         t->journal->after[f] = TAKE_PTR(tr.after[f]);
                 }
+        journal_base_advance(m, t->journal ? t->journal->before : tr.before, t->journal ? t->journal->after : tr.after,
+                             set->commands, set->n_commands);
 
         if (o->timeout_sec == 0) {
                 log_info("Transaction %" PRIu32 " applied without confirmation by uid %u.", t->id, (unsigned) owner);

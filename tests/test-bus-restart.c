@@ -34,6 +34,43 @@ static void test_sigkill_restart_resumes(void) {
         g_assert_cmpstr(s4b, ==, empty_S);
 }
 
+/* Transactions one after another on tables nobody else changed share one
+ * journal base: the third, pending when the daemon is killed, names the
+ * base its first one wrote and replays the two confirmed ones. Resumed,
+ * it rolls back to the tables the second one left. */
+static void test_sigkill_restart_replays_base(void) {
+        bs_test_reset_tables();
+        const char *a[] = { "-A INPUT -s 192.0.2.21/32 -j ACCEPT", NULL };
+        const char *b[] = { "-I INPUT 1 -s 192.0.2.22/32 -j ACCEPT", "-N svc", NULL };
+        const char *c[] = { "-I INPUT 2 -s 192.0.2.23/32 -j DROP", "-D INPUT -s 192.0.2.21/32 -j ACCEPT", "-A svc -j RETURN", NULL };
+        g_autofree char *pa = apply_ok(a, 60);
+        tx_call(pa, "Confirm", g_variant_new("(a{sv})", NULL), NULL);
+        g_autofree char *pb = apply_ok(b, 60);
+        tx_call(pb, "Confirm", g_variant_new("(a{sv})", NULL), NULL);
+        g_autofree char *s4_before = bs_test_ipt_S(4);
+        g_autofree char *pc = apply_ok(c, 6);
+        g_autofree char *s4_during = bs_test_ipt_S(4);
+        g_assert_cmpstr(s4_during, !=, s4_before);
+
+        /* the journal names the base and replays a and b */
+        g_autofree char *journal_path = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_autofree char *journal = NULL;
+        g_assert_true(g_file_get_contents(journal_path, &journal, NULL, NULL));
+        g_assert_nonnull(strstr(journal, "\nbase journal-base-"));
+        g_assert_nonnull(strstr(journal, "iptables -A INPUT -s 192.0.2.21/32 -j ACCEPT\n"));
+        g_assert_nonnull(strstr(journal, "iptables -N svc\n"));
+        g_assert_null(strstr(journal, "table before"));
+
+        int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, pc);
+        wait_state(pc, "rolled-back");
+        g_autofree char *s4_after = bs_test_ipt_S(4);
+        g_assert_cmpstr(s4_after, ==, s4_before);
+}
+
 static void test_sigkill_restart_expired(void) {
         bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.13/32 -j DROP", NULL };
@@ -237,6 +274,7 @@ int main(int argc, char **argv) {
         if (r != 0)
                 return r;
         g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
+        g_test_add_func("/service/sigkill-restart-replays-base", test_sigkill_restart_replays_base);
         g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
         g_test_add_func("/service/sigterm-rolls-back", test_sigterm_rolls_back);
         g_test_add_func("/service/corrupt-journal", test_corrupt_journal);

@@ -78,7 +78,7 @@ static void test_round_trip(void) {
         _cleanup_journal_ bs_journal *j = sample_journal();
         size_t len;
         g_autofree char *text = format(j, &len);
-        g_assert_true(g_str_has_prefix(text, "backstop-journal 3\nid 42\n"));
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 4\nid 42\n"));
         /* the table after is not written: the parser recomputes it */
         g_assert_null(strstr(text, "table after"));
 
@@ -213,7 +213,8 @@ static char *with_checksum_of(unsigned version, const char *body) {
 
 /* The body with the end line of the version it declares. */
 static char *with_checksum(const char *body) {
-        return with_checksum_of(g_str_has_prefix(body, "backstop-journal 3\n") ? 3 : 2, body);
+        bool wordwise = g_str_has_prefix(body, "backstop-journal 3\n") || g_str_has_prefix(body, "backstop-journal 4\n");
+        return with_checksum_of(wordwise ? 3 : 2, body);
 }
 
 static char *with_change(const char *head, const char *change, const char *tail) {
@@ -226,10 +227,10 @@ static void test_version2(void) {
         _cleanup_journal_ bs_journal *j = sample_journal();
         size_t len;
         g_autofree char *text = format(j, &len);
-        g_assert_true(g_str_has_prefix(text, "backstop-journal 3\n"));
+        g_assert_true(g_str_has_prefix(text, "backstop-journal 4\n"));
         /* the body without its end line */
         g_autofree char *body = g_strndup(text, len - 21);
-        g_autofree char *v2 = g_strconcat("backstop-journal 2", body + strlen("backstop-journal 3"), NULL);
+        g_autofree char *v2 = g_strconcat("backstop-journal 2", body + strlen("backstop-journal 4"), NULL);
         g_autofree char *v2_text = with_checksum(v2);
         _cleanup_journal_ bs_journal *k = NULL;
         char err[256] = "";
@@ -239,7 +240,13 @@ static void test_version2(void) {
         g_assert_true(bs_table_equal(k->before[0], j->before[0]));
         g_assert_true(bs_table_equal(k->after[1], j->after[1]));
         g_assert_cmpuint(k->n_changes, ==, j->n_changes);
-        /* formatted again: version 3, the same bytes as the original */
+        /* version 3 (no base yet, the same checksum) is read too */
+        g_autofree char *v3 = g_strconcat("backstop-journal 3", body + strlen("backstop-journal 4"), NULL);
+        g_autofree char *v3_text = with_checksum(v3);
+        _cleanup_journal_ bs_journal *k3 = NULL;
+        g_assert_cmpint(bs_journal_parse(v3_text, strlen(v3_text), &k3, NULL, 0), ==, 0);
+        g_assert_true(bs_table_equal(k3->after[0], j->after[0]));
+        /* formatted again: the current version, the same bytes as the original */
         size_t len2;
         g_autofree char *again = format(k, &len2);
         g_assert_cmpmem(again, len2, text, len);
@@ -282,8 +289,8 @@ static void test_inconsistent_refused(void) {
                 const char *what;
                 char *text;
         } cases[] = {
-                { "version 4", g_strconcat("backstop-journal 4", body + strlen("backstop-journal 3"), NULL) },
-                { "version 0", g_strconcat("backstop-journal 0", body + strlen("backstop-journal 3"), NULL) },
+                { "version 5", g_strconcat("backstop-journal 5", body + strlen("backstop-journal 4"), NULL) },
+                { "version 0", g_strconcat("backstop-journal 0", body + strlen("backstop-journal 4"), NULL) },
                 { "bad change", g_strdup(bad_change) },
                 { "change to a missing chain", g_strdup(no_chain) },
                 { "not an iptables command", g_strdup(not_ipt) },
@@ -367,6 +374,119 @@ static void test_files(void) {
         g_rmdir(dir);
 }
 
+static guint count_bases(const char *dir, char **ret_name) {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        guint n = 0;
+        for (const char *e; (e = g_dir_read_name(d));)
+                if (g_str_has_prefix(e, "journal-base-")) {
+                        n++;
+                        if (ret_name) {
+                                g_free(*ret_name);
+                                *ret_name = g_strdup(e);
+                        }
+                }
+        return n;
+}
+
+/* A journal naming a base: its tables before are the base's with the
+ * replay applied; it is small; a base that is missing, corrupt or not the
+ * one named is refused; a new base replaces the others. */
+static void test_base(void) {
+        g_autofree char *dir = g_dir_make_tmp("backstop-journal-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        _cleanup_table_ bs_table *base4 = sample_table(BS_FAMILY_IPV4, 300, false);
+        _cleanup_table_ bs_table *base6 = sample_table(BS_FAMILY_IPV6, 0, false);
+        const bs_table *base_tables[2] = { base4, base6 };
+        _cleanup_journal_base_ bs_journal_base *b = NULL;
+        g_assert_cmpint(bs_journal_base_write(dir, base_tables, &b), ==, 0);
+        g_assert_true(bs_journal_base_name_valid(b->name));
+        char *replay[] = { (char *) "iptables -A INPUT -p tcp -m tcp --dport 1300 -j ACCEPT",
+                           (char *) "ip6tables -P INPUT DROP" };
+        g_assert_cmpint(bs_journal_base_append(b, replay, 2), ==, 0);
+
+        /* the transaction after the replay, as transaction_apply sees it */
+        _cleanup_journal_ bs_journal *j = bs_journal_new();
+        j->id = 7;
+        g_assert_cmpint(bs_journal_add_change(j, "iptables -A INPUT -p tcp -m tcp --dport 1301 -j ACCEPT"), ==, 0);
+        j->before[0] = sample_table(BS_FAMILY_IPV4, 301, false);
+        j->after[0] = sample_table(BS_FAMILY_IPV4, 302, false);
+        j->before[1] = sample_table(BS_FAMILY_IPV6, 0, true);
+        j->after[1] = bs_table_ref(j->before[1]);
+        j->base = bs_journal_base_ref(b);
+        j->n_replay = 2;
+        /* a later command on the base is not this journal's */
+        char *later[] = { (char *) "iptables -F INPUT" };
+        g_assert_cmpint(bs_journal_base_append(b, later, 1), ==, 0);
+        g_assert_cmpint(bs_journal_write(dir, j), ==, 0);
+
+        g_autofree char *path = g_build_filename(dir, "journal", NULL);
+        g_autofree char *text = NULL;
+        gsize len;
+        g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+        g_assert_null(strstr(text, "table before"));
+        g_assert_nonnull(strstr(text, b->name));
+        g_assert_null(strstr(text, "-F INPUT"));
+        g_assert_cmpuint(len, <, 1024);
+
+        bs_journal *k = NULL;
+        char err[256] = "";
+        int r = bs_journal_load(dir, &k, err, sizeof(err));
+        if (r < 0)
+                g_error("%s", err);
+        g_assert_null(k->base);
+        for (int f = 0; f < 2; f++) {
+                g_assert_true(bs_table_equal(k->before[f], j->before[f]));
+                g_assert_true(bs_table_equal(k->after[f], j->after[f]));
+        }
+        /* written again (a rollback that must wait): self-contained */
+        g_assert_cmpint(bs_journal_write(dir, k), ==, 0);
+        bs_journal_free(k);
+        k = NULL;
+        g_clear_pointer(&text, g_free);
+        g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+        g_assert_nonnull(strstr(text, "table before ipv4"));
+        g_assert_cmpint(bs_journal_write(dir, j), ==, 0);
+
+        /* the base corrupt, then missing, then another one of that name */
+        g_autofree char *base_path = g_build_filename(dir, b->name, NULL);
+        g_autofree char *base_text = NULL;
+        g_assert_true(g_file_get_contents(base_path, &base_text, &len, NULL));
+        base_text[len / 2] ^= 1;
+        g_assert_true(g_file_set_contents(base_path, base_text, (gssize) len, NULL));
+        g_assert_cmpint(bs_journal_load(dir, &k, err, sizeof(err)), ==, -EBADMSG);
+        g_assert_nonnull(strstr(err, "checksum"));
+        g_assert_cmpint(g_unlink(base_path), ==, 0);
+        g_assert_cmpint(bs_journal_load(dir, &k, err, sizeof(err)), ==, -EBADMSG);
+        g_assert_nonnull(strstr(err, b->name));
+        _cleanup_journal_base_ bs_journal_base *other = NULL;
+        g_assert_cmpint(bs_journal_base_write(dir, base_tables, &other), ==, 0);
+        g_autofree char *other_path = g_build_filename(dir, other->name, NULL);
+        g_assert_cmpint(g_rename(other_path, base_path), ==, 0);
+        g_assert_cmpint(bs_journal_load(dir, &k, err, sizeof(err)), ==, 0); /* same tables, same bytes */
+        bs_journal_free(k);
+        k = NULL;
+        base_tables[0] = j->before[0];
+        _cleanup_journal_base_ bs_journal_base *third = NULL;
+        g_assert_cmpint(bs_journal_base_write(dir, base_tables, &third), ==, 0);
+        g_autofree char *only = NULL;
+        g_assert_cmpuint(count_bases(dir, &only), ==, 1);  /* the others are removed */
+        g_assert_cmpstr(only, ==, third->name);
+        g_assert_cmpint(bs_journal_load(dir, &k, err, sizeof(err)), ==, -EBADMSG);
+
+        /* a base name that is a path is refused when parsed */
+        g_autofree char *evil = g_strdup_printf("backstop-journal 4\nid 1\nowner-uid 0\nstrict 0\nsave 0\n"
+                                                "deadline-boottime-usec 5\ndeadline-realtime-usec 6\n"
+                                                "connections 0\n\nbase ../../etc/passwd %016x\n", 0);
+        g_autofree char *evil_text = with_checksum(evil);
+        g_assert_cmpint(bs_journal_parse(evil_text, strlen(evil_text), &k, err, sizeof(err)), ==, -EBADMSG);
+        g_assert_null(k);
+
+        g_autofree char *third_path = g_build_filename(dir, third->name, NULL);
+        g_unlink(third_path);
+        g_unlink(path);
+        g_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/journal/round-trip", test_round_trip);
@@ -377,5 +497,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/journal/every-flip-refused", test_every_flip_refused);
         g_test_add_func("/journal/inconsistent-refused", test_inconsistent_refused);
         g_test_add_func("/journal/files", test_files);
+        g_test_add_func("/journal/base", test_base);
         return g_test_run();
 }

@@ -461,6 +461,20 @@ static double throughput(unsigned clients, double seconds) {
         return total;
 }
 
+/* BENCH_BUS_ONLY="insert apply …" runs only the sections named (start,
+ * insert, insert-b2b (its back-to-back row alone), apply, inserts,
+ * rollback, list, calls); unset, all of them. */
+static bool section(const char *name) {
+        const char *only = getenv("BENCH_BUS_ONLY");
+        if (!only || !*only)
+                return true;
+        size_t len = strlen(name);
+        for (const char *p = only; (p = strstr(p, name)); p += len)
+                if ((p == only || p[-1] == ' ' || p[-1] == ',') && (p[len] == 0 || p[len] == ' ' || p[len] == ','))
+                        return true;
+        return false;
+}
+
 int main(int argc, char **argv) {
         if (argc > 1 && strncmp(argv[1], "--backend=", 10) == 0) {
                 P = NULL;
@@ -532,7 +546,11 @@ int main(int argc, char **argv) {
 
         /* cold start, memory at start and after 10,000 calls */
         Series s_name = {}, s_first = {}, s_rss0 = {}, s_pss0 = {}, s_rss1 = {}, s_pss1 = {};
-        for (unsigned k = 0; k < runs; k++) {
+        if (!section("start")) {
+                double tn, tf;
+                start_backstopd(bus, &tn, &tf);
+        }
+        for (unsigned k = 0; section("start") && k < runs; k++) {
                 double tn, tf, rss, pss;
                 start_backstopd(bus, &tn, &tf);
                 add(&s_name, tn);
@@ -551,12 +569,14 @@ int main(int argc, char **argv) {
                 if (k + 1 < runs)
                         stop_daemon();
         }
-        row("cold start: spawn → bus name owned", &s_name, UNIT_MS, 1e3, NULL, NULL, "");
-        row("cold start: spawn → first call answered", &s_first, UNIT_MS, 1e3, NULL, NULL, "≤ 10 ms");
-        row("idle RSS after start", &s_rss0, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
-        row("idle PSS after start", &s_pss0, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
-        row("RSS after 10,000 read calls (3 runs)", &s_rss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
-        row("PSS after 10,000 read calls (3 runs)", &s_pss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
+        if (section("start")) {
+                row("cold start: spawn → bus name owned", &s_name, UNIT_MS, 1e3, NULL, NULL, "");
+                row("cold start: spawn → first call answered", &s_first, UNIT_MS, 1e3, NULL, NULL, "≤ 10 ms");
+                row("idle RSS after start", &s_rss0, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
+                row("idle PSS after start", &s_pss0, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
+                row("RSS after 10,000 read calls (3 runs)", &s_rss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
+                row("PSS after 10,000 read calls (3 runs)", &s_pss1, UNIT_MB, 1.0 / (1024 * 1024), NULL, NULL, "≤ 3.5 MB");
+        }
 
         /* one small change with confirm, empty and 10,000-rule table; an
          * ACCEPT rule (the pre-flight knows it cannot cut anything and
@@ -574,6 +594,8 @@ int main(int argc, char **argv) {
                 for (int variant = 0; variant < 3; variant++) {
                         bool drop = big ? variant == 1 : variant > 0;
                         bool session = !big && variant == 2, back_to_back = big && variant == 2;
+                        if (!section("insert") && !(back_to_back && section("insert-b2b")))
+                                continue;
                         int sess_fds[3] = { -1, -1, -1 };
                         if (session)
                                 open_session(sess_fds);
@@ -627,7 +649,7 @@ int main(int argc, char **argv) {
                 }
 
         /* a 10,000-rule change set, and 1,000 */
-        for (int which = 0; which < 2; which++) {
+        for (int which = 0; section("apply") && which < 2; which++) {
                 unsigned n = which == 0 ? BIG : 1000;
                 char **changes = make_changes(n, 0);
                 Series s_ours = {}, s_ours0 = {}, s_peer = {}, s_bus = {};
@@ -679,7 +701,7 @@ int main(int argc, char **argv) {
 
         /* the same 10,000 rules as inserts at position 1 (in reverse, so
          * that the table is the same): the rule model's insert path */
-        {
+        if (section("inserts")) {
                 char **changes = make_changes_with("-I INPUT 1", BIG, 0);
                 for (unsigned i = 0; i < BIG / 2; i++) {
                         char *x = changes[i];
@@ -703,7 +725,7 @@ int main(int argc, char **argv) {
         }
 
         /* rollback of a 10,000-rule transaction */
-        {
+        if (section("rollback")) {
                 char **changes = make_changes(BIG, 0);
                 Series s_ours = {}, s_peer = {}, s_late = {};
                 char *save_argv[] = { cli_save, (char *) "-t", (char *) "filter", NULL };
@@ -760,7 +782,7 @@ int main(int argc, char **argv) {
         }
 
         /* listing 10,000 rules; status */
-        {
+        if (section("list")) {
                 restore4(path_big);
                 Series s_ours = {}, s_peer = {}, s_status = {};
                 char *ctl_rules[] = { (char *) arg_backstopctl, (char *) "rules", NULL };
@@ -784,7 +806,7 @@ int main(int argc, char **argv) {
         /* read calls per second (ListRules of a 10-rule INPUT) */
         restore4(path_small);
         static const unsigned clients[] = { 1, 10, 50 };
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; section("calls") && i < 3; i++) {
                 Series s = {};
                 unsigned tp_runs = runs < 3 ? runs : 3;
                 for (unsigned k = 0; k < tp_runs; k++)
