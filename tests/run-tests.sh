@@ -10,6 +10,12 @@
 # normal and the sanitizer pass.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Root: to install what is missing and for the kernel, bus and end-to-end
+# tests. Without root and without sudo (or with BACKSTOP_NO_SUDO=1) the run
+# goes on unprivileged, and those tests skip.
+# shellcheck source=tests/lib/as-root.sh
+source "$top/tests/lib/as-root.sh"
+reexec_as_root "$0" "$@"
 cd "$top"
 
 bash tests/install-deps.sh
