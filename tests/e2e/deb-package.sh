@@ -68,7 +68,7 @@ installed_daemons() {
 # --- Build
 say "copying the tree to $D/src/backstop"
 mkdir -p "$D/src/backstop"
-tar --exclude='./build*' --exclude=./.git -C "$BACKSTOP_SOURCE_ROOT" -cf - . | tar -C "$D/src/backstop" -xf -
+tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' --exclude=./debian/backstop --exclude=./debian/.debhelper -C "$BACKSTOP_SOURCE_ROOT" -cf - . | tar -C "$D/src/backstop" -xf -
 say "dpkg-buildpackage -us -uc -b"
 t0=$EPOCHREALTIME
 (cd "$D/src/backstop" && DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
