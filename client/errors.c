@@ -89,6 +89,13 @@ int map_bus_error(const char *name, const char *message, BusAction action, char 
             strcmp(name, DBUS_ERR "SpawnFailed") == 0 ||
             strncmp(name, DBUS_ERR "Spawn.", strlen(DBUS_ERR "Spawn.")) == 0)
                 return line(ret_line, EXIT_UNREACHABLE, "Could not connect to backstopd: %s%s", msg, "");
+        /* The bus activates backstopd through the unit's alias, which exists
+         * only while backstopd.service is enabled (dbus/org.backstop.Firewall1.service.in);
+         * systemd's answer names the alias. */
+        if (strcmp(name, "org.freedesktop.systemd1.NoSuchUnit") == 0 ||
+            strcmp(name, "org.freedesktop.systemd1.UnitMasked") == 0)
+                return line(ret_line, EXIT_UNREACHABLE, "Could not connect to backstopd: %s%s", msg,
+                            " (is backstopd.service enabled? systemctl enable --now backstopd)");
         if (strncmp(name, "System.Error.", strlen("System.Error.")) == 0)
                 /* sd-bus's own errors for local failures (ECONNRESET, ETIMEDOUT...) */
                 return line(ret_line,

@@ -13,6 +13,9 @@
 # or iptables-nft's (nf_tables); the namespace's ruleset is that one.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/as-root.sh
+source "$top/tests/lib/as-root.sh"
+reexec_as_root "$0" "$@"
 cd "$top"
 
 for arg in "$@"; do
@@ -26,7 +29,7 @@ for arg in "$@"; do
 done
 
 if [ "$(id -u)" -ne 0 ]; then
-        echo "demo: needs root (it creates network namespaces); run: sudo $0" >&2
+        echo "demo: needs root (it creates network namespaces): run it as root" >&2
         exit 1
 fi
 

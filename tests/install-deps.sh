@@ -1,6 +1,9 @@
 #!/bin/bash
 # Installs everything backstop needs to build, test and run its demo on a
-# fresh Debian 12 machine. Safe to run again. Needs root.
+# fresh Debian 12 machine, plus the packages named as arguments (the
+# benchmark's firewalld comparison). Safe to run again. Needs root.
+#
+#   tests/install-deps.sh [PACKAGE...]
 set -euo pipefail
 
 packages=(
@@ -10,8 +13,10 @@ packages=(
         libpolkit-gobject-1-dev polkitd libglib2.0-dev libglib-testing-0-dev
         iptables conntrack dbus-daemon iproute2 util-linux
         openssh-server openssh-client socat netcat-openbsd curl python3 systemd
-        procps libxml2-utils passwd nftables
+        procps libxml2-utils passwd nftables libdbus-1-dev
+        dpkg-dev debhelper fakeroot lintian
 )
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

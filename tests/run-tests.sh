@@ -1,6 +1,7 @@
 #!/bin/bash
 # The test command (README, and .ci/run calls exactly this): installs what
-# is missing, builds with -Werror, runs the whole suite, then runs it again
+# is missing, builds with -Werror, runs the whole suite, builds, installs and
+# purges the Debian package (tests/e2e/deb-package.sh), runs the suite again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
 # briefly. Kernel tests run in private network namespaces only and skip
 # (exit 77) when not root. The kernel, bus and end-to-end suites run
@@ -9,6 +10,12 @@
 # normal and the sanitizer pass.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Root: to install what is missing and for the kernel, bus and end-to-end
+# tests. Without root and without sudo (or with BACKSTOP_NO_SUDO=1) the run
+# goes on unprivileged, and those tests skip.
+# shellcheck source=tests/lib/as-root.sh
+source "$top/tests/lib/as-root.sh"
+reexec_as_root "$0" "$@"
 cd "$top"
 
 bash tests/install-deps.sh
@@ -28,6 +35,24 @@ meson setup "$builddir" --reconfigure -Dwerror=true >/dev/null 2>&1 || meson set
 ninja -C "$builddir"
 rc=0
 run_suite "$builddir" || rc=1
+
+# The Debian package: built, checked by lintian, installed, checked where
+# dbus-daemon, polkitd and systemd read its files, purged
+# (tests/e2e/deb-package.sh). Not in "meson test": it installs a package on
+# this machine. Exit 77 (not root, not Debian): skipped.
+deb_result=
+if [ "${BACKSTOP_SKIP_DEB:-0}" != 1 ]; then
+        deb_rc=0
+        bash tests/e2e/deb-package.sh || deb_rc=$?
+        case $deb_rc in
+        0) deb_result=passed ;;
+        77) deb_result=skipped ;;
+        *)
+                deb_result=failed
+                rc=1
+                ;;
+        esac
+fi
 
 if [ "${BACKSTOP_SKIP_ASAN:-0}" != 1 ]; then
         meson setup "$asandir" --reconfigure -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null 2>&1 ||
@@ -78,10 +103,19 @@ if [ "${BACKSTOP_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 # One closing line over both runs: "N passed, N failed, N skipped".
-python3 - "$builddir" "$asandir" <<'PY'
+DEB_RESULT=$deb_result python3 - "$builddir" "$asandir" <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
 failures = []
+# tests/e2e/deb-package.sh, run outside meson test
+deb = os.environ.get("DEB_RESULT")
+if deb == "passed":
+    passed += 1
+elif deb == "skipped":
+    skipped += 1
+elif deb == "failed":
+    failed += 1
+    print("---- FAILED: tests/e2e/deb-package.sh (its output is above, after the first suite)")
 for d in sys.argv[1:]:
     log = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(log):

@@ -244,6 +244,10 @@ static void test_error_mapping(void) {
                        "Another transaction is pending (transaction 3 is pending); confirm or roll it back first");
         assert_mapping("org.freedesktop.DBus.Error.ServiceUnknown", "The name is not activatable", ACTION_APPLY,
                        EXIT_UNREACHABLE, "Could not connect to backstopd: The name is not activatable");
+        assert_mapping("org.freedesktop.systemd1.NoSuchUnit", "Unit dbus-org.backstop.Firewall1.service not found.",
+                       ACTION_APPLY, EXIT_UNREACHABLE,
+                       "Could not connect to backstopd: Unit dbus-org.backstop.Firewall1.service not found. "
+                       "(is backstopd.service enabled? systemctl enable --now backstopd)");
         assert_mapping("org.freedesktop.DBus.Error.InvalidArgs", "bad change '-X'", ACTION_APPLY, EXIT_USAGE,
                        "Invalid argument: bad change '-X'");
         assert_mapping("org.backstop.Firewall1.Error.ConfirmationRejected", "not new", ACTION_TRANSACTION,

@@ -11,6 +11,11 @@
 #       runs, nothing is started. Reused while DIR/root is complete.
 #       Prints why when it cannot, and exits 1.
 #
+#   firewalld.sh packages
+#       The Debian packages firewalld needs at run time that "fetch" does not
+#       unpack (run.sh installs them with tests/install-deps.sh; none of them
+#       pulls firewalld or starts a service).
+#
 #   firewalld.sh measure DIR BUILD RUNS
 #       Inside run.sh's private network namespace, with its private bus:
 #       re-executes itself in a private mount namespace (tmpfs on /run and
@@ -24,6 +29,8 @@
 set -euo pipefail
 
 PACKAGES=(firewalld python3-firewall python3-nftables)
+# What those need at run time, installed (check_runtime checks them)
+RUNTIME_PACKAGES=(python3 python3-dbus python3-gi gir1.2-glib-2.0 libnftables1 nftables)
 FW_NAME=org.fedoraproject.FirewallD1
 FW_PATH=/org/fedoraproject/FirewallD1
 BS_NAME=org.backstop.Firewall1
@@ -219,12 +226,15 @@ fetch)
         [ $# = 2 ] || die "usage: firewalld.sh fetch DIR"
         fetch "$2"
         ;;
+packages)
+        echo "${RUNTIME_PACKAGES[@]}"
+        ;;
 measure)
         [ $# = 4 ] || die "usage: firewalld.sh measure DIR BUILD RUNS"
         shift
         measure "$@"
         ;;
 *)
-        die "usage: firewalld.sh fetch DIR | measure DIR BUILD RUNS"
+        die "usage: firewalld.sh fetch DIR | packages | measure DIR BUILD RUNS"
         ;;
 esac

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Backstop's benchmarks, one command, as root:
 #
-#   sudo tests/bench/run.sh [RUNS]        (default 7 runs per figure)
+#   tests/bench/run.sh [RUNS]        (default 7 runs per figure)
 #
-# Builds the tree with buildtype=release in its own build dir (build-bench,
+# Not root: runs itself through sudo when there is one. Installs what is
+# missing (tests/install-deps.sh, plus what firewalld needs at run time
+# unless BENCH_SKIP_FIREWALLD is set), builds the tree with buildtype=release in its own build dir (build-bench,
 # or $BENCH_BUILD_DIR), then, in a private network namespace with a private
 # XTABLES_LOCKFILE and a private system bus, runs, for each backend
 # (iptables-legacy and iptables-nft; BENCH_BACKENDS="legacy nft" by default)
@@ -26,12 +28,19 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 runs=${1:-7}
 build=${BENCH_BUILD_DIR:-$src/build-bench}
 
+# shellcheck source=tests/lib/as-root.sh
+source "$src/tests/lib/as-root.sh"
+reexec_as_root "$0" "$@"
 if [ "$(id -u)" != 0 ]; then
         echo "run.sh: needs root (it works in a private network namespace)" >&2
         exit 77
 fi
 
 if [ -z "${BENCH_IN_NETNS:-}" ]; then
+        # On stderr: stdout is the report.
+        fw_runtime=()
+        [ -n "${BENCH_SKIP_FIREWALLD:-}" ] || read -r -a fw_runtime <<<"$("$src/tests/bench/firewalld.sh" packages)"
+        bash "$src/tests/install-deps.sh" ${fw_runtime[@]+"${fw_runtime[@]}"} >&2
         if [ ! -d "$build" ]; then
                 meson setup "$build" "$src" --buildtype=release -Dtests=true >/dev/null
         fi

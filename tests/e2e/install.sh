@@ -1,13 +1,17 @@
 #!/bin/bash
 # "meson install --destdir" into a temp dir: the daemon, the client, the
 # systemd units, the D-Bus bus policy, activation file and introspection XML,
-# the polkit policy, the man pages and the bash completion land where
-# pkg-config (or, for what it does not know, the build's own directories)
-# says; what refers to a path (ExecStart=, Exec=, SystemdService=) finds it
+# the polkit policy, the man pages and the bash completion land where they
+# belong: what a system daemon reads (bus policy, activation file, polkit
+# actions, units, tmpfiles) in the directory that daemon reads, as its
+# pkg-config file names it, whatever the build's prefix; the rest under the
+# prefix. What refers to a path (ExecStart=, Exec=, SystemdService=) finds it
 # installed; "systemd-analyze verify" has nothing to say about the units
 # (checked on copies whose programs point into the temp dir, with the temp
 # unit dir on SYSTEMD_UNIT_PATH, as no systemd runs here); "systemd-analyze
 # security --offline=true" scores backstopd.service at 2.5 or better.
+# Then the same placement for builds configured with --prefix=/usr/local and
+# --prefix=/opt/backstop (read from "meson introspect --installed", no build).
 source "$(dirname "$0")/e2e-lib.sh"
 require_bin meson pkg-config systemd-analyze xmllint
 PY=/usr/bin/python3
@@ -45,16 +49,28 @@ problem() {
         errors=$((errors + 1))
 }
 
+# pkg-config PKG VAR FALLBACK: the directory a system daemon reads, as its
+# pkg-config file names it (not relative to our prefix: the daemon does not
+# know our prefix); FALLBACK when pkg-config does not know PKG.
+pc_dir() {
+        local pkg=$1 var=$2 fallback=$3
+        if pkg-config --exists "$pkg" 2>/dev/null; then
+                pkg-config --variable="$var" "$pkg"
+        else
+                echo "(pkg-config knows no $pkg: using $fallback)" >&2
+                echo "$fallback"
+        fi
+}
+
 # pkg-config PKG VAR [FALLBACK]: the directory pkg-config names, and the same
 # with its prefix set to the build's (what a build with pkgconfig_define
-# gives); FALLBACK when pkg-config does not know PKG.
+# gives); FALLBACK when pkg-config does not know PKG. For what no daemon
+# reads (interfaces, completions).
 pc_dirs() {
         local pkg=$1 var=$2 fallback=${3:-}
         if pkg-config --exists "$pkg" 2>/dev/null; then
                 pkg-config --variable="$var" "$pkg"
                 pkg-config --define-variable=prefix="$prefix" --variable="$var" "$pkg"
-                pkg-config --define-variable=prefix="$prefix" --define-variable=rootprefix="$prefix" \
-                        --define-variable=root_prefix="$prefix" --variable="$var" "$pkg"
         else
                 echo "(pkg-config knows no $pkg: using $fallback)" >&2
         fi
@@ -85,20 +101,20 @@ check() { # WHAT NAME DIRS...
         fi
 }
 
-mapfile -t unitdirs < <(pc_dirs systemd systemdsystemunitdir | sort -u)
-mapfile -t busdirs < <(pc_dirs dbus-1 datadir "$datadir" | sed 's|$|/dbus-1/system.d|' | sort -u)
-mapfile -t svcdirs < <(pc_dirs dbus-1 system_bus_services_dir "$datadir/dbus-1/system-services" | sort -u)
+unitdirs=("$(pc_dir systemd systemdsystemunitdir /lib/systemd/system)")
+busdirs=("$(pc_dir dbus-1 datadir /usr/share)/dbus-1/system.d")
+svcdirs=("$(pc_dir dbus-1 system_bus_services_dir /usr/share/dbus-1/system-services)")
+actiondirs=("$(pc_dir polkit-gobject-1 actiondir /usr/share/polkit-1/actions)")
+tmpfilesdirs=("$(pc_dir systemd tmpfilesdir /usr/lib/tmpfiles.d)")
 mapfile -t ifdirs < <(pc_dirs dbus-1 interfaces_dir "$datadir/dbus-1/interfaces" | sort -u)
-mapfile -t actiondirs < <(pc_dirs polkit-gobject-1 policydir | sort -u)
 mapfile -t compdirs < <(pc_dirs bash-completion completionsdir "$datadir/bash-completion/completions" | sort -u)
-
-mapfile -t tmpfilesdirs < <(pc_dirs systemd tmpfilesdir | sort -u)
 
 # Every installed file lies under the prefix, /etc, or a directory that
 # pkg-config named (systemd's may be outside the prefix).
 while IFS= read -r f; do
         ok=
-        for d in "$prefix" /etc "${unitdirs[@]}" "${tmpfilesdirs[@]}"; do
+        for d in "$prefix" /etc "${unitdirs[@]}" "${tmpfilesdirs[@]}" "${busdirs[@]}" "${svcdirs[@]}" \
+                "${actiondirs[@]}"; do
                 case $f in "$d"/*) ok=1 ;; esac
         done
         case $f in *=*) ok= ;; esac
@@ -170,7 +186,10 @@ if [ -n "$activation" ]; then
         grep -qx "User=root" "$dest$activation" || problem "activation file: no User=root"
         svc=$(sed -n 's/^SystemdService=//p' "$dest$activation")
         [ -n "$svc" ] || problem "activation file: no SystemdService="
-        [ -z "$svc" ] || [ -e "$dest$unitdir/$svc" ] || problem "activation file: SystemdService=$svc is not installed"
+        # SystemdService= names a unit installed, or the Alias= of one (the
+        # alias exists only while that unit is enabled)
+        [ -z "$svc" ] || [ -e "$dest$unitdir/$svc" ] || grep -qx "Alias=$svc" "$dest$unitdir"/*.service ||
+                problem "activation file: SystemdService=$svc is neither an installed unit nor an Alias= of one"
         for p in $(exec_paths "$dest$activation"); do
                 [ "$p" = /bin/false ] || [ -x "$dest$p" ] || problem "activation file runs $p, which is not installed"
         done
@@ -214,6 +233,36 @@ if [ -n "$unitdir" ]; then
                 fi
         done
 fi
+
+# Other prefixes: what the daemons read stays in their directories, the
+# programs move with the prefix and the units and activation file run them
+# there.
+for other in /usr/local /opt/backstop; do
+        b=$D/build-${other//\//_}
+        meson setup "$b" "$BACKSTOP_SOURCE_ROOT" --prefix="$other" -Dtests=false >"$D/setup.log" 2>&1 ||
+                { cat "$D/setup.log"; fail "meson setup --prefix=$other failed"; }
+        meson introspect --installed "$b" | $PY -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))' |
+                sort >"$D/installed-${other//\//_}"
+        expect() { # NAME DIR
+                if grep -qx "$2/$1" "$D/installed-${other//\//_}"; then
+                        say "prefix $other: $2/$1"
+                else
+                        problem "prefix $other: $1 not in $2 (installed: $(grep "/$1\$" "$D/installed-${other//\//_}" || echo nowhere))"
+                fi
+        }
+        expect org.backstop.Firewall1.conf "${busdirs[0]}"
+        expect org.backstop.Firewall1.service "${svcdirs[0]}"
+        expect org.backstop.firewall1.policy "${actiondirs[0]}"
+        expect backstopd.service "${unitdirs[0]}"
+        expect backstopd-restore.service "${unitdirs[0]}"
+        expect backstop.conf "${tmpfilesdirs[0]}"
+        expect backstopd "$other/sbin"
+        expect backstopctl "$other/bin"
+        grep -qx "Exec=$other/sbin/backstopd" "$b/dbus/org.backstop.Firewall1.service" ||
+                problem "prefix $other: the activation file does not run $other/sbin/backstopd"
+        grep -q "^ExecStart=$other/sbin/backstopd" "$b/systemd/backstopd.service" ||
+                problem "prefix $other: backstopd.service does not run $other/sbin/backstopd"
+done
 
 [ "$errors" = 0 ] || fail "$errors problem(s) with the installed files"
 say "PASS"
