@@ -77,19 +77,24 @@ static void check_plan(const bs_chain *before, const bs_chain *after, const bs_n
         g_array_free(from, true);
 }
 
-static void run_case(const spec *b, size_t nb, const spec *a, size_t na, size_t want_deleted, size_t want_inserted) {
+/* With trust_handles both false and, where after could be a copy of
+ * before (no handle on another rule), true: the same plan. */
+static void run_case(const spec *b, size_t nb, const spec *a, size_t na, size_t want_deleted, size_t want_inserted,
+                     bool copy) {
         bs_table *tb = chain_of(b, nb), *ta = chain_of(a, na);
-        bs_nft_chain_diff d;
-        g_assert_cmpint(bs_nft_chain_diff_compute(&tb->chains[0], &ta->chains[0], &d), ==, 0);
-        check_plan(&tb->chains[0], &ta->chains[0], &d);
-        g_assert_cmpuint(d.n_deleted, ==, want_deleted);
-        g_assert_cmpuint(d.n_inserted, ==, want_inserted);
-        bs_nft_chain_diff_done(&d);
+        for (int trust = 0; trust <= (int) copy; trust++) {
+                bs_nft_chain_diff d;
+                g_assert_cmpint(bs_nft_chain_diff_compute(&tb->chains[0], &ta->chains[0], trust, &d), ==, 0);
+                check_plan(&tb->chains[0], &ta->chains[0], &d);
+                g_assert_cmpuint(d.n_deleted, ==, want_deleted);
+                g_assert_cmpuint(d.n_inserted, ==, want_inserted);
+                bs_nft_chain_diff_done(&d);
+        }
         bs_table_free(tb);
         bs_table_free(ta);
 }
 
-#define CASE(b, a, del, ins) run_case(b, G_N_ELEMENTS(b), a, G_N_ELEMENTS(a), del, ins)
+#define CASE(b, a, del, ins) run_case(b, G_N_ELEMENTS(b), a, G_N_ELEMENTS(a), del, ins, true)
 
 static void test_insert_front(void) {
         spec b[] = { { 1, 11 }, { 2, 12 } }, a[] = { { 9, 0 }, { 1, 11 }, { 2, 12 } };
@@ -116,21 +121,44 @@ static void test_equal_without_handles(void) {
 /* A handle that names another rule than the one carrying it is no proof. */
 static void test_stale_handle(void) {
         spec b[] = { { 1, 11 }, { 2, 12 } }, a[] = { { 3, 11 }, { 2, 12 } };
-        CASE(b, a, 1, 1);
+        run_case(b, G_N_ELEMENTS(b), a, G_N_ELEMENTS(a), 1, 1, false);
 }
 
 /* A rule moved up: the plan may cost more than one move, but must be right. */
 static void test_move(void) {
         spec b[] = { { 1, 11 }, { 2, 12 }, { 3, 13 } }, a[] = { { 3, 13 }, { 1, 11 }, { 2, 12 } };
         bs_table *tb = chain_of(b, 3), *ta = chain_of(a, 3);
-        bs_nft_chain_diff d;
-        g_assert_cmpint(bs_nft_chain_diff_compute(&tb->chains[0], &ta->chains[0], &d), ==, 0);
-        check_plan(&tb->chains[0], &ta->chains[0], &d);
-        g_assert_cmpuint(d.n_deleted, ==, d.n_inserted);
-        g_assert_cmpuint(d.n_deleted, <=, 2);
-        bs_nft_chain_diff_done(&d);
+        for (int trust = 0; trust <= 1; trust++) {
+                bs_nft_chain_diff d;
+                g_assert_cmpint(bs_nft_chain_diff_compute(&tb->chains[0], &ta->chains[0], trust, &d), ==, 0);
+                check_plan(&tb->chains[0], &ta->chains[0], &d);
+                g_assert_cmpuint(d.n_deleted, ==, d.n_inserted);
+                g_assert_cmpuint(d.n_deleted, <=, 2);
+                bs_nft_chain_diff_done(&d);
+        }
         bs_table_free(tb);
         bs_table_free(ta);
+}
+
+/* A chain reversed: the walk along both gives up, the index finds the
+ * one rule that can stay in order; every plan is still right. */
+static void test_reversed(void) {
+        spec b[24], a[24];
+        for (int i = 0; i < 24; i++) {
+                b[i] = (spec) { (uint16_t) (i + 1), (uint64_t) (i + 101) };
+                a[23 - i] = b[i];
+        }
+        for (int trust = 0; trust <= 1; trust++) {
+                bs_table *tb = chain_of(b, 24), *ta = chain_of(a, 24);
+                bs_nft_chain_diff d;
+                g_assert_cmpint(bs_nft_chain_diff_compute(&tb->chains[0], &ta->chains[0], trust, &d), ==, 0);
+                check_plan(&tb->chains[0], &ta->chains[0], &d);
+                g_assert_cmpuint(d.n_deleted, ==, 23);
+                g_assert_cmpuint(d.n_inserted, ==, 23);
+                bs_nft_chain_diff_done(&d);
+                bs_table_free(tb);
+                bs_table_free(ta);
+        }
 }
 
 static void test_duplicates(void) {
@@ -141,11 +169,11 @@ static void test_duplicates(void) {
 static void test_chain_new_and_gone(void) {
         bs_table *t = chain_of((spec[]) { { 1, 11 }, { 2, 12 } }, 2);
         bs_nft_chain_diff d;
-        g_assert_cmpint(bs_nft_chain_diff_compute(NULL, &t->chains[0], &d), ==, 0);
+        g_assert_cmpint(bs_nft_chain_diff_compute(NULL, &t->chains[0], false, &d), ==, 0);
         g_assert_cmpuint(d.n_inserted, ==, 2);
         g_assert_cmpuint(d.n_deleted, ==, 0);
         bs_nft_chain_diff_done(&d);
-        g_assert_cmpint(bs_nft_chain_diff_compute(&t->chains[0], NULL, &d), ==, 0);
+        g_assert_cmpint(bs_nft_chain_diff_compute(&t->chains[0], NULL, false, &d), ==, 0);
         g_assert_cmpuint(d.n_inserted, ==, 0);
         g_assert_cmpuint(d.n_deleted, ==, 2);
         bs_nft_chain_diff_done(&d);
@@ -163,7 +191,7 @@ static void test_large(void) {
         for (size_t i = 0, j = 1; i < n; i++)
                 if (i != n - 5)
                         a[j++] = b[i];
-        run_case(b, n, a, n, 1, 1);
+        run_case(b, n, a, n, 1, 1, true);
         g_free(b);
         g_free(a);
 }
@@ -176,6 +204,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/nft-diff/equal-without-handles", test_equal_without_handles);
         g_test_add_func("/nft-diff/stale-handle", test_stale_handle);
         g_test_add_func("/nft-diff/move", test_move);
+        g_test_add_func("/nft-diff/reversed", test_reversed);
         g_test_add_func("/nft-diff/duplicates", test_duplicates);
         g_test_add_func("/nft-diff/chain-new-and-gone", test_chain_new_and_gone);
         g_test_add_func("/nft-diff/large", test_large);

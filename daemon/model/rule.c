@@ -67,14 +67,21 @@ int bs_rule_copy(bs_rule *dst, const bs_rule *src) {
         dst->target.kind = BS_TARGET_NONE;
 
         if (src->n_matches > 0) {
-                dst->matches = calloc(src->n_matches, sizeof(bs_match));
+                /* one copy of the array (a table copy makes one per rule),
+                 * then the opaque payloads their own */
+                dst->matches = malloc(src->n_matches * sizeof(bs_match));
                 if (!dst->matches)
                         return -ENOMEM;
+                memcpy(dst->matches, src->matches, src->n_matches * sizeof(bs_match));
                 for (size_t i = 0; i < src->n_matches; i++) {
-                        int r = bs_match_copy(&dst->matches[i], &src->matches[i]);
-                        if (r < 0) {
-                                bs_rule_done(dst);
-                                return r;
+                        if (src->matches[i].kind == BS_MATCH_OPAQUE) {
+                                int r = bs_match_copy(&dst->matches[i], &src->matches[i]);
+                                if (r < 0) {
+                                        dst->matches[i].kind = BS_MATCH_TCP; /* owns nothing */
+                                        dst->n_matches = i + 1;
+                                        bs_rule_done(dst);
+                                        return r;
+                                }
                         }
                         dst->n_matches++;
                 }

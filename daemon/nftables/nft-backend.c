@@ -253,7 +253,8 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                 bs_nft_write w[2] = {};
                 for (int f = 0; f < 2; f++)
                         if (t.after[f])
-                                w[f] = (bs_nft_write) { .before = t.before[f], .after = t.after[f] };
+                                w[f] = (bs_nft_write) { .before = t.before[f], .after = t.after[f],
+                                                        .after_copied_from_before = !st->compute };
                 uint32_t new_genid = 0;
                 r = bs_nft_write_tables(&s, genid, w, &new_genid);
                 if (r == -ENOKEY) {

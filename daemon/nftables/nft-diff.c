@@ -65,7 +65,39 @@ static void keep_equal_ends(const bs_chain *before, const bs_chain *after, size_
                 kept_from[--a1] = --b1;
 }
 
-int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bs_nft_chain_diff *ret) {
+/* The by-handle pass when after keeps before's rules in before's order
+ * (an insert, an append, a delete): a walk along both, no index. Gives up
+ * (false, kept_from untouched) after a few handles it finds no further
+ * on, which a reordered chain has. */
+static bool keep_by_handle_in_order(const bs_chain *before, const bs_chain *after, bool trust_handles,
+                                    size_t *kept_from) {
+        unsigned misses = 0;
+        size_t next = 0;
+        for (size_t j = 0; j < after->n_rules; j++) {
+                uint64_t handle = after->rules[j].origin;
+                if (handle == 0)
+                        continue;
+                size_t i = next;
+                while (i < before->n_rules && before->rules[i].origin != handle)
+                        i++;
+                if (i == before->n_rules) {
+                        if (++misses > 8) {
+                                for (size_t k = 0; k < after->n_rules; k++)
+                                        kept_from[k] = SIZE_MAX;
+                                return false;
+                        }
+                        continue;
+                }
+                if (!trust_handles && !bs_rule_equal(&before->rules[i], &after->rules[j]))
+                        continue;
+                kept_from[j] = i;
+                next = i + 1;
+        }
+        return true;
+}
+
+int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bool trust_handles,
+                              bs_nft_chain_diff *ret) {
         *ret = (bs_nft_chain_diff) {};
         size_t n_before = before ? before->n_rules : 0, n_after = after ? after->n_rules : 0;
         _cleanup_(bs_nft_chain_diff_done) bs_nft_chain_diff d = {};
@@ -76,7 +108,7 @@ int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bs_
         for (size_t j = 0; j < n_after; j++)
                 d.kept_from[j] = SIZE_MAX;
 
-        if (n_before > 0 && n_after > 0) {
+        if (n_before > 0 && n_after > 0 && !keep_by_handle_in_order(before, after, trust_handles, d.kept_from)) {
                 _cleanup_(handle_index_done) handle_index h = {};
                 int r = handle_index_build(&h, before);
                 if (r < 0)
@@ -85,11 +117,14 @@ int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bs_
                 size_t next = 0;  /* rules of before from here on may still be kept */
                 for (size_t j = 0; j < n_after; j++) {
                         size_t i = handle_index_find(&h, after->rules[j].origin);
-                        if (i == SIZE_MAX || i < next || !bs_rule_equal(&before->rules[i], &after->rules[j]))
+                        if (i == SIZE_MAX || i < next ||
+                            (!trust_handles && !bs_rule_equal(&before->rules[i], &after->rules[j])))
                                 continue;
                         d.kept_from[j] = i;
                         next = i + 1;
                 }
+        }
+        if (n_before > 0 && n_after > 0) {
                 /* by equality, in the gaps */
                 size_t b0 = 0, a0 = 0;
                 for (size_t j = 0; j <= n_after; j++) {

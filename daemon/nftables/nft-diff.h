@@ -32,5 +32,9 @@ typedef struct bs_nft_chain_diff {
 void bs_nft_chain_diff_done(bs_nft_chain_diff *d);
 #define _cleanup_nft_chain_diff_ _cleanup_(bs_nft_chain_diff_done)
 
-/* before may be NULL (a chain new in after), as may after (a chain gone). */
-int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bs_nft_chain_diff *ret);
+/* before may be NULL (a chain new in after), as may after (a chain gone).
+ * trust_handles: a rule of after with a handle is the rule of before with
+ * that handle, unchanged (after was copied from before); otherwise such
+ * pairs are compared, and kept only when equal. */
+int bs_nft_chain_diff_compute(const bs_chain *before, const bs_chain *after, bool trust_handles,
+                              bs_nft_chain_diff *ret);

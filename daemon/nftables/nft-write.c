@@ -22,6 +22,7 @@ typedef struct batch_writer {
         size_t n_sent, cap_sent;
         size_t n_echoed;  /* rules inserted with NLM_F_ECHO */
         uint32_t new_genid;
+        bool trust_handles;  /* the family written: bs_nft_write.after_copied_from_before */
 } batch_writer;
 
 /* The kernel's echo of a rule inserted gives its handle, at the cost of
@@ -229,7 +230,7 @@ static bool chain_exists_surely(const bs_chain *c) {
  * next rule kept. */
 static int put_chain_rules(batch_writer *w, const bs_table *t, const bs_chain *before, bs_chain *after) {
         _cleanup_nft_chain_diff_ bs_nft_chain_diff d = {};
-        int r = bs_nft_chain_diff_compute(before, after, &d);
+        int r = bs_nft_chain_diff_compute(before, after, w->trust_handles, &d);
         if (r < 0)
                 return r;
         const char *name = after ? after->name : before->name;
@@ -451,6 +452,7 @@ int bs_nft_write_tables(bs_nft_sock *s, uint32_t genid, bs_nft_write fw[2], uint
         }
         size_t lead = w.n_sent;
         for (int f = 0; f < 2; f++) {
+                w.trust_handles = fw[f].after_copied_from_before;
                 r = put_family(&w, &fw[f]);
                 if (r < 0)
                         return r;

@@ -20,6 +20,11 @@ typedef struct bs_nft_write {
          * restore); otherwise they count on. Inserted rules always start
          * with the counters after gives them. */
         bool set_chain_counters;
+        /* after is a copy of before with changes applied (no rule changed
+         * in place): a rule with a handle in after is before's, unchanged,
+         * and is not compared. Not so for a computed table (a rollback's),
+         * whose rules may carry handles of an older generation. */
+        bool after_copied_from_before;
 } bs_nft_write;
 
 /* One batch, [0] IPv4 and [1] IPv6. *ret_genid (may be NULL): the
