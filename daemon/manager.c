@@ -55,6 +55,7 @@ Manager *manager_free(Manager *m) {
         free(m->backend_reason);
         free(m->nft_description);
         free(m->legacy_description);
+        bs_nft_mirror_done(&m->nft_mirror);
         for (int f = 0; f < 2; f++) {
                 bs_nf_read_cache_done(&m->read_cache[f]);
                 bs_table_free(m->journal_tip[f]);
@@ -333,10 +334,27 @@ static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void detect_ipv6(Manager *m, unsigned lock_timeout_ms);
 
+/* Each notification to the mirror of our tables in the read caches (a
+ * commit of others that it follows needs no read of the tables). */
+static void mirror_notification(const struct nlmsghdr *nlh, void *userdata) {
+        Manager *m = userdata;
+        if (!nlh || bs_nft_mirror_feed(&m->nft_mirror, m->read_cache, "filter", nlh) < 0)
+                bs_nft_mirror_lost(&m->nft_mirror, m->read_cache);
+}
+
+/* Notifications queued before one of our own steps: followed first, so
+ * that the step finds the caches at the kernel's generation. */
+static void drain_notifications(Manager *m) {
+        bool committed = false;
+        if (m->nft_monitor && bs_nft_monitor_drain(&m->nft_monitor_sock, mirror_notification, m, &committed) >= 0 &&
+            committed)
+                manager_refresh_properties_soon(m);
+}
+
 static int on_nft_notification(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         bool committed = false;
-        int r = bs_nft_monitor_drain(&m->nft_monitor_sock, &committed);
+        int r = bs_nft_monitor_drain(&m->nft_monitor_sock, mirror_notification, m, &committed);
         if (r < 0) {
                 log_warning_errno(r, "Cannot read nf_tables notifications, watching every %llu s instead: %m",
                                   BS_REFRESH_USEC / 1000000ULL);
@@ -349,6 +367,7 @@ static int on_nft_notification(sd_event_source *s, int fd, uint32_t revents, voi
 }
 
 void manager_commit_begin(Manager *m) {
+        drain_notifications(m);
         if (m->nft_monitor && bs_nft_monitor_listen(&m->nft_monitor_sock, false) >= 0)
                 m->nft_monitor_paused = true;
 }
@@ -372,6 +391,10 @@ static void watch_nftables(Manager *m) {
         if (r >= 0)
                 r = sd_event_add_io(m->event, &m->nft_monitor, mnl_socket_get_fd(m->nft_monitor_sock.nl), EPOLLIN,
                                     on_nft_notification, m);
+        /* ahead of the bus: a call that comes after another program's
+         * commit finds the caches following it, not a table to read */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->nft_monitor, SD_EVENT_PRIORITY_NORMAL - 10);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch nf_tables for changes, looking every %llu s instead: %m",
                                   BS_REFRESH_USEC / 1000000ULL);

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "mgmt.h"
 #include "nf.h"
+#include "nft-mirror.h"
 #include "nft-sock.h"
 #include "persist.h"
 #include "polkit.h"
@@ -108,6 +109,8 @@ typedef struct Manager {
          * the read-only calls and the property refresh reuse it while the
          * kernel's tables stay the same. */
         bs_nf_read_cache read_cache[2];
+        /* nf_tables' notifications of others' commits, followed in read_cache */
+        bs_nft_mirror nft_mirror;
         /* 1 + the event-loop iteration in which read_cache[f] was last
          * checked against the kernel (0: not since our last commit): the
          * property getters of one GetAll, and the PropertiesChanged of one

@@ -26,7 +26,7 @@ int bs_nft_monitor_listen(bs_nft_sock *s, bool on) {
         return 0;
 }
 
-int bs_nft_monitor_drain(bs_nft_sock *s, bool *ret_committed) {
+int bs_nft_monitor_drain(bs_nft_sock *s, bs_nft_monitor_fn fn, void *userdata, bool *ret_committed) {
         *ret_committed = false;
         _cleanup_free_ uint8_t *buf = malloc(MONITOR_BUFFER_SIZE);
         if (!buf)
@@ -41,14 +41,19 @@ int bs_nft_monitor_drain(bs_nft_sock *s, bool *ret_committed) {
                                 continue;
                         if (errno == ENOBUFS) {
                                 *ret_committed = true;  /* lost some: assume the worst */
+                                if (fn)
+                                        fn(NULL, userdata);
                                 continue;
                         }
                         return -errno;
                 }
                 int left = (int) n;
                 for (const struct nlmsghdr *nlh = (const void *) buf; mnl_nlmsg_ok(nlh, left);
-                     nlh = mnl_nlmsg_next(nlh, &left))
+                     nlh = mnl_nlmsg_next(nlh, &left)) {
                         if (nlh->nlmsg_type == bs_nft_msg_type(NFT_MSG_NEWGEN))
                                 *ret_committed = true;
+                        if (fn)
+                                fn(nlh, userdata);
+                }
         }
 }

@@ -18,7 +18,10 @@ int bs_nft_monitor_open(bs_nft_sock *s);
  * 10,000-rule flush took 40 ms instead of 6). */
 int bs_nft_monitor_listen(bs_nft_sock *s, bool on);
 
-/* Reads every notification queued, without waiting. *ret_committed: a
- * commit happened (or notifications were lost to an overflowing socket
- * buffer, which only a burst of changes causes). */
-int bs_nft_monitor_drain(bs_nft_sock *s, bool *ret_committed);
+/* Called for each notification read; with NULL when some were lost. */
+typedef void (*bs_nft_monitor_fn)(const struct nlmsghdr *nlh, void *userdata);
+/* Reads every notification queued, without waiting, handing each to fn
+ * (may be NULL). *ret_committed: a commit happened (or notifications were
+ * lost to an overflowing socket buffer, which only a burst of changes
+ * causes). */
+int bs_nft_monitor_drain(bs_nft_sock *s, bs_nft_monitor_fn fn, void *userdata, bool *ret_committed);
