@@ -45,6 +45,10 @@ static const Verb verbs[] = {
         { "zero",         0, 1, false, true,  verb_zero },
         { "save",         0, 0, false, true,  verb_save },
         { "monitor",      0, 0, false, false, verb_monitor },
+        { "allow",        1, MAX_SERVICES, false, true, verb_allow },
+        { "deny",         1, MAX_SERVICES, false, true, verb_deny },
+        { "reject",       1, MAX_SERVICES, false, true, verb_reject },
+        { "services",     0, MAX_SERVICES, false, false, verb_services },
 };
 
 static void help(void) {
@@ -62,8 +66,13 @@ static void help(void) {
                "  connections [--all]       Tracked connections (inbound ones unless --all)\n"
                "  preview CHANGE...         Resulting rules, lockout analysis, iptables commands\n"
                "  apply CHANGE...           Apply changes behind the confirm timer\n"
-               "  default-deny              Stateful rule, loopback, --allow ports, ICMPv6 NDP,\n"
+               "  default-deny              Stateful rule, loopback, --allow services, ICMPv6 NDP,\n"
                "                            then INPUT policy DROP, behind the confirm timer\n"
+               "  allow SERVICE...          Accept SERVICE in INPUT (e.g. ssh, dns, 8080/tcp),\n"
+               "                            behind the confirm timer; --from ADDR[/PREFIX]\n"
+               "  deny SERVICE...           The same with DROP\n"
+               "  reject SERVICE...         The same with REJECT\n"
+               "  services [SERVICE...]     The service names and their ports\n"
                "  confirm [TX]              Keep a pending transaction\n"
                "  rollback [TX]             Undo a pending transaction now\n"
                "  extend [TX] SECONDS       Move a pending transaction's deadline to now+SECONDS\n"
@@ -86,8 +95,12 @@ static void help(void) {
                "     --force                Apply even if the lockout check finds a risk\n"
                "     --no-wait              Print the transaction and return at once\n"
                "     --save                 Save the rules once the transaction is confirmed\n"
-               "     --allow PORT/PROTO     default-deny: keep PORT/PROTO open (repeatable;\n"
-               "                            default 22/tcp when none is given)\n"
+               "     --allow SERVICE        default-deny: keep SERVICE open (repeatable;\n"
+               "                            default ssh, 22/tcp, when none is given)\n"
+               "     --from ADDR[/PREFIX]   allow/deny/reject: only from this source\n"
+               "\n"
+               "SERVICE is a name from /etc/services or the built-in list ('backstopctl\n"
+               "services'), NAME/PROTO, PORT/PROTO, or a bare PORT, which means PORT/tcp.\n"
                "\n"
                "Each CHANGE is one argument in iptables syntax without the program name,\n"
                "e.g. '-I INPUT 1 -p tcp --dport 443 -j ACCEPT'. A change without blanks\n"
@@ -102,7 +115,8 @@ static void help(void) {
                "Exit status: 0 success, 1 failure (check: an item failed), 2 usage error or\n"
                "invalid change, 3 the transaction was rolled back, 4 refused for lockout risk,\n"
                "5 not authorized, 6 backstopd unreachable, 7 busy (another transaction is\n"
-               "pending, or the xtables lock is held), 8 strict confirmation rejected.\n"
+               "pending, or the xtables lock is held), 8 strict confirmation rejected,\n"
+               "9 no such service, chain or rule number.\n"
                "\n"
                "See the backstopctl(1) man page for details.\n",
                program_invocation_short_name);
@@ -118,6 +132,7 @@ enum {
         ARG_NO_WAIT,
         ARG_SAVE,
         ARG_ALLOW,
+        ARG_FROM,
 };
 
 static const struct option options[] = {
@@ -134,6 +149,7 @@ static const struct option options[] = {
         { "no-wait",         no_argument,       NULL, ARG_NO_WAIT },
         { "save",            no_argument,       NULL, ARG_SAVE },
         { "allow",           required_argument, NULL, ARG_ALLOW },
+        { "from",            required_argument, NULL, ARG_FROM },
         {}
 };
 
@@ -225,20 +241,15 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
                 case ARG_SAVE:
                         c->save = true;
                         break;
-                case ARG_ALLOW: {
-                        Allow a;
-                        r = parse_allow(optarg, &a.protocol, &a.port);
-                        if (r == -EPROTONOSUPPORT)
-                                return usage_error("invalid --allow '%s': protocol must be tcp, udp, "
-                                                   "sctp, udplite or dccp", optarg);
-                        if (r < 0)
-                                return usage_error("invalid --allow '%s': expected PORT/PROTO with "
-                                                   "PORT 1-65535, e.g. 22/tcp", optarg);
+                case ARG_ALLOW:
+                        /* a service name is resolved by default-deny itself */
                         if (c->n_allows >= MAX_ALLOWS)
                                 return usage_error("%s", "too many --allow options");
-                        c->allows[c->n_allows++] = a;
+                        c->allows[c->n_allows++] = optarg;
                         break;
-                }
+                case ARG_FROM:
+                        c->from = optarg;
+                        break;
                 case ':':
                         return usage_error("option '%s' needs an argument", av[optind - 1]);
                 case '?':
@@ -353,6 +364,10 @@ int main(int argc, char **argv) {
         }
         if (c.n_allows > 0 && strcmp(verb->name, "default-deny") != 0) {
                 r = usage_error("%s", "--allow is only valid with default-deny");
+                goto finish;
+        }
+        if (c.from && verb->run != verb_allow && verb->run != verb_deny && verb->run != verb_reject) {
+                r = usage_error("%s", "--from is only valid with allow, deny and reject");
                 goto finish;
         }
 
