@@ -167,7 +167,7 @@ static int service_rules(Ctl *c, const char *target) {
         }
         for (size_t f = 0; f < nf; f++) {
                 _cleanup_free_ char *text = NULL;
-                r = ctl_get_rules_text(c, fams[f].family == 6 ? "ipv6" : "ipv4", "INPUT", &text, NULL);
+                r = ctl_get_rules_text(c, fams[f].family == 6 ? "ipv6" : "ipv4", "INPUT", false, &text, NULL);
                 if (r == 0 && rules_of_chain(text, "INPUT", &fams[f].rules, &fams[f].n) < 0)
                         r = log_local_error(-ENOMEM, "read the rules");
                 if (r != 0)

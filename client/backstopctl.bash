@@ -10,7 +10,7 @@ _backstopctl() {
         local cur prev words cword
         _init_completion || return
 
-        local verbs="status rules check connections preview apply default-deny confirm rollback extend zero save monitor allow deny reject services"
+        local verbs="status rules check connections preview apply default-deny confirm rollback extend zero save monitor allow deny reject services delete move"
         local global="-h --help --version --json --no-ask-password -q --quiet"
         local verb="" i
         for ((i = 1; i < cword; i++)); do
@@ -35,7 +35,8 @@ _backstopctl() {
         local opts=""
         case "$verb" in
         "") COMPREPLY=($(compgen -W "$verbs $global" -- "$cur")); return ;;
-        rules) opts="-4 -6 -v --verbose" ;;
+        rules) opts="-4 -6 -v --verbose --numbered" ;;
+        delete | move) opts="-4 -6 --timeout --strict --force --no-wait --save" ;;
         check) opts="-4 -6 -v --verbose" ;;
         zero) opts="-4 -6" ;;
         connections) opts="-a --all" ;;
@@ -45,6 +46,10 @@ _backstopctl() {
         esac
         if [[ $verb == allow || $verb == deny || $verb == reject || $verb == services ]] && [[ $cur != -* ]]; then
                 COMPREPLY=($(compgen -W "$(_backstopctl_services)" -- "$cur"))
+                return
+        fi
+        if [[ $verb == delete || $verb == move ]] && [[ $cur != -* ]] && [[ $prev == "$verb" || $prev == -[46] ]]; then
+                COMPREPLY=($(compgen -W "INPUT FORWARD OUTPUT" -- "$cur"))
                 return
         fi
         if [[ $verb == rules || $verb == zero ]] && [[ $cur != -* ]]; then

@@ -49,6 +49,8 @@ static const Verb verbs[] = {
         { "deny",         1, MAX_SERVICES, false, true, verb_deny },
         { "reject",       1, MAX_SERVICES, false, true, verb_reject },
         { "services",     0, MAX_SERVICES, false, false, verb_services },
+        { "delete",       2, 2, false, true,  verb_delete },
+        { "move",         3, 3, false, true,  verb_move },
 };
 
 static void help(void) {
@@ -61,7 +63,8 @@ static void help(void) {
                "Commands:\n"
                "  status                    Backend, policies, rule counts, pending transaction,\n"
                "                            whether the running rules are saved, nftables\n"
-               "  rules [-4|-6] [CHAIN]     Print the rules as iptables-legacy -S does (-v: counters)\n"
+               "  rules [-4|-6] [CHAIN]     Print the rules as iptables -S does (-v: counters;\n"
+               "                            --numbered: with each rule's number in its chain)\n"
                "  check [-4|-6]             Run the reference checks; exit 0 only if all pass\n"
                "  connections [--all]       Tracked connections (inbound ones unless --all)\n"
                "  preview CHANGE...         Resulting rules, lockout analysis, iptables commands\n"
@@ -73,6 +76,9 @@ static void help(void) {
                "  deny SERVICE...           The same with DROP\n"
                "  reject SERVICE...         The same with REJECT\n"
                "  services [SERVICE...]     The service names and their ports\n"
+               "  delete [-4|-6] CHAIN N    Delete rule N of CHAIN (as 'rules --numbered' shows),\n"
+               "                            behind the confirm timer\n"
+               "  move [-4|-6] CHAIN N TO   Move rule N of CHAIN to position TO, behind the timer\n"
                "  confirm [TX]              Keep a pending transaction\n"
                "  rollback [TX]             Undo a pending transaction now\n"
                "  extend [TX] SECONDS       Move a pending transaction's deadline to now+SECONDS\n"
@@ -88,6 +94,7 @@ static void help(void) {
                "  -q --quiet                Print only errors and requested data\n"
                "  -4 / -6                   IPv4 / IPv6 only (rules: default IPv4)\n"
                "  -v --verbose              rules: with packet and byte counters\n"
+               "     --numbered             rules: number the rules of each chain\n"
                "  -a --all                  connections: outbound and forwarded ones too\n"
                "     --timeout SEC          Seconds until automatic rollback (also 5m, 1h;\n"
                "                            default 60; 0 = no confirmation, needs extra rights)\n"
@@ -116,7 +123,8 @@ static void help(void) {
                "invalid change, 3 the transaction was rolled back, 4 refused for lockout risk,\n"
                "5 not authorized, 6 backstopd unreachable, 7 busy (another transaction is\n"
                "pending, or the xtables lock is held), 8 strict confirmation rejected,\n"
-               "9 no such service, chain or rule number.\n"
+               "9 no such service, chain or rule number, 10 rule N is not the same rule in\n"
+               "both families (name one with -4 or -6), or is a copy of an earlier rule.\n"
                "\n"
                "See the backstopctl(1) man page for details.\n",
                program_invocation_short_name);
@@ -133,6 +141,7 @@ enum {
         ARG_SAVE,
         ARG_ALLOW,
         ARG_FROM,
+        ARG_NUMBERED,
 };
 
 static const struct option options[] = {
@@ -150,6 +159,8 @@ static const struct option options[] = {
         { "save",            no_argument,       NULL, ARG_SAVE },
         { "allow",           required_argument, NULL, ARG_ALLOW },
         { "from",            required_argument, NULL, ARG_FROM },
+        { "numbered",        no_argument,       NULL, ARG_NUMBERED },
+        { "line-numbers",    no_argument,       NULL, ARG_NUMBERED },
         {}
 };
 
@@ -249,6 +260,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
                         break;
                 case ARG_FROM:
                         c->from = optarg;
+                        break;
+                case ARG_NUMBERED:
+                        c->numbered = true;
                         break;
                 case ':':
                         return usage_error("option '%s' needs an argument", av[optind - 1]);
@@ -364,6 +378,10 @@ int main(int argc, char **argv) {
         }
         if (c.n_allows > 0 && strcmp(verb->name, "default-deny") != 0) {
                 r = usage_error("%s", "--allow is only valid with default-deny");
+                goto finish;
+        }
+        if (c.numbered && verb->run != verb_rules) {
+                r = usage_error("%s", "--numbered is only valid with rules");
                 goto finish;
         }
         if (c.from && verb->run != verb_allow && verb->run != verb_deny && verb->run != verb_reject) {

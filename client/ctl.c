@@ -206,7 +206,8 @@ int ctl_parse_error(int r) {
         return log_local_error(r, "parse backstopd's reply");
 }
 
-int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, char **ret, sd_bus_error *ret_error) {
+int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, bool counters, char **ret,
+                       sd_bus_error *ret_error) {
         _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
         const char *text;
         int r;
@@ -214,7 +215,7 @@ int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, char **ret
         r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetRulesText");
         if (r != 0)
                 return r;
-        r = sd_bus_message_append(m, "ssb", family, chain, 0);
+        r = sd_bus_message_append(m, "ssb", family, chain, (int) counters);
         if (r < 0)
                 return log_local_error(r, "build the request");
         if (ret_error) {

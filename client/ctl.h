@@ -64,10 +64,11 @@ int ctl_new_call(Ctl *c, sd_bus_message **ret, const char *path, const char *ifa
 /* Appends the common Apply options (timeout, strict, force, save, ssh-connection). */
 int ctl_append_apply_options(Ctl *c, sd_bus_message *m);
 
-/* GetRulesText(family, chain) without counters; *ret allocated. With
+/* GetRulesText(family, chain, counters); *ret allocated. With
  * ret_error, a D-Bus error is left to the caller (returns a value > 0 with
  * ret_error set); without, it is printed and its exit code returned. */
-int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, char **ret, sd_bus_error *ret_error);
+int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, bool counters, char **ret,
+                       sd_bus_error *ret_error);
 /* The IPv6Active property. */
 int ctl_ipv6_active(Ctl *c, bool *ret);
 
@@ -109,6 +110,9 @@ int verb_allow(Ctl *c);
 int verb_deny(Ctl *c);
 int verb_reject(Ctl *c);
 int verb_services(Ctl *c);
+int verb_rules_numbered(Ctl *c);
+int verb_delete(Ctl *c);
+int verb_move(Ctl *c);
 
 /* Applies changes as "apply" does (apply.c): the transaction, the
  * iptables commands it made, the wait. */

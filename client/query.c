@@ -25,6 +25,8 @@ int verb_rules(Ctl *c) {
         const char *text;
         int r;
 
+        if (c->numbered)
+                return verb_rules_numbered(c);
         r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetRulesText");
         if (r != 0)
                 return r;

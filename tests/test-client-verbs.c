@@ -6,7 +6,9 @@
  *    they go (before a catch-all DROP/REJECT), nothing twice, --from, the
  *    built-in and /etc/services names, the errors and their exit codes;
  *  - default-deny --allow with names and bare ports;
- *  - services, in text and JSON.
+ *  - services, in text and JSON;
+ *  - rules --numbered (each number checked with "iptables -S CHAIN N"),
+ *    delete and move, in one family or both, and their refusals.
  * Every change verb runs with --no-wait behind the timer and is rolled back
  * or confirmed by the test. Exits 77 when not root or without namespaces. */
 
@@ -221,6 +223,202 @@ static void test_services_listing(void) {
         g_assert_cmpstr(j, ==, "True");
 }
 
+
+/* --- rules --numbered, delete, move ---------------------------------------- */
+
+static void setup_numbered(void) {
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-N svc");
+        bs_test_ipt(4, "-A svc -j RETURN");
+        bs_test_ipt(4, "-A INPUT -i lo -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -p tcp --dport 22 -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -p tcp --dport 80 -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -s 192.0.2.1 -j DROP");
+        bs_test_ipt(4, "-A OUTPUT -o lo -j ACCEPT");
+        bs_test_ipt(6, "-A INPUT -i lo -j ACCEPT");
+        bs_test_ipt(6, "-A INPUT -p tcp --dport 22 -j ACCEPT");
+        bs_test_ipt(6, "-A INPUT -p tcp --dport 443 -j ACCEPT");
+}
+
+/* The oracle's rule N of chain: "iptables -S CHAIN N". */
+static char *oracle_rule(int f, const char *chain, const char *number) {
+        const char *argv[] = { bs_test_ipt_prog(f), "-w", "-S", chain, number, NULL };
+        return bs_test_run(argv);
+}
+
+static void test_rules_numbered(void) {
+        setup_numbered();
+        for (int f = 4; f <= 6; f += 2) {
+                g_autofree char *out = NULL, *err = NULL;
+                g_assert_cmpint(CTL(&out, &err, "rules", "--numbered", f == 4 ? "-4" : "-6"), ==, 0);
+                g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+                size_t numbered = 0;
+                for (size_t i = 0; lines[i] && *lines[i]; i++) {
+                        /* "    N  -A CHAIN ..." or "       -P ..." / "-N ..." */
+                        g_autofree char *number = g_strstrip(g_strndup(lines[i], 5));
+                        const char *line = lines[i] + 7;
+                        if (!*number) {
+                                g_assert_false(g_str_has_prefix(line, "-A "));
+                                continue;
+                        }
+                        g_auto(GStrv) words = g_strsplit(line, " ", 3);
+                        g_autofree char *want = oracle_rule(f, words[1], number);
+                        g_autofree char *got = g_strdup_printf("%s\n", line);
+                        g_assert_cmpstr(got, ==, want);
+                        numbered++;
+                }
+                g_assert_cmpuint(numbered, ==, f == 4 ? 6 : 3);
+                /* everything -S prints, in its order */
+                g_autofree char *s = bs_test_ipt_S(f);
+                GString *stripped = g_string_new(NULL);
+                for (size_t i = 0; lines[i] && *lines[i]; i++)
+                        g_string_append_printf(stripped, "%s\n", lines[i] + 7);
+                g_assert_cmpstr(stripped->str, ==, s);
+                g_string_free(stripped, TRUE);
+        }
+        g_autofree char *out = NULL;
+        g_assert_cmpint(CTL(&out, NULL, "--json", "rules", "--numbered", "INPUT"), ==, 0);
+        g_autofree char *j = json_eval(out, "[d['family'], d['chain'], [(r['chain'], r['number']) for r in d['rules']], "
+                                            "d['rules'][2]['rule']]");
+        g_assert_cmpstr(j, ==, "['ipv4', 'INPUT', [('INPUT', 1), ('INPUT', 2), ('INPUT', 3), ('INPUT', 4)], "
+                               "'-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT']");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "rules", "--numbered", "-6", "INPUT"), ==, 0);
+        g_assert_cmpstr(out, ==, "       -P INPUT ACCEPT\n"
+                                 "    1  -A INPUT -i lo -j ACCEPT\n"
+                                 "    2  -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                 "    3  -A INPUT -p tcp -m tcp --dport 443 -j ACCEPT\n");
+}
+
+static void test_delete(void) {
+        setup_numbered();
+        if (!ipv6_active()) {
+                g_test_skip("the host has no IPv6");
+                return;
+        }
+        g_autofree char *before4 = bs_test_ipt_S(4), *before6 = bs_test_ipt_S(6);
+        g_autofree char *out = NULL, *err = NULL;
+
+        /* rule 2 is the same in both: deleted in both, by what it is */
+        g_assert_cmpint(CTL(&out, &err, "delete", "INPUT", "2", "--no-wait"), ==, 0);
+        g_assert_nonnull(strstr(out, "  iptables -D INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"));
+        g_assert_nonnull(strstr(out, "  ip6tables -D INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"));
+        g_assert_false(has_line(4, "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT"));
+        g_assert_false(has_line(6, "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT"));
+        rollback();
+        g_autofree char *after4 = bs_test_ipt_S(4), *after6 = bs_test_ipt_S(6);
+        g_assert_cmpstr(after4, ==, before4);
+        g_assert_cmpstr(after6, ==, before6);
+
+        /* rule 3 differs: refused, naming both; with -4 it goes */
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(&out, &err, "delete", "INPUT", "3"), ==, 10);
+        g_assert_nonnull(strstr(err, "Rule 3 of 'INPUT' is not the same rule in IPv4 (-A INPUT -p tcp -m tcp --dport 80 "
+                                     "-j ACCEPT) and IPv6 (-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT): name the "
+                                     "family with -4 or -6."));
+        assert_no_pending();
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "--json", "-4", "delete", "INPUT", "3", "--no-wait"), ==, 0);
+        g_autofree char *j = json_eval(out, "[d['state'], d['changes']]");
+        g_assert_cmpstr(j, ==, "['pending', ['iptables -D INPUT -p tcp -m tcp --dport 80 -j ACCEPT']]");
+        g_assert_false(has_line(4, "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT"));
+        g_assert_true(has_line(6, "-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT"));
+        rollback();
+
+        /* a copy of an earlier rule: "-D" would delete the earlier one */
+        bs_test_ipt(4, "-A INPUT -i lo -j ACCEPT");
+        struct {
+                const char *args[6];
+                int code;
+                const char *message;
+        } cases[] = {
+                { { "delete", "INPUT", "4" }, 10, "Rule 4 of 'INPUT' exists in IPv4 only (IPv6's has 3): name the "
+                                                  "family with -4." },
+                { { "delete", "INPUT", "9" }, 9, "IPv4: chain 'INPUT' has 5 rules, there is no rule 9." },
+                { { "-6", "delete", "INPUT", "4" }, 9, "IPv6: chain 'INPUT' has 3 rules, there is no rule 4." },
+                { { "delete", "NOSUCH", "1" }, 9, "No chain 'NOSUCH'." },
+                { { "-6", "delete", "svc", "1" }, 9, "No chain 'svc' in IPv6." },
+                { { "delete", "svc", "1" }, 10, "Chain 'svc' exists in IPv4 only: name the family with -4." },
+                { { "-4", "delete", "INPUT", "5" }, 10, "Rule 5 of 'INPUT' is a copy of rule 1 (IPv4)" },
+                { { "delete", "INPUT", "0" }, 2, "invalid rule number '0'" },
+                { { "delete", "INPUT", "two" }, 2, "invalid rule number 'two'" },
+                { { "delete", "INPUT" }, 2, "too few arguments for 'delete'" },
+                { { "move", "INPUT", "1" }, 2, "too few arguments for 'move'" },
+                { { "-4", "move", "INPUT", "1", "6" }, 9, "IPv4: chain 'INPUT' has 5 rules, there is no position 6." },
+                { { "-4", "move", "INPUT", "5", "1" }, 10, "is a copy of rule 1" },
+                { { "--numbered", "status" }, 2, "--numbered is only valid with rules" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *o = NULL, *e = NULL;
+                int code = client_run_simple(fixture->bus_address, cases[i].args, NULL, &o, &e);
+                if (code != cases[i].code || !strstr(e, cases[i].message))
+                        g_error("case %zu (%s %s): exit %d (want %d), stderr: %s", i, cases[i].args[0],
+                                cases[i].args[1], code, cases[i].code, e);
+                g_assert_cmpstr(o, ==, "");
+        }
+        assert_no_pending();
+
+        /* the change names the rule, not its number: applied after the rule
+         * moved (another program inserted one before it) it still deletes
+         * that rule, and once the rule is gone it is refused, nothing changed */
+        bs_test_ipt(4, "-I INPUT 1 -p udp --dport 53 -j ACCEPT");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "-q", "apply", "--no-wait", "-4 -D INPUT -p tcp -m tcp --dport 80 -j ACCEPT"),
+                        ==, 0);
+        g_autofree char *s4 = bs_test_ipt_S(4);
+        g_assert_null(strstr(s4, "--dport 80"));
+        g_assert_nonnull(strstr(s4, "--dport 53"));
+        g_assert_cmpint(CTL(NULL, NULL, "-q", "confirm"), ==, 0);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(NULL, &err, "apply", "--no-wait", "-4 -D INPUT -p tcp -m tcp --dport 80 -j ACCEPT"), ==, 1);
+        g_assert_true(g_str_has_prefix(err, "Not found: "));
+        assert_no_pending();
+        bs_test_reset_tables();
+}
+
+static void test_move(void) {
+        setup_numbered();
+        gboolean v6 = ipv6_active();
+        g_autofree char *out = NULL, *err = NULL;
+
+        g_assert_cmpint(CTL(&out, &err, "-4", "move", "INPUT", "3", "1", "--no-wait"), ==, 0);
+        g_assert_nonnull(strstr(out, "  iptables -D INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"
+                                     "  iptables -I INPUT 1 -p tcp -m tcp --dport 80 -j ACCEPT\n"));
+        g_autofree char *s4 = bs_test_ipt_S(4);
+        g_assert_nonnull(strstr(s4, "-P OUTPUT ACCEPT\n-N svc\n-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n"
+                                    "-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                    "-A INPUT -s 192.0.2.1/32 -j DROP\n"));
+        rollback();
+
+        /* to the end */
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "-4", "move", "INPUT", "1", "4", "--no-wait"), ==, 0);
+        g_clear_pointer(&s4, g_free);
+        s4 = bs_test_ipt_S(4);
+        g_assert_nonnull(strstr(s4, "-N svc\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+                                    "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n-A INPUT -s 192.0.2.1/32 -j DROP\n"
+                                    "-A INPUT -i lo -j ACCEPT\n"));
+        rollback();
+
+        /* both families, the same rule 1 */
+        if (v6) {
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(CTL(&out, NULL, "--json", "move", "INPUT", "1", "2", "--no-wait"), ==, 0);
+                g_autofree char *j = json_eval(out, "d['changes']");
+                g_assert_cmpstr(j, ==, "['iptables -D INPUT -i lo -j ACCEPT', 'ip6tables -D INPUT -i lo -j ACCEPT', "
+                                       "'iptables -I INPUT 2 -i lo -j ACCEPT', 'ip6tables -I INPUT 2 -i lo -j ACCEPT']");
+                g_autofree char *s6 = bs_test_ipt_S(6);
+                g_assert_nonnull(strstr(s6, "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n"));
+                rollback();
+        }
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "move", "INPUT", "2", "2"), ==, 0);
+        g_assert_cmpstr(out, ==, "Nothing to change: the rule is at that position already.\n");
+        assert_no_pending();
+        bs_test_reset_tables();
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_autofree char *daemon = bs_test_build_path("daemon/backstopd");
@@ -244,6 +442,9 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/verbs/service-errors", test_service_errors);
         g_test_add_func("/client/verbs/default-deny-names", test_default_deny_names);
         g_test_add_func("/client/verbs/services", test_services_listing);
+        g_test_add_func("/client/verbs/rules-numbered", test_rules_numbered);
+        g_test_add_func("/client/verbs/delete", test_delete);
+        g_test_add_func("/client/verbs/move", test_move);
         int r = g_test_run();
 
         int status = bs_bus_fixture_stop_daemon(fixture, SIGTERM);
