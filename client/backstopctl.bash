@@ -10,7 +10,7 @@ _backstopctl() {
         local cur prev words cword
         _init_completion || return
 
-        local verbs="status rules check connections preview apply default-deny confirm rollback extend zero save monitor allow deny reject services delete move"
+        local verbs="status rules check connections preview apply default-deny confirm rollback extend zero save monitor allow deny reject services delete move diff"
         local global="-h --help --version --json --no-ask-password -q --quiet"
         local verb="" i
         for ((i = 1; i < cword; i++)); do
@@ -38,7 +38,7 @@ _backstopctl() {
         rules) opts="-4 -6 -v --verbose --numbered" ;;
         delete | move) opts="-4 -6 --timeout --strict --force --no-wait --save" ;;
         check) opts="-4 -6 -v --verbose" ;;
-        zero) opts="-4 -6" ;;
+        zero | diff) opts="-4 -6" ;;
         connections) opts="-a --all" ;;
         apply) opts="--timeout --strict --force --no-wait --save" ;;
         default-deny) opts="--allow --timeout --strict --force --no-wait --save" ;;

@@ -51,6 +51,7 @@ static const Verb verbs[] = {
         { "services",     0, MAX_SERVICES, false, false, verb_services },
         { "delete",       2, 2, false, true,  verb_delete },
         { "move",         3, 3, false, true,  verb_move },
+        { "diff",         0, 0, false, true,  verb_diff },
 };
 
 static void help(void) {
@@ -84,6 +85,8 @@ static void help(void) {
                "  extend [TX] SECONDS       Move a pending transaction's deadline to now+SECONDS\n"
                "  zero [-4|-6] [CHAIN]      Zero counters\n"
                "  save                      Save the running rules for the next boot\n"
+               "  diff [-4|-6]              What save would change: a unified diff of the saved\n"
+               "                            rules against the running ones (exit 1: they differ)\n"
                "  monitor                   Print transactions and changes as they happen\n"
                "\n"
                "Options:\n"
@@ -125,6 +128,8 @@ static void help(void) {
                "pending, or the xtables lock is held), 8 strict confirmation rejected,\n"
                "9 no such service, chain or rule number, 10 rule N is not the same rule in\n"
                "both families (name one with -4 or -6), or is a copy of an earlier rule.\n"
+               "diff exits 0 when the saved rules equal the running ones, 1 when not, and on\n"
+               "an error with the codes above, a failure as 2.\n"
                "\n"
                "See the backstopctl(1) man page for details.\n",
                program_invocation_short_name);

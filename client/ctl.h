@@ -113,6 +113,12 @@ int verb_services(Ctl *c);
 int verb_rules_numbered(Ctl *c);
 int verb_delete(Ctl *c);
 int verb_move(Ctl *c);
+int verb_diff(Ctl *c);
+
+/* How many lines (rules, chains, policies) differ between the saved and the
+ * running rules, both families (diff.c); asked without a password prompt:
+ * -errno when it cannot be had. */
+int ctl_count_unsaved(Ctl *c, size_t *ret);
 
 /* Applies changes as "apply" does (apply.c): the transaction, the
  * iptables commands it made, the wait. */

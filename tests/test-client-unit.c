@@ -14,6 +14,7 @@
 #include "json.h"
 #include "parse.h"
 #include "services.h"
+#include "textdiff.h"
 
 /* Runs fn on a writer over a memory stream and returns what it wrote. */
 static char *capture(void (*fn)(JsonWriter *w, const void *arg), const void *arg, int *ret_finish) {
@@ -408,6 +409,58 @@ static void test_format_seconds(void) {
         g_assert_cmpstr(buf, ==, "1h 02m 05s");
 }
 
+static char *diff_text(const char *a, const char *b, unsigned context, size_t *removed, size_t *added) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        g_assert_nonnull(f);
+        g_assert_cmpint(text_diff(a, b, "old", "new", context, f, removed, added), ==, 0);
+        g_assert_cmpint(fclose(f), ==, 0);
+        return buf;
+}
+
+static void test_text_diff(void) {
+        size_t removed = 9, added = 9;
+        g_autofree char *same = diff_text("a\nb\n", "a\nb\n", 3, &removed, &added);
+        g_assert_cmpstr(same, ==, "");
+        g_assert_cmpuint(removed + added, ==, 0);
+
+        g_autofree char *from_empty = diff_text("", "x\ny\n", 3, &removed, &added);
+        g_assert_cmpstr(from_empty, ==, "--- old\n+++ new\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+        g_autofree char *to_empty = diff_text("x\n", "", 3, &removed, &added);
+        g_assert_cmpstr(to_empty, ==, "--- old\n+++ new\n@@ -1,1 +0,0 @@\n-x\n");
+
+        /* two changes far apart: two hunks with 1 line of context */
+        g_autofree char *two = diff_text("1\n2\n3\n4\n5\n6\n7\n8\n", "1\nTWO\n3\n4\n5\n6\n7\n8\nNINE\n", 1, &removed,
+                                         &added);
+        g_assert_cmpstr(two, ==, "--- old\n+++ new\n@@ -1,3 +1,3 @@\n 1\n-2\n+TWO\n 3\n@@ -8,1 +8,2 @@\n 8\n+NINE\n");
+        g_assert_cmpuint(removed, ==, 1);
+        g_assert_cmpuint(added, ==, 2);
+        /* close together: one hunk */
+        g_autofree char *one = diff_text("1\n2\n3\n4\n5\n", "1\nX\n3\nY\n5\n", 1, &removed, &added);
+        g_assert_cmpstr(one, ==, "--- old\n+++ new\n@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n-4\n+Y\n 5\n");
+        /* an insertion in the middle keeps the common lines */
+        g_autofree char *ins = diff_text("a\nb\nc\n", "a\nb\nnew\nc\n", 3, &removed, &added);
+        g_assert_cmpstr(ins, ==, "--- old\n+++ new\n@@ -1,3 +1,4 @@\n a\n b\n+new\n c\n");
+        /* no trailing newline is still a line */
+        g_autofree char *nonl = diff_text("a", "b", 0, &removed, &added);
+        g_assert_cmpstr(nonl, ==, "--- old\n+++ new\n@@ -1,1 +1,1 @@\n-a\n+b\n");
+
+        /* a middle too large to search: all removed, all added, still correct */
+        GString *a = g_string_new("first\n"), *b = g_string_new("first\n");
+        for (int i = 0; i < 2100; i++) {
+                g_string_append_printf(a, "a%d\n", i);
+                g_string_append_printf(b, "%s%d\n", i == 1000 ? "a" : "b", i);
+        }
+        g_string_append(a, "last\n");
+        g_string_append(b, "last\n");
+        g_assert_cmpint(text_diff(a->str, b->str, "old", "new", 3, NULL, &removed, &added), ==, 0);
+        g_assert_cmpuint(removed, ==, 2100);
+        g_assert_cmpuint(added, ==, 2100);
+        g_string_free(a, TRUE);
+        g_string_free(b, TRUE);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/client/json/escaping", test_json_escaping);
@@ -418,6 +471,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/services/resolve", test_service_resolve);
         g_test_add_func("/client/parse/source", test_parse_source);
         g_test_add_func("/client/parse/rules-of-chain", test_rules_of_chain);
+        g_test_add_func("/client/text-diff", test_text_diff);
         g_test_add_func("/client/parse/seconds", test_parse_seconds);
         g_test_add_func("/client/parse/change", test_arg_is_change);
         g_test_add_func("/client/errors/mapping", test_error_mapping);

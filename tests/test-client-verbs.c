@@ -8,7 +8,8 @@
  *  - default-deny --allow with names and bare ports;
  *  - services, in text and JSON;
  *  - rules --numbered (each number checked with "iptables -S CHAIN N"),
- *    delete and move, in one family or both, and their refusals.
+ *    delete and move, in one family or both, and their refusals;
+ *  - diff (GNU diff -u the oracle) and status's count of unsaved lines.
  * Every change verb runs with --no-wait behind the timer and is rolled back
  * or confirmed by the test. Exits 77 when not root or without namespaces. */
 
@@ -17,6 +18,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "bus-fixture.h"
 #include "bus-test-util.h"
@@ -419,6 +422,98 @@ static void test_move(void) {
         bs_test_reset_tables();
 }
 
+/* --- diff, and status's count ------------------------------------------------ */
+
+/* GNU diff -u of the two texts, with our labels: the oracle for diff's output. */
+static char *gnu_diff(const char *a, const char *b, const char *label_a, const char *label_b) {
+        g_autofree char *dir = g_dir_make_tmp("verbs-diff-XXXXXX", NULL);
+        g_autofree char *pa = g_build_filename(dir, "a", NULL), *pb = g_build_filename(dir, "b", NULL);
+        g_assert_true(g_file_set_contents(pa, a, -1, NULL));
+        g_assert_true(g_file_set_contents(pb, b, -1, NULL));
+        const char *argv[] = { "diff", "-u", "--label", label_a, "--label", label_b, pa, pb, NULL };
+        g_autofree char *out = NULL;
+        int status = 0;
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
+                                   NULL));
+        unlink(pa);
+        unlink(pb);
+        g_rmdir(dir);
+        return g_steal_pointer(&out);
+}
+
+static void test_diff(void) {
+        bs_test_reset_tables();
+        g_autofree char *rules_v4 = g_build_filename(fixture->state_dir, "rules.v4", NULL);
+        g_autofree char *rules_v6 = g_build_filename(fixture->state_dir, "rules.v6", NULL);
+        unlink(rules_v4);
+        unlink(rules_v6);
+        bs_test_ipt(4, "-A INPUT -i lo -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -p tcp --dport 22 -j ACCEPT");
+        g_autofree char *out = NULL, *err = NULL;
+
+        /* nothing saved: everything running is new */
+        g_assert_cmpint(CTL(&out, &err, "-4", "diff"), ==, 1);
+        g_assert_true(g_str_has_prefix(out, "--- saved/rules.v4 (none saved)\n+++ running/rules.v4\n@@ -0,0 +1,7 @@\n"
+                                            "+*filter\n+:INPUT ACCEPT [0:0]\n"));
+
+        g_assert_cmpint(CTL(NULL, NULL, "-q", "save"), ==, 0);
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "diff"), ==, 0);
+        g_assert_cmpstr(out, ==, "");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "status"), ==, 0);
+        g_assert_nonnull(strstr(out, "Saved: yes, the running rules are saved\n"));
+
+        /* another program changes the rules: a policy and a rule */
+        bs_test_ipt(4, "-P FORWARD DROP");
+        bs_test_ipt(4, "-I INPUT 2 -p tcp --dport 8080 -j ACCEPT");
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "--json", "-4", "diff"), ==, 1);
+        g_autofree char *j = json_eval(out, "[d['equal'], [(f['family'], f['equal'], f['removed'], f['added']) "
+                                            "for f in d['families']]]");
+        g_assert_cmpstr(j, ==, "[False, [('ipv4', False, 1, 2)]]");
+        g_autofree char *saved = json_eval(out, "d['families'][0]['saved']");
+        g_autofree char *running = json_eval(out, "d['families'][0]['running']");
+        g_assert_true(g_str_has_prefix(running, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"));
+        g_assert_null(strstr(saved, "8080"));
+
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "diff"), ==, 1);
+        g_autofree char *want = gnu_diff(saved, running, "saved/rules.v4", "running/rules.v4");
+        g_assert_cmpstr(out, ==, want);
+        g_assert_nonnull(strstr(out, "-:FORWARD ACCEPT [0:0]\n+:FORWARD DROP [0:0]\n"));
+        g_assert_nonnull(strstr(out, "+-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT\n"));
+        /* IPv6 did not change */
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "-6", "diff"), ==, 0);
+        g_assert_cmpstr(out, ==, "");
+
+        /* status counts the lines that differ */
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "status"), ==, 0);
+        g_assert_nonnull(strstr(out, "Saved: no, 3 lines of rules and policies differ from the saved ones "
+                                     "(see 'backstopctl diff')\n"));
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "--json", "status"), ==, 0);
+        g_clear_pointer(&j, g_free);
+        j = json_eval(out, "[d['manager']['RulesSaved'], d['unsaved_lines']]");
+        g_assert_cmpstr(j, ==, "[False, 3]");
+
+        /* a saved file that does not parse: an error, exit 2, not "differ" */
+        g_assert_true(g_file_set_contents(rules_v4, "*filter\n-A INPUT -j NOSUCHTARGET --bogus\nCOMMIT\n", -1, NULL));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(&out, &err, "diff"), ==, 2);
+        g_assert_nonnull(strstr(err, "rules.v4 do not parse"));
+        g_assert_cmpstr(out, ==, "");
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(NULL, &err, "diff", "extra"), ==, 2);
+        g_assert_nonnull(strstr(err, "too many arguments for 'diff'"));
+        unlink(rules_v4);
+        unlink(rules_v6);
+        bs_test_reset_tables();
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_autofree char *daemon = bs_test_build_path("daemon/backstopd");
@@ -445,6 +540,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/verbs/rules-numbered", test_rules_numbered);
         g_test_add_func("/client/verbs/delete", test_delete);
         g_test_add_func("/client/verbs/move", test_move);
+        g_test_add_func("/client/verbs/diff", test_diff);
         int r = g_test_run();
 
         int status = bs_bus_fixture_stop_daemon(fixture, SIGTERM);
