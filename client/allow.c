@@ -129,14 +129,8 @@ static int service_rules(Ctl *c, const char *target) {
                 r = ctl_resolve_service(c->args[i], &s);
                 if (r != 0)
                         return r;
-                for (size_t k = 0; k < s.n_ports; k++) {
-                        bool dup = false;
-                        for (size_t j = 0; j < n_ports && !dup; j++)
-                                dup = ports[j].port == s.ports[k].port &&
-                                      strcmp(ports[j].protocol, s.ports[k].protocol) == 0;
-                        if (!dup)
-                                ports[n_ports++] = s.ports[k];
-                }
+                /* (MAX_SERVICES arguments of SERVICE_PORTS_MAX ports each fit) */
+                (void) service_ports_add(ports, &n_ports, sizeof(ports) / sizeof(ports[0]), &s);
         }
         if (c->from) {
                 if (parse_source(c->from, &from_family, source, sizeof(source)) < 0) {
@@ -151,20 +145,12 @@ static int service_rules(Ctl *c, const char *target) {
                 }
         }
 
-        r = ctl_bus(c);
+        int families[2];
+        r = ctl_families(c, from_family, families, &nf);
         if (r != 0)
                 return r;
-        if (c->family != 0 || from_family != 0)
-                fams[nf++].family = c->family != 0 ? c->family : from_family;
-        else {
-                bool v6 = false;
-                r = ctl_ipv6_active(c, &v6);
-                if (r != 0)
-                        return r;
-                fams[nf++].family = 4;
-                if (v6)
-                        fams[nf++].family = 6;
-        }
+        for (size_t f = 0; f < nf; f++)
+                fams[f].family = families[f];
         for (size_t f = 0; f < nf; f++) {
                 _cleanup_free_ char *text = NULL;
                 r = ctl_get_rules_text(c, fams[f].family == 6 ? "ipv6" : "ipv4", "INPUT", false, &text, NULL);

@@ -187,7 +187,7 @@ int verb_apply(Ctl *c) {
 
 int verb_default_deny(Ctl *c) {
         _cleanup_msg_ sd_bus_message *m = NULL;
-        Allow allows[MAX_ALLOWS];
+        ServicePort allows[MAX_ALLOWS];
         size_t n = 0;
         int r;
 
@@ -197,19 +197,10 @@ int verb_default_deny(Ctl *c) {
                 r = ctl_resolve_service(c->n_allows > 0 ? c->allows[i] : "22/tcp", &s);
                 if (r != 0)
                         return r;
-                for (size_t k = 0; k < s.n_ports; k++) {
-                        bool dup = false;
-                        for (size_t j = 0; j < n && !dup; j++)
-                                dup = allows[j].port == s.ports[k].port &&
-                                      strcmp(allows[j].protocol, s.ports[k].protocol) == 0;
-                        if (dup)
-                                continue;
-                        if (n >= MAX_ALLOWS) {
-                                fprintf(stderr, "%s: too many ports to allow (at most %d)\n",
-                                        program_invocation_short_name, MAX_ALLOWS);
-                                return EXIT_USAGE;
-                        }
-                        allows[n++] = (Allow){ s.ports[k].protocol, s.ports[k].port };
+                if (service_ports_add(allows, &n, MAX_ALLOWS, &s) < 0) {
+                        fprintf(stderr, "%s: too many ports to allow (at most %d)\n", program_invocation_short_name,
+                                MAX_ALLOWS);
+                        return EXIT_USAGE;
                 }
         }
 

@@ -243,3 +243,23 @@ int ctl_ipv6_active(Ctl *c, bool *ret) {
         *ret = dict_bool(&d, "IPv6Active", false);
         return 0;
 }
+
+int ctl_families(Ctl *c, int only, int ret[2], size_t *ret_n) {
+        size_t n = 0;
+        int r = ctl_bus(c);
+        if (r != 0)
+                return r;
+        if (c->family != 0 || only != 0)
+                ret[n++] = c->family != 0 ? c->family : only;
+        else {
+                bool v6 = false;
+                r = ctl_ipv6_active(c, &v6);
+                if (r != 0)
+                        return r;
+                ret[n++] = 4;
+                if (v6)
+                        ret[n++] = 6;
+        }
+        *ret_n = n;
+        return 0;
+}

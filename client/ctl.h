@@ -13,10 +13,6 @@
 #include "services.h"
 #include "util.h"
 
-typedef struct Allow {
-        const char *protocol;
-        uint16_t port;
-} Allow;
 
 #define MAX_ALLOWS 256
 #define MAX_SERVICES 64
@@ -71,6 +67,10 @@ int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, bool count
                        sd_bus_error *ret_error);
 /* The IPv6Active property. */
 int ctl_ipv6_active(Ctl *c, bool *ret);
+/* The families (4, 6) a change verb acts on: the one of -4/-6, else only
+ * (when not 0: e.g. an address's family), else IPv4 and, when the host has
+ * it, IPv6. Connects to the bus. Returns 0 or an exit code. */
+int ctl_families(Ctl *c, int only, int ret[2], size_t *ret_n);
 
 /* Reads the manager's properties (GetAll) into d. */
 int ctl_get_manager_properties(Ctl *c, Dict *d);

@@ -106,9 +106,6 @@ int verb_rules_numbered(Ctl *c) {
         const char *family = ctl_family(c, "ipv4");
         int r;
 
-        r = ctl_bus(c);
-        if (r != 0)
-                return r;
         r = ctl_get_rules_text(c, family, c->n_args > 0 ? c->args[0] : "", c->verbose, &text, NULL);
         if (r != 0)
                 return r;
@@ -147,23 +144,13 @@ static const char *family_name(int f) {
 /* Reads CHAIN in the families the command acts on: -4/-6, else both (IPv4
  * alone on a host without IPv6). Returns 0 or an exit code. */
 static int read_chain(Ctl *c, const char *chain, FamilyChain fams[2], size_t *ret_nf) {
+        int families[2];
         size_t nf = 0;
-        int r;
-
-        r = ctl_bus(c);
+        int r = ctl_families(c, 0, families, &nf);
         if (r != 0)
                 return r;
-        if (c->family != 0)
-                fams[nf++].family = c->family;
-        else {
-                bool v6 = false;
-                r = ctl_ipv6_active(c, &v6);
-                if (r != 0)
-                        return r;
-                fams[nf++].family = 4;
-                if (v6)
-                        fams[nf++].family = 6;
-        }
+        for (size_t f = 0; f < nf; f++)
+                fams[f].family = families[f];
         *ret_nf = nf;
         for (size_t f = 0; f < nf; f++) {
                 _cleanup_free_ char *text = NULL;

@@ -252,3 +252,19 @@ int service_list(const char *services_path, Service **ret, size_t *ret_n) {
         *ret_n = l.n;
         return 0;
 }
+
+int service_ports_add(ServicePort *v, size_t *n, size_t max, const Service *s) {
+        size_t k = *n;
+        for (size_t i = 0; i < s->n_ports; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < k && !dup; j++)
+                        dup = v[j].port == s->ports[i].port && strcmp(v[j].protocol, s->ports[i].protocol) == 0;
+                if (dup)
+                        continue;
+                if (k >= max)
+                        return -E2BIG;
+                v[k++] = s->ports[i];
+        }
+        *n = k;
+        return 0;
+}

@@ -40,5 +40,9 @@ int service_resolve(const char *spec, const char *services_path, Service *ret);
  * file's order (aliases not repeated). *ret freed with free(). */
 int service_list(const char *services_path, Service **ret, size_t *ret_n);
 
+/* Appends the ports of s that v[0..*n) lacks; -E2BIG when more than max
+ * would be needed (then *n is as before). */
+int service_ports_add(ServicePort *v, size_t *n, size_t max, const Service *s);
+
 /* The static lower-case name of a protocol services may use, or NULL. */
 const char *service_protocol(const char *name);

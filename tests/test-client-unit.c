@@ -246,6 +246,19 @@ static void test_service_resolve(void) {
         g_assert_cmpint(service_resolve("ssh", "/nonexistent/services", &s), ==, -ENOENT);
         g_assert_cmpint(service_resolve("dns", "/nonexistent/services", &s), ==, 0);
 
+        /* merging services' ports: none twice, a bound */
+        ServicePort merged[3];
+        size_t n_ports = 0;
+        Service dns, domain, web;
+        g_assert_cmpint(service_resolve("dns", path, &dns), ==, 0);
+        g_assert_cmpint(service_resolve("domain", path, &domain), ==, 0);
+        g_assert_cmpint(service_resolve("web", path, &web), ==, 0);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &dns), ==, 0);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &domain), ==, 0);
+        g_assert_cmpuint(n_ports, ==, 2);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &web), ==, -E2BIG);
+        g_assert_cmpuint(n_ports, ==, 2);
+
         Service *list = NULL;
         size_t n = 0;
         g_assert_cmpint(service_list(path, &list, &n), ==, 0);
