@@ -83,6 +83,7 @@ static void test_allow_by_name(void) {
 
         /* https from /etc/services: tcp and udp; --from makes it IPv4 only */
         g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
         g_assert_cmpint(CTL(&out, &err, "--json", "allow", "https", "--from", "192.0.2.9/24", "--no-wait"), ==, 0);
         g_clear_pointer(&j, g_free);
         j = json_eval(out, "[d['state'], d['changes']]");
