@@ -94,6 +94,24 @@ static void test_allow_by_name(void) {
         g_assert_null(strstr(s6, "443"));
         rollback();
 
+        /* behind the timer: unconfirmed, it is rolled back (exit 3) */
+        g_clear_pointer(&out, g_free);
+        g_assert_cmpint(CTL(&out, NULL, "allow", "8081", "--timeout", "2"), ==, 3);
+        g_assert_nonnull(strstr(out, "was rolled back (timeout): the previous rules are back.\n"));
+        g_assert_false(has_line(4, "-A INPUT -p tcp -m tcp --dport 8081 -j ACCEPT"));
+        assert_no_pending();
+
+        /* the lockout pre-flight: dropping what loopback's probe uses is
+         * refused (exit 4) unless forced */
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(&out, &err, "deny", "1", "--no-wait"), ==, 4);
+        g_assert_true(g_str_has_prefix(err, "Refused: "));
+        assert_no_pending();
+        g_assert_cmpint(CTL(NULL, NULL, "-q", "deny", "1", "--no-wait", "--force"), ==, 0);
+        g_assert_true(has_line(4, "-A INPUT -p tcp -m tcp --dport 1 -j DROP"));
+        rollback();
+
         /* a built-in name standing for two protocols, and an IPv6 source */
         if (v6) {
                 g_clear_pointer(&out, g_free);
