@@ -530,6 +530,26 @@ static void test_diff(void) {
         g_assert_nonnull(strstr(err, "too many arguments for 'diff'"));
         unlink(rules_v4);
         unlink(rules_v6);
+
+        /* GetSavedRulesText itself: one family, named; nothing saved is "" */
+        g_autoptr(GDBusConnection) c = bs_bus_fixture_connect(fixture);
+        const char *const bad[] = { "", "both", "IPV4" };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) v = bs_test_call(c, 10000, PATH, IFACE, "GetSavedRulesText",
+                                                     g_variant_new("(s)", bad[i]), "(ss)", &error);
+                g_assert_null(v);
+                g_assert_true(g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS));
+                g_assert_nonnull(strstr(error->message, "Invalid family"));
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) v = bs_test_call(c, 10000, PATH, IFACE, "GetSavedRulesText", g_variant_new("(s)", "ipv4"),
+                                             "(ss)", &error);
+        g_assert_no_error(error);
+        const char *saved_text, *running_text;
+        g_variant_get(v, "(&s&s)", &saved_text, &running_text);
+        g_assert_cmpstr(saved_text, ==, "");
+        g_assert_true(g_str_has_prefix(running_text, "*filter\n:INPUT ACCEPT [0:0]\n"));
         bs_test_reset_tables();
 }
 
