@@ -94,6 +94,18 @@ static void test_allow_by_name(void) {
         g_assert_null(strstr(s6, "443"));
         rollback();
 
+        /* a family that has the rule already is left alone */
+        if (v6) {
+                bs_test_ipt(4, "-A INPUT -p udp --dport 5353 -j ACCEPT");
+                g_clear_pointer(&out, g_free);
+                g_assert_cmpint(CTL(&out, NULL, "--json", "allow", "mdns", "--no-wait"), ==, 0);
+                g_clear_pointer(&j, g_free);
+                j = json_eval(out, "d['changes']");
+                g_assert_cmpstr(j, ==, "['ip6tables -A INPUT -p udp -m udp --dport 5353 -j ACCEPT']");
+                rollback();
+                bs_test_ipt(4, "-D INPUT -p udp --dport 5353 -j ACCEPT");
+        }
+
         /* behind the timer: unconfirmed, it is rolled back (exit 3) */
         g_clear_pointer(&out, g_free);
         g_assert_cmpint(CTL(&out, NULL, "allow", "8081", "--timeout", "2"), ==, 3);
