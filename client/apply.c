@@ -123,7 +123,7 @@ out:
         return code;
 }
 
-static int nothing_to_do(Ctl *c) {
+int ctl_nothing_to_do(Ctl *c, const char *why) {
         if (c->json) {
                 JsonWriter w;
                 json_init(&w, stdout);
@@ -136,7 +136,7 @@ static int nothing_to_do(Ctl *c) {
                 return r < 0 ? log_local_error(r, "write JSON") : EXIT_OK;
         }
         if (!c->quiet)
-                printf("Nothing to change: the default-deny rules and policy are in place already.\n");
+                printf("Nothing to change: %s.\n", why);
         return EXIT_OK;
 }
 
@@ -152,11 +152,11 @@ static int start(Ctl *c, sd_bus_message *m) {
         if (r < 0)
                 return log_local_error(r, "parse backstopd's reply");
         if (strcmp(path, "/") == 0)
-                return nothing_to_do(c);
+                return ctl_nothing_to_do(c, "the default-deny rules and policy are in place already");
         return follow_transaction(c, path);
 }
 
-int verb_apply(Ctl *c) {
+int ctl_apply_changes(Ctl *c, char *const *changes, size_t n) {
         _cleanup_msg_ sd_bus_message *m = NULL;
         int r;
 
@@ -169,8 +169,8 @@ int verb_apply(Ctl *c) {
         if (r != 0)
                 return r;
         r = sd_bus_message_open_container(m, 'a', "s");
-        for (size_t i = 0; r >= 0 && i < c->n_changes; i++)
-                r = sd_bus_message_append_basic(m, 's', c->changes[i]);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append_basic(m, 's', changes[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -181,12 +181,28 @@ int verb_apply(Ctl *c) {
         return start(c, m);
 }
 
+int verb_apply(Ctl *c) {
+        return ctl_apply_changes(c, c->changes, c->n_changes);
+}
+
 int verb_default_deny(Ctl *c) {
         _cleanup_msg_ sd_bus_message *m = NULL;
-        static const Allow ssh = { "tcp", 22 };
-        const Allow *allows = c->n_allows > 0 ? c->allows : &ssh;
-        size_t n = c->n_allows > 0 ? c->n_allows : 1;
+        ServicePort allows[MAX_ALLOWS];
+        size_t n = 0;
         int r;
+
+        /* Each --allow SERVICE may stand for several ports; ssh when none. */
+        for (size_t i = 0; i < (c->n_allows > 0 ? c->n_allows : 1); i++) {
+                Service s;
+                r = ctl_resolve_service(c->n_allows > 0 ? c->allows[i] : "22/tcp", &s);
+                if (r != 0)
+                        return r;
+                if (service_ports_add(allows, &n, MAX_ALLOWS, &s) < 0) {
+                        fprintf(stderr, "%s: too many ports to allow (at most %d)\n", program_invocation_short_name,
+                                MAX_ALLOWS);
+                        return EXIT_USAGE;
+                }
+        }
 
         if (!c->no_wait) {
                 r = wait_prepare(c);

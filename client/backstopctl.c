@@ -45,6 +45,13 @@ static const Verb verbs[] = {
         { "zero",         0, 1, false, true,  verb_zero },
         { "save",         0, 0, false, true,  verb_save },
         { "monitor",      0, 0, false, false, verb_monitor },
+        { "allow",        1, MAX_SERVICES, false, true, verb_allow },
+        { "deny",         1, MAX_SERVICES, false, true, verb_deny },
+        { "reject",       1, MAX_SERVICES, false, true, verb_reject },
+        { "services",     0, MAX_SERVICES, false, false, verb_services },
+        { "delete",       2, 2, false, true,  verb_delete },
+        { "move",         3, 3, false, true,  verb_move },
+        { "diff",         0, 0, false, true,  verb_diff },
 };
 
 static void help(void) {
@@ -57,18 +64,29 @@ static void help(void) {
                "Commands:\n"
                "  status                    Backend, policies, rule counts, pending transaction,\n"
                "                            whether the running rules are saved, nftables\n"
-               "  rules [-4|-6] [CHAIN]     Print the rules as iptables-legacy -S does (-v: counters)\n"
+               "  rules [-4|-6] [CHAIN]     Print the rules as iptables -S does (-v: counters;\n"
+               "                            --numbered: with each rule's number in its chain)\n"
                "  check [-4|-6]             Run the reference checks; exit 0 only if all pass\n"
                "  connections [--all]       Tracked connections (inbound ones unless --all)\n"
                "  preview CHANGE...         Resulting rules, lockout analysis, iptables commands\n"
                "  apply CHANGE...           Apply changes behind the confirm timer\n"
-               "  default-deny              Stateful rule, loopback, --allow ports, ICMPv6 NDP,\n"
+               "  default-deny              Stateful rule, loopback, --allow services, ICMPv6 NDP,\n"
                "                            then INPUT policy DROP, behind the confirm timer\n"
+               "  allow SERVICE...          Accept SERVICE in INPUT (e.g. ssh, dns, 8080/tcp),\n"
+               "                            behind the confirm timer; --from ADDR[/PREFIX]\n"
+               "  deny SERVICE...           The same with DROP\n"
+               "  reject SERVICE...         The same with REJECT\n"
+               "  services [SERVICE...]     The service names and their ports\n"
+               "  delete [-4|-6] CHAIN N    Delete rule N of CHAIN (as 'rules --numbered' shows),\n"
+               "                            behind the confirm timer\n"
+               "  move [-4|-6] CHAIN N TO   Move rule N of CHAIN to position TO, behind the timer\n"
                "  confirm [TX]              Keep a pending transaction\n"
                "  rollback [TX]             Undo a pending transaction now\n"
                "  extend [TX] SECONDS       Move a pending transaction's deadline to now+SECONDS\n"
                "  zero [-4|-6] [CHAIN]      Zero counters\n"
                "  save                      Save the running rules for the next boot\n"
+               "  diff [-4|-6]              What save would change: a unified diff of the saved\n"
+               "                            rules against the running ones (exit 1: they differ)\n"
                "  monitor                   Print transactions and changes as they happen\n"
                "\n"
                "Options:\n"
@@ -79,6 +97,7 @@ static void help(void) {
                "  -q --quiet                Print only errors and requested data\n"
                "  -4 / -6                   IPv4 / IPv6 only (rules: default IPv4)\n"
                "  -v --verbose              rules: with packet and byte counters\n"
+               "     --numbered             rules: number the rules of each chain\n"
                "  -a --all                  connections: outbound and forwarded ones too\n"
                "     --timeout SEC          Seconds until automatic rollback (also 5m, 1h;\n"
                "                            default 60; 0 = no confirmation, needs extra rights)\n"
@@ -86,23 +105,32 @@ static void help(void) {
                "     --force                Apply even if the lockout check finds a risk\n"
                "     --no-wait              Print the transaction and return at once\n"
                "     --save                 Save the rules once the transaction is confirmed\n"
-               "     --allow PORT/PROTO     default-deny: keep PORT/PROTO open (repeatable;\n"
-               "                            default 22/tcp when none is given)\n"
+               "     --allow SERVICE        default-deny: keep SERVICE open (repeatable;\n"
+               "                            default ssh, 22/tcp, when none is given)\n"
+               "     --from ADDR[/PREFIX]   allow/deny/reject: only from this source\n"
+               "\n"
+               "SERVICE is a name from /etc/services or the built-in list ('backstopctl\n"
+               "services'), NAME/PROTO, PORT/PROTO, or a bare PORT, which means PORT/tcp.\n"
                "\n"
                "Each CHANGE is one argument in iptables syntax without the program name,\n"
                "e.g. '-I INPUT 1 -p tcp --dport 443 -j ACCEPT'. A change without blanks\n"
                "(e.g. -F) goes after \"--\". TX is a transaction id or object path; the\n"
                "default is the pending transaction.\n"
                "\n"
-               "While apply/default-deny wait: type yes to confirm (not with --strict, where\n"
-               "'backstopctl confirm' must run in a new SSH session). Ctrl-C asks whether to\n"
-               "roll back now (y: roll back; n or Enter: keep waiting); a second Ctrl-C\n"
-               "exits and leaves the transaction to backstopd's timer.\n"
+               "While a change (apply, default-deny, allow, deny, reject, delete, move)\n"
+               "waits: type yes to confirm (not with --strict, where 'backstopctl confirm'\n"
+               "must run in a new SSH session). Ctrl-C asks whether to roll back now (y:\n"
+               "roll back; n or Enter: keep waiting); a second Ctrl-C exits and leaves the\n"
+               "transaction to backstopd's timer.\n"
                "\n"
                "Exit status: 0 success, 1 failure (check: an item failed), 2 usage error or\n"
                "invalid change, 3 the transaction was rolled back, 4 refused for lockout risk,\n"
                "5 not authorized, 6 backstopd unreachable, 7 busy (another transaction is\n"
-               "pending, or the xtables lock is held), 8 strict confirmation rejected.\n"
+               "pending, or the xtables lock is held), 8 strict confirmation rejected,\n"
+               "9 no such service, chain or rule number, 10 rule N is not the same rule in\n"
+               "both families (name one with -4 or -6), or is a copy of an earlier rule.\n"
+               "diff exits 0 when the saved rules equal the running ones, 1 when not, and on\n"
+               "an error with the codes above, a failure as 2.\n"
                "\n"
                "See the backstopctl(1) man page for details.\n",
                program_invocation_short_name);
@@ -118,6 +146,8 @@ enum {
         ARG_NO_WAIT,
         ARG_SAVE,
         ARG_ALLOW,
+        ARG_FROM,
+        ARG_NUMBERED,
 };
 
 static const struct option options[] = {
@@ -134,6 +164,9 @@ static const struct option options[] = {
         { "no-wait",         no_argument,       NULL, ARG_NO_WAIT },
         { "save",            no_argument,       NULL, ARG_SAVE },
         { "allow",           required_argument, NULL, ARG_ALLOW },
+        { "from",            required_argument, NULL, ARG_FROM },
+        { "numbered",        no_argument,       NULL, ARG_NUMBERED },
+        { "line-numbers",    no_argument,       NULL, ARG_NUMBERED },
         {}
 };
 
@@ -225,20 +258,18 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
                 case ARG_SAVE:
                         c->save = true;
                         break;
-                case ARG_ALLOW: {
-                        Allow a;
-                        r = parse_allow(optarg, &a.protocol, &a.port);
-                        if (r == -EPROTONOSUPPORT)
-                                return usage_error("invalid --allow '%s': protocol must be tcp, udp, "
-                                                   "sctp, udplite or dccp", optarg);
-                        if (r < 0)
-                                return usage_error("invalid --allow '%s': expected PORT/PROTO with "
-                                                   "PORT 1-65535, e.g. 22/tcp", optarg);
+                case ARG_ALLOW:
+                        /* a service name is resolved by default-deny itself */
                         if (c->n_allows >= MAX_ALLOWS)
                                 return usage_error("%s", "too many --allow options");
-                        c->allows[c->n_allows++] = a;
+                        c->allows[c->n_allows++] = optarg;
                         break;
-                }
+                case ARG_FROM:
+                        c->from = optarg;
+                        break;
+                case ARG_NUMBERED:
+                        c->numbered = true;
+                        break;
                 case ':':
                         return usage_error("option '%s' needs an argument", av[optind - 1]);
                 case '?':
@@ -353,6 +384,14 @@ int main(int argc, char **argv) {
         }
         if (c.n_allows > 0 && strcmp(verb->name, "default-deny") != 0) {
                 r = usage_error("%s", "--allow is only valid with default-deny");
+                goto finish;
+        }
+        if (c.numbered && verb->run != verb_rules) {
+                r = usage_error("%s", "--numbered is only valid with rules");
+                goto finish;
+        }
+        if (c.from && verb->run != verb_allow && verb->run != verb_deny && verb->run != verb_reject) {
+                r = usage_error("%s", "--from is only valid with allow, deny and reject");
                 goto finish;
         }
 

@@ -205,3 +205,61 @@ int ctl_finish_json(JsonWriter *w) {
 int ctl_parse_error(int r) {
         return log_local_error(r, "parse backstopd's reply");
 }
+
+int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, bool counters, char **ret,
+                       sd_bus_error *ret_error) {
+        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+        const char *text;
+        int r;
+
+        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetRulesText");
+        if (r != 0)
+                return r;
+        r = sd_bus_message_append(m, "ssb", family, chain, (int) counters);
+        if (r < 0)
+                return log_local_error(r, "build the request");
+        if (ret_error) {
+                /* the caller reports the error itself */
+                r = sd_bus_call(c->bus, m, ctl_call_timeout(c), ret_error, &reply);
+                if (r < 0)
+                        return EXIT_FAILED;
+        } else {
+                r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
+                if (r != 0)
+                        return r;
+        }
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return ctl_parse_error(r);
+        *ret = strdup(text);
+        return *ret ? 0 : log_local_error(-ENOMEM, "read the rules");
+}
+
+int ctl_ipv6_active(Ctl *c, bool *ret) {
+        _cleanup_dict_ Dict d = {};
+        int r = ctl_get_manager_properties(c, &d);
+        if (r != 0)
+                return r;
+        *ret = dict_bool(&d, "IPv6Active", false);
+        return 0;
+}
+
+int ctl_families(Ctl *c, int only, int ret[2], size_t *ret_n) {
+        size_t n = 0;
+        int r = ctl_bus(c);
+        if (r != 0)
+                return r;
+        if (c->family != 0 || only != 0)
+                ret[n++] = c->family != 0 ? c->family : only;
+        else {
+                bool v6 = false;
+                r = ctl_ipv6_active(c, &v6);
+                if (r != 0)
+                        return r;
+                ret[n++] = 4;
+                if (v6)
+                        ret[n++] = 6;
+        }
+        *ret_n = n;
+        return 0;
+}

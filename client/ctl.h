@@ -10,14 +10,12 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-util.h"
+#include "services.h"
 #include "util.h"
 
-typedef struct Allow {
-        const char *protocol;
-        uint16_t port;
-} Allow;
 
 #define MAX_ALLOWS 256
+#define MAX_SERVICES 64
 
 typedef struct Ctl {
         /* global options */
@@ -31,8 +29,10 @@ typedef struct Ctl {
         bool timeout_set;
         uint32_t timeout;
         bool strict, force, no_wait, save;
-        Allow allows[MAX_ALLOWS];
+        const char *allows[MAX_ALLOWS];  /* default-deny --allow SERVICE, as given */
         size_t n_allows;
+        const char *from;          /* allow/deny/reject --from, as given */
+        bool numbered;
         /* positional arguments after the verb; changes are in their own list */
         char **args;
         size_t n_args;
@@ -59,6 +59,18 @@ int ctl_new_call(Ctl *c, sd_bus_message **ret, const char *path, const char *ifa
 
 /* Appends the common Apply options (timeout, strict, force, save, ssh-connection). */
 int ctl_append_apply_options(Ctl *c, sd_bus_message *m);
+
+/* GetRulesText(family, chain, counters); *ret allocated. With
+ * ret_error, a D-Bus error is left to the caller (returns a value > 0 with
+ * ret_error set); without, it is printed and its exit code returned. */
+int ctl_get_rules_text(Ctl *c, const char *family, const char *chain, bool counters, char **ret,
+                       sd_bus_error *ret_error);
+/* The IPv6Active property. */
+int ctl_ipv6_active(Ctl *c, bool *ret);
+/* The families (4, 6) a change verb acts on: the one of -4/-6, else only
+ * (when not 0: e.g. an address's family), else IPv4 and, when the host has
+ * it, IPv6. Connects to the bus. Returns 0 or an exit code. */
+int ctl_families(Ctl *c, int only, int ret[2], size_t *ret_n);
 
 /* Reads the manager's properties (GetAll) into d. */
 int ctl_get_manager_properties(Ctl *c, Dict *d);
@@ -94,6 +106,28 @@ int verb_extend(Ctl *c);
 int verb_zero(Ctl *c);
 int verb_save(Ctl *c);
 int verb_monitor(Ctl *c);
+int verb_allow(Ctl *c);
+int verb_deny(Ctl *c);
+int verb_reject(Ctl *c);
+int verb_services(Ctl *c);
+int verb_rules_numbered(Ctl *c);
+int verb_delete(Ctl *c);
+int verb_move(Ctl *c);
+int verb_diff(Ctl *c);
+
+/* How many lines (rules, chains, policies) differ between the saved and the
+ * running rules, both families (diff.c); asked without a password prompt:
+ * -errno when it cannot be had. */
+int ctl_count_unsaved(Ctl *c, size_t *ret);
+
+/* Applies changes as "apply" does (apply.c): the transaction, the
+ * iptables commands it made, the wait. */
+int ctl_apply_changes(Ctl *c, char *const *changes, size_t n);
+/* "Nothing to change: <why>." (or the JSON for an unchanged state). */
+int ctl_nothing_to_do(Ctl *c, const char *why);
+/* Resolves SPEC (services.h) against /etc/services; on an error prints
+ * it and returns the exit code (EXIT_NOT_FOUND for an unknown name). */
+int ctl_resolve_service(const char *spec, Service *ret);
 
 /* The confirm-wait loop (wait.c): waits until the transaction at path ends,
  * showing a countdown and reading "yes" and Ctrl-C. Returns the exit code:

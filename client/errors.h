@@ -14,6 +14,9 @@ enum {
         EXIT_UNREACHABLE = 6,       /* no system bus, or backstopd not running / gone */
         EXIT_BUSY = 7,              /* another transaction is pending */
         EXIT_REJECTED = 8,          /* strict confirmation rejected: not a new management login */
+        EXIT_NOT_FOUND = 9,         /* no such service, chain or rule number */
+        EXIT_AMBIGUOUS = 10,        /* rule N is not the same rule in both families (name one),
+                                     * or is a copy of an earlier rule of its chain */
 };
 
 /* What the caller tried, for "Not authorized to <what>". */

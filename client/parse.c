@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -69,26 +70,6 @@ int parse_transaction(const char *s, char **ret_path, uint32_t *ret_id) {
         return 0;
 }
 
-int parse_allow(const char *s, const char **ret_proto, uint16_t *ret_port) {
-        static const char *const protocols[] = { "tcp", "udp", "sctp", "udplite", "dccp" };
-        uint64_t port;
-
-        if (!s)
-                return -EINVAL;
-        const char *slash = strchr(s, '/');
-        if (!slash)
-                return -EINVAL;
-        if (parse_decimal(s, (size_t) (slash - s), 65535, &port) < 0 || port == 0)
-                return -ERANGE;
-        for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-                if (strcasecmp(slash + 1, protocols[i]) == 0) {
-                        *ret_proto = protocols[i];
-                        *ret_port = (uint16_t) port;
-                        return 0;
-                }
-        return -EPROTONOSUPPORT;
-}
-
 int parse_seconds(const char *s, uint32_t min, uint32_t max, uint32_t *ret) {
         uint64_t v, mult = 1;
 
@@ -134,4 +115,83 @@ void format_seconds(uint64_t seconds, char *buf, size_t size) {
                 snprintf(buf, size, "%llum %02llus", (unsigned long long) m, (unsigned long long) s);
         else
                 snprintf(buf, size, "%llus", (unsigned long long) s);
+}
+
+int parse_source(const char *s, int *ret_family, char *buf, size_t size) {
+        char addr[INET6_ADDRSTRLEN + 1];
+        unsigned char bytes[16];
+        uint64_t prefix;
+
+        if (!s)
+                return -EINVAL;
+        const char *slash = strchr(s, '/');
+        size_t alen = slash ? (size_t) (slash - s) : strlen(s);
+        if (alen == 0 || alen >= sizeof(addr))
+                return -EINVAL;
+        memcpy(addr, s, alen);
+        addr[alen] = '\0';
+        int af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+        unsigned bits = af == AF_INET6 ? 128 : 32;
+        if (inet_pton(af, addr, bytes) != 1)
+                return -EINVAL;
+        prefix = bits;
+        if (slash && parse_decimal(slash + 1, strlen(slash + 1), bits, &prefix) < 0)
+                return -ERANGE;
+        for (unsigned i = 0; i < bits / 8; i++) {
+                unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? (unsigned) prefix - i * 8 : 0;
+                bytes[i] &= (unsigned char) (0xff00u >> keep);
+        }
+        if (!inet_ntop(af, bytes, addr, sizeof(addr)))
+                return -EINVAL;
+        if ((size_t) snprintf(buf, size, "%s/%u", addr, (unsigned) prefix) >= size)
+                return -ENOBUFS;
+        *ret_family = af == AF_INET6 ? 6 : 4;
+        return 0;
+}
+
+int parse_rule_number(const char *s, uint32_t *ret) {
+        uint64_t v;
+        if (!s || parse_decimal(s, strlen(s), UINT32_MAX, &v) < 0 || v == 0)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int rules_of_chain(const char *text, const char *chain, char ***ret, size_t *ret_n) {
+        size_t n = 0, cap = 0, clen = strlen(chain);
+        char **v = NULL;
+
+        for (const char *line = text; line && *line;) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t) (end - line) : strlen(line);
+                if (len > 3 + clen && strncmp(line, "-A ", 3) == 0 && strncmp(line + 3, chain, clen) == 0 &&
+                    line[3 + clen] == ' ') {
+                        if (n + 2 > cap) {
+                                size_t ncap = cap ? cap * 2 : 16;
+                                char **nv = reallocarray(v, ncap, sizeof(char *));
+                                if (!nv)
+                                        goto fail;
+                                v = nv;
+                                cap = ncap;
+                        }
+                        v[n] = strndup(line + 4 + clen, len - 4 - clen);
+                        if (!v[n])
+                                goto fail;
+                        v[++n] = NULL;
+                }
+                line = end ? end + 1 : NULL;
+        }
+        if (!v) {
+                v = calloc(1, sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+fail:
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+        return -ENOMEM;
 }

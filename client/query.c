@@ -19,24 +19,16 @@ static bool fancy_symbols(void) {
 /* --- rules ------------------------------------------------------------- */
 
 int verb_rules(Ctl *c) {
-        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *text = NULL;
         const char *family = ctl_family(c, "ipv4");
         const char *chain = c->n_args > 0 ? c->args[0] : "";
-        const char *text;
         int r;
 
-        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetRulesText");
+        if (c->numbered)
+                return verb_rules_numbered(c);
+        r = ctl_get_rules_text(c, family, chain, c->verbose, &text, NULL);
         if (r != 0)
                 return r;
-        r = sd_bus_message_append(m, "ssb", family, chain, (int) c->verbose);
-        if (r < 0)
-                return log_local_error(r, "build the request");
-        r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
-        if (r != 0)
-                return r;
-        r = sd_bus_message_read(reply, "s", &text);
-        if (r < 0)
-                return ctl_parse_error(r);
 
         if (!c->json) {
                 /* Exactly the daemon's bytes: identical to iptables-legacy -S. */

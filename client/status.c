@@ -183,8 +183,9 @@ static void print_rule_counts(Dict *chains, size_t n, const char *family, const 
         printf(")\n");
 }
 
+/* unsaved: the lines GetSavedRulesText's diff counts, -1 when not known */
 static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *rules_reply,
-                       const char *tx_path) {
+                       const char *tx_path, int64_t unsaved) {
         JsonWriter w;
         int r;
 
@@ -202,6 +203,11 @@ static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *ru
         } else
                 json_null(&w);
         json_kv_bool(&w, "rules_readable", rules_reply != NULL);
+        json_key(&w, "unsaved_lines");
+        if (unsaved >= 0)
+                json_uint(&w, (uint64_t) unsaved);
+        else
+                json_null(&w);
         json_key(&w, "transaction");
         if (tx_path) {
                 _cleanup_msg_ sd_bus_message *reply = NULL;
@@ -303,8 +309,14 @@ int verb_status(Ctl *c) {
         const char *tx = dict_str(&d, "PendingTransaction", "/");
         const char *tx_path = strcmp(tx, "/") == 0 ? NULL : tx;
 
+        /* how far the saved rules are from the running ones, when it can be
+         * read without a prompt */
+        size_t unsaved = 0;
+        bool saved = dict_bool(&d, "RulesSaved", false);
+        bool unsaved_known = !saved && !rules_denied && !rules_missing && ctl_count_unsaved(c, &unsaved) == 0;
+
         if (c->json) {
-                r = status_json(c, reply, rules_reply, tx_path);
+                r = status_json(c, reply, rules_reply, tx_path, saved ? 0 : unsaved_known ? (int64_t) unsaved : -1);
                 dict_array_free(chains, n_chains);
                 return r;
         }
@@ -365,8 +377,13 @@ int verb_status(Ctl *c) {
                                id, left, dict_str(&t, "ConfirmationMode", "any"));
                 }
         }
-        printf("%16s: %s\n", "Saved", dict_bool(&d, "RulesSaved", false) ? "yes, the running rules are saved"
-                                                                       : "no, the running rules differ from the saved ones");
+        if (saved)
+                printf("%16s: %s\n", "Saved", "yes, the running rules are saved");
+        else if (unsaved_known)
+                printf("%16s: no, %zu line%s of rules and policies differ from the saved ones (see 'backstopctl "
+                       "diff')\n", "Saved", unsaved, unsaved == 1 ? "" : "s");
+        else
+                printf("%16s: %s\n", "Saved", "no, the running rules differ from the saved ones");
         print_other_rulesets(&d, backend);
         return 0;
 }

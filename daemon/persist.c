@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "persist.h"
 
+#include <string.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -141,4 +142,34 @@ int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_
         }
         *ret = true;
         return 0;
+}
+
+int bs_persist_render_plain(const bs_table *t, bs_buf *out) {
+        _cleanup_buf_ bs_buf text = {};
+        int r = bs_render_save(t, false, &text);
+        for (const char *line = text.data; r >= 0 && line && *line;) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t) (end - line) + 1 : strlen(line);
+                const char *counters = line[0] == ':' ? memchr(line, '[', len) : NULL;
+                if (counters)
+                        r = bs_buf_printf(out, "%.*s[0:0]\n", (int) (counters - line), line);
+                else
+                        r = bs_buf_printf(out, "%.*s", (int) len, line);
+                line += len;
+        }
+        return r < 0 ? r : 0;
+}
+
+int bs_persist_saved_text(const char *state_dir, bs_family f, bs_persist_cache *cache, bs_buf *out) {
+        bs_persist_cache scratch = {};
+        bs_persist_cache *c = cache ? cache : &scratch;
+        const bs_table *saved = NULL;
+        int r = load_cached(state_dir, f, c, &saved);
+        if (r >= 0 && !saved)
+                /* load_cached keeps a file that does not parse as a valid entry without a table */
+                r = c->valid ? -EBADMSG : -ENOENT;
+        if (r >= 0)
+                r = bs_persist_render_plain(saved, out);
+        bs_persist_cache_done(&scratch);
+        return r;
 }

@@ -40,3 +40,11 @@ void bs_persist_cache_done(bs_persist_cache *c);
  * between calls, so that asking again costs a stat, not a parse. */
 int bs_persist_equal(const char *state_dir, const bs_table *const tables[2], bs_persist_cache cache[2],
                      bool *ret);
+
+/* The form the saved and the running rules are compared in: iptables-save
+ * text without counters, the policies' counters as [0:0] (a difference in
+ * counters is no difference in rules). */
+int bs_persist_render_plain(const bs_table *t, bs_buf *out);
+/* The saved table of family f in that form (cache as for bs_persist_equal,
+ * optional). -ENOENT: no saved file; -EBADMSG: it does not parse. */
+int bs_persist_saved_text(const char *state_dir, bs_family f, bs_persist_cache *cache, bs_buf *out);

@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,6 +197,22 @@ int client_run_simple(const char *bus_address, const char *const *args, const ch
                 *ret_err = g_strdup(r->err->str);
         client_run_free(r);
         return status;
+}
+
+int client_run_valist(const char *bus_address, char **ret_out, char **ret_err, const char *first, va_list ap) {
+        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        for (const char *a = first; a; a = va_arg(ap, const char *))
+                g_ptr_array_add(args, (gpointer) a);
+        g_ptr_array_add(args, NULL);
+        return client_run_simple(bus_address, (const char *const *) args->pdata, NULL, ret_out, ret_err);
+}
+
+int client_run_va(const char *bus_address, char **ret_out, char **ret_err, const char *first, ...) {
+        va_list ap;
+        va_start(ap, first);
+        int r = client_run_valist(bus_address, ret_out, ret_err, first, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Parses text as one JSON document with a real parser; returns what the

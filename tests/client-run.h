@@ -6,6 +6,7 @@
  * context keeps serving whatever daemon (fake or real) is on the bus. */
 
 #include <glib.h>
+#include <stdarg.h>
 #include <sys/types.h>
 
 typedef struct ClientRun {
@@ -42,6 +43,11 @@ void client_run_free(ClientRun *r);
 /* Runs a client with pipes to completion; returns its exit status. */
 int client_run_simple(const char *bus_address, const char *const *args, const char *const *env, char **ret_out,
                       char **ret_err);
+
+/* The same with the arguments as a NULL-terminated list (first, then ap). */
+int client_run_va(const char *bus_address, char **ret_out, char **ret_err, const char *first, ...)
+        G_GNUC_NULL_TERMINATED;
+int client_run_valist(const char *bus_address, char **ret_out, char **ret_err, const char *first, va_list ap);
 
 /* Parses text as one JSON document with a real parser (python3's json
  * module; asserts it is valid); returns what the python expression (on the

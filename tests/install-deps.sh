@@ -13,7 +13,7 @@ packages=(
         libpolkit-gobject-1-dev polkitd libglib2.0-dev libglib-testing-0-dev
         iptables conntrack dbus-daemon iproute2 util-linux
         openssh-server openssh-client socat netcat-openbsd curl python3 systemd
-        procps libxml2-utils passwd nftables libdbus-1-dev
+        procps libxml2-utils passwd nftables netbase libdbus-1-dev
         dpkg-dev debhelper fakeroot lintian
 )
 packages+=("$@")

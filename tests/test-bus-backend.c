@@ -209,15 +209,11 @@ static void clear_rulesets(void) {
 }
 
 static int ctl(char **out, const char *first, ...) {
-        g_autoptr(GPtrArray) args = g_ptr_array_new();
+        g_autofree char *err = NULL;
         va_list ap;
         va_start(ap, first);
-        for (const char *a = first; a; a = va_arg(ap, const char *))
-                g_ptr_array_add(args, (gpointer) a);
+        int r = client_run_valist(F->bus_address, out, &err, first, ap);
         va_end(ap);
-        g_ptr_array_add(args, NULL);
-        g_autofree char *err = NULL;
-        int r = client_run_simple(F->bus_address, (const char *const *) args->pdata, NULL, out, &err);
         g_test_message("backstopctl: %s%s", *out, err);
         return r;
 }

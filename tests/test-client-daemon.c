@@ -54,14 +54,11 @@ static void run_cmd(const char *prog, const char *spec) {
 
 /* Runs the client with pipes, returns its exit status and output. */
 static int ctl(char **out, char **err, const char *first, ...) {
-        g_autoptr(GPtrArray) args = g_ptr_array_new();
         va_list ap;
         va_start(ap, first);
-        for (const char *a = first; a; a = va_arg(ap, const char *))
-                g_ptr_array_add(args, (gpointer) a);
+        int r = client_run_valist(addr(), out, err, first, ap);
         va_end(ap);
-        g_ptr_array_add(args, NULL);
-        return client_run_simple(addr(), (const char *const *) args->pdata, NULL, out, err);
+        return r;
 }
 
 static void assert_no_pending(void) {

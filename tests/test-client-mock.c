@@ -341,7 +341,7 @@ static void test_usage_errors(void) {
                 { "apply", "--timeout", "forever", "-P INPUT DROP", NULL },
                 { "default-deny", "--allow", "0/tcp", NULL },
                 { "default-deny", "--allow", "22/icmp", NULL },
-                { "default-deny", "--allow", "22", NULL },
+                { "default-deny", "--allow", "22/", NULL },      /* a bare 22 is 22/tcp */
                 { "confirm", "1", "2", NULL },
                 { "confirm", "abc", NULL },
                 { "extend", NULL },

@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "json.h"
 #include "parse.h"
+#include "services.h"
+#include "textdiff.h"
 
 /* Runs fn on a writer over a memory stream and returns what it wrote. */
 static char *capture(void (*fn)(JsonWriter *w, const void *arg), const void *arg, int *ret_finish) {
@@ -157,32 +160,181 @@ static void test_parse_transaction(void) {
         g_assert_cmpint(parse_transaction(NULL, NULL, NULL), ==, -EINVAL);
 }
 
-static void test_parse_allow(void) {
-        const char *proto = NULL;
-        uint16_t port = 0;
+/* A services file of the test's own: aliases, comments, protocols that
+ * take no ports, malformed lines, a name in the built-in catalogue. */
+static char *write_services(void) {
+        static const char text[] =
+                "# comment\n"
+                "ssh\t\t22/tcp\t\t\t# SSH\n"
+                "domain\t53/tcp\n"
+                "domain\t53/udp\n"
+                "http\t\t80/tcp\t\twww www-http\t# alias\n"
+                "odd\t\t7/ddp\n"
+                "broken\t\tx/tcp\n"
+                "noport\n"
+                "dns\t\t5353/tcp\n"
+                "sctpsvc\t\t9899/sctp\n"
+                "dup\t\t1/tcp\n"
+                "dup\t\t1/tcp\n";
+        g_autoptr(GError) error = NULL;
+        char *path = NULL;
+        int fd = g_file_open_tmp("services-XXXXXX", &path, &error);
+        g_assert_no_error(error);
+        close(fd);
+        g_assert_true(g_file_set_contents(path, text, -1, &error));
+        return path;
+}
 
-        g_assert_cmpint(parse_allow("22/tcp", &proto, &port), ==, 0);
-        g_assert_cmpstr(proto, ==, "tcp");
-        g_assert_cmpuint(port, ==, 22);
-        g_assert_cmpint(parse_allow("53/UDP", &proto, &port), ==, 0);
-        g_assert_cmpstr(proto, ==, "udp");
-        g_assert_cmpuint(port, ==, 53);
-        g_assert_cmpint(parse_allow("65535/sctp", &proto, &port), ==, 0);
-        g_assert_cmpuint(port, ==, 65535);
-        g_assert_cmpint(parse_allow("1/dccp", &proto, &port), ==, 0);
-        g_assert_cmpint(parse_allow("9/udplite", &proto, &port), ==, 0);
+static char *ports_of(const Service *s) {
+        GString *g = g_string_new(NULL);
+        for (size_t i = 0; i < s->n_ports; i++)
+                g_string_append_printf(g, "%s%u/%s", i ? " " : "", s->ports[i].port, s->ports[i].protocol);
+        return g_string_free(g, FALSE);
+}
 
-        g_assert_cmpint(parse_allow("0/tcp", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow("65536/tcp", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow("-1/tcp", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow("/tcp", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow("ssh/tcp", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow("22", &proto, &port), ==, -EINVAL);
-        g_assert_cmpint(parse_allow("22/", &proto, &port), ==, -EPROTONOSUPPORT);
-        g_assert_cmpint(parse_allow("22/icmp", &proto, &port), ==, -EPROTONOSUPPORT);
-        g_assert_cmpint(parse_allow("22/tcp/x", &proto, &port), ==, -EPROTONOSUPPORT);
-        g_assert_cmpint(parse_allow("tcp/22", &proto, &port), ==, -ERANGE);
-        g_assert_cmpint(parse_allow(NULL, &proto, &port), ==, -EINVAL);
+static void test_service_resolve(void) {
+        g_autofree char *path = write_services();
+        struct {
+                const char *spec;
+                int r;
+                const char *ports;
+                const char *source;
+        } cases[] = {
+                { "ssh", 0, "22/tcp", NULL },
+                { "SSH/TCP", 0, "22/tcp", NULL },
+                { "domain", 0, "53/tcp 53/udp", NULL },
+                { "domain/udp", 0, "53/udp", NULL },
+                { "www", 0, "80/tcp", NULL },             /* an alias */
+                { "www-http/tcp", 0, "80/tcp", NULL },
+                { "dns", 0, "53/udp 53/tcp", "built-in" }, /* the catalogue before the file */
+                { "web", 0, "80/tcp 443/tcp 443/udp", "built-in" },
+                { "web/udp", 0, "443/udp", "built-in" },
+                { "sctpsvc", 0, "9899/sctp", NULL },
+                { "dup", 0, "1/tcp", NULL },              /* no port twice */
+                { "22", 0, "22/tcp", "port" },            /* a bare port is tcp */
+                { "22/udp", 0, "22/udp", "port" },
+                { "65535/dccp", 0, "65535/dccp", "port" },
+                { "nosuch", -ENOENT, NULL, NULL },
+                { "odd", -ENOENT, NULL, NULL },           /* ddp takes no ports here */
+                { "broken", -ENOENT, NULL, NULL },
+                { "noport", -ENOENT, NULL, NULL },
+                { "ssh/udp", -ENODATA, NULL, NULL },
+                { "ssh/icmp", -EPROTONOSUPPORT, NULL, NULL },
+                { "22/", -EPROTONOSUPPORT, NULL, NULL },
+                { "22/tcp/x", -EPROTONOSUPPORT, NULL, NULL },
+                { "0", -ERANGE, NULL, NULL },
+                { "65536/tcp", -ERANGE, NULL, NULL },
+                { "", -EINVAL, NULL, NULL },
+                { "/tcp", -EINVAL, NULL, NULL },
+                { "22x", -EINVAL, NULL, NULL },
+                { "-1", -EINVAL, NULL, NULL },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                Service s;
+                int r = service_resolve(cases[i].spec, path, &s);
+                if (r != cases[i].r)
+                        g_error("'%s': %d, want %d", cases[i].spec, r, cases[i].r);
+                if (r < 0)
+                        continue;
+                g_autofree char *ports = ports_of(&s);
+                g_assert_cmpstr(ports, ==, cases[i].ports);
+                g_assert_cmpstr(s.source, ==, cases[i].source ? cases[i].source : path);
+        }
+        Service s;
+        g_assert_cmpint(service_resolve(NULL, path, &s), ==, -EINVAL);
+        /* without the file: ports and the catalogue still work */
+        g_assert_cmpint(service_resolve("ssh", "/nonexistent/services", &s), ==, -ENOENT);
+        g_assert_cmpint(service_resolve("dns", "/nonexistent/services", &s), ==, 0);
+
+        /* merging services' ports: none twice, a bound */
+        ServicePort merged[3];
+        size_t n_ports = 0;
+        Service dns, domain, web;
+        g_assert_cmpint(service_resolve("dns", path, &dns), ==, 0);
+        g_assert_cmpint(service_resolve("domain", path, &domain), ==, 0);
+        g_assert_cmpint(service_resolve("web", path, &web), ==, 0);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &dns), ==, 0);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &domain), ==, 0);
+        g_assert_cmpuint(n_ports, ==, 2);
+        g_assert_cmpint(service_ports_add(merged, &n_ports, 3, &web), ==, -E2BIG);
+        g_assert_cmpuint(n_ports, ==, 2);
+
+        Service *list = NULL;
+        size_t n = 0;
+        g_assert_cmpint(service_list(path, &list, &n), ==, 0);
+        GString *names = g_string_new(NULL);
+        for (size_t i = 0; i < n; i++) {
+                g_autofree char *ports = ports_of(&list[i]);
+                g_string_append_printf(names, "%s=%s;", list[i].name, ports);
+        }
+        g_assert_cmpstr(names->str, ==,
+                        "dns=53/udp 53/tcp;web=80/tcp 443/tcp 443/udp;http3=443/udp;dhcp=67/udp;dhcpv6=547/udp;"
+                        "samba=445/tcp 139/tcp 137/udp 138/udp;wireguard=51820/udp;ssh=22/tcp;"
+                        "domain=53/tcp 53/udp;http=80/tcp;sctpsvc=9899/sctp;dup=1/tcp;");
+        g_string_free(names, TRUE);
+        free(list);
+        unlink(path);
+}
+
+static void test_parse_source(void) {
+        struct {
+                const char *s;
+                int r, family;
+                const char *canonical;
+        } cases[] = {
+                { "192.0.2.7", 0, 4, "192.0.2.7/32" },
+                { "192.0.2.7/24", 0, 4, "192.0.2.0/24" },
+                { "10.255.255.255/9", 0, 4, "10.128.0.0/9" },
+                { "0.0.0.0/0", 0, 4, "0.0.0.0/0" },
+                { "2001:db8::1", 0, 6, "2001:db8::1/128" },
+                { "2001:db8:ffff::1/33", 0, 6, "2001:db8:8000::/33" },
+                { "192.0.2.7/33", -ERANGE, 0, NULL },
+                { "192.0.2.7/", -ERANGE, 0, NULL },
+                { "2001:db8::/129", -ERANGE, 0, NULL },
+                { "host.example", -EINVAL, 0, NULL },
+                { "192.0.2", -EINVAL, 0, NULL },
+                { "", -EINVAL, 0, NULL },
+                { "/24", -EINVAL, 0, NULL },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                char buf[64];
+                int family = 0;
+                int r = parse_source(cases[i].s, &family, buf, sizeof(buf));
+                if (r != cases[i].r)
+                        g_error("'%s': %d, want %d", cases[i].s, r, cases[i].r);
+                if (r == 0) {
+                        g_assert_cmpint(family, ==, cases[i].family);
+                        g_assert_cmpstr(buf, ==, cases[i].canonical);
+                }
+        }
+}
+
+static void test_rules_of_chain(void) {
+        static const char text[] = "-P INPUT DROP\n-N INPUT2\n-A INPUT -i lo -j ACCEPT\n-A INPUT2 -j DROP\n"
+                                   "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT";
+        char **v = NULL;
+        size_t n = 0;
+        g_assert_cmpint(rules_of_chain(text, "INPUT", &v, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 2);
+        g_assert_cmpstr(v[0], ==, "-i lo -j ACCEPT");
+        g_assert_cmpstr(v[1], ==, "-p tcp -m tcp --dport 22 -j ACCEPT");
+        g_assert_null(v[2]);
+        g_strfreev(v);
+        g_assert_cmpint(rules_of_chain(text, "INPUT2", &v, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        g_assert_cmpstr(v[0], ==, "-j DROP");
+        g_strfreev(v);
+        g_assert_cmpint(rules_of_chain("-P INPUT ACCEPT\n", "INPUT", &v, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 0);
+        g_assert_null(v[0]);
+        g_strfreev(v);
+
+        uint32_t num = 0;
+        g_assert_cmpint(parse_rule_number("3", &num), ==, 0);
+        g_assert_cmpuint(num, ==, 3);
+        g_assert_cmpint(parse_rule_number("0", &num), ==, -EINVAL);
+        g_assert_cmpint(parse_rule_number("-1", &num), ==, -EINVAL);
+        g_assert_cmpint(parse_rule_number("4294967296", &num), ==, -EINVAL);
 }
 
 static void test_parse_seconds(void) {
@@ -274,6 +426,58 @@ static void test_format_seconds(void) {
         g_assert_cmpstr(buf, ==, "1h 02m 05s");
 }
 
+static char *diff_text(const char *a, const char *b, unsigned context, size_t *removed, size_t *added) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        g_assert_nonnull(f);
+        g_assert_cmpint(text_diff(a, b, "old", "new", context, f, removed, added), ==, 0);
+        g_assert_cmpint(fclose(f), ==, 0);
+        return buf;
+}
+
+static void test_text_diff(void) {
+        size_t removed = 9, added = 9;
+        g_autofree char *same = diff_text("a\nb\n", "a\nb\n", 3, &removed, &added);
+        g_assert_cmpstr(same, ==, "");
+        g_assert_cmpuint(removed + added, ==, 0);
+
+        g_autofree char *from_empty = diff_text("", "x\ny\n", 3, &removed, &added);
+        g_assert_cmpstr(from_empty, ==, "--- old\n+++ new\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+        g_autofree char *to_empty = diff_text("x\n", "", 3, &removed, &added);
+        g_assert_cmpstr(to_empty, ==, "--- old\n+++ new\n@@ -1,1 +0,0 @@\n-x\n");
+
+        /* two changes far apart: two hunks with 1 line of context */
+        g_autofree char *two = diff_text("1\n2\n3\n4\n5\n6\n7\n8\n", "1\nTWO\n3\n4\n5\n6\n7\n8\nNINE\n", 1, &removed,
+                                         &added);
+        g_assert_cmpstr(two, ==, "--- old\n+++ new\n@@ -1,3 +1,3 @@\n 1\n-2\n+TWO\n 3\n@@ -8,1 +8,2 @@\n 8\n+NINE\n");
+        g_assert_cmpuint(removed, ==, 1);
+        g_assert_cmpuint(added, ==, 2);
+        /* close together: one hunk */
+        g_autofree char *one = diff_text("1\n2\n3\n4\n5\n", "1\nX\n3\nY\n5\n", 1, &removed, &added);
+        g_assert_cmpstr(one, ==, "--- old\n+++ new\n@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n-4\n+Y\n 5\n");
+        /* an insertion in the middle keeps the common lines */
+        g_autofree char *ins = diff_text("a\nb\nc\n", "a\nb\nnew\nc\n", 3, &removed, &added);
+        g_assert_cmpstr(ins, ==, "--- old\n+++ new\n@@ -1,3 +1,4 @@\n a\n b\n+new\n c\n");
+        /* no trailing newline is still a line */
+        g_autofree char *nonl = diff_text("a", "b", 0, &removed, &added);
+        g_assert_cmpstr(nonl, ==, "--- old\n+++ new\n@@ -1,1 +1,1 @@\n-a\n+b\n");
+
+        /* a middle too large to search: all removed, all added, still correct */
+        GString *a = g_string_new("first\n"), *b = g_string_new("first\n");
+        for (int i = 0; i < 2100; i++) {
+                g_string_append_printf(a, "a%d\n", i);
+                g_string_append_printf(b, "%s%d\n", i == 1000 ? "a" : "b", i);
+        }
+        g_string_append(a, "last\n");
+        g_string_append(b, "last\n");
+        g_assert_cmpint(text_diff(a->str, b->str, "old", "new", 3, NULL, &removed, &added), ==, 0);
+        g_assert_cmpuint(removed, ==, 2100);
+        g_assert_cmpuint(added, ==, 2100);
+        g_string_free(a, TRUE);
+        g_string_free(b, TRUE);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/client/json/escaping", test_json_escaping);
@@ -281,7 +485,10 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/json/nesting", test_json_nesting);
         g_test_add_func("/client/json/errors", test_json_errors);
         g_test_add_func("/client/parse/transaction", test_parse_transaction);
-        g_test_add_func("/client/parse/allow", test_parse_allow);
+        g_test_add_func("/client/services/resolve", test_service_resolve);
+        g_test_add_func("/client/parse/source", test_parse_source);
+        g_test_add_func("/client/parse/rules-of-chain", test_rules_of_chain);
+        g_test_add_func("/client/text-diff", test_text_diff);
         g_test_add_func("/client/parse/seconds", test_parse_seconds);
         g_test_add_func("/client/parse/change", test_arg_is_change);
         g_test_add_func("/client/errors/mapping", test_error_mapping);

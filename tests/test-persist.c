@@ -192,10 +192,55 @@ static void test_stale_rules_v6(void) {
         g_rmdir(dir);
 }
 
+/* The saved text as GetSavedRulesText gives it: no comment lines, no
+ * counters (not even the policies'), re-read when the file changes;
+ * -ENOENT without a file, -EBADMSG for one that does not parse. */
+static void test_saved_text(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-persist-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        bs_persist_cache cache = {};
+        _cleanup_buf_ bs_buf none = {};
+        g_assert_cmpint(bs_persist_saved_text(dir, BS_FAMILY_IPV4, &cache, &none), ==, -ENOENT);
+
+        _cleanup_table_ bs_table *a4 = parse(BS_FAMILY_IPV4,
+                                             "*filter\n:INPUT DROP [12:3456]\n:FORWARD ACCEPT [0:0]\n"
+                                             ":OUTPUT ACCEPT [7:8]\n:svc - [0:0]\n"
+                                             "[5:300] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n");
+        static const char plain[] = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                                    ":svc - [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n";
+        _cleanup_buf_ bs_buf running = {};
+        g_assert_cmpint(bs_persist_render_plain(a4, &running), ==, 0);
+        g_assert_cmpstr(running.data, ==, plain);
+
+        const bs_table *t[2] = { a4, NULL };
+        g_assert_cmpint(bs_persist_save(dir, t), ==, 0);
+        _cleanup_buf_ bs_buf saved = {};
+        g_assert_cmpint(bs_persist_saved_text(dir, BS_FAMILY_IPV4, &cache, &saved), ==, 0);
+        g_assert_cmpstr(saved.data, ==, plain);
+        /* without a cache too */
+        _cleanup_buf_ bs_buf saved2 = {};
+        g_assert_cmpint(bs_persist_saved_text(dir, BS_FAMILY_IPV4, NULL, &saved2), ==, 0);
+        g_assert_cmpstr(saved2.data, ==, plain);
+
+        rewrite_in_place(dir, BS_RULES_V4, V4_B);
+        _cleanup_buf_ bs_buf changed = {};
+        g_assert_cmpint(bs_persist_saved_text(dir, BS_FAMILY_IPV4, &cache, &changed), ==, 0);
+        g_assert_nonnull(strstr(changed.data, "--dport 23"));
+
+        rewrite_in_place(dir, BS_RULES_V4, "*filter\n-A INPUT -j NOSUCHTARGET --bogus\nCOMMIT\n");
+        _cleanup_buf_ bs_buf bad = {};
+        g_assert_cmpint(bs_persist_saved_text(dir, BS_FAMILY_IPV4, &cache, &bad), ==, -EBADMSG);
+        bs_persist_cache_done(&cache);
+        g_autofree char *v4 = g_build_filename(dir, BS_RULES_V4, NULL);
+        g_assert_cmpint(unlink(v4), ==, 0);
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/persist/equal-cached", test_equal_cached);
         g_test_add_func("/persist/save-both-or-neither", test_save_both_or_neither);
         g_test_add_func("/persist/stale-rules-v6", test_stale_rules_v6);
+        g_test_add_func("/persist/saved-text", test_saved_text);
         return g_test_run();
 }

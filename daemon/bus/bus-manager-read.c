@@ -387,3 +387,49 @@ int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
+
+/* GetSavedRulesText: the saved and the running table of one family in the
+ * one form they are compared in (bs_persist_render_plain), for a diff.
+ * Validate -> polkit (read-rules) -> read -> reply. */
+int bus_manager_method_get_saved_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        const char *family;
+        unsigned families;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        if ((r = parse_family(family, false, &families, error)) < 0)
+                return r;
+        r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
+        bs_family fam = f == 1 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+        _cleanup_buf_ bs_buf saved = {}, running = {};
+        /* Without IPv6 here there is no running table: a saved rules.v6 is
+         * all difference (Save removes it). */
+        if (f == 0 || m->ipv6_active) {
+                const bs_table *t[2];
+                r = bus_manager_read_tables(m, families, false, t, error);
+                if (r < 0)
+                        return r;
+                if (t[f] && (r = bs_persist_render_plain(t[f], &running)) < 0)
+                        return r;
+        }
+        r = bs_persist_saved_text(m->state_dir, fam, &m->saved_cache[f], &saved);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, BS_ERROR_FAILED,
+                                         "The saved rules %s/%s do not parse (a boot would fail closed)",
+                                         m->state_dir, bs_persist_file(fam));
+        if (r < 0 && r != -ENOENT) {
+                log_error("Cannot read the saved rules %s/%s: %s", m->state_dir, bs_persist_file(fam),
+                          strerror(-r));
+                return sd_bus_error_set_errnof(error, -r, "Cannot read the saved rules %s/%s: %s", m->state_dir,
+                                               bs_persist_file(fam), strerror(-r));
+        }
+        return sd_bus_reply_method_return(msg, "ss", saved.data ? saved.data : "",
+                                          running.data ? running.data : "");
+}

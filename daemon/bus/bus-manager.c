@@ -245,6 +245,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetRulesText", "ssb", SD_BUS_PARAM(family) SD_BUS_PARAM(chain)
                                  SD_BUS_PARAM(counters), "s", SD_BUS_PARAM(text), bus_manager_method_get_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetSavedRulesText", "s", SD_BUS_PARAM(family), "ss",
+                                 SD_BUS_PARAM(saved) SD_BUS_PARAM(running), bus_manager_method_get_saved_rules_text,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Check", "s", SD_BUS_PARAM(family), "baa{sv}",
                                  SD_BUS_PARAM(passed) SD_BUS_PARAM(items), bus_manager_method_check,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
