@@ -184,6 +184,11 @@ static int stage_family(const step *st, const bs_table *before, bs_table **ret_a
         return 0;
 }
 
+static void tables_freep(bs_table *(*t)[2]) {
+        for (int f = 0; f < 2; f++)
+                bs_table_free((*t)[f]);
+}
+
 /* Both families in one batch: read (or take from the caches) each family
  * in `families` at one generation, stage it, show both to prepare, commit
  * with that generation; all again when the kernel says the ruleset moved
@@ -223,8 +228,9 @@ static int both(const char *table, unsigned families, const bs_nf_options *o, bs
                         moved = r >= 0 && got != genid;
                 }
                 /* without caches the tables read are ours to free */
-                _cleanup_table_ bs_table *own0 = caches ? NULL : read[0];
-                _cleanup_table_ bs_table *own1 = caches ? NULL : read[1];
+                _cleanup_(tables_freep) bs_table *own[2] = {};
+                if (!caches)
+                        memcpy(own, read, sizeof(own));
                 if (r < 0)
                         return r;
                 if (moved) {
