@@ -64,6 +64,7 @@ Manager *manager_free(Manager *m) {
         for (int f = 0; f < 2; f++) {
                 bs_persist_cache_done(&m->saved_cache[f]);
                 free(m->rules_text[f].text);
+                free(m->plain_text[f].text);
         }
         free(m);
         return NULL;

@@ -5,6 +5,7 @@
  * daemons: the bus connection, the event loop, polkit, the directories, the
  * pending transaction and the last ended ones. */
 
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -134,6 +135,20 @@ typedef struct Manager {
                 uint64_t generation;
                 char *text;
         } rules_text[2];
+        /* ... and in the form GetSavedRulesText compares with the saved
+         * file (what `backstopctl status` counts the differences in) */
+        struct {
+                uint64_t generation;
+                char *text;
+        } plain_text[2];
+        /* CountUnsavedLines' answer per family, while the running rules
+         * (their generation) and the saved file (its stat) stay */
+        struct {
+                bool known;
+                uint64_t generation;
+                struct stat saved_stamp;
+                uint32_t lines;
+        } unsaved[2];
 } Manager;
 
 int manager_new(Manager **ret);

@@ -726,6 +726,57 @@ static void test_callers_keep_their_uid(void) {
         g_assert_cmpint(g_chmod(F->tmpdir, 0700), ==, 0);
 }
 
+static void count_unsaved(guint32 *v4, guint32 *v6) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(PATH, IFACE, "CountUnsavedLines", NULL, "(uu)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(uu)", v4, v6);
+}
+
+/* CountUnsavedLines follows the running rules and the saved file, each
+ * change of either, though it keeps its answer while neither changes. */
+static void test_count_unsaved(void) {
+        bs_test_reset_tables();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) saved = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_assert_no_error(error);
+        guint32 v4, v6;
+        count_unsaved(&v4, &v6);
+        g_assert_cmpuint(v4, ==, 0);
+        g_assert_cmpuint(v6, ==, 0);
+
+        const char *one[] = { "-A INPUT -s 192.0.2.40/32 -j ACCEPT", NULL };
+        g_autofree char *p1 = apply_ok(one, 0);
+        count_unsaved(&v4, &v6);
+        g_assert_cmpuint(v4, ==, 1);  /* one line added */
+        g_assert_cmpuint(v6, ==, 0);
+        count_unsaved(&v4, &v6);      /* asked again: the same */
+        g_assert_cmpuint(v4, ==, 1);
+
+        /* another program's change counts too */
+        bs_test_ipt(4, "-A INPUT -s 198.51.100.40/32 -j DROP");
+        count_unsaved(&v4, &v6);
+        g_assert_cmpuint(v4, ==, 2);
+
+        /* the saved file changed by hand: one line of it no longer runs */
+        g_autofree char *path = g_build_filename(F->state_dir, "rules.v4", NULL);
+        g_autofree char *text = NULL;
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_autofree char *more = NULL;
+        char *commit = strstr(text, "COMMIT");
+        g_assert_nonnull(commit);
+        *commit = 0;
+        more = g_strdup_printf("%s-A OUTPUT -d 203.0.113.40/32 -j DROP\nCOMMIT\n", text);
+        g_assert_true(g_file_set_contents(path, more, -1, NULL));
+        count_unsaved(&v4, &v6);
+        g_assert_cmpuint(v4, ==, 3);
+
+        saved = call(PATH, IFACE, "Save", NULL, "()", &error);
+        g_assert_no_error(error);
+        count_unsaved(&v4, &v6);
+        g_assert_cmpuint(v4, ==, 0);
+}
+
 int main(int argc, char **argv) {
         int r = bus_service_init(&argc, &argv, FALSE);
         if (r != 0)
@@ -741,5 +792,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/default-deny-and-check", test_default_deny_and_check);
         g_test_add_func("/service/list-connections", test_list_connections);
         g_test_add_func("/service/strict-confirmation", test_strict_confirmation);
+        g_test_add_func("/service/count-unsaved", test_count_unsaved);
         return bus_service_run();
 }

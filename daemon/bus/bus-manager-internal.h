@@ -28,6 +28,7 @@ typedef int BusManagerMethod(sd_bus_message *msg, void *userdata, sd_bus_error *
 /* bus-manager-read.c */
 BusManagerMethod bus_manager_method_get_status, bus_manager_method_list_rules, bus_manager_method_list_chains,
         bus_manager_method_get_rules_text, bus_manager_method_get_saved_rules_text,
+        bus_manager_method_count_unsaved_lines,
         bus_manager_method_check, bus_manager_method_list_connections, bus_manager_method_zero_counters;
 
 /* bus-manager-change.c */

@@ -6,9 +6,11 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <linux/netfilter/xt_conntrack.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "bus-errors.h"
+
 #include "bus-manager-internal.h"
 #include "check.h"
 #include "conntrack.h"
@@ -16,6 +18,7 @@
 #include "log.h"
 #include "rule-dict.h"
 #include "text.h"
+#include "textdiff.h"
 #include "utf8.h"
 
 /* "ipv4", "ipv6" or (when allowed) "" for both: a mask of families. */
@@ -388,8 +391,56 @@ int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* The running table of family f in the form it is compared with the saved
+ * file (bs_persist_render_plain), kept while its rules stay the same
+ * (status asks at every call); NULL in *ret without a running table (no
+ * IPv6 here: a saved rules.v6 is all difference, Save removes it). */
+static int running_plain_text(Manager *m, int f, const char **ret, uint64_t *ret_generation, sd_bus_error *error) {
+        *ret = NULL;
+        *ret_generation = 0;
+        if (f == 1 && !m->ipv6_active)
+                return 0;
+        const bs_table *t[2];
+        int r = bus_manager_read_tables(m, bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6), false, t, error);
+        if (r < 0)
+                return r;
+        if (!t[f])
+                return 0;
+        uint64_t generation = m->read_cache[f].generation;
+        if (!(m->plain_text[f].text && m->plain_text[f].generation == generation)) {
+                _cleanup_buf_ bs_buf text = {};
+                if ((r = bs_persist_render_plain(t[f], &text)) < 0)
+                        return r;
+                free(m->plain_text[f].text);
+                m->plain_text[f].text = text.data ? TAKE_PTR(text.data) : strdup("");
+                if (!m->plain_text[f].text)
+                        return -ENOMEM;
+                m->plain_text[f].generation = generation;
+        }
+        *ret = m->plain_text[f].text;
+        *ret_generation = generation;
+        return 0;
+}
+
+/* The saved table of family f in that form: "" without a saved file. */
+static int saved_plain_text(Manager *m, int f, bs_buf *out, sd_bus_error *error) {
+        bs_family fam = f == 1 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+        int r = bs_persist_saved_text(m->state_dir, fam, &m->saved_cache[f], out);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, BS_ERROR_FAILED,
+                                         "The saved rules %s/%s do not parse (a boot would fail closed)",
+                                         m->state_dir, bs_persist_file(fam));
+        if (r < 0 && r != -ENOENT) {
+                log_error("Cannot read the saved rules %s/%s: %s", m->state_dir, bs_persist_file(fam),
+                          strerror(-r));
+                return sd_bus_error_set_errnof(error, -r, "Cannot read the saved rules %s/%s: %s", m->state_dir,
+                                               bs_persist_file(fam), strerror(-r));
+        }
+        return 0;
+}
+
 /* GetSavedRulesText: the saved and the running table of one family in the
- * one form they are compared in (bs_persist_render_plain), for a diff.
+ * one form they are compared in, for a diff.
  * Validate -> polkit (read-rules) -> read -> reply. */
 int bus_manager_method_get_saved_rules_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -407,29 +458,68 @@ int bus_manager_method_get_saved_rules_text(sd_bus_message *msg, void *userdata,
                 return r < 0 ? r : 1;
 
         int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
-        bs_family fam = f == 1 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
-        _cleanup_buf_ bs_buf saved = {}, running = {};
-        /* Without IPv6 here there is no running table: a saved rules.v6 is
-         * all difference (Save removes it). */
-        if (f == 0 || m->ipv6_active) {
-                const bs_table *t[2];
-                r = bus_manager_read_tables(m, families, false, t, error);
+        const char *running;
+        uint64_t generation;
+        if ((r = running_plain_text(m, f, &running, &generation, error)) < 0)
+                return r;
+        _cleanup_buf_ bs_buf saved = {};
+        if ((r = saved_plain_text(m, f, &saved, error)) < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "ss", saved.data ? saved.data : "", running ? running : "");
+}
+
+/* What says whether the saved file changed: its inode, size and time, or
+ * nothing when there is none. */
+static void saved_file_stamp(Manager *m, int f, struct stat *ret) {
+        _cleanup_free_ char *path = NULL;
+        *ret = (struct stat) {};
+        if (asprintf(&path, "%s/%s", m->state_dir, bs_persist_file(f == 1 ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4)) < 0 ||
+            stat(path, ret) < 0)
+                *ret = (struct stat) {};
+}
+
+static bool same_stamp(const struct stat *a, const struct stat *b) {
+        return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* CountUnsavedLines: per family, the lines a diff of GetSavedRulesText's
+ * two texts removes and adds, kept while the running rules (their
+ * generation) and the saved file (its stamp) stay the same. */
+int bus_manager_method_count_unsaved_lines(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        int r = bs_polkit_verify(m->polkit, msg, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        uint32_t counts[2];
+        for (int f = 0; f < 2; f++) {
+                const char *running;
+                uint64_t generation;
+                if ((r = running_plain_text(m, f, &running, &generation, error)) < 0)
+                        return r;
+                struct stat stamp;
+                saved_file_stamp(m, f, &stamp);
+                if (m->unsaved[f].known && m->unsaved[f].generation == generation &&
+                    same_stamp(&m->unsaved[f].saved_stamp, &stamp)) {
+                        counts[f] = m->unsaved[f].lines;
+                        continue;
+                }
+                _cleanup_buf_ bs_buf saved = {};
+                if ((r = saved_plain_text(m, f, &saved, error)) < 0)
+                        return r;
+                size_t removed = 0, added = 0;
+                r = text_diff(saved.data ? saved.data : "", running ? running : "", "", "", 0, NULL, &removed,
+                              &added);
                 if (r < 0)
                         return r;
-                if (t[f] && (r = bs_persist_render_plain(t[f], &running)) < 0)
-                        return r;
+                counts[f] = removed + added > UINT32_MAX ? UINT32_MAX : (uint32_t) (removed + added);
+                m->unsaved[f].known = true;
+                m->unsaved[f].generation = generation;
+                m->unsaved[f].saved_stamp = stamp;
+                m->unsaved[f].lines = counts[f];
         }
-        r = bs_persist_saved_text(m->state_dir, fam, &m->saved_cache[f], &saved);
-        if (r == -EBADMSG)
-                return sd_bus_error_setf(error, BS_ERROR_FAILED,
-                                         "The saved rules %s/%s do not parse (a boot would fail closed)",
-                                         m->state_dir, bs_persist_file(fam));
-        if (r < 0 && r != -ENOENT) {
-                log_error("Cannot read the saved rules %s/%s: %s", m->state_dir, bs_persist_file(fam),
-                          strerror(-r));
-                return sd_bus_error_set_errnof(error, -r, "Cannot read the saved rules %s/%s: %s", m->state_dir,
-                                               bs_persist_file(fam), strerror(-r));
-        }
-        return sd_bus_reply_method_return(msg, "ss", saved.data ? saved.data : "",
-                                          running.data ? running.data : "");
+        return sd_bus_reply_method_return(msg, "uu", counts[0], counts[1]);
 }

@@ -248,6 +248,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetSavedRulesText", "s", SD_BUS_PARAM(family), "ss",
                                  SD_BUS_PARAM(saved) SD_BUS_PARAM(running), bus_manager_method_get_saved_rules_text,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CountUnsavedLines", "", , "uu", SD_BUS_PARAM(ipv4) SD_BUS_PARAM(ipv6),
+                                 bus_manager_method_count_unsaved_lines, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Check", "s", SD_BUS_PARAM(family), "baa{sv}",
                                  SD_BUS_PARAM(passed) SD_BUS_PARAM(items), bus_manager_method_check,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

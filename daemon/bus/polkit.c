@@ -19,6 +19,7 @@ static const struct {
         { "org.backstop.Firewall1", "GetStatus", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "GetRulesText", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "GetSavedRulesText", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "CountUnsavedLines", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "Check", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "Preview", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "PreviewChanges", BS_ACTION_READ_RULES },

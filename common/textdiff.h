@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A unified diff of two texts, line by line, for "backstopctl diff". No
+/* A unified diff of two texts, line by line: "backstopctl diff", and the
+ * count of lines that differ the daemon keeps for status. No
  * bus: returns 0 or -errno, so that the unit tests check the output. */
 
 #include <stddef.h>
