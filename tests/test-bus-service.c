@@ -753,8 +753,11 @@ static void test_count_unsaved(void) {
         count_unsaved(&v4, &v6);      /* asked again: the same */
         g_assert_cmpuint(v4, ==, 1);
 
-        /* another program's change counts too */
+        /* another program's change counts too, once the daemon has read
+         * the table (status reads it with GetStatus just before) */
         bs_test_ipt(4, "-A INPUT -s 198.51.100.40/32 -j DROP");
+        g_autoptr(GVariant) st = call(PATH, IFACE, "GetStatus", NULL, "(a{sv}aa{sv})", &error);
+        g_assert_no_error(error);
         count_unsaved(&v4, &v6);
         g_assert_cmpuint(v4, ==, 2);
 

@@ -395,13 +395,19 @@ int bus_manager_method_list_connections(sd_bus_message *msg, void *userdata, sd_
  * file (bs_persist_render_plain), kept while its rules stay the same
  * (status asks at every call); NULL in *ret without a running table (no
  * IPv6 here: a saved rules.v6 is all difference, Save removes it). */
-static int running_plain_text(Manager *m, int f, const char **ret, uint64_t *ret_generation, sd_bus_error *error) {
+static int running_plain_text(Manager *m, int f, bool as_last_read, const char **ret, uint64_t *ret_generation,
+                              sd_bus_error *error) {
         *ret = NULL;
         *ret_generation = 0;
         if (f == 1 && !m->ipv6_active)
                 return 0;
-        const bs_table *t[2];
-        int r = bus_manager_read_tables(m, bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6), false, t, error);
+        const bs_table *t[2] = {};
+        int r = 0;
+        if (as_last_read && m->read_cache[f].table)
+                t[f] = m->read_cache[f].table;
+        else
+                r = bus_manager_read_tables(m, bs_family_mask(f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6), false, t,
+                                            error);
         if (r < 0)
                 return r;
         if (!t[f])
@@ -460,7 +466,7 @@ int bus_manager_method_get_saved_rules_text(sd_bus_message *msg, void *userdata,
         int f = families == BS_FAMILY_MASK_IPV6 ? 1 : 0;
         const char *running;
         uint64_t generation;
-        if ((r = running_plain_text(m, f, &running, &generation, error)) < 0)
+        if ((r = running_plain_text(m, f, false, &running, &generation, error)) < 0)
                 return r;
         _cleanup_buf_ bs_buf saved = {};
         if ((r = saved_plain_text(m, f, &saved, error)) < 0)
@@ -485,7 +491,10 @@ static bool same_stamp(const struct stat *a, const struct stat *b) {
 
 /* CountUnsavedLines: per family, the lines a diff of GetSavedRulesText's
  * two texts removes and adds, kept while the running rules (their
- * generation) and the saved file (its stamp) stay the same. */
+ * generation) and the saved file (its stamp) stay the same. Like
+ * RulesSaved, it speaks of the rules as the daemon last read them (status
+ * asks right after GetStatus, which read them): with iptables-legacy a
+ * second look at the kernel's table would double status's time. */
 int bus_manager_method_count_unsaved_lines(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         assert(msg);
@@ -498,7 +507,7 @@ int bus_manager_method_count_unsaved_lines(sd_bus_message *msg, void *userdata, 
         for (int f = 0; f < 2; f++) {
                 const char *running;
                 uint64_t generation;
-                if ((r = running_plain_text(m, f, &running, &generation, error)) < 0)
+                if ((r = running_plain_text(m, f, true, &running, &generation, error)) < 0)
                         return r;
                 struct stat stamp;
                 saved_file_stamp(m, f, &stamp);
