@@ -1,0 +1,224 @@
+#!/bin/bash
+# The Ansible collection backstop.firewall (ansible/) rolling changes across a
+# fleet of three hosts, each a network namespace with a real sshd and a real
+# backstopd on its own private system bus (sandbox_fleet_host), driven by
+# ansible-playbook from the admin namespace over real SSH:
+#   0. each Python file compiles, ansible-doc reads each module's documentation (ansible-test sanity needs a
+#      network or containers here);
+#   1. the collection's rollout playbook (serial 1, max_fail_percentage 0,
+#      role safe_change: apply behind the timer, reset_connection, strict
+#      confirm over the new connection, saved on confirm) makes every host
+#      default-deny: each host's own iptables -S shows it, its saved files
+#      hold it, nothing is pending;
+#   2. idempotence: the same rollout again reports no change on any host;
+#   3. check mode (--check --diff) of a new change reports it with the
+#      pre-flight result and changes nothing on any host;
+#   4. a rollout whose second host gets a change that cuts new SSH logins
+#      (force: past the pre-flight): host 1 confirmed; host 2 unreachable at
+#      the confirm, the play fails; its daemon rolls the change back by itself
+#      and the host is reachable again; host 3's rules never change;
+#   5. the list-of-changes rollout again on host 1: no change.
+source "$(dirname "$0")/e2e-lib.sh"
+
+require_root
+require_bin /usr/sbin/sshd ssh ssh-keygen "$SB_IPT4" "$SB_IPT6" ss dbus-daemon ansible-playbook ansible-doc python3
+require_backstop
+
+collections=$BACKSTOP_SOURCE_ROOT/ansible
+collection=$collections/ansible_collections/backstop/firewall
+# The apply → new login → confirm of a healthy host fits in a few seconds; the
+# window leaves room for a busy machine. A cut host gives up after ansible's
+# connection timeout (10 s), well inside it.
+window=30
+
+say "0. the modules: they compile, ansible-doc reads their documentation"
+for m in "$collection"/plugins/*/*.py; do
+        # compile() rather than py_compile: nothing is written into the tree
+        python3 -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' "$m" ||
+                fail "$m does not compile"
+done
+for m in apply confirm; do
+        ANSIBLE_COLLECTIONS_PATH=$collections ansible-doc -t module "backstop.firewall.$m" >/dev/null ||
+                fail "ansible-doc backstop.firewall.$m failed"
+done
+
+sandbox_init
+for n in 1 2 3; do
+        sandbox_fleet_host $n
+done
+E2E_T0=$EPOCHREALTIME
+
+# Ansible's files stay in the sandbox: configuration, control sockets, its
+# temporary directories on the controller and on the hosts (which share this
+# machine's file system).
+cat >"$SB_ROOT/ansible.cfg" <<EOF
+[defaults]
+collections_path = $collections
+inventory = $SB_ROOT/inventory
+host_key_checking = False
+retry_files_enabled = False
+interpreter_python = /usr/bin/python3
+local_tmp = $SB_ROOT/ansible-local
+remote_tmp = $SB_ROOT/ansible-remote
+timeout = 10
+forks = 1
+[ssh_connection]
+ssh_args = -F /dev/null -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o ServerAliveInterval=0
+control_path_dir = $SB_ROOT/cp
+pipelining = True
+EOF
+{
+        echo "[fleet]"
+        for n in 1 2 3; do
+                echo "host$n ansible_host=${SB_FLEET_ADDR[$n]}"
+        done
+        echo "[fleet:vars]"
+        echo "ansible_user=root"
+        echo "ansible_ssh_private_key_file=$SB_SSH_DIR/admin_ed25519"
+        echo "backstop_backstopctl=$BACKSTOP_BUILD_ROOT/client/backstopctl"
+        echo "backstop_timeout=$window"
+} >"$SB_ROOT/inventory"
+
+# play OUT_VAR PLAYBOOK ARGS...: ansible-playbook from the admin namespace;
+# its exit status in PLAY_RC, its output in $OUT_VAR (and printed).
+play() {
+        local __out=$1
+        shift
+        local t=$EPOCHREALTIME
+        run_capture PLAY_RC "$__out" in_peer env ANSIBLE_CONFIG="$SB_ROOT/ansible.cfg" ANSIBLE_HOME="$SB_ROOT/ansible-home" \
+                ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ansible-playbook "$@"
+        figure "ansible-playbook $*" "$(seconds_between "$t" "$EPOCHREALTIME") s"
+}
+
+# recap OUTPUT HOST: the PLAY RECAP line of HOST ("ok=2 changed=1 ...").
+recap() {
+        printf '%s\n' "$1" | sed -n "s/^$2 *: //p" | tr -s ' '
+}
+
+host_rules() { # N: iptables -S and ip6tables -S of host N
+        ip netns exec "${SB_FLEET_NSOF[$1]}" "$SB_IPT4" -S
+        ip netns exec "${SB_FLEET_NSOF[$1]}" "$SB_IPT6" -S
+}
+
+has_rule() { # N LINE: is LINE one of host N's iptables -S / ip6tables -S lines?
+        grep -qx -- "$2" <<<"$(host_rules "$1")"
+}
+
+policy() { # N FAMILY: the INPUT policy of host N
+        if [ "$2" = 6 ]; then local ipt=$SB_IPT6; else local ipt=$SB_IPT4; fi
+        ip netns exec "${SB_FLEET_NSOF[$1]}" "$ipt" -S INPUT | sed -n 's/^-P INPUT //p'
+}
+
+pending() { # N: the pending transaction of host N ("/" when none)
+        sandbox_fleet_use "$1"
+        mgr_prop PendingTransaction
+}
+
+say "1. default-deny across the fleet (serial 1, strict confirm over a new connection, saved)"
+play out backstop.firewall.rollout
+[ "$PLAY_RC" = 0 ] || fail "the rollout failed: exit $PLAY_RC"
+for n in 1 2 3; do
+        r=$(recap "$out" host$n)
+        say "host$n: $r"
+        [[ $r == *"changed=2 "* && $r == *"failed=0"* && $r == *"unreachable=0"* ]] || fail "host$n: recap '$r'"
+        for fam in 4 6; do
+                [ "$(policy $n $fam)" = DROP ] || fail "host$n: IPv$fam INPUT policy is $(policy $n $fam)"
+        done
+        has_rule $n "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT" || fail "host$n: no 22/tcp accept"
+        has_rule $n "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" ||
+                fail "host$n: no stateful rule"
+        [ "$(pending $n)" = / ] || fail "host$n: a transaction is still pending"
+        [ "$(mgr_prop RulesSaved)" = true ] || fail "host$n: RulesSaved is not true"
+        state=${SB_FLEET_DIR[$n]}/state
+        grep -q -- "^:INPUT DROP" "$state/rules.v4" || fail "host$n: the saved rules.v4 has no INPUT DROP"
+        grep -q -- "--dport 22 -j ACCEPT" "$state/rules.v4" || fail "host$n: the saved rules.v4 has no 22/tcp accept"
+        grep -q -- "^:INPUT DROP" "$state/rules.v6" || fail "host$n: the saved rules.v6 has no INPUT DROP"
+        grep -q "TransactionConfirmed\|confirmed" "${SB_FLEET_DIR[$n]}/backstopd.log" ||
+                say "host$n: (the daemon's log does not name the confirmation)"
+done
+# Strict: the confirmation came over a new connection, as the daemon checked.
+host_rules 1 | sed 's/^/    host1 | /'
+
+say "2. the same rollout again: no change"
+play out backstop.firewall.rollout
+[ "$PLAY_RC" = 0 ] || fail "the second rollout failed: exit $PLAY_RC"
+for n in 1 2 3; do
+        r=$(recap "$out" host$n)
+        [[ $r == *"changed=0"* && $r == *"failed=0"* ]] || fail "host$n: the second run reports '$r', expected changed=0"
+done
+
+say "3. check mode: a new change is reported and nothing changes"
+for n in 1 2 3; do host_rules $n >"$SB_ROOT/before.$n"; done
+cat >"$SB_ROOT/changes.yml" <<'EOF'
+- name: A list of changes across the fleet, one host at a time
+  hosts: fleet
+  gather_facts: false
+  serial: 1
+  max_fail_percentage: 0
+  roles:
+    - role: backstop.firewall.safe_change
+      vars:
+        backstop_changes: "{{ fleet_changes }}"
+        backstop_force: "{{ fleet_force | default(false) }}"
+EOF
+play out "$SB_ROOT/changes.yml" --check --diff -e '{"fleet_changes": ["-A INPUT -p tcp --dport 8443 -j ACCEPT"]}'
+[ "$PLAY_RC" = 0 ] || fail "the check-mode run failed: exit $PLAY_RC"
+for n in 1 2 3; do
+        r=$(recap "$out" host$n)
+        [[ $r == *"changed=1"* ]] || fail "host$n: check mode reports '$r', expected changed=1"
+        host_rules $n | cmp -s - "$SB_ROOT/before.$n" || fail "host$n: check mode changed the rules"
+        [ "$(pending $n)" = / ] || fail "host$n: check mode left a transaction pending"
+done
+printf '%s\n' "$out" | grep -q -- "^+-A INPUT -p tcp -m tcp --dport 8443 -j ACCEPT" ||
+        fail "the diff does not show the new rule"
+# A change that would cut SSH: the pre-flight result fails the check run.
+play out "$SB_ROOT/changes.yml" --check -l host1 \
+        -e '{"fleet_changes": ["-I INPUT 1 -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP"]}'
+[ "$PLAY_RC" != 0 ] || fail "check mode passed a change the pre-flight check refuses"
+printf '%s\n' "$out" | grep -q "pre-flight" || fail "the check-mode failure does not name the pre-flight check"
+host_rules 1 | cmp -s - "$SB_ROOT/before.1" || fail "host1: the refused check run changed the rules"
+
+say "4. host2's change cuts new SSH logins (forced): the rollout stops there"
+for n in 1 2 3; do host_rules $n >"$SB_ROOT/before.$n"; done
+cut="-I INPUT 1 -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP"
+mkdir -p "$SB_ROOT/group_vars" "$SB_ROOT/host_vars"
+printf 'fleet_changes: ["-A INPUT -p tcp --dport 8080 -j ACCEPT"]\n' >"$SB_ROOT/group_vars/fleet.yml"
+printf 'fleet_changes: ["%s"]\nfleet_force: true\n' "$cut" >"$SB_ROOT/host_vars/host2.yml"
+t_play=$EPOCHREALTIME
+play out "$SB_ROOT/changes.yml"
+[ "$PLAY_RC" != 0 ] || fail "the rollout passed although host2 was cut off"
+r1=$(recap "$out" host1)
+r2=$(recap "$out" host2)
+r3=$(recap "$out" host3)
+say "host1: $r1 / host2: $r2 / host3: ${r3:-(not in the recap)}"
+[[ $r1 == *"changed=2 "* && $r1 == *"failed=0"* && $r1 == *"unreachable=0"* ]] || fail "host1: recap '$r1'"
+[[ $r2 == *"unreachable=1"* || $r2 == *"failed=1"* ]] || fail "host2: recap '$r2', expected it failed"
+[[ -z $r3 || $r3 == *"ok=0"*"changed=0"* ]] || fail "host3 was touched: recap '$r3'"
+has_rule 1 "-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT" || fail "host1: the 8080 rule is missing"
+[ "$(pending 1)" = / ] || fail "host1: its transaction is still pending"
+# host2: the cut rule went in; its daemon rolls it back at the deadline.
+sandbox_fleet_use 2
+rollback_gone() { ! grep -q -- "--ctstate NEW -j DROP" <<<"$(host_rules 2)"; }
+sandbox_wait_until $((window + 30)) rollback_gone || fail "host2: the cut rule was not rolled back"
+figure "host2 rolled back after the play started" "$(seconds_between "$t_play" "$EPOCHREALTIME") s"
+grep -q "rolled back\|timeout" "$SB/backstopd.log" || say "host2: (the daemon's log does not name the rollback)"
+host_rules 2 | cmp -s - "$SB_ROOT/before.2" || fail "host2: the rules after the rollback differ from before"
+sandbox_ssh_login "${SB_FLEET_ADDR[2]}" 22 || fail "host2: not reachable after the rollback"
+host_rules 3 | cmp -s - "$SB_ROOT/before.3" || fail "host3: its rules changed"
+[ "$(pending 3)" = / ] || fail "host3: a transaction is pending"
+
+say "5. the same list again on host1: no change"
+play out "$SB_ROOT/changes.yml" -l host1
+[ "$PLAY_RC" = 0 ] || fail "the second run on host1 failed: exit $PLAY_RC"
+r1=$(recap "$out" host1)
+[[ $r1 == *"changed=0"* ]] || fail "host1: the second run reports '$r1', expected changed=0"
+# once per family
+[ "$(host_rules 1 | grep -cx -- "-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT")" = 2 ] ||
+        fail "host1: the 8080 rule is not there exactly once per family"
+
+for n in 3 2 1; do
+        sandbox_fleet_use $n
+        finish_daemon
+done
+figure "scenario run time" "$(elapsed) s"
+say PASS
