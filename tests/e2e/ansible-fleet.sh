@@ -17,7 +17,9 @@
 #      (force: past the pre-flight): host 1 confirmed; host 2 unreachable at
 #      the confirm, the play fails; its daemon rolls the change back by itself
 #      and the host is reachable again; host 3's rules never change;
-#   5. the list-of-changes rollout again on host 1: no change.
+#   5. the list-of-changes rollout again on host 1: no change;
+#   6. confirming (by id) a transaction whose 1 s timer ran out fails, saying
+#      it is not pending; a change the daemon refuses fails with its message.
 source "$(dirname "$0")/e2e-lib.sh"
 
 require_root
@@ -233,6 +235,40 @@ r1=$(recap "$out" host1)
 # once per family
 [ "$(host_rules 1 | grep -cx -- "-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT")" = 2 ] ||
         fail "host1: the 8080 rule is not there exactly once per family"
+
+say "6. a transaction its timer rolled back cannot be confirmed; a bad change fails with the daemon's message"
+host_rules 3 >"$SB_ROOT/before.3"
+cat >"$SB_ROOT/expire.yml" <<'EOF'
+- name: Apply with a 1 s timer, let it run out, then confirm
+  hosts: host3
+  gather_facts: false
+  tasks:
+    - name: Apply
+      backstop.firewall.apply:
+        changes: ["-A INPUT -p tcp --dport 7070 -j ACCEPT"]
+        timeout: "1"
+        backstopctl: "{{ backstop_backstopctl }}"
+      register: fw
+    - name: Wait until the daemon has rolled it back
+      ansible.builtin.command: "{{ backstop_backstopctl }} --json status"
+      register: st
+      until: (st.stdout | from_json).manager.PendingTransaction == '/'
+      retries: 60
+      delay: 1
+      changed_when: false
+    - name: Confirm it
+      backstop.firewall.confirm:
+        transaction: "{{ fw.transaction_id }}"
+        backstopctl: "{{ backstop_backstopctl }}"
+EOF
+play out "$SB_ROOT/expire.yml"
+[ "$PLAY_RC" != 0 ] || fail "confirming a rolled-back transaction passed"
+printf '%s\n' "$out" | grep -q "fatal: \[host3\].*is not pending" || fail "the confirm failure does not say the transaction is not pending"
+host_rules 3 | cmp -s - "$SB_ROOT/before.3" || fail "host3: the rolled-back change is still there"
+play out "$SB_ROOT/changes.yml" -l host3 -e '{"fleet_changes": ["-A INPUT -p tcp --dport 70000 -j ACCEPT"]}'
+[ "$PLAY_RC" != 0 ] || fail "a change with port 70000 passed"
+printf '%s\n' "$out" | grep -q "fatal: \[host3\].*70000" || fail "the failure does not name the bad value"
+host_rules 3 | cmp -s - "$SB_ROOT/before.3" || fail "host3: the refused change changed the rules"
 
 for n in 3 2 1; do
         sandbox_fleet_use $n
