@@ -3,14 +3,17 @@
 # fleet of three hosts, each a network namespace with a real sshd and a real
 # backstopd on its own private system bus (sandbox_fleet_host), driven by
 # ansible-playbook from the admin namespace over real SSH:
-#   0. each Python file compiles, ansible-doc reads each module's documentation (ansible-test sanity needs a
-#      network or containers here);
+#   0. each Python file compiles, ansible-doc reads each module's
+#      documentation, ansible-test sanity passes (the tests that need no
+#      PyPI), ansible-galaxy collection build works;
 #   1. the collection's rollout playbook (serial 1, max_fail_percentage 0,
 #      role safe_change: apply behind the timer, reset_connection, strict
-#      confirm over the new connection, saved on confirm) makes every host
-#      default-deny: each host's own iptables -S shows it, its saved files
-#      hold it, nothing is pending;
-#   2. idempotence: the same rollout again reports no change on any host;
+#      confirm over the new connection, saved on confirm) in check mode
+#      reports the change on each host and changes nothing; for real, it
+#      makes every host default-deny: each host's own iptables -S shows it,
+#      its saved files hold it, nothing is pending;
+#   2. idempotence: the same rollout again reports no change on any host,
+#      in check mode too;
 #   3. check mode (--check --diff) of a new change reports it with the
 #      pre-flight result and changes nothing on any host;
 #   4. a rollout whose second host gets a change that cuts new SSH logins
@@ -134,6 +137,18 @@ pending() { # N: the pending transaction of host N ("/" when none)
         mgr_prop PendingTransaction
 }
 
+say "1. default-deny across the fleet in check mode: reported, nothing changes"
+for n in 1 2 3; do host_rules $n >"$SB_ROOT/before.$n"; done
+play out backstop.firewall.rollout --check --diff
+[ "$PLAY_RC" = 0 ] || fail "the check-mode rollout failed: exit $PLAY_RC"
+for n in 1 2 3; do
+        r=$(recap "$out" host$n)
+        [[ $r == *"changed=1 "* ]] || fail "host$n: check mode of default-deny reports '$r', expected changed=1"
+        host_rules $n | cmp -s - "$SB_ROOT/before.$n" || fail "host$n: check mode changed the rules"
+        [ "$(pending $n)" = / ] || fail "host$n: check mode left a transaction pending"
+done
+printf '%s\n' "$out" | grep -qx -- "+-P INPUT DROP" || fail "the diff does not show the INPUT policy DROP"
+
 say "1. default-deny across the fleet (serial 1, strict confirm over a new connection, saved)"
 play out backstop.firewall.rollout
 [ "$PLAY_RC" = 0 ] || fail "the rollout failed: exit $PLAY_RC"
@@ -165,6 +180,14 @@ play out backstop.firewall.rollout
 for n in 1 2 3; do
         r=$(recap "$out" host$n)
         [[ $r == *"changed=0"* && $r == *"failed=0"* ]] || fail "host$n: the second run reports '$r', expected changed=0"
+done
+# Check mode previews the recipe as the module writes it down: it must agree
+# with the rules the daemon made.
+play out backstop.firewall.rollout --check
+[ "$PLAY_RC" = 0 ] || fail "the check-mode rollout failed: exit $PLAY_RC"
+for n in 1 2 3; do
+        r=$(recap "$out" host$n)
+        [[ $r == *"changed=0"* ]] || fail "host$n: check mode of the default-deny in place reports '$r', expected changed=0"
 done
 
 say "3. check mode: a new change is reported and nothing changes"
