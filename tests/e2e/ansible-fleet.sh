@@ -20,7 +20,9 @@
 #      (force: past the pre-flight): host 1 confirmed; host 2 unreachable at
 #      the confirm, the play fails; its daemon rolls the change back by itself
 #      and the host is reachable again; host 3's rules never change;
-#   5. the list-of-changes rollout again on host 1: no change;
+#   5. the list-of-changes rollout again on host 1: no change; a list of
+#      which one change holds already applies only the other one (without
+#      save: not saved); apply, then confirm with save: saved;
 #   6. confirming (by id) a transaction whose 1 s timer ran out fails, saying
 #      it is not pending; a change the daemon refuses fails with its message.
 source "$(dirname "$0")/e2e-lib.sh"
@@ -258,6 +260,48 @@ r1=$(recap "$out" host1)
 # once per family
 [ "$(host_rules 1 | grep -cx -- "-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT")" = 2 ] ||
         fail "host1: the 8080 rule is not there exactly once per family"
+
+say "5b. a list of which one change holds already: only the other one is applied"
+play out "$SB_ROOT/changes.yml" -l host1 -e backstop_save=false \
+        -e '{"fleet_changes": ["-A INPUT -p tcp --dport 8080 -j ACCEPT", "-A INPUT -p tcp --dport 8081 -j ACCEPT"]}'
+[ "$PLAY_RC" = 0 ] || fail "the run on host1 failed: exit $PLAY_RC"
+[[ $(recap "$out" host1) == *"changed=2 "* ]] || fail "host1: recap '$(recap "$out" host1)', expected changed=2"
+for port in 8080 8081; do
+        [ "$(host_rules 1 | grep -cx -- "-A INPUT -p tcp -m tcp --dport $port -j ACCEPT")" = 2 ] ||
+                fail "host1: the $port rule is not there exactly once per family"
+done
+state=${SB_FLEET_DIR[1]}/state
+grep -q -- "--dport 8080 -j ACCEPT" "$state/rules.v4" || fail "host1: 8080 (applied with save) is not saved"
+grep -q -- "--dport 8081 -j ACCEPT" "$state/rules.v4" && fail "host1: 8081 (applied without save) was saved"
+
+say "5c. confirm with save: the rules are saved after the confirmation"
+cat >"$SB_ROOT/save.yml" <<'EOF'
+- name: Apply without save, confirm with save
+  hosts: host1
+  gather_facts: false
+  tasks:
+    - name: Apply
+      backstop.firewall.apply:
+        changes: ["-A INPUT -p tcp --dport 8082 -j ACCEPT"]
+        backstopctl: "{{ backstop_backstopctl }}"
+      register: fw
+    - name: Reconnect
+      ansible.builtin.meta: reset_connection
+    - name: Confirm and save
+      backstop.firewall.confirm:
+        transaction: "{{ fw.transaction }}"
+        save: true
+        backstopctl: "{{ backstop_backstopctl }}"
+      register: confirmed
+    - name: The module says so
+      ansible.builtin.assert:
+        that: [confirmed is changed, confirmed.saved, confirmed.state == 'confirmed']
+EOF
+play out "$SB_ROOT/save.yml"
+[ "$PLAY_RC" = 0 ] || fail "apply + confirm with save failed: exit $PLAY_RC"
+grep -q -- "--dport 8081 -j ACCEPT" "$state/rules.v4" || fail "host1: 8081 is not saved after confirm with save"
+grep -q -- "--dport 8082 -j ACCEPT" "$state/rules.v4" || fail "host1: 8082 is not saved after confirm with save"
+[ "$(pending 1)" = / ] || fail "host1: a transaction is still pending"
 
 say "6. a transaction its timer rolled back cannot be confirmed; a bad change fails with the daemon's message"
 host_rules 3 >"$SB_ROOT/before.3"
