@@ -18,8 +18,8 @@ description:
   - Before applying, the daemon checks that the change keeps the established inbound
     connections, new connections from the admin addresses to the management ports, and
     loopback working; a change that fails this pre-flight check is refused unless
-    O(force) is set.
-  - Changes that already hold are left out (see O(changes)); when nothing is left, no
+    C(force) is set.
+  - Changes that already hold are left out (see C(changes)); when nothing is left, no
     transaction is made and the task reports C(changed=false).
   - Returns at once (C(backstopctl apply --no-wait)); confirm in a later task, after
     a C(ansible.builtin.meta) C(reset_connection) task, so that the confirmation proves a NEW connection works.
@@ -39,19 +39,21 @@ options:
     elements: str
   default_deny:
     description:
-      - Apply the default-deny recipe instead of O(changes) (C(backstopctl
+      - Apply the default-deny recipe instead of C(changes) (C(backstopctl
         default-deny)) - the stateful ESTABLISHED,RELATED rule first, loopback, one
-        accept per O(allow) entry, the ICMPv6 types neighbour discovery needs, then the
+        accept per C(allow) entry, the ICMPv6 types neighbour discovery needs, then the
         INPUT policy DROP. The daemon leaves out rules already present; when nothing
         needs to change, the task reports C(changed=false).
     type: bool
     default: false
   allow:
     description:
-      - With O(default_deny), the ports to keep open, C(PORT/PROTO) such as C(22/tcp),
+      - With C(default_deny), the ports to keep open, C(PORT/PROTO) such as C(22/tcp),
         passed to C(backstopctl default-deny --allow) as they are. Service names such as
         C(ssh) are passed through as well and work with a C(backstopctl) that resolves
         them. The daemon's default is C(22/tcp) when none is given.
+      - In check mode, a service name is previewed as the port the target's services
+        database (C(/etc/services)) gives it.
     type: list
     elements: str
     default: []
@@ -147,10 +149,12 @@ commands:
   sample: ["iptables -A INPUT -p tcp -m tcp --dport 443 -j ACCEPT"]
 preflight:
   description: The pre-flight (lockout) analysis of the preview; C(passed) false when it found connections or probes the change would cut.
-  returned: when a preview was made (check mode, or O(changes) given)
+  returned: when a preview was made (check mode, or C(changes) given)
   type: dict
   sample: {"passed": true, "lockout": []}
 '''
+
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.backstop.firewall.plugins.module_utils.backstopctl import (
@@ -166,11 +170,20 @@ RECIPE_TAIL = ['-6 -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type %d -j ACCEPT' % 
     '-P INPUT DROP']
 
 
-def recipe_changes(allow):
+def recipe_changes(module, allow):
     changes = list(RECIPE_HEAD)
     for entry in allow or ['22/tcp']:
         port, _, proto = entry.partition('/')
-        changes.append('-A INPUT -p %s -m %s --dport %s -j ACCEPT' % (proto or 'tcp', proto or 'tcp', port))
+        proto = proto or 'tcp'
+        if not port.isdigit():
+            # A service name: backstopctl resolves it when applying; for the
+            # preview, the target's services database stands in for it.
+            try:
+                port = str(socket.getservbyname(port, proto))
+            except (OSError, socket.error):
+                module.fail_json(msg='allow entry %r: no port known for service %r/%s on the target, '
+                                     'cannot preview it' % (entry, port, proto))
+        changes.append('-A INPUT -p %s -m %s --dport %s -j ACCEPT' % (proto, proto, port))
     return changes + RECIPE_TAIL
 
 
@@ -242,7 +255,7 @@ def main():
         apply_and_exit(module, ctl, before, result)
 
     # What would change, from the daemon's own normalization of the changes.
-    wanted = recipe_changes(p['allow']) if p['default_deny'] else p['changes']
+    wanted = recipe_changes(module, p['allow']) if p['default_deny'] else p['changes']
     commands, after, preflight = preview(ctl, wanted)
     missing = [c for c in commands if not command_holds(c, before)]
     if missing and len(missing) < len(commands):
