@@ -46,9 +46,10 @@ for m in "$collection"/plugins/*/*.py; do
         python3 -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' "$m" ||
                 fail "$m does not compile"
 done
-for m in apply confirm; do
+for m in "module apply" "module confirm" "role safe_change"; do
+        set -- $m
         ANSIBLE_COLLECTIONS_PATH=$collections ANSIBLE_HOME=$SB_ROOT/ansible-home \
-                ansible-doc -t module "backstop.firewall.$m" >/dev/null || fail "ansible-doc backstop.firewall.$m failed"
+                ansible-doc -t "$1" "backstop.firewall.$2" >/dev/null || fail "ansible-doc -t $1 backstop.firewall.$2 failed"
 done
 # ansible-test sanity on a copy (it writes tests/output). Offline, the tests
 # that install pinned requirements from PyPI into a virtualenv cannot run:
