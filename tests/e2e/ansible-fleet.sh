@@ -140,16 +140,24 @@ pending() { # N: the pending transaction of host N ("/" when none)
         mgr_prop PendingTransaction
 }
 
+# check_run_changed_nothing OUTPUT: a --check run that passed, reported a
+# change on every host, and left each host's rules as in $SB_ROOT/before.N,
+# with nothing pending.
+check_run_changed_nothing() {
+        local n r
+        [ "$PLAY_RC" = 0 ] || fail "the check-mode run failed: exit $PLAY_RC"
+        for n in 1 2 3; do
+                r=$(recap "$1" host$n)
+                [[ $r == *"changed=1 "* ]] || fail "host$n: check mode reports '$r', expected changed=1"
+                host_rules $n | cmp -s - "$SB_ROOT/before.$n" || fail "host$n: check mode changed the rules"
+                [ "$(pending $n)" = / ] || fail "host$n: check mode left a transaction pending"
+        done
+}
+
 say "1. default-deny across the fleet in check mode: reported, nothing changes"
 for n in 1 2 3; do host_rules $n >"$SB_ROOT/before.$n"; done
 play out backstop.firewall.rollout --check --diff
-[ "$PLAY_RC" = 0 ] || fail "the check-mode rollout failed: exit $PLAY_RC"
-for n in 1 2 3; do
-        r=$(recap "$out" host$n)
-        [[ $r == *"changed=1 "* ]] || fail "host$n: check mode of default-deny reports '$r', expected changed=1"
-        host_rules $n | cmp -s - "$SB_ROOT/before.$n" || fail "host$n: check mode changed the rules"
-        [ "$(pending $n)" = / ] || fail "host$n: check mode left a transaction pending"
-done
+check_run_changed_nothing "$out"
 printf '%s\n' "$out" | grep -qx -- "+-P INPUT DROP" || fail "the diff does not show the INPUT policy DROP"
 
 say "1. default-deny across the fleet (serial 1, strict confirm over a new connection, saved)"
@@ -208,13 +216,7 @@ cat >"$SB_ROOT/changes.yml" <<'EOF'
         backstop_force: "{{ fleet_force | default(false) }}"
 EOF
 play out "$SB_ROOT/changes.yml" --check --diff -e '{"fleet_changes": ["-A INPUT -p tcp --dport 8443 -j ACCEPT"]}'
-[ "$PLAY_RC" = 0 ] || fail "the check-mode run failed: exit $PLAY_RC"
-for n in 1 2 3; do
-        r=$(recap "$out" host$n)
-        [[ $r == *"changed=1"* ]] || fail "host$n: check mode reports '$r', expected changed=1"
-        host_rules $n | cmp -s - "$SB_ROOT/before.$n" || fail "host$n: check mode changed the rules"
-        [ "$(pending $n)" = / ] || fail "host$n: check mode left a transaction pending"
-done
+check_run_changed_nothing "$out"
 printf '%s\n' "$out" | grep -q -- "^+-A INPUT -p tcp -m tcp --dport 8443 -j ACCEPT" ||
         fail "the diff does not show the new rule"
 # A change that would cut SSH: the pre-flight result fails the check run.
