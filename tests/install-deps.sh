@@ -14,7 +14,7 @@ packages=(
         iptables conntrack dbus-daemon iproute2 util-linux
         openssh-server openssh-client socat netcat-openbsd curl python3 systemd
         procps libxml2-utils passwd nftables netbase libdbus-1-dev
-        dpkg-dev debhelper fakeroot lintian
+        dpkg-dev debhelper fakeroot lintian ansible-core
 )
 packages+=("$@")
 

@@ -37,12 +37,17 @@ figure() {
         printf 'FIGURE %s: %s\n' "$1" "$2"
 }
 
+# The sandbox's logs; a fleet's (tests/lib/sandbox.sh) are under hostN/.
 e2e_dump_logs() {
-        local f
-        for f in backstopd.log sshd.log polkitd.log bus.log signals.log; do
-                [ -s "${SB:-/nonexistent}/$f" ] || continue
-                echo "----- $f (last 60 lines)"
-                tail -n 60 "$SB/$f"
+        local f d rel root=${SB_ROOT:-${SB:-/nonexistent}}
+        for d in "$root" "$root"/host*; do
+                for f in backstopd.log sshd.log polkitd.log bus.log signals.log; do
+                        [ -s "$d/$f" ] || continue
+                        rel=${d#"$root"}
+                        rel=${rel#/}
+                        echo "----- ${rel:+$rel/}$f (last 60 lines)"
+                        tail -n 60 "$d/$f"
+                done
         done
 }
 
@@ -158,6 +163,11 @@ time_plus() {
 # End of a scenario: stop backstopd with SIGTERM, as systemd would; it must
 # exit 0 and its log must hold no sanitizer report (ASan/UBSan builds).
 finish() {
+        finish_daemon
+        say "PASS"
+}
+
+finish_daemon() {
         local pid=$SB_DAEMON_PID rc=0
         if [ -n "$pid" ]; then
                 kill -TERM "$pid" 2>/dev/null || true
@@ -168,5 +178,4 @@ finish() {
         if grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$SB/backstopd.log" 2>/dev/null; then
                 fail "sanitizer report in the daemon's log"
         fi
-        say "PASS"
 }

@@ -21,6 +21,8 @@
 #   sandbox_polkit             the real polkitd on the private bus
 #   sandbox_polkit_lock        one sandbox at a time uses the polkit directories
 #   sandbox_monitor            record the daemon's signals in $SB/signals.log
+#   sandbox_fleet_host N       host N of a fleet: its own namespace, bus, daemon, sshd
+#   sandbox_fleet_use N        make host N the one the functions above act on
 #
 # Addresses are from the documentation ranges: 192.0.2.1 (fw) / 192.0.2.2
 # (peer), 2001:db8:b5::1 / 2001:db8:b5::2.
@@ -58,6 +60,7 @@ SB_EXIT_HOOKS=()
 
 sandbox_init() {
         SB=$(mktemp -d /tmp/backstop-sandbox.XXXXXX)
+        SB_ROOT=$SB
         SB_FW=bsfw-$$
         SB_PEER=bspeer-$$
         export XTABLES_LOCKFILE=$SB/xtables.lock
@@ -75,20 +78,19 @@ sandbox_cleanup() {
         for ((i = ${#SB_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
                 eval "${SB_EXIT_HOOKS[i]}" || true
         done
-        for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID; do
+        for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID ${SB_FLEET_PID[@]+"${SB_FLEET_PID[@]}"}; do
                 kill "$pid" 2>/dev/null || true
         done
-        for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID; do
+        for pid in "${SB_PIDS[@]}" $SB_DAEMON_PID ${SB_FLEET_PID[@]+"${SB_FLEET_PID[@]}"}; do
                 wait "$pid" 2>/dev/null || true
         done
         # Whatever still runs inside our own namespaces (ssh sessions and what
         # they started) was started by us: stop it by PID, then drop the netns.
-        for ns in ${SB_FW:-} ${SB_PEER:-}; do
+        for ns in ${SB_FW:-} ${SB_PEER:-} ${SB_FLEET_NS[@]+"${SB_FLEET_NS[@]}"}; do
                 sandbox_kill_netns "$ns"
+                ip netns del "$ns" 2>/dev/null || true
         done
-        ip netns del "$SB_FW" 2>/dev/null || true
-        ip netns del "$SB_PEER" 2>/dev/null || true
-        [ -n "${SB:-}" ] && rm -rf "$SB"
+        [ -n "${SB_ROOT:-}" ] && rm -rf "$SB_ROOT"
         return 0
 }
 
@@ -294,7 +296,7 @@ sandbox_sshd() {
                 $(compgen -e | grep '^BACKSTOP_'); do
                 [ -n "${!v:-}" ] && setenv+=" $v=${!v}"
         done
-        conf=$SB_SSH_DIR/sshd_config.$port
+        conf=$SB/sshd_config.$port
         cat >"$conf" <<EOC
 Port $port
 AddressFamily any
@@ -484,4 +486,64 @@ sandbox_monitor() {
 # signal MEMBER (dbus-monitor writes it a moment after it was sent).
 sandbox_wait_signal() {
         sandbox_wait_until "${2:-30}" grep -q "member=$1" "$SB/signals.log"
+}
+
+# --- a fleet: several firewalled hosts, one admin namespace ---
+
+# Host N (1..9) has its own network namespace joined to $SB_PEER by a veth
+# pair of its own, its own directory $SB_ROOT/hostN (private system bus,
+# runtime and state directories, logs), its own backstopd and an sshd on 22;
+# the admin's key and XTABLES_LOCKFILE are shared. Host 1 is the sandbox's
+# usual $SB_FW (192.0.2.1); host N>1 is 203.0.113.(4N+1)/30, its peer end
+# 203.0.113.(4N+2). sandbox_fleet_use N points SB, SB_FW, SB_DAEMON_PID,
+# DBUS_SYSTEM_BUS_ADDRESS and BACKSTOP_RUNTIME_DIR/STATE_DIR at host N, so
+# that in_fw, sandbox_daemon, sandbox_stop_daemon, ipt, ... act on it.
+SB_FLEET_NS=()
+declare -A SB_FLEET_DIR SB_FLEET_BUS SB_FLEET_PID SB_FLEET_ADDR SB_FLEET_NSOF
+SB_FLEET_CUR=
+
+sandbox_fleet_host() {
+        local n=$1 ns
+        [ -n "$SB_SSH_DIR" ] || { SB=$SB_ROOT; sandbox_ssh_keys; }
+        if [ "$n" = 1 ]; then
+                sandbox_netns
+                SB_FLEET_ADDR[1]=$SB_FW_ADDR4
+        else
+                ns=bsfw$n-$$
+                ip netns add "$ns"
+                SB_FLEET_NS+=("$ns")
+                ip link add bs$n-$$ netns "$ns" type veth peer name bsp$n-$$ netns "$SB_PEER"
+                ip -n "$ns" link set lo up
+                ip -n "$ns" link set bs$n-$$ name veth0
+                ip -n "$ns" addr add 203.0.113.$((4 * n + 1))/30 dev veth0
+                ip -n "$SB_PEER" addr add 203.0.113.$((4 * n + 2))/30 dev bsp$n-$$
+                ip -n "$ns" link set veth0 up
+                ip -n "$SB_PEER" link set bsp$n-$$ up
+                SB_FW=$ns
+                SB_FLEET_ADDR[$n]=203.0.113.$((4 * n + 1))
+        fi
+        SB_FLEET_NS+=("$SB_FW")
+        SB=$SB_ROOT/host$n
+        export BACKSTOP_RUNTIME_DIR=$SB/run BACKSTOP_STATE_DIR=$SB/state
+        mkdir -p "$BACKSTOP_RUNTIME_DIR" "$BACKSTOP_STATE_DIR"
+        SB_DAEMON_PID=
+        sandbox_bus
+        sandbox_daemon
+        sandbox_sshd 22
+        SB_FLEET_DIR[$n]=$SB
+        SB_FLEET_BUS[$n]=$DBUS_SYSTEM_BUS_ADDRESS
+        SB_FLEET_PID[$n]=$SB_DAEMON_PID
+        SB_FLEET_NSOF[$n]=$SB_FW
+        SB_FLEET_CUR=$n
+}
+
+sandbox_fleet_use() {
+        local n=$1
+        [ -n "$SB_FLEET_CUR" ] && SB_FLEET_PID[$SB_FLEET_CUR]=$SB_DAEMON_PID
+        SB=${SB_FLEET_DIR[$n]}
+        SB_FW=${SB_FLEET_NSOF[$n]}
+        SB_DAEMON_PID=${SB_FLEET_PID[$n]}
+        export DBUS_SYSTEM_BUS_ADDRESS=${SB_FLEET_BUS[$n]}
+        export BACKSTOP_RUNTIME_DIR=$SB/run BACKSTOP_STATE_DIR=$SB/state
+        SB_FLEET_CUR=$n
 }
