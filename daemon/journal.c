@@ -170,7 +170,7 @@ int bs_journal_format(const bs_journal *j, bs_buf *out) {
                 if (j->before[f]->family != fam || j->after[f]->family != fam)
                         return -EINVAL;
                 _cleanup_buf_ bs_buf text = {};
-                r = bs_render_save(j->before[f], true, &text);
+                r = bs_render_save_raw(j->before[f], true, &text);
                 if (r < 0)
                         return r;
                 char header[64];
