@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Every extension of the host's xtables directory the filter table can hold
+ * (tests/oracle/xtables-ext.txt), through the libxtables helper, with the
+ * backend's own iptables as the oracle:
+ *   - loaded by iptables, read by us: our -S and -v -S are iptables' own,
+ *     byte for byte;
+ *   - parsed and written by us: iptables -S reads back what it printed.
+ * Then what happens without the helper: the raw form, read back exactly;
+ * a killed helper is started again; bad options get iptables' message.
+ * Root, in a network namespace with an xtables lock of its own. */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "oracle-util.h"
+#include "test-backend.h"
+#include "xt-client.h"
+
+typedef struct ext_line {
+        bs_family family;
+        char *module;
+        char *rule; /* "-A CHAIN ..." */
+} ext_line;
+
+static GArray *lines; /* ext_line */
+static unsigned n_skipped[2];
+static bs_xt_client *client;
+
+static void load_corpus(void) {
+        g_autofree char *path = g_build_filename(g_getenv("G_TEST_SRCDIR"), "oracle", "xtables-ext.txt", NULL);
+        g_autofree char *text = NULL;
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        lines = g_array_new(false, true, sizeof(ext_line));
+        g_auto(GStrv) ls = g_strsplit(text, "\n", -1);
+        for (size_t i = 0; ls[i]; i++) {
+                g_auto(GStrv) parts = g_strsplit(ls[i], "\t", 4);
+                if (g_strv_length(parts) < 3)
+                        continue;
+                if (streq(parts[0], "#skip")) {
+                        bs_family f = streq(parts[1], "6") ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                        n_skipped[f == BS_FAMILY_IPV6]++;
+                        g_test_message("skipped: ipv%s %s: %s", parts[1], parts[2], parts[3] ? parts[3] : "");
+                        continue;
+                }
+                if (parts[0][0] == '#')
+                        continue;
+                ext_line l = { .family = streq(parts[0], "6") ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4,
+                               .module = g_strdup(parts[1]), .rule = g_strdup(parts[2]) };
+                g_array_append_val(lines, l);
+        }
+}
+
+static const family_ctx *ctx_of(bs_family f) {
+        bool nft = bs_test_backend_is_nft();
+        if (f == BS_FAMILY_IPV6)
+                return nft ? &family_nft_v6 : &family_v6;
+        return nft ? &family_nft_v4 : &family_v4;
+}
+
+static void run_line(const family_ctx *f, const char *rule) {
+        char **words;
+        size_t n;
+        bs_parse_error err = {};
+        g_assert_cmpint(bs_split_words(rule, &words, &n, &err), ==, 0);
+        g_autofree char *e = NULL;
+        int r = run_ipt(f, NULL, &e, words, n, NULL);
+        if (r != 0)
+                g_error("%s %s: %s", f->ipt, rule, e);
+        bs_words_free(words, n);
+}
+
+static bs_table *read_filter(const family_ctx *f) {
+        bs_table *t = NULL;
+        int r = f->backend->read(f->family, "filter", &nf_options, &t);
+        if (r < 0)
+                g_error("read %s filter: %s", f->name, g_strerror(-r));
+        return t;
+}
+
+static char *render(const bs_table *t, bool counters) {
+        _cleanup_buf_ bs_buf b = {};
+        g_assert_cmpint(bs_render_table(t, NULL, counters, &b), ==, 0);
+        return g_strdup(b.data);
+}
+
+static void expect_same(const char *what, const char *want, const char *got, bool *ok) {
+        if (streq(want, got))
+                return;
+        g_autoptr(GString) d = g_string_new(NULL);
+        append_line_diff(d, "iptables", want, "backstop", got);
+        g_printerr("\n==== %s ====\n%s", what, d->str);
+        *ok = false;
+}
+
+static void test_corpus(gconstpointer data) {
+        bs_family fam = GPOINTER_TO_INT(data);
+        const family_ctx *f = ctx_of(fam);
+        reset_table(f, "filter");
+        unsigned covered = 0;
+        for (guint i = 0; i < lines->len; i++) {
+                ext_line *l = &g_array_index(lines, ext_line, i);
+                if (l->family != fam)
+                        continue;
+                run_line(f, l->rule);
+                covered++;
+        }
+
+        /* iptables wrote, we read and print */
+        bool ok = true;
+        g_autofree char *want = ipt_list_full(f, NULL, false);
+        g_autofree char *want_v = ipt_list_full(f, NULL, true);
+        _cleanup_table_ bs_table *t = read_filter(f);
+        g_autofree char *got = render(t, false);
+        g_autofree char *got_v = render(t, true);
+        expect_same("-S", want, got, &ok);
+        expect_same("-v -S", want_v, got_v, &ok);
+
+        /* we parse and write, iptables reads */
+        reset_table(f, "filter");
+        _cleanup_table_ bs_table *mine = read_filter(f);
+        for (guint i = 0; i < lines->len; i++) {
+                ext_line *l = &g_array_index(lines, ext_line, i);
+                if (l->family != fam)
+                        continue;
+                bs_change c;
+                bs_parse_error err = {};
+                int r = bs_parse_change(fam, l->rule, &c, &err);
+                if (r < 0) {
+                        g_printerr("%s: cannot parse \"%s\": %s\n", f->name, l->rule, err.message);
+                        ok = false;
+                        continue;
+                }
+                g_assert_cmpint(bs_table_apply_change(mine, &c), ==, 0);
+                bs_change_done(&c);
+        }
+        int r = f->backend->restore(mine, &nf_options);
+        if (r < 0)
+                g_error("writing %s: %s", f->name, g_strerror(-r));
+        g_autofree char *back = ipt_list_full(f, NULL, false);
+        expect_same("written by backstop, iptables -S", want, back, &ok);
+
+        g_printerr("%s on %s: %u extension modules covered, %u skipped (see the corpus file)\n", f->name,
+                   bs_test_backend_name(), covered, n_skipped[fam == BS_FAMILY_IPV6]);
+        if (!ok)
+                g_test_fail_printf("%s: the helper's text differs from iptables'", f->name);
+        reset_table(f, "filter");
+}
+
+/* Without a helper, or with one that dies: never a shorter rule. */
+static void test_fallback(void) {
+        const family_ctx *f = ctx_of(BS_FAMILY_IPV4);
+        reset_table(f, "filter");
+        const char *rule = "-A INPUT -m recent --update --seconds 60 --hitcount 4 --name ssh --mask "
+                           "255.255.255.255 --rsource -j DROP";
+        run_line(f, rule);
+        _cleanup_table_ bs_table *t = read_filter(f);
+        g_autofree char *want = ipt_list(f, NULL);
+
+        bs_xt_client *broken = NULL;
+        g_assert_cmpint(bs_xt_client_new("/nonexistent/backstop-xtables", &broken), ==, 0);
+        bs_text_set_ext_provider(&bs_xt_client_provider, broken);
+        g_autofree char *raw = render(t, false);
+        g_assert_nonnull(strstr(raw, "-A INPUT -m recent " BS_RAW_OPTION " "));
+        g_assert_nonnull(strstr(raw, " -j DROP\n"));
+        /* the raw form reads back exactly, without any helper */
+        bs_text_set_ext_provider(NULL, NULL);
+        bs_xt_client_free(broken);
+        const char *line = strstr(raw, "-A INPUT");
+        g_autofree char *one = g_strndup(line, strcspn(line, "\n"));
+        bs_change c;
+        bs_parse_error err = {};
+        g_assert_cmpint(bs_parse_change(BS_FAMILY_IPV4, one, &c, &err), ==, 0);
+        const bs_chain *in = bs_table_find_chain(t, "INPUT");
+        g_assert_true(bs_rule_equal(&c.rule, &in->rules[0]));
+        bs_change_done(&c);
+
+        /* a helper killed between requests is started again */
+        bs_text_set_ext_provider(&bs_xt_client_provider, client);
+        g_autofree char *first = render(t, false);
+        g_assert_cmpstr(first, ==, want);
+        int pid = bs_xt_client_helper_pid(client, BS_FAMILY_IPV4);
+        g_assert_cmpint(pid, >, 0);
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        g_autofree char *second = render(t, false);
+        g_assert_cmpstr(second, ==, want);
+        g_assert_cmpint(bs_xt_client_helper_pid(client, BS_FAMILY_IPV4), !=, pid);
+        reset_table(f, "filter");
+}
+
+/* iptables' own message for bad options, naming the extension's word. */
+static void test_bad_options(void) {
+        static const struct {
+                const char *line, *says;
+        } bad[] = {
+                { "-A INPUT -m recent --seconds x -j DROP", "--seconds" },
+                { "-A INPUT -m recent --rcheck --set", "recent" },
+                { "-A INPUT -m hashlimit --hashlimit-upto 10/sec", "hashlimit-name" },
+                { "-A INPUT -m nosuchmatch --foo", "nosuchmatch" },
+                { "-A INPUT -m string --algo bm", "STRING" },
+                { "-A INPUT -j MARK --set-mark", "set-mark" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                bs_change c;
+                bs_parse_error err = {};
+                int r = bs_parse_change(BS_FAMILY_IPV4, bad[i].line, &c, &err);
+                g_test_message("%s -> %s", bad[i].line, err.message);
+                g_assert_cmpint(r, ==, -EINVAL);
+                if (!strcasestr(err.message, bad[i].says))
+                        g_error("\"%s\": message \"%s\" does not name %s", bad[i].line, err.message, bad[i].says);
+        }
+}
+
+int main(int argc, char **argv) {
+        const family_ctx *const families[] = { ctx_of(BS_FAMILY_IPV4), ctx_of(BS_FAMILY_IPV6) };
+        int r = oracle_init_for(&argc, &argv, families, G_N_ELEMENTS(families));
+        if (r != 0)
+                return r;
+        g_autofree char *helper = g_build_filename(g_getenv("BACKSTOP_BUILD_ROOT"), "daemon", "xtables",
+                                                   "backstop-xtables", NULL);
+        g_assert_cmpint(bs_xt_client_new(helper, &client), ==, 0);
+        bs_text_set_ext_provider(&bs_xt_client_provider, client);
+        load_corpus();
+        g_test_add_data_func("/xtables/ipv4/corpus", GINT_TO_POINTER(BS_FAMILY_IPV4), test_corpus);
+        g_test_add_data_func("/xtables/ipv6/corpus", GINT_TO_POINTER(BS_FAMILY_IPV6), test_corpus);
+        g_test_add_func("/xtables/fallback", test_fallback);
+        g_test_add_func("/xtables/bad-options", test_bad_options);
+        r = oracle_run();
+        bs_text_set_ext_provider(NULL, NULL);
+        bs_xt_client_free(client);
+        return r;
+}
