@@ -9,7 +9,9 @@
  * a killed helper is started again; bad options get iptables' message.
  * Root, in a network namespace with an xtables lock of its own. */
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "oracle-util.h"
 #include "test-backend.h"
@@ -186,6 +188,81 @@ static void test_fallback(void) {
         reset_table(f, "filter");
 }
 
+/* The helper runs as nobody, without capabilities, without new
+ * privileges, with no file descriptor of ours but its socket. */
+static void test_sandbox(void) {
+        const family_ctx *f = ctx_of(BS_FAMILY_IPV6);
+        reset_table(f, "filter");
+        run_line(f, "-A INPUT -m hl --hl-gt 5 -j ACCEPT");
+        _cleanup_table_ bs_table *t = read_filter(f);
+        g_autofree char *text = render(t, false);
+        g_assert_nonnull(strstr(text, "-m hl --hl-gt 5"));
+        int pid = bs_xt_client_helper_pid(client, BS_FAMILY_IPV6);
+        g_assert_cmpint(pid, >, 0);
+
+        g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+        g_autofree char *status = NULL;
+        g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+        static const char *const want[] = {
+                "\nUid:\t65534\t65534\t65534\t65534\n", "\nGid:\t65534\t65534\t65534\t65534\n",
+                "\nCapInh:\t0000000000000000\n", "\nCapPrm:\t0000000000000000\n",
+                "\nCapEff:\t0000000000000000\n", "\nCapAmb:\t0000000000000000\n", "\nNoNewPrivs:\t1\n",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+                if (!strstr(status, want[i]))
+                        g_error("helper %d: no \"%s\" in its status:\n%s", pid, g_strstrip(g_strdup(want[i])), status);
+
+        const char *groups = strstr(status, "\nGroups:");
+        g_assert_nonnull(groups);
+        g_autofree char *gl = g_strndup(groups + 8, strcspn(groups + 8, "\n"));
+        g_assert_cmpstr(g_strstrip(gl), ==, ""); /* no supplementary group */
+
+        g_autofree char *fddir = g_strdup_printf("/proc/%d/fd", pid);
+        g_autoptr(GDir) d = g_dir_open(fddir, 0, NULL);
+        g_assert_nonnull(d);
+        const char *name;
+        while ((name = g_dir_read_name(d)))
+                if (atoi(name) > 3)
+                        g_error("helper %d holds fd %s", pid, name);
+        reset_table(f, "filter");
+}
+
+/* A helper that never answers is killed at the timeout, one that dies
+ * costs its request: the rule is still printed whole, and the caller
+ * goes on. */
+static void test_bad_helper(gconstpointer data) {
+        const char *script = data;
+        const family_ctx *f = ctx_of(BS_FAMILY_IPV4);
+        reset_table(f, "filter");
+        run_line(f, "-A INPUT -m recent --rcheck --name x -j DROP");
+        _cleanup_table_ bs_table *t = read_filter(f);
+
+        g_autofree char *path = g_strdup("/tmp/backstop-fake-helper-XXXXXX");
+        int fd = g_mkstemp(path);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(write(fd, script, strlen(script)), ==, (ssize_t) strlen(script));
+        g_assert_cmpint(fchmod(fd, 0755), ==, 0);
+        close(fd);
+        bs_xt_client *fake = NULL;
+        g_assert_cmpint(bs_xt_client_new(path, &fake), ==, 0);
+        bs_xt_client_set_timeout(fake, 300 * 1000);
+        bs_text_set_ext_provider(&bs_xt_client_provider, fake);
+        for (int round = 0; round < 2; round++) {
+                g_autofree char *text = render(t, false);
+                g_assert_nonnull(strstr(text, "-A INPUT -m recent " BS_RAW_OPTION " "));
+                g_assert_cmpint(bs_xt_client_helper_pid(fake, BS_FAMILY_IPV4), ==, 0);
+                bs_change c;
+                bs_parse_error err = {};
+                g_assert_cmpint(bs_parse_change(BS_FAMILY_IPV4, "-A INPUT -m recent --set", &c, &err), ==, -EINVAL);
+                g_test_message("parse with this helper: %s", err.message);
+                g_assert_cmpstr(err.word, ==, "recent");
+        }
+        bs_text_set_ext_provider(&bs_xt_client_provider, client);
+        bs_xt_client_free(fake);
+        unlink(path);
+        reset_table(f, "filter");
+}
+
 /* iptables' own message for bad options, naming the extension's word. */
 static void test_bad_options(void) {
         static const struct {
@@ -223,6 +300,10 @@ int main(int argc, char **argv) {
         g_test_add_data_func("/xtables/ipv6/corpus", GINT_TO_POINTER(BS_FAMILY_IPV6), test_corpus);
         g_test_add_func("/xtables/fallback", test_fallback);
         g_test_add_func("/xtables/bad-options", test_bad_options);
+        g_test_add_func("/xtables/sandbox", test_sandbox);
+        g_test_add_data_func("/xtables/helper-hangs", "#!/bin/sh\nexec sleep 600\n", test_bad_helper);
+        g_test_add_data_func("/xtables/helper-dies", "#!/bin/sh\nexit 3\n", test_bad_helper);
+        g_test_add_data_func("/xtables/helper-crashes", "#!/bin/sh\nkill -SEGV $$\n", test_bad_helper);
         r = oracle_run();
         bs_text_set_ext_provider(NULL, NULL);
         bs_xt_client_free(client);

@@ -24,6 +24,14 @@
 #include "xt-proto.h"
 
 #define DESCRIBE_CACHE_MAX 256
+/* After a helper hung (killed at the timeout) or could not start, requests
+ * fail at once for a while: a display of many rules must not wait out the
+ * timeout once per rule. */
+#define HUNG_PAUSE_USEC (10 * 1000000ULL)
+#define START_FAILED_PAUSE_USEC (5 * 1000000ULL)
+/* The exit status of the child when it could not become the helper
+ * (privileges not dropped, exec failed). */
+#define CHILD_SETUP_FAILED 127
 
 /* From linux/netfilter_ipv4/ip_tables.h and ip6_tables.h, which clash
  * with net/if.h (rule.h): the kernel's revision questions. */
@@ -50,6 +58,7 @@ struct bs_xt_client {
         uint64_t timeout_usec;
         helper helpers[2]; /* IPv4, IPv6 */
         uint32_t next_id;
+        uint64_t paused_until; /* CLOCK_MONOTONIC usec: no requests before */
         uint8_t *buf;      /* BS_XT_MSG_MAX, requests */
         uint8_t *reply;    /* BS_XT_MSG_MAX, replies */
         size_t reply_len;
@@ -82,16 +91,21 @@ int bs_xt_client_new(const char *helper_path, bs_xt_client **ret) {
         return 0;
 }
 
-static void helper_stop(helper *h) {
+/* Kills and reaps the helper; whether it had failed to start. */
+static bool helper_stop(helper *h) {
+        int status = 0;
+        bool start_failed = false;
         if (h->fd >= 0)
                 close(h->fd);
         h->fd = -1;
         if (h->pid > 0) {
                 kill(h->pid, SIGKILL);
-                while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+                while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
                         ;
+                start_failed = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SETUP_FAILED;
         }
         h->pid = 0;
+        return start_failed;
 }
 
 static void cache_clear(bs_xt_client *c) {
@@ -122,6 +136,12 @@ int bs_xt_client_helper_pid(const bs_xt_client *c, bs_family f) {
         return c->helpers[f == BS_FAMILY_IPV6 ? 1 : 0].pid;
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
 /* ------------------------------------------------------------ the process */
 
 static void set_buffers(int fd) {
@@ -141,29 +161,29 @@ _Noreturn static void child(int sock, const char *path, const char *fam, uid_t u
         sigfillset(&all);
         sigprocmask(SIG_UNBLOCK, &all, NULL);
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                _exit(127);
+                _exit(CHILD_SETUP_FAILED);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
-                _exit(127);
+                _exit(CHILD_SETUP_FAILED);
         if (sock == 3) {
                 if (fcntl(3, F_SETFD, 0) < 0)
-                        _exit(127);
+                        _exit(CHILD_SETUP_FAILED);
         } else if (dup2(sock, 3) < 0)
-                _exit(127);
+                _exit(CHILD_SETUP_FAILED);
         if (close_range(4, ~0U, 0) < 0)
-                _exit(127);
+                _exit(CHILD_SETUP_FAILED);
         struct rlimit core = { 0, 0 };
         (void) setrlimit(RLIMIT_CORE, &core);
         if (geteuid() == 0) {
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-                        _exit(127);
+                        _exit(CHILD_SETUP_FAILED);
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                _exit(127);
+                _exit(CHILD_SETUP_FAILED);
         char *const argv[] = { (char *) "backstop-xtables", (char *) fam, NULL };
         char *const envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *) "LC_ALL=C", NULL };
         execve(path, argv, envp);
-        _exit(127);
+        _exit(CHILD_SETUP_FAILED);
 }
 
 static int helper_start(bs_xt_client *c, bs_family f) {
@@ -198,11 +218,6 @@ static int helper_start(bs_xt_client *c, bs_family f) {
 
 /* ------------------------------------------------------------ requests */
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 /* What the kernel says of a revision, as libxtables would ask it. */
 static bool kernel_supports(bs_family f, bool target, uint8_t revision, const char *name) {
@@ -249,9 +264,14 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
  * dead already (killed, or ended after its last error: the request finds
  * its socket closed) is started again, once. */
 static int request(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret) {
+        if (c->paused_until && now_usec() < c->paused_until)
+                return -EAGAIN;
+        c->paused_until = 0;
         int r = request_once(c, f, len, want, ret);
-        if (r == -ECONNRESET)
+        if (r == -ECONNRESET && !c->paused_until)
                 r = request_once(c, f, len, want, ret);
+        if (r == -ETIME)
+                c->paused_until = now_usec() + HUNG_PAUSE_USEC;
         return r;
 }
 
@@ -296,8 +316,10 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
                 if (n < 0 && (errno == EINTR || errno == EAGAIN))
                         continue;
                 if (n <= 0 || n > BS_XT_MSG_MAX) {
-                        helper_stop(h);
-                        return -ECONNRESET; /* died, or sent what we cannot read */
+                        /* died, or sent what we cannot read */
+                        if (helper_stop(h))
+                                c->paused_until = now_usec() + START_FAILED_PAUSE_USEC;
+                        return -ECONNRESET;
                 }
                 bs_xt_hdr hdr;
                 int r = bs_xt_rbegin(ret, c->reply, (size_t) n, &hdr);
@@ -396,7 +418,7 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
         while (i < n) {
                 size_t done;
                 int r = render_batch(c, items + i, n - i, &done);
-                if (r == -ENOMEM || r == -ETIME)
+                if (r == -ENOMEM || r == -ETIME || r == -EAGAIN)
                         return r; /* what is left stays in the raw form */
                 if (r < 0 && done > 1) {
                         /* an extension killed the helper: each one alone, so
@@ -404,7 +426,7 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
                         for (size_t j = 0; j < done; j++) {
                                 size_t one;
                                 int k = render_batch(c, items + i + j, 1, &one);
-                                if (k == -ENOMEM || k == -ETIME)
+                                if (k == -ENOMEM || k == -ETIME || k == -EAGAIN)
                                         return k;
                         }
                 }
@@ -414,6 +436,27 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
 }
 
 /* ------------------------------------------------------------ describe, parse */
+
+/* What a failed request says to the user (EINVAL: the helper's message). */
+static void failure_message(const bs_xt_client *c, int r, char *msg, size_t msg_size) {
+        switch (r) {
+        case -EINVAL:
+                snprintf(msg, msg_size, "%s", c->message);
+                break;
+        case -ETIME:
+                snprintf(msg, msg_size, "the xtables helper did not answer in time and was stopped");
+                break;
+        case -EAGAIN:
+                snprintf(msg, msg_size, "the xtables helper is paused: it hung or could not start a moment ago");
+                break;
+        case -ECONNRESET:
+                snprintf(msg, msg_size, "the xtables helper died");
+                break;
+        default:
+                snprintf(msg, msg_size, "the xtables helper failed: %s", strerror(-r));
+                break;
+        }
+}
 
 static int provider_describe(void *userdata, bs_family f, bool target, const char *name,
                              const bs_ext_option **ret, size_t *ret_n, char *msg, size_t msg_size) {
@@ -440,7 +483,7 @@ static int provider_describe(void *userdata, bs_family f, bool target, const cha
         if (r >= 0)
                 r = request(c, f, len, BS_XT_DESCRIBED, &rd);
         if (r < 0) {
-                snprintf(msg, msg_size, "%s", r == -EINVAL ? c->message : strerror(-r));
+                failure_message(c, r, msg, msg_size);
                 return r == -EINVAL ? -ENOENT : r;
         }
         uint32_t n = bs_xt_ru32(&rd);
@@ -503,10 +546,7 @@ static int provider_parse(void *userdata, bs_family f, bool target, const char *
         if (r >= 0)
                 r = request(c, f, len, BS_XT_PARSED, &rd);
         if (r < 0) {
-                if (r == -EINVAL)
-                        snprintf(msg, msg_size, "%s", c->message);
-                else
-                        snprintf(msg, msg_size, "the xtables helper failed: %s", strerror(-r));
+                failure_message(c, r, msg, msg_size);
                 return r == -ENOMEM ? r : -EINVAL;
         }
         bs_opaque o = {};
