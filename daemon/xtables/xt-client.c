@@ -22,6 +22,7 @@
 #include "config.h"
 #include "xt-client.h"
 #include "xt-proto.h"
+#include "xt-reply.h"
 
 #define DESCRIBE_CACHE_MAX 256
 /* After a helper hung (killed at the timeout) or could not start, requests
@@ -388,26 +389,10 @@ static int render_batch(bs_xt_client *c, bs_ext_render_item *items, size_t n, si
         r = request(c, f, len, BS_XT_RENDERED, &rd);
         if (r < 0)
                 return r;
-        uint32_t m = bs_xt_ru32(&rd);
-        if (m != k)
-                return -EBADMSG;
-        size_t handled = k;
-        for (size_t i = 0; i < k; i++) {
-                static char text[BS_XT_TEXT_MAX + 1];
-                uint8_t status = bs_xt_ru8(&rd);
-                bs_xt_rstr(&rd, BS_XT_TEXT_MAX, text);
-                if (rd.bad)
-                        return -EBADMSG;
-                if (status == 2 && handled == k)
-                        handled = i; /* no room in the reply: ask again from here */
-                if (status == 1 && i < handled) {
-                        items[i].text = strdup(text);
-                        if (!items[i].text)
-                                return -ENOMEM;
-                }
-        }
-        if (bs_xt_rend(&rd) < 0)
-                return -EBADMSG;
+        size_t handled;
+        r = bs_xt_read_rendered(&rd, items, k, &handled);
+        if (r < 0)
+                return r;
         *done = handled ? handled : 1;
         return 0;
 }
@@ -486,21 +471,12 @@ static int provider_describe(void *userdata, bs_family f, bool target, const cha
                 failure_message(c, r, msg, msg_size);
                 return r == -EINVAL ? -ENOENT : r;
         }
-        uint32_t n = bs_xt_ru32(&rd);
-        if (n > BS_XT_OPTS_MAX)
-                return -EBADMSG;
-        bs_ext_option *opts = calloc(n + 1, sizeof(*opts));
-        if (!opts)
-                return -ENOMEM;
-        for (uint32_t i = 0; i < n; i++) {
-                bs_xt_rstr(&rd, sizeof(opts[i].name) - 1, opts[i].name);
-                opts[i].has_arg = bs_xt_ru8(&rd);
-                if (opts[i].has_arg > 2 || !opts[i].name[0])
-                        rd.bad = true;
-        }
-        if (bs_xt_rend(&rd) < 0) {
-                free(opts);
-                return -EBADMSG;
+        bs_ext_option *opts;
+        size_t n;
+        r = bs_xt_read_described(&rd, &opts, &n);
+        if (r < 0) {
+                failure_message(c, r, msg, msg_size);
+                return r;
         }
         if (c->n_cache == DESCRIBE_CACHE_MAX)
                 cache_clear(c);
@@ -549,22 +525,11 @@ static int provider_parse(void *userdata, bs_family f, bool target, const char *
                 failure_message(c, r, msg, msg_size);
                 return r == -ENOMEM ? r : -EINVAL;
         }
-        bs_opaque o = {};
-        const uint8_t *data;
-        bs_xt_rstr(&rd, BS_EXT_NAME_MAX, o.name);
-        o.revision = bs_xt_ru8(&rd);
-        o.size = bs_xt_rbytes(&rd, BS_OPAQUE_MAX, &data);
-        if (bs_xt_rend(&rd) < 0 || !o.name[0] || XT_ALIGN(o.size) != o.size) {
-                snprintf(msg, msg_size, "the xtables helper answered nonsense");
-                return -EINVAL;
+        r = bs_xt_read_parsed(&rd, ret);
+        if (r < 0) {
+                failure_message(c, r, msg, msg_size);
+                return r == -ENOMEM ? r : -EINVAL;
         }
-        if (o.size) {
-                o.data = malloc(o.size);
-                if (!o.data)
-                        return -ENOMEM;
-                memcpy(o.data, data, o.size);
-        }
-        *ret = o;
         return 0;
 }
 
