@@ -224,6 +224,24 @@ static void test_opaque(void) {
         bs_rule_done(&back);
         bs_rule_done(&r);
 
+        /* the model's own names too: a tcp match with bytes it does not
+         * take, a REJECT target likewise */
+        parse_ok(BS_FAMILY_IPV4, "-p tcp", &r);
+        m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
+        strcpy(m->opaque.name, "tcp");
+        m->opaque.size = 16;
+        m->opaque.data = g_malloc0(16);
+        memset(m->opaque.data, 0xff, 16);
+        r.target.kind = BS_TARGET_OPAQUE;
+        strcpy(r.target.opaque.name, "REJECT");
+        g_autofree char *s2 = render(&r);
+        g_assert_cmpstr(s2, ==, "-p tcp -m tcp --backstop-raw 0:ffffffffffffffffffffffffffffffff "
+                                "-j REJECT --backstop-raw 0:");
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, s2, &back, &err), ==, 0);
+        g_assert_true(bs_rule_equal(&r, &back));
+        bs_rule_done(&back);
+        bs_rule_done(&r);
+
         g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --name x", &r, &err), ==, -EINVAL);
         g_assert_cmpstr(err.word, ==, "recent");
         g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --backstop-raw 1:abc", &r, &err), ==, -EINVAL);

@@ -202,6 +202,9 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
                 { "RETURN", BS_TARGET_RETURN },
                 { "QUEUE", BS_TARGET_QUEUE },
         };
+        bool raw = s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION);
+        if (raw && !is_goto)
+                return text_load_foreign(s, true, name, word);
         for (size_t i = 0; i < ELEMENTSOF(standard); i++)
                 if (name[0] == standard[i].name[0] && streq(name, standard[i].name)) {
                         if (is_goto)
@@ -221,7 +224,7 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
                         e->init(s, x);
                 return 0;
         }
-        if (text_known_target_extension(name) || (s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION))) {
+        if (text_known_target_extension(name)) {
                 if (is_goto)
                         return FAIL(s, word, name, "-g needs a user-defined chain, not %s", name);
                 return text_load_foreign(s, true, name, word);
@@ -398,7 +401,9 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
                 return parse_target(s, arg, arg_word, c == 'g');
         case 'm': {
                 const text_ext *e = text_find_match(s->family, arg);
-                if (!e)
+                /* the raw form of any match, the model's own names too (a
+                 * tcp match with bytes the model does not take) */
+                if (!e || (s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION)))
                         return text_load_foreign(s, false, arg, arg_word);
                 return text_load_match(s, e, arg_word);
         }

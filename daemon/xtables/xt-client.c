@@ -25,11 +25,10 @@
 #include "xt-reply.h"
 
 #define DESCRIBE_CACHE_MAX 256
-/* After a helper hung (killed at the timeout) or could not start, requests
- * fail at once for a while: a display of many rules must not wait out the
- * timeout once per rule. */
-#define HUNG_PAUSE_USEC (10 * 1000000ULL)
-#define START_FAILED_PAUSE_USEC (5 * 1000000ULL)
+/* After a helper hung (killed at the timeout: twice the timeout, 10 s by
+ * default) or could not start (the timeout), requests fail at once for a
+ * while: a display of many rules must not wait out the timeout once per
+ * rule. */
 /* The exit status of the child when it could not become the helper
  * (privileges not dropped, exec failed). */
 #define CHILD_SETUP_FAILED 127
@@ -272,7 +271,7 @@ static int request(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs
         if (r == -ECONNRESET && !c->paused_until)
                 r = request_once(c, f, len, want, ret);
         if (r == -ETIME)
-                c->paused_until = now_usec() + HUNG_PAUSE_USEC;
+                c->paused_until = now_usec() + 2 * c->timeout_usec;
         return r;
 }
 
@@ -319,7 +318,7 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
                 if (n <= 0 || n > BS_XT_MSG_MAX) {
                         /* died, or sent what we cannot read */
                         if (helper_stop(h))
-                                c->paused_until = now_usec() + START_FAILED_PAUSE_USEC;
+                                c->paused_until = now_usec() + c->timeout_usec;
                         return -ECONNRESET;
                 }
                 bs_xt_hdr hdr;

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* backstop-xtables' requests: an extension's payload printed by its save()
- * the way iptables-legacy -S prints it (iptables.c print_match_save and the
- * target part of print_rule4), its options listed, and its options parsed
- * into a payload the way do_parse (xshared.c) does: getopt_long over the
- * extension's options, "!" inverting the next one, x6_parse or parse for
- * each, then the final check. */
+/* backstop-xtables' requests RENDER and DESCRIBE: an extension's payload
+ * printed by its save() the way iptables-legacy -S prints it (iptables.c
+ * print_match_save and the target part of print_rule4), and its options
+ * listed. A printed text is shown only when it parses back to the same
+ * bytes (xth_verify). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,21 +14,8 @@
 
 #include "xt-helper.h"
 
-/* xtables.h keeps this for its own (XTABLES_INTERNAL): the width of each
- * extension's range of getopt values after the merge. */
-#define OPTION_OFFSET_SCALE 256
 
-#define MATCH_HDR XT_ALIGN(sizeof(struct xt_entry_match))
-#define TARGET_HDR XT_ALIGN(sizeof(struct xt_entry_target))
-
-/* The rule's entry around an extension, with what extensions look at:
- * the protocol and its inversion. */
-typedef union entry {
-        struct ipt_entry e4;
-        struct ip6t_entry e6;
-} entry;
-
-static void entry_init(entry *e, uint16_t proto, bool proto_invert) {
+void xth_entry_init(xth_entry *e, uint16_t proto, bool proto_invert) {
         memset(e, 0, sizeof(*e));
         if (xth_family() == 6) {
                 e->e6.ipv6.proto = proto;
@@ -44,7 +30,7 @@ static void entry_init(entry *e, uint16_t proto, bool proto_invert) {
         }
 }
 
-static const void *entry_ip(const entry *e) {
+static const void *entry_ip(const xth_entry *e) {
         return xth_family() == 6 ? (const void *) &e->e6.ipv6 : (const void *) &e->e4.ip;
 }
 
@@ -62,7 +48,7 @@ static void send_reply(bs_xt_writer *w) {
 /* " -m NAME OPTIONS" as iptables -S prints it into *text (malloc'ed), or
  * false where iptables would print something no one can read back: no
  * library for the name, a revision it does not know. */
-static bool render_one(bool is_target, uint8_t revision, const entry *e, const char *name, const uint8_t *payload,
+static bool render_one(bool is_target, uint8_t revision, const xth_entry *e, const char *name, const uint8_t *payload,
                        size_t size, char **text, size_t *text_len) {
         static _Alignas(8) uint8_t blob[MATCH_HDR + TARGET_HDR + BS_XT_PAYLOAD_MAX];
         size_t hdr = is_target ? TARGET_HDR : MATCH_HDR;
@@ -139,10 +125,12 @@ void xth_render(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
                 size_t text_len = 0;
                 uint8_t status = 0;
                 if (!full) {
-                        entry e;
-                        entry_init(&e, proto, proto_invert);
+                        xth_entry e;
+                        xth_entry_init(&e, proto, proto_invert);
+                        /* shown only when it means these very bytes */
                         if (render_one(is_target, revision, &e, name, payload, size, &text, &text_len) &&
-                            text_len <= BS_XT_TEXT_MAX)
+                            text_len <= BS_XT_TEXT_MAX &&
+                            xth_verify(is_target, &e, text, name, revision, payload, size))
                                 status = 1;
                         /* what is left must fit: this item, then 5 bytes for each one after it */
                         size_t need = 5 + (status == 1 ? text_len : 0) + (size_t) (n - i - 1) * 5;
@@ -164,7 +152,7 @@ void xth_render(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
 
 /* The extension's options as getopt_long sees them, after iptables'
  * merge (x6 options transformed, or the old extra_opts). */
-static struct option *merged_options(const struct xt_option_entry *x6, const struct option *extra,
+struct option *xth_merged_options(const struct xt_option_entry *x6, const struct option *extra,
                                      unsigned int *offset) {
         struct option *o = x6 ? xtables_options_xfrm(xt_params->orig_opts, NULL, x6, offset)
                               : xtables_merge_options(xt_params->orig_opts, NULL, extra, offset);
@@ -184,12 +172,12 @@ void xth_describe(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
                 struct xtables_target *t = xtables_find_target(name, XTF_TRY_LOAD);
                 if (!t)
                         xtables_error(PARAMETER_PROBLEM, "Couldn't load target `%s'", name);
-                opts = merged_options(t->x6_options, t->extra_opts, &t->option_offset);
+                opts = xth_merged_options(t->x6_options, t->extra_opts, &t->option_offset);
         } else {
                 struct xtables_match *m = xtables_find_match(name, XTF_TRY_LOAD, NULL);
                 if (!m)
                         xtables_error(PARAMETER_PROBLEM, "Couldn't load match `%s'", name);
-                opts = merged_options(m->x6_options, m->extra_opts, &m->option_offset);
+                opts = xth_merged_options(m->x6_options, m->extra_opts, &m->option_offset);
         }
         bs_xt_writer w;
         bs_xt_wbegin(&w, buf, BS_XT_DESCRIBED, h->id, h->family);
@@ -205,133 +193,4 @@ void xth_describe(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
         }
         free(opts);
         send_reply(&w);
-}
-
-/* ------------------------------------------------------------ parse */
-
-static void parse_words(int argc, char **argv, struct option *opts, unsigned int offset, bool is_target,
-                        void *ext, entry *e) {
-        bool invert = false;
-        int c;
-        optind = 0; /* glibc: start afresh */
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "-:", opts, NULL)) != -1) {
-                switch (c) {
-                case 1:
-                        if (optarg[0] == '!' && optarg[1] == '\0') {
-                                if (invert)
-                                        xtables_error(PARAMETER_PROBLEM, "multiple consecutive ! not allowed");
-                                invert = true;
-                                optarg[0] = '\0';
-                                continue;
-                        }
-                        xtables_error(PARAMETER_PROBLEM, "Bad argument `%s'", optarg);
-                case ':':
-                        xtables_error(PARAMETER_PROBLEM, "option \"%s\" requires an argument", argv[optind - 1]);
-                case '?':
-                        if (optopt) {
-                                char s[3] = { '-', (char) optopt, '\0' };
-                                xtables_error(PARAMETER_PROBLEM, "unknown option \"%s\"", s);
-                        }
-                        xtables_error(PARAMETER_PROBLEM, "unknown option \"%s\"", argv[optind - 1]);
-                default:
-                        if ((unsigned) c < offset || (unsigned) c >= offset + OPTION_OFFSET_SCALE)
-                                xtables_error(PARAMETER_PROBLEM, "Unknown arg \"%s\"", argv[optind - 1]);
-                        if (is_target)
-                                xtables_option_tpcall((unsigned) c, argv, invert, ext, e);
-                        else
-                                xtables_option_mpcall((unsigned) c, argv, invert, ext, e);
-                        break;
-                }
-                invert = false;
-        }
-        if (invert)
-                xtables_error(PARAMETER_PROBLEM, "nothing appropriate following !");
-}
-
-static void reply_parsed(const bs_xt_hdr *h, uint8_t *buf, const char *name, uint8_t revision, const uint8_t *data,
-                         size_t size) {
-        static uint8_t padded[BS_XT_PAYLOAD_MAX];
-        size_t aligned = XT_ALIGN(size);
-        if (aligned > sizeof(padded))
-                xtables_error(PARAMETER_PROBLEM, "extension data too large");
-        memset(padded, 0, aligned);
-        if (size)
-                memcpy(padded, data, size);
-        bs_xt_writer w;
-        bs_xt_wbegin(&w, buf, BS_XT_PARSED, h->id, h->family);
-        bs_xt_wstr(&w, name);
-        bs_xt_wu8(&w, revision);
-        bs_xt_wbytes(&w, padded, aligned);
-        send_reply(&w);
-}
-
-void xth_parse(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
-        char name[BS_XT_NAME_MAX + 1];
-        uint8_t is_target = bs_xt_ru8(r);
-        uint16_t proto = bs_xt_ru16(r);
-        uint8_t proto_invert = bs_xt_ru8(r);
-        bs_xt_rstr(r, BS_XT_NAME_MAX, name);
-        uint32_t n = bs_xt_ru32(r);
-        if (r->bad || !name[0] || n > BS_XT_WORDS_MAX)
-                xtables_error(PARAMETER_PROBLEM, "bad parse request");
-        /* argv as getopt wants it: writable words after a program name */
-        char **argv = xtables_calloc(n + 2, sizeof(char *));
-        argv[0] = xtables_strdup("iptables");
-        for (uint32_t i = 0; i < n; i++) {
-                argv[i + 1] = xtables_calloc(1, BS_XT_WORD_MAX + 1);
-                bs_xt_rstr(r, BS_XT_WORD_MAX, argv[i + 1]);
-        }
-        if (bs_xt_rend(r) < 0)
-                xtables_error(PARAMETER_PROBLEM, "bad parse request");
-        entry e;
-        entry_init(&e, proto, proto_invert);
-        if (is_target) {
-                struct xtables_target *t = xtables_find_target(name, XTF_LOAD_MUST_SUCCEED);
-                size_t size = TARGET_HDR + t->size;
-                t->t = xtables_calloc(1, size);
-                t->t->u.target_size = (uint16_t) size;
-                snprintf(t->t->u.user.name, sizeof(t->t->u.user.name), "%s", t->real_name ? t->real_name : name);
-                t->t->u.user.revision = t->revision;
-                t->tflags = 0;
-                if (t->udata_size) {
-                        free(t->udata);
-                        t->udata = xtables_calloc(1, t->udata_size);
-                }
-                if (t->init)
-                        t->init(t->t);
-                struct option *opts = merged_options(t->x6_options, t->extra_opts, &t->option_offset);
-                parse_words((int) n + 1, argv, opts ? opts : xt_params->orig_opts, t->option_offset, true, t, &e);
-                xtables_option_tfcall(t);
-                reply_parsed(h, buf, t->t->u.user.name, t->t->u.user.revision, t->t->data,
-                             t->t->u.target_size - TARGET_HDR);
-                free(opts);
-                free(t->t);
-                t->t = NULL;
-        } else {
-                struct xtables_match *m = xtables_find_match(name, XTF_LOAD_MUST_SUCCEED, NULL);
-                size_t size = MATCH_HDR + m->size;
-                m->m = xtables_calloc(1, size);
-                m->m->u.match_size = (uint16_t) size;
-                snprintf(m->m->u.user.name, sizeof(m->m->u.user.name), "%s", m->real_name ? m->real_name : name);
-                m->m->u.user.revision = m->revision;
-                m->mflags = 0;
-                if (m->udata_size) {
-                        free(m->udata);
-                        m->udata = xtables_calloc(1, m->udata_size);
-                }
-                if (m->init)
-                        m->init(m->m);
-                struct option *opts = merged_options(m->x6_options, m->extra_opts, &m->option_offset);
-                parse_words((int) n + 1, argv, opts ? opts : xt_params->orig_opts, m->option_offset, false, m, &e);
-                xtables_option_mfcall(m);
-                reply_parsed(h, buf, m->m->u.user.name, m->m->u.user.revision, m->m->data,
-                             m->m->u.match_size - MATCH_HDR);
-                free(opts);
-                free(m->m);
-                m->m = NULL;
-        }
-        for (uint32_t i = 0; i <= n; i++)
-                free(argv[i]);
-        free(argv);
 }

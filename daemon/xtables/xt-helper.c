@@ -13,6 +13,7 @@
  * process ends; the daemon starts a new helper for the next request. */
 #include <errno.h>
 #include <getopt.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,15 @@ static char *stderr_buf;       /* stderr while serving a request */
 static size_t stderr_len;
 static FILE *stderr_saved;
 static uint8_t msg_buf[BS_XT_MSG_MAX];
+static jmp_buf *verifying;     /* xth_verify's way back from exit_err */
+
+void xth_verify_begin(void *jmp) {
+        verifying = jmp;
+}
+
+void xth_verify_end(void) {
+        verifying = NULL;
+}
 
 int xth_family(void) {
         return helper_family;
@@ -89,8 +99,13 @@ static void at_exit(void) {
         send_error(captured_stderr());
 }
 
-_Noreturn static void exit_err(enum xtables_exittype status, const char *fmt, ...) _printf_(2, 3);
-_Noreturn static void exit_err(enum xtables_exittype status, const char *fmt, ...) {
+static void exit_err(enum xtables_exittype status, const char *fmt, ...) __attribute__((noreturn)) _printf_(2, 3);
+static void exit_err(enum xtables_exittype status, const char *fmt, ...) {
+        if (verifying) {
+                jmp_buf *back = verifying;
+                verifying = NULL;
+                longjmp(*back, 1);
+        }
         char msg[BS_XT_MESSAGE_MAX + 1];
         va_list ap;
         va_start(ap, fmt);

@@ -9,6 +9,8 @@
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 
+#include <xtables.h>
+
 #include "util.h"
 #include "xt-proto.h"
 
@@ -16,6 +18,31 @@ int xth_family(void);
 int xth_send(const void *buf, size_t len);
 /* The pending request has had its reply. */
 void xth_reply_sent(void);
+
+#define MATCH_HDR XT_ALIGN(sizeof(struct xt_entry_match))
+#define TARGET_HDR XT_ALIGN(sizeof(struct xt_entry_target))
+
+/* The rule's entry around an extension, with what extensions look at:
+ * the protocol and its inversion. */
+typedef union xth_entry {
+        struct ipt_entry e4;
+        struct ip6t_entry e6;
+} xth_entry;
+void xth_entry_init(xth_entry *e, uint16_t proto, bool proto_invert);
+
+/* The extension's options as getopt_long sees them, after iptables'
+ * merge (malloc'ed; NULL when it has none). */
+struct option;
+struct option *xth_merged_options(const struct xt_option_entry *x6, const struct option *extra,
+                                  unsigned int *offset);
+
+/* xt-helper-parse.c: whether text (" -m NAME OPTIONS" as printed) parses,
+ * as the daemon would split and parse it, to exactly these bytes. */
+bool xth_verify(bool is_target, const xth_entry *e, const char *text, const char *name, uint8_t revision,
+                const uint8_t *payload, size_t size);
+/* xt-helper.c: while verifying, exit_err returns to xth_verify. */
+void xth_verify_begin(void *jmp);
+void xth_verify_end(void);
 
 void xth_render(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf);
 void xth_describe(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf);
