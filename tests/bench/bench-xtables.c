@@ -88,22 +88,29 @@ int main(int argc, char **argv) {
         }
         unlink(file);
 
-        double t0 = now_ms();
-        if (run("iptables-legacy -S > /dev/null") != 0)
-                return 1;
-        double ipt_ms = now_ms() - t0;
+        /* the best of five runs of each: the machine is shared */
+        double t0, ipt_ms = 0;
+        for (int round = 0; round < 5; round++) {
+                t0 = now_ms();
+                if (run("iptables-legacy -S > /dev/null") != 0)
+                        return 1;
+                double ms = now_ms() - t0;
+                if (round == 0 || ms < ipt_ms)
+                        ipt_ms = ms;
+        }
 
         bs_xt_client *c = NULL;
         if (bs_xt_client_new(argc > 1 ? argv[1] : NULL, &c) < 0)
                 return 1;
         bs_text_set_ext_provider(&bs_xt_client_provider, c);
         double best = 0;
-        for (int round = 0; round < 3; round++) {
+        for (int round = 0; round < 5; round++) {
                 /* the first round includes the helper's start */
                 t0 = now_ms();
                 bs_table *t = NULL;
                 bs_nf_options o = BS_NF_OPTIONS_DEFAULT;
                 int r = bs_backend_iptables_legacy.read(BS_FAMILY_IPV4, "filter", &o, &t);
+                double read_ms = now_ms() - t0;
                 bs_buf out = {};
                 if (r >= 0)
                         r = bs_render_table(t, NULL, false, &out);
@@ -112,14 +119,14 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "bench-xtables: read/render failed (%d)\n", r);
                         return 1;
                 }
-                printf("backstop read + render (round %d%s): %.1f ms\n", round + 1,
-                       round == 0 ? ", helper started" : "", ms);
+                printf("backstop read + render (round %d%s): %.1f ms (read %.1f)\n", round + 1,
+                       round == 0 ? ", helper started" : "", ms, read_ms);
                 if (round == 0 || ms < best)
                         best = ms;
                 bs_buf_done(&out);
                 bs_table_free(t);
         }
-        printf("iptables-legacy -S: %.1f ms\n", ipt_ms);
+        printf("iptables-legacy -S (best of 5, through a shell): %.1f ms\n", ipt_ms);
         printf("ratio backstop/iptables (best round): %.2f\n", best / ipt_ms);
         bs_text_set_ext_provider(NULL, NULL);
         bs_xt_client_free(c);
