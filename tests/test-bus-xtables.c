@@ -58,6 +58,22 @@ static void test_show(void) {
                 g_assert_cmpstr(got, ==, want);
                 g_autofree char *want_v = ipt_verbose_S(f), *got_v = rules_text(fam, TRUE);
                 g_assert_cmpstr(got_v, ==, want_v);
+
+                /* ListRules: each rule's text is its -S line after "-A INPUT " */
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = call(PATH, IFACE, "ListRules", g_variant_new("(ss)", fam, "INPUT"),
+                                             "(aa{sv}aa{sv})", &error);
+                g_assert_no_error(error);
+                g_autoptr(GVariant) rules = g_variant_get_child_value(r, 0);
+                g_autoptr(GString) listed = g_string_new(NULL);
+                for (gsize i = 0; i < g_variant_n_children(rules); i++) {
+                        g_autoptr(GVariant) d = g_variant_get_child_value(rules, i);
+                        const char *text;
+                        g_assert_true(g_variant_lookup(d, "rule", "&s", &text));
+                        g_string_append_printf(listed, "-A INPUT %s\n", text);
+                }
+                const char *first = strstr(want, "-A INPUT");
+                g_assert_cmpstr(listed->str, ==, first);
         }
         bs_test_reset_tables();
 }

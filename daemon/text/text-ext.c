@@ -110,11 +110,15 @@ static int render_raw(bs_buf *b, bool target, const bs_opaque *o) {
 }
 
 int text_render_opaque(bs_buf *b, text_ext_texts *x, const bs_rule *r, bool target, const bs_opaque *o) {
-        if (x && x->next < x->n) {
-                bs_ext_render_item *it = &x->items[x->next++];
-                if (it->opaque == o && it->text)
-                        return text_buf_add_str(b, it->text);
-        }
+        /* the items are in the order of the table; what is printed is that
+         * order with rules left out (one chain, a few rules) */
+        for (size_t i = x ? x->next : 0; x && i < x->n; i++)
+                if (x->items[i].opaque == o) {
+                        x->next = i + 1;
+                        if (x->items[i].text)
+                                return text_buf_add_str(b, x->items[i].text);
+                        break;
+                }
         return render_raw(b, target, o);
 }
 

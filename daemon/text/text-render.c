@@ -421,13 +421,51 @@ static void texts_done(text_ext_texts *x) {
         text_ext_texts_done(x);
 }
 
-int bs_render_rule(const bs_rule *r, bs_buf *out) {
+static int render_rule_alone(const bs_rule *r, text_ext_texts *ext, bs_buf *out) {
         _cleanup_buf_ bs_buf tmp = {};
+        PUT(text_buf_add_str(&tmp, ""));
+        PUT(text_render_rule(r, false, TEXT_STYLE_IPTABLES, ext, &tmp));
+        return text_buf_add_str(out, tmp.len > 0 ? tmp.data + 1 : "");
+}
+
+int bs_render_rule(const bs_rule *r, bs_buf *out) {
         _cleanup_(texts_done) text_ext_texts ext = {};
         PUT(text_ext_prepare_rule(r, &ext));
-        PUT(text_buf_add_str(&tmp, ""));
-        PUT(text_render_rule(r, false, TEXT_STYLE_IPTABLES, &ext, &tmp));
-        return text_buf_add_str(out, tmp.len > 0 ? tmp.data + 1 : "");
+        return render_rule_alone(r, &ext, out);
+}
+
+struct bs_rule_texts {
+        text_ext_texts ext;
+};
+
+int bs_rule_texts_new(const bs_table *t, const char *chain, bs_rule_texts **ret) {
+        const bs_chain *only = NULL;
+        if (chain) {
+                only = bs_table_find_chain(t, chain);
+                if (!only)
+                        return -ENOENT;
+        }
+        bs_rule_texts *x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        int r = text_ext_prepare_table(t, only, &x->ext);
+        if (r < 0) {
+                free(x);
+                return r;
+        }
+        *ret = x;
+        return 0;
+}
+
+int bs_rule_texts_render(bs_rule_texts *x, const bs_rule *r, bs_buf *out) {
+        return render_rule_alone(r, &x->ext, out);
+}
+
+void bs_rule_texts_free(bs_rule_texts *x) {
+        if (!x)
+                return;
+        text_ext_texts_done(&x->ext);
+        free(x);
 }
 
 static int render_rule_line(const bs_rule *r, const char *chain, bool counters, text_ext_texts *ext, bs_buf *out) {

@@ -71,6 +71,15 @@ void bs_text_set_ext_provider(const bs_ext_provider *p, void *userdata);
 /* The rule part of an -A line after "-A CHAIN", as -S prints it, e.g.
  * "-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT" (no leading space). */
 int bs_render_rule(const bs_rule *r, bs_buf *out);
+/* Many rules of one table printed one at a time (ListRules): the opaque
+ * extensions of the table (of one chain when chain is set) go to the
+ * provider in one call first, then each bs_rule_texts_render prints a rule
+ * as bs_render_rule does. Rules are taken in the table's order (any of
+ * them may be left out); one printed out of order shows raw. */
+typedef struct bs_rule_texts bs_rule_texts;
+int bs_rule_texts_new(const bs_table *t, const char *chain, bs_rule_texts **ret);
+int bs_rule_texts_render(bs_rule_texts *x, const bs_rule *r, bs_buf *out);
+void bs_rule_texts_free(bs_rule_texts *x);
 /* "-A CHAIN <rule>", with "-c PKTS BYTES" when counters is true placed
  * where iptables -S -v prints it: after the matches, before the target. */
 int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out);
