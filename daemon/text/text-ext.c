@@ -115,7 +115,7 @@ int text_render_opaque(bs_buf *b, text_ext_texts *x, const bs_rule *r, bool targ
         for (size_t i = x ? x->next : 0; x && i < x->n; i++)
                 if (x->items[i].opaque == o) {
                         x->next = i + 1;
-                        if (x->items[i].text)
+                        if (x->items[i].text && (x->items[i].exact || !x->exact_only))
                                 return text_buf_add_str(b, x->items[i].text);
                         break;
                 }

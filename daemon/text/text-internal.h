@@ -150,6 +150,7 @@ int text_put_ct_addr(bs_buf *b, bs_family f, const bs_addr *a);
 typedef struct text_ext_texts {
         bs_ext_render_item *items;
         size_t n, next;
+        bool exact_only; /* a saved file: only texts that read back to the very bytes */
 } text_ext_texts;
 /* Every opaque extension of t (of one chain when only is set), rendered by
  * the provider in one call. Without a provider x stays empty. */

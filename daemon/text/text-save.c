@@ -56,6 +56,7 @@ int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
         int r = text_ext_prepare_table(t, NULL, &ext);
         if (r < 0)
                 return r;
+        ext.exact_only = true;
         r = render_save(t, counters, &ext, out);
         text_ext_texts_done(&ext);
         return r;

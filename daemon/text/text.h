@@ -45,6 +45,10 @@ typedef struct bs_ext_render_item {
         bool proto_invert;
         const bs_opaque *opaque;
         char *text;  /* out (malloc): " -m NAME OPTIONS" as iptables -S prints it; NULL: not rendered */
+        /* out: the text reads back to these very bytes; else to the same
+         * but for bytes at the extension's initial values (recent's mask
+         * union), which a display may show and a saved file may not */
+        bool exact;
 } bs_ext_render_item;
 
 typedef struct bs_ext_option {
@@ -88,7 +92,9 @@ int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_b
  * -ENOENT if the chain does not exist. */
 int bs_render_table(const bs_table *t, const char *chain, bool counters, bs_buf *out);
 /* iptables-save format for one table: "*filter", ":CHAIN POLICY [p:b]",
- * -A lines (with "[p:b] " counters when counters is true), "COMMIT". */
+ * -A lines (with "[p:b] " counters when counters is true), "COMMIT". What
+ * is saved must read back to the same bytes: an extension whose text
+ * reads back to bytes of the same meaning only is saved raw. */
 int bs_render_save(const bs_table *t, bool counters, bs_buf *out);
 /* The same with every opaque extension in the raw form: exact, and read
  * back without any provider (what the journal keeps). */

@@ -127,20 +127,22 @@ void xth_render(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
                 if (!full) {
                         xth_entry e;
                         xth_entry_init(&e, proto, proto_invert);
-                        /* shown only when it means these very bytes */
+                        /* shown only when it means these very bytes (1), or
+                         * the same but for initial values (3) */
                         if (render_one(is_target, revision, &e, name, payload, size, &text, &text_len) &&
-                            text_len <= BS_XT_TEXT_MAX &&
-                            xth_verify(is_target, &e, text, name, revision, payload, size))
-                                status = 1;
+                            text_len <= BS_XT_TEXT_MAX) {
+                                xth_match v = xth_verify(is_target, &e, text, name, revision, payload, size);
+                                status = v == XTH_EXACT ? 1 : v == XTH_EQUIVALENT ? 3 : 0;
+                        }
                         /* what is left must fit: this item, then 5 bytes for each one after it */
-                        size_t need = 5 + (status == 1 ? text_len : 0) + (size_t) (n - i - 1) * 5;
+                        size_t need = 5 + (status ? text_len : 0) + (size_t) (n - i - 1) * 5;
                         if (w.len + need > BS_XT_MSG_MAX)
                                 full = true;
                 }
                 if (full)
                         status = 2; /* no room: ask again */
                 bs_xt_wu8(&w, status);
-                bs_xt_wstr(&w, status == 1 ? text : "");
+                bs_xt_wstr(&w, status == 1 || status == 3 ? text : "");
                 free(text);
         }
         if (bs_xt_rend(r) < 0)

@@ -180,14 +180,18 @@ void xth_parse(bs_xt_reader *r, const bs_xt_hdr *h, uint8_t *buf) {
  * union, all ones, printed as --mask 255.255.255.255, reads back as four
  * bytes of ones and twelve of zeros). Anything the rule set itself must
  * come back as it is. */
-static bool same_bytes(const parsed *back, const parsed *init, const char *name, uint8_t revision,
-                       const uint8_t *payload, size_t size) {
+static xth_match same_bytes(const parsed *back, const parsed *init, const char *name, uint8_t revision,
+                            const uint8_t *payload, size_t size) {
         if (strcmp(back->name, name) != 0 || back->revision != revision || back->size != size)
-                return false;
+                return XTH_DIFFERENT;
+        xth_match m = XTH_EXACT;
         for (size_t i = 0; i < size; i++)
-                if (back->data[i] != payload[i] && (i >= init->size || init->data[i] != payload[i]))
-                        return false;
-        return true;
+                if (back->data[i] != payload[i]) {
+                        if (i >= init->size || init->data[i] != payload[i])
+                                return XTH_DIFFERENT;
+                        m = XTH_EQUIVALENT;
+                }
+        return m;
 }
 
 /* The initial bytes of each extension by its printed name (init() sees no
@@ -216,17 +220,17 @@ static const parsed *initial_bytes(bool is_target, const char *name, char **argv
         return &c->init;
 }
 
-bool xth_verify(bool is_target, const xth_entry *e, const char *text, const char *name, uint8_t revision,
-                const uint8_t *payload, size_t size) {
+xth_match xth_verify(bool is_target, const xth_entry *e, const char *text, const char *name, uint8_t revision,
+                     const uint8_t *payload, size_t size) {
         /* split as the daemon splits what it parses */
         char **words = NULL;
         size_t n = 0;
         bs_parse_error err;
         if (bs_split_words(text, &words, &n, &err) < 0)
-                return false;
+                return XTH_DIFFERENT;
         if (n < 2 || strcmp(words[0], is_target ? "-j" : "-m") != 0) {
                 bs_words_free(words, n);
-                return false;
+                return XTH_DIFFERENT;
         }
         /* argv: a program name, then the options after "-m NAME" */
         char **argv = xtables_calloc(n, sizeof(char *));
@@ -236,7 +240,7 @@ bool xth_verify(bool is_target, const xth_entry *e, const char *text, const char
         xth_entry copy = *e;
         parsed back = {};
         static jmp_buf refused;
-        volatile bool same = false;
+        volatile xth_match same = XTH_DIFFERENT;
         /* whatever libxtables refuses comes back here instead of ending
          * the process; the extension's state is set afresh by the next
          * parse (parse_ext) */
@@ -244,7 +248,7 @@ bool xth_verify(bool is_target, const xth_entry *e, const char *text, const char
                 xth_verify_begin(&refused);
                 parse_ext(is_target, words[1], &copy, (int) n - 1, argv, true, &back);
                 const parsed *init = initial_bytes(is_target, words[1], argv);
-                same = init && same_bytes(&back, init, name, revision, payload, size);
+                same = init ? same_bytes(&back, init, name, revision, payload, size) : XTH_DIFFERENT;
         }
         xth_verify_end();
         free(back.data);

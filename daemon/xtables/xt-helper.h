@@ -36,9 +36,15 @@ struct option;
 struct option *xth_merged_options(const struct xt_option_entry *x6, const struct option *extra,
                                   unsigned int *offset);
 
-/* xt-helper-parse.c: whether text (" -m NAME OPTIONS" as printed) parses,
- * as the daemon would split and parse it, to exactly these bytes. */
-bool xth_verify(bool is_target, const xth_entry *e, const char *text, const char *name, uint8_t revision,
+/* xt-helper-parse.c: what text (" -m NAME OPTIONS" as printed) parses to,
+ * split and parsed as the daemon would: these very bytes, the same but
+ * for bytes at the extension's initial values, or something else. */
+typedef enum xth_match {
+        XTH_DIFFERENT,
+        XTH_EXACT,
+        XTH_EQUIVALENT,
+} xth_match;
+xth_match xth_verify(bool is_target, const xth_entry *e, const char *text, const char *name, uint8_t revision,
                 const uint8_t *payload, size_t size);
 /* xt-helper.c: while verifying, exit_err returns to xth_verify. */
 void xth_verify_begin(void *jmp);

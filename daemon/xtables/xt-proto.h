@@ -14,7 +14,10 @@
  * Requests (daemon -> helper), the helper serving one family:
  *   RENDER   u32 n, n x { u8 target, u8 revision, u16 proto, u8 proto_invert,
  *            str name, bytes payload }
- *            -> RENDERED u32 n, n x { u8 ok, str text }   (text: " -m NAME ...")
+ *            -> RENDERED u32 n, n x { u8 status, str text }   (text: " -m NAME ...")
+ *            status: 0 not printed, 1 printed (the text reads back to these
+ *            bytes), 2 no room in this reply, 3 printed (the text reads back
+ *            to the same but for bytes at the extension's initial values)
  *   DESCRIBE u8 target, str name
  *            -> DESCRIBED u32 n, n x { str option, u8 has_arg }
  *   PARSE    u8 target, u16 proto, u8 proto_invert, str name, u32 n, n x str word

@@ -22,36 +22,43 @@ int bs_xt_read_rendered(bs_xt_reader *r, bs_ext_render_item *items, size_t k, si
         if (bs_xt_ru32(r) != k || k > BS_XT_ITEMS_MAX)
                 return -EBADMSG;
         char **texts = calloc(k ? k : 1, sizeof(char *));
-        if (!texts)
+        bool *exact = calloc(k ? k : 1, sizeof(bool));
+        if (!texts || !exact) {
+                free(texts);
+                free(exact);
                 return -ENOMEM;
+        }
         size_t done = k;
         int ret = 0;
         for (size_t i = 0; i < k; i++) {
                 uint8_t status = bs_xt_ru8(r);
                 bs_xt_rstr(r, BS_XT_TEXT_MAX, text);
-                if (r->bad || status > 2) {
+                if (r->bad || status > 3) {
                         ret = -EBADMSG;
                         break;
                 }
                 if (status == 2 && done == k)
                         done = i; /* no room in the reply: ask again from here */
-                if (status == 1 && i < done && text_plausible(text, items[i].target)) {
+                if ((status == 1 || status == 3) && i < done && text_plausible(text, items[i].target)) {
                         texts[i] = strdup(text);
                         if (!texts[i]) {
                                 ret = -ENOMEM;
                                 break;
                         }
+                        exact[i] = status == 1;
                 }
         }
         if (ret == 0 && bs_xt_rend(r) < 0)
                 ret = -EBADMSG;
         for (size_t i = 0; i < k; i++) {
-                if (ret == 0 && i < done)
+                if (ret == 0 && i < done) {
                         items[i].text = texts[i];
-                else
+                        items[i].exact = exact[i];
+                } else
                         free(texts[i]);
         }
         free(texts);
+        free(exact);
         if (ret == 0)
                 *handled = done;
         return ret;

@@ -10,7 +10,8 @@
 #include "text.h"
 #include "xt-proto.h"
 
-/* RENDERED for items[0..k): items[i].text set for each the helper printed
+/* RENDERED for items[0..k): items[i].text (and .exact) set for each the
+ * helper printed
  * (a text that does not start with " -m " for a match or " -j " for a
  * target, or holds a control character, is not taken); *handled: how many
  * it handled (the rest did not fit its reply). */
