@@ -288,6 +288,27 @@ static void foreign_free(text_foreign *f) {
         free(f);
 }
 
+const char *text_proto_extension(bs_family f, uint16_t proto) {
+        /* iptables' load_proto: the match named after the protocol, where
+         * the host has one */
+        switch (proto) {
+        case IPPROTO_SCTP:
+                return "sctp";
+        case IPPROTO_DCCP:
+                return "dccp";
+        case IPPROTO_ESP:
+                return "esp";
+        case IPPROTO_AH:
+                return "ah";
+        case IPPROTO_COMP:
+                return "ipcomp";
+        case IPPROTO_MH:
+                return f == BS_FAMILY_IPV6 ? "mh" : NULL;
+        default:
+                return NULL;
+        }
+}
+
 int text_load_foreign(text_parse_state *s, bool target, const char *name, int word) {
         bool raw = s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION);
         if (raw) {

@@ -263,6 +263,9 @@ static inline bs_match *text_inst_match(text_parse_state *s, text_ext_inst *x) {
 int text_load_foreign(text_parse_state *s, bool target, const char *name, int word);
 /* Frees what the parse of s allocated for foreign extensions. */
 void text_parse_state_done(text_parse_state *s);
+/* The host extension iptables loads for a protocol besides the model's
+ * own (sctp, dccp, esp, ah, mh, ...), NULL if none. */
+const char *text_proto_extension(bs_family f, uint16_t proto) _pure_;
 /* text-parse.c: a match instance for e, at word. */
 int text_load_match(text_parse_state *s, const text_ext *e, int word);
 

@@ -585,6 +585,18 @@ int text_parse_loop(text_parse_state *s) {
                                         s->i = (size_t) word;
                                         continue;
                                 }
+                                /* a protocol with a match of its own among
+                                 * the host's extensions (-p sctp --dport 80) */
+                                const char *pname = text_proto_extension(s->family, s->rule->proto);
+                                if (pname) {
+                                        s->i = (size_t) word;
+                                        int r = text_load_foreign(s, false, pname, word);
+                                        if (r >= 0)
+                                                continue;
+                                        if (r == -ENOMEM)
+                                                return r;
+                                        s->i = (size_t) word + 1;
+                                }
                         }
                         return FAIL(s, word, w, "unknown option \"%.*s\"", (int) (len + 2), w);
                 }
