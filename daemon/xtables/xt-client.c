@@ -317,8 +317,10 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
                         continue;
                 if (n <= 0 || n > BS_XT_MSG_MAX) {
                         /* died, or sent what we cannot read */
-                        if (helper_stop(h))
+                        if (helper_stop(h)) {
                                 c->paused_until = now_usec() + c->timeout_usec;
+                                return -ENOEXEC;
+                        }
                         return -ECONNRESET;
                 }
                 bs_xt_hdr hdr;
@@ -402,7 +404,7 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
         while (i < n) {
                 size_t done;
                 int r = render_batch(c, items + i, n - i, &done);
-                if (r == -ENOMEM || r == -ETIME || r == -EAGAIN)
+                if (r == -ENOMEM || r == -ETIME || r == -EAGAIN || r == -ENOEXEC)
                         return r; /* what is left stays in the raw form */
                 if (r < 0 && done > 1) {
                         /* an extension killed the helper: each one alone, so
@@ -410,7 +412,7 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
                         for (size_t j = 0; j < done; j++) {
                                 size_t one;
                                 int k = render_batch(c, items + i + j, 1, &one);
-                                if (k == -ENOMEM || k == -ETIME || k == -EAGAIN)
+                                if (k == -ENOMEM || k == -ETIME || k == -EAGAIN || k == -ENOEXEC)
                                         return k;
                         }
                 }
@@ -435,6 +437,9 @@ static void failure_message(const bs_xt_client *c, int r, char *msg, size_t msg_
                 break;
         case -ECONNRESET:
                 snprintf(msg, msg_size, "the xtables helper died");
+                break;
+        case -ENOEXEC:
+                snprintf(msg, msg_size, "the xtables helper could not start (not installed, or its privileges could not be dropped)");
                 break;
         default:
                 snprintf(msg, msg_size, "the xtables helper failed: %s", strerror(-r));
