@@ -285,6 +285,13 @@ static void test_sandbox(void) {
         g_autofree char *gl = g_strndup(groups + 8, strcspn(groups + 8, "\n"));
         g_assert_cmpstr(g_strstrip(gl), ==, ""); /* no supplementary group */
 
+        g_autofree char *lpath = g_strdup_printf("/proc/%d/limits", pid);
+        g_autofree char *limits = NULL;
+        g_assert_true(g_file_get_contents(lpath, &limits, NULL, NULL));
+        g_assert_true(g_regex_match_simple("^Max file size +0 +0 ", limits, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^Max core file size +0 +0 ", limits, G_REGEX_MULTILINE, 0));
+        g_assert_true(g_regex_match_simple("^Max open files +64 +64 ", limits, G_REGEX_MULTILINE, 0));
+
         g_autofree char *fddir = g_strdup_printf("/proc/%d/fd", pid);
         g_autoptr(GDir) d = g_dir_open(fddir, 0, NULL);
         g_assert_nonnull(d);

@@ -29,6 +29,17 @@
  * default) or could not start (the timeout), requests fail at once for a
  * while: a display of many rules must not wait out the timeout once per
  * rule. */
+/* The helper's address space: libxtables and every extension loaded
+ * take some 30 MiB; a runaway extension stops here, not at the unit's
+ * MemoryMax= that the daemon shares. */
+#define HELPER_ADDRESS_SPACE_MAX (512ULL * 1024 * 1024)
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
 /* The exit status of the child when it could not become the helper
  * (privileges not dropped, exec failed). */
 #define CHILD_SETUP_FAILED 127
@@ -172,8 +183,17 @@ _Noreturn static void child(int sock, const char *path, const char *fam, uid_t u
                 _exit(CHILD_SETUP_FAILED);
         if (close_range(4, ~0U, 0) < 0)
                 _exit(CHILD_SETUP_FAILED);
-        struct rlimit core = { 0, 0 };
-        (void) setrlimit(RLIMIT_CORE, &core);
+        /* no core dumps, no file written, few files open; the address
+         * space bounded (not under ASan, whose shadow needs terabytes) */
+        struct rlimit zero = { 0, 0 }, files = { 64, 64 };
+        if (setrlimit(RLIMIT_CORE, &zero) < 0 || setrlimit(RLIMIT_FSIZE, &zero) < 0 ||
+            setrlimit(RLIMIT_NOFILE, &files) < 0)
+                _exit(CHILD_SETUP_FAILED);
+#ifndef UNDER_ASAN
+        struct rlimit as = { HELPER_ADDRESS_SPACE_MAX, HELPER_ADDRESS_SPACE_MAX };
+        if (setrlimit(RLIMIT_AS, &as) < 0)
+                _exit(CHILD_SETUP_FAILED);
+#endif
         if (geteuid() == 0) {
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(CHILD_SETUP_FAILED);
