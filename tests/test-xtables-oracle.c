@@ -16,6 +16,7 @@
 #include "oracle-util.h"
 #include "test-backend.h"
 #include "xt-client.h"
+#include "xt-revision.h"
 
 typedef struct ext_line {
         bs_family family;
@@ -338,6 +339,31 @@ static void test_bad_helper(gconstpointer data) {
         reset_table(f, "filter");
 }
 
+/* The revision answers the helper gets: ip_tables' and nf_tables' compat
+ * layer (asked where ip_tables is absent) say the same. */
+static void test_revisions(void) {
+        static const struct {
+                const char *name;
+                bool target;
+        } exts[] = { { "recent", false }, { "hashlimit", false }, { "string", false }, { "connlimit", false },
+                     { "MARK", true },    { "NFLOG", true },      { "CT", true },          { "nosuchext", false } };
+        unsigned supported = 0;
+        for (int f = 0; f < 2; f++)
+                for (size_t i = 0; i < G_N_ELEMENTS(exts); i++)
+                        for (uint8_t rev = 0; rev < 5; rev++) {
+                                bs_family fam = f ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4;
+                                bool legacy = bs_xt_kernel_supports(fam, exts[i].target, rev, exts[i].name);
+                                int nft = bs_xt_kernel_supports_nft(fam, exts[i].target, rev, exts[i].name);
+                                g_assert_cmpint(nft, >=, 0);
+                                if (legacy != (nft == 1 || rev == 0))
+                                        g_error("%s revision %u: ip_tables says %d, nf_tables %d", exts[i].name, rev,
+                                                legacy, nft);
+                                supported += legacy;
+                        }
+        g_assert_cmpuint(supported, >, 10);
+        g_assert_false(bs_xt_kernel_supports(BS_FAMILY_IPV4, false, 1, "nosuchext"));
+}
+
 /* iptables' own message for bad options, naming the extension's word. */
 static void test_bad_options(void) {
         static const struct {
@@ -376,6 +402,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/xtables/fallback", test_fallback);
         g_test_add_func("/xtables/bad-options", test_bad_options);
         g_test_add_func("/xtables/sandbox", test_sandbox);
+        g_test_add_func("/xtables/revisions", test_revisions);
         g_test_add_data_func("/xtables/helper-hangs", "#!/bin/sh\nexec sleep 600\n", test_bad_helper);
         g_test_add_data_func("/xtables/helper-dies", "#!/bin/sh\nexit 3\n", test_bad_helper);
         g_test_add_data_func("/xtables/helper-crashes", "#!/bin/sh\nkill -SEGV $$\n", test_bad_helper);

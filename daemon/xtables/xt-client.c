@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/netfilter/x_tables.h>
 
 #include "config.h"
 #include "xt-client.h"
 #include "xt-proto.h"
 #include "xt-reply.h"
+#include "xt-revision.h"
 
 #define DESCRIBE_CACHE_MAX 256
 /* After a helper hung (killed at the timeout: twice the timeout, 10 s by
@@ -44,12 +44,6 @@
  * (privileges not dropped, exec failed). */
 #define CHILD_SETUP_FAILED 127
 
-/* From linux/netfilter_ipv4/ip_tables.h and ip6_tables.h, which clash
- * with net/if.h (rule.h): the kernel's revision questions. */
-#define IPT_SO_GET_REVISION_MATCH 66
-#define IPT_SO_GET_REVISION_TARGET 67
-#define IP6T_SO_GET_REVISION_MATCH 68
-#define IP6T_SO_GET_REVISION_TARGET 69
 
 typedef struct helper {
         pid_t pid;
@@ -239,26 +233,6 @@ static int helper_start(bs_xt_client *c, bs_family f) {
 /* ------------------------------------------------------------ requests */
 
 
-/* What the kernel says of a revision, as libxtables would ask it. */
-static bool kernel_supports(bs_family f, bool target, uint8_t revision, const char *name) {
-        int fd = socket(f == BS_FAMILY_IPV6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-        if (fd < 0)
-                return true; /* libxtables: cannot tell, assume it is */
-        struct xt_get_revision rev = { .revision = revision };
-        snprintf(rev.name, sizeof(rev.name), "%s", name);
-        socklen_t len = sizeof(rev);
-        int opt = f == BS_FAMILY_IPV6 ? (target ? IP6T_SO_GET_REVISION_TARGET : IP6T_SO_GET_REVISION_MATCH)
-                                      : (target ? IPT_SO_GET_REVISION_TARGET : IPT_SO_GET_REVISION_MATCH);
-        int k = getsockopt(fd, f == BS_FAMILY_IPV6 ? IPPROTO_IPV6 : IPPROTO_IP, opt, &rev, &len);
-        int e = errno;
-        close(fd);
-        if (k >= 0)
-                return true;
-        if (e == ENOENT || e == EPROTONOSUPPORT || e == ENOPROTOOPT)
-                return revision == 0;
-        return true;
-}
-
 static int answer_revision(bs_xt_client *c, helper *h, bs_family f, bs_xt_reader *r, uint32_t id) {
         char name[BS_XT_NAME_MAX + 1];
         uint8_t target = bs_xt_ru8(r), revision = bs_xt_ru8(r);
@@ -269,7 +243,7 @@ static int answer_revision(bs_xt_client *c, helper *h, bs_family f, bs_xt_reader
         bs_xt_writer w;
         size_t len;
         bs_xt_wbegin(&w, msg, BS_XT_REVISION_ANSWER, id, f == BS_FAMILY_IPV6 ? 6 : 4);
-        bs_xt_wu8(&w, kernel_supports(f, target, revision, name));
+        bs_xt_wu8(&w, bs_xt_kernel_supports(f, target, revision, name));
         if (bs_xt_wend(&w, &len) < 0)
                 return -EMSGSIZE;
         if (send(h->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t) len)
