@@ -251,10 +251,33 @@ static int answer_revision(bs_xt_client *c, helper *h, bs_family f, bs_xt_reader
         return 0;
 }
 
+static int answer_ipset(helper *h, bs_family f, bs_xt_reader *r, uint32_t id) {
+        const uint8_t *req;
+        size_t n = bs_xt_rbytes(r, BS_XT_IPSET_MAX, &req);
+        if (bs_xt_rend(r) < 0)
+                return -EBADMSG;
+        uint8_t out[BS_XT_IPSET_MAX];
+        size_t out_len = n;
+        if (n)
+                memcpy(out, req, n);
+        int k = bs_xt_kernel_ipset(out, &out_len);
+        uint8_t msg[BS_XT_IPSET_MAX + 64];
+        bs_xt_writer w;
+        size_t len;
+        bs_xt_wbegin(&w, msg, BS_XT_IPSET_ANSWER, id, f == BS_FAMILY_IPV6 ? 6 : 4);
+        bs_xt_wu32(&w, k < 0 ? (uint32_t) -k : 0);
+        bs_xt_wbytes(&w, out, k < 0 ? 0 : out_len);
+        if (bs_xt_wend(&w, &len) < 0)
+                return -EMSGSIZE;
+        if (send(h->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t) len)
+                return -ECONNRESET;
+        return 0;
+}
+
 static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret);
 
 /* Sends c->buf (len bytes) and waits for the reply of type want into
- * c->reply, answering revision questions on the way. A helper that was
+ * c->reply, answering revision and ipset questions on the way. A helper that was
  * dead already (killed, or ended after its last error: the request finds
  * its socket closed) is started again, once. */
 static int request(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret) {
@@ -323,6 +346,11 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
                         r = -EBADMSG;
                 if (r >= 0 && hdr.type == BS_XT_REVISION) {
                         r = answer_revision(c, h, f, ret, id);
+                        if (r >= 0)
+                                continue;
+                }
+                if (r >= 0 && hdr.type == BS_XT_IPSET) {
+                        r = answer_ipset(h, f, ret, id);
                         if (r >= 0)
                                 continue;
                 }

@@ -115,26 +115,39 @@ static void exit_err(enum xtables_exittype status, const char *fmt, ...) {
         _exit(status == 0 ? 1 : (int) status);
 }
 
+/* A question to the daemon while serving a request (msg: len bytes,
+ * written by the caller into buf); the answer of type want read into buf
+ * (size bytes) and r. */
+void xth_ask_daemon(uint8_t *buf, size_t size, size_t len, bs_xt_type want, bs_xt_reader *r) {
+        if (xth_send(buf, len) < 0)
+                _exit(1);
+        ssize_t n;
+        do
+                n = recv(HELPER_FD, buf, size, 0);
+        while (n < 0 && errno == EINTR);
+        bs_xt_hdr h;
+        if (n <= 0 || bs_xt_rbegin(r, buf, (size_t) n, &h) < 0 || h.type != want || h.id != request_id)
+                _exit(1); /* the daemon went away or is confused: nothing to answer */
+}
+
+void xth_begin_question(bs_xt_writer *w, uint8_t *buf, bs_xt_type type) {
+        bs_xt_wbegin(w, buf, type, request_id, (uint32_t) helper_family);
+}
+
 /* The kernel's answer, through the daemon. */
 static int compat_rev(const char *name, uint8_t revision, int opt) {
         uint8_t buf[256];
         bs_xt_writer w;
         size_t len;
         bool target = opt == (helper_family == 6 ? IP6T_SO_GET_REVISION_TARGET : IPT_SO_GET_REVISION_TARGET);
-        bs_xt_wbegin(&w, buf, BS_XT_REVISION, request_id, (uint32_t) helper_family);
+        xth_begin_question(&w, buf, BS_XT_REVISION);
         bs_xt_wu8(&w, target);
         bs_xt_wu8(&w, revision);
         bs_xt_wstr(&w, name);
-        if (bs_xt_wend(&w, &len) < 0 || xth_send(buf, len) < 0)
+        if (bs_xt_wend(&w, &len) < 0)
                 exit_err(OTHER_PROBLEM, "cannot ask for the revisions of %s", name);
-        ssize_t n;
-        do
-                n = recv(HELPER_FD, buf, sizeof(buf), 0);
-        while (n < 0 && errno == EINTR);
         bs_xt_reader r;
-        bs_xt_hdr h;
-        if (n <= 0 || bs_xt_rbegin(&r, buf, (size_t) n, &h) < 0 || h.type != BS_XT_REVISION_ANSWER)
-                _exit(1); /* the daemon went away or is confused: nothing to answer */
+        xth_ask_daemon(buf, sizeof(buf), len, BS_XT_REVISION_ANSWER, &r);
         uint8_t supported = bs_xt_ru8(&r);
         if (bs_xt_rend(&r) < 0)
                 _exit(1);

@@ -18,6 +18,11 @@ int xth_family(void);
 int xth_send(const void *buf, size_t len);
 /* The pending request has had its reply. */
 void xth_reply_sent(void);
+/* A question to the daemon while a request is served: the message begun
+ * with xth_begin_question in buf (size bytes), len bytes long; its answer,
+ * of type want, is read into buf and r (the process ends if none comes). */
+void xth_begin_question(bs_xt_writer *w, uint8_t *buf, bs_xt_type type);
+void xth_ask_daemon(uint8_t *buf, size_t size, size_t len, bs_xt_type want, bs_xt_reader *r);
 
 #define MATCH_HDR XT_ALIGN(sizeof(struct xt_entry_match))
 #define TARGET_HDR XT_ALIGN(sizeof(struct xt_entry_target))

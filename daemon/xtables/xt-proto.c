@@ -68,7 +68,7 @@ int bs_xt_rbegin(bs_xt_reader *r, const void *buf, size_t len, bs_xt_hdr *ret_hd
         memcpy(ret_hdr, buf, sizeof(*ret_hdr));
         r->pos = sizeof(*ret_hdr);
         if (ret_hdr->magic != BS_XT_MAGIC || ret_hdr->version != BS_XT_VERSION || ret_hdr->type < BS_XT_RENDER ||
-            ret_hdr->type > BS_XT_REVISION_ANSWER || (ret_hdr->family != 4 && ret_hdr->family != 6)) {
+            ret_hdr->type > BS_XT_IPSET_ANSWER || (ret_hdr->family != 4 && ret_hdr->family != 6)) {
                 r->bad = true;
                 return -EBADMSG;
         }

@@ -26,6 +26,8 @@
  * libxtables may have been left half way).
  * While serving a request the helper may ask (helper -> daemon):
  *   REVISION u8 target, u8 revision, str name -> REVISION_ANSWER u8 supported
+ *   IPSET bytes request (an SO_IP_SET getsockopt of libxt_set: version,
+ *   set by name, by index) -> IPSET_ANSWER u32 errno (0: done), bytes reply
  * so that it needs no capability itself: the daemon asks its kernel. */
 
 #include <stdbool.h>
@@ -46,6 +48,7 @@
 #define BS_XT_ITEMS_MAX 4096     /* extensions rendered in one request */
 #define BS_XT_OPTS_MAX 256       /* options of one extension */
 #define BS_XT_MESSAGE_MAX 1024   /* an error message */
+#define BS_XT_IPSET_MAX 256      /* an SO_IP_SET request or reply */
 
 typedef enum bs_xt_type {
         BS_XT_RENDER = 1,
@@ -57,6 +60,8 @@ typedef enum bs_xt_type {
         BS_XT_ERROR,
         BS_XT_REVISION,
         BS_XT_REVISION_ANSWER,
+        BS_XT_IPSET,
+        BS_XT_IPSET_ANSWER,
 } bs_xt_type;
 
 typedef struct bs_xt_hdr {

@@ -59,6 +59,34 @@ out:
         return r;
 }
 
+/* linux/netfilter/ipset/ip_set.h, which clashes with net/if.h */
+#define SO_IP_SET 83
+#define IP_SET_OP_GET_BYNAME 0x00000006
+#define IP_SET_OP_GET_BYINDEX 0x00000007
+#define IP_SET_OP_GET_FNAME 0x00000008
+#define IP_SET_OP_VERSION 0x00000100
+
+int bs_xt_kernel_ipset(void *buf, size_t *len) {
+        uint32_t op;
+        if (*len < sizeof(op))
+                return -EINVAL;
+        memcpy(&op, buf, sizeof(op));
+        if (op != IP_SET_OP_VERSION && op != IP_SET_OP_GET_BYNAME && op != IP_SET_OP_GET_BYINDEX &&
+            op != IP_SET_OP_GET_FNAME)
+                return -EPERM;
+        int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        if (fd < 0)
+                return -errno;
+        socklen_t l = (socklen_t) *len;
+        int k = getsockopt(fd, SOL_IP, SO_IP_SET, buf, &l);
+        int e = errno;
+        close(fd);
+        if (k < 0)
+                return -e;
+        *len = l;
+        return 0;
+}
+
 bool bs_xt_kernel_supports(bs_family f, bool target, uint8_t revision, const char *name) {
         struct xt_get_revision rev = { .revision = revision };
         snprintf(rev.name, sizeof(rev.name), "%s", name);

@@ -18,3 +18,10 @@ bool bs_xt_kernel_supports(bs_family f, bool target, uint8_t revision, const cha
  * nft_compatible_revision): 1 supported, 0 not, -errno when it could not
  * ask. */
 int bs_xt_kernel_supports_nft(bs_family f, bool target, uint8_t revision, const char *name);
+
+/* libxt_set's questions about ipset sets (getsockopt SO_IP_SET), for the
+ * helper: buf holds the request (*len bytes) and receives the answer.
+ * Only the questions libxt_set asks (the protocol version, a set's index
+ * by name, with its family, and its name by index) are asked; -EPERM for
+ * any other. -errno as the kernel answers. */
+int bs_xt_kernel_ipset(void *buf, size_t *len);
