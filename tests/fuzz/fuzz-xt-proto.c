@@ -100,6 +100,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 field(&r, &w, 'b', 0);
                 field(&r, &w, 's', BS_XT_NAME_MAX);
                 break;
+        case BS_XT_IPSET:
+                field(&r, &w, 'y', BS_XT_IPSET_MAX);
+                break;
+        case BS_XT_IPSET_ANSWER:
+                field(&r, &w, 'l', 0);
+                field(&r, &w, 'y', BS_XT_IPSET_MAX);
+                break;
         default:
                 field(&r, &w, 'b', 0);
                 break;
