@@ -25,9 +25,44 @@ typedef struct ext_line {
         bool raw;   /* iptables' -S of it reads back to other bytes: we show it raw */
 } ext_line;
 
-/* ipset(8), for the rules that name a set (created in the test's own
- * namespace) */
-static bool have_ipset;
+/* What some rules name, created in the test's own namespace by a tool
+ * that may be missing: sets (ipset(8)), an accounting object (nfacct(8)). */
+typedef struct requirement {
+        const char *tag;
+        const char *const *setup[3];
+        bool ok;
+} requirement;
+static const char *const ipset4[] = { "ipset", "create", "myset", "hash:ip", NULL };
+static const char *const ipset6[] = { "ipset", "create", "myset6", "hash:ip", "family", "inet6", NULL };
+static const char *const nfacct_add[] = { "nfacct", "add", "acct", NULL };
+static requirement requirements[] = {
+        { "ipset", { ipset4, ipset6 } },
+        { "nfacct", { nfacct_add } },
+};
+
+static void set_up_requirements(void) {
+        for (size_t i = 0; i < G_N_ELEMENTS(requirements); i++) {
+                requirement *q = &requirements[i];
+                q->ok = true;
+                for (size_t k = 0; q->setup[k] && q->ok; k++) {
+                        g_autofree char *prog = g_find_program_in_path(q->setup[k][0]);
+                        g_auto(GStrv) argv = g_strdupv((char **) q->setup[k]);
+                        if (prog) {
+                                g_free(argv[0]);
+                                argv[0] = g_strdup(prog);
+                        }
+                        q->ok = prog && run_argv(argv, NULL, NULL) == 0;
+                }
+        }
+}
+
+/* NULL when the line's requirement (if any) is met, else its tool */
+static const char *unmet(const char *tag) {
+        for (size_t i = 0; tag && i < G_N_ELEMENTS(requirements); i++)
+                if (streq(tag, requirements[i].tag))
+                        return requirements[i].ok ? NULL : requirements[i].setup[0][0];
+        return NULL;
+}
 
 static GArray *lines; /* ext_line */
 static unsigned n_skipped[2];
@@ -51,9 +86,11 @@ static void load_corpus(void) {
                 }
                 if (parts[0][0] == '#')
                         continue;
-                if (parts[3] && streq(parts[3], "ipset") && !have_ipset) {
+                const char *tool = unmet(parts[3]);
+                if (tool) {
                         n_skipped[streq(parts[0], "6")]++;
-                        g_test_message("skipped: ipv%s %s: ipset(8) is not installed", parts[0], parts[1]);
+                        g_test_message("skipped: ipv%s %s: %s(8) is not installed or failed", parts[0], parts[1],
+                                       tool);
                         continue;
                 }
                 ext_line l = { .family = streq(parts[0], "6") ? BS_FAMILY_IPV6 : BS_FAMILY_IPV4,
@@ -405,13 +442,7 @@ int main(int argc, char **argv) {
                                                    "backstop-xtables", NULL);
         g_assert_cmpint(bs_xt_client_new(helper, &client), ==, 0);
         bs_text_set_ext_provider(&bs_xt_client_provider, client);
-        g_autofree char *ipset = g_find_program_in_path("ipset");
-        if (ipset) {
-                const char *v4[] = { ipset, "create", "myset", "hash:ip", NULL };
-                const char *v6[] = { ipset, "create", "myset6", "hash:ip", "family", "inet6", NULL };
-                have_ipset = run_argv((char *const *) v4, NULL, NULL) == 0 &&
-                             run_argv((char *const *) v6, NULL, NULL) == 0;
-        }
+        set_up_requirements();
         load_corpus();
         g_test_add_data_func("/xtables/ipv4/corpus", GINT_TO_POINTER(BS_FAMILY_IPV4), test_corpus);
         g_test_add_data_func("/xtables/ipv6/corpus", GINT_TO_POINTER(BS_FAMILY_IPV6), test_corpus);
