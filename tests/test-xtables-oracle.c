@@ -297,8 +297,40 @@ static void test_fallback(void) {
         int pid = bs_xt_client_helper_pid(client, BS_FAMILY_IPV4);
         g_assert_cmpint(pid, >, 0);
         g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
-        g_autofree char *second = render(t, false);
-        g_assert_cmpstr(second, ==, want);
+        /* the same again comes from the texts kept, without the helper */
+        g_autofree char *again = render(t, false);
+        g_assert_cmpstr(again, ==, want);
+        g_assert_cmpint(bs_xt_client_helper_pid(client, BS_FAMILY_IPV4), ==, pid);
+        /* a rule not printed before needs it: started again */
+        run_line(f, "-A INPUT -m recent --rcheck --name other -j ACCEPT");
+        _cleanup_table_ bs_table *t2 = read_filter(f);
+        g_autofree char *want2 = ipt_list(f, NULL);
+        g_autofree char *second = render(t2, false);
+        g_assert_cmpstr(second, ==, want2);
+        g_assert_cmpint(bs_xt_client_helper_pid(client, BS_FAMILY_IPV4), !=, pid);
+        g_assert_cmpint(bs_xt_client_helper_pid(client, BS_FAMILY_IPV4), >, 0);
+        reset_table(f, "filter");
+}
+
+/* A set's name is printed from its index, which the kernel may give to
+ * another set later: set texts are never kept, each display asks. */
+static void test_set_not_kept(void) {
+        if (unmet("ipset")) {
+                g_test_skip("ipset(8) is not installed");
+                return;
+        }
+        const family_ctx *f = ctx_of(BS_FAMILY_IPV4);
+        reset_table(f, "filter");
+        run_line(f, "-A INPUT -m set --match-set myset dst -j DROP");
+        _cleanup_table_ bs_table *t = read_filter(f);
+        g_autofree char *want = ipt_list(f, NULL);
+        g_autofree char *first = render(t, false);
+        g_assert_cmpstr(first, ==, want);
+        int pid = bs_xt_client_helper_pid(client, BS_FAMILY_IPV4);
+        g_assert_cmpint(pid, >, 0);
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        g_autofree char *again = render(t, false);
+        g_assert_cmpstr(again, ==, want);
         g_assert_cmpint(bs_xt_client_helper_pid(client, BS_FAMILY_IPV4), !=, pid);
         reset_table(f, "filter");
 }
@@ -449,6 +481,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/xtables/fallback", test_fallback);
         g_test_add_func("/xtables/bad-options", test_bad_options);
         g_test_add_func("/xtables/sandbox", test_sandbox);
+        g_test_add_func("/xtables/set-not-kept", test_set_not_kept);
         g_test_add_func("/xtables/revisions", test_revisions);
         g_test_add_data_func("/xtables/helper-hangs", "#!/bin/sh\nexec sleep 600\n", test_bad_helper);
         g_test_add_data_func("/xtables/helper-dies", "#!/bin/sh\nexit 3\n", test_bad_helper);

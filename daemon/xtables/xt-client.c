@@ -23,8 +23,11 @@
 #include "xt-proto.h"
 #include "xt-reply.h"
 #include "xt-revision.h"
+#include "xt-text-cache.h"
 
 #define DESCRIBE_CACHE_MAX 256
+/* extensions whose text is kept (some 100 bytes of text and key each) */
+#define TEXT_CACHE_MAX 16384
 /* After a helper hung (killed at the timeout: twice the timeout, 10 s by
  * default) or could not start (the timeout), requests fail at once for a
  * while: a display of many rules must not wait out the timeout once per
@@ -69,6 +72,7 @@ struct bs_xt_client {
         size_t reply_len;
         described *cache;
         size_t n_cache;
+        bs_xt_text_cache *texts; /* what the helper printed, by the bytes */
         char message[BS_XT_MESSAGE_MAX + 1]; /* the last ERROR */
 };
 
@@ -86,7 +90,7 @@ int bs_xt_client_new(const char *helper_path, bs_xt_client **ret) {
         c->path = strdup(path);
         c->buf = malloc(BS_XT_MSG_MAX);
         c->reply = malloc(BS_XT_MSG_MAX);
-        if (!c->path || !c->buf || !c->reply) {
+        if (!c->path || !c->buf || !c->reply || bs_xt_text_cache_new(TEXT_CACHE_MAX, &c->texts) < 0) {
                 bs_xt_client_free(c);
                 return -ENOMEM;
         }
@@ -127,6 +131,7 @@ void bs_xt_client_free(bs_xt_client *c) {
         helper_stop(&c->helpers[0]);
         helper_stop(&c->helpers[1]);
         cache_clear(c);
+        bs_xt_text_cache_free(c->texts);
         free(c->path);
         free(c->buf);
         free(c->reply);
@@ -420,14 +425,18 @@ static int render_batch(bs_xt_client *c, bs_ext_render_item *items, size_t n, si
         return 0;
 }
 
-static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) {
-        bs_xt_client *c = userdata;
+/* items from the helper, as many per request as fit; each answer kept in
+ * the text cache */
+static int render_items(bs_xt_client *c, bs_ext_render_item *items, size_t n) {
         size_t i = 0;
         while (i < n) {
                 size_t done;
                 int r = render_batch(c, items + i, n - i, &done);
                 if (r == -ENOMEM || r == -ETIME || r == -EAGAIN || r == -ENOEXEC)
                         return r; /* what is left stays in the raw form */
+                for (size_t j = 0; r == 0 && j < done; j++)
+                        if (bs_xt_text_cache_add(c->texts, &items[i + j]) < 0)
+                                return -ENOMEM;
                 if (r < 0 && done > 1) {
                         /* an extension killed the helper: each one alone, so
                          * that only the culprit is left unrendered */
@@ -436,11 +445,40 @@ static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) 
                                 int k = render_batch(c, items + i + j, 1, &one);
                                 if (k == -ENOMEM || k == -ETIME || k == -EAGAIN || k == -ENOEXEC)
                                         return k;
+                                if (k == 0 && bs_xt_text_cache_add(c->texts, &items[i + j]) < 0)
+                                        return -ENOMEM;
                         }
                 }
                 i += done;
         }
         return 0;
+}
+
+static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) {
+        bs_xt_client *c = userdata;
+        /* what the cache knows, then the rest from the helper */
+        _cleanup_free_ size_t *miss = malloc((n ? n : 1) * sizeof(size_t));
+        _cleanup_free_ bs_ext_render_item *batch = malloc((n ? n : 1) * sizeof(bs_ext_render_item));
+        if (!miss || !batch)
+                return -ENOMEM;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+                int k = bs_xt_text_cache_keeps(&items[i]) ? bs_xt_text_cache_lookup(c->texts, &items[i]) : 0;
+                if (k < 0)
+                        return k;
+                if (k == 0) {
+                        miss[m] = i;
+                        batch[m] = items[i];
+                        batch[m].text = NULL;
+                        m++;
+                }
+        }
+        int r = m ? render_items(c, batch, m) : 0;
+        for (size_t j = 0; j < m; j++) {
+                items[miss[j]].text = batch[j].text;
+                items[miss[j]].exact = batch[j].exact;
+        }
+        return r;
 }
 
 /* ------------------------------------------------------------ describe, parse */
