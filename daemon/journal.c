@@ -196,7 +196,7 @@ int bs_journal_format_tables(const bs_table *const tables[2], bs_buf *out) {
                 if (tables[f]->family != fam)
                         return -EINVAL;
                 _cleanup_buf_ bs_buf text = {};
-                r = bs_render_save(tables[f], true, &text);
+                r = bs_render_save_raw(tables[f], true, &text);
                 if (r < 0)
                         return r;
                 char header[64];

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "persist.h"
 #include "restore.h"
+#include "xt-client.h"
 
 #define DEFAULT_RUNTIME_DIR "/run/backstop"
 #define DEFAULT_STATE_DIR "/var/lib/backstop"
@@ -277,8 +278,33 @@ static int run(int argc, char *argv[]) {
         return r;
 }
 
+/* The libxtables helper for the extensions the model does not know: the
+ * text layer prints and parses them through it (xt-client.h). Without it,
+ * they are still shown whole, in the raw form. BACKSTOP_XTABLES_TIMEOUT_MS
+ * shortens a request's bound (tests). */
+static bs_xt_client *xtables_start(void) {
+        bs_xt_client *c = NULL;
+        int r = bs_xt_client_new(NULL, &c);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot set up the xtables helper, extensions shown raw: %m");
+                return NULL;
+        }
+        const char *ms = getenv("BACKSTOP_XTABLES_TIMEOUT_MS");
+        if (ms && *ms) {
+                char *end;
+                unsigned long v = strtoul(ms, &end, 10);
+                if (*end == '\0' && v > 0 && v <= 600000)
+                        bs_xt_client_set_timeout(c, v * 1000ULL);
+        }
+        bs_text_set_ext_provider(&bs_xt_client_provider, c);
+        return c;
+}
+
 int main(int argc, char *argv[]) {
+        bs_xt_client *xt = xtables_start();
         int r = run(argc, argv);
+        bs_text_set_ext_provider(NULL, NULL);
+        bs_xt_client_free(xt);
         free(arg_runtime_dir);
         free(arg_state_dir);
         free(arg_config);

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev
         libsystemd-dev libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev
-        libnetfilter-conntrack-dev
+        libnetfilter-conntrack-dev libxtables-dev ipset nfacct
         libpolkit-gobject-1-dev polkitd libglib2.0-dev libglib-testing-0-dev
         iptables conntrack dbus-daemon iproute2 util-linux
         openssh-server openssh-client socat netcat-openbsd curl python3 systemd

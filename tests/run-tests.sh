@@ -84,7 +84,8 @@ if [ "${BACKSTOP_SKIP_FUZZ:-0}" != 1 ]; then
         for src in tests/fuzz/fuzz-*.c; do
                 [ -e "$src" ] || continue
                 name=$(basename "$src" .c)
-                ninja -C "$fuzzdir" "tests/fuzz/$name"
+                # (the libxtables helper too: fuzz-xt-roundtrip runs it)
+                ninja -C "$fuzzdir" "tests/fuzz/$name" daemon/xtables/backstop-xtables
                 corpus=$(mktemp -d)
                 if [ -d "tests/fuzz/corpus/${name#fuzz-}" ]; then
                         cp -r "tests/fuzz/corpus/${name#fuzz-}/." "$corpus/"

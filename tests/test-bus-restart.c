@@ -216,6 +216,9 @@ static void test_save_restore(void) {
                 "-A INPUT -i lo -j ACCEPT",
                 "-A INPUT -j svc",
                 "-A INPUT -p tcp --dport 22 -m comment --comment \"ssh in\" -j ACCEPT",
+                "-A INPUT -m recent --update --seconds 60 --hitcount 4 --name ssh --mask 255.255.255.255 --rsource "
+                "-j DROP",
+                "-A svc -m string --string \"x y\" --algo bm -j NFLOG --nflog-group 3",
                 "-6 -A INPUT -p ipv6-icmp -j ACCEPT",
                 "-P FORWARD DROP",
                 NULL,
@@ -231,7 +234,9 @@ static void test_save_restore(void) {
         g_assert_true(rules_saved());
 
         g_autofree char *want4 = save_normalized(4), *want6 = save_normalized(6);
-        /* the files are iptables-restore input */
+        /* the files are iptables-restore input, the extensions in iptables'
+         * own words (through the helper) */
+        g_assert_nonnull(strstr(want4, "-m recent --update --seconds 60 --hitcount 4 --name ssh"));
         for (int f = 4; f <= 6; f += 2) {
                 g_autofree char *file = g_build_filename(F->state_dir, f == 4 ? "rules.v4" : "rules.v6", NULL);
                 g_autofree char *cmd = g_strdup_printf("%s --test < '%s'",

@@ -198,25 +198,55 @@ static void test_save(void) {
         }
 }
 
-/* Extensions the model keeps as bytes print as iptables names them; they
- * cannot be parsed back. */
+/* Extensions the model keeps as bytes print, without a provider (text.h),
+ * whole in the raw form: never as "-m recent" alone, a shorter rule that
+ * iptables would take. The raw form reads back exactly; the extension's
+ * options do not parse without a provider. */
 static void test_opaque(void) {
         bs_rule r;
         parse_ok(BS_FAMILY_IPV4, "-p tcp --dport 22", &r);
         bs_match *m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
         g_assert_nonnull(m);
         strcpy(m->opaque.name, "recent");
-        m->opaque.size = 4;
-        m->opaque.data = g_malloc0(4);
+        m->opaque.revision = 1;
+        m->opaque.size = 8;
+        m->opaque.data = g_malloc0(8);
+        m->opaque.data[0] = 0xab;
         r.target.kind = BS_TARGET_OPAQUE;
         strcpy(r.target.opaque.name, "MARK");
         g_autofree char *s = render(&r);
-        g_assert_cmpstr(s, ==, "-p tcp -m tcp --dport 22 -m recent -j MARK");
+        g_assert_cmpstr(s, ==, "-p tcp -m tcp --dport 22 -m recent --backstop-raw 1:ab00000000000000 "
+                               "-j MARK --backstop-raw 0:");
+        bs_rule back;
+        bs_parse_error err;
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, s, &back, &err), ==, 0);
+        g_assert_true(bs_rule_equal(&r, &back));
+        bs_rule_done(&back);
         bs_rule_done(&r);
 
-        bs_parse_error err;
-        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, s, &r, &err), ==, -EINVAL);
+        /* the model's own names too: a tcp match with bytes it does not
+         * take, a REJECT target likewise */
+        parse_ok(BS_FAMILY_IPV4, "-p tcp", &r);
+        m = bs_rule_add_match(&r, BS_MATCH_OPAQUE);
+        strcpy(m->opaque.name, "tcp");
+        m->opaque.size = 16;
+        m->opaque.data = g_malloc0(16);
+        memset(m->opaque.data, 0xff, 16);
+        r.target.kind = BS_TARGET_OPAQUE;
+        strcpy(r.target.opaque.name, "REJECT");
+        g_autofree char *s2 = render(&r);
+        g_assert_cmpstr(s2, ==, "-p tcp -m tcp --backstop-raw 0:ffffffffffffffffffffffffffffffff "
+                                "-j REJECT --backstop-raw 0:");
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, s2, &back, &err), ==, 0);
+        g_assert_true(bs_rule_equal(&r, &back));
+        bs_rule_done(&back);
+        bs_rule_done(&r);
+
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --name x", &r, &err), ==, -EINVAL);
         g_assert_cmpstr(err.word, ==, "recent");
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --backstop-raw 1:abc", &r, &err), ==, -EINVAL);
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --backstop-raw 1:ab00", &r, &err), ==, -EINVAL);
+        g_assert_cmpint(parse_rule_line(BS_FAMILY_IPV4, "-m recent --backstop-raw 256:", &r, &err), ==, -EINVAL);
 }
 
 /* ------------------------------------------------------------ services */

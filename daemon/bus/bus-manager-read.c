@@ -65,10 +65,10 @@ static int append_field(const char *key, const char *value, void *userdata) {
         return sd_bus_message_append(userdata, "{sv}", key, "s", value);
 }
 
-static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain *c, size_t i) {
+static int append_rule(sd_bus_message *reply, const bs_table *t, const bs_chain *c, size_t i, bs_rule_texts *texts) {
         const bs_rule *rule = &c->rules[i];
         _cleanup_buf_ bs_buf text = {};
-        int r = bs_render_rule(rule, &text);
+        int r = bs_rule_texts_render(texts, rule, &text);
         if (r < 0)
                 return r;
         const char *target = bs_target_name(&rule->target);
@@ -180,6 +180,18 @@ int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_er
                 for (int f = 0; r >= 0 && f < 2; f++) {
                         if (!t[f])
                                 continue;
+                        /* the extensions the model does not know, printed
+                         * for the whole table (or chain) in one go */
+                        bs_rule_texts *texts = NULL;
+                        if (pass == 0) {
+                                int k = bs_rule_texts_new(t[f], streq(chain, "") ? NULL : chain, &texts);
+                                if (k == -ENOENT)
+                                        continue;
+                                if (k < 0) {
+                                        r = k;
+                                        break;
+                                }
+                        }
                         for (size_t i = 0; r >= 0 && i < t[f]->n_chains; i++) {
                                 const bs_chain *c = &t[f]->chains[i];
                                 if (!streq(chain, "") && !streq(chain, c->name))
@@ -187,10 +199,11 @@ int bus_manager_method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_er
                                 found = true;
                                 if (pass == 0) {
                                         for (size_t k = 0; r >= 0 && k < c->n_rules; k++)
-                                                r = append_rule(reply, t[f], c, k);
+                                                r = append_rule(reply, t[f], c, k, texts);
                                 } else
                                         r = append_chain(reply, t[f], c);
                         }
+                        bs_rule_texts_free(texts);
                 }
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);

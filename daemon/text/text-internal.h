@@ -145,7 +145,23 @@ int text_put_ct_addr(bs_buf *b, bs_family f, const bs_addr *a);
 
 /* ------------------------------------------------------------ rendering */
 
-int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *out);
+/* The provider's texts for the opaque extensions of what is rendered, in
+ * the order the rendering meets them (text-ext.c). */
+typedef struct text_ext_texts {
+        bs_ext_render_item *items;
+        size_t n, next;
+        bool exact_only; /* a saved file: only texts that read back to the very bytes */
+} text_ext_texts;
+/* Every opaque extension of t (of one chain when only is set), rendered by
+ * the provider in one call. Without a provider x stays empty. */
+int text_ext_prepare_table(const bs_table *t, const bs_chain *only, text_ext_texts *x);
+int text_ext_prepare_rule(const bs_rule *r, text_ext_texts *x);
+void text_ext_texts_done(text_ext_texts *x);
+/* The next opaque extension: the provider's text when x has it (x may be
+ * NULL), else the raw form. */
+int text_render_opaque(bs_buf *b, text_ext_texts *x, const bs_rule *r, bool target, const bs_opaque *o);
+/* ext: the prepared texts, NULL for the raw form. */
+int text_render_rule(const bs_rule *r, bool counters, text_style style, text_ext_texts *ext, bs_buf *out);
 
 /* ------------------------------------------------------------ parsing */
 
@@ -157,6 +173,7 @@ typedef struct text_opt {
         uint8_t id;
         bool has_arg;
         bool invert; /* may follow "!" */
+        bool optional_arg; /* an argument only as --opt=ARG (extensions of the provider) */
 } text_opt;
 
 /* An extension the model knows (text-parse-ports.c, text-parse-match.c,
@@ -178,8 +195,10 @@ typedef struct text_ext {
         int (*final)(text_parse_state *s, text_ext_inst *x);
 } text_ext;
 
+typedef struct text_foreign text_foreign;
 struct text_ext_inst {
         const text_ext *ext;
+        text_foreign *foreign; /* an extension of the provider (text-ext.c), else NULL */
         size_t match; /* index in rule->matches; SIZE_MAX for the target */
         unsigned seen; /* option ids used, BIT(id) each */
         int word;      /* the -m / -j word, for messages */
@@ -237,6 +256,18 @@ static inline bs_match *text_inst_match(text_parse_state *s, text_ext_inst *x) {
          : (c) >= '0' && (c) <= '9' ? 52 + (c) - '0'                           \
                                     : 64)
 #define TEXT_HEADER_BIT(c) (TEXT_HEADER_INDEX(c) < 64 ? 1ull << (TEXT_HEADER_INDEX(c) & 63) : 0)
+
+/* text-ext.c: "-m NAME" / "-j NAME" of an extension the model does not
+ * know: the raw form read back, else the provider's options loaded (its
+ * words collected, parsed by the provider in the final check). */
+int text_load_foreign(text_parse_state *s, bool target, const char *name, int word);
+/* Frees what the parse of s allocated for foreign extensions. */
+void text_parse_state_done(text_parse_state *s);
+/* The host extension iptables loads for a protocol besides the model's
+ * own (sctp, dccp, esp, ah, mh, ...), NULL if none. */
+const char *text_proto_extension(bs_family f, uint16_t proto) _pure_;
+/* text-parse.c: a match instance for e, at word. */
+int text_load_match(text_parse_state *s, const text_ext *e, int word);
 
 /* text-parse.c: every option of s->words, in order. */
 int text_parse_loop(text_parse_state *s);

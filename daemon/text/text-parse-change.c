@@ -115,8 +115,10 @@ static int parse_change_in(bs_family family, const char *line, char *const *word
                 if (r < 0)
                         goto out;
         }
+        text_parse_state_done(&s);
         return 0;
 out:
+        text_parse_state_done(&s);
         bs_change_done(c);
         return r;
 }

@@ -178,7 +178,7 @@ static int parse_counters(text_parse_state *s, const char *arg, int word) {
         return 0;
 }
 
-static int load_match(text_parse_state *s, const text_ext *e, int word) {
+int text_load_match(text_parse_state *s, const text_ext *e, int word) {
         if (s->rule->n_matches >= BS_MATCHES_MAX || s->n_inst >= ELEMENTSOF(s->inst))
                 return FAIL(s, word, s->words[word], "too many matches in one rule (at most %d)",
                             BS_MATCHES_MAX);
@@ -202,6 +202,9 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
                 { "RETURN", BS_TARGET_RETURN },
                 { "QUEUE", BS_TARGET_QUEUE },
         };
+        bool raw = s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION);
+        if (raw && !is_goto)
+                return text_load_foreign(s, true, name, word);
         for (size_t i = 0; i < ELEMENTSOF(standard); i++)
                 if (name[0] == standard[i].name[0] && streq(name, standard[i].name)) {
                         if (is_goto)
@@ -221,8 +224,11 @@ static int parse_target(text_parse_state *s, const char *name, int word, bool is
                         e->init(s, x);
                 return 0;
         }
-        if (text_known_target_extension(name))
-                return FAIL(s, word, name, "target \"%s\" is not supported", name);
+        if (text_known_target_extension(name)) {
+                if (is_goto)
+                        return FAIL(s, word, name, "-g needs a user-defined chain, not %s", name);
+                return text_load_foreign(s, true, name, word);
+        }
         int r = check_chain_name(s, name, word);
         if (r < 0)
                 return r;
@@ -395,9 +401,11 @@ static int main_option(text_parse_state *s, char c, const char *arg, int word, i
                 return parse_target(s, arg, arg_word, c == 'g');
         case 'm': {
                 const text_ext *e = text_find_match(s->family, arg);
-                if (!e)
-                        return FAIL(s, arg_word, arg, "match \"%s\" is not supported", arg);
-                return load_match(s, e, arg_word);
+                /* the raw form of any match, the model's own names too (a
+                 * tcp match with bytes the model does not take) */
+                if (!e || (s->i < s->n && streq(s->words[s->i], BS_RAW_OPTION)))
+                        return text_load_foreign(s, false, arg, arg_word);
+                return text_load_match(s, e, arg_word);
         }
         case 't':
                 if (s->seen & bit)
@@ -498,6 +506,11 @@ static int lookup_long(text_parse_state *s, const char *name, size_t len, opt_re
 
 static int ext_option(text_parse_state *s, text_ext_inst *x, const text_opt *o, const char *arg, int word,
                       int arg_word, bool invert) {
+        if (x->foreign) {
+                /* the provider checks repeats and inversions itself */
+                s->opt_word = word;
+                return x->ext->option(s, x, o, arg, o->has_arg || arg ? arg_word : word, invert);
+        }
         if (x->seen & (1u << o->id))
                 return FAIL(s, word, s->words[word], "%s: option \"--%s\" can only be used once", x->ext->name,
                             o->name);
@@ -566,19 +579,31 @@ int text_parse_loop(text_parse_state *s) {
                                 const text_ext *e = text_proto_match(s->family, s->rule->proto);
                                 s->proto_used = true;
                                 if (e) {
-                                        int r = load_match(s, e, word);
+                                        int r = text_load_match(s, e, word);
                                         if (r < 0)
                                                 return r;
                                         s->i = (size_t) word;
                                         continue;
                                 }
+                                /* a protocol with a match of its own among
+                                 * the host's extensions (-p sctp --dport 80) */
+                                const char *pname = text_proto_extension(s->family, s->rule->proto);
+                                if (pname) {
+                                        s->i = (size_t) word;
+                                        int r = text_load_foreign(s, false, pname, word);
+                                        if (r >= 0)
+                                                continue;
+                                        if (r == -ENOMEM)
+                                                return r;
+                                        s->i = (size_t) word + 1;
+                                }
                         }
                         return FAIL(s, word, w, "unknown option \"%.*s\"", (int) (len + 2), w);
                 }
                 bool has_arg = ref.main ? ref.main->has_arg : ref.o->has_arg;
-                if (eq && !has_arg)
+                if (eq && !has_arg && !(ref.o && ref.o->optional_arg))
                         return FAIL(s, word, w, "option \"--%.*s\" takes no argument", (int) len, name);
-                if (has_arg) {
+                if (has_arg || eq) {
                         if (eq) {
                                 arg = eq + 1;
                                 arg_word = word;
@@ -657,6 +682,7 @@ int bs_parse_rule(bs_family family, char *const *words, size_t n, bs_rule *ret, 
         int r = text_parse_loop(&s);
         if (r >= 0)
                 r = text_check_rule(&s);
+        text_parse_state_done(&s);
         if (r < 0) {
                 bs_rule_done(&rule);
                 return r;

@@ -269,7 +269,8 @@ static int render_iprange(bs_buf *b, bs_family f, const bs_match_iprange *r) {
         return 0;
 }
 
-static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style style) {
+static int render_match(bs_buf *b, const bs_rule *r, const bs_match *m, text_style style, text_ext_texts *ext) {
+        bs_family f = r->family;
         switch (m->kind) {
         case BS_MATCH_TCP:
                 return render_tcp(b, &m->tcp);
@@ -300,8 +301,7 @@ static int render_match(bs_buf *b, bs_family f, const bs_match *m, text_style st
         case BS_MATCH_IPRANGE:
                 return render_iprange(b, f, &m->iprange);
         case BS_MATCH_OPAQUE:
-                PUT(text_buf_add_str(b, " -m"));
-                return text_put_word(b, style, false, m->opaque.name);
+                return text_render_opaque(b, ext, r, false, &m->opaque);
         default:
                 return -EINVAL;
         }
@@ -329,7 +329,9 @@ static int render_log(bs_buf *b, const bs_target_log *l, text_style style) {
         return 0;
 }
 
-static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style style) {
+static int render_target(bs_buf *b, const bs_rule *r, text_style style, text_ext_texts *ext) {
+        bs_family f = r->family;
+        const bs_target *t = &r->target;
         switch (t->kind) {
         case BS_TARGET_NONE:
                 return 0;
@@ -354,8 +356,7 @@ static int render_target(bs_buf *b, bs_family f, const bs_target *t, text_style 
         case BS_TARGET_LOG:
                 return render_log(b, &t->log, style);
         case BS_TARGET_OPAQUE:
-                PUT(text_buf_add_str(b, " -j"));
-                return text_put_word(b, style, false, t->opaque.name);
+                return text_render_opaque(b, ext, r, true, &t->opaque);
         default:
                 return -EINVAL;
         }
@@ -368,7 +369,7 @@ static void copy_iface(char out[static IFNAMSIZ + 1], const char *iface) {
         out[len] = '\0';
 }
 
-int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *out) {
+int text_render_rule(const bs_rule *r, bool counters, text_style style, text_ext_texts *ext, bs_buf *out) {
         bs_family f = r->family;
         if (!bs_addr_is_any(&r->src) || r->src_invert) {
                 PUT(put_inv(out, r->src_invert));
@@ -410,22 +411,72 @@ int text_render_rule(const bs_rule *r, bool counters, text_style style, bs_buf *
         else if (f == BS_FAMILY_IPV4 && r->frag == BS_FRAG_NO)
                 PUT(text_buf_add_str(out, " ! -f"));
         for (size_t i = 0; i < r->n_matches; i++)
-                PUT(render_match(out, f, &r->matches[i], style));
+                PUT(render_match(out, r, &r->matches[i], style, ext));
         if (counters)
                 PUT(bs_buf_printf(out, " -c %" PRIu64 " %" PRIu64, r->packets, r->bytes));
-        return render_target(out, f, &r->target, style);
+        return render_target(out, r, style, ext);
 }
 
-int bs_render_rule(const bs_rule *r, bs_buf *out) {
+static void texts_done(text_ext_texts *x) {
+        text_ext_texts_done(x);
+}
+
+static int render_rule_alone(const bs_rule *r, text_ext_texts *ext, bs_buf *out) {
         _cleanup_buf_ bs_buf tmp = {};
         PUT(text_buf_add_str(&tmp, ""));
-        PUT(text_render_rule(r, false, TEXT_STYLE_IPTABLES, &tmp));
+        PUT(text_render_rule(r, false, TEXT_STYLE_IPTABLES, ext, &tmp));
         return text_buf_add_str(out, tmp.len > 0 ? tmp.data + 1 : "");
 }
 
-int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out) {
+int bs_render_rule(const bs_rule *r, bs_buf *out) {
+        _cleanup_(texts_done) text_ext_texts ext = {};
+        PUT(text_ext_prepare_rule(r, &ext));
+        return render_rule_alone(r, &ext, out);
+}
+
+struct bs_rule_texts {
+        text_ext_texts ext;
+};
+
+int bs_rule_texts_new(const bs_table *t, const char *chain, bs_rule_texts **ret) {
+        const bs_chain *only = NULL;
+        if (chain) {
+                only = bs_table_find_chain(t, chain);
+                if (!only)
+                        return -ENOENT;
+        }
+        bs_rule_texts *x = calloc(1, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        int r = text_ext_prepare_table(t, only, &x->ext);
+        if (r < 0) {
+                free(x);
+                return r;
+        }
+        *ret = x;
+        return 0;
+}
+
+int bs_rule_texts_render(bs_rule_texts *x, const bs_rule *r, bs_buf *out) {
+        return render_rule_alone(r, &x->ext, out);
+}
+
+void bs_rule_texts_free(bs_rule_texts *x) {
+        if (!x)
+                return;
+        text_ext_texts_done(&x->ext);
+        free(x);
+}
+
+static int render_rule_line(const bs_rule *r, const char *chain, bool counters, text_ext_texts *ext, bs_buf *out) {
         PUT(bs_buf_printf(out, "-A %s", chain));
-        return text_render_rule(r, counters, TEXT_STYLE_IPTABLES, out);
+        return text_render_rule(r, counters, TEXT_STYLE_IPTABLES, ext, out);
+}
+
+int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out) {
+        _cleanup_(texts_done) text_ext_texts ext = {};
+        PUT(text_ext_prepare_rule(r, &ext));
+        return render_rule_line(r, chain, counters, &ext, out);
 }
 
 static int render_chain_head(const bs_chain *c, bool counters, bs_buf *out) {
@@ -437,27 +488,30 @@ static int render_chain_head(const bs_chain *c, bool counters, bs_buf *out) {
         return text_buf_add_str(out, "\n");
 }
 
-static int render_chain_rules(const bs_chain *c, bool counters, bs_buf *out) {
+static int render_chain_rules(const bs_chain *c, bool counters, text_ext_texts *ext, bs_buf *out) {
         for (size_t i = 0; i < c->n_rules; i++) {
-                PUT(bs_render_rule_line(&c->rules[i], c->name, counters, out));
+                PUT(render_rule_line(&c->rules[i], c->name, counters, ext, out));
                 PUT(text_buf_add_str(out, "\n"));
         }
         return 0;
 }
 
 int bs_render_table(const bs_table *t, const char *chain, bool counters, bs_buf *out) {
+        _cleanup_(texts_done) text_ext_texts ext = {};
         PUT(text_buf_add_str(out, ""));
         if (chain) {
                 const bs_chain *c = bs_table_find_chain(t, chain);
                 if (!c)
                         return -ENOENT;
+                PUT(text_ext_prepare_table(t, c, &ext));
                 PUT(render_chain_head(c, counters, out));
-                return render_chain_rules(c, counters, out);
+                return render_chain_rules(c, counters, &ext, out);
         }
+        PUT(text_ext_prepare_table(t, NULL, &ext));
         for (size_t i = 0; i < t->n_chains; i++)
                 PUT(render_chain_head(&t->chains[i], counters, out));
         for (size_t i = 0; i < t->n_chains; i++)
-                PUT(render_chain_rules(&t->chains[i], counters, out));
+                PUT(render_chain_rules(&t->chains[i], counters, &ext, out));
         return 0;
 }
 
@@ -494,6 +548,6 @@ int bs_render_change(const bs_change *c, bs_family family, bs_buf *out) {
         }
         if (c->kind == BS_CHANGE_APPEND || c->kind == BS_CHANGE_INSERT || c->kind == BS_CHANGE_REPLACE ||
             c->kind == BS_CHANGE_DELETE)
-                return text_render_rule(&c->rule, false, TEXT_STYLE_SHELL, out);
+                return text_render_rule(&c->rule, false, TEXT_STYLE_SHELL, NULL, out);
         return 0;
 }

@@ -20,7 +20,7 @@ static int put_counters(bs_buf *out, uint64_t packets, uint64_t bytes) {
         return r < 0 ? r : text_buf_add(out, "] ", 2);
 }
 
-int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
+static int render_save(const bs_table *t, bool counters, text_ext_texts *ext, bs_buf *out) {
         int r = bs_buf_printf(out, "*%s\n", t->name);
         for (size_t i = 0; r >= 0 && i < t->n_chains; i++) {
                 const bs_chain *c = &t->chains[i];
@@ -41,7 +41,7 @@ int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
                         if (r >= 0)
                                 r = text_buf_add_str(out, c->name);
                         if (r >= 0)
-                                r = text_render_rule(rule, false, TEXT_STYLE_IPTABLES, out);
+                                r = text_render_rule(rule, false, TEXT_STYLE_IPTABLES, ext, out);
                         if (r >= 0)
                                 r = bs_buf_append(out, "\n");
                 }
@@ -49,6 +49,21 @@ int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
         if (r >= 0)
                 r = bs_buf_append(out, "COMMIT\n");
         return r;
+}
+
+int bs_render_save(const bs_table *t, bool counters, bs_buf *out) {
+        text_ext_texts ext;
+        int r = text_ext_prepare_table(t, NULL, &ext);
+        if (r < 0)
+                return r;
+        ext.exact_only = true;
+        r = render_save(t, counters, &ext, out);
+        text_ext_texts_done(&ext);
+        return r;
+}
+
+int bs_render_save_raw(const bs_table *t, bool counters, bs_buf *out) {
+        return render_save(t, counters, NULL, out);
 }
 
 /* "[packets:bytes]" at *p; advances *p past it. */

@@ -29,9 +29,61 @@ typedef struct bs_parse_error {
         char message[256];
 } bs_parse_error;
 
+/* Extensions the model does not know (opaque matches and targets) go
+ * through a provider the daemon installs (its libxtables helper,
+ * daemon/xtables/). Without one, or where it fails, an opaque extension is
+ * printed whole in a form of our own that iptables-restore refuses and this
+ * parser reads back exactly:
+ *     -m NAME --backstop-raw REVISION:HEX    (-j NAME ... for a target)
+ * never as a shorter rule that would mean something else. */
+#define BS_RAW_OPTION "--backstop-raw"
+
+typedef struct bs_ext_render_item {
+        bs_family family;
+        bool target;
+        uint16_t proto;        /* the rule's -p, which some extensions print by */
+        bool proto_invert;
+        const bs_opaque *opaque;
+        char *text;  /* out (malloc): " -m NAME OPTIONS" as iptables -S prints it; NULL: not rendered */
+        /* out: the text reads back to these very bytes; else to the same
+         * but for bytes at the extension's initial values (recent's mask
+         * union), which a display may show and a saved file may not */
+        bool exact;
+} bs_ext_render_item;
+
+typedef struct bs_ext_option {
+        char name[64];    /* long option without the dashes */
+        uint8_t has_arg;  /* getopt: 0 none, 1 required, 2 optional (only as --opt=ARG) */
+} bs_ext_option;
+
+typedef struct bs_ext_provider {
+        /* Fill items[i].text where it can; items it cannot render keep NULL.
+         * A negative return (no provider process, ...) leaves them all NULL. */
+        int (*render)(void *userdata, bs_ext_render_item *items, size_t n);
+        /* The options of an extension (kept by the provider, valid until
+         * the next call); -ENOENT with msg when there is no such extension. */
+        int (*describe)(void *userdata, bs_family f, bool target, const char *name, const bs_ext_option **ret,
+                        size_t *ret_n, char *msg, size_t msg_size);
+        /* The extension's option words (as given, "!" included) parsed into
+         * a payload; -EINVAL with the extension's own message. */
+        int (*parse)(void *userdata, bs_family f, bool target, const char *name, uint16_t proto, bool proto_invert,
+                     char *const *words, size_t n, bs_opaque *ret, char *msg, size_t msg_size);
+} bs_ext_provider;
+/* Installs the provider for every later render and parse (NULL: none). */
+void bs_text_set_ext_provider(const bs_ext_provider *p, void *userdata);
+
 /* The rule part of an -A line after "-A CHAIN", as -S prints it, e.g.
  * "-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT" (no leading space). */
 int bs_render_rule(const bs_rule *r, bs_buf *out);
+/* Many rules of one table printed one at a time (ListRules): the opaque
+ * extensions of the table (of one chain when chain is set) go to the
+ * provider in one call first, then each bs_rule_texts_render prints a rule
+ * as bs_render_rule does. Rules are taken in the table's order (any of
+ * them may be left out); one printed out of order shows raw. */
+typedef struct bs_rule_texts bs_rule_texts;
+int bs_rule_texts_new(const bs_table *t, const char *chain, bs_rule_texts **ret);
+int bs_rule_texts_render(bs_rule_texts *x, const bs_rule *r, bs_buf *out);
+void bs_rule_texts_free(bs_rule_texts *x);
 /* "-A CHAIN <rule>", with "-c PKTS BYTES" when counters is true placed
  * where iptables -S -v prints it: after the matches, before the target. */
 int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_buf *out);
@@ -40,9 +92,15 @@ int bs_render_rule_line(const bs_rule *r, const char *chain, bool counters, bs_b
  * -ENOENT if the chain does not exist. */
 int bs_render_table(const bs_table *t, const char *chain, bool counters, bs_buf *out);
 /* iptables-save format for one table: "*filter", ":CHAIN POLICY [p:b]",
- * -A lines (with "[p:b] " counters when counters is true), "COMMIT". */
+ * -A lines (with "[p:b] " counters when counters is true), "COMMIT". What
+ * is saved must read back to the same bytes: an extension whose text
+ * reads back to bytes of the same meaning only is saved raw. */
 int bs_render_save(const bs_table *t, bool counters, bs_buf *out);
-/* The iptables command that performs a change, e.g.
+/* The same with every opaque extension in the raw form: exact, and read
+ * back without any provider (what the journal keeps). */
+int bs_render_save_raw(const bs_table *t, bool counters, bs_buf *out);
+/* The iptables command that performs a change (opaque extensions in the
+ * raw form: the journal reads these back), e.g.
  * "iptables -I INPUT 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
  * ("ip6tables ..." for IPv6; "-t TABLE" added when not filter). */
 int bs_render_change(const bs_change *c, bs_family family, bs_buf *out);

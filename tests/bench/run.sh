@@ -16,6 +16,8 @@
 #              CLI of the same backend (iptables-legacy or iptables-nft)
 # and once
 #   bench-parse  bs_changeset_parse of the 10,000 lines bench-bus applies (pure code)
+#   bench-xtables  read + print a 10,000-rule table, 10 % extensions through the
+#              libxtables helper, vs iptables-legacy -S
 #   firewalld.sh  backstopd vs firewalld (unpacked from the Debian packages,
 #              never installed, run only in the private namespaces): cold
 #              start, RSS, one port opened with each one's CLI
@@ -113,6 +115,14 @@ if [ -z "${BENCH_SKIP_PARSE:-}" ]; then
         echo
         echo '```'
         "$build/tests/bench/bench-parse" 10000 "$runs"
+        echo '```'
+        echo
+fi
+if [ -z "${BENCH_SKIP_XTABLES:-}" ]; then
+        echo "#### Extensions through the libxtables helper (bench-xtables)"
+        echo
+        echo '```'
+        "$build/tests/bench/bench-xtables" "$build/daemon/xtables/backstop-xtables"
         echo '```'
         echo
 fi

@@ -252,6 +252,7 @@ sandbox_daemon() {
         # PID, so that sandbox_stop_daemon KILL really kills the daemon.
         ip netns exec "$SB_FW" env XTABLES_LOCKFILE="$XTABLES_LOCKFILE" BACKSTOP_RUNTIME_DIR="$BACKSTOP_RUNTIME_DIR" \
                 BACKSTOP_STATE_DIR="$BACKSTOP_STATE_DIR" DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
+                BACKSTOP_XTABLES_HELPER="$BACKSTOP_BUILD_ROOT/daemon/xtables/backstop-xtables" \
                 "${caps[@]}" "$BACKSTOP_BUILD_ROOT/daemon/backstopd" --backend="$SB_BACKEND" 2>>"$SB/backstopd.log" &
         SB_DAEMON_PID=$!
         sandbox_wait_name "$SB_DAEMON_PID"
