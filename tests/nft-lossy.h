@@ -28,6 +28,24 @@ static const struct {
         { "! -s ::/0 -j DROP", NULL },
 };
 
+/* Corpus lines iptables-nft 1.8.9 writes as another rule: "! --sport A
+ * ! --dport B" (single ports, both inverted) becomes one compare of the
+ * four bytes, != B:A, which the kernel matches unless BOTH ports are equal.
+ * Reading what it wrote is refused (no iptables rule says what the kernel
+ * does); our codec writes the rule as typed (the compat match), which
+ * iptables-nft lists as typed (but does not find with -C: it looks for its
+ * own form). */
+static const char *const nft_miswritten[] = {
+        "-p udp ! --sport 53 ! --dport 53 -j DROP",
+};
+
+static inline bool nft_miswritten_line(const char *rule) {
+        for (size_t i = 0; i < G_N_ELEMENTS(nft_miswritten); i++)
+                if (streq(rule, nft_miswritten[i]))
+                        return true;
+        return false;
+}
+
 static inline bool nft_lossy_line(const char *rule, const char **ret_reads_as) {
         for (size_t i = 0; i < G_N_ELEMENTS(nft_lossy); i++)
                 if (streq(rule, nft_lossy[i].rule)) {

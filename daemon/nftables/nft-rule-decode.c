@@ -429,7 +429,10 @@ static int cmp_transport(decoder *d, reg_state *reg, bool again, const cmp_value
                 return k;
         if (reg->offset == 0 && reg->len == 4) {
                 uint32_t both;
-                if (!op_eq_neq(c->op) || ports_compare(d, PORT_SRC | PORT_DST) < 0)
+                /* != over both ports matches unless both are equal, which
+                 * iptables-nft shows as "! --sport A ! --dport B" (neither
+                 * equal): no rule of iptables says what the kernel does */
+                if (c->op != NFT_CMP_EQ || ports_compare(d, PORT_SRC | PORT_DST) < 0)
                         return -EOPNOTSUPP;
                 memcpy(&both, c->data, 4);
                 both = ntohl(both);

@@ -265,10 +265,20 @@ static bool ports_any(const uint16_t spts[2], const uint16_t dpts[2]) {
         return range_any(spts) && range_any(dpts);
 }
 
+static bool single_port(const uint16_t pts[2]) {
+        return pts[0] && pts[0] == pts[1];
+}
+
 /* Whether the native expressions say all the match says: an inverted
  * range of every port (which matches nothing) has no native expression,
- * so iptables-nft's translation would drop it and match everything. */
+ * so iptables-nft's translation would drop it and match everything; and
+ * two single ports both inverted (! --sport A ! --dport B) iptables-nft
+ * 1.8.9 writes as one compare of the four bytes, != B:A, which the kernel
+ * matches unless BOTH ports are A and B: another rule than the one
+ * written. The compat match keeps both kinds exact. */
 static bool ports_native(const uint16_t spts[2], bool sinv, const uint16_t dpts[2], bool dinv) {
+        if (sinv && dinv && single_port(spts) && single_port(dpts))
+                return false;
         return !(sinv && range_any(spts)) && !(dinv && range_any(dpts));
 }
 
