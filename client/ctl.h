@@ -20,8 +20,12 @@
 typedef struct Ctl {
         /* global options */
         bool json;
+        bool json_pretty;          /* --json=pretty */
         bool quiet;
         bool ask_password;
+        bool no_pager;
+        bool no_legend;            /* tables without their header and closing line */
+        const char *host;          /* -H [USER@]HOST: the daemon there, over SSH */
         /* verb options */
         int family;               /* 0 = both / default, 4 or 6 */
         bool verbose;
@@ -41,6 +45,7 @@ typedef struct Ctl {
 
         sd_bus *bus;
         pid_t agent_pid;
+        pid_t pager_pid;
         const char *verb;
 } Ctl;
 
@@ -85,10 +90,16 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path);
 #define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
 #define _cleanup_dict_ _cleanup_(dict_clearp)
 
+/* A JSON writer on stdout, indented with --json=pretty. */
+void ctl_json_init(const Ctl *c, JsonWriter *w);
 /* json_finish(), reporting a write error; returns 0 or EXIT_FAILED. */
 int ctl_finish_json(JsonWriter *w);
 /* Reports a reply that does not parse; returns EXIT_FAILED. */
 int ctl_parse_error(int r);
+
+/* Long output from here on goes through the pager (pager.h), unless
+ * --no-pager or --json; started once, after any password prompt. */
+void ctl_pager(Ctl *c);
 
 /* Where progress and prompts go: stdout normally, stderr with --json. */
 FILE *ctl_ui(const Ctl *c);

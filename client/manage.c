@@ -19,7 +19,7 @@ static int print_tx_result(Ctl *c, const char *path, const char *state, const ch
         (void) transaction_id_from_path(path, &id);
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_string(&w, "transaction", path);
                 json_kv_uint(&w, "id", id);
@@ -149,7 +149,7 @@ int verb_zero(Ctl *c) {
                 return r;
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "zeroed", true);
                 json_kv_string(&w, "family", *family ? family : "both");
@@ -175,7 +175,7 @@ int verb_save(Ctl *c) {
                 return r;
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "saved", true);
                 json_end_object(&w);

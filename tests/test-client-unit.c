@@ -101,6 +101,36 @@ static void test_json_nesting(void) {
         free(out);
 }
 
+/* --json=pretty: a value a line, two spaces a level, "key": value, empty
+ * containers on one line; the same document as the short form. */
+static void test_json_pretty(void) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        g_assert_nonnull(f);
+        JsonWriter w;
+        json_init_pretty(&w, f, true);
+        write_nested(&w, NULL);
+        g_assert_cmpint(json_finish(&w), ==, 0);
+        fclose(f);
+        g_assert_cmpstr(buf, ==,
+                        "{\n"
+                        "  \"name\": \"x\\\"y\",\n"
+                        "  \"big\": 18446744073709551615,\n"
+                        "  \"neg\": -5,\n"
+                        "  \"t\": true,\n"
+                        "  \"empty\": [],\n"
+                        "  \"list\": [\n"
+                        "    1,\n"
+                        "    {},\n"
+                        "    null,\n"
+                        "    0.5\n"
+                        "  ],\n"
+                        "  \"key\\nwith newline\": false\n"
+                        "}\n");
+        free(buf);
+}
+
 static void write_unbalanced(JsonWriter *w, const void *arg) {
         json_begin_object(w);
         json_key(w, "a");
@@ -483,6 +513,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/json/escaping", test_json_escaping);
         g_test_add_func("/client/json/null-string", test_json_null_string);
         g_test_add_func("/client/json/nesting", test_json_nesting);
+        g_test_add_func("/client/json/pretty", test_json_pretty);
         g_test_add_func("/client/json/errors", test_json_errors);
         g_test_add_func("/client/parse/transaction", test_parse_transaction);
         g_test_add_func("/client/services/resolve", test_service_resolve);
