@@ -265,6 +265,37 @@ static void test_verb_help(void) {
         g_assert_nonnull(strstr(err, "unknown command 'bogus'"));
 }
 
+/* tests/client-completion.sh against the daemon, with a chain "svc" in IPv4
+ * and a pending transaction. */
+static void test_completion(void) {
+        bs_test_reset_tables();
+        bs_test_ipt(4, "-N svc");
+        g_autofree char *out = NULL;
+        g_assert_cmpint(CTL(&out, NULL, "--json", "apply", "--no-wait", "-A INPUT -p tcp --dport 9 -j ACCEPT"), ==, 0);
+        g_autofree char *tx = json_eval(out, "d['id']");
+
+        g_autofree char *script = g_build_filename(g_getenv("BACKSTOP_SOURCE_ROOT"), "tests", "client-completion.sh",
+                                                   NULL);
+        g_autofree char *client_dir = g_path_get_dirname(g_getenv("BACKSTOPCTL"));
+        g_autofree char *path = g_strdup_printf("%s:%s", client_dir, g_getenv("PATH"));
+        g_auto(GStrv) env = g_get_environ();
+        env = g_environ_setenv(env, "DBUS_SYSTEM_BUS_ADDRESS", fixture->bus_address, TRUE);
+        env = g_environ_setenv(env, "PATH", path, TRUE);
+        const char *argv[] = { "bash", script, tx, NULL };
+        g_autofree char *sout = NULL, *serr = NULL;
+        int status = 0;
+        g_autoptr(GError) error = NULL;
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &sout, &serr, &status,
+                                   &error));
+        g_assert_no_error(error);
+        g_test_message("%s%s", sout, serr);
+        if (!g_spawn_check_wait_status(status, NULL))
+                g_error("client-completion.sh failed:\n%s%s", sout, serr);
+
+        g_assert_cmpint(CTL(NULL, NULL, "-q", "rollback"), ==, 0);
+        bs_test_reset_tables();
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_autofree char *daemon = bs_test_build_path("daemon/backstopd");
@@ -288,6 +319,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/conventions/json-modes", test_json_modes);
         g_test_add_func("/client/conventions/no-legend", test_no_legend);
         g_test_add_func("/client/conventions/verb-help", test_verb_help);
+        g_test_add_func("/client/conventions/completion", test_completion);
         int r = g_test_run();
 
         int status = bs_bus_fixture_stop_daemon(fixture, SIGTERM);
