@@ -517,6 +517,7 @@ finish:
                 sd_bus_flush_close_unref(c.bus);
         free(c.args);
         free(c.changes);
+        free(c.remote_ssh_connection);
         free(av);
         free_strv(markers, nmarkers);
         /* a pager quit before the end (EPIPE) is no failure */

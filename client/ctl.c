@@ -7,6 +7,7 @@
 #include "pager.h"
 #include "parse.h"
 #include "polkit-agent.h"
+#include "remote.h"
 
 /* A password prompt may take a while; without one, sd-bus's default. */
 #define INTERACTIVE_CALL_TIMEOUT_USEC (5ULL * 60 * 1000000)
@@ -22,12 +23,15 @@ static int remote_bus(Ctl *c) {
                 r = sd_bus_call_method(c->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                        "org.freedesktop.DBus.Peer", "Ping", &error, NULL, NULL);
         if (r < 0) {
-                fprintf(stderr, "Could not connect to the system bus of %s over SSH (ssh -xT %s "
-                        "systemd-stdio-bridge): %s\n", c->host, c->host,
+                fprintf(stderr, "Could not connect to the system bus of %s over SSH (ssh, then "
+                        "systemd-stdio-bridge there): %s\n", c->host,
                         sd_bus_error_is_set(&error) ? error.message : strerror(-r));
                 sd_bus_error_free(&error);
                 return EXIT_UNREACHABLE;
         }
+        /* strict confirmation needs the connection's name (remote.h); without
+         * it the daemon rejects a strict confirmation and says why */
+        (void) remote_ssh_connection(&c->remote_ssh_connection);
         /* no password prompt: the polkit agent could not answer for the remote host */
         r = sd_bus_set_allow_interactive_authorization(c->bus, false);
         if (r < 0)
@@ -57,6 +61,12 @@ int ctl_bus(Ctl *c) {
         if (r < 0)
                 return log_local_error(r, "set up the bus connection");
         return 0;
+}
+
+const char *ctl_ssh_connection(const Ctl *c) {
+        /* with -H, our own session's SSH_CONNECTION says nothing about the remote host */
+        const char *ssh = c->host ? c->remote_ssh_connection : getenv("SSH_CONNECTION");
+        return ssh && *ssh ? ssh : NULL;
 }
 
 void ctl_polkit_agent(Ctl *c) {
@@ -108,7 +118,7 @@ static int append_variant_entry(sd_bus_message *m, const char *key, char type, c
 }
 
 int ctl_append_apply_options(Ctl *c, sd_bus_message *m) {
-        const char *ssh = getenv("SSH_CONNECTION");
+        const char *ssh = ctl_ssh_connection(c);
         int t = 1, r;
 
         r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
@@ -120,7 +130,7 @@ int ctl_append_apply_options(Ctl *c, sd_bus_message *m) {
                 r = append_variant_entry(m, "force", 'b', &t);
         if (r >= 0 && c->save)
                 r = append_variant_entry(m, "save", 'b', &t);
-        if (r >= 0 && ssh && *ssh)
+        if (r >= 0 && ssh)
                 r = append_variant_entry(m, "ssh-connection", 's', ssh);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);

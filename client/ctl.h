@@ -26,6 +26,7 @@ typedef struct Ctl {
         bool no_pager;
         bool no_legend;            /* tables without their header and closing line */
         const char *host;          /* -H [USER@]HOST: the daemon there, over SSH */
+        char *remote_ssh_connection;  /* with -H: that SSH connection (remote.h), or NULL */
         /* verb options */
         int family;               /* 0 = both / default, 4 or 6 */
         bool verbose;
@@ -52,6 +53,9 @@ typedef struct Ctl {
 /* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) once;
  * returns 0 or prints and returns an exit code. */
 int ctl_bus(Ctl *c);
+/* The SSH connection to name to the daemon ("ssh-connection"): with -H the
+ * one the bus goes over, else $SSH_CONNECTION; NULL when none. */
+const char *ctl_ssh_connection(const Ctl *c);
 /* Starts the polkit agent if it may be needed and is not running. */
 void ctl_polkit_agent(Ctl *c);
 /* Timeout for calls that may ask for a password. */
