@@ -455,6 +455,10 @@ int main(int argc, char **argv) {
                 first++;
         } else if (want_help)
                 verb = NULL;
+        if (verb == &help_verb && argc - first > 1) {
+                r = usage_error("%s", "too many arguments for 'help'");
+                goto finish;
+        }
         if (want_help || verb == &help_verb) {
                 r = show_help(&c, verb, first < argc ? av[first] : NULL);
                 goto finish;

@@ -36,9 +36,9 @@ function __backstopctl_transactions
     __backstopctl_run --json=short status | string match -r -g '"PendingTransaction":"[^"]*/([0-9]+)"'
 end
 
-# The verb on the command line, and how many arguments follow it (options
-# and their values left out).
-function __backstopctl_verb
+# The positional words on the command line: the verb, then its arguments
+# (options and their values left out).
+function __backstopctl_positionals
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l skip 0
@@ -53,31 +53,17 @@ function __backstopctl_verb
             case '-*'
             case '*'
                 echo $t
-                return 0
         end
     end
-    return 1
+end
+
+function __backstopctl_verb
+    set -l words (__backstopctl_positionals)
+    test (count $words) -gt 0; and echo $words[1]
 end
 
 function __backstopctl_nargs
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
-    set -l n -1
-    set -l skip 0
-    for t in $tokens
-        if test $skip -eq 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case --timeout --allow --from -H --host
-                set skip 1
-            case '-*'
-            case '*'
-                set n (math $n + 1)
-        end
-    end
-    echo $n
+    math (count (__backstopctl_positionals)) - 1
 end
 
 # true when the verb is one of argv and it has no argument yet

@@ -263,6 +263,9 @@ static void test_verb_help(void) {
         g_clear_pointer(&err, g_free);
         g_assert_cmpint(CTL(NULL, &err, "bogus", "--help"), ==, 2);
         g_assert_nonnull(strstr(err, "unknown command 'bogus'"));
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(CTL(NULL, &err, "help", "rules", "status"), ==, 2);
+        g_assert_nonnull(strstr(err, "too many arguments for 'help'"));
 }
 
 /* tests/client-completion.sh against the daemon, with a chain "svc" in IPv4
