@@ -4,7 +4,8 @@
 # session (sd-bus runs "ssh -xT root@HOST systemd-stdio-bridge"; sshd runs
 # the bridge, which connects to the host's system bus). status; an apply
 # confirmed over -H; a strict apply confirmed by a later -H call, which is
-# a new SSH login; an unreachable host: exit 6 and one clear line.
+# a new SSH login; the bash completion of a command line with -H; an
+# unreachable host: exit 6 and one clear line.
 source "$(dirname "$0")/e2e-lib.sh"
 require_root
 require_bin /usr/sbin/sshd ssh ssh-keygen /usr/bin/systemd-stdio-bridge "$SB_IPT4" "$SB_IPT6"
@@ -53,6 +54,13 @@ rule_present 4 "--dport 9999 -j ACCEPT" || fail "the confirmed rule is gone"
 run_capture rc out remote -H "root@$SB_FW_ADDR4" apply --strict --no-wait '-A INPUT -p tcp --dport 9998 -j ACCEPT'
 [ "$rc" = 0 ] || fail "strict apply over -H exited $rc"
 [ "$(tx_prop "$(mgr_prop PendingTransaction)" ConfirmationMode)" = strict ] || fail "the transaction is not strict"
+# bash completion with -H on the command line asks the remote daemon
+got=$(in_peer env PATH="$SB/ssh-bin:$BACKSTOP_BUILD_ROOT/client:$PATH" \
+        DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/system_bus_socket bash -c \
+        'source "$1"; COMP_WORDS=(backstopctl -H "$2" confirm ""); COMP_CWORD=4; _backstopctl; echo "${COMPREPLY[*]}"' \
+        sh "$BACKSTOP_SOURCE_ROOT/client/backstopctl.bash" "root@$SB_FW_ADDR4")
+[ "$got" = "$(basename "$(mgr_prop PendingTransaction)")" ] || fail "completion over -H offers '$got'"
+say "completion over -H: confirm $got"
 run_capture rc out remote -H "root@$SB_FW_ADDR4" confirm
 [ "$rc" = 0 ] || fail "strict confirm over -H (a new SSH login) exited $rc"
 [ "$(mgr_prop PendingTransaction)" = / ] || fail "the strict transaction is still pending after confirm over -H"
