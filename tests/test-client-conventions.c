@@ -198,9 +198,14 @@ static void test_no_legend(void) {
         g_assert_cmpint(CTL(&out, NULL, "connections", "--all"), ==, 0);
         g_assert_true(g_str_has_prefix(out, "FAM   PROTO  FROM"));
         g_assert_cmpint(CTL(&plain, NULL, "--no-legend", "connections", "--all"), ==, 0);
-        /* the same rows without the header */
-        g_assert_cmpstr(plain, ==, strchr(out, '\n') + 1);
+        /* rows without the header (each one of the rows with it: conntrack
+         * may drop an old entry between the two runs, so not all of them) */
         g_assert_true(g_str_has_prefix(plain, "IPv4  tcp "));
+        g_auto(GStrv) rows = g_strsplit(plain, "\n", -1);
+        for (size_t i = 0; rows[i] && *rows[i]; i++) {
+                g_autofree char *row = g_strdup_printf("\n%s\n", rows[i]);
+                g_assert_nonnull(strstr(out, row));
+        }
         loop_conn_close(&conn);
 
         /* check: the rows, without the closing count */
