@@ -27,6 +27,7 @@ static int remote_bus(Ctl *c) {
                         "systemd-stdio-bridge there): %s\n", c->host,
                         sd_bus_error_is_set(&error) ? error.message : strerror(-r));
                 sd_bus_error_free(&error);
+                c->bus = sd_bus_flush_close_unref(c->bus);
                 return EXIT_UNREACHABLE;
         }
         /* strict confirmation needs the connection's name (remote.h); without
