@@ -52,34 +52,49 @@ bash_complete() {
         printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ *$//'
 }
 
-check "bash: verbs" "$(bash_complete de)" "default-deny delete deny"
-all=$(bash_complete "")
-check_has "bash: every verb" "$all" "help"
-check_has "bash: global options" "$all" "--no-legend"
-check "bash: --json modes" "$(bash_complete --json=)" "off pretty short"
-check "bash: verb options" "$(bash_complete rules --nu)" "--numbered"
-check "bash: chains (IPv4, with svc)" "$(bash_complete rules "")" "FORWARD INPUT OUTPUT svc"
-check "bash: chains (IPv6)" "$(bash_complete rules -6 "")" "FORWARD INPUT OUTPUT"
-check "bash: chains for delete" "$(bash_complete delete s)" "svc"
-check "bash: no chain after the chain" "$(bash_complete delete INPUT "")" ""
-check "bash: services" "$(bash_complete allow ss)" "ssh"
-check_has "bash: services of services" "$(bash_complete services d)" "dns"
-check "bash: --allow service" "$(bash_complete default-deny --allow htt)" "http http-alt http3 https"
-check "bash: pending transaction (confirm)" "$(bash_complete confirm "")" "$tx"
-check "bash: pending transaction (rollback)" "$(bash_complete rollback "")" "$tx"
-check "bash: pending transaction (extend)" "$(bash_complete extend "")" "$tx"
-check "bash: nothing after extend's TX but seconds" "$(bash_complete extend "$tx" "")" ""
-check "bash: help VERB" "$(bash_complete help mo)" "monitor move"
-check "bash: nothing on stderr" "$(cat "$errfile")" ""
+bash_cases() { # LABEL
+        local l=$1
+        check "$l: verbs" "$(bash_complete de)" "default-deny delete deny"
+        all=$(bash_complete "")
+        check_has "$l: every verb" "$all" "help"
+        check_has "$l: global options" "$all" "--no-legend"
+        check "$l: --json modes" "$(bash_complete --json=)" "off pretty short"
+        check "$l: verb options" "$(bash_complete rules --nu)" "--numbered"
+        check "$l: chains (IPv4, with svc)" "$(bash_complete rules "")" "FORWARD INPUT OUTPUT svc"
+        check "$l: chains (IPv6)" "$(bash_complete rules -6 "")" "FORWARD INPUT OUTPUT"
+        check "$l: chains for delete" "$(bash_complete delete s)" "svc"
+        check "$l: no chain after the chain" "$(bash_complete delete INPUT "")" ""
+        check "$l: services" "$(bash_complete allow ss)" "ssh"
+        check_has "$l: services of services" "$(bash_complete services d)" "dns"
+        check "$l: --allow service" "$(bash_complete default-deny --allow htt)" "http http-alt http3 https"
+        check "$l: pending transaction (confirm)" "$(bash_complete confirm "")" "$tx"
+        check "$l: pending transaction (rollback)" "$(bash_complete rollback "")" "$tx"
+        check "$l: pending transaction (extend)" "$(bash_complete extend "")" "$tx"
+        check "$l: nothing after extend's TX but seconds" "$(bash_complete extend "$tx" "")" ""
+        check "$l: help VERB" "$(bash_complete help mo)" "monitor move"
+        check "$l: nothing on stderr" "$(cat "$errfile")" ""
 
-# The daemon unreachable: quietly nothing.
-saved_bus=$DBUS_SYSTEM_BUS_ADDRESS
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/backstop-completion-test
-check "bash: no daemon: no chains" "$(bash_complete rules "")" ""
-check "bash: no daemon: no transaction" "$(bash_complete confirm "")" ""
-check "bash: no daemon: still the verbs" "$(bash_complete sta)" "status"
-check "bash: no daemon: nothing on stderr" "$(cat "$errfile")" ""
-export DBUS_SYSTEM_BUS_ADDRESS=$saved_bus
+        # The daemon unreachable: quietly nothing.
+        local saved_bus=$DBUS_SYSTEM_BUS_ADDRESS
+        export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/backstop-completion-test
+        check "$l: no daemon: no chains" "$(bash_complete rules "")" ""
+        check "$l: no daemon: no transaction" "$(bash_complete confirm "")" ""
+        check "$l: no daemon: still the verbs" "$(bash_complete sta)" "status"
+        check "$l: no daemon: nothing on stderr" "$(cat "$errfile")" ""
+        export DBUS_SYSTEM_BUS_ADDRESS=$saved_bus
+}
+
+# Without bash-completion's helpers, then with them (_init_completion)
+# when the package is installed ($BASH_COMPLETION_SCRIPT: another copy).
+bash_cases bash
+bc=${BASH_COMPLETION_SCRIPT:-/usr/share/bash-completion/bash_completion}
+if [ -r "$bc" ]; then
+        # shellcheck disable=SC1090
+        source "$bc"
+        bash_cases "bash+bash-completion"
+else
+        echo "ok - bash-completion: not installed, skipped # SKIP"
+fi
 
 # --- fish ---
 if command -v fish >/dev/null; then
