@@ -259,7 +259,7 @@ int verb_services(Ctl *c) {
 
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_key(&w, "services");
                 json_begin_array(&w);
@@ -283,6 +283,7 @@ int verb_services(Ctl *c) {
                 json_end_object(&w);
                 return ctl_finish_json(&w);
         }
+        ctl_pager(c);
         for (size_t i = 0; i < n; i++) {
                 char ports[SERVICE_PORTS_MAX * 16];
                 ports_text(&list[i], ports, sizeof(ports));

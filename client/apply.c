@@ -95,7 +95,7 @@ static int follow_transaction(Ctl *c, const char *path) {
 
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_string(&w, "transaction", path);
                 json_kv_uint(&w, "id", id);
@@ -126,7 +126,7 @@ out:
 int ctl_nothing_to_do(Ctl *c, const char *why) {
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_key(&w, "transaction");
                 json_null(&w);

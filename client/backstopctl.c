@@ -17,6 +17,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "errors.h"
+#include "pager.h"
 #include "parse.h"
 #include "polkit-agent.h"
 #include "util.h"
@@ -29,30 +30,91 @@ typedef struct Verb {
         bool takes_changes;
         bool needs_auth;            /* may need polkit: start the tty agent */
         int (*run)(Ctl *c);
+        const char *synopsis;       /* after "backstopctl [OPTIONS...] " */
+        const char *help;           /* what it does, and its own options */
 } Verb;
 
+#define CONFIRM_OPTIONS                                                                          \
+        "  --timeout SEC   Seconds until automatic rollback (also 5m, 1h; default 60)\n"            \
+        "  --strict        Confirmation must come from a NEW SSH login\n"                          \
+        "  --force         Apply even if the lockout check finds a risk\n"                         \
+        "  --no-wait       Print the transaction and return at once\n"                             \
+        "  --save          Save the rules once the transaction is confirmed\n"
+
 static const Verb verbs[] = {
-        { "status",       0, 0, false, false, verb_status },
-        { "rules",        0, 1, false, true,  verb_rules },
-        { "check",        0, 0, false, true,  verb_check },
-        { "connections",  0, 0, false, true,  verb_connections },
-        { "preview",      0, 0, true,  true,  verb_preview },
-        { "apply",        0, 0, true,  true,  verb_apply },
-        { "default-deny", 0, 0, false, true,  verb_default_deny },
-        { "confirm",      0, 1, false, true,  verb_confirm },
-        { "rollback",     0, 1, false, true,  verb_rollback },
-        { "extend",       1, 2, false, true,  verb_extend },
-        { "zero",         0, 1, false, true,  verb_zero },
-        { "save",         0, 0, false, true,  verb_save },
-        { "monitor",      0, 0, false, false, verb_monitor },
-        { "allow",        1, MAX_SERVICES, false, true, verb_allow },
-        { "deny",         1, MAX_SERVICES, false, true, verb_deny },
-        { "reject",       1, MAX_SERVICES, false, true, verb_reject },
-        { "services",     0, MAX_SERVICES, false, false, verb_services },
-        { "delete",       2, 2, false, true,  verb_delete },
-        { "move",         3, 3, false, true,  verb_move },
-        { "diff",         0, 0, false, true,  verb_diff },
+        { "status", 0, 0, false, false, verb_status, "status",
+          "Backend, policies, rule counts, pending transaction, whether the running rules\n"
+          "are saved, and the other rulesets that filter INPUT. Never asks for a password.\n" },
+        { "rules", 0, 1, false, true, verb_rules, "rules [-4|-6] [-v] [--numbered] [CHAIN]",
+          "Print the rules as iptables -S does (default IPv4).\n\n"
+          "  -v --verbose    With packet and byte counters\n"
+          "  --numbered      With each rule's number in its chain\n" },
+        { "check", 0, 0, false, true, verb_check, "check [-4|-6] [-q] [-v]",
+          "Run the reference checks; exit 0 only if all pass.\n\n"
+          "  -q --quiet      Only the failing items\n"
+          "  -v --verbose    Details of the passing items too\n" },
+        { "connections", 0, 0, false, true, verb_connections, "connections [-a]",
+          "Tracked connections: inbound ones, all with -a.\n\n"
+          "  -a --all        Outbound and forwarded ones too\n" },
+        { "preview", 0, 0, true, true, verb_preview, "preview CHANGE...",
+          "The resulting rules, the lockout analysis and the iptables commands of the\n"
+          "changes, without applying them (exit 4 when apply would refuse them).\n" },
+        { "apply", 0, 0, true, true, verb_apply, "apply [OPTIONS...] CHANGE...",
+          "Apply the changes behind the confirm timer.\n\n" CONFIRM_OPTIONS },
+        { "default-deny", 0, 0, false, true, verb_default_deny, "default-deny [OPTIONS...] [--allow SERVICE]...",
+          "Stateful rule, loopback, the --allow services (default ssh), ICMPv6 NDP, then\n"
+          "INPUT policy DROP, behind the confirm timer.\n\n"
+          "  --allow SERVICE Keep SERVICE open (repeatable)\n" CONFIRM_OPTIONS },
+        { "confirm", 0, 1, false, true, verb_confirm, "confirm [TX]",
+          "Keep a pending transaction (default: the pending one).\n" },
+        { "rollback", 0, 1, false, true, verb_rollback, "rollback [TX]",
+          "Undo a pending transaction now (default: the pending one).\n" },
+        { "extend", 1, 2, false, true, verb_extend, "extend [TX] SECONDS",
+          "Move a pending transaction's deadline to now + SECONDS (also 5m, 1h).\n" },
+        { "zero", 0, 1, false, true, verb_zero, "zero [-4|-6] [CHAIN]",
+          "Zero the packet and byte counters.\n" },
+        { "save", 0, 0, false, true, verb_save, "save",
+          "Save the running rules for the next boot.\n" },
+        { "monitor", 0, 0, false, false, verb_monitor, "monitor",
+          "Print transactions and changes as they happen (--json: one object a line).\n" },
+        { "allow", 1, MAX_SERVICES, false, true, verb_allow, "allow [OPTIONS...] [--from ADDR] SERVICE...",
+          "Accept SERVICE in INPUT, behind the confirm timer.\n\n"
+          "  --from ADDR[/PREFIX]  Only from this source\n" CONFIRM_OPTIONS },
+        { "deny", 1, MAX_SERVICES, false, true, verb_deny, "deny [OPTIONS...] [--from ADDR] SERVICE...",
+          "Drop SERVICE in INPUT, behind the confirm timer.\n\n"
+          "  --from ADDR[/PREFIX]  Only from this source\n" CONFIRM_OPTIONS },
+        { "reject", 1, MAX_SERVICES, false, true, verb_reject, "reject [OPTIONS...] [--from ADDR] SERVICE...",
+          "Reject SERVICE in INPUT, behind the confirm timer.\n\n"
+          "  --from ADDR[/PREFIX]  Only from this source\n" CONFIRM_OPTIONS },
+        { "services", 0, MAX_SERVICES, false, false, verb_services, "services [SERVICE...]",
+          "The service names (built-in and /etc/services) and their ports.\n" },
+        { "delete", 2, 2, false, true, verb_delete, "delete [-4|-6] [OPTIONS...] CHAIN N",
+          "Delete rule N of CHAIN (as 'rules --numbered' shows), behind the timer.\n\n" CONFIRM_OPTIONS },
+        { "move", 3, 3, false, true, verb_move, "move [-4|-6] [OPTIONS...] CHAIN N TO",
+          "Move rule N of CHAIN to position TO, behind the confirm timer.\n\n" CONFIRM_OPTIONS },
+        { "diff", 0, 0, false, true, verb_diff, "diff [-4|-6]",
+          "A unified diff of the saved rules against the running ones: what save would\n"
+          "change (exit 0: equal, 1: they differ).\n" },
 };
+
+/* "help" is a verb of its own: help [VERB] */
+static const Verb help_verb = { "help", 0, 1, false, false, NULL, "help [COMMAND]",
+                                "Show the help, or COMMAND's.\n" };
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return strcmp(name, "help") == 0 ? &help_verb : NULL;
+}
+
+static void verb_help(const Verb *v) {
+        printf("%s [OPTIONS...] %s\n\n%s\n"
+               "Global options: -h --help, --json[=short|pretty|off], --no-pager, --no-legend,\n"
+               "--no-ask-password, -q --quiet, -H --host=[USER@]HOST. See '%s --help' and\n"
+               "backstopctl(1).\n",
+               program_invocation_short_name, v->synopsis, v->help, program_invocation_short_name);
+}
 
 static void help(void) {
         printf("%s [OPTIONS...] COMMAND ...\n"
@@ -88,12 +150,17 @@ static void help(void) {
                "  diff [-4|-6]              What save would change: a unified diff of the saved\n"
                "                            rules against the running ones (exit 1: they differ)\n"
                "  monitor                   Print transactions and changes as they happen\n"
+               "  help [COMMAND]            This help, or COMMAND's (also COMMAND --help)\n"
                "\n"
                "Options:\n"
-               "  -h --help                 Show this help\n"
+               "  -h --help                 Show this help (after a COMMAND: its help)\n"
                "     --version              Show the version\n"
-               "     --json                 Print JSON (one document; monitor: one object a line)\n"
+               "     --json[=MODE]          Print JSON (one document; monitor: one object a line):\n"
+               "                            short (the default), pretty (indented) or off\n"
+               "     --no-pager             Do not pipe long output into a pager\n"
+               "     --no-legend            Tables without their header and closing line\n"
                "     --no-ask-password      Do not ask for a password (polkit)\n"
+               "  -H --host=[USER@]HOST     Operate on the backstopd of a remote host, over SSH\n"
                "  -q --quiet                Print only errors and requested data\n"
                "  -4 / -6                   IPv4 / IPv6 only (rules: default IPv4)\n"
                "  -v --verbose              rules: with packet and byte counters\n"
@@ -139,6 +206,8 @@ static void help(void) {
 enum {
         ARG_VERSION = 0x100,
         ARG_JSON,
+        ARG_NO_PAGER,
+        ARG_NO_LEGEND,
         ARG_NO_ASK_PASSWORD,
         ARG_TIMEOUT,
         ARG_STRICT,
@@ -153,7 +222,10 @@ enum {
 static const struct option options[] = {
         { "help",            no_argument,       NULL, 'h' },
         { "version",         no_argument,       NULL, ARG_VERSION },
-        { "json",            no_argument,       NULL, ARG_JSON },
+        { "json",            optional_argument, NULL, ARG_JSON },
+        { "no-pager",        no_argument,       NULL, ARG_NO_PAGER },
+        { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND },
+        { "host",            required_argument, NULL, 'H' },
         { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD },
         { "quiet",           no_argument,       NULL, 'q' },
         { "verbose",         no_argument,       NULL, 'v' },
@@ -180,9 +252,10 @@ _printf_(1, 2) static int usage_error(const char *fmt, ...) {
         return EXIT_USAGE;
 }
 
-/* Returns -1 to continue, or an exit code. */
+/* Returns -1 to continue, or an exit code; *ret_help: -h/--help was given
+ * (the help printed depends on the command, if any). */
 static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, char ***ret_markers,
-                      size_t *ret_nmarkers) {
+                      size_t *ret_nmarkers, bool *ret_help) {
         /* Changes such as "-A INPUT -j ACCEPT" start with '-': hide them from
          * getopt behind marker strings (which getopt sees as positional and
          * keeps in order), then map the markers back. */
@@ -210,16 +283,36 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
         opterr = 0;
         optind = 0;
         int opt, r;
-        while ((opt = getopt_long(argc, av, ":hqva46", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, av, ":hqva46H:", options, NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
-                        help();
-                        return EXIT_OK;
+                        *ret_help = true;
+                        break;
                 case ARG_VERSION:
                         printf("backstopctl %s\n", PACKAGE_VERSION);
                         return EXIT_OK;
                 case ARG_JSON:
-                        c->json = true;
+                        if (!optarg || streq(optarg, "short"))
+                                c->json = true, c->json_pretty = false;
+                        else if (streq(optarg, "pretty"))
+                                c->json = c->json_pretty = true;
+                        else if (streq(optarg, "off"))
+                                c->json = c->json_pretty = false;
+                        else
+                                return usage_error("invalid --json '%s': expected short, pretty or off", optarg);
+                        break;
+                case ARG_NO_PAGER:
+                        c->no_pager = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        c->no_legend = true;
+                        break;
+                case 'H':
+                        if (!*optarg || optarg[0] == '-')
+                                return usage_error("invalid --host '%s': expected [USER@]HOST", optarg);
+                        c->host = optarg;
+                        /* no prompt: a local polkit agent cannot answer the remote host */
+                        c->ask_password = false;
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         c->ask_password = false;
@@ -287,6 +380,21 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
         return -1;
 }
 
+/* -h/--help (with or without a command) and "help [COMMAND]". */
+static int show_help(Ctl *c, const Verb *verb, const char *arg) {
+        if (verb == &help_verb && arg) {
+                verb = find_verb(arg);
+                if (!verb)
+                        return usage_error("unknown command '%s'", arg);
+        }
+        ctl_pager(c);
+        if (!verb || verb == &help_verb)
+                help();
+        else
+                verb_help(verb);
+        return EXIT_OK;
+}
+
 static bool is_marker(char **markers, size_t n, const char *p, size_t *idx) {
         for (size_t i = 0; i < n; i++)
                 if (markers[i] == p) {
@@ -319,13 +427,14 @@ int main(int argc, char **argv) {
         Ctl c = { .ask_password = true };
         char **av = NULL, **markers = NULL;
         size_t nmarkers = 0;
+        bool want_help = false;
         int r;
 
         setlocale(LC_ALL, "");
         /* A closed pipe must not kill us silently mid-output. */
         signal(SIGPIPE, SIG_IGN);
 
-        r = parse_argv(&c, argc, argv, &av, &markers, &nmarkers);
+        r = parse_argv(&c, argc, argv, &av, &markers, &nmarkers, &want_help);
         if (r >= 0)
                 goto finish;
 
@@ -338,15 +447,21 @@ int main(int argc, char **argv) {
                         r = usage_error("expected a command before '%s'", marker_original(argc, argv, idx));
                         goto finish;
                 }
-                verb = NULL;
-                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                        if (strcmp(verbs[i].name, av[first]) == 0)
-                                verb = &verbs[i];
+                verb = find_verb(av[first]);
                 if (!verb) {
                         r = usage_error("unknown command '%s'", av[first]);
                         goto finish;
                 }
                 first++;
+        } else if (want_help)
+                verb = NULL;
+        if (verb == &help_verb && argc - first > 1) {
+                r = usage_error("%s", "too many arguments for 'help'");
+                goto finish;
+        }
+        if (want_help || verb == &help_verb) {
+                r = show_help(&c, verb, first < argc ? av[first] : NULL);
+                goto finish;
         }
         c.verb = verb->name;
 
@@ -406,9 +521,12 @@ finish:
                 sd_bus_flush_close_unref(c.bus);
         free(c.args);
         free(c.changes);
+        free(c.remote_ssh_connection);
         free(av);
         free_strv(markers, nmarkers);
-        if (fflush(stdout) != 0 && r == 0)
+        /* a pager quit before the end (EPIPE) is no failure */
+        if (fflush(stdout) != 0 && r == 0 && !(c.pager_pid > 0 && errno == EPIPE))
                 r = EXIT_FAILED;
+        pager_close(c.pager_pid);
         return r;
 }

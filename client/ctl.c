@@ -4,17 +4,49 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "pager.h"
 #include "parse.h"
 #include "polkit-agent.h"
+#include "remote.h"
 
 /* A password prompt may take a while; without one, sd-bus's default. */
 #define INTERACTIVE_CALL_TIMEOUT_USEC (5ULL * 60 * 1000000)
+
+/* -H: the system bus of the remote host, through "ssh -xT HOST
+ * systemd-stdio-bridge" (sd-bus's remote transport, as hostnamectl -H).
+ * The transport starts ssh and fails only at the first message: a ping of
+ * the bus turns an unreachable host into one clear error here. */
+static int remote_bus(Ctl *c) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_open_system_remote(&c->bus, c->host);
+        if (r >= 0)
+                r = sd_bus_call_method(c->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus.Peer", "Ping", &error, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "Could not connect to the system bus of %s over SSH (ssh, then "
+                        "systemd-stdio-bridge there): %s\n", c->host,
+                        sd_bus_error_is_set(&error) ? error.message : strerror(-r));
+                sd_bus_error_free(&error);
+                c->bus = sd_bus_flush_close_unref(c->bus);
+                return EXIT_UNREACHABLE;
+        }
+        /* strict confirmation needs the connection's name (remote.h); without
+         * it the daemon rejects a strict confirmation and says why */
+        (void) remote_ssh_connection(&c->remote_ssh_connection);
+        /* no password prompt: the polkit agent could not answer for the remote host */
+        r = sd_bus_set_allow_interactive_authorization(c->bus, false);
+        if (r < 0)
+                return log_local_error(r, "set up the bus connection");
+        return 0;
+}
 
 int ctl_bus(Ctl *c) {
         int r;
 
         if (c->bus)
                 return 0;
+        if (c->host)
+                return remote_bus(c);
         r = sd_bus_open_system(&c->bus);
         if (r < 0) {
                 char *line = NULL;
@@ -32,8 +64,15 @@ int ctl_bus(Ctl *c) {
         return 0;
 }
 
+const char *ctl_ssh_connection(const Ctl *c) {
+        /* with -H, our own session's SSH_CONNECTION says nothing about the remote host */
+        const char *ssh = c->host ? c->remote_ssh_connection : getenv("SSH_CONNECTION");
+        return ssh && *ssh ? ssh : NULL;
+}
+
 void ctl_polkit_agent(Ctl *c) {
-        if (c->agent_pid <= 0 && c->ask_password)
+        /* a local agent cannot answer the remote host's polkit */
+        if (c->agent_pid <= 0 && c->ask_password && !c->host)
                 c->agent_pid = polkit_agent_open();
 }
 
@@ -80,7 +119,7 @@ static int append_variant_entry(sd_bus_message *m, const char *key, char type, c
 }
 
 int ctl_append_apply_options(Ctl *c, sd_bus_message *m) {
-        const char *ssh = getenv("SSH_CONNECTION");
+        const char *ssh = ctl_ssh_connection(c);
         int t = 1, r;
 
         r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
@@ -92,7 +131,7 @@ int ctl_append_apply_options(Ctl *c, sd_bus_message *m) {
                 r = append_variant_entry(m, "force", 'b', &t);
         if (r >= 0 && c->save)
                 r = append_variant_entry(m, "save", 'b', &t);
-        if (r >= 0 && ssh && *ssh)
+        if (r >= 0 && ssh)
                 r = append_variant_entry(m, "ssh-connection", 's', ssh);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
@@ -193,6 +232,15 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path) {
         }
         *ret_path = path;
         return 0;
+}
+
+void ctl_pager(Ctl *c) {
+        if (!c->no_pager && !c->json && c->pager_pid <= 0)
+                c->pager_pid = pager_open();
+}
+
+void ctl_json_init(const Ctl *c, JsonWriter *w) {
+        json_init_pretty(w, stdout, c->json_pretty);
 }
 
 int ctl_finish_json(JsonWriter *w) {

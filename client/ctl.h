@@ -20,8 +20,13 @@
 typedef struct Ctl {
         /* global options */
         bool json;
+        bool json_pretty;          /* --json=pretty */
         bool quiet;
         bool ask_password;
+        bool no_pager;
+        bool no_legend;            /* tables without their header and closing line */
+        const char *host;          /* -H [USER@]HOST: the daemon there, over SSH */
+        char *remote_ssh_connection;  /* with -H: that SSH connection (remote.h), or NULL */
         /* verb options */
         int family;               /* 0 = both / default, 4 or 6 */
         bool verbose;
@@ -41,12 +46,16 @@ typedef struct Ctl {
 
         sd_bus *bus;
         pid_t agent_pid;
+        pid_t pager_pid;
         const char *verb;
 } Ctl;
 
 /* Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured) once;
  * returns 0 or prints and returns an exit code. */
 int ctl_bus(Ctl *c);
+/* The SSH connection to name to the daemon ("ssh-connection"): with -H the
+ * one the bus goes over, else $SSH_CONNECTION; NULL when none. */
+const char *ctl_ssh_connection(const Ctl *c);
 /* Starts the polkit agent if it may be needed and is not running. */
 void ctl_polkit_agent(Ctl *c);
 /* Timeout for calls that may ask for a password. */
@@ -85,10 +94,16 @@ int ctl_resolve_transaction(Ctl *c, size_t index, char **ret_path);
 #define _cleanup_msg_ _cleanup_(sd_bus_message_unrefp)
 #define _cleanup_dict_ _cleanup_(dict_clearp)
 
+/* A JSON writer on stdout, indented with --json=pretty. */
+void ctl_json_init(const Ctl *c, JsonWriter *w);
 /* json_finish(), reporting a write error; returns 0 or EXIT_FAILED. */
 int ctl_finish_json(JsonWriter *w);
 /* Reports a reply that does not parse; returns EXIT_FAILED. */
 int ctl_parse_error(int r);
+
+/* Long output from here on goes through the pager (pager.h), unless
+ * --no-pager or --json; started once, after any password prompt. */
+void ctl_pager(Ctl *c);
 
 /* Where progress and prompts go: stdout normally, stderr with --json. */
 FILE *ctl_ui(const Ctl *c);

@@ -115,6 +115,8 @@ int verb_diff(Ctl *c) {
         /* both families read before anything is printed */
         for (size_t f = 0; f < nf && r == 0; f++)
                 r = get_saved_running(c, fams[f], true, &sr[f]);
+        if (r == 0)
+                ctl_pager(c);
         for (size_t f = 0; f < nf && r == 0; f++) {
                 const char *file = strcmp(fams[f], "ipv6") == 0 ? "rules.v6" : "rules.v4";
                 _cleanup_free_ char *la = NULL, *lb = NULL;
@@ -131,7 +133,7 @@ int verb_diff(Ctl *c) {
         }
         if (r == 0 && c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "equal", differ == 0);
                 json_key(&w, "families");

@@ -7,9 +7,21 @@
 #include "json.h"
 
 void json_init(JsonWriter *w, FILE *f) {
+        json_init_pretty(w, f, false);
+}
+
+void json_init_pretty(JsonWriter *w, FILE *f, bool pretty) {
         memset(w, 0, sizeof(*w));
         w->f = f;
         w->first[0] = true;
+        w->pretty = pretty;
+}
+
+/* Pretty output: a new line, indented for nesting level depth. */
+static void new_line(JsonWriter *w, unsigned depth) {
+        fputc('\n', w->f);
+        for (unsigned i = 0; i < depth; i++)
+                fputs("  ", w->f);
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if the
@@ -88,6 +100,8 @@ static void before_value(JsonWriter *w) {
         }
         if (!w->first[w->depth])
                 fputc(',', w->f);
+        if (w->pretty && w->depth > 0)
+                new_line(w, w->depth);
         w->first[w->depth] = false;
 }
 
@@ -108,6 +122,9 @@ static void end(JsonWriter *w, char c) {
                 w->error = true;
                 return;
         }
+        /* an empty container stays on one line: {} or [] */
+        if (w->pretty && !w->first[w->depth])
+                new_line(w, w->depth - 1);
         w->depth--;
         fputc(c, w->f);
 }
@@ -133,7 +150,7 @@ void json_key(JsonWriter *w, const char *key) {
                 w->error = true;
         before_value(w);
         json_write_escaped(w->f, key, strlen(key));
-        fputc(':', w->f);
+        fputs(w->pretty ? ": " : ":", w->f);
         w->after_key = true;
 }
 

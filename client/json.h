@@ -18,9 +18,12 @@ typedef struct JsonWriter {
         bool first[JSON_MAX_DEPTH + 1];  /* no element written yet at this level */
         bool after_key;                  /* a key was written; the value comes next */
         bool error;                      /* too deep or an unbalanced end */
+        bool pretty;                     /* one value a line, indented by two spaces a level */
 } JsonWriter;
 
 void json_init(JsonWriter *w, FILE *f);
+/* The same, indented ("--json=pretty") when pretty. */
+void json_init_pretty(JsonWriter *w, FILE *f, bool pretty);
 
 void json_begin_object(JsonWriter *w);
 void json_end_object(JsonWriter *w);

@@ -19,7 +19,7 @@ static int print_tx_result(Ctl *c, const char *path, const char *state, const ch
         (void) transaction_id_from_path(path, &id);
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_string(&w, "transaction", path);
                 json_kv_uint(&w, "id", id);
@@ -51,13 +51,14 @@ static int new_tx_call(Ctl *c, const char *method, char **ret_path, sd_bus_messa
 int verb_confirm(Ctl *c) {
         _cleanup_msg_ sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
-        const char *ssh = getenv("SSH_CONNECTION");
         int r;
 
         r = new_tx_call(c, "Confirm", &path, &m);
         if (r != 0)
                 return r;
-        if (ssh && *ssh)
+        /* after the bus is open: with -H, the connection is the bus's */
+        const char *ssh = ctl_ssh_connection(c);
+        if (ssh)
                 r = sd_bus_message_append(m, "a{sv}", 1, "ssh-connection", "s", ssh);
         else
                 r = sd_bus_message_append(m, "a{sv}", 0);
@@ -108,7 +109,7 @@ int verb_extend(Ctl *c) {
         bool strict = false;
         if (ctl_get_transaction_properties(c, path, &t) == 0)
                 strict = strcmp(dict_str(&t, "ConfirmationMode", "any"), "strict") == 0;
-        const char *ssh = getenv("SSH_CONNECTION");
+        const char *ssh = ctl_ssh_connection(c);
         r = ctl_new_call(c, &m, path, BACKSTOP_TRANSACTION_IFACE, strict ? "ExtendWithOptions" : "Extend");
         if (r != 0)
                 return r;
@@ -149,7 +150,7 @@ int verb_zero(Ctl *c) {
                 return r;
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "zeroed", true);
                 json_kv_string(&w, "family", *family ? family : "both");
@@ -175,7 +176,7 @@ int verb_save(Ctl *c) {
                 return r;
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "saved", true);
                 json_end_object(&w);

@@ -30,8 +30,8 @@ static void prefix_time(void) {
                 printf("%s ", buf);
 }
 
-static void begin_event(JsonWriter *w, const char *event) {
-        json_init(w, stdout);
+static void begin_event(const Ctl *c, JsonWriter *w, const char *event) {
+        ctl_json_init(c, w);
         json_begin_object(w);
         json_kv_uint(w, "time_usec", now_realtime());
         json_kv_string(w, "event", event);
@@ -68,7 +68,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 const char *event = strcmp(member, "TransactionApplied") == 0     ? "transaction-applied"
                                     : strcmp(member, "TransactionConfirmed") == 0 ? "transaction-confirmed"
                                                                                   : "transaction-rolled-back";
-                begin_event(&w, event);
+                begin_event(c, &w, event);
                 json_kv_string(&w, "transaction", path);
                 json_kv_uint(&w, "id", id_of(path));
                 if (reason)
@@ -120,7 +120,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (sd_bus_message_read(m, "s", &iface) < 0)
                 return 0;
         if (c->json) {
-                begin_event(&w, "properties-changed");
+                begin_event(c, &w, "properties-changed");
                 json_kv_string(&w, "path", path);
                 json_kv_string(&w, "interface", iface);
                 json_key(&w, "changed");
@@ -179,7 +179,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         const char *event = *new_owner ? "daemon-started" : "daemon-stopped";
         if (c->json) {
-                begin_event(&w, event);
+                begin_event(c, &w, event);
                 end_event(&w);
         } else {
                 prefix_time();

@@ -110,11 +110,12 @@ int verb_rules_numbered(Ctl *c) {
         if (r != 0)
                 return r;
         if (!c->json) {
+                ctl_pager(c);
                 r = number_lines(text, emit_text, NULL);
                 return r < 0 ? log_local_error(r, "number the rules") : 0;
         }
         JsonWriter w;
-        json_init(&w, stdout);
+        ctl_json_init(c, &w);
         json_begin_object(&w);
         json_kv_string(&w, "family", family);
         json_kv_string(&w, "chain", c->n_args > 0 ? c->args[0] : "");

@@ -32,6 +32,7 @@ int verb_rules(Ctl *c) {
 
         if (!c->json) {
                 /* Exactly the daemon's bytes: identical to iptables-legacy -S. */
+                ctl_pager(c);
                 fputs(text, stdout);
                 return 0;
         }
@@ -48,7 +49,7 @@ int verb_rules(Ctl *c) {
                 return r;
 
         JsonWriter w;
-        json_init(&w, stdout);
+        ctl_json_init(c, &w);
         json_begin_object(&w);
         json_kv_string(&w, "family", family);
         json_kv_string(&w, "chain", chain);
@@ -88,7 +89,7 @@ int verb_check(Ctl *c) {
 
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "passed", passed);
                 json_key(&w, "items");
@@ -103,6 +104,7 @@ int verb_check(Ctl *c) {
         r = bus_read_dict_array(reply, &items, &n);
         if (r < 0)
                 return ctl_parse_error(r);
+        ctl_pager(c);
         bool fancy = fancy_symbols();
         size_t failed = 0;
         for (size_t i = 0; i < n; i++) {
@@ -122,7 +124,7 @@ int verb_check(Ctl *c) {
         /* Trust the daemon's verdict, but never report success with a failed item. */
         if (failed > 0)
                 passed = false;
-        if (!c->quiet) {
+        if (!c->quiet && !c->no_legend) {
                 if (passed)
                         printf("All %zu checks passed.\n", n);
                 else
@@ -166,7 +168,7 @@ int verb_connections(Ctl *c) {
                         dict_array_free(conns, n);
                         return ctl_parse_error(r);
                 }
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_kv_bool(&w, "all", c->all);
                 json_key(&w, "connections");
@@ -185,13 +187,14 @@ int verb_connections(Ctl *c) {
                 return ctl_finish_json(&w);
         }
 
+        ctl_pager(c);
         size_t shown = 0;
         for (size_t i = 0; i < n; i++) {
                 Dict *d = &conns[i];
                 bool inbound = dict_bool(d, "inbound", false);
                 if (!c->all && !inbound)
                         continue;
-                if (shown++ == 0)
+                if (shown++ == 0 && !c->no_legend)
                         printf("%-5s %-6s %-44s    %-44s %-12s %s\n", "FAM", "PROTO", "FROM", "TO", "STATE",
                                "NOTE");
                 const char *family = dict_str(d, "family", "");
@@ -215,7 +218,7 @@ int verb_connections(Ctl *c) {
                 printf("%-5s %-6s %-44s -> %-44s %-12s %s\n", strcmp(family, "ipv6") == 0 ? "IPv6" : "IPv4",
                        dict_str(d, "protocol", "?"), src, dst, *state ? state : "-", note);
         }
-        if (shown == 0 && !c->quiet)
+        if (shown == 0 && !c->quiet && !c->no_legend)
                 printf("No %sconnections.\n", c->all ? "" : "inbound ");
         dict_array_free(conns, n);
         return 0;
@@ -255,7 +258,7 @@ int verb_preview(Ctl *c) {
 
         if (c->json) {
                 JsonWriter w;
-                json_init(&w, stdout);
+                ctl_json_init(c, &w);
                 json_begin_object(&w);
                 json_key(&w, "result");
                 r = bus_json_value(&w, reply);
@@ -285,6 +288,7 @@ int verb_preview(Ctl *c) {
                 return n_lockout > 0 ? EXIT_LOCKOUT : EXIT_OK;
         }
 
+        ctl_pager(c);
         const char *family, *text;
         r = sd_bus_message_enter_container(reply, 'a', "{ss}");
         if (r < 0)

@@ -189,7 +189,7 @@ static int status_json(Ctl *c, sd_bus_message *manager_reply, sd_bus_message *ru
         JsonWriter w;
         int r;
 
-        json_init(&w, stdout);
+        ctl_json_init(c, &w);
         json_begin_object(&w);
         json_key(&w, "manager");
         r = bus_json_value(&w, manager_reply);
@@ -321,6 +321,7 @@ int verb_status(Ctl *c) {
                 return r;
         }
 
+        ctl_pager(c);
         char backend[64];
         r = print_backends(reply, dict_str(&d, "Version", "?"), dict_str(&d, "BackendReason", NULL), backend,
                            sizeof(backend));

@@ -362,7 +362,7 @@ static void wait_release(void) {
  * give the terminal back meanwhile. */
 static int call_tx(WaitState *w, const char *member, BusAction action) {
         sd_bus_message *m = NULL;
-        const char *ssh = getenv("SSH_CONNECTION");
+        const char *ssh = ctl_ssh_connection(w->c);
         int r;
 
         clear_line(w);

@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "json.h"
 #include "parse.h"
+#include "remote.h"
 #include "services.h"
 #include "textdiff.h"
 
@@ -99,6 +100,68 @@ static void test_json_nesting(void) {
                         "{\"name\":\"x\\\"y\",\"big\":18446744073709551615,\"neg\":-5,\"t\":true,\"empty\":[],"
                         "\"list\":[1,{},null,0.5],\"key\\nwith newline\":false}\n");
         free(out);
+}
+
+/* --json=pretty: a value a line, two spaces a level, "key": value, empty
+ * containers on one line; the same document as the short form. */
+static void test_json_pretty(void) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        g_assert_nonnull(f);
+        JsonWriter w;
+        json_init_pretty(&w, f, true);
+        write_nested(&w, NULL);
+        g_assert_cmpint(json_finish(&w), ==, 0);
+        fclose(f);
+        g_assert_cmpstr(buf, ==,
+                        "{\n"
+                        "  \"name\": \"x\\\"y\",\n"
+                        "  \"big\": 18446744073709551615,\n"
+                        "  \"neg\": -5,\n"
+                        "  \"t\": true,\n"
+                        "  \"empty\": [],\n"
+                        "  \"list\": [\n"
+                        "    1,\n"
+                        "    {},\n"
+                        "    null,\n"
+                        "    0.5\n"
+                        "  ],\n"
+                        "  \"key\\nwith newline\": false\n"
+                        "}\n");
+        free(buf);
+}
+
+/* Lines of /proc/net/tcp and tcp6 (as the kernel prints them on this
+ * little-endian machine), for -H's SSH connection. */
+static void test_remote_tcp_line(void) {
+        char buf[160];
+        unsigned long inode = 0;
+        const char *v4 = "   3: 0200000A:D2F2 0100000A:0016 01 00000000:00000000 02:000A6F2D 00000000     0        0 "
+                         "4242 2 0000000000000000 20 4 30 10 -1";
+        g_assert_cmpint(remote_parse_tcp_line(v4, false, &inode, buf, sizeof(buf)), ==, 1);
+        g_assert_cmpuint(inode, ==, 4242);
+        g_assert_cmpstr(buf, ==, "10.0.0.2 54002 10.0.0.1 22");
+        /* listening: not a connection */
+        const char *listen = "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+                             "17 1 0000000000000000 100 0 0 10 0";
+        g_assert_cmpint(remote_parse_tcp_line(listen, false, &inode, buf, sizeof(buf)), ==, 0);
+        g_assert_cmpuint(inode, ==, 17);
+        /* 2001:db8:b5::2 port 40000 to 2001:db8:b5::1 port 22 */
+        const char *v6 = "   1: B80D01200000B50000000000200000:9C40 B80D01200000B50000000000100000:0016 01 "
+                         "00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 20 4 30 10 -1";
+        g_assert_cmpint(remote_parse_tcp_line(v6, true, &inode, buf, sizeof(buf)), ==, -EINVAL); /* 31 digits */
+        const char *v6ok = "   1: B80D01200000B5000000000002000000:9C40 B80D01200000B5000000000001000000:0016 01 "
+                           "00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 20 4 30 10 -1";
+        g_assert_cmpint(remote_parse_tcp_line(v6ok, true, &inode, buf, sizeof(buf)), ==, 1);
+        g_assert_cmpstr(buf, ==, "2001:db8:b5::2 40000 2001:db8:b5::1 22");
+        /* an IPv4-mapped address, as sshd shows it: IPv4 */
+        const char *mapped = "   2: 0000000000000000FFFF00000200000A:9C41 0000000000000000FFFF00000100000A:0016 01 "
+                             "00000000:00000000 00:00000000 00000000     0        0 98 1 0000000000000000 20 4 30 10 -1";
+        g_assert_cmpint(remote_parse_tcp_line(mapped, true, &inode, buf, sizeof(buf)), ==, 1);
+        g_assert_cmpstr(buf, ==, "10.0.0.2 40001 10.0.0.1 22");
+        g_assert_cmpint(remote_parse_tcp_line("  sl  local_address rem_address   st", false, &inode, buf, sizeof(buf)),
+                        ==, -EINVAL);
 }
 
 static void write_unbalanced(JsonWriter *w, const void *arg) {
@@ -483,6 +546,8 @@ int main(int argc, char **argv) {
         g_test_add_func("/client/json/escaping", test_json_escaping);
         g_test_add_func("/client/json/null-string", test_json_null_string);
         g_test_add_func("/client/json/nesting", test_json_nesting);
+        g_test_add_func("/client/json/pretty", test_json_pretty);
+        g_test_add_func("/client/remote/tcp-line", test_remote_tcp_line);
         g_test_add_func("/client/json/errors", test_json_errors);
         g_test_add_func("/client/parse/transaction", test_parse_transaction);
         g_test_add_func("/client/services/resolve", test_service_resolve);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # "meson install --destdir" into a temp dir: the daemon, the client, the
 # systemd units, the D-Bus bus policy, activation file and introspection XML,
-# the polkit policy, the man pages and the bash completion land where they
+# the polkit policy, the man pages and the shell completions land where they
 # belong: what a system daemon reads (bus policy, activation file, polkit
 # actions, units, tmpfiles) in the directory that daemon reads, as its
 # pkg-config file names it, whatever the build's prefix; the rest under the
@@ -16,7 +16,7 @@
 # configured with --prefix=/usr/local and --prefix=/opt/backstop (read from
 # "meson introspect --installed", no build).
 source "$(dirname "$0")/e2e-lib.sh"
-require_bin meson pkg-config systemd-analyze xmllint
+require_bin meson pkg-config systemd-analyze xmllint zsh fish
 PY=/usr/bin/python3
 require_bin $PY
 [ -x "$BACKSTOP_BUILD_ROOT/daemon/backstopd" ] || skip "backstopd is not built"
@@ -111,13 +111,16 @@ actiondirs=("$(pc_dir polkit-gobject-1 actiondir /usr/share/polkit-1/actions)")
 tmpfilesdirs=("$(pc_dir systemd tmpfilesdir /usr/lib/tmpfiles.d)")
 mapfile -t ifdirs < <(pc_dirs dbus-1 interfaces_dir "$datadir/dbus-1/interfaces" | sort -u)
 mapfile -t compdirs < <(pc_dirs bash-completion completionsdir "$datadir/bash-completion/completions" | sort -u)
+mapfile -t fishdirs < <(pc_dirs fish completionsdir "$datadir/fish/vendor_completions.d" | sort -u)
+# zsh has no pkg-config file
+zshdirs=("$datadir/zsh/site-functions")
 
 # Every installed file lies under the prefix, /etc, or a directory that
 # pkg-config named (systemd's may be outside the prefix).
 while IFS= read -r f; do
         ok=
         for d in "$prefix" /etc "${unitdirs[@]}" "${tmpfilesdirs[@]}" "${busdirs[@]}" "${svcdirs[@]}" \
-                "${actiondirs[@]}"; do
+                "${actiondirs[@]}" "${compdirs[@]}" "${fishdirs[@]}"; do
                 case $f in "$d"/*) ok=1 ;; esac
         done
         case $f in *=*) ok= ;; esac
@@ -149,6 +152,10 @@ if [ -n "$FOUND" ]; then
         bash -c "source '$dest$FOUND' && complete -p backstopctl" >/dev/null 2>&1 ||
                 problem "sourcing $FOUND does not define a completion for backstopctl"
 fi
+check "zsh completion" _backstopctl "${zshdirs[@]}"
+[ -z "$FOUND" ] || zsh -n "$dest$FOUND" || problem "$FOUND does not parse in zsh"
+check "fish completion" backstopctl.fish "${fishdirs[@]}"
+[ -z "$FOUND" ] || fish -n "$dest$FOUND" || problem "$FOUND does not parse in fish"
 for page in backstopctl.1 backstopd.8; do
         f=$(grep -E "^$mandir/man[0-9]/${page%.*}\.[0-9](\.gz)?$" "$D/files" | head -1) || true
         if [ -z "$f" ]; then

@@ -18,6 +18,7 @@
 #   sandbox_sshd [PORT]        a real sshd in $SB_FW (key login as root)
 #   sandbox_ssh ADDR PORT CMD...        ssh from $SB_PEER, CMD run remotely
 #   sandbox_ssh_ctl ADDR PORT ARGS...   backstopctl ARGS over ssh
+#   sandbox_ssh_path           a directory with an "ssh" that logs in as sandbox_ssh does
 #   sandbox_polkit             the real polkitd on the private bus
 #   sandbox_polkit_lock        one sandbox at a time uses the polkit directories
 #   sandbox_monitor            record the daemon's signals in $SB/signals.log
@@ -325,10 +326,14 @@ EOC
         # gets a private mount namespace with a tmpfs on /run holding one, so
         # that nothing is created on (or removed from) the machine's /run,
         # where other sshds may rely on it. (Its sessions need nothing there:
-        # the bus address and XTABLES_LOCKFILE point into $SB.) Each program
-        # execs the next: $! is sshd's PID.
+        # the bus address and XTABLES_LOCKFILE point into $SB.) There, the
+        # system bus's standard socket /run/dbus/system_bus_socket is the
+        # sandbox's bus, for programs that ignore DBUS_SYSTEM_BUS_ADDRESS
+        # (systemd-stdio-bridge, which "backstopctl -H" runs over ssh). Each
+        # program execs the next: $! is sshd's PID.
         ip netns exec "$SB_FW" unshare --mount --propagation private sh -c \
-                'mount -t tmpfs -o mode=0755 sandbox-run /run && mkdir -m 0755 /run/sshd && exec "$@"' sh \
+                'mount -t tmpfs -o mode=0755 sandbox-run /run && mkdir -m 0755 /run/sshd /run/dbus &&
+                 ln -s "$0/system_bus_socket" /run/dbus/system_bus_socket && exec "$@"' "$SB" \
                 /usr/sbin/sshd -D -e -f "$conf" 2>>"$SB/sshd.log" &
         SB_PIDS+=($!)
         SB_SSHD_PIDS+=($!)
@@ -383,6 +388,20 @@ sandbox_ssh_ctl() {
         local addr=$1 port=$2
         shift 2
         sandbox_ssh "$addr" "$port" "$(sandbox_ctl_cmdline "$@")"
+}
+
+# sandbox_ssh_path: $SB/ssh-bin holds an "ssh" that runs the real one with
+# the admin's key and the options of sandbox_ssh, as a ~/.ssh/config would,
+# for programs that run "ssh" themselves (backstopctl -H: sd-bus runs "ssh
+# -xT HOST systemd-stdio-bridge"). Put it first in PATH.
+sandbox_ssh_path() {
+        local q
+        sandbox_ssh_keys
+        sandbox_ssh_opts
+        mkdir -p "$SB/ssh-bin"
+        printf -v q ' %q' "${SB_SSH_OPTS[@]}"
+        printf '#!/bin/sh\nexec /usr/bin/ssh%s "$@"\n' "$q" >"$SB/ssh-bin/ssh"
+        chmod 0755 "$SB/ssh-bin/ssh"
 }
 
 # Does a new ssh login to ADDR:PORT work? (ConnectTimeout 20 s)
