@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* diff: what "save" would change on disk, as a unified diff per family of
  * the saved rules against the running ones (GetSavedRulesText: both in
- * iptables-save form without counters); and the count status shows. */
+ * iptables-save form without counters); and the count status shows
+ * (CountUnsavedLines, which the daemon keeps). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,39 +21,38 @@ static void saved_running_done(SavedRunning *s) {
         free(s->running);
 }
 
-/* GetSavedRulesText(family). interactive false: asked without a password
- * prompt, an error is returned (-EACCES, -EIO) rather than printed.
- * Otherwise 0, or the printed error's exit code. */
-static int get_saved_running(Ctl *c, const char *family, bool interactive, SavedRunning *ret) {
+/* m called without a password prompt: an error comes back as -EIO, not
+ * printed. */
+static int call_quietly(Ctl *c, sd_bus_message *m, sd_bus_message **reply) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r >= 0)
+                r = sd_bus_call(c->bus, m, 0, &error, reply);
+        sd_bus_error_free(&error);
+        return r < 0 ? -EIO : 0;
+}
+
+/* GetSavedRulesText(family): 0, or the printed error's exit code. */
+static int get_saved_running(Ctl *c, const char *family, SavedRunning *ret) {
         _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
         const char *saved, *running;
         int r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "GetSavedRulesText");
         if (r != 0)
-                return interactive ? r : -EIO;
+                return r;
         r = sd_bus_message_append(m, "s", family);
         if (r < 0)
-                return interactive ? log_local_error(r, "build the request") : r;
-        if (interactive) {
-                r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
-                if (r != 0)
-                        return r;
-        } else {
-                sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_message_set_allow_interactive_authorization(m, false);
-                if (r >= 0)
-                        r = sd_bus_call(c->bus, m, 0, &error, &reply);
-                sd_bus_error_free(&error);
-                if (r < 0)
-                        return -EIO;
-        }
+                return log_local_error(r, "build the request");
+        r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
+        if (r != 0)
+                return r;
         r = sd_bus_message_read(reply, "ss", &saved, &running);
         if (r < 0)
-                return interactive ? ctl_parse_error(r) : r;
+                return ctl_parse_error(r);
         ret->saved = strdup(saved);
         ret->running = strdup(running);
         if (!ret->saved || !ret->running) {
                 saved_running_done(ret);
-                return interactive ? log_local_error(-ENOMEM, "read the rules") : -ENOMEM;
+                return log_local_error(-ENOMEM, "read the rules");
         }
         return 0;
 }
@@ -77,13 +77,8 @@ int ctl_count_unsaved(Ctl *c, size_t *ret) {
         int r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "CountUnsavedLines");
         if (r != 0)
                 return -EIO;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        r = sd_bus_message_set_allow_interactive_authorization(m, false);
-        if (r >= 0)
-                r = sd_bus_call(c->bus, m, 0, &error, &reply);
-        sd_bus_error_free(&error);
-        if (r < 0)
-                return -EIO;
+        if ((r = call_quietly(c, m, &reply)) < 0)
+                return r;
         uint32_t counts[2];
         r = sd_bus_message_read(reply, "uu", &counts[0], &counts[1]);
         if (r < 0)
@@ -114,7 +109,7 @@ int verb_diff(Ctl *c) {
 
         /* both families read before anything is printed */
         for (size_t f = 0; f < nf && r == 0; f++)
-                r = get_saved_running(c, fams[f], true, &sr[f]);
+                r = get_saved_running(c, fams[f], &sr[f]);
         if (r == 0)
                 ctl_pager(c);
         for (size_t f = 0; f < nf && r == 0; f++) {

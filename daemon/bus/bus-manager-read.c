@@ -100,16 +100,22 @@ static int authorize_and_read_tables(Manager *m, sd_bus_message *msg, unsigned f
         return r < 0 ? r : 1;
 }
 
+/* A call's one argument, a family: "ipv4", "ipv6", or (allow_both) "". */
+static int read_family_arg(sd_bus_message *msg, bool allow_both, unsigned *ret, sd_bus_error *error) {
+        const char *family;
+        int r = sd_bus_message_read(msg, "s", &family);
+        if (r < 0)
+                return r;
+        return parse_family(family, allow_both, ret, error);
+}
+
 /* The whole of a read-only call whose one argument is a family ("",
  * "ipv4", "ipv6"): validate, polkit, tables; returns as
  * authorize_and_read_tables does. */
 static int family_call_tables(Manager *m, sd_bus_message *msg, const bs_table *t[2], sd_bus_error *error) {
-        const char *family;
         unsigned families;
-        int r = sd_bus_message_read(msg, "s", &family);
+        int r = read_family_arg(msg, true, &families, error);
         if (r < 0)
-                return r;
-        if ((r = parse_family(family, true, &families, error)) < 0)
                 return r;
         return authorize_and_read_tables(m, msg, families, t, error);
 }
@@ -465,12 +471,9 @@ int bus_manager_method_get_saved_rules_text(sd_bus_message *msg, void *userdata,
         Manager *m = userdata;
         assert(msg);
         assert(m);
-        const char *family;
         unsigned families;
-        int r = sd_bus_message_read(msg, "s", &family);
+        int r = read_family_arg(msg, false, &families, error);
         if (r < 0)
-                return r;
-        if ((r = parse_family(family, false, &families, error)) < 0)
                 return r;
         r = bs_polkit_verify(m->polkit, msg, NULL, error);
         if (r <= 0)
