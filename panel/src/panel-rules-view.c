@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib/gi18n.h>
+
+#include "panel-views.h"
+
+struct _PanelRulesView {
+        AdwBin parent_instance;
+        PanelModel *model;
+};
+
+G_DEFINE_FINAL_TYPE(PanelRulesView, panel_rules_view, ADW_TYPE_BIN)
+
+static const char *dict_string(GVariantDict *dict, const char *key) {
+        const char *value = NULL;
+        return g_variant_dict_lookup(dict, key, "&s", &value) ? value : "";
+}
+
+static guint64 dict_uint64(GVariantDict *dict, const char *key) {
+        guint64 value = 0;
+        return g_variant_dict_lookup(dict, key, "t", &value) ? value : 0;
+}
+
+static char *chain_key(const char *family, const char *chain) {
+        return g_strconcat(family, "/", chain, NULL);
+}
+
+static GtkWidget *chain_group(GVariantDict *chain) {
+        const char *family = dict_string(chain, "family");
+        const char *name = dict_string(chain, "chain");
+        const char *policy = dict_string(chain, "policy");
+        guint32 count = 0;
+        g_variant_dict_lookup(chain, "rules", "u", &count);
+        GtkWidget *group = adw_preferences_group_new();
+        g_autofree char *title = g_strdup_printf("%s · %s", panel_family_label(family), name);
+        g_autofree char *rules = g_strdup_printf(ngettext("%u rule", "%u rules", count), count);
+        g_autofree char *description =
+                *policy ? g_strdup_printf(_("Policy %s · %s"), policy, rules) : g_strdup_printf(_("User chain · %s"), rules);
+        adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), title);
+        adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(group), description);
+        if (count == 0) {
+                GtkWidget *row = adw_action_row_new();
+                adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), _("No rules"));
+                adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
+        }
+        return group;
+}
+
+static GtkWidget *rule_row(GVariantDict *rule) {
+        const char *family = dict_string(rule, "family");
+        const char *chain = dict_string(rule, "chain");
+        guint32 position = 0;
+        g_variant_dict_lookup(rule, "position", "u", &position);
+        GtkWidget *row = adw_action_row_new();
+        /* the rule as iptables -S prints it: text, never markup */
+        adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), dict_string(rule, "rule"));
+        /* xgettext cannot see through G_GUINT64_FORMAT: the numbers go in as text */
+        g_autofree char *packets = g_strdup_printf("%" G_GUINT64_FORMAT, dict_uint64(rule, "packets"));
+        g_autofree char *bytes = g_strdup_printf("%" G_GUINT64_FORMAT, dict_uint64(rule, "bytes"));
+        g_autofree char *counters = g_strdup_printf(_("%s packets, %s bytes"), packets, bytes);
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(row), counters);
+        adw_action_row_set_title_lines(ADW_ACTION_ROW(row), 3);
+
+        g_autofree char *number = g_strdup_printf("%u", position);
+        GtkWidget *label = gtk_label_new(number);
+        gtk_widget_add_css_class(label, "numeric");
+        gtk_widget_add_css_class(label, "dim-label");
+        gtk_label_set_width_chars(GTK_LABEL(label), 3);
+        gtk_label_set_xalign(GTK_LABEL(label), 1);
+        adw_action_row_add_prefix(ADW_ACTION_ROW(row), label);
+
+        GtkWidget *remove = gtk_button_new_from_icon_name("user-trash-symbolic");
+        gtk_widget_set_valign(remove, GTK_ALIGN_CENTER);
+        gtk_widget_add_css_class(remove, "flat");
+        g_autofree char *tooltip = g_strdup_printf(_("Remove rule %u of %s"), position, chain);
+        gtk_widget_set_tooltip_text(remove, tooltip);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(remove), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+        gtk_actionable_set_action_name(GTK_ACTIONABLE(remove), "app.remove-rule");
+        gtk_actionable_set_action_target_value(GTK_ACTIONABLE(remove),
+                                               g_variant_new("(ssu)", family, chain, position));
+        adw_action_row_add_suffix(ADW_ACTION_ROW(row), remove);
+        return row;
+}
+
+static void redraw(PanelRulesView *self) {
+        GVariant *chains = panel_model_get_chains(self->model);
+        GVariant *rules = panel_model_get_rules(self->model);
+        if (!chains || !rules) {
+                GtkWidget *status = adw_status_page_new();
+                adw_status_page_set_icon_name(ADW_STATUS_PAGE(status), "dialog-password-symbolic");
+                adw_status_page_set_title(ADW_STATUS_PAGE(status), _("Rules Cannot Be Shown"));
+                adw_status_page_set_description(ADW_STATUS_PAGE(status), panel_model_get_error(self->model));
+                adw_bin_set_child(ADW_BIN(self), status);
+                return;
+        }
+        GtkWidget *page = adw_preferences_page_new();
+        /* one group per chain, in the daemon's order; each rule into its chain's group */
+        g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        GVariantIter iter;
+        GVariant *item;
+        g_variant_iter_init(&iter, chains);
+        while ((item = g_variant_iter_next_value(&iter))) {
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(item);
+                GtkWidget *group = chain_group(dict);
+                g_hash_table_insert(groups, chain_key(dict_string(dict, "family"), dict_string(dict, "chain")),
+                                    group);
+                adw_preferences_page_add(ADW_PREFERENCES_PAGE(page), ADW_PREFERENCES_GROUP(group));
+                g_variant_unref(item);
+        }
+        g_variant_iter_init(&iter, rules);
+        while ((item = g_variant_iter_next_value(&iter))) {
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(item);
+                g_autofree char *key = chain_key(dict_string(dict, "family"), dict_string(dict, "chain"));
+                GtkWidget *group = g_hash_table_lookup(groups, key);
+                if (group)
+                        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), rule_row(dict));
+                g_variant_unref(item);
+        }
+        adw_bin_set_child(ADW_BIN(self), page);
+}
+
+static void panel_rules_view_dispose(GObject *object) {
+        PanelRulesView *self = PANEL_RULES_VIEW(object);
+        g_clear_object(&self->model);
+        G_OBJECT_CLASS(panel_rules_view_parent_class)->dispose(object);
+}
+
+static void panel_rules_view_class_init(PanelRulesViewClass *klass) {
+        G_OBJECT_CLASS(klass)->dispose = panel_rules_view_dispose;
+}
+
+static void panel_rules_view_init(PanelRulesView *self) {
+}
+
+GtkWidget *panel_rules_view_new(PanelModel *model) {
+        PanelRulesView *self = g_object_new(PANEL_TYPE_RULES_VIEW, NULL);
+        self->model = g_object_ref(model);
+        g_signal_connect_object(model, "changed", G_CALLBACK(redraw), self, G_CONNECT_SWAPPED);
+        redraw(self);
+        return GTK_WIDGET(self);
+}
