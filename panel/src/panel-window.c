@@ -10,6 +10,7 @@ struct _PanelWindow {
         AdwViewStack *stack;
         AdwToastOverlay *toasts;
         AdwMessageDialog *keep_dialog; /* NULL when not shown */
+        GtkWidget *lockout_dialog;     /* weak: NULL when not shown */
         guint keep_countdown;
 };
 
@@ -81,12 +82,17 @@ void panel_window_close_keep_dialog(PanelWindow *self) {
 }
 
 static void on_lockout_response(AdwMessageDialog *dialog, const char *response, gpointer user_data) {
+        PANEL_WINDOW(user_data)->lockout_dialog = NULL;
         if (g_str_equal(response, "apply-anyway"))
                 activate_app_action(PANEL_WINDOW(user_data), "apply-anyway");
 }
 
 void panel_window_show_lockout_dialog(PanelWindow *self, const char *message) {
+        if (self->lockout_dialog)
+                gtk_window_destroy(GTK_WINDOW(self->lockout_dialog));
         GtkWidget *dialog = adw_message_dialog_new(GTK_WINDOW(self), _("This change could lock you out"), NULL);
+        self->lockout_dialog = dialog;
+        g_object_add_weak_pointer(G_OBJECT(dialog), (gpointer *) &self->lockout_dialog);
         g_autofree char *body = g_strdup_printf(
                 _("%s\n\nIf you apply it anyway, the previous rules still come back by themselves unless you "
                   "keep the change."),
@@ -99,6 +105,7 @@ void panel_window_show_lockout_dialog(PanelWindow *self, const char *message) {
         adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
         adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
         g_signal_connect_object(dialog, "response", G_CALLBACK(on_lockout_response), self, 0);
+        g_message("%s: %s", _("This change could lock you out"), message);
         gtk_window_present(GTK_WINDOW(dialog));
 }
 
@@ -142,6 +149,10 @@ gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const
                 if (!self->keep_dialog)
                         return FALSE;
                 widget = GTK_WIDGET(self->keep_dialog);
+        } else if (g_str_equal(what, "lockout-dialog")) {
+                if (!self->lockout_dialog)
+                        return FALSE;
+                widget = self->lockout_dialog;
         } else if (panel_window_show_view(self, what)) {
                 widget = GTK_WIDGET(self);
         } else {

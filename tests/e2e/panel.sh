@@ -1,0 +1,180 @@
+#!/bin/bash
+# The GNOME panel (panel/, org.backstop.Panel) against the real backstopd:
+# the daemon in a private network namespace on a private system bus
+# (tests/lib/sandbox.sh), the panel on a private session bus and a private X
+# server (Xvfb), driven through the actions it exports on the session bus
+# (org.gtk.Actions at /org/backstop/Panel), as the notifier or the shell
+# would; the daemon's state and the backend's iptables are the oracle.
+#
+#   keep     a change applied through the panel ("apply-changes", iptables
+#            syntax: Apply) shows the keep-or-revert dialog; "keep"
+#            confirms it: the transaction is "confirmed", the rule stays
+#   revert   a rule removed through the panel ("remove-rule", structured:
+#            ApplyChanges delete-number) is gone; "revert" brings it back:
+#            "rolled-back", reason "request"
+#   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
+#            (LockoutRisk, shown by the panel); "apply-anyway" applies it
+#            forced: it is live and pending; "revert" takes it back
+#   killed   a change applied by a panel started with --confirm-timeout 3,
+#            the panel then SIGKILLed before its deadline: the daemon rolls
+#            it back by itself (reason "timeout")
+#
+# Screenshots of the status view, the rules view and the keep dialog are
+# saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/ (the panel's own
+# rendering, action "screenshot").
+source "$(dirname "$0")/e2e-lib.sh"
+
+# fail() of e2e-lib.sh, and the panel's own log first
+eval "$(declare -f fail | sed '1s/^fail/e2e_fail/')"
+fail() {
+        if [ -s "${SB:-/nonexistent}/panel.log" ]; then
+                echo "----- panel.log (last 60 lines)"
+                tail -n 60 "$SB/panel.log"
+        fi >&2
+        e2e_fail "$@"
+}
+
+require_root
+require_backstop
+require_bin Xvfb dbus-daemon gdbus busctl
+PANEL=$BACKSTOP_BUILD_ROOT/panel/backstop-panel
+[ -x "$PANEL" ] || skip "the panel is not built (meson -Dpanel=enabled needs gtk4 >= 4.8 and libadwaita-1 >= 1.2)"
+
+sandbox_init
+sandbox_netns
+sandbox_bus
+sandbox_daemon
+
+SHOTS=$BACKSTOP_BUILD_ROOT/panel-screenshots
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+
+# A private session bus for the panel's GApplication.
+dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" 2>"$SB/session-bus.log" &
+SB_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/session.address" || fail "the session bus did not start"
+DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$SB/session.address")
+export DBUS_SESSION_BUS_ADDRESS
+
+# A private X server on a free display number (-displayfd).
+Xvfb -displayfd 3 -nolisten tcp -screen 0 1024x768x24 3>"$SB/x.display" 2>"$SB/xvfb.log" &
+SB_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/x.display" || { cat "$SB/xvfb.log" >&2; fail "Xvfb did not start"; }
+export DISPLAY=:$(head -n1 "$SB/x.display")
+
+# The panel's environment: nothing of this machine's desktop (settings in
+# memory, no accessibility bus (GTK_A11Y=none), a private runtime dir and home), software
+# rendering, and a critical warning of GLib or GTK ends it (a failure here).
+mkdir -m 0700 "$SB/xdg" "$SB/home"
+export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory GTK_A11Y=none
+export GDK_BACKEND=x11 GSK_RENDERER=cairo G_DEBUG=fatal-criticals LANG=C.UTF-8
+export BACKSTOP_PANEL_SCREENSHOT_DIR=$SHOTS
+
+PANEL_PID=
+start_panel() {
+        "$PANEL" "$@" >>"$SB/panel.log" 2>&1 &
+        PANEL_PID=$!
+        SB_PIDS+=($PANEL_PID)
+        sandbox_wait_until 60 panel_ready || { cat "$SB/panel.log" >&2; fail "the panel did not export its actions"; }
+        say "panel $PANEL_PID up ($*)"
+}
+panel_ready() {
+        kill -0 "$PANEL_PID" 2>/dev/null || { cat "$SB/panel.log" >&2; fail "the panel exited"; }
+        gdbus call --session --dest org.backstop.Panel --object-path /org/backstop/Panel \
+                --method org.gtk.Actions.List 2>/dev/null | grep -q "'keep'"
+}
+# act NAME [PARAMETER as GVariant text]
+act() {
+        local param=${2:+<$2>}
+        say "action $1 ${2:-}"
+        gdbus call --session --dest org.backstop.Panel --object-path /org/backstop/Panel \
+                --method org.gtk.Actions.Activate "$1" "[$param]" "{}" >/dev/null ||
+                fail "activating the panel's action $1 failed"
+}
+shot() {
+        act screenshot "'$1'"
+        sandbox_wait_until 60 test -s "$SHOTS/$1.png" || fail "no screenshot of $1 (is it shown?)"
+        [ "$(head -c 8 "$SHOTS/$1.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+                fail "$SHOTS/$1.png is not a PNG"
+        say "screenshot $SHOTS/$1.png ($(stat -c %s "$SHOTS/$1.png") bytes)"
+}
+pending_is_set() { [ "$(mgr_prop PendingTransaction)" != / ]; }
+pending_is_none() { [ "$(mgr_prop PendingTransaction)" = / ]; }
+tx_state_is() { [ "$(tx_prop "$1" State)" = "$2" ]; }
+
+RULE_KEEP="-s 198.51.100.7/32 -j ACCEPT"
+RULE_KILLED="-s 198.51.100.9/32 -j DROP"
+[ "$(ipt 4 -S INPUT | wc -l)" = 1 ] || fail "INPUT is not empty at the start"
+
+start_panel
+shot status
+
+say "--- keep: a change applied through the panel, kept"
+t0=$EPOCHREALTIME
+act apply-changes "'-A INPUT $RULE_KEEP'"
+sandbox_wait_until 60 rule_present 4 "$RULE_KEEP" || fail "the panel's change did not reach the kernel"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after the panel's change"
+tx=$(mgr_prop PendingTransaction)
+figure "panel apply to kernel (s)" "$(seconds_between "$t0" "$EPOCHREALTIME")"
+left=$(tx_prop "$tx" TimeLeftUSec)
+say "transaction $tx, $left µs left"
+[ "$left" -gt 20000000 ] && [ "$left" -le 30000000 ] || fail "the panel's default timer is not 30 s ($left µs left)"
+shot keep-dialog
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after keep"
+tx_state_is "$tx" confirmed || fail "transaction $tx is $(tx_prop "$tx" State) after keep, not confirmed"
+rule_present 4 "$RULE_KEEP" || fail "the kept rule is gone"
+shot rules
+
+say "--- revert: a rule removed through the panel, reverted"
+act remove-rule "('ipv4', 'INPUT', uint32 1)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after remove-rule"
+tx=$(mgr_prop PendingTransaction)
+rule_present 4 "$RULE_KEEP" && fail "rule 1 of INPUT is still there while its removal is pending"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after revert"
+tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after revert"
+[ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not request"
+rule_present 4 "$RULE_KEEP" || fail "revert did not bring the removed rule back"
+
+say "--- lockout: refused, then applied anyway"
+RULE_LOCKOUT="-P INPUT DROP"
+act apply-changes "'$RULE_LOCKOUT'"
+# The refusal is an answer, not a state: wait for the panel's message of it.
+sandbox_wait_until 60 grep -q "could lock you out" "$SB/panel.log" || fail "the panel did not show the lockout refusal"
+pending_is_none || fail "a change refused as a lockout risk is pending"
+rule_present 4 "$RULE_LOCKOUT" && fail "a change refused as a lockout risk reached the kernel"
+shot lockout-dialog
+act apply-anyway
+sandbox_wait_until 60 rule_present 4 "$RULE_LOCKOUT" || fail "apply-anyway did not apply the change"
+sandbox_wait_until 60 pending_is_set || fail "the forced change is not pending"
+tx=$(mgr_prop PendingTransaction)
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the forced change is still pending after revert"
+rule_present 4 "$RULE_LOCKOUT" && fail "revert left the forced change"
+
+say "--- killed: the panel dies before the deadline, the daemon rolls back"
+act quit
+wait "$PANEL_PID" 2>/dev/null || true
+start_panel --confirm-timeout 3
+act apply-changes "'-A INPUT $RULE_KILLED'"
+sandbox_wait_until 60 rule_present 4 "$RULE_KILLED" || fail "the change did not reach the kernel"
+tx=$(mgr_prop PendingTransaction)
+[ "$tx" != / ] || fail "no pending transaction"
+kill -KILL "$PANEL_PID"
+wait "$PANEL_PID" 2>/dev/null || true
+t0=$EPOCHREALTIME
+# 60 s only keeps a broken daemon from hanging the test: the deadline is 3 s
+wait_rule_gone 4 "$RULE_KILLED" 60 || fail "the daemon did not roll back the dead panel's change"
+figure "rollback after the panel's death (s)" "$(seconds_between "$t0" "$GONE_AT")"
+sandbox_wait_until 60 pending_is_none || fail "still pending after the rollback"
+tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
+[ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
+rule_present 4 "$RULE_KEEP" || fail "the kept rule went with the rollback"
+
+if grep -qE "CRITICAL|WARNING" "$SB/panel.log"; then
+        cat "$SB/panel.log" >&2
+        fail "the panel logged warnings"
+fi
+figure "panel scenario (s)" "$(elapsed)"
+finish
