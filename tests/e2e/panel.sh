@@ -18,6 +18,12 @@
 #   killed   a change applied by a panel started with --confirm-timeout 3,
 #            the panel then SIGKILLed before its deadline: the daemon rolls
 #            it back by itself (reason "timeout")
+#   notifier backstop-notifier with a stand-in notification server
+#            (python3-dbusmock's notification_daemon template): a change
+#            applied by another client (a direct Apply call) gets the
+#            notification "Keep these firewall changes?" with the time left
+#            and the actions keep / revert; its "keep" confirms, the next
+#            change's "revert" rolls back (reason "request")
 #
 # Screenshots of the status view, the rules view and the keep dialog are
 # saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/ (the panel's own
@@ -171,6 +177,63 @@ sandbox_wait_until 60 pending_is_none || fail "still pending after the rollback"
 tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
 [ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
 rule_present 4 "$RULE_KEEP" || fail "the kept rule went with the rollback"
+
+say "--- notifier: a change of another client, answered in the notification"
+NOTIFIER=$BACKSTOP_BUILD_ROOT/panel/backstop-notifier
+if ! /usr/bin/python3 -c 'import dbusmock' 2>/dev/null; then
+        say "SKIPPED the notifier: python3-dbusmock is missing"
+else
+        /usr/bin/python3 -m dbusmock --session --template notification_daemon >"$SB/notifyd.log" 2>&1 &
+        SB_PIDS+=($!)
+        notifyd_up() {
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.Notifications.GetServerInformation >/dev/null 2>&1
+        }
+        sandbox_wait_until 60 notifyd_up || { cat "$SB/notifyd.log" >&2; fail "the stand-in notification server did not start"; }
+        "$NOTIFIER" >>"$SB/panel.log" 2>&1 &
+        SB_PIDS+=($!)
+        NOTIFIER_PID=$!
+        notifications() {
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.DBus.Mock.GetMethodCalls Notify
+        }
+        notified() { # COUNT: that many Notify calls asking to keep, with both actions
+                [ "$(notifications | grep -o "Keep these firewall changes?'>, <'Reverting in [0-9]* seconds[^']*'>, <\['keep', 'Keep Changes', 'revert', 'Revert Now'\]>" | wc -l)" -ge "$1" ]
+        }
+        invoke() { # ID ACTION: the user clicks ACTION of notification ID
+                say "notification $1: $2"
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.DBus.Mock.EmitSignal org.freedesktop.Notifications ActionInvoked us \
+                        "[<uint32 $1>, <'$2'>]" >/dev/null || fail "could not emit ActionInvoked"
+        }
+        sys_apply() { # CHANGE: applied by another client, 30 s timer
+                gdbus call --system --dest org.backstop.Firewall1 --object-path /org/backstop/Firewall1 \
+                        --method org.backstop.Firewall1.Apply "['$1']" "{'timeout': <uint32 30>}" | sed 's/^/    /'
+        }
+        # the notifier knows the daemon once it is on the session bus; give it
+        # the time to read the daemon's state before the change
+        sandbox_wait_until 60 gdbus introspect --session --dest org.backstop.Notifier --object-path /org/backstop/Notifier >/dev/null 2>&1 ||
+                fail "the notifier did not start"
+        RULE_NOTIFIED="-s 198.51.100.11/32 -j ACCEPT"
+        sys_apply "-A INPUT $RULE_NOTIFIED"
+        tx=$(mgr_prop PendingTransaction)
+        sandbox_wait_until 60 notified 1 || { notifications >&2; fail "no notification for the pending change"; }
+        notifications | sed 's/^/    | /' | cut -c1-300
+        invoke 1 keep
+        sandbox_wait_until 60 pending_is_none || fail "the notification's keep did not end the transaction"
+        tx_state_is "$tx" confirmed || fail "transaction $tx is $(tx_prop "$tx" State) after the notification's keep"
+        rule_present 4 "$RULE_NOTIFIED" || fail "the rule kept from the notification is gone"
+
+        sys_apply "-4 -D INPUT 1"
+        tx=$(mgr_prop PendingTransaction)
+        sandbox_wait_until 60 notified 2 || { notifications >&2; fail "no notification for the second change"; }
+        invoke 2 revert
+        sandbox_wait_until 60 pending_is_none || fail "the notification's revert did not end the transaction"
+        tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after the notification's revert"
+        [ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason)"
+        kill "$NOTIFIER_PID"
+        wait "$NOTIFIER_PID" 2>/dev/null || true
+fi
 
 if grep -qE "CRITICAL|WARNING" "$SB/panel.log"; then
         cat "$SB/panel.log" >&2
