@@ -11,8 +11,10 @@
  * One per session (GApplication org.backstop.Notifier); started by the
  * desktop's autostart. */
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <signal.h>
 
 #include "panel-config.h"
 #include "panel-model.h"
@@ -167,6 +169,13 @@ static void on_startup(GApplication *app, gpointer user_data) {
 static void on_activate(GApplication *app, gpointer user_data) {
 }
 
+/* The session ends (SIGTERM) or the agent is stopped by hand: leave the
+ * main loop, so that everything is freed on the way out. */
+static gboolean on_quit_signal(gpointer user_data) {
+        g_application_quit(G_APPLICATION(user_data));
+        return G_SOURCE_CONTINUE;
+}
+
 int main(int argc, char **argv) {
         setlocale(LC_ALL, "");
         bindtextdomain(PANEL_GETTEXT_PACKAGE, PANEL_LOCALEDIR);
@@ -177,7 +186,11 @@ int main(int argc, char **argv) {
         self.app = g_application_new("org.backstop.Notifier", G_APPLICATION_DEFAULT_FLAGS);
         g_signal_connect(self.app, "startup", G_CALLBACK(on_startup), &self);
         g_signal_connect(self.app, "activate", G_CALLBACK(on_activate), &self);
+        guint term = g_unix_signal_add(SIGTERM, on_quit_signal, self.app);
+        guint interrupt = g_unix_signal_add(SIGINT, on_quit_signal, self.app);
         int status = g_application_run(self.app, argc, argv);
+        g_source_remove(term);
+        g_source_remove(interrupt);
         g_cancellable_cancel(self.cancellable);
         if (self.model)
                 g_signal_handlers_disconnect_by_data(self.model, &self);
