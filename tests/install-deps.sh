@@ -15,7 +15,7 @@ packages=(
         openssh-server openssh-client socat netcat-openbsd curl python3 systemd
         procps libxml2-utils passwd nftables netbase libdbus-1-dev
         dpkg-dev debhelper fakeroot lintian ansible-core
-        libgtk-4-dev libadwaita-1-dev xvfb xauth python3-dbusmock appstream desktop-file-utils gettext
+        libgtk-4-dev libadwaita-1-dev xvfb xauth python3-dbusmock gir1.2-atspi-2.0 appstream desktop-file-utils gettext
 )
 packages+=("$@")
 

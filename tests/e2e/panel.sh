@@ -56,7 +56,7 @@ rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 
 # A private session bus for the panel's GApplication.
-dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" 2>"$SB/session-bus.log" &
+dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
 SB_PIDS+=($!)
 sandbox_wait_until 60 test -s "$SB/session.address" || fail "the session bus did not start"
 DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$SB/session.address")
@@ -69,10 +69,11 @@ sandbox_wait_until 60 test -s "$SB/x.display" || { cat "$SB/xvfb.log" >&2; fail 
 export DISPLAY=:$(head -n1 "$SB/x.display")
 
 # The panel's environment: nothing of this machine's desktop (settings in
-# memory, no accessibility bus (GTK_A11Y=none), a private runtime dir and home), software
+# memory, a private runtime dir and home; the accessibility bus is started
+# on the private session bus), software
 # rendering, and a critical warning of GLib or GTK ends it (a failure here).
 mkdir -m 0700 "$SB/xdg" "$SB/home"
-export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory GTK_A11Y=none
+export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory
 export GDK_BACKEND=x11 GSK_RENDERER=cairo G_DEBUG=fatal-criticals LANG=C.UTF-8
 export BACKSTOP_PANEL_SCREENSHOT_DIR=$SHOTS
 
@@ -105,6 +106,26 @@ shot() {
                 fail "$SHOTS/$1.png is not a PNG"
         say "screenshot $SHOTS/$1.png ($(stat -c %s "$SHOTS/$1.png") bytes)"
 }
+# The accessibility tree (AT-SPI) of the panel, as a screen reader reads it.
+A11Y=$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-a11y.py
+A11Y_OK=0
+if /usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/null; then
+        A11Y_OK=1
+else
+        say "the accessibility checks are skipped: gir1.2-atspi-2.0 is missing"
+fi
+shows() { # TEXT: the panel shows TEXT (an accessible's name or text)
+        [ "$A11Y_OK" = 1 ] || return 0
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+}
+hides() { # TEXT
+        [ "$A11Y_OK" = 1 ] || return 0
+        ! /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+}
+countdown() { # the N of the keep dialog's "Reverting in N seconds"
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | sed -n 's/^label\tReverting in \([0-9]*\) seconds\?$/\1/p' | head -n1
+}
+counts_below() { local n; n=$(countdown); [ -n "$n" ] && [ "$n" -lt "$1" ]; }
 pending_is_set() { [ "$(mgr_prop PendingTransaction)" != / ]; }
 pending_is_none() { [ "$(mgr_prop PendingTransaction)" = / ]; }
 tx_state_is() { [ "$(tx_prop "$1" State)" = "$2" ]; }
@@ -127,8 +148,19 @@ left=$(tx_prop "$tx" TimeLeftUSec)
 say "transaction $tx, $left µs left"
 [ "$left" -gt 20000000 ] && [ "$left" -le 30000000 ] || fail "the panel's default timer is not 30 s ($left µs left)"
 shot keep-dialog
+if [ "$A11Y_OK" = 1 ]; then
+        sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "the keep dialog is not in the accessibility tree"
+        first=$(countdown)
+        [ -n "$first" ] && [ "$first" -le 30 ] || fail "the keep dialog shows no countdown (\"$first\")"
+        sandbox_wait_until 60 counts_below "$first" || fail "the keep dialog's countdown stays at $first"
+        say "the keep dialog counts down: $first, then $(countdown) seconds"
+fi
 act keep
 sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after keep"
+# the views follow the daemon's signals: the dialog is gone, the rule listed
+sandbox_wait_until 60 hides "Keep these firewall changes?" || fail "the keep dialog stays after keep"
+sandbox_wait_until 60 shows "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view does not list the kept rule"
+sandbox_wait_until 60 shows "No change is waiting for confirmation" || fail "the status view still shows a pending change"
 tx_state_is "$tx" confirmed || fail "transaction $tx is $(tx_prop "$tx" State) after keep, not confirmed"
 rule_present 4 "$RULE_KEEP" || fail "the kept rule is gone"
 shot rules
@@ -138,11 +170,15 @@ act remove-rule "('ipv4', 'INPUT', uint32 1)"
 sandbox_wait_until 60 pending_is_set || fail "no pending transaction after remove-rule"
 tx=$(mgr_prop PendingTransaction)
 rule_present 4 "$RULE_KEEP" && fail "rule 1 of INPUT is still there while its removal is pending"
+sandbox_wait_until 60 hides "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view still lists the removed rule"
+sandbox_wait_until 60 shows "A change waits for confirmation" || fail "the status view shows no pending change"
+sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "no keep dialog for the removal"
 act revert
 sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after revert"
 tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after revert"
 [ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not request"
 rule_present 4 "$RULE_KEEP" || fail "revert did not bring the removed rule back"
+sandbox_wait_until 60 shows "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view does not list the rule brought back"
 
 say "--- lockout: refused, then applied anyway"
 RULE_LOCKOUT="-P INPUT DROP"
@@ -152,6 +188,7 @@ sandbox_wait_until 60 grep -q "could lock you out" "$SB/panel.log" || fail "the 
 pending_is_none || fail "a change refused as a lockout risk is pending"
 rule_present 4 "$RULE_LOCKOUT" && fail "a change refused as a lockout risk reached the kernel"
 shot lockout-dialog
+sandbox_wait_until 60 shows "This change could lock you out" || fail "the lockout dialog is not in the accessibility tree"
 act apply-anyway
 sandbox_wait_until 60 rule_present 4 "$RULE_LOCKOUT" || fail "apply-anyway did not apply the change"
 sandbox_wait_until 60 pending_is_set || fail "the forced change is not pending"
