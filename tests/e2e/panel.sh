@@ -66,7 +66,8 @@ export DBUS_SESSION_BUS_ADDRESS
 Xvfb -displayfd 3 -nolisten tcp -screen 0 1024x768x24 3>"$SB/x.display" 2>"$SB/xvfb.log" &
 SB_PIDS+=($!)
 sandbox_wait_until 60 test -s "$SB/x.display" || { cat "$SB/xvfb.log" >&2; fail "Xvfb did not start"; }
-export DISPLAY=:$(head -n1 "$SB/x.display")
+DISPLAY=:$(head -n1 "$SB/x.display")
+export DISPLAY
 
 # The panel's environment: nothing of this machine's desktop (settings in
 # memory, a private runtime dir and home; the accessibility bus is started
@@ -82,7 +83,7 @@ start_panel() {
         LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-lsan.supp" \
                 "$PANEL" "$@" >>"$SB/panel.log" 2>&1 &
         PANEL_PID=$!
-        SB_PIDS+=($PANEL_PID)
+        SB_PIDS+=("$PANEL_PID")
         sandbox_wait_until 60 panel_ready || { cat "$SB/panel.log" >&2; fail "the panel did not export its actions"; }
         say "panel $PANEL_PID up ($*)"
 }
@@ -146,12 +147,16 @@ tx=$(mgr_prop PendingTransaction)
 figure "panel apply to kernel (s)" "$(seconds_between "$t0" "$EPOCHREALTIME")"
 left=$(tx_prop "$tx" TimeLeftUSec)
 say "transaction $tx, $left µs left"
-[ "$left" -gt 20000000 ] && [ "$left" -le 30000000 ] || fail "the panel's default timer is not 30 s ($left µs left)"
+if [ "$left" -le 20000000 ] || [ "$left" -gt 30000000 ]; then
+        fail "the panel's default timer is not 30 s ($left µs left)"
+fi
 shot keep-dialog
 if [ "$A11Y_OK" = 1 ]; then
         sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "the keep dialog is not in the accessibility tree"
         first=$(countdown)
-        [ -n "$first" ] && [ "$first" -le 30 ] || fail "the keep dialog shows no countdown (\"$first\")"
+        if [ -z "$first" ] || [ "$first" -gt 30 ]; then
+                fail "the keep dialog shows no countdown (\"$first\")"
+        fi
         sandbox_wait_until 60 counts_below "$first" || fail "the keep dialog's countdown stays at $first"
         say "the keep dialog counts down: $first, then $(countdown) seconds"
 fi
