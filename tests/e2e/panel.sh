@@ -15,8 +15,10 @@
 #   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
 #            (LockoutRisk, shown by the panel); "apply-anyway" applies it
 #            forced: it is live and pending; "revert" takes it back
-#   killed   a change applied by a panel started with --confirm-timeout 3,
-#            the panel then SIGKILLed before its deadline: the daemon rolls
+#   closed, killed  a change applied by a panel started with
+#            --confirm-timeout 3, the panel then quit (its action "quit", as
+#            when the window is closed) or SIGKILLed before its deadline: it
+#            neither keeps nor reverts it on the way out, the daemon rolls
 #            it back by itself (reason "timeout")
 #   notifier backstop-notifier with a stand-in notification server
 #            (python3-dbusmock's notification_daemon template): a change
@@ -202,23 +204,45 @@ act revert
 sandbox_wait_until 60 pending_is_none || fail "the forced change is still pending after revert"
 rule_present 4 "$RULE_LOCKOUT" && fail "revert left the forced change"
 
-say "--- killed: the panel dies before the deadline, the daemon rolls back"
+# left_pending HOW: a panel started with --confirm-timeout 3 applies a
+# change and ends (HOW: "quit", its own action, as when the window is
+# closed; "kill", SIGKILL, a crash) with the change pending: it neither
+# keeps nor reverts it on the way out, the daemon rolls it back at the
+# deadline (reason timeout).
+left_pending() {
+        local how=$1 tx t0 state
+        start_panel --confirm-timeout 3
+        act apply-changes "'-A INPUT $RULE_KILLED'"
+        sandbox_wait_until 60 rule_present 4 "$RULE_KILLED" || fail "the change did not reach the kernel"
+        tx=$(mgr_prop PendingTransaction)
+        [ "$tx" != / ] || fail "no pending transaction"
+        if [ "$how" = kill ]; then
+                kill -KILL "$PANEL_PID"
+        else
+                act quit
+        fi
+        wait "$PANEL_PID" 2>/dev/null || true
+        t0=$EPOCHREALTIME
+        state=$(tx_prop "$tx" State)
+        case $state in
+        pending | rolling-back) ;;
+        rolled-back) [ "$(tx_prop "$tx" RollbackReason)" = timeout ] ||
+                fail "the panel ($how) rolled its change back on the way out" ;;
+        *) fail "transaction $tx is $state once the panel ($how) is gone" ;;
+        esac
+        # 60 s only keeps a broken daemon from hanging the test: the deadline is 3 s
+        wait_rule_gone 4 "$RULE_KILLED" 60 || fail "the daemon did not roll back the change of the panel ($how)"
+        figure "rollback after the panel's end, $how (s)" "$(seconds_between "$t0" "$GONE_AT")"
+        sandbox_wait_until 60 pending_is_none || fail "still pending after the rollback"
+        tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
+        [ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
+}
+
+say "--- closed and killed: the panel ends before the deadline, the daemon rolls back"
 act quit
 wait "$PANEL_PID" 2>/dev/null || true
-start_panel --confirm-timeout 3
-act apply-changes "'-A INPUT $RULE_KILLED'"
-sandbox_wait_until 60 rule_present 4 "$RULE_KILLED" || fail "the change did not reach the kernel"
-tx=$(mgr_prop PendingTransaction)
-[ "$tx" != / ] || fail "no pending transaction"
-kill -KILL "$PANEL_PID"
-wait "$PANEL_PID" 2>/dev/null || true
-t0=$EPOCHREALTIME
-# 60 s only keeps a broken daemon from hanging the test: the deadline is 3 s
-wait_rule_gone 4 "$RULE_KILLED" 60 || fail "the daemon did not roll back the dead panel's change"
-figure "rollback after the panel's death (s)" "$(seconds_between "$t0" "$GONE_AT")"
-sandbox_wait_until 60 pending_is_none || fail "still pending after the rollback"
-tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
-[ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
+left_pending quit
+left_pending kill
 rule_present 4 "$RULE_KEEP" || fail "the kept rule went with the rollback"
 
 say "--- notifier: a change of another client, answered in the notification"
