@@ -127,6 +127,49 @@ static void on_remove_rule(GSimpleAction *action, GVariant *parameter, gpointer 
         apply(self, "ApplyChanges", g_variant_builder_end(&changes), FALSE);
 }
 
+/* The text of rule (family, chain, position) as the panel last read it
+ * (ListRules' "rule", what iptables -S prints after "-A CHAIN"). */
+static char *rule_text(PanelApp *self, const char *family, const char *chain, guint32 position) {
+        GVariant *rules = panel_model_get_rules(self->model);
+        if (!rules)
+                return NULL;
+        GVariantIter iter;
+        GVariant *item;
+        g_variant_iter_init(&iter, rules);
+        while ((item = g_variant_iter_next_value(&iter))) {
+                g_autoptr(GVariantDict) dict = g_variant_dict_new(item);
+                g_variant_unref(item);
+                const char *f, *c, *text;
+                guint32 p;
+                if (g_variant_dict_lookup(dict, "family", "&s", &f) && g_str_equal(f, family) &&
+                    g_variant_dict_lookup(dict, "chain", "&s", &c) && g_str_equal(c, chain) &&
+                    g_variant_dict_lookup(dict, "position", "u", &p) && p == position &&
+                    g_variant_dict_lookup(dict, "rule", "&s", &text))
+                        return g_strdup(text);
+        }
+        return NULL;
+}
+
+/* Move a rule as one change: delete it by its text (so that a rule that
+ * moved meanwhile is still the one meant, and a rule that is gone fails
+ * with NotFound, changing nothing), insert the same text at the new place. */
+static void on_move_rule(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
+        PanelApp *self = PANEL_APP(user_data);
+        const char *family, *chain;
+        guint32 from, to;
+        g_variant_get(parameter, "(&s&suu)", &family, &chain, &from, &to);
+        const char *flag = g_str_equal(family, "ipv4") ? "-4" : g_str_equal(family, "ipv6") ? "-6" : NULL;
+        g_autofree char *text = rule_text(self, family, chain, from);
+        if (!flag || !text || to == 0 || to == from) {
+                toast(self, _("There is no such rule to move"));
+                return;
+        }
+        g_autofree char *delete = g_strdup_printf("%s -D %s %s", flag, chain, text);
+        g_autofree char *insert = g_strdup_printf("%s -I %s %u %s", flag, chain, to, text);
+        const char *changes[] = {delete, insert, NULL};
+        apply(self, "Apply", g_variant_new_strv(changes, -1), FALSE);
+}
+
 static void on_apply_anyway(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
         PanelApp *self = PANEL_APP(user_data);
         if (!self->last_changes) {
@@ -232,6 +275,7 @@ static void panel_app_startup(GApplication *app) {
                 {.name = "revert", .activate = on_revert},
                 {.name = "apply-changes", .activate = on_apply_changes, .parameter_type = "s"},
                 {.name = "remove-rule", .activate = on_remove_rule, .parameter_type = "(ssu)"},
+                {.name = "move-rule", .activate = on_move_rule, .parameter_type = "(ssuu)"},
                 {.name = "apply-anyway", .activate = on_apply_anyway},
                 {.name = "show-view", .activate = on_show_view, .parameter_type = "s"},
                 {.name = "screenshot", .activate = on_screenshot, .parameter_type = "s"},

@@ -9,6 +9,7 @@
  *   revert                roll the pending transaction back now
  *   apply-changes s       changes in iptables syntax, one a line ("-A INPUT ...")
  *   remove-rule (ssu)     remove rule (family, chain, position)
+ *   move-rule (ssuu)      move rule (family, chain, position) to a position
  *   apply-anyway          repeat the change refused as a lockout risk, forced
  *   show-view s           "status" or "rules"
  *   screenshot s          a PNG of a view or "keep-dialog" into

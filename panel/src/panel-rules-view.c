@@ -45,7 +45,19 @@ static GtkWidget *chain_group(GVariantDict *chain) {
         return group;
 }
 
-static GtkWidget *rule_row(GVariantDict *rule) {
+static GtkWidget *rule_button(const char *icon, const char *tooltip, const char *action, GVariant *target) {
+        GtkWidget *button = gtk_button_new_from_icon_name(icon);
+        gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+        gtk_widget_add_css_class(button, "flat");
+        gtk_widget_set_tooltip_text(button, tooltip);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+        gtk_actionable_set_action_name(GTK_ACTIONABLE(button), action);
+        gtk_actionable_set_action_target_value(GTK_ACTIONABLE(button), target);
+        return button;
+}
+
+/* count: how many rules the chain has (the last one cannot move down) */
+static GtkWidget *rule_row(GVariantDict *rule, guint32 count) {
         const char *family = dict_string(rule, "family");
         const char *chain = dict_string(rule, "chain");
         guint32 position = 0;
@@ -69,15 +81,21 @@ static GtkWidget *rule_row(GVariantDict *rule) {
         gtk_label_set_xalign(GTK_LABEL(label), 1);
         adw_action_row_add_prefix(ADW_ACTION_ROW(row), label);
 
-        GtkWidget *remove = gtk_button_new_from_icon_name("user-trash-symbolic");
-        gtk_widget_set_valign(remove, GTK_ALIGN_CENTER);
-        gtk_widget_add_css_class(remove, "flat");
+        if (position > 1) {
+                g_autofree char *tip = g_strdup_printf(_("Move rule %u of %s up"), position, chain);
+                adw_action_row_add_suffix(ADW_ACTION_ROW(row),
+                                          rule_button("go-up-symbolic", tip, "app.move-rule",
+                                                      g_variant_new("(ssuu)", family, chain, position, position - 1)));
+        }
+        if (position < count) {
+                g_autofree char *tip = g_strdup_printf(_("Move rule %u of %s down"), position, chain);
+                adw_action_row_add_suffix(ADW_ACTION_ROW(row),
+                                          rule_button("go-down-symbolic", tip, "app.move-rule",
+                                                      g_variant_new("(ssuu)", family, chain, position, position + 1)));
+        }
         g_autofree char *tooltip = g_strdup_printf(_("Remove rule %u of %s"), position, chain);
-        gtk_widget_set_tooltip_text(remove, tooltip);
-        gtk_accessible_update_property(GTK_ACCESSIBLE(remove), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
-        gtk_actionable_set_action_name(GTK_ACTIONABLE(remove), "app.remove-rule");
-        gtk_actionable_set_action_target_value(GTK_ACTIONABLE(remove),
-                                               g_variant_new("(ssu)", family, chain, position));
+        GtkWidget *remove = rule_button("user-trash-symbolic", tooltip, "app.remove-rule",
+                                        g_variant_new("(ssu)", family, chain, position));
         adw_action_row_add_suffix(ADW_ACTION_ROW(row), remove);
         return row;
 }
@@ -96,14 +114,19 @@ static void redraw(PanelRulesView *self) {
         GtkWidget *page = adw_preferences_page_new();
         /* one group per chain, in the daemon's order; each rule into its chain's group */
         g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GVariantIter iter;
         GVariant *item;
         g_variant_iter_init(&iter, chains);
         while ((item = g_variant_iter_next_value(&iter))) {
                 g_autoptr(GVariantDict) dict = g_variant_dict_new(item);
                 GtkWidget *group = chain_group(dict);
+                guint32 count = 0;
+                g_variant_dict_lookup(dict, "rules", "u", &count);
                 g_hash_table_insert(groups, chain_key(dict_string(dict, "family"), dict_string(dict, "chain")),
                                     group);
+                g_hash_table_insert(counts, chain_key(dict_string(dict, "family"), dict_string(dict, "chain")),
+                                    GUINT_TO_POINTER(count));
                 adw_preferences_page_add(ADW_PREFERENCES_PAGE(page), ADW_PREFERENCES_GROUP(group));
                 g_variant_unref(item);
         }
@@ -113,7 +136,9 @@ static void redraw(PanelRulesView *self) {
                 g_autofree char *key = chain_key(dict_string(dict, "family"), dict_string(dict, "chain"));
                 GtkWidget *group = g_hash_table_lookup(groups, key);
                 if (group)
-                        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), rule_row(dict));
+                        adw_preferences_group_add(
+                                ADW_PREFERENCES_GROUP(group),
+                                rule_row(dict, GPOINTER_TO_UINT(g_hash_table_lookup(counts, key))));
                 g_variant_unref(item);
         }
         adw_bin_set_child(ADW_BIN(self), page);

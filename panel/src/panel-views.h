@@ -17,7 +17,8 @@ G_DECLARE_FINAL_TYPE(PanelStatusView, panel_status_view, PANEL, STATUS_VIEW, Adw
 GtkWidget *panel_status_view_new(PanelModel *model);
 
 /* The rules of each family and chain as a numbered list; each rule's
- * remove button activates app.remove-rule with (family, chain, position). */
+ * buttons activate app.move-rule (family, chain, position, position -+ 1)
+ * and app.remove-rule (family, chain, position). */
 #define PANEL_TYPE_RULES_VIEW (panel_rules_view_get_type())
 G_DECLARE_FINAL_TYPE(PanelRulesView, panel_rules_view, PANEL, RULES_VIEW, AdwBin)
 GtkWidget *panel_rules_view_new(PanelModel *model);

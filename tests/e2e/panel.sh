@@ -12,6 +12,9 @@
 #   revert   a rule removed through the panel ("remove-rule", structured:
 #            ApplyChanges delete-number) is gone; "revert" brings it back:
 #            "rolled-back", reason "request"
+#   move     a second rule moved above the first ("move-rule": Apply of
+#            the delete of its text and its insert at 1, one transaction),
+#            kept: the kernel's order is the new one
 #   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
 #            (LockoutRisk, shown by the panel); "apply-anyway" applies it
 #            forced: it is live and pending; "revert" takes it back
@@ -186,6 +189,25 @@ tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)
 [ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not request"
 rule_present 4 "$RULE_KEEP" || fail "revert did not bring the removed rule back"
 sandbox_wait_until 60 shows "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view does not list the rule brought back"
+
+say "--- move: a second rule moved above the first, kept"
+RULE_MOVED="-s 198.51.100.8/32 -j ACCEPT"
+act apply-changes "'-A INPUT $RULE_MOVED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the second rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the second rule is still pending after keep"
+# the rules view has read it: its row has the button that moves it up
+sandbox_wait_until 60 shows "Move rule 2 of INPUT up" || fail "the rules view has no up button for rule 2"
+act move-rule "('ipv4', 'INPUT', uint32 2, uint32 1)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after move-rule"
+tx=$(mgr_prop PendingTransaction)
+[ "$(ipt 4 -S INPUT | sed -n 2,3p | tr '\n' '|')" = "-A INPUT $RULE_MOVED|-A INPUT $RULE_KEEP|" ] ||
+        fail "INPUT after the move: $(ipt 4 -S INPUT | tr '\n' '|')"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "the IPv4 move changed IPv6 INPUT"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the move is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the move is $(tx_prop "$tx" State) after keep"
+sandbox_wait_until 60 shows "Move rule 2 of INPUT up" || fail "the rules view lost rule 2's up button"
 
 say "--- lockout: refused, then applied anyway"
 RULE_LOCKOUT="-P INPUT DROP"
