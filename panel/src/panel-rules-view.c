@@ -6,6 +6,7 @@
 struct _PanelRulesView {
         AdwBin parent_instance;
         PanelModel *model;
+        AdwBin *rules;      /* the rules' page, replaced at each redraw */
 };
 
 G_DEFINE_FINAL_TYPE(PanelRulesView, panel_rules_view, ADW_TYPE_BIN)
@@ -108,7 +109,7 @@ static void redraw(PanelRulesView *self) {
                 adw_status_page_set_icon_name(ADW_STATUS_PAGE(status), "dialog-password-symbolic");
                 adw_status_page_set_title(ADW_STATUS_PAGE(status), _("Rules Cannot Be Shown"));
                 adw_status_page_set_description(ADW_STATUS_PAGE(status), panel_model_get_error(self->model));
-                adw_bin_set_child(ADW_BIN(self), status);
+                adw_bin_set_child(self->rules, status);
                 return;
         }
         GtkWidget *page = adw_preferences_page_new();
@@ -141,7 +142,34 @@ static void redraw(PanelRulesView *self) {
                                 rule_row(dict, GPOINTER_TO_UINT(g_hash_table_lookup(counts, key))));
                 g_variant_unref(item);
         }
-        adw_bin_set_child(ADW_BIN(self), page);
+        adw_bin_set_child(self->rules, page);
+}
+
+/* The advanced field: a change in iptables syntax, applied as it is
+ * (app.apply-changes, behind the timer like every change). */
+static void on_advanced_apply(AdwEntryRow *entry, gpointer user_data) {
+        const char *text = gtk_editable_get_text(GTK_EDITABLE(entry));
+        if (!*text)
+                return;
+        gtk_widget_activate_action(GTK_WIDGET(entry), "app.apply-changes", "s", text);
+        gtk_editable_set_text(GTK_EDITABLE(entry), "");
+}
+
+static GtkWidget *advanced_field(void) {
+        GtkWidget *entry = adw_entry_row_new();
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(entry),
+                                      _("Change in iptables syntax, e.g. -A INPUT -p tcp --dport 443 -j ACCEPT"));
+        adw_entry_row_set_show_apply_button(ADW_ENTRY_ROW(entry), TRUE);
+        g_signal_connect(entry, "apply", G_CALLBACK(on_advanced_apply), NULL);
+        GtkWidget *group = adw_preferences_group_new();
+        adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Advanced"));
+        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), entry);
+        GtkWidget *clamp = adw_clamp_new();
+        adw_clamp_set_child(ADW_CLAMP(clamp), group);
+        gtk_widget_set_margin_top(clamp, 12);
+        gtk_widget_set_margin_start(clamp, 12);
+        gtk_widget_set_margin_end(clamp, 12);
+        return clamp;
 }
 
 static void panel_rules_view_dispose(GObject *object) {
@@ -154,7 +182,16 @@ static void panel_rules_view_class_init(PanelRulesViewClass *klass) {
         G_OBJECT_CLASS(klass)->dispose = panel_rules_view_dispose;
 }
 
+/* The advanced field stays while the rules below it are redrawn, so that
+ * a change being typed is not lost to a refresh. */
 static void panel_rules_view_init(PanelRulesView *self) {
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+        gtk_box_append(GTK_BOX(box), advanced_field());
+        GtkWidget *rules = adw_bin_new();
+        gtk_widget_set_vexpand(rules, TRUE);
+        self->rules = ADW_BIN(rules);
+        gtk_box_append(GTK_BOX(box), rules);
+        adw_bin_set_child(ADW_BIN(self), box);
 }
 
 GtkWidget *panel_rules_view_new(PanelModel *model) {
