@@ -251,15 +251,17 @@ static void panel_app_activate(GApplication *app) {
 
 static int panel_app_handle_local_options(GApplication *app, GVariantDict *options) {
         PanelApp *self = PANEL_APP(app);
-        gint32 seconds;
+        const char *text;
         if (g_variant_dict_lookup(options, "version", "b", NULL)) {
                 g_print("backstop-panel %s\n", PANEL_VERSION);
                 return 0;
         }
-        if (g_variant_dict_lookup(options, "confirm-timeout", "i", &seconds)) {
-                if (seconds < 1 || seconds > MAX_CONFIRM_SECONDS) {
-                        g_printerr(_("--confirm-timeout: %d is not between 1 and %d seconds\n"), seconds,
-                                   MAX_CONFIRM_SECONDS);
+        /* a string: GApplication leaves an integer option of 0 out, as if not given */
+        if (g_variant_dict_lookup(options, "confirm-timeout", "&s", &text)) {
+                guint64 seconds;
+                g_autoptr(GError) error = NULL;
+                if (!g_ascii_string_to_unsigned(text, 10, 1, MAX_CONFIRM_SECONDS, &seconds, &error)) {
+                        g_printerr(_("--confirm-timeout: %s\n"), error->message);
                         return 2;
                 }
                 self->confirm_seconds = (guint) seconds;
@@ -310,7 +312,7 @@ static void panel_app_class_init(PanelAppClass *klass) {
 static void panel_app_init(PanelApp *self) {
         self->confirm_seconds = DEFAULT_CONFIRM_SECONDS;
         const GOptionEntry options[] = {
-                {"confirm-timeout", 0, 0, G_OPTION_ARG_INT, NULL,
+                {"confirm-timeout", 0, 0, G_OPTION_ARG_STRING, NULL,
                  N_("Seconds until the daemon reverts a change that is not kept (default 30)"), N_("SECONDS")},
                 {"version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version"), NULL},
                 {NULL},
