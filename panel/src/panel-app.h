@@ -11,7 +11,7 @@
  *   remove-rule (ssu)     remove rule (family, chain, position)
  *   move-rule (ssuu)      move rule (family, chain, position) to a position
  *   apply-anyway          repeat the change refused as a lockout risk, forced
- *   show-view s           "status" or "rules"
+ *   show-view s           "status", "rules" or "connections"
  *   screenshot s          a PNG of a view or "keep-dialog" into
  *                         $BACKSTOP_PANEL_SCREENSHOT_DIR (disabled without it)
  *   quit

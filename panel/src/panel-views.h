@@ -23,6 +23,13 @@ GtkWidget *panel_status_view_new(PanelModel *model);
 G_DECLARE_FINAL_TYPE(PanelRulesView, panel_rules_view, PANEL, RULES_VIEW, AdwBin)
 GtkWidget *panel_rules_view_new(PanelModel *model);
 
+/* The connections the firewall tracks (ListConnections, which needs
+ * org.backstop.firewall1.read-connections), read when the page is shown and
+ * by its Refresh button. */
+#define PANEL_TYPE_CONNECTIONS_VIEW (panel_connections_view_get_type())
+G_DECLARE_FINAL_TYPE(PanelConnectionsView, panel_connections_view, PANEL, CONNECTIONS_VIEW, AdwBin)
+GtkWidget *panel_connections_view_new(PanelModel *model);
+
 /* "IPv4" for "ipv4", "IPv6" for "ipv6", else the name itself. */
 const char *panel_family_label(const char *family);
 

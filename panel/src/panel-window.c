@@ -192,6 +192,8 @@ PanelWindow *panel_window_new(GtkApplication *app, PanelModel *model) {
                                             "security-high-symbolic");
         adw_view_stack_add_titled_with_icon(self->stack, panel_rules_view_new(model), "rules", _("Rules"),
                                             "view-list-symbolic");
+        adw_view_stack_add_titled_with_icon(self->stack, panel_connections_view_new(model), "connections",
+                                            _("Connections"), "network-wired-symbolic");
 
         GtkWidget *header = adw_header_bar_new();
         GtkWidget *switcher = adw_view_switcher_title_new();

@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE(PanelWindow, panel_window, PANEL, WINDOW, AdwApplicationWin
 
 PanelWindow *panel_window_new(GtkApplication *app, PanelModel *model);
 
-/* "status" or "rules"; FALSE for another name. */
+/* "status", "rules" or "connections"; FALSE for another name. */
 gboolean panel_window_show_view(PanelWindow *self, const char *name);
 void panel_window_toast(PanelWindow *self, const char *text);
 
@@ -31,7 +31,7 @@ void panel_window_close_keep_dialog(PanelWindow *self);
  * connections), Cancel / Apply Anyway (app.apply-anyway). */
 void panel_window_show_lockout_dialog(PanelWindow *self, const char *message);
 
-/* Write a PNG of the window ("status", "rules") or of the keep dialog
+/* Write a PNG of the window ("status", "rules", "connections") or of the keep dialog
  * ("keep-dialog") to path, once it is drawn. FALSE for an unknown name. */
 gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const char *path);
 

@@ -18,6 +18,9 @@
 #   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
 #            (LockoutRisk, shown by the panel); "apply-anyway" applies it
 #            forced: it is live and pending; "revert" takes it back
+#   connections  a TCP connection from the peer namespace into the
+#            firewalled one is listed by the connections view
+#            (ListConnections, read when the page is shown)
 #   closed, killed  a change applied by a panel started with
 #            --confirm-timeout 3, the panel then quit (its action "quit", as
 #            when the window is closed) or SIGKILLed before its deadline: it
@@ -30,9 +33,9 @@
 #            and the actions keep / revert; its "keep" confirms, the next
 #            change's "revert" rolls back (reason "request")
 #
-# Screenshots of the status view, the rules view and the keep dialog are
-# saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/ (the panel's own
-# rendering, action "screenshot").
+# Screenshots of the status, rules and connections views and of the keep
+# and lockout dialogs are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
+# (the panel's own rendering, action "screenshot").
 source "$(dirname "$0")/e2e-lib.sh"
 
 # fail() of e2e-lib.sh, and the panel's own log first
@@ -47,7 +50,7 @@ fail() {
 
 require_root
 require_backstop
-require_bin Xvfb dbus-daemon gdbus busctl
+require_bin Xvfb dbus-daemon gdbus busctl socat
 PANEL=$BACKSTOP_BUILD_ROOT/panel/backstop-panel
 [ -x "$PANEL" ] || skip "the panel is not built (meson -Dpanel=enabled needs gtk4 >= 4.8 and libadwaita-1 >= 1.2)"
 
@@ -123,6 +126,10 @@ fi
 shows() { # TEXT: the panel shows TEXT (an accessible's name or text)
         [ "$A11Y_OK" = 1 ] || return 0
         /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+}
+shows_matching() { # REGEX (grep -E, a whole line)
+        [ "$A11Y_OK" = 1 ] || return 0
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxE -- "$1"
 }
 hides() { # TEXT
         [ "$A11Y_OK" = 1 ] || return 0
@@ -259,6 +266,18 @@ left_pending() {
         tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
         [ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
 }
+
+say "--- connections: a TCP connection into the firewalled namespace is listed"
+sandbox_spawn in_fw socat TCP-LISTEN:9999,reuseaddr,fork EXEC:cat
+listens_9999() { [ -n "$(in_fw ss -Htln "sport = :9999")" ]; }
+connected_9999() { [ -n "$(in_fw ss -Htn state established "sport = :9999")" ]; }
+sandbox_wait_until 60 listens_9999 || fail "socat does not listen"
+sandbox_spawn in_peer socat "TCP:$SB_FW_ADDR4:9999" EXEC:"sleep 600"
+sandbox_wait_until 60 connected_9999 || fail "no connection to 9999"
+act show-view "'connections'"
+sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ → $SB_FW_ADDR4:9999" ||
+        fail "the connections view does not list the connection to 9999"
+shot connections
 
 say "--- closed and killed: the panel ends before the deadline, the daemon rolls back"
 act quit
