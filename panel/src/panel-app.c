@@ -18,7 +18,7 @@ struct _PanelApp {
         PanelWindow *window;         /* weak: NULL once closed */
         guint confirm_seconds;
         char *own_transaction;       /* the transaction this panel applied and asks about */
-        /* the last change sent, for "apply-anyway": method and its changes */
+        /* the last change refused as a lockout risk, for "apply-anyway" */
         char *last_method;
         GVariant *last_changes;
 };
@@ -44,18 +44,25 @@ static void toast_error(PanelApp *self, const char *what, GError *error) {
         toast(self, text);
 }
 
+static void forget_last_change(PanelApp *self) {
+        g_clear_pointer(&self->last_changes, g_variant_unref);
+        g_clear_pointer(&self->last_method, g_free);
+}
+
 static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data) {
         g_autoptr(PanelApp) self = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = panel_model_call_finish(PANEL_MODEL(source), result, &error);
+        g_autofree char *remote = reply ? NULL : g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, LOCKOUT_RISK_ERROR) == 0) {
+                /* kept for apply-anyway: the only change it may repeat */
+                g_dbus_error_strip_remote_error(error);
+                panel_window_show_lockout_dialog(ensure_window(self), error->message);
+                return;
+        }
+        forget_last_change(self);
         if (!reply) {
-                g_autofree char *remote = g_dbus_error_get_remote_error(error);
-                if (g_strcmp0(remote, LOCKOUT_RISK_ERROR) == 0) {
-                        g_dbus_error_strip_remote_error(error);
-                        panel_window_show_lockout_dialog(ensure_window(self), error->message);
-                } else {
-                        toast_error(self, _("The change was not applied"), error);
-                }
+                toast_error(self, _("The change was not applied"), error);
                 return;
         }
         g_free(self->own_transaction);
@@ -173,7 +180,7 @@ static void on_move_rule(GSimpleAction *action, GVariant *parameter, gpointer us
 static void on_apply_anyway(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
         PanelApp *self = PANEL_APP(user_data);
         if (!self->last_changes) {
-                toast(self, _("There is no change to apply"));
+                toast(self, _("No change was refused as a lockout risk"));
                 return;
         }
         apply(self, self->last_method, self->last_changes, TRUE);
@@ -297,8 +304,7 @@ static void panel_app_dispose(GObject *object) {
         PanelApp *self = PANEL_APP(object);
         g_clear_object(&self->model);
         g_clear_pointer(&self->own_transaction, g_free);
-        g_clear_pointer(&self->last_method, g_free);
-        g_clear_pointer(&self->last_changes, g_variant_unref);
+        forget_last_change(self);
         G_OBJECT_CLASS(panel_app_parent_class)->dispose(object);
 }
 

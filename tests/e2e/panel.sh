@@ -232,6 +232,11 @@ tx=$(mgr_prop PendingTransaction)
 act revert
 sandbox_wait_until 60 pending_is_none || fail "the forced change is still pending after revert"
 rule_present 4 "$RULE_LOCKOUT" && fail "revert left the forced change"
+# apply-anyway repeats only a refused change, once: now it has none
+act apply-anyway
+sandbox_wait_until 60 grep -q "No change was refused as a lockout risk" "$SB/panel.log" ||
+        fail "apply-anyway did not say it has nothing to repeat"
+pending_is_none || fail "apply-anyway applied a change again"
 
 # left_pending HOW: a panel started with --confirm-timeout 3 applies a
 # change and ends (HOW: "quit", its own action, as when the window is
