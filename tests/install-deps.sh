@@ -16,6 +16,7 @@ packages=(
         procps libxml2-utils passwd nftables netbase libdbus-1-dev
         dpkg-dev debhelper fakeroot lintian ansible-core
         zsh fish
+        libgtk-4-dev libadwaita-1-dev xvfb xauth python3-dbusmock gir1.2-atspi-2.0 appstream desktop-file-utils gettext
 )
 packages+=("$@")
 

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* org.backstop.Panel. Its actions are exported on the session bus by
+ * GApplication (org.gtk.Actions at /org/backstop/Panel), so that the
+ * notifier, the shell and the tests drive it as the window's buttons do:
+ *
+ *   keep                  confirm the pending transaction
+ *   revert                roll the pending transaction back now
+ *   apply-changes s       changes in iptables syntax, one a line ("-A INPUT ...")
+ *   remove-rule (ssu)     remove rule (family, chain, position)
+ *   move-rule (ssuu)      move rule (family, chain, position) to a position
+ *   apply-anyway          repeat the change refused as a lockout risk, forced
+ *   show-view s           "status", "rules" or "connections"
+ *   screenshot s          a PNG of a view or "keep-dialog" into
+ *                         $BACKSTOP_PANEL_SCREENSHOT_DIR (disabled without it)
+ *   quit
+ *
+ * Every change is applied behind the commit-confirm timer (--confirm-timeout,
+ * 30 s by default) and asks "Keep these firewall changes?". The panel never
+ * confirms by itself: closed, crashed or logged out, the daemon rolls back. */
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define PANEL_TYPE_APP (panel_app_get_type())
+G_DECLARE_FINAL_TYPE(PanelApp, panel_app, PANEL, APP, AdwApplication)
+
+PanelApp *panel_app_new(void);
+
+G_END_DECLS

@@ -1,0 +1,361 @@
+#!/bin/bash
+# The GNOME panel (panel/, org.backstop.Panel) against the real backstopd:
+# the daemon in a private network namespace on a private system bus
+# (tests/lib/sandbox.sh), the panel on a private session bus and a private X
+# server (Xvfb), driven through the actions it exports on the session bus
+# (org.gtk.Actions at /org/backstop/Panel), as the notifier or the shell
+# would; the daemon's state and the backend's iptables are the oracle.
+#
+#   keep     a change applied through the panel ("apply-changes", iptables
+#            syntax: Apply) shows the keep-or-revert dialog; "keep"
+#            confirms it: the transaction is "confirmed", the rule stays
+#   revert   a rule removed through the panel ("remove-rule", structured:
+#            ApplyChanges delete-number) is gone; "revert" brings it back:
+#            "rolled-back", reason "request"
+#   move     a second rule moved above the first ("move-rule": Apply of
+#            the delete of its text and its insert at 1, one transaction),
+#            kept: the kernel's order is the new one
+#   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
+#            (LockoutRisk, shown by the panel); "apply-anyway" applies it
+#            forced: it is live and pending; "revert" takes it back
+#   connections  a TCP connection from the peer namespace into the
+#            firewalled one is listed by the connections view
+#            (ListConnections, read when the page is shown)
+#   closed, killed  a change applied by a panel started with
+#            --confirm-timeout 3, the panel then quit (its action "quit", as
+#            when the window is closed) or SIGKILLed before its deadline: it
+#            neither keeps nor reverts it on the way out, the daemon rolls
+#            it back by itself (reason "timeout")
+#   notifier backstop-notifier with a stand-in notification server
+#            (python3-dbusmock's notification_daemon template): a change
+#            applied by another client (a direct Apply call) gets the
+#            notification "Keep these firewall changes?" with the time left
+#            and the actions keep / revert; its "keep" confirms, the next
+#            change's "revert" rolls back (reason "request")
+#
+# Screenshots of the status, rules and connections views and of the keep
+# and lockout dialogs are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
+# (the panel's own rendering, action "screenshot").
+source "$(dirname "$0")/e2e-lib.sh"
+
+# fail() of e2e-lib.sh, and the panel's own log first
+eval "$(declare -f fail | sed '1s/^fail/e2e_fail/')"
+fail() {
+        if [ -s "${SB:-/nonexistent}/panel.log" ]; then
+                echo "----- panel.log (last 60 lines)"
+                tail -n 60 "$SB/panel.log"
+        fi >&2
+        e2e_fail "$@"
+}
+
+require_root
+require_backstop
+require_bin Xvfb dbus-daemon gdbus busctl socat
+PANEL=$BACKSTOP_BUILD_ROOT/panel/backstop-panel
+[ -x "$PANEL" ] || skip "the panel is not built (meson -Dpanel=enabled needs gtk4 >= 4.8 and libadwaita-1 >= 1.2)"
+
+sandbox_init
+sandbox_netns
+sandbox_bus
+sandbox_daemon
+
+SHOTS=$BACKSTOP_BUILD_ROOT/panel-screenshots
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+
+# A private session bus for the panel's GApplication.
+dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
+SB_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/session.address" || fail "the session bus did not start"
+DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$SB/session.address")
+export DBUS_SESSION_BUS_ADDRESS
+
+# A private X server on a free display number (-displayfd).
+Xvfb -displayfd 3 -nolisten tcp -screen 0 1024x768x24 3>"$SB/x.display" 2>"$SB/xvfb.log" &
+SB_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/x.display" || { cat "$SB/xvfb.log" >&2; fail "Xvfb did not start"; }
+DISPLAY=:$(head -n1 "$SB/x.display")
+export DISPLAY
+
+# The panel's environment: nothing of this machine's desktop (settings in
+# memory, a private runtime dir and home; the accessibility bus is started
+# on the private session bus), software
+# rendering, and a critical warning of GLib or GTK ends it (a failure here).
+mkdir -m 0700 "$SB/xdg" "$SB/home"
+export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory
+export GDK_BACKEND=x11 GSK_RENDERER=cairo G_DEBUG=fatal-criticals LANG=C.UTF-8
+export BACKSTOP_PANEL_SCREENSHOT_DIR=$SHOTS
+
+PANEL_PID=
+start_panel() {
+        LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-lsan.supp" \
+                "$PANEL" "$@" >>"$SB/panel.log" 2>&1 &
+        PANEL_PID=$!
+        SB_PIDS+=("$PANEL_PID")
+        sandbox_wait_until 60 panel_ready || { cat "$SB/panel.log" >&2; fail "the panel did not export its actions"; }
+        say "panel $PANEL_PID up ($*)"
+}
+panel_ready() {
+        kill -0 "$PANEL_PID" 2>/dev/null || { cat "$SB/panel.log" >&2; fail "the panel exited"; }
+        gdbus call --session --dest org.backstop.Panel --object-path /org/backstop/Panel \
+                --method org.gtk.Actions.List 2>/dev/null | grep -q "'keep'"
+}
+# act NAME [PARAMETER as GVariant text]
+act() {
+        local param=${2:+<$2>}
+        say "action $1 ${2:-}"
+        gdbus call --session --dest org.backstop.Panel --object-path /org/backstop/Panel \
+                --method org.gtk.Actions.Activate "$1" "[$param]" "{}" >/dev/null ||
+                fail "activating the panel's action $1 failed"
+}
+shot() {
+        act screenshot "'$1'"
+        sandbox_wait_until 60 test -s "$SHOTS/$1.png" || fail "no screenshot of $1 (is it shown?)"
+        [ "$(head -c 8 "$SHOTS/$1.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+                fail "$SHOTS/$1.png is not a PNG"
+        say "screenshot $SHOTS/$1.png ($(stat -c %s "$SHOTS/$1.png") bytes)"
+}
+# The accessibility tree (AT-SPI) of the panel, as a screen reader reads it.
+A11Y=$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-a11y.py
+A11Y_OK=0
+if /usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/null; then
+        A11Y_OK=1
+else
+        say "the accessibility checks are skipped: gir1.2-atspi-2.0 is missing"
+fi
+shows() { # TEXT: the panel shows TEXT (an accessible's name or text)
+        [ "$A11Y_OK" = 1 ] || return 0
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+}
+shows_matching() { # REGEX (grep -E, a whole line)
+        [ "$A11Y_OK" = 1 ] || return 0
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxE -- "$1"
+}
+hides() { # TEXT
+        [ "$A11Y_OK" = 1 ] || return 0
+        ! /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+}
+countdown() { # the N of the keep dialog's "Reverting in N seconds"
+        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | sed -n 's/^label\tReverting in \([0-9]*\) seconds\?$/\1/p' | head -n1
+}
+counts_below() { local n; n=$(countdown); [ -n "$n" ] && [ "$n" -lt "$1" ]; }
+pending_is_set() { [ "$(mgr_prop PendingTransaction)" != / ]; }
+pending_is_none() { [ "$(mgr_prop PendingTransaction)" = / ]; }
+tx_state_is() { [ "$(tx_prop "$1" State)" = "$2" ]; }
+
+RULE_KEEP="-s 198.51.100.7/32 -j ACCEPT"
+RULE_KILLED="-s 198.51.100.9/32 -j DROP"
+[ "$(ipt 4 -S INPUT | wc -l)" = 1 ] || fail "INPUT is not empty at the start"
+
+start_panel
+shot status
+
+say "--- keep: a change applied through the panel, kept"
+t0=$EPOCHREALTIME
+act apply-changes "'-A INPUT $RULE_KEEP'"
+sandbox_wait_until 60 rule_present 4 "$RULE_KEEP" || fail "the panel's change did not reach the kernel"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after the panel's change"
+tx=$(mgr_prop PendingTransaction)
+figure "panel apply to kernel (s)" "$(seconds_between "$t0" "$EPOCHREALTIME")"
+left=$(tx_prop "$tx" TimeLeftUSec)
+say "transaction $tx, $left µs left"
+if [ "$left" -le 20000000 ] || [ "$left" -gt 30000000 ]; then
+        fail "the panel's default timer is not 30 s ($left µs left)"
+fi
+shot keep-dialog
+if [ "$A11Y_OK" = 1 ]; then
+        sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "the keep dialog is not in the accessibility tree"
+        first=$(countdown)
+        if [ -z "$first" ] || [ "$first" -gt 30 ]; then
+                fail "the keep dialog shows no countdown (\"$first\")"
+        fi
+        sandbox_wait_until 60 counts_below "$first" || fail "the keep dialog's countdown stays at $first"
+        say "the keep dialog counts down: $first, then $(countdown) seconds"
+fi
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after keep"
+# the views follow the daemon's signals: the dialog is gone, the rule listed
+sandbox_wait_until 60 hides "Keep these firewall changes?" || fail "the keep dialog stays after keep"
+sandbox_wait_until 60 shows "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view does not list the kept rule"
+sandbox_wait_until 60 shows "No change is waiting for confirmation" || fail "the status view still shows a pending change"
+tx_state_is "$tx" confirmed || fail "transaction $tx is $(tx_prop "$tx" State) after keep, not confirmed"
+rule_present 4 "$RULE_KEEP" || fail "the kept rule is gone"
+shot rules
+
+say "--- revert: a rule removed through the panel, reverted"
+act remove-rule "('ipv4', 'INPUT', uint32 1)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after remove-rule"
+tx=$(mgr_prop PendingTransaction)
+rule_present 4 "$RULE_KEEP" && fail "rule 1 of INPUT is still there while its removal is pending"
+sandbox_wait_until 60 hides "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view still lists the removed rule"
+sandbox_wait_until 60 shows "A change waits for confirmation" || fail "the status view shows no pending change"
+sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "no keep dialog for the removal"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the transaction is still pending after revert"
+tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after revert"
+[ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not request"
+rule_present 4 "$RULE_KEEP" || fail "revert did not bring the removed rule back"
+sandbox_wait_until 60 shows "-s 198.51.100.7/32 -j ACCEPT" || fail "the rules view does not list the rule brought back"
+
+say "--- move: a second rule moved above the first, kept"
+RULE_MOVED="-s 198.51.100.8/32 -j ACCEPT"
+act apply-changes "'-A INPUT $RULE_MOVED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the second rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the second rule is still pending after keep"
+# the rules view has read it: its row has the button that moves it up
+sandbox_wait_until 60 shows "Move rule 2 of INPUT up" || fail "the rules view has no up button for rule 2"
+act move-rule "('ipv4', 'INPUT', uint32 2, uint32 1)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after move-rule"
+tx=$(mgr_prop PendingTransaction)
+[ "$(ipt 4 -S INPUT | sed -n 2,3p | tr '\n' '|')" = "-A INPUT $RULE_MOVED|-A INPUT $RULE_KEEP|" ] ||
+        fail "INPUT after the move: $(ipt 4 -S INPUT | tr '\n' '|')"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "the IPv4 move changed IPv6 INPUT"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the move is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the move is $(tx_prop "$tx" State) after keep"
+sandbox_wait_until 60 shows "Move rule 2 of INPUT up" || fail "the rules view lost rule 2's up button"
+
+say "--- lockout: refused, then applied anyway"
+RULE_LOCKOUT="-P INPUT DROP"
+act apply-changes "'$RULE_LOCKOUT'"
+# The refusal is an answer, not a state: wait for the panel's message of it.
+sandbox_wait_until 60 grep -q "could lock you out" "$SB/panel.log" || fail "the panel did not show the lockout refusal"
+pending_is_none || fail "a change refused as a lockout risk is pending"
+rule_present 4 "$RULE_LOCKOUT" && fail "a change refused as a lockout risk reached the kernel"
+shot lockout-dialog
+sandbox_wait_until 60 shows "This change could lock you out" || fail "the lockout dialog is not in the accessibility tree"
+act apply-anyway
+sandbox_wait_until 60 rule_present 4 "$RULE_LOCKOUT" || fail "apply-anyway did not apply the change"
+sandbox_wait_until 60 pending_is_set || fail "the forced change is not pending"
+tx=$(mgr_prop PendingTransaction)
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the forced change is still pending after revert"
+rule_present 4 "$RULE_LOCKOUT" && fail "revert left the forced change"
+# apply-anyway repeats only a refused change, once: now it has none
+act apply-anyway
+sandbox_wait_until 60 grep -q "No change was refused as a lockout risk" "$SB/panel.log" ||
+        fail "apply-anyway did not say it has nothing to repeat"
+pending_is_none || fail "apply-anyway applied a change again"
+
+# left_pending HOW: a panel started with --confirm-timeout 3 applies a
+# change and ends (HOW: "quit", its own action, as when the window is
+# closed; "kill", SIGKILL, a crash) with the change pending: it neither
+# keeps nor reverts it on the way out, the daemon rolls it back at the
+# deadline (reason timeout).
+left_pending() {
+        local how=$1 tx t0 state
+        start_panel --confirm-timeout 3
+        act apply-changes "'-A INPUT $RULE_KILLED'"
+        sandbox_wait_until 60 rule_present 4 "$RULE_KILLED" || fail "the change did not reach the kernel"
+        tx=$(mgr_prop PendingTransaction)
+        [ "$tx" != / ] || fail "no pending transaction"
+        if [ "$how" = kill ]; then
+                kill -KILL "$PANEL_PID"
+        else
+                act quit
+        fi
+        wait "$PANEL_PID" 2>/dev/null || true
+        t0=$EPOCHREALTIME
+        state=$(tx_prop "$tx" State)
+        case $state in
+        pending | rolling-back) ;;
+        rolled-back) [ "$(tx_prop "$tx" RollbackReason)" = timeout ] ||
+                fail "the panel ($how) rolled its change back on the way out" ;;
+        *) fail "transaction $tx is $state once the panel ($how) is gone" ;;
+        esac
+        # 60 s only keeps a broken daemon from hanging the test: the deadline is 3 s
+        wait_rule_gone 4 "$RULE_KILLED" 60 || fail "the daemon did not roll back the change of the panel ($how)"
+        figure "rollback after the panel's end, $how (s)" "$(seconds_between "$t0" "$GONE_AT")"
+        sandbox_wait_until 60 pending_is_none || fail "still pending after the rollback"
+        tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State)"
+        [ "$(tx_prop "$tx" RollbackReason)" = timeout ] || fail "rollback reason $(tx_prop "$tx" RollbackReason), not timeout"
+}
+
+say "--- connections: a TCP connection into the firewalled namespace is listed"
+sandbox_spawn in_fw socat TCP-LISTEN:9999,reuseaddr,fork EXEC:cat
+listens_9999() { [ -n "$(in_fw ss -Htln "sport = :9999")" ]; }
+connected_9999() { [ -n "$(in_fw ss -Htn state established "sport = :9999")" ]; }
+sandbox_wait_until 60 listens_9999 || fail "socat does not listen"
+sandbox_spawn in_peer socat "TCP:$SB_FW_ADDR4:9999" EXEC:"sleep 600"
+sandbox_wait_until 60 connected_9999 || fail "no connection to 9999"
+act show-view "'connections'"
+sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ → $SB_FW_ADDR4:9999" ||
+        fail "the connections view does not list the connection to 9999"
+shot connections
+
+say "--- closed and killed: the panel ends before the deadline, the daemon rolls back"
+act quit
+wait "$PANEL_PID" 2>/dev/null || true
+left_pending quit
+left_pending kill
+rule_present 4 "$RULE_KEEP" || fail "the kept rule went with the rollback"
+
+say "--- notifier: a change of another client, answered in the notification"
+NOTIFIER=$BACKSTOP_BUILD_ROOT/panel/backstop-notifier
+if ! /usr/bin/python3 -c 'import dbusmock' 2>/dev/null; then
+        say "SKIPPED the notifier: python3-dbusmock is missing"
+else
+        /usr/bin/python3 -m dbusmock --session --template notification_daemon >"$SB/notifyd.log" 2>&1 &
+        SB_PIDS+=($!)
+        notifyd_up() {
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.Notifications.GetServerInformation >/dev/null 2>&1
+        }
+        sandbox_wait_until 60 notifyd_up || { cat "$SB/notifyd.log" >&2; fail "the stand-in notification server did not start"; }
+        LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-lsan.supp" \
+                "$NOTIFIER" >>"$SB/panel.log" 2>&1 &
+        SB_PIDS+=($!)
+        NOTIFIER_PID=$!
+        notifications() {
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.DBus.Mock.GetMethodCalls Notify
+        }
+        notified() { # COUNT: that many Notify calls asking to keep, with both actions
+                [ "$(notifications | grep -o "Keep these firewall changes?'>, <'Reverting in [0-9]* seconds[^']*'>, <\['keep', 'Keep Changes', 'revert', 'Revert Now'\]>" | wc -l)" -ge "$1" ]
+        }
+        invoke() { # ID ACTION: the user clicks ACTION of notification ID
+                say "notification $1: $2"
+                gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
+                        --method org.freedesktop.DBus.Mock.EmitSignal org.freedesktop.Notifications ActionInvoked us \
+                        "[<uint32 $1>, <'$2'>]" >/dev/null || fail "could not emit ActionInvoked"
+        }
+        sys_apply() { # CHANGE: applied by another client, 30 s timer
+                gdbus call --system --dest org.backstop.Firewall1 --object-path /org/backstop/Firewall1 \
+                        --method org.backstop.Firewall1.Apply "['$1']" "{'timeout': <uint32 30>}" | sed 's/^/    /'
+        }
+        # the notifier knows the daemon once it is on the session bus; give it
+        # the time to read the daemon's state before the change
+        sandbox_wait_until 60 gdbus introspect --session --dest org.backstop.Notifier --object-path /org/backstop/Notifier >/dev/null 2>&1 ||
+                fail "the notifier did not start"
+        RULE_NOTIFIED="-s 198.51.100.11/32 -j ACCEPT"
+        sys_apply "-A INPUT $RULE_NOTIFIED"
+        tx=$(mgr_prop PendingTransaction)
+        sandbox_wait_until 60 notified 1 || { notifications >&2; fail "no notification for the pending change"; }
+        notifications | sed 's/^/    | /' | cut -c1-300
+        invoke 1 keep
+        sandbox_wait_until 60 pending_is_none || fail "the notification's keep did not end the transaction"
+        tx_state_is "$tx" confirmed || fail "transaction $tx is $(tx_prop "$tx" State) after the notification's keep"
+        rule_present 4 "$RULE_NOTIFIED" || fail "the rule kept from the notification is gone"
+
+        sys_apply "-4 -D INPUT 1"
+        tx=$(mgr_prop PendingTransaction)
+        sandbox_wait_until 60 notified 2 || { notifications >&2; fail "no notification for the second change"; }
+        invoke 2 revert
+        sandbox_wait_until 60 pending_is_none || fail "the notification's revert did not end the transaction"
+        tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after the notification's revert"
+        [ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason)"
+        # SIGTERM, as at the end of a session: it exits 0 (and frees everything,
+        # which LeakSanitizer checks in an ASan build)
+        kill -TERM "$NOTIFIER_PID"
+        rc=0
+        wait "$NOTIFIER_PID" 2>/dev/null || rc=$?
+        [ "$rc" = 0 ] || fail "the notifier exited with status $rc on SIGTERM"
+fi
+
+if grep -qE "CRITICAL|WARNING|ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$SB/panel.log"; then
+        cat "$SB/panel.log" >&2
+        fail "the panel or the notifier logged warnings or a sanitizer report"
+fi
+figure "panel scenario (s)" "$(elapsed)"
+finish
