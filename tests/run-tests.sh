@@ -67,10 +67,13 @@ fi
 # corpus (copied, so the source tree is not written to). A crash fails the
 # run; its input is kept as $fuzzdir/<target>-crash-* for reproduction.
 fuzzdir=${FUZZ_BUILDDIR:-build-fuzz}
-# Default: 60 s per target, 30 s once there are more than 3 targets (keeps
-# the whole CI run under ~30 minutes); BACKSTOP_FUZZ_SECONDS overrides both.
+# Default: 60 s per target, 30 s once there are more than 3 targets, 20 s
+# past 6 (keeps the whole CI run under ~45 minutes); BACKSTOP_FUZZ_SECONDS
+# overrides them.
 n_fuzz=$(ls tests/fuzz/fuzz-*.c 2>/dev/null | wc -l)
-if [ "$n_fuzz" -gt 3 ]; then
+if [ "$n_fuzz" -gt 6 ]; then
+        fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-20}
+elif [ "$n_fuzz" -gt 3 ]; then
         fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-30}
 else
         fuzz_seconds=${BACKSTOP_FUZZ_SECONDS:-60}
