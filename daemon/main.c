@@ -215,6 +215,9 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* The xtables helper's client, set up by main() before run() */
+static bs_xt_client *xt_client;
+
 static int run(int argc, char *argv[]) {
         int r = parse_argv(argc, argv);
         if (r <= 0)
@@ -240,6 +243,7 @@ static int run(int argc, char *argv[]) {
         m->runtime_dir = TAKE_PTR(arg_runtime_dir);
         m->state_dir = TAKE_PTR(arg_state_dir);
         m->backend = choice.backend;
+        m->xt = xt_client;
         m->backend_reason = strdup(choice.reason);
         if (!m->backend_reason) {
                 manager_free(m);
@@ -301,10 +305,10 @@ static bs_xt_client *xtables_start(void) {
 }
 
 int main(int argc, char *argv[]) {
-        bs_xt_client *xt = xtables_start();
+        xt_client = xtables_start();
         int r = run(argc, argv);
         bs_text_set_ext_provider(NULL, NULL);
-        bs_xt_client_free(xt);
+        bs_xt_client_free(xt_client);
         free(arg_runtime_dir);
         free(arg_state_dir);
         free(arg_config);

@@ -44,6 +44,7 @@ Manager *manager_free(Manager *m) {
         bs_nft_sock_close(&m->nft_monitor_sock);
         sd_event_source_disable_unref(m->ipv6_timer);
         sd_event_source_disable_unref(m->spent_reaper);
+        manager_warm_xtables_stop(m);
         for (size_t i = 0; i < m->n_spent; i++)
                 bs_journal_free(m->spent[i]);
         bs_polkit_free(m->polkit);
@@ -542,6 +543,9 @@ int manager_start(Manager *m) {
          * rolled back) before anyone can ask about it */
         recover_journal(m);
         manager_refresh_properties(m);
+        /* after the refresh read the tables: their extensions' texts are
+         * printed in the background, for the first read */
+        manager_warm_xtables(m);
 
         r = sd_event_add_time_relative(m->event, &m->refresh_timer, CLOCK_MONOTONIC, BS_REFRESH_USEC, 0,
                                        on_refresh, m);

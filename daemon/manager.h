@@ -17,6 +17,7 @@
 #include "nft-sock.h"
 #include "persist.h"
 #include "polkit.h"
+#include "xt-client.h"
 
 #define BS_ENDED_MAX 16
 /* how often the daemon looks whether others changed what the properties
@@ -127,6 +128,12 @@ typedef struct Manager {
          * base instead of writing its tables. */
         bs_journal_base *journal_base;
         bs_table *journal_tip[2];
+        /* The libxtables helper's client (NULL: none; main() owns it), and
+         * the warm-up that has it print the tables' extensions at start
+         * (xtables-warm.c): the family it is at, its watches. */
+        bs_xt_client *xt;
+        int xt_warm_family;
+        sd_event_source *xt_warm_io, *xt_warm_timer;
         /* The saved files as parsed, for RulesSaved */
         bs_persist_cache saved_cache[2];
         /* GetRulesText of a whole table without counters, as rendered from
@@ -189,6 +196,12 @@ const char *manager_read_strerror(const Manager *m, int r);
  * read cache, the saved files, nftables); emit PropertiesChanged for what
  * changed. */
 void manager_refresh_properties(Manager *m);
+/* Has the xtables helper print the extensions of the tables in the read
+ * caches, in the background (xtables-warm.c): a first read then finds
+ * their texts. Never waits for the helper; a helper that does not answer
+ * in time is stopped. */
+void manager_warm_xtables(Manager *m);
+void manager_warm_xtables_stop(Manager *m);
 /* The same, for the caller of a method that changed the tables: only the
  * cheap PendingTransaction now; the rest (a read of both tables, the saved
  * files, nftables) from the event loop right after, so that the method's

@@ -216,6 +216,29 @@ static void check_log_clean(BsBusFixture *f) {
         }
 }
 
+void bs_bus_fixture_wait_log(BsBusFixture *f, const char *text) {
+        gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        for (;;) {
+                g_autofree char *log = NULL;
+                if (g_file_get_contents(f->daemon_log, &log, NULL, NULL) && strstr(log, text))
+                        return;
+                if (g_get_monotonic_time() > end) {
+                        dump_log(f);
+                        g_error("backstopd did not log \"%s\" within 60 s", text);
+                }
+                g_usleep(20000);
+        }
+}
+
+int bs_bus_fixture_daemon_child(BsBusFixture *f) {
+        g_assert_nonnull(f->daemon);
+        int pid = atoi(g_subprocess_get_identifier(f->daemon));
+        g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/children", pid, pid);
+        g_autofree char *children = NULL;
+        g_assert_true(g_file_get_contents(path, &children, NULL, NULL));
+        return atoi(children);
+}
+
 int bs_bus_fixture_stop_daemon(BsBusFixture *f, int sig) {
         if (!f->daemon)
                 return 0;

@@ -6,6 +6,8 @@
  * and a hung helper costs only the call that waits for it: a rollback
  * does not depend on it. */
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -105,11 +107,7 @@ static void test_apply_preview(void) {
         g_assert_cmpstr(shown, ==, want);
 
         /* the helper hangs: a rollback does not wait for it */
-        int daemon_pid = atoi(g_subprocess_get_identifier(F->daemon));
-        g_autofree char *children = NULL;
-        g_autofree char *cpath = g_strdup_printf("/proc/%d/task/%d/children", daemon_pid, daemon_pid);
-        g_assert_true(g_file_get_contents(cpath, &children, NULL, NULL));
-        int helper = atoi(children);
+        int helper = bs_bus_fixture_daemon_child(F);
         g_assert_cmpint(helper, >, 0);
         g_assert_cmpint(kill(helper, SIGSTOP), ==, 0);
         tx_call(tx, "Rollback", NULL, NULL);
@@ -181,6 +179,63 @@ static void test_journal_without_helper(void) {
         bs_test_reset_tables();
 }
 
+/* At its start the daemon has the helper print the tables' extensions, in
+ * the background: once done, the first read needs no helper (one stopped
+ * then does not hold it up) and shows iptables' own words. A helper that
+ * never answers at start holds nothing up: the daemon serves calls
+ * meanwhile, a transaction due then is rolled back, and the helper is
+ * stopped at the timeout. */
+static void test_texts_ahead(void) {
+        bs_test_reset_tables();
+        ipt_ext_rules();
+        /* no saved rules: RulesSaved would print the tables at start */
+        for (int f = 4; f <= 6; f += 2) {
+                g_autofree char *saved = g_strdup_printf("%s/rules.v%d", F->state_dir, f);
+                (void) unlink(saved);
+        }
+        g_autofree char *want = bs_test_ipt_S(4);
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        const char *debug[] = { "--debug", NULL };
+        bs_bus_fixture_start_daemon(F, NULL, NULL, debug);
+        bs_bus_fixture_wait_log(F, "The extensions' texts of IPv4 were printed ahead.");
+        int helper = bs_bus_fixture_daemon_child(F);
+        g_assert_cmpint(helper, >, 0);
+        g_assert_cmpint(kill(helper, SIGSTOP), ==, 0);
+        g_autofree char *got = rules_text("ipv4", FALSE);
+        kill(helper, SIGCONT);
+        g_assert_cmpstr(got, ==, want);
+        g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, helper);
+
+        /* a helper that never answers: a shell that sleeps */
+        g_autofree char *dir = g_dir_make_tmp("backstop-hung-XXXXXX", NULL);
+        g_assert_nonnull(dir);
+        g_assert_cmpint(chmod(dir, 0755), ==, 0);
+        g_autofree char *hung = g_build_filename(dir, "backstop-xtables", NULL);
+        g_assert_true(g_file_set_contents(hung, "#!/bin/sh\nexec sleep 600\n", -1, NULL));
+        g_assert_cmpint(chmod(hung, 0755), ==, 0);
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_autofree char *helper_env = g_strdup_printf("BACKSTOP_XTABLES_HELPER=%s", hung);
+        const char *env[] = { helper_env, "BACKSTOP_XTABLES_TIMEOUT_MS=4000", NULL };
+        bs_bus_fixture_start_daemon(F, NULL, env, debug);
+        int sleeper = bs_bus_fixture_daemon_child(F);
+        g_assert_cmpint(sleeper, >, 0);
+        const char *changes[] = { "-A INPUT -s 192.0.2.7 -j ACCEPT", NULL };
+        g_autofree char *tx = apply_ok(changes, 1);
+        wait_state(tx, "rolled-back");
+        /* rolled back while the helper still had the warm-up's request */
+        g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, sleeper);
+        bs_bus_fixture_wait_log(F, "Printing the extensions' texts ahead failed");
+        g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, 0);
+        g_autofree char *after = bs_test_ipt_S(4);
+        g_assert_cmpstr(after, ==, want);
+
+        (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
+        g_assert_cmpint(unlink(hung), ==, 0);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        bs_test_reset_tables();
+}
+
 static gboolean rules_saved(void) {
         g_autoptr(GVariant) v = get_property(PATH, IFACE, "RulesSaved");
         return g_variant_get_boolean(v);
@@ -235,5 +290,6 @@ int main(int argc, char **argv) {
         g_test_add_func("/xtables/bad-options", test_bad_options);
         g_test_add_func("/xtables/journal-without-helper", test_journal_without_helper);
         g_test_add_func("/xtables/save-exact", test_save_exact);
+        g_test_add_func("/xtables/texts-ahead", test_texts_ahead);
         return bus_service_run();
 }

@@ -41,6 +41,22 @@ static int collect_rule(text_ext_texts *x, size_t *cap, const bs_rule *r) {
         return 0;
 }
 
+int bs_text_ext_items(const bs_table *t, bs_ext_render_item **ret, size_t *n) {
+        text_ext_texts x = {};
+        size_t cap = 0;
+        for (size_t i = 0; i < t->n_chains; i++)
+                for (size_t j = 0; j < t->chains[i].n_rules; j++) {
+                        int k = collect_rule(&x, &cap, &t->chains[i].rules[j]);
+                        if (k < 0) {
+                                free(x.items);
+                                return k;
+                        }
+                }
+        *ret = x.items;
+        *n = x.n;
+        return 0;
+}
+
 static int finish_prepare(text_ext_texts *x) {
         if (x->n > 0 && provider->render(provider_data, x->items, x->n) == -ENOMEM) {
                 text_ext_texts_done(x);

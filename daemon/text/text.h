@@ -71,6 +71,10 @@ typedef struct bs_ext_provider {
 } bs_ext_provider;
 /* Installs the provider for every later render and parse (NULL: none). */
 void bs_text_set_ext_provider(const bs_ext_provider *p, void *userdata);
+/* The extensions of t's rules, every chain, as the render asks the
+ * provider for them (texts not filled): *ret (malloc; NULL when none)
+ * points into t. */
+int bs_text_ext_items(const bs_table *t, bs_ext_render_item **ret, size_t *n);
 
 /* The rule part of an -A line after "-A CHAIN", as -S prints it, e.g.
  * "-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT" (no leading space). */

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "xt-client.h"
+#include "xt-client-internal.h"
 #include "xt-proto.h"
 #include "xt-reply.h"
 #include "xt-revision.h"
@@ -48,35 +48,7 @@
 #define CHILD_SETUP_FAILED 127
 
 
-typedef struct helper {
-        pid_t pid;
-        int fd;
-} helper;
-
-typedef struct described {
-        bs_family family;
-        bool target;
-        char name[BS_EXT_NAME_MAX + 1];
-        bs_ext_option *opts;
-        size_t n;
-} described;
-
-struct bs_xt_client {
-        char *path;
-        uint64_t timeout_usec;
-        helper helpers[2]; /* IPv4, IPv6 */
-        uint32_t next_id;
-        uint64_t paused_until; /* CLOCK_MONOTONIC usec: no requests before */
-        uint8_t *buf;      /* BS_XT_MSG_MAX, requests */
-        uint8_t *reply;    /* BS_XT_MSG_MAX, replies */
-        size_t reply_len;
-        described *cache;
-        size_t n_cache;
-        bs_xt_text_cache *texts; /* what the helper printed, by the bytes */
-        char message[BS_XT_MESSAGE_MAX + 1]; /* the last ERROR */
-};
-
-static helper *helper_of(bs_xt_client *c, bs_family f) {
+helper *xtc_helper_of(bs_xt_client *c, bs_family f) {
         return &c->helpers[f == BS_FAMILY_IPV6 ? 1 : 0];
 }
 
@@ -100,8 +72,7 @@ int bs_xt_client_new(const char *helper_path, bs_xt_client **ret) {
         return 0;
 }
 
-/* Kills and reaps the helper; whether it had failed to start. */
-static bool helper_stop(helper *h) {
+bool xtc_helper_stop(helper *h) {
         int status = 0;
         bool start_failed = false;
         if (h->fd >= 0)
@@ -128,8 +99,9 @@ static void cache_clear(bs_xt_client *c) {
 void bs_xt_client_free(bs_xt_client *c) {
         if (!c)
                 return;
-        helper_stop(&c->helpers[0]);
-        helper_stop(&c->helpers[1]);
+        xtc_warm_drop(c);
+        xtc_helper_stop(&c->helpers[0]);
+        xtc_helper_stop(&c->helpers[1]);
         cache_clear(c);
         bs_xt_text_cache_free(c->texts);
         free(c->path);
@@ -146,7 +118,7 @@ int bs_xt_client_helper_pid(const bs_xt_client *c, bs_family f) {
         return c->helpers[f == BS_FAMILY_IPV6 ? 1 : 0].pid;
 }
 
-static uint64_t now_usec(void) {
+uint64_t xtc_now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
@@ -205,8 +177,8 @@ _Noreturn static void child(int sock, const char *path, const char *fam, uid_t u
         _exit(CHILD_SETUP_FAILED);
 }
 
-static int helper_start(bs_xt_client *c, bs_family f) {
-        helper *h = helper_of(c, f);
+int xtc_helper_start(bs_xt_client *c, bs_family f) {
+        helper *h = xtc_helper_of(c, f);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
@@ -286,40 +258,68 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
  * dead already (killed, or ended after its last error: the request finds
  * its socket closed) is started again, once. */
 static int request(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret) {
-        if (c->paused_until && now_usec() < c->paused_until)
+        if (c->paused_until && xtc_now_usec() < c->paused_until)
                 return -EAGAIN;
         c->paused_until = 0;
         int r = request_once(c, f, len, want, ret);
         if (r == -ECONNRESET && !c->paused_until)
                 r = request_once(c, f, len, want, ret);
         if (r == -ETIME)
-                c->paused_until = now_usec() + 2 * c->timeout_usec;
+                c->paused_until = xtc_now_usec() + 2 * c->timeout_usec;
         return r;
 }
 
-static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret) {
-        helper *h = helper_of(c, f);
-        uint32_t id;
-        memcpy(&id, c->buf + offsetof(bs_xt_hdr, id), sizeof(id));
-        c->message[0] = '\0';
-        for (int attempt = 0;; attempt++) {
-                if (h->pid == 0) {
-                        int r = helper_start(c, f);
-                        if (r < 0)
-                                return r;
+int xtc_take_message(bs_xt_client *c, bs_family f, uint32_t id, bs_xt_type want, bs_xt_reader *ret) {
+        helper *h = xtc_helper_of(c, f);
+        ssize_t n = recv(h->fd, c->reply, BS_XT_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        if (n <= 0 || n > BS_XT_MSG_MAX) {
+                /* died, or sent what we cannot read */
+                if (xtc_helper_stop(h)) {
+                        c->paused_until = xtc_now_usec() + c->timeout_usec;
+                        return -ENOEXEC;
                 }
-                if (send(h->fd, c->buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t) len)
-                        break;
-                int e = errno;
-                helper_stop(h);
-                if (attempt > 0 || (e != EPIPE && e != ECONNRESET))
-                        return e == EAGAIN ? -ETIME : -ECONNRESET;
+                return -ECONNRESET;
         }
-        uint64_t deadline = now_usec() + c->timeout_usec;
+        bs_xt_hdr hdr;
+        int r = bs_xt_rbegin(ret, c->reply, (size_t) n, &hdr);
+        if (r >= 0 && (hdr.id != id || hdr.family != (f == BS_FAMILY_IPV6 ? 6u : 4u)))
+                r = -EBADMSG;
+        if (r >= 0 && hdr.type == BS_XT_REVISION) {
+                r = answer_revision(c, h, f, ret, id);
+                if (r >= 0)
+                        return 2;
+        }
+        if (r >= 0 && hdr.type == BS_XT_IPSET) {
+                r = answer_ipset(h, f, ret, id);
+                if (r >= 0)
+                        return 2;
+        }
+        if (r >= 0 && hdr.type == BS_XT_ERROR) {
+                bs_xt_rstr(ret, BS_XT_MESSAGE_MAX, c->message);
+                xtc_helper_stop(h); /* it ends after an error: libxtables may be half way */
+                return bs_xt_rend(ret) < 0 ? -EBADMSG : -EINVAL;
+        }
+        if (r >= 0 && hdr.type != want)
+                r = -EBADMSG;
+        if (r < 0) {
+                xtc_helper_stop(h);
+                return r;
+        }
+        c->reply_len = (size_t) n;
+        return 1;
+}
+
+/* Waits until take_message has the reply or fails, or the deadline
+ * passes (the helper is then stopped: -ETIME). */
+static int await_reply(bs_xt_client *c, bs_family f, uint32_t id, bs_xt_type want, uint64_t deadline,
+                       bs_xt_reader *ret) {
+        helper *h = xtc_helper_of(c, f);
         for (;;) {
-                uint64_t now = now_usec();
+                uint64_t now = xtc_now_usec();
                 if (now >= deadline) {
-                        helper_stop(h);
+                        xtc_helper_stop(h);
                         return -ETIME;
                 }
                 struct pollfd p = { .fd = h->fd, .events = POLLIN };
@@ -329,50 +329,36 @@ static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type wan
                         continue;
                 if (k < 0) {
                         int r = -errno;
-                        helper_stop(h);
+                        xtc_helper_stop(h);
                         return r;
                 }
                 if (k == 0)
                         continue;
-                ssize_t n = recv(h->fd, c->reply, BS_XT_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
-                if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                        continue;
-                if (n <= 0 || n > BS_XT_MSG_MAX) {
-                        /* died, or sent what we cannot read */
-                        if (helper_stop(h)) {
-                                c->paused_until = now_usec() + c->timeout_usec;
-                                return -ENOEXEC;
-                        }
-                        return -ECONNRESET;
-                }
-                bs_xt_hdr hdr;
-                int r = bs_xt_rbegin(ret, c->reply, (size_t) n, &hdr);
-                if (r >= 0 && (hdr.id != id || hdr.family != (f == BS_FAMILY_IPV6 ? 6u : 4u)))
-                        r = -EBADMSG;
-                if (r >= 0 && hdr.type == BS_XT_REVISION) {
-                        r = answer_revision(c, h, f, ret, id);
-                        if (r >= 0)
-                                continue;
-                }
-                if (r >= 0 && hdr.type == BS_XT_IPSET) {
-                        r = answer_ipset(h, f, ret, id);
-                        if (r >= 0)
-                                continue;
-                }
-                if (r >= 0 && hdr.type == BS_XT_ERROR) {
-                        bs_xt_rstr(ret, BS_XT_MESSAGE_MAX, c->message);
-                        helper_stop(h); /* it ends after an error: libxtables may be half way */
-                        return bs_xt_rend(ret) < 0 ? -EBADMSG : -EINVAL;
-                }
-                if (r >= 0 && hdr.type != want)
-                        r = -EBADMSG;
-                if (r < 0) {
-                        helper_stop(h);
-                        return r;
-                }
-                c->reply_len = (size_t) n;
-                return 0;
+                int r = xtc_take_message(c, f, id, want, ret);
+                if (r < 0 || r == 1)
+                        return r < 0 ? r : 0;
         }
+}
+
+static int request_once(bs_xt_client *c, bs_family f, size_t len, bs_xt_type want, bs_xt_reader *ret) {
+        helper *h = xtc_helper_of(c, f);
+        uint32_t id;
+        memcpy(&id, c->buf + offsetof(bs_xt_hdr, id), sizeof(id));
+        c->message[0] = '\0';
+        for (int attempt = 0;; attempt++) {
+                if (h->pid == 0) {
+                        int r = xtc_helper_start(c, f);
+                        if (r < 0)
+                                return r;
+                }
+                if (send(h->fd, c->buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t) len)
+                        break;
+                int e = errno;
+                xtc_helper_stop(h);
+                if (attempt > 0 || (e != EPIPE && e != ECONNRESET))
+                        return e == EAGAIN ? -ETIME : -ECONNRESET;
+        }
+        return await_reply(c, f, id, want, xtc_now_usec() + c->timeout_usec, ret);
 }
 
 static void begin(bs_xt_client *c, bs_xt_writer *w, bs_xt_type type, bs_family f) {
@@ -385,36 +371,41 @@ static size_t item_size(const bs_ext_render_item *it) {
         return 1 + 1 + 2 + 1 + 4 + strlen(it->opaque->name) + 4 + it->opaque->size;
 }
 
-/* items[0..n) of one family: as many as fit one message. *done: how many
- * the helper handled (rendered or not). */
-static int render_batch(bs_xt_client *c, bs_ext_render_item *items, size_t n, size_t *done) {
+int xtc_build_render(bs_xt_client *c, const bs_ext_render_item *items, size_t n, size_t *len, size_t *k) {
         bs_family f = items[0].family;
         bs_xt_writer w;
         begin(c, &w, BS_XT_RENDER, f);
         size_t count_at = w.len;
         bs_xt_wu32(&w, 0);
-        size_t k = 0;
-        while (k < n && k < BS_XT_ITEMS_MAX && items[k].family == f &&
-               w.len + item_size(&items[k]) <= BS_XT_MSG_MAX) {
-                const bs_ext_render_item *it = &items[k];
+        size_t i = 0;
+        while (i < n && i < BS_XT_ITEMS_MAX && items[i].family == f &&
+               w.len + item_size(&items[i]) <= BS_XT_MSG_MAX) {
+                const bs_ext_render_item *it = &items[i];
                 bs_xt_wu8(&w, it->target);
                 bs_xt_wu8(&w, it->opaque->revision);
                 bs_xt_wu16(&w, it->proto);
                 bs_xt_wu8(&w, it->proto_invert);
                 bs_xt_wstr(&w, it->opaque->name);
                 bs_xt_wbytes(&w, it->opaque->data, it->opaque->size);
-                k++;
+                i++;
         }
+        *k = i;
+        if (i == 0)
+                return 0;
+        bs_xt_wpatch_u32(&w, count_at, (uint32_t) i);
+        return bs_xt_wend(&w, len);
+}
+
+/* items[0..n) of one family: as many as fit one message. *done: how many
+ * the helper handled (rendered or not). */
+static int render_batch(bs_xt_client *c, bs_ext_render_item *items, size_t n, size_t *done) {
+        size_t k, len;
+        int r = xtc_build_render(c, items, n, &len, &k);
         *done = k ? k : 1;
-        if (k == 0)
-                return 0; /* one that cannot be sent at all stays unrendered */
-        bs_xt_wpatch_u32(&w, count_at, (uint32_t) k);
-        size_t len;
-        int r = bs_xt_wend(&w, &len);
-        if (r < 0)
-                return r;
+        if (r < 0 || k == 0)
+                return r; /* one that cannot be sent at all stays unrendered */
         bs_xt_reader rd;
-        r = request(c, f, len, BS_XT_RENDERED, &rd);
+        r = request(c, items[0].family, len, BS_XT_RENDERED, &rd);
         if (r < 0)
                 return r;
         size_t handled;
@@ -456,6 +447,7 @@ static int render_items(bs_xt_client *c, bs_ext_render_item *items, size_t n) {
 
 static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) {
         bs_xt_client *c = userdata;
+        xtc_warm_finish(c);
         /* what the cache knows, then the rest from the helper */
         _cleanup_free_ size_t *miss = malloc((n ? n : 1) * sizeof(size_t));
         _cleanup_free_ bs_ext_render_item *batch = malloc((n ? n : 1) * sizeof(bs_ext_render_item));
@@ -510,6 +502,7 @@ static void failure_message(const bs_xt_client *c, int r, char *msg, size_t msg_
 static int provider_describe(void *userdata, bs_family f, bool target, const char *name,
                              const bs_ext_option **ret, size_t *ret_n, char *msg, size_t msg_size) {
         bs_xt_client *c = userdata;
+        xtc_warm_finish(c);
         if (strlen(name) > BS_EXT_NAME_MAX) {
                 snprintf(msg, msg_size, "the name is too long");
                 return -ENOENT;
@@ -562,6 +555,7 @@ static int provider_parse(void *userdata, bs_family f, bool target, const char *
                           bool proto_invert, char *const *words, size_t n, bs_opaque *ret, char *msg,
                           size_t msg_size) {
         bs_xt_client *c = userdata;
+        xtc_warm_finish(c);
         if (n > BS_XT_WORDS_MAX || strlen(name) > BS_EXT_NAME_MAX) {
                 snprintf(msg, msg_size, "too many words");
                 return -EINVAL;

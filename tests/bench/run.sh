@@ -18,6 +18,8 @@
 #   bench-parse  bs_changeset_parse of the 10,000 lines bench-bus applies (pure code)
 #   bench-xtables  read + print a 10,000-rule table, 10 % extensions through the
 #              libxtables helper, vs iptables-legacy -S
+#   nft-kernel-floor.sh  what nf_tables itself takes for bench-bus's nft
+#              insert and Apply figures (strace -T of iptables-nft's sendmsg)
 #   firewalld.sh  backstopd vs firewalld (unpacked from the Debian packages,
 #              never installed, run only in the private namespaces): cold
 #              start, RSS, one port opened with each one's CLI
@@ -42,7 +44,8 @@ if [ -z "${BENCH_IN_NETNS:-}" ]; then
         # On stderr: stdout is the report.
         fw_runtime=()
         [ -n "${BENCH_SKIP_FIREWALLD:-}" ] || read -r -a fw_runtime <<<"$("$src/tests/bench/firewalld.sh" packages)"
-        bash "$src/tests/install-deps.sh" ${fw_runtime[@]+"${fw_runtime[@]}"} >&2
+        # strace: nft-kernel-floor.sh times the kernel's part with it
+        bash "$src/tests/install-deps.sh" strace ${fw_runtime[@]+"${fw_runtime[@]}"} >&2
         if [ ! -d "$build" ]; then
                 meson setup "$build" "$src" --buildtype=release -Dtests=true >/dev/null
         fi
@@ -137,6 +140,14 @@ if [ -z "${BENCH_SKIP_BUS:-}" ]; then
                 iptables-"$backend"-restore <<<$'*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT'
                 ip6tables-"$backend"-restore <<<$'*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT'
         done
+fi
+if [ -z "${BENCH_SKIP_BUS:-}" ] && [[ " $backends " == *" nft "* ]]; then
+        echo "#### The kernel's own part of the iptables-nft figures (nft-kernel-floor.sh)"
+        echo
+        echo '```'
+        "$src/tests/bench/nft-kernel-floor.sh" "$runs"
+        echo '```'
+        echo
 fi
 echo "#### Next to firewalld (bench-peer)"
 echo
