@@ -342,6 +342,7 @@ static void mirror_notification(const struct nlmsghdr *nlh, void *userdata) {
         Manager *m = userdata;
         if (!nlh || bs_nft_mirror_feed(&m->nft_mirror, m->read_cache, "filter", nlh) < 0)
                 bs_nft_mirror_lost(&m->nft_mirror, m->read_cache);
+        transaction_journal_follow_others(m);
 }
 
 /* Notifications queued before one of our own steps: followed first, so

@@ -213,6 +213,61 @@ static void journal_base_advance(Manager *m, bs_table *const before[2], bs_table
         }
 }
 
+/* The command that redoes one rule of others' commit in the family's
+ * table after it (an insert's rule is found there by its handle). */
+static int render_followed(const bs_table *after, bs_family fam, const bs_nft_mirror_op *op, bs_buf *out) {
+        bs_change c = { .kind = op->add ? BS_CHANGE_INSERT : BS_CHANGE_DELETE_NUM,
+                        .families = bs_family_mask(fam), .table = "filter", .position = (uint32_t) op->index + 1 };
+        if (op->index >= UINT32_MAX)
+                return -E2BIG;
+        snprintf(c.chain, sizeof(c.chain), "%s", op->chain);
+        if (op->add) {
+                const bs_chain *ch = bs_table_find_chain(after, op->chain);
+                size_t i = 0;
+                while (ch && i < ch->n_rules && ch->rules[i].origin != op->handle)
+                        i++;
+                if (!ch || i == ch->n_rules)
+                        return -ESTALE;
+                c.rule = ch->rules[i]; /* borrowed: rendered, never freed here */
+        }
+        return bs_render_change(&c, fam, out);
+}
+
+void transaction_journal_follow_others(Manager *m) {
+        for (int f = 0; f < 2; f++) {
+                bs_nft_mirror_ops ops;
+                const void *from = bs_nft_mirror_take_followed(&m->nft_mirror, f, &ops);
+                _cleanup_free_ bs_nft_mirror_op *v = ops.v;
+                if (!from || !m->journal_base || m->journal_tip[f] != from)
+                        continue;
+                const bs_table *after = m->read_cache[f].table;
+                bs_family fam = f == 0 ? BS_FAMILY_IPV4 : BS_FAMILY_IPV6;
+                char **commands = calloc(ops.n ? ops.n : 1, sizeof(char *));
+                int r = commands ? 0 : -ENOMEM;
+                for (size_t i = 0; r >= 0 && i < ops.n; i++) {
+                        _cleanup_buf_ bs_buf b = {};
+                        r = render_followed(after, fam, &ops.v[i], &b);
+                        if (r >= 0 && !(commands[i] = strdup(b.data)))
+                                r = -ENOMEM;
+                }
+                if (r >= 0 && (ops.n > BS_JOURNAL_REPLAY_MAX - m->journal_base->n_replay ||
+                               m->journal_base->replay_bytes > BS_JOURNAL_REPLAY_BYTES_MAX))
+                        r = -E2BIG;
+                if (r >= 0)
+                        r = bs_journal_base_append(m->journal_base, commands, ops.n);
+                for (size_t i = 0; commands && i < ops.n; i++)
+                        free(commands[i]);
+                free(commands);
+                if (r < 0) {
+                        /* the next transaction writes a new base */
+                        journal_base_drop(m);
+                        continue;
+                }
+                bs_table_free(m->journal_tip[f]);
+                m->journal_tip[f] = bs_table_ref(m->read_cache[f].table);
+        }
+}
+
 /* The tables before and after are known, nothing is committed yet: the
  * lockout pre-flight on the tables after, then the transaction and its
  * journal, written before the commit (the tables are the ones committed

@@ -81,3 +81,8 @@ int transaction_extend(Transaction *t, uint32_t seconds, const char *ssh_connect
  * pending transaction and its timer, or rolls back at once (reason
  * "daemon-restart") when the deadline passed. Takes the journal. */
 int transaction_resume(Manager *m, bs_journal *j);
+/* Others' commits the nft mirror followed: where the journal base's
+ * tables were the ones a commit started from, the base's replay follows
+ * it (its rules as -I/-D commands), so that the next transaction names
+ * the base instead of writing the tables again. */
+void transaction_journal_follow_others(Manager *m);

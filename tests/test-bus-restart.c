@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "bus-service-util.h"
+#include "test-backend.h"
 
 static void test_sigkill_restart_resumes(void) {
         bs_test_reset_tables();
@@ -60,6 +61,62 @@ static void test_sigkill_restart_replays_base(void) {
         g_assert_nonnull(strstr(journal, "iptables -A INPUT -s 192.0.2.21/32 -j ACCEPT\n"));
         g_assert_nonnull(strstr(journal, "iptables -N svc\n"));
         g_assert_null(strstr(journal, "table before"));
+
+        int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
+        g_assert_true(WIFSIGNALED(status));
+        bs_bus_fixture_start_daemon(F, NULL, NULL, NULL);
+        g_autofree char *pend = pending_path();
+        g_assert_cmpstr(pend, ==, pc);
+        wait_state(pc, "rolled-back");
+        g_autofree char *s4_after = bs_test_ipt_S(4);
+        g_assert_cmpstr(s4_after, ==, s4_before);
+}
+
+/* The journal-base-* file in the runtime dir (asserts there is one). */
+static char *base_file(void) {
+        g_autoptr(GDir) d = g_dir_open(F->runtime_dir, 0, NULL);
+        g_assert_nonnull(d);
+        char *found = NULL;
+        for (const char *n; (n = g_dir_read_name(d));)
+                if (g_str_has_prefix(n, "journal-base-")) {
+                        g_assert_null(found);
+                        found = g_strdup(n);
+                }
+        g_assert_nonnull(found);
+        return found;
+}
+
+/* Others' commits between ours: with nf_tables' notifications (nft) the
+ * journal base follows them, its replay redoing their rules, instead of
+ * being written again; with legacy a new base is written. Either way a
+ * transaction pending at a crash rolls back to the tables with the
+ * others' changes. */
+static void test_sigkill_restart_others_in_base(void) {
+        bs_test_reset_tables();
+        const char *a[] = { "-A INPUT -s 192.0.2.31/32 -j ACCEPT", "-A INPUT -s 192.0.2.32/32 -j ACCEPT", NULL };
+        const char *c[] = { "-I INPUT 2 -s 192.0.2.33/32 -j DROP", NULL };
+        g_autofree char *pa = apply_ok(a, 60);
+        tx_call(pa, "Confirm", g_variant_new("(a{sv})", NULL), NULL);
+        g_autofree char *base_a = base_file();
+
+        bs_test_ipt(4, "-I INPUT 1 -s 198.51.100.7/32 -j ACCEPT");
+        bs_test_ipt(4, "-A INPUT -s 198.51.100.8/32 -p tcp -m tcp --dport 22 -j ACCEPT");
+        bs_test_ipt(4, "-D INPUT -s 192.0.2.31/32 -j ACCEPT");
+        g_autofree char *s4_before = bs_test_ipt_S(4);
+
+        g_autofree char *pc = apply_ok(c, 6);
+        g_autofree char *journal_path = g_build_filename(F->runtime_dir, "journal", NULL);
+        g_autofree char *journal = NULL;
+        g_assert_true(g_file_get_contents(journal_path, &journal, NULL, NULL));
+        g_autofree char *base_c = base_file();
+        if (bs_test_backend_is_nft()) {
+                g_assert_cmpstr(base_c, ==, base_a);
+                g_assert_nonnull(strstr(journal, "iptables -I INPUT 1 -s 198.51.100.7/32 -j ACCEPT\n"));
+                g_assert_nonnull(strstr(journal, "iptables -I INPUT 4 -s 198.51.100.8/32 -p tcp -m tcp --dport 22 "
+                                                 "-j ACCEPT\n"));
+                g_assert_nonnull(strstr(journal, "iptables -D INPUT 2\n"));
+        } else
+                g_assert_cmpstr(base_c, !=, base_a);
 
         int status = bs_bus_fixture_stop_daemon(F, SIGKILL);
         g_assert_true(WIFSIGNALED(status));
@@ -280,6 +337,7 @@ int main(int argc, char **argv) {
                 return r;
         g_test_add_func("/service/sigkill-restart-resumes", test_sigkill_restart_resumes);
         g_test_add_func("/service/sigkill-restart-replays-base", test_sigkill_restart_replays_base);
+        g_test_add_func("/service/sigkill-restart-others-in-base", test_sigkill_restart_others_in_base);
         g_test_add_func("/service/sigkill-restart-expired", test_sigkill_restart_expired);
         g_test_add_func("/service/sigterm-rolls-back", test_sigterm_rolls_back);
         g_test_add_func("/service/corrupt-journal", test_corrupt_journal);

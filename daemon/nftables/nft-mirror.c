@@ -10,14 +10,18 @@
 #include "nft-rule.h"
 
 void bs_nft_mirror_done(bs_nft_mirror *mi) {
-        for (int f = 0; f < 2; f++)
+        for (int f = 0; f < 2; f++) {
                 bs_table_free(mi->copy[f]);
+                free(mi->ops[f].v);
+                free(mi->followed_ops[f].v);
+        }
         *mi = (bs_nft_mirror) { .followed = mi->followed, .read_again = mi->read_again };
 }
 
 static void forget_commit(bs_nft_mirror *mi) {
         for (int f = 0; f < 2; f++) {
                 bs_table_free(TAKE_PTR(mi->copy[f]));
+                mi->ops[f].n = 0;
                 mi->broken[f] = false;
                 mi->deleted[f].set = false;
         }
@@ -46,6 +50,22 @@ static size_t index_of_handle(const bs_chain *c, uint64_t handle) {
                 if (c->rules[i].origin == handle)
                         return i;
         return SIZE_MAX;
+}
+
+static int record(bs_nft_mirror *mi, int f, bool add, size_t index, uint64_t handle, const char *chain) {
+        bs_nft_mirror_ops *o = &mi->ops[f];
+        if (o->n == o->cap) {
+                size_t cap = o->cap ? o->cap * 2 : 8;
+                bs_nft_mirror_op *v = reallocarray(o->v, cap, sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                o->v = v;
+                o->cap = cap;
+        }
+        bs_nft_mirror_op *op = &o->v[o->n++];
+        *op = (bs_nft_mirror_op){ .add = add, .index = index, .handle = handle };
+        snprintf(op->chain, sizeof(op->chain), "%s", chain);
+        return 0;
 }
 
 static void nftnl_rule_freep(struct nftnl_rule **r) {
@@ -81,6 +101,9 @@ static int follow_rule(bs_nft_mirror *mi, int f, const bs_nf_read_cache *cache, 
                 if (i == SIZE_MAX)
                         return -ESTALE;
                 bs_chain_remove_rule(c, i);
+                int r = record(mi, f, false, i, handle, chain);
+                if (r < 0)
+                        return r;
                 mi->deleted[f].set = true;
                 mi->deleted[f].portid = nlh->nlmsg_pid;
                 mi->deleted[f].seq = nlh->nlmsg_seq;
@@ -117,7 +140,7 @@ static int follow_rule(bs_nft_mirror *mi, int f, const bs_nf_read_cache *cache, 
         rule.origin = handle;
         r = bs_chain_insert_rule(c, pos, &rule);
         bs_rule_done(&rule);
-        return r;
+        return r < 0 ? r : record(mi, f, true, pos, handle, chain);
 }
 
 /* The commit's end: its generation. The copy becomes the cache's table
@@ -149,6 +172,10 @@ static int end_commit(bs_nft_mirror *mi, bs_nf_read_cache caches[2], const struc
                         continue;
                 }
                 if (mi->copy[f]) {
+                        free(mi->followed_ops[f].v);
+                        mi->followed_from[f] = cache->table;
+                        mi->followed_ops[f] = mi->ops[f];
+                        mi->ops[f] = (bs_nft_mirror_ops){};
                         bs_nf_read_cache_done(cache);
                         cache->table = TAKE_PTR(mi->copy[f]);
                         cache->generation = bs_nf_next_generation();
@@ -184,6 +211,12 @@ int bs_nft_mirror_feed(bs_nft_mirror *mi, bs_nf_read_cache caches[2], const char
         if (r < 0)
                 mi->broken[f] = true;
         return r == -ENOMEM ? r : 0;
+}
+
+const void *bs_nft_mirror_take_followed(bs_nft_mirror *mi, int f, bs_nft_mirror_ops *ops) {
+        *ops = mi->followed_ops[f];
+        mi->followed_ops[f] = (bs_nft_mirror_ops){};
+        return TAKE_PTR(mi->followed_from[f]);
 }
 
 void bs_nft_mirror_lost(bs_nft_mirror *mi, bs_nf_read_cache caches[2]) {

@@ -16,6 +16,21 @@
 
 #include "nf.h"
 
+/* A rule of others' commit as the mirror applied it to the copy, in
+ * order: the journal's base follows the commit with these as replay
+ * commands instead of being written again. */
+typedef struct bs_nft_mirror_op {
+        bool add;          /* inserted at index (0-based, then); else deleted from it */
+        size_t index;
+        uint64_t handle;   /* add: the rule's handle, to find it in the table after */
+        char chain[BS_CHAIN_NAME_MAX + 4];
+} bs_nft_mirror_op;
+
+typedef struct bs_nft_mirror_ops {
+        bs_nft_mirror_op *v;
+        size_t n, cap;
+} bs_nft_mirror_ops;
+
 typedef struct bs_nft_mirror {
         /* per family ([0] IPv4, [1] IPv6), for the commit under way */
         bs_table *copy[2];  /* the cache's table with the commit's rule events so far */
@@ -28,6 +43,12 @@ typedef struct bs_nft_mirror {
                 char chain[BS_CHAIN_NAME_MAX + 4];
                 size_t index;
         } deleted[2];
+        bs_nft_mirror_ops ops[2];       /* the commit's rules so far */
+        /* The last commit followed, per family, until taken: the cache's
+         * table it started from (its address, only compared: an identity)
+         * and what it did to it; the cache's table is the result. */
+        const void *followed_from[2];
+        bs_nft_mirror_ops followed_ops[2];
         uint64_t followed, read_again;  /* commits: followed / left to a read */
 } bs_nft_mirror;
 
@@ -37,6 +58,10 @@ void bs_nft_mirror_done(bs_nft_mirror *mi);
  * -ENOMEM only; anything the mirror cannot follow is left to a read. */
 int bs_nft_mirror_feed(bs_nft_mirror *mi, bs_nf_read_cache caches[2], const char *table,
                        const struct nlmsghdr *nlh);
+
+/* Takes the last commit followed in family f: its table before (NULL:
+ * none since the last take) and *ops (the caller frees ops->v). */
+const void *bs_nft_mirror_take_followed(bs_nft_mirror *mi, int f, bs_nft_mirror_ops *ops);
 
 /* Notifications were lost (the socket's buffer overflowed): the caches
  * keep their tables but no generation. */
