@@ -284,14 +284,20 @@ void manager_refresh_properties_with(Manager *m, const bs_table *const t[2]) {
          * (counters aside): ours, from our commits, or the kernel's, read
          * after someone else's */
         unsigned rules_changed = 0;
+        bool rules_moved = false;
         for (int f = 0; f < 2; f++) {
                 uint64_t g = m->read_cache[f].table ? m->read_cache[f].generation : 0;
                 if (g != m->rules_announced[f]) {
                         if (m->announced)
                                 rules_changed |= f == 0 ? BS_FAMILY_MASK_IPV4 : BS_FAMILY_MASK_IPV6;
                         m->rules_announced[f] = g;
+                        rules_moved = true;
                 }
         }
+        /* new rules (at start: all of them): their extensions' texts
+         * printed in the background, for the next read */
+        if (rules_moved)
+                manager_warm_xtables(m);
 
         bool first = !m->announced;
         m->announced = true;
@@ -544,9 +550,6 @@ int manager_start(Manager *m) {
          * rolled back) before anyone can ask about it */
         recover_journal(m);
         manager_refresh_properties(m);
-        /* after the refresh read the tables: their extensions' texts are
-         * printed in the background, for the first read */
-        manager_warm_xtables(m);
 
         r = sd_event_add_time_relative(m->event, &m->refresh_timer, CLOCK_MONOTONIC, BS_REFRESH_USEC, 0,
                                        on_refresh, m);

@@ -197,9 +197,10 @@ const char *manager_read_strerror(const Manager *m, int r);
  * changed. */
 void manager_refresh_properties(Manager *m);
 /* Has the xtables helper print the extensions of the tables in the read
- * caches, in the background (xtables-warm.c): a first read then finds
- * their texts. Never waits for the helper; a helper that does not answer
- * in time is stopped. */
+ * caches whose texts are not kept yet, in the background
+ * (xtables-warm.c): the next read then finds them. Called at start and
+ * when the rules changed. Never waits for the helper; a helper that does
+ * not answer in time is stopped. */
 void manager_warm_xtables(Manager *m);
 void manager_warm_xtables_stop(Manager *m);
 /* The same, for the caller of a method that changed the tables: only the

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The extensions' texts printed ahead (manager.h): at start, each
- * family's cached table hands its extensions to the xtables helper, whose
+/* The extensions' texts printed ahead (manager.h): at start and when the
+ * rules changed, each family's cached table hands the extensions whose
+ * texts are not kept yet to the xtables helper, whose
  * answers are read from the event loop as they come, at idle priority.
  * The helper works in its own process meanwhile; the daemon never waits
  * for it here, and a helper past its deadline is stopped. */

@@ -216,11 +216,15 @@ static void check_log_clean(BsBusFixture *f) {
         }
 }
 
-void bs_bus_fixture_wait_log(BsBusFixture *f, const char *text) {
+void bs_bus_fixture_wait_log(BsBusFixture *f, const char *text, unsigned times) {
         gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
         for (;;) {
                 g_autofree char *log = NULL;
-                if (g_file_get_contents(f->daemon_log, &log, NULL, NULL) && strstr(log, text))
+                unsigned seen = 0;
+                if (g_file_get_contents(f->daemon_log, &log, NULL, NULL))
+                        for (const char *p = log; (p = strstr(p, text)); p += strlen(text))
+                                seen++;
+                if (seen >= times)
                         return;
                 if (g_get_monotonic_time() > end) {
                         dump_log(f);

@@ -53,9 +53,9 @@ void bs_bus_fixture_start_daemon(BsBusFixture *f, const char *bus_address, const
                                  const char *const *extra_args);
 /* Send sig to the daemon and wait; returns the wait status (as waitpid). */
 int bs_bus_fixture_stop_daemon(BsBusFixture *f, int sig);
-/* Waits until the daemon's log holds text (asserts after 60 s, printing
- * the log). */
-void bs_bus_fixture_wait_log(BsBusFixture *f, const char *text);
+/* Waits until the daemon's log holds text `times` times (asserts after
+ * 60 s, printing the log). */
+void bs_bus_fixture_wait_log(BsBusFixture *f, const char *text, unsigned times);
 /* The daemon's first child process (its xtables helper), 0 when none. */
 int bs_bus_fixture_daemon_child(BsBusFixture *f);
 

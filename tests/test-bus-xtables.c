@@ -179,9 +179,10 @@ static void test_journal_without_helper(void) {
         bs_test_reset_tables();
 }
 
-/* At its start the daemon has the helper print the tables' extensions, in
- * the background: once done, the first read needs no helper (one stopped
- * then does not hold it up) and shows iptables' own words. A helper that
+/* At its start, and when it sees new rules, the daemon has the helper
+ * print the tables' extensions, in the background: once done, a read
+ * needs no helper (one stopped then does not hold it up) and shows
+ * iptables' own words. A helper that
  * never answers at start holds nothing up: the daemon serves calls
  * meanwhile, a transaction due then is rolled back, and the helper is
  * stopped at the timeout. */
@@ -197,7 +198,7 @@ static void test_texts_ahead(void) {
         (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
         const char *debug[] = { "--debug", NULL };
         bs_bus_fixture_start_daemon(F, NULL, NULL, debug);
-        bs_bus_fixture_wait_log(F, "The extensions' texts of IPv4 were printed ahead.");
+        bs_bus_fixture_wait_log(F, "The extensions' texts of IPv4 were printed ahead.", 1);
         int helper = bs_bus_fixture_daemon_child(F);
         g_assert_cmpint(helper, >, 0);
         g_assert_cmpint(kill(helper, SIGSTOP), ==, 0);
@@ -205,6 +206,16 @@ static void test_texts_ahead(void) {
         kill(helper, SIGCONT);
         g_assert_cmpstr(got, ==, want);
         g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, helper);
+
+        /* another program's new rule: printed ahead once the daemon sees it
+         * (nf_tables' notification, or legacy's look every 5 s) */
+        bs_test_ipt(4, "-A INPUT -m recent --rcheck --seconds 30 --name late -j DROP");
+        g_autofree char *want_late = bs_test_ipt_S(4);
+        bs_bus_fixture_wait_log(F, "The extensions' texts of IPv4 were printed ahead.", 2);
+        g_assert_cmpint(kill(helper, SIGSTOP), ==, 0);
+        g_autofree char *got_late = rules_text("ipv4", FALSE);
+        kill(helper, SIGCONT);
+        g_assert_cmpstr(got_late, ==, want_late);
 
         /* a helper that never answers: a shell that sleeps */
         g_autofree char *dir = g_dir_make_tmp("backstop-hung-XXXXXX", NULL);
@@ -224,10 +235,10 @@ static void test_texts_ahead(void) {
         wait_state(tx, "rolled-back");
         /* rolled back while the helper still had the warm-up's request */
         g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, sleeper);
-        bs_bus_fixture_wait_log(F, "Printing the extensions' texts ahead failed");
+        bs_bus_fixture_wait_log(F, "Printing the extensions' texts ahead failed", 1);
         g_assert_cmpint(bs_bus_fixture_daemon_child(F), ==, 0);
         g_autofree char *after = bs_test_ipt_S(4);
-        g_assert_cmpstr(after, ==, want);
+        g_assert_cmpstr(after, ==, want_late);
 
         (void) bs_bus_fixture_stop_daemon(F, SIGTERM);
         g_assert_cmpint(unlink(hung), ==, 0);

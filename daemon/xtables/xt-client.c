@@ -445,27 +445,45 @@ static int render_items(bs_xt_client *c, bs_ext_render_item *items, size_t n) {
         return 0;
 }
 
+/* The items the cache does not know, from miss[0..*m) (all of them
+ * when m is 0 on entry) into miss[] and batch[]; the others get their
+ * texts. */
+static int look_up(bs_xt_client *c, bs_ext_render_item *items, size_t n, size_t *miss, bs_ext_render_item *batch,
+                   size_t *m) {
+        size_t from = *m, k_out = 0;
+        for (size_t j = 0; j < (from ? from : n); j++) {
+                size_t i = from ? miss[j] : j;
+                int k = bs_xt_text_cache_keeps(&items[i]) ? bs_xt_text_cache_lookup(c->texts, &items[i]) : 0;
+                if (k < 0)
+                        return k;
+                if (k == 0) {
+                        miss[k_out] = i;
+                        batch[k_out] = items[i];
+                        batch[k_out].text = NULL;
+                        k_out++;
+                }
+        }
+        *m = k_out;
+        return 0;
+}
+
 static int provider_render(void *userdata, bs_ext_render_item *items, size_t n) {
         bs_xt_client *c = userdata;
-        xtc_warm_finish(c);
         /* what the cache knows, then the rest from the helper */
         _cleanup_free_ size_t *miss = malloc((n ? n : 1) * sizeof(size_t));
         _cleanup_free_ bs_ext_render_item *batch = malloc((n ? n : 1) * sizeof(bs_ext_render_item));
         if (!miss || !batch)
                 return -ENOMEM;
         size_t m = 0;
-        for (size_t i = 0; i < n; i++) {
-                int k = bs_xt_text_cache_keeps(&items[i]) ? bs_xt_text_cache_lookup(c->texts, &items[i]) : 0;
-                if (k < 0)
-                        return k;
-                if (k == 0) {
-                        miss[m] = i;
-                        batch[m] = items[i];
-                        batch[m].text = NULL;
-                        m++;
-                }
+        int r = look_up(c, items, n, miss, batch, &m);
+        if (r >= 0 && m > 0 && bs_xt_client_warm_fd(c) >= 0) {
+                /* the warm-up in flight may bring them */
+                xtc_warm_finish(c);
+                r = look_up(c, items, n, miss, batch, &m);
         }
-        int r = m ? render_items(c, batch, m) : 0;
+        if (r < 0)
+                return r;
+        r = m ? render_items(c, batch, m) : 0;
         for (size_t j = 0; j < m; j++) {
                 items[miss[j]].text = batch[j].text;
                 items[miss[j]].exact = batch[j].exact;
@@ -502,7 +520,8 @@ static void failure_message(const bs_xt_client *c, int r, char *msg, size_t msg_
 static int provider_describe(void *userdata, bs_family f, bool target, const char *name,
                              const bs_ext_option **ret, size_t *ret_n, char *msg, size_t msg_size) {
         bs_xt_client *c = userdata;
-        xtc_warm_finish(c);
+        if (c->warm.active && c->warm.family == f)
+                xtc_warm_finish(c); /* requests never overlap on a socket */
         if (strlen(name) > BS_EXT_NAME_MAX) {
                 snprintf(msg, msg_size, "the name is too long");
                 return -ENOENT;
@@ -555,7 +574,8 @@ static int provider_parse(void *userdata, bs_family f, bool target, const char *
                           bool proto_invert, char *const *words, size_t n, bs_opaque *ret, char *msg,
                           size_t msg_size) {
         bs_xt_client *c = userdata;
-        xtc_warm_finish(c);
+        if (c->warm.active && c->warm.family == f)
+                xtc_warm_finish(c); /* requests never overlap on a socket */
         if (n > BS_XT_WORDS_MAX || strlen(name) > BS_EXT_NAME_MAX) {
                 snprintf(msg, msg_size, "too many words");
                 return -EINVAL;
