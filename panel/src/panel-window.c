@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gi18n.h>
 
+#include "panel-assistant.h"
 #include "panel-views.h"
 #include "panel-window.h"
 
@@ -27,6 +28,12 @@ gboolean panel_window_show_view(PanelWindow *self, const char *name) {
                 return FALSE;
         adw_view_stack_set_visible_child_name(self->stack, name);
         return TRUE;
+}
+
+void panel_window_check_default_deny(PanelWindow *self, GVariant *allows) {
+        panel_window_show_view(self, "default-deny");
+        GtkWidget *view = adw_view_stack_get_child_by_name(self->stack, "default-deny");
+        panel_assistant_view_check(PANEL_ASSISTANT_VIEW(view), allows);
 }
 
 void panel_window_toast(PanelWindow *self, const char *text) {
@@ -194,6 +201,8 @@ PanelWindow *panel_window_new(GtkApplication *app, PanelModel *model) {
                                             "view-list-symbolic");
         adw_view_stack_add_titled_with_icon(self->stack, panel_connections_view_new(model), "connections",
                                             _("Connections"), "network-wired-symbolic");
+        adw_view_stack_add_titled_with_icon(self->stack, panel_assistant_view_new(model), "default-deny",
+                                            _("Default Deny"), "security-medium-symbolic");
 
         GtkWidget *header = adw_header_bar_new();
         GtkWidget *switcher = adw_view_switcher_title_new();
