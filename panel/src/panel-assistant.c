@@ -197,8 +197,11 @@ static void on_previewed(GObject *source, GAsyncResult *result, gpointer user_da
         GVariantIter iter;
         const char *command;
         g_variant_iter_init(&iter, commands);
-        while (g_variant_iter_next(&iter, "&s", &command))
-                adw_preferences_group_add(ADW_PREFERENCES_GROUP(what), text_row(command, NULL));
+        while (g_variant_iter_next(&iter, "&s", &command)) {
+                GtkWidget *row = text_row(command, NULL);
+                gtk_widget_add_css_class(row, "monospace");
+                adw_preferences_group_add(ADW_PREFERENCES_GROUP(what), row);
+        }
         gtk_box_append(GTK_BOX(box), what);
 
         GtkWidget *cut = new_group(_("Connections That Would Be Cut"), NULL);
@@ -311,6 +314,25 @@ static void panel_assistant_view_class_init(PanelAssistantViewClass *klass) {
 }
 
 static void panel_assistant_view_init(PanelAssistantView *self) {
+}
+
+GtkWidget *panel_assistant_window_new(GtkWindow *parent, PanelModel *model, PanelAssistantView **ret_view) {
+        GtkWidget *window = adw_window_new();
+        gtk_window_set_title(GTK_WINDOW(window), _("Default Deny"));
+        gtk_window_set_transient_for(GTK_WINDOW(window), parent);
+        /* its buttons activate the application's actions (app.*) */
+        gtk_window_set_application(GTK_WINDOW(window), gtk_window_get_application(parent));
+        gtk_window_set_destroy_with_parent(GTK_WINDOW(window), TRUE);
+        gtk_window_set_default_size(GTK_WINDOW(window), 640, 720);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+        GtkWidget *header = adw_header_bar_new();
+        adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), adw_window_title_new(_("Default Deny"), NULL));
+        gtk_box_append(GTK_BOX(box), header);
+        GtkWidget *view = panel_assistant_view_new(model);
+        gtk_box_append(GTK_BOX(box), view);
+        adw_window_set_content(ADW_WINDOW(window), box);
+        *ret_view = PANEL_ASSISTANT_VIEW(view);
+        return window;
 }
 
 GtkWidget *panel_assistant_view_new(PanelModel *model) {

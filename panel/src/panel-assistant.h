@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define PANEL_TYPE_ASSISTANT_VIEW (panel_assistant_view_get_type())
 G_DECLARE_FINAL_TYPE(PanelAssistantView, panel_assistant_view, PANEL, ASSISTANT_VIEW, AdwBin)
 GtkWidget *panel_assistant_view_new(PanelModel *model);
+/* The view in a window of its own over parent (*ret_view: the view). */
+GtkWidget *panel_assistant_window_new(GtkWindow *parent, PanelModel *model, PanelAssistantView **ret_view);
 
 /* Show allows (a(sq), floating references are sunk) as the selection and
  * ask the daemon what ApplyDefaultDeny would do with it. */

@@ -13,6 +13,8 @@ struct _PanelWindow {
         AdwMessageDialog *keep_dialog; /* NULL when not shown */
         GtkWidget *lockout_dialog;     /* weak: NULL when not shown */
         guint keep_countdown;
+        GtkWidget *assistant;          /* weak: the default-deny assistant's window, NULL when closed */
+        PanelAssistantView *assistant_view;
 };
 
 G_DEFINE_FINAL_TYPE(PanelWindow, panel_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -23,17 +25,30 @@ static void activate_app_action(PanelWindow *self, const char *name) {
                 g_action_group_activate_action(G_ACTION_GROUP(app), name, NULL);
 }
 
+/* The default-deny assistant's window (panel-assistant.c), made when first
+ * asked for. */
+static void show_assistant(PanelWindow *self) {
+        if (!self->assistant) {
+                self->assistant = panel_assistant_window_new(GTK_WINDOW(self), self->model, &self->assistant_view);
+                g_object_add_weak_pointer(G_OBJECT(self->assistant), (gpointer *) &self->assistant);
+        }
+        gtk_window_present(GTK_WINDOW(self->assistant));
+}
+
+void panel_window_check_default_deny(PanelWindow *self, GVariant *allows) {
+        show_assistant(self);
+        panel_assistant_view_check(self->assistant_view, allows);
+}
+
 gboolean panel_window_show_view(PanelWindow *self, const char *name) {
+        if (g_str_equal(name, "default-deny")) {
+                show_assistant(self);
+                return TRUE;
+        }
         if (!adw_view_stack_get_child_by_name(self->stack, name))
                 return FALSE;
         adw_view_stack_set_visible_child_name(self->stack, name);
         return TRUE;
-}
-
-void panel_window_check_default_deny(PanelWindow *self, GVariant *allows) {
-        panel_window_show_view(self, "default-deny");
-        GtkWidget *view = adw_view_stack_get_child_by_name(self->stack, "default-deny");
-        panel_assistant_view_check(PANEL_ASSISTANT_VIEW(view), allows);
 }
 
 void panel_window_toast(PanelWindow *self, const char *text) {
@@ -160,6 +175,9 @@ gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const
                 if (!self->lockout_dialog)
                         return FALSE;
                 widget = self->lockout_dialog;
+        } else if (g_str_equal(what, "default-deny")) {
+                show_assistant(self);
+                widget = self->assistant;
         } else if (panel_window_show_view(self, what)) {
                 widget = GTK_WIDGET(self);
         } else {
@@ -201,8 +219,6 @@ PanelWindow *panel_window_new(GtkApplication *app, PanelModel *model) {
                                             "view-list-symbolic");
         adw_view_stack_add_titled_with_icon(self->stack, panel_connections_view_new(model), "connections",
                                             _("Connections"), "network-wired-symbolic");
-        adw_view_stack_add_titled_with_icon(self->stack, panel_assistant_view_new(model), "default-deny",
-                                            _("Default Deny"), "security-medium-symbolic");
 
         GtkWidget *header = adw_header_bar_new();
         GtkWidget *switcher = adw_view_switcher_title_new();
