@@ -27,7 +27,10 @@
 #            neither keeps nor reverts it on the way out, the daemon rolls
 #            it back by itself (reason "timeout")
 #   default-deny  the assistant (its window; actions default-deny-check and
-#            default-deny, a(sq), as its Check and Apply buttons): with ssh
+#            default-deny, a(sq), as its Check and Apply buttons): without
+#            ssh, its check names the peer's connection to port 22 as cut,
+#            its apply is refused (LockoutRisk), apply-anyway applies it and
+#            revert undoes it; with ssh
 #            kept, its check lists the daemon's commands (PreviewDefaultDeny)
 #            and no lockout finding, and changes nothing; its apply shows the
 #            keep dialog, whose countdown follows a "backstopctl extend"
@@ -295,9 +298,33 @@ sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ → $SB_FW_ADDR4
         fail "the connections view does not list the connection to 9999"
 shot connections
 
-say "--- default-deny assistant: checked, applied with ssh kept, extended, kept"
+say "--- default-deny assistant: without ssh, the admin's connection to 22 would be cut"
 act show-view "'default-deny'"
 sandbox_wait_until 60 shows "Remote login (SSH)" || fail "the assistant does not offer ssh"
+# an admin's management connection: the peer to port 22 of the firewalled host
+sandbox_spawn in_fw socat TCP-LISTEN:22,reuseaddr,fork EXEC:cat
+listens_22() { [ -n "$(in_fw ss -Htln "sport = :22")" ]; }
+connected_22() { [ -n "$(in_fw ss -Htn state established "sport = :22")" ]; }
+sandbox_wait_until 60 listens_22 || fail "socat does not listen on 22"
+sandbox_spawn in_peer socat "TCP:$SB_FW_ADDR4:22" EXEC:"sleep 600"
+sandbox_wait_until 60 connected_22 || fail "no connection to 22"
+act default-deny-check "[('tcp', uint16 80)]"
+sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ -> $SB_FW_ADDR4:22" ||
+        fail "the assistant's check does not name the admin's connection to 22 as cut"
+refusals=$(grep -c "could lock you out" "$SB/panel.log")
+act default-deny "[('tcp', uint16 80)]"
+refused_again() { [ "$(grep -c "could lock you out" "$SB/panel.log")" -gt "$refusals" ]; }
+sandbox_wait_until 60 refused_again || fail "the assistant's apply without ssh was not refused as a lockout risk"
+pending_is_none || fail "the refused default deny is pending"
+rule_present 4 "-P INPUT DROP" && fail "the refused default deny reached the kernel"
+act apply-anyway
+sandbox_wait_until 60 pending_is_set || fail "apply-anyway did not apply the default deny"
+rule_present 4 "--dport 80 -j ACCEPT" && rule_present 4 "-P INPUT DROP" || fail "the forced default deny is not live"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the forced default deny is still pending after revert"
+rule_present 4 "-P INPUT DROP" && fail "revert left INPUT DROP"
+
+say "--- default-deny assistant: checked, applied with ssh kept, extended, kept"
 before4=$(ipt 4 -S) before6=$(ipt 6 -S) before_input4=$(ipt 4 -S INPUT)
 act default-deny-check "[('tcp', uint16 22)]"
 # the daemon's preview, listed in the assistant (PreviewDefaultDeny)
