@@ -204,12 +204,14 @@ int verb_default_deny(Ctl *c) {
                 }
         }
 
-        if (!c->no_wait) {
+        if (!c->no_wait && !c->dry_run) {
                 r = wait_prepare(c);
                 if (r != 0)
                         return r;
         }
-        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "ApplyDefaultDeny");
+        /* --dry-run: the same arguments, to the method that only shows */
+        r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE,
+                         c->dry_run ? "PreviewDefaultDeny" : "ApplyDefaultDeny");
         if (r != 0)
                 return r;
         r = sd_bus_message_open_container(m, 'a', "(sq)");
@@ -222,5 +224,5 @@ int verb_default_deny(Ctl *c) {
         r = ctl_append_apply_options(c, m);
         if (r != 0)
                 return r;
-        return start(c, m);
+        return c->dry_run ? ctl_show_preview(c, m) : start(c, m);
 }

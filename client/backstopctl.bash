@@ -101,7 +101,7 @@ _backstopctl() {
         zero) opts="-4 -6"; ((nargs == 0)) && args=chains ;;
         diff) opts="-4 -6" ;;
         apply) opts="$confirm" ;;
-        default-deny) opts="--allow $confirm" ;;
+        default-deny) opts="--allow --dry-run $confirm" ;;
         allow | deny | reject) opts="-4 -6 --from $confirm"; args=services ;;
         services) args=services ;;
         delete | move) opts="-4 -6 $confirm"; ((nargs == 0)) && args=chains ;;

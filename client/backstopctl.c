@@ -64,7 +64,9 @@ static const Verb verbs[] = {
         { "default-deny", 0, 0, false, true, verb_default_deny, "default-deny [OPTIONS...] [--allow SERVICE]...",
           "Stateful rule, loopback, the --allow services (default ssh), ICMPv6 NDP, then\n"
           "INPUT policy DROP, behind the confirm timer.\n\n"
-          "  --allow SERVICE Keep SERVICE open (repeatable)\n" CONFIRM_OPTIONS },
+          "  --allow SERVICE Keep SERVICE open (repeatable)\n"
+          "  --dry-run       Show what it would add and the lockout analysis; change nothing\n"
+          CONFIRM_OPTIONS },
         { "confirm", 0, 1, false, true, verb_confirm, "confirm [TX]",
           "Keep a pending transaction (default: the pending one).\n" },
         { "rollback", 0, 1, false, true, verb_rollback, "rollback [TX]",
@@ -174,6 +176,8 @@ static void help(void) {
                "     --save                 Save the rules once the transaction is confirmed\n"
                "     --allow SERVICE        default-deny: keep SERVICE open (repeatable;\n"
                "                            default ssh, 22/tcp, when none is given)\n"
+               "     --dry-run              default-deny: show what it would add and what\n"
+               "                            the lockout analysis finds; change nothing\n"
                "     --from ADDR[/PREFIX]   allow/deny/reject: only from this source\n"
                "\n"
                "SERVICE is a name from /etc/services or the built-in list ('backstopctl\n"
@@ -217,6 +221,7 @@ enum {
         ARG_ALLOW,
         ARG_FROM,
         ARG_NUMBERED,
+        ARG_DRY_RUN,
 };
 
 static const struct option options[] = {
@@ -239,6 +244,7 @@ static const struct option options[] = {
         { "from",            required_argument, NULL, ARG_FROM },
         { "numbered",        no_argument,       NULL, ARG_NUMBERED },
         { "line-numbers",    no_argument,       NULL, ARG_NUMBERED },
+        { "dry-run",         no_argument,       NULL, ARG_DRY_RUN },
         {}
 };
 
@@ -347,6 +353,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, char ***ret_positional, cha
                         break;
                 case ARG_NO_WAIT:
                         c->no_wait = true;
+                        break;
+                case ARG_DRY_RUN:
+                        c->dry_run = true;
                         break;
                 case ARG_SAVE:
                         c->save = true;
@@ -499,6 +508,10 @@ int main(int argc, char **argv) {
         }
         if (c.n_allows > 0 && strcmp(verb->name, "default-deny") != 0) {
                 r = usage_error("%s", "--allow is only valid with default-deny");
+                goto finish;
+        }
+        if (c.dry_run && verb->run != verb_default_deny) {
+                r = usage_error("%s", "--dry-run is only valid with default-deny");
                 goto finish;
         }
         if (c.numbered && verb->run != verb_rules) {

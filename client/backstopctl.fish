@@ -120,6 +120,7 @@ complete -c backstopctl -n "contains -- (__backstopctl_verb) $confirm_verbs" -l 
 complete -c backstopctl -n "contains -- (__backstopctl_verb) $confirm_verbs" -l no-wait -d 'Print the transaction and return at once'
 complete -c backstopctl -n "contains -- (__backstopctl_verb) $confirm_verbs" -l save -d 'Save the rules once confirmed'
 complete -c backstopctl -n "contains -- (__backstopctl_verb) default-deny" -l allow -x -a '(__backstopctl_services)' -d 'Keep a service open'
+complete -c backstopctl -n "contains -- (__backstopctl_verb) default-deny" -l dry-run -d 'Show what it would do, change nothing'
 complete -c backstopctl -n "contains -- (__backstopctl_verb) allow deny reject" -l from -x -d 'Only from this source'
 
 # arguments

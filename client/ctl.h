@@ -34,6 +34,7 @@ typedef struct Ctl {
         bool timeout_set;
         uint32_t timeout;
         bool strict, force, no_wait, save;
+        bool dry_run;              /* default-deny --dry-run */
         const char *allows[MAX_ALLOWS];  /* default-deny --allow SERVICE, as given */
         size_t n_allows;
         const char *from;          /* allow/deny/reject --from, as given */
@@ -138,6 +139,9 @@ int ctl_count_unsaved(Ctl *c, size_t *ret);
 /* Applies changes as "apply" does (apply.c): the transaction, the
  * iptables commands it made, the wait. */
 int ctl_apply_changes(Ctl *c, char *const *changes, size_t n);
+/* Sends m, a Preview or PreviewDefaultDeny call, and shows its reply as
+ * "preview" does (query.c); EXIT_LOCKOUT when the analysis finds a risk. */
+int ctl_show_preview(Ctl *c, sd_bus_message *m);
 /* "Nothing to change: <why>." (or the JSON for an unchanged state). */
 int ctl_nothing_to_do(Ctl *c, const char *why);
 /* Resolves SPEC (services.h) against /etc/services; on an error prints

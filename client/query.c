@@ -238,9 +238,7 @@ static int append_changes(Ctl *c, sd_bus_message *m) {
 }
 
 int verb_preview(Ctl *c) {
-        _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
-        Dict *lockout = NULL;
-        size_t n_lockout = 0;
+        _cleanup_msg_ sd_bus_message *m = NULL;
         int r;
 
         r = ctl_new_call(c, &m, BACKSTOP_PATH, BACKSTOP_MANAGER_IFACE, "Preview");
@@ -252,7 +250,14 @@ int verb_preview(Ctl *c) {
         r = ctl_append_apply_options(c, m);
         if (r != 0)
                 return r;
-        r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
+        return ctl_show_preview(c, m);
+}
+
+int ctl_show_preview(Ctl *c, sd_bus_message *m) {
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        Dict *lockout = NULL;
+        size_t n_lockout = 0;
+        int r = bus_call_checked(c->bus, m, ACTION_READ_RULES, ctl_call_timeout(c), &reply);
         if (r != 0)
                 return r;
 

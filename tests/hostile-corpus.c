@@ -99,6 +99,7 @@ static void gen_wrong_signatures(Corpus *k) {
                 { "m", "ZeroCounters", "(ss)" }, { "m", "Check", "(s)" },
                 { "m", "ListConnections", "()" }, { "m", "Preview", "(asa{sv})" },
                 { "m", "Apply", "(asa{sv})" },  { "m", "ApplyDefaultDeny", "(a(sq)a{sv})" },
+                { "m", "PreviewDefaultDeny", "(a(sq)a{sv})" },
                 { "m", "Save", "()" },          { "t", "Confirm", "(a{sv})" },
                 { "t", "Rollback", "()" },      { "t", "Extend", "(u)" },
                 { "t", "ExtendWithOptions", "(ua{sv})" },

@@ -133,6 +133,8 @@ static const MethodClass classes[] = {
           { "org.backstop.firewall1.apply", "org.backstop.firewall1.save" }, READ_CONNECTIONS },
         { "PreviewChanges", "([{'operation': <'policy'>, 'chain': <'INPUT'>, 'policy': <'DROP'>}], @a{sv} {})",
           { "org.backstop.firewall1.read-rules" }, READ_CONNECTIONS },
+        { "PreviewDefaultDeny", "([('tcp', uint16 22)], @a{sv} {})", { "org.backstop.firewall1.read-rules" },
+          READ_CONNECTIONS },
         { "ApplyChanges",
           "([{'operation': <'append'>, 'chain': <'INPUT'>, 'rule': <{'source': <'192.0.2.79'>, 'target': <'ACCEPT'>}>}],"
           " {'timeout': <uint32 0>})",

@@ -89,6 +89,47 @@ static void test_extend(void) {
         g_assert_cmpstr(s4, ==, empty_S);
 }
 
+/* The Deadlines a transaction announced in PropertiesChanged. */
+static void on_deadline_changed(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                                const char *signal, GVariant *params, gpointer data) {
+        GArray *seen = data;
+        const char *prop_iface;
+        g_autoptr(GVariant) changed = NULL;
+        g_variant_get(params, "(&s@a{sv}@as)", &prop_iface, &changed, NULL);
+        guint64 deadline;
+        if (g_str_equal(prop_iface, TX_IFACE) && g_variant_lookup(changed, "Deadline", "t", &deadline))
+                g_array_append_val(seen, deadline);
+}
+
+/* Extend and ExtendWithOptions announce the new Deadline (panels and the
+ * notifier follow it instead of polling). */
+static void test_extend_announced(void) {
+        bs_test_reset_tables();
+        const char *changes[] = { "-A INPUT -s 192.0.2.9/32 -j DROP", NULL };
+        g_autofree char *path = apply_ok(changes, 60);
+        g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(guint64));
+        guint sub = g_dbus_connection_signal_subscribe(C, BUS_NAME, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_deadline_changed, seen, NULL);
+        const char *methods[] = { "Extend", "ExtendWithOptions" };
+        for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+                guint n_before = seen->len;
+                tx_call(path, methods[i], i == 0 ? g_variant_new("(u)", 600 + i) :
+                                                   g_variant_new_parsed("(uint32 601, @a{sv} {})"), NULL);
+                g_autoptr(GVariant) d = get_property(path, TX_IFACE, "Deadline");
+                /* the signal left before the reply: a round trip more
+                 * delivers it; the bound only keeps a daemon that never
+                 * sends it from hanging the test */
+                gint64 give_up = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+                while (seen->len == n_before && g_get_monotonic_time() < give_up)
+                        g_main_context_iteration(NULL, FALSE) || (g_usleep(10000), TRUE);
+                g_assert_cmpuint(seen->len, >, n_before);
+                g_assert_cmpuint(g_array_index(seen, guint64, seen->len - 1), ==, g_variant_get_uint64(d));
+        }
+        g_dbus_connection_signal_unsubscribe(C, sub);
+        tx_call(path, "Rollback", NULL, NULL);
+}
+
 static void test_busy(void) {
         bs_test_reset_tables();
         const char *changes[] = { "-A INPUT -s 192.0.2.10/32 -j DROP", NULL };
@@ -224,6 +265,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/service/timeout-rolls-back", test_timeout_rolls_back);
         g_test_add_func("/service/explicit-rollback", test_explicit_rollback);
         g_test_add_func("/service/extend", test_extend);
+        g_test_add_func("/service/extend-announced", test_extend_announced);
         g_test_add_func("/service/busy", test_busy);
         g_test_add_func("/service/ipv6-failure-reverts-both", test_ipv6_failure_reverts_both);
         g_test_add_data_func("/service/others-rules-survive", GINT_TO_POINTER(0), test_others_rules_survive);

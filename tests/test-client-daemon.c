@@ -260,6 +260,21 @@ static void test_verbs_text_and_json(void) {
         g_assert_true(g_str_has_prefix(err, "Transaction is not pending: "));
         RESET();
 
+        /* default-deny --dry-run: the recipe's commands, nothing applied */
+        g_autofree char *dry_before = oracle(IPT4, "-S", NULL, NULL);
+        g_assert_cmpint(ctl(&out, &err, "default-deny", "--dry-run", "--allow", "2222/tcp", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "Equivalent commands:\n"));
+        g_assert_nonnull(strstr(out, "  iptables -A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT\n"));
+        g_assert_nonnull(strstr(out, "  ip6tables -P INPUT DROP\n"));
+        g_assert_nonnull(strstr(out, "Lockout analysis: no connection"));
+        g_autofree char *dry_after = oracle(IPT4, "-S", NULL, NULL);
+        g_assert_cmpstr(dry_after, ==, dry_before);
+        RESET();
+        assert_no_pending();
+        g_assert_cmpint(ctl(&out, &err, "apply", "--dry-run", "-P INPUT DROP", NULL), ==, 2);
+        g_assert_nonnull(strstr(err, "--dry-run is only valid with default-deny"));
+        RESET();
+
         /* default-deny --no-wait, then roll it back */
         g_assert_cmpint(ctl(&out, &err, "default-deny", "--no-wait", "--allow", "2222/tcp", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "--dport 2222 -j ACCEPT"));

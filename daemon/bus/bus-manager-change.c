@@ -140,38 +140,14 @@ static int change_call(sd_bus_message *msg, Manager *m, ChangeStep *step, sd_bus
         return step(m, msg, &a, error);
 }
 
-static ChangeStep preview_changes;
-
-/* Preview and PreviewChanges */
-int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        assert(msg);
-        assert(userdata);
-        return change_call(msg, userdata, preview_changes, error);
-}
-
-/* The common part of Preview and PreviewChanges, from polkit on: allowed
- * by read-rules; the connections in the lockout report only for a caller
- * polkit also allows read-connections (asked without interaction). */
-static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
-        if (m->pending && a->bytes > BS_PREVIEW_PENDING_TEXT_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "While transaction %" PRIu32 " is pending, Preview takes at most %u bytes of "
-                                         "changes (this call has %zu): its rollback must not wait for a long one",
-                                         m->pending->id, BS_PREVIEW_PENDING_TEXT_MAX, a->bytes);
-        BsPolkitAsk ask = { .request_bytes = change_args_size(a), .optional_action = BS_ACTION_READ_CONNECTIONS };
-        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        _cleanup_changeset_ bs_changeset set = {};
-        r = parse_change_args(m, a, &set, error);
-        if (r < 0)
-                return r;
-        const bs_changeset *s = &set;
-        const TransactionOptions *o = &a->o;
-
+/* The reply of every preview once authorized and parsed: s applied to
+ * copies of the tables, the lockout analysis of the result, the commands;
+ * the connections in the analysis only with_connections. Nothing changes. */
+static int preview_reply(Manager *m, sd_bus_message *msg, const bs_changeset *s, const TransactionOptions *o,
+                         bool with_connections, sd_bus_error *error) {
         const bs_table *t[2];
         bs_table *after[2] = {};
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
+        int r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
         if (r < 0)
                 return r;
         for (int f = 0; f < 2; f++) {
@@ -212,10 +188,39 @@ static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a,
         if (r >= 0)
                 r = bus_message_append_strv_n(reply, s->commands, s->n_commands);
         if (r >= 0)
-                r = append_lockout(reply, &report, ask.optional_allowed);
+                r = append_lockout(reply, &report, with_connections);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static ChangeStep preview_changes;
+
+/* Preview and PreviewChanges */
+int bus_manager_method_preview(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        assert(msg);
+        assert(userdata);
+        return change_call(msg, userdata, preview_changes, error);
+}
+
+/* The common part of Preview and PreviewChanges, from polkit on: allowed
+ * by read-rules; the connections in the lockout report only for a caller
+ * polkit also allows read-connections (asked without interaction). */
+static int preview_changes(Manager *m, sd_bus_message *msg, const ChangeArgs *a, sd_bus_error *error) {
+        if (m->pending && a->bytes > BS_PREVIEW_PENDING_TEXT_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "While transaction %" PRIu32 " is pending, Preview takes at most %u bytes of "
+                                         "changes (this call has %zu): its rollback must not wait for a long one",
+                                         m->pending->id, BS_PREVIEW_PENDING_TEXT_MAX, a->bytes);
+        BsPolkitAsk ask = { .request_bytes = change_args_size(a), .optional_action = BS_ACTION_READ_CONNECTIONS };
+        int r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_changeset_ bs_changeset set = {};
+        r = parse_change_args(m, a, &set, error);
+        if (r < 0)
+                return r;
+        return preview_reply(m, msg, &set, &a->o, ask.optional_allowed, error);
 }
 
 static int authorize_apply(Manager *m, sd_bus_message *msg, TransactionOptions *o, size_t request_bytes,
@@ -338,19 +343,22 @@ int bus_manager_method_save(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        assert(msg);
-        assert(m);
+/* The arguments of ApplyDefaultDeny and PreviewDefaultDeny: the allows
+ * (each checked, InvalidArgs naming the bad one) and the options. */
+typedef struct DefaultDenyArgs {
         bs_l4port allows[BS_MGMT_PORTS_MAX];
-        size_t n_allows = 0;
+        size_t n_allows;
+        TransactionOptions o;
+} DefaultDenyArgs;
+
+static int read_default_deny_args(sd_bus_message *msg, DefaultDenyArgs *a, sd_bus_error *error) {
         int r = sd_bus_message_enter_container(msg, 'a', "(sq)");
         if (r < 0)
                 return r;
         const char *proto;
         uint16_t port;
         while ((r = sd_bus_message_read(msg, "(sq)", &proto, &port)) > 0) {
-                if (n_allows >= BS_MGMT_PORTS_MAX)
+                if (a->n_allows >= BS_MGMT_PORTS_MAX)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Too many allows (at most %d)",
                                                  BS_MGMT_PORTS_MAX);
                 uint8_t p;
@@ -360,40 +368,79 @@ int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, s
                                                  bs_utf8_prefix(proto, 16), proto);
                 if (port == 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid port 0");
-                allows[n_allows++] = (bs_l4port){ .proto = p, .port = port };
+                a->allows[a->n_allows++] = (bs_l4port){ .proto = p, .port = port };
         }
         if (r < 0)
                 return r;
         r = sd_bus_message_exit_container(msg);
         if (r < 0)
                 return r;
-        TransactionOptions o;
-        r = read_options(msg, &o, error);
-        if (r < 0)
-                return r;
-        /* Authorize before reading the tables: what the recipe would do
-         * says something about them. */
-        r = authorize_apply(m, msg, &o, 0, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        return read_options(msg, &a->o, error);
+}
 
+/* The recipe's changes on the tables as they are (recipe.h): rules already
+ * there are not in it; an empty set when nothing needs to change. */
+static int default_deny_changeset(Manager *m, const DefaultDenyArgs *a, bs_changeset *set, sd_bus_error *error) {
         const bs_table *t[2];
-        r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
+        int r = bus_manager_read_tables(m, BS_FAMILY_MASK_BOTH, false, t, error);
         if (r < 0)
                 return r;
         bs_change *changes = NULL;
         size_t n = 0;
-        r = bs_recipe_default_deny(t[0], t[1], allows, n_allows, &changes, &n);
+        r = bs_recipe_default_deny(t[0], t[1], a->allows, a->n_allows, &changes, &n);
         if (r < 0)
                 return bs_bus_error_set_errno(error, r, "The default-deny recipe failed");
         if (n == 0) {
                 free(changes);
-                return sd_bus_reply_method_return(msg, "o", "/");
+                *set = (bs_changeset){};
+                return 0;
         }
-        _cleanup_changeset_ bs_changeset set = {};
-        r = bs_changeset_from_changes(changes, n, &set);
+        r = bs_changeset_from_changes(changes, n, set);
         free(changes);
+        return r;
+}
+
+int bus_manager_method_apply_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        DefaultDenyArgs a = {};
+        int r = read_default_deny_args(msg, &a, error);
         if (r < 0)
                 return r;
-        return apply_changeset(m, msg, &set, &o, error);
+        /* Authorize before reading the tables: what the recipe would do
+         * says something about them. */
+        r = authorize_apply(m, msg, &a.o, 0, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_changeset_ bs_changeset set = {};
+        r = default_deny_changeset(m, &a, &set, error);
+        if (r < 0)
+                return r;
+        if (set.n_changes == 0)
+                return sd_bus_reply_method_return(msg, "o", "/");
+        return apply_changeset(m, msg, &set, &a.o, error);
+}
+
+/* What ApplyDefaultDeny would do, as Preview shows a change: allowed by
+ * read-rules, the connections in the lockout report for a caller also
+ * allowed read-connections. Not Busy while a transaction is pending: the
+ * recipe then shows what it would do on top of it. */
+int bus_manager_method_preview_default_deny(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        assert(msg);
+        assert(m);
+        DefaultDenyArgs a = {};
+        int r = read_default_deny_args(msg, &a, error);
+        if (r < 0)
+                return r;
+        BsPolkitAsk ask = { .optional_action = BS_ACTION_READ_CONNECTIONS };
+        r = bs_polkit_verify_ask(m->polkit, msg, &ask, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        _cleanup_changeset_ bs_changeset set = {};
+        r = default_deny_changeset(m, &a, &set, error);
+        if (r < 0)
+                return r;
+        return preview_reply(m, msg, &set, &a.o, ask.optional_allowed, error);
 }

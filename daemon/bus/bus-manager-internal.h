@@ -35,4 +35,4 @@ BusManagerMethod bus_manager_method_get_status, bus_manager_method_list_rules, b
 /* Preview and PreviewChanges; Apply and ApplyChanges (each tells the two
  * apart by the message's signature) */
 BusManagerMethod bus_manager_method_preview, bus_manager_method_apply, bus_manager_method_apply_default_deny,
-        bus_manager_method_save;
+        bus_manager_method_preview_default_deny, bus_manager_method_save;

@@ -272,6 +272,10 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ApplyDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options), "o",
                                  SD_BUS_PARAM(transaction), bus_manager_method_apply_default_deny,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("PreviewDefaultDeny", "a(sq)a{sv}", SD_BUS_PARAM(allows) SD_BUS_PARAM(options),
+                                 "a{ss}asaa{sv}", SD_BUS_PARAM(result) SD_BUS_PARAM(commands)
+                                 SD_BUS_PARAM(lockout), bus_manager_method_preview_default_deny,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Save", "", "", bus_manager_method_save, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_NAMES("TransactionApplied", "o", SD_BUS_PARAM(transaction), 0),

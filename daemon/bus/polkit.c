@@ -23,6 +23,7 @@ static const struct {
         { "org.backstop.Firewall1", "Check", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "Preview", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "PreviewChanges", BS_ACTION_READ_RULES },
+        { "org.backstop.Firewall1", "PreviewDefaultDeny", BS_ACTION_READ_RULES },
         { "org.backstop.Firewall1", "ListConnections", BS_ACTION_READ_CONNECTIONS },
         { "org.backstop.Firewall1", "ZeroCounters", BS_ACTION_APPLY },
         { "org.backstop.Firewall1", "Apply", BS_ACTION_APPLY },

@@ -67,6 +67,12 @@ static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data
         }
         g_free(self->own_transaction);
         g_variant_get(reply, "(o)", &self->own_transaction);
+        if (g_str_equal(self->own_transaction, "/")) {
+                /* ApplyDefaultDeny: everything is in place already */
+                g_clear_pointer(&self->own_transaction, g_free);
+                toast(self, _("Nothing to change: the default-deny rules are in place"));
+                return;
+        }
         gtk_window_present(GTK_WINDOW(ensure_window(self)));
         panel_window_show_keep_dialog(self->window);
 }
@@ -175,6 +181,18 @@ static void on_move_rule(GSimpleAction *action, GVariant *parameter, gpointer us
         g_autofree char *insert = g_strdup_printf("%s -I %s %u %s", flag, chain, to, text);
         const char *changes[] = {delete, insert, NULL};
         apply(self, "Apply", g_variant_new_strv(changes, -1), FALSE);
+}
+
+/* The default-deny assistant's Apply and Check (panel-assistant.c), with
+ * the allows a(sq) */
+static void on_default_deny(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
+        apply(PANEL_APP(user_data), "ApplyDefaultDeny", parameter, FALSE);
+}
+
+static void on_default_deny_check(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
+        PanelApp *self = PANEL_APP(user_data);
+        gtk_window_present(GTK_WINDOW(ensure_window(self)));
+        panel_window_check_default_deny(self->window, parameter);
 }
 
 static void on_apply_anyway(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
@@ -286,6 +304,8 @@ static void panel_app_startup(GApplication *app) {
                 {.name = "remove-rule", .activate = on_remove_rule, .parameter_type = "(ssu)"},
                 {.name = "move-rule", .activate = on_move_rule, .parameter_type = "(ssuu)"},
                 {.name = "apply-anyway", .activate = on_apply_anyway},
+                {.name = "default-deny", .activate = on_default_deny, .parameter_type = "a(sq)"},
+                {.name = "default-deny-check", .activate = on_default_deny_check, .parameter_type = "a(sq)"},
                 {.name = "show-view", .activate = on_show_view, .parameter_type = "s"},
                 {.name = "screenshot", .activate = on_screenshot, .parameter_type = "s"},
                 {.name = "quit", .activate = on_quit},

@@ -11,7 +11,11 @@
  *   remove-rule (ssu)     remove rule (family, chain, position)
  *   move-rule (ssuu)      move rule (family, chain, position) to a position
  *   apply-anyway          repeat the change refused as a lockout risk, forced
- *   show-view s           "status", "rules" or "connections"
+ *   default-deny a(sq)    the default-deny recipe keeping these (protocol, port)
+ *                         open (ApplyDefaultDeny), as the assistant's Apply
+ *   default-deny-check a(sq)  show the assistant with these ticked and what
+ *                         the recipe would do (PreviewDefaultDeny), as its Check
+ *   show-view s           "status", "rules", "connections" or "default-deny"
  *   screenshot s          a PNG of a view or "keep-dialog" into
  *                         $BACKSTOP_PANEL_SCREENSHOT_DIR (disabled without it)
  *   quit

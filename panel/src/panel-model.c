@@ -12,6 +12,7 @@ struct _PanelModel {
         char *pending;                 /* the pending transaction, NULL for none */
         gint64 pending_deadline;       /* monotonic µs, 0 when not known */
         gboolean connecting;           /* the proxy is being made */
+        guint transaction_changes;     /* subscription to the transactions' PropertiesChanged */
         GQueue waiting_calls;          /* Call: made before the proxy was there */
 };
 
@@ -98,8 +99,9 @@ static void on_time_left(GObject *source, GAsyncResult *result, gpointer user_da
 }
 
 /* TimeLeftUSec is computed when read and never announced: read it once per
- * transaction (and again when the daemon says it was applied or extended);
- * the countdown runs on our own monotonic clock from there. */
+ * transaction (and again when the daemon says it was applied, or announces
+ * a new Deadline: an extension); the countdown runs on our own monotonic
+ * clock from there. */
 static void read_time_left(PanelModel *self) {
         if (!self->pending)
                 return;
@@ -123,6 +125,20 @@ static void update_pending(PanelModel *self) {
         self->pending = g_strdup(path);
         self->pending_deadline = 0;
         read_time_left(self);
+}
+
+/* A transaction's PropertiesChanged: a new Deadline of the pending one
+ * (Extend, from here or elsewhere) moves the countdown. */
+static void on_transaction_properties(GDBusConnection *connection, const char *sender, const char *path,
+                                      const char *interface, const char *signal, GVariant *parameters,
+                                      gpointer user_data) {
+        PanelModel *self = PANEL_MODEL(user_data);
+        if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sa{sv}as)")) || g_strcmp0(path, self->pending) != 0)
+                return;
+        g_autoptr(GVariant) changed = g_variant_get_child_value(parameters, 1);
+        guint64 deadline;
+        if (g_variant_lookup(changed, "Deadline", "t", &deadline) && deadline != 0)
+                read_time_left(self);
 }
 
 static void on_properties_changed(GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer user_data) {
@@ -192,6 +208,10 @@ static void on_proxy_ready(GObject *source, GAsyncResult *result, gpointer user_
                 return;
         }
         g_signal_connect_object(proxy, "g-properties-changed", G_CALLBACK(on_properties_changed), self, 0);
+        self->transaction_changes = g_dbus_connection_signal_subscribe(
+                g_dbus_proxy_get_connection(proxy), PANEL_BUS_NAME, "org.freedesktop.DBus.Properties",
+                "PropertiesChanged", NULL, PANEL_TRANSACTION_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE,
+                on_transaction_properties, self, NULL);
         g_signal_connect_object(proxy, "g-signal", G_CALLBACK(on_signal), self, 0);
         g_signal_connect_object(proxy, "notify::g-name-owner", G_CALLBACK(on_name_owner), self, 0);
         on_name_owner(G_OBJECT(proxy), NULL, self);
@@ -203,6 +223,10 @@ static void panel_model_dispose(GObject *object) {
         if (self->rules_cancellable)
                 g_cancellable_cancel(self->rules_cancellable);
         g_clear_object(&self->rules_cancellable);
+        if (self->transaction_changes)
+                g_dbus_connection_signal_unsubscribe(g_dbus_proxy_get_connection(self->proxy),
+                                                     self->transaction_changes);
+        self->transaction_changes = 0;
         g_clear_object(&self->proxy);
         Call *call;
         while ((call = g_queue_pop_head(&self->waiting_calls))) {

@@ -93,6 +93,15 @@ static void add_service_group(PanelStatusView *self, AdwPreferencesPage *page) {
         adw_preferences_page_add(page, ADW_PREFERENCES_GROUP(group));
 }
 
+static GtkWidget *action_button(const char *label, const char *action, const char *style) {
+        GtkWidget *button = gtk_button_new_with_mnemonic(label);
+        gtk_actionable_set_action_name(GTK_ACTIONABLE(button), action);
+        gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+        if (style)
+                gtk_widget_add_css_class(button, style);
+        return button;
+}
+
 static void add_policies_group(PanelStatusView *self, AdwPreferencesPage *page) {
         GtkWidget *group = adw_preferences_group_new();
         adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Policies"));
@@ -114,16 +123,14 @@ static void add_policies_group(PanelStatusView *self, AdwPreferencesPage *page) 
                                                   info_row(panel_family_label(family), text->str));
                 }
         }
+        /* the default-deny assistant (panel-assistant.c) */
+        GtkWidget *assistant = info_row(_("Block incoming connections by default"),
+                                        _("Keep only the services you choose open"));
+        GtkWidget *open = action_button(_("_Set Up…"), "app.show-view", NULL);
+        gtk_actionable_set_action_target(GTK_ACTIONABLE(open), "s", "default-deny");
+        adw_action_row_add_suffix(ADW_ACTION_ROW(assistant), open);
+        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), assistant);
         adw_preferences_page_add(page, ADW_PREFERENCES_GROUP(group));
-}
-
-static GtkWidget *action_button(const char *label, const char *action, const char *style) {
-        GtkWidget *button = gtk_button_new_with_mnemonic(label);
-        gtk_actionable_set_action_name(GTK_ACTIONABLE(button), action);
-        gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
-        if (style)
-                gtk_widget_add_css_class(button, style);
-        return button;
 }
 
 static void add_pending_group(PanelStatusView *self, AdwPreferencesPage *page) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gi18n.h>
 
+#include "panel-assistant.h"
 #include "panel-views.h"
 #include "panel-window.h"
 
@@ -12,6 +13,8 @@ struct _PanelWindow {
         AdwMessageDialog *keep_dialog; /* NULL when not shown */
         GtkWidget *lockout_dialog;     /* weak: NULL when not shown */
         guint keep_countdown;
+        GtkWidget *assistant;          /* weak: the default-deny assistant's window, NULL when closed */
+        PanelAssistantView *assistant_view;
 };
 
 G_DEFINE_FINAL_TYPE(PanelWindow, panel_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -22,7 +25,26 @@ static void activate_app_action(PanelWindow *self, const char *name) {
                 g_action_group_activate_action(G_ACTION_GROUP(app), name, NULL);
 }
 
+/* The default-deny assistant's window (panel-assistant.c), made when first
+ * asked for. */
+static void show_assistant(PanelWindow *self) {
+        if (!self->assistant) {
+                self->assistant = panel_assistant_window_new(GTK_WINDOW(self), self->model, &self->assistant_view);
+                g_object_add_weak_pointer(G_OBJECT(self->assistant), (gpointer *) &self->assistant);
+        }
+        gtk_window_present(GTK_WINDOW(self->assistant));
+}
+
+void panel_window_check_default_deny(PanelWindow *self, GVariant *allows) {
+        show_assistant(self);
+        panel_assistant_view_check(self->assistant_view, allows);
+}
+
 gboolean panel_window_show_view(PanelWindow *self, const char *name) {
+        if (g_str_equal(name, "default-deny")) {
+                show_assistant(self);
+                return TRUE;
+        }
         if (!adw_view_stack_get_child_by_name(self->stack, name))
                 return FALSE;
         adw_view_stack_set_visible_child_name(self->stack, name);
@@ -153,6 +175,9 @@ gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const
                 if (!self->lockout_dialog)
                         return FALSE;
                 widget = self->lockout_dialog;
+        } else if (g_str_equal(what, "default-deny")) {
+                show_assistant(self);
+                widget = self->assistant;
         } else if (panel_window_show_view(self, what)) {
                 widget = GTK_WIDGET(self);
         } else {

@@ -16,9 +16,11 @@ G_DECLARE_FINAL_TYPE(PanelWindow, panel_window, PANEL, WINDOW, AdwApplicationWin
 
 PanelWindow *panel_window_new(GtkApplication *app, PanelModel *model);
 
-/* "status", "rules" or "connections"; FALSE for another name. */
+/* "status", "rules", "connections" or "default-deny"; FALSE for another name. */
 gboolean panel_window_show_view(PanelWindow *self, const char *name);
 void panel_window_toast(PanelWindow *self, const char *text);
+/* Show the default-deny assistant and its check of allows (a(sq)). */
+void panel_window_check_default_deny(PanelWindow *self, GVariant *allows);
 
 /* "Keep these firewall changes? Reverting in N seconds", Revert / Keep
  * Changes, counting down on the model's pending transaction. Closing it is

@@ -26,15 +26,29 @@
 #            when the window is closed) or SIGKILLed before its deadline: it
 #            neither keeps nor reverts it on the way out, the daemon rolls
 #            it back by itself (reason "timeout")
+#   default-deny  the assistant (its window; actions default-deny-check and
+#            default-deny, a(sq), as its Check and Apply buttons): without
+#            ssh, its check names the peer's connection to port 22 as cut,
+#            its apply is refused (LockoutRisk), apply-anyway applies it and
+#            revert undoes it; with ssh
+#            kept, its check lists the daemon's commands (PreviewDefaultDeny)
+#            and no lockout finding, and changes nothing; its apply shows the
+#            keep dialog, whose countdown follows a "backstopctl extend"
+#            (Deadline's PropertiesChanged); kept, iptables -S of both
+#            families holds the recipe and INPUT DROP; checked again, nothing
+#            is left to do
 #   notifier backstop-notifier with a stand-in notification server
 #            (python3-dbusmock's notification_daemon template): a change
 #            applied by another client (a direct Apply call) gets the
 #            notification "Keep these firewall changes?" with the time left
 #            and the actions keep / revert; its "keep" confirms, the next
-#            change's "revert" rolls back (reason "request")
+#            change's "revert" rolls back (reason "request"); a change
+#            extended with "backstopctl extend" gets its notification replaced
+#            (Notify with the same id) saying the new time left, and is still
+#            pending past its old deadline
 #
-# Screenshots of the status, rules and connections views and of the keep
-# and lockout dialogs are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
+# Screenshots of the status, rules and connections views, of the keep
+# and lockout dialogs and of the default-deny assistant are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
 # (the panel's own rendering, action "screenshot").
 source "$(dirname "$0")/e2e-lib.sh"
 
@@ -284,6 +298,86 @@ sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ → $SB_FW_ADDR4
         fail "the connections view does not list the connection to 9999"
 shot connections
 
+say "--- default-deny assistant: without ssh, the admin's connection to 22 would be cut"
+act show-view "'default-deny'"
+sandbox_wait_until 60 shows "Remote login (SSH)" || fail "the assistant does not offer ssh"
+# an admin's management connection: the peer to port 22 of the firewalled host
+sandbox_spawn in_fw socat TCP-LISTEN:22,reuseaddr,fork EXEC:cat
+listens_22() { [ -n "$(in_fw ss -Htln "sport = :22")" ]; }
+connected_22() { [ -n "$(in_fw ss -Htn state established "sport = :22")" ]; }
+sandbox_wait_until 60 listens_22 || fail "socat does not listen on 22"
+sandbox_spawn in_peer socat "TCP:$SB_FW_ADDR4:22" EXEC:"sleep 600"
+sandbox_wait_until 60 connected_22 || fail "no connection to 22"
+act default-deny-check "[('tcp', uint16 80)]"
+sandbox_wait_until 60 shows_matching "tcp $SB_PEER_ADDR4:[0-9]+ -> $SB_FW_ADDR4:22" ||
+        fail "the assistant's check does not name the admin's connection to 22 as cut"
+refusals=$(grep -c "could lock you out" "$SB/panel.log")
+act default-deny "[('tcp', uint16 80)]"
+refused_again() { [ "$(grep -c "could lock you out" "$SB/panel.log")" -gt "$refusals" ]; }
+sandbox_wait_until 60 refused_again || fail "the assistant's apply without ssh was not refused as a lockout risk"
+pending_is_none || fail "the refused default deny is pending"
+rule_present 4 "-P INPUT DROP" && fail "the refused default deny reached the kernel"
+act apply-anyway
+sandbox_wait_until 60 pending_is_set || fail "apply-anyway did not apply the default deny"
+rule_present 4 "--dport 80 -j ACCEPT" && rule_present 4 "-P INPUT DROP" || fail "the forced default deny is not live"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the forced default deny is still pending after revert"
+rule_present 4 "-P INPUT DROP" && fail "revert left INPUT DROP"
+
+say "--- default-deny assistant: checked, applied with ssh kept, extended, kept"
+before4=$(ipt 4 -S) before6=$(ipt 6 -S) before_input4=$(ipt 4 -S INPUT)
+act default-deny-check "[('tcp', uint16 22)]"
+# the daemon's preview, listed in the assistant (PreviewDefaultDeny)
+for cmd in "iptables -I INPUT 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
+        "iptables -A INPUT -i lo -j ACCEPT" "iptables -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT" \
+        "ip6tables -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT" \
+        "iptables -P INPUT DROP" "ip6tables -P INPUT DROP"; do
+        sandbox_wait_until 60 shows "$cmd" || fail "the assistant's check does not list: $cmd"
+done
+shows "No connection and no management access would be cut" || fail "the assistant shows no lockout result"
+shot default-deny
+[ "$(ipt 4 -S)" = "$before4" ] && [ "$(ipt 6 -S)" = "$before6" ] || fail "the assistant's check changed the rules"
+pending_is_none || fail "the assistant's check left a transaction"
+act default-deny "[('tcp', uint16 22)]"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after the assistant's apply"
+tx=$(mgr_prop PendingTransaction)
+sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "no keep dialog for the default deny"
+if [ "$A11Y_OK" = 1 ]; then
+        first=$(countdown)
+        [ -n "$first" ] && [ "$first" -le 30 ] || fail "the keep dialog shows no countdown (\"$first\")"
+        backstopctl extend "$tx" 300 | sed 's/^/    /'
+        counts_above() { local n; n=$(countdown); [ -n "$n" ] && [ "$n" -gt "$1" ]; }
+        sandbox_wait_until 60 counts_above 200 || fail "the panel's countdown stays at $(countdown) after the extension"
+        say "the panel's countdown follows the extension: $first, then $(countdown) seconds"
+fi
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the default deny is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the default deny is $(tx_prop "$tx" State) after keep"
+for fam in 4 6; do
+        s=$(ipt $fam -S INPUT)
+        for line in "-P INPUT DROP" "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" \
+                "-A INPUT -i lo -j ACCEPT" "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT"; do
+                grep -qxF -- "$line" <<<"$s" || fail "IPv$fam INPUT lacks '$line' after the assistant: $(tr '\n' '|' <<<"$s")"
+        done
+done
+ipt 6 -S INPUT | grep -qF -- "--icmpv6-type 135 -j ACCEPT" || fail "IPv6 INPUT lacks neighbour solicitations"
+# checked again, the recipe has nothing left to do
+act default-deny-check "[('tcp', uint16 22)]"
+sandbox_wait_until 60 shows "Nothing to change: the default-deny rules are in place" ||
+        fail "the assistant's second check does not say that nothing is left to do"
+# the later scenarios start from INPUT as it was (the rules kept above)
+for fam in 4 6; do
+        for rule in "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" "-i lo -j ACCEPT" \
+                "-p tcp -m tcp --dport 22 -j ACCEPT"; do
+                ipt $fam -D INPUT $rule
+        done
+        ipt $fam -P INPUT ACCEPT
+done
+for t in 133 134 135 136; do ipt 6 -D INPUT -p ipv6-icmp -m icmp6 --icmpv6-type $t -j ACCEPT; done
+ipt 6 -D INPUT -s fe80::/10 -p ipv6-icmp -m icmp6 --icmpv6-type 130 -j ACCEPT
+[ "$(ipt 4 -S INPUT)" = "$before_input4" ] || fail "INPUT is not as before the assistant: $(ipt 4 -S INPUT | tr '\n' '|')"
+
+
 say "--- closed and killed: the panel ends before the deadline, the daemon rolls back"
 act quit
 wait "$PANEL_PID" 2>/dev/null || true
@@ -345,6 +439,30 @@ else
         sandbox_wait_until 60 pending_is_none || fail "the notification's revert did not end the transaction"
         tx_state_is "$tx" rolled-back || fail "transaction $tx is $(tx_prop "$tx" State) after the notification's revert"
         [ "$(tx_prop "$tx" RollbackReason)" = request ] || fail "rollback reason $(tx_prop "$tx" RollbackReason)"
+
+        say "--- notifier: an extension (backstopctl extend) replaces the notification"
+        RULE_EXTENDED="-s 198.51.100.12/32 -j ACCEPT"
+        gdbus call --system --dest org.backstop.Firewall1 --object-path /org/backstop/Firewall1 \
+                --method org.backstop.Firewall1.Apply "['-A INPUT $RULE_EXTENDED']" "{'timeout': <uint32 8>}" >/dev/null
+        tx=$(mgr_prop PendingTransaction)
+        old_deadline=$(tx_prop "$tx" Deadline)
+        sandbox_wait_until 60 notified 3 || { notifications >&2; fail "no notification for the third change"; }
+        backstopctl extend "$tx" 300 | sed 's/^/    /'
+        # the notification the notifier holds (id 3) is replaced: its new body says
+        # the new time left (more than 200 s; it said at most 8 before)
+        replaced() {
+                notifications | grep -qE "<uint32 3>, <'org.backstop.Panel'>, <'Keep these firewall changes\?'>, <'Reverting in [23][0-9][0-9] seconds"
+        }
+        sandbox_wait_until 60 replaced || { notifications >&2; fail "the notification was not replaced after the extension"; }
+        notifications | grep -oE "<uint32 3>, <'org.backstop.Panel'>, <'Keep these firewall changes\?'>, <'Reverting in [0-9]+ seconds[^']*'>" |
+                tail -n1 | sed 's/^/    | /'
+        # past the old deadline the change is still there, pending
+        sleep_until "$(time_plus "${old_deadline:0:-6}.${old_deadline: -6}" 2)"
+        tx_state_is "$tx" pending || fail "transaction $tx is $(tx_prop "$tx" State) past its old deadline after the extension"
+        rule_present 4 "$RULE_EXTENDED" || fail "the extended change was rolled back at its old deadline"
+        invoke 3 revert
+        sandbox_wait_until 60 pending_is_none || fail "the replaced notification's revert did not end the transaction"
+        rule_present 4 "$RULE_EXTENDED" && fail "revert left the extended change"
         # SIGTERM, as at the end of a session: it exits 0 (and frees everything,
         # which LeakSanitizer checks in an ASan build)
         kill -TERM "$NOTIFIER_PID"

@@ -86,7 +86,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Previews the change (C(backstopctl preview)) with the pre-flight result; changes nothing.
+    description: Previews the change (C(backstopctl preview), or C(backstopctl default-deny --dry-run)) with the pre-flight result; changes nothing.
   diff_mode:
     support: full
     description: The C(iptables -S) lines of both families before and after.
@@ -154,42 +154,27 @@ preflight:
   sample: {"passed": true, "lockout": []}
 '''
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.backstop.firewall.plugins.module_utils.backstopctl import (
     Backstopctl, as_change, command_holds, rules_diff)
 
-# The default-deny recipe as changes, for check mode only (the daemon has no
-# preview of it): what backstopctl default-deny(1) adds, in its order.
-RECIPE_HEAD = ['-I INPUT 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-               '-A INPUT -i lo -j ACCEPT']
-RECIPE_TAIL = ['-6 -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type %d -j ACCEPT' % t
-               for t in (133, 134, 135, 136)] + [
-    '-6 -A INPUT -s fe80::/10 -p ipv6-icmp -m icmp6 --icmpv6-type 130 -j ACCEPT',
-    '-P INPUT DROP']
-
-
-def recipe_changes(module, allow):
-    changes = list(RECIPE_HEAD)
-    for entry in allow or ['22/tcp']:
-        port, _, proto = entry.partition('/')
-        proto = proto or 'tcp'
-        if not port.isdigit():
-            # A service name: backstopctl resolves it when applying; for the
-            # preview, the target's services database stands in for it.
-            try:
-                port = str(socket.getservbyname(port, proto))
-            except (OSError, socket.error):
-                module.fail_json(msg='allow entry %r: no port known for service %r/%s on the target, '
-                                     'cannot preview it' % (entry, port, proto))
-        changes.append('-A INPUT -p %s -m %s --dport %s -j ACCEPT' % (proto, proto, port))
-    return changes + RECIPE_TAIL
-
-
 def preview(ctl, changes):
     """backstopctl preview: (commands, result texts, preflight)."""
     rc, doc, err = ctl.run('preview', ['--'] + changes, ok=(0, 4))
+    return preview_result(rc, doc)
+
+
+def preview_default_deny(ctl, allow):
+    """backstopctl default-deny --dry-run: the daemon's own recipe on the
+    target's tables (only what is missing), as preview() returns it."""
+    args = ['--dry-run']
+    for entry in allow:
+        args += ['--allow', entry]
+    rc, doc, err = ctl.run('default-deny', args, ok=(0, 4))
+    return preview_result(rc, doc)
+
+
+def preview_result(rc, doc):
     doc = doc or {}
     lockout = doc.get('lockout', [])
     return (doc.get('commands', []), doc.get('result', {}),
@@ -250,16 +235,18 @@ def main():
     before = ctl.rules_text()
     result = dict(changed=False, commands=[])
 
-    if p['default_deny'] and not module.check_mode:
-        # The daemon itself leaves out what holds already, and says "unchanged".
-        apply_and_exit(module, ctl, before, result)
-
-    # What would change, from the daemon's own normalization of the changes.
-    wanted = recipe_changes(module, p['allow']) if p['default_deny'] else p['changes']
-    commands, after, preflight = preview(ctl, wanted)
-    missing = [c for c in commands if not command_holds(c, before)]
-    if missing and len(missing) < len(commands):
-        commands, after, preflight = preview(ctl, [as_change(c) for c in missing])
+    if p['default_deny']:
+        if not module.check_mode:
+            # The daemon itself leaves out what holds already, and says "unchanged".
+            apply_and_exit(module, ctl, before, result)
+        # The daemon's preview of the recipe lists only what is missing.
+        missing, after, preflight = preview_default_deny(ctl, p['allow'])
+    else:
+        # What would change, from the daemon's own normalization of the changes.
+        commands, after, preflight = preview(ctl, p['changes'])
+        missing = [c for c in commands if not command_holds(c, before)]
+        if missing and len(missing) < len(commands):
+            commands, after, preflight = preview(ctl, [as_change(c) for c in missing])
     result['preflight'] = preflight
     if not missing:
         result['diff'] = rules_diff(before, before)
