@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gi18n.h>
 
+#include "panel-rule-form.h"
 #include "panel-views.h"
 #include "panel-window.h"
 
@@ -153,6 +154,10 @@ gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const
                 if (!self->lockout_dialog)
                         return FALSE;
                 widget = self->lockout_dialog;
+        } else if (g_str_equal(what, "rule-form")) {
+                widget = GTK_WIDGET(panel_rule_form_find(gtk_window_get_application(GTK_WINDOW(self))));
+                if (!widget)
+                        return FALSE;
         } else if (panel_window_show_view(self, what)) {
                 widget = GTK_WIDGET(self);
         } else {

@@ -18,6 +18,14 @@
 #   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
 #            (LockoutRisk, shown by the panel); "apply-anyway" applies it
 #            forced: it is live and pending; "revert" takes it back
+#   form     the rule form (add-rule, edit-rule: the form filled and
+#            submitted as its buttons do, structured ApplyChanges): a rule
+#            inserted at 2 is exactly that line of iptables -S after keep; a
+#            bad value (dports 70000) changes nothing, its InvalidArgs message
+#            shows in the form (accessibility tree), which keeps the value;
+#            an edit (prefilled, target and port typed over) replaces rule
+#            2; a rule cutting loopback gets the lockout dialog, apply-anyway
+#            and revert as for other changes
 #   connections  a TCP connection from the peer namespace into the
 #            firewalled one is listed by the connections view
 #            (ListConnections, read when the page is shown)
@@ -33,8 +41,8 @@
 #            and the actions keep / revert; its "keep" confirms, the next
 #            change's "revert" rolls back (reason "request")
 #
-# Screenshots of the status, rules and connections views and of the keep
-# and lockout dialogs are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
+# Screenshots of the status, rules and connections views, of the keep
+# and lockout dialogs and of the rule form are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
 # (the panel's own rendering, action "screenshot").
 source "$(dirname "$0")/e2e-lib.sh"
 
@@ -237,6 +245,72 @@ act apply-anyway
 sandbox_wait_until 60 grep -q "No change was refused as a lockout risk" "$SB/panel.log" ||
         fail "apply-anyway did not say it has nothing to repeat"
 pending_is_none || fail "apply-anyway applied a change again"
+
+say "--- form: a rule added, refused and edited through the rule form"
+# add-rule and edit-rule type into the form and press its Add / Save button
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act add-rule "{'family': <'ipv4'>, 'chain': <'INPUT'>, 'position': <uint32 2>, 'source': <'198.51.100.20'>, 'protocol': <'tcp'>, 'dports': <'8080'>, 'comment': <'from the form'>, 'target': <'REJECT'>, 'reject-with': <'tcp-reset'>}"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after add-rule"
+tx=$(mgr_prop PendingTransaction)
+sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "no keep dialog for the form's rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the form's rule is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the form's rule is $(tx_prop "$tx" State) after keep"
+RULE_FORM_ADDED='-A INPUT -s 198.51.100.20/32 -p tcp -m tcp --dport 8080 -m comment --comment "from the form" -j REJECT --reject-with tcp-reset'
+expected=$(echo "$INPUT_BEFORE" | sed "3i\\$RULE_FORM_ADDED")
+[ "$(ipt 4 -S INPUT)" = "$expected" ] || fail "INPUT after add-rule:
+$(ipt 4 -S INPUT)
+expected:
+$expected"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "the IPv4 form rule changed IPv6 INPUT"
+say "the form inserted at 2: $RULE_FORM_ADDED"
+
+# a bad value: the daemon's InvalidArgs in the form, which stays open with it
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act add-rule "{'chain': <'INPUT'>, 'protocol': <'tcp'>, 'dports': <'70000'>, 'target': <'ACCEPT'>}"
+FORM_ERROR='change 1: key "dports" = "70000": port "70000" is out of range (0-65535)'
+sandbox_wait_until 60 grep -qF "The rule was not applied: $FORM_ERROR" "$SB/panel.log" ||
+        fail "the panel did not get the daemon's refusal of dports 70000"
+pending_is_none || fail "a refused form change is pending"
+[ "$(ipt 4 -S INPUT)" = "$INPUT_BEFORE" ] || fail "a refused form change changed INPUT: $(ipt 4 -S INPUT)"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "a refused form change changed IPv6 INPUT"
+sandbox_wait_until 60 shows "$FORM_ERROR" || fail "the form does not show the daemon's error"
+shows "70000" || fail "the form lost the value typed"
+shot rule-form
+
+# edit: the form prefilled from ListRules (source, protocol kept), the target
+# and port typed over it, the comment emptied: a replace at position 2
+sandbox_wait_until 60 shows "Edit rule 3 of INPUT" || fail "the rules view has no edit button for rule 3"
+act edit-rule "('ipv4', 'INPUT', uint32 2, {'target': <'DROP'>, 'dports': <'8081'>, 'comment': <''>})"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after edit-rule"
+tx=$(mgr_prop PendingTransaction)
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the edit is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the edit is $(tx_prop "$tx" State) after keep"
+expected=$(echo "$INPUT_BEFORE" | sed '3s/.*/-A INPUT -s 198.51.100.20\/32 -p tcp -m tcp --dport 8081 -j DROP/')
+[ "$(ipt 4 -S INPUT)" = "$expected" ] || fail "INPUT after edit-rule:
+$(ipt 4 -S INPUT)
+expected:
+$expected"
+sandbox_wait_until 60 hides "$FORM_ERROR" || fail "the refused form stays open after the edit"
+
+# a change of the form that cuts loopback: the lockout dialog, as for the others
+refusals=$(grep -c "could lock you out" "$SB/panel.log")
+refused_again() { [ "$(grep -c "could lock you out" "$SB/panel.log")" -gt "$refusals" ]; }
+act add-rule "{'chain': <'INPUT'>, 'position': <uint32 1>, 'in-interface': <'lo'>, 'target': <'DROP'>}"
+sandbox_wait_until 60 refused_again ||
+        fail "the form's change that cuts loopback was not refused as a lockout risk"
+pending_is_none || fail "the form's lockout risk is pending"
+rule_present 4 "-i lo -j DROP" && fail "the form's lockout risk reached the kernel"
+act apply-anyway
+sandbox_wait_until 60 rule_present 4 "-i lo -j DROP" || fail "apply-anyway did not apply the form's change"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the form's forced change is still pending after revert"
+rule_present 4 "-i lo -j DROP" && fail "revert left the form's forced change"
+act remove-rule "('ipv4', 'INPUT', uint32 2)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after removing the form's rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the removal of the form's rule is still pending"
 
 # left_pending HOW: a panel started with --confirm-timeout 3 applies a
 # change and ends (HOW: "quit", its own action, as when the window is
