@@ -71,9 +71,10 @@ struct _PanelRuleForm {
 
 G_DEFINE_FINAL_TYPE(PanelRuleForm, panel_rule_form, ADW_TYPE_WINDOW)
 
+/* The label stays visible, empty when there is no error: a label shown
+ * later is missed by screen readers (GTK 4.8 does not announce it). */
 static void show_error(PanelRuleForm *self, const char *text) {
         gtk_label_set_text(self->error, text ? text : "");
-        gtk_widget_set_visible(GTK_WIDGET(self->error), text && *text);
 }
 
 static const char *selected_target(PanelRuleForm *self) {
@@ -528,6 +529,7 @@ static void build(PanelRuleForm *self) {
         gtk_widget_set_margin_end(messages, 18);
         gtk_widget_set_margin_top(messages, 6);
         self->error = GTK_LABEL(message_label("error"));
+        gtk_widget_set_visible(GTK_WIDGET(self->error), TRUE);
         self->notice = GTK_LABEL(message_label("warning"));
         gtk_box_append(GTK_BOX(messages), GTK_WIDGET(self->error));
         gtk_box_append(GTK_BOX(messages), GTK_WIDGET(self->notice));
