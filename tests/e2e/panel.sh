@@ -71,8 +71,12 @@ SHOTS=$BACKSTOP_BUILD_ROOT/panel-screenshots
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 
-# A private session bus for the panel's GApplication.
-dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
+# A private session bus for the panel's GApplication, with the private
+# runtime dir and home below: the services it starts (the accessibility bus)
+# keep their sockets there, not in this machine's ~/.cache/at-spi, where a
+# panel test running beside this one would take them over.
+mkdir -m 0700 "$SB/xdg" "$SB/home"
+XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
 SB_PIDS+=($!)
 sandbox_wait_until 60 test -s "$SB/session.address" || fail "the session bus did not start"
 DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$SB/session.address")
@@ -89,7 +93,6 @@ export DISPLAY
 # memory, a private runtime dir and home; the accessibility bus is started
 # on the private session bus), software
 # rendering, and a critical warning of GLib or GTK ends it (a failure here).
-mkdir -m 0700 "$SB/xdg" "$SB/home"
 export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory
 export GDK_BACKEND=x11 GSK_RENDERER=cairo G_DEBUG=fatal-criticals LANG=C.UTF-8
 export BACKSTOP_PANEL_SCREENSHOT_DIR=$SHOTS
@@ -131,17 +134,22 @@ if /usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/nu
 else
         say "the accessibility checks are skipped: gir1.2-atspi-2.0 is missing"
 fi
+# grep reads the whole tree, never -q: under pipefail, a grep that stops at
+# the first match fails the pipeline when the script still writes after it.
+a11y_texts() { /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2; }
 shows() { # TEXT: the panel shows TEXT (an accessible's name or text)
         [ "$A11Y_OK" = 1 ] || return 0
-        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+        a11y_texts | grep -xF -- "$1" >/dev/null
 }
 shows_matching() { # REGEX (grep -E, a whole line)
         [ "$A11Y_OK" = 1 ] || return 0
-        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxE -- "$1"
+        a11y_texts | grep -xE -- "$1" >/dev/null
 }
 hides() { # TEXT
         [ "$A11Y_OK" = 1 ] || return 0
-        ! /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+        local texts
+        texts=$(a11y_texts) || return 1 # a tree not read shows nothing
+        ! grep -xF -- "$1" <<<"$texts" >/dev/null
 }
 countdown() { # the N of the keep dialog's "Reverting in N seconds"
         /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | sed -n 's/^label\tReverting in \([0-9]*\) seconds\?$/\1/p' | head -n1
