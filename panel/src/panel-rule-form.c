@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "panel-app.h"
 #include "panel-rule-form.h"
@@ -65,16 +66,49 @@ struct _PanelRuleForm {
         GtkLabel *error;        /* the daemon's refusal, under the header */
         GtkLabel *notice;       /* why a rule cannot be edited here */
         GtkWidget *submit;
+        GtkScrolledWindow *scroller;
+        GtkWidget *groups;      /* the box of the groups, in scroller */
         gboolean submitting;
         gboolean closed;
 };
 
 G_DEFINE_FINAL_TYPE(PanelRuleForm, panel_rule_form, ADW_TYPE_WINDOW)
 
+static int field_by_key(const char *key);
+
+/* A tick callback of a row: scroll the form to it once it is laid out
+ * (an error can come back before the form's first frame). */
+static gboolean scroll_to_row(GtkWidget *row, GdkFrameClock *clock, gpointer user_data) {
+        PanelRuleForm *self = user_data;
+        GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment(self->scroller);
+        graphene_point_t at;
+        if (gtk_adjustment_get_upper(adjustment) <= 0 ||
+            !gtk_widget_compute_point(row, self->groups, &GRAPHENE_POINT_INIT(0, 0), &at))
+                return G_SOURCE_CONTINUE;
+        gtk_adjustment_set_value(adjustment, at.y - 48);
+        return G_SOURCE_REMOVE;
+}
+
 /* The label stays visible, empty when there is no error: a label shown
- * later is missed by screen readers (GTK 4.8 does not announce it). */
+ * later is missed by screen readers (GTK 4.8 does not announce it). The
+ * field the message names (the daemon's 'key "dports" = ...') is marked
+ * and focused, which scrolls the form to it. */
 static void show_error(PanelRuleForm *self, const char *text) {
         gtk_label_set_text(self->error, text ? text : "");
+        for (int f = 0; f < N_FIELDS; f++)
+                gtk_widget_remove_css_class(GTK_WIDGET(self->entries[f]), "error");
+        const char *named = text ? strstr(text, "key \"") : NULL;
+        if (!named)
+                return;
+        named += strlen("key \"");
+        g_autofree char *key = g_strndup(named, strcspn(named, "\""));
+        int field = field_by_key(key);
+        GtkWidget *row = field >= 0 ? GTK_WIDGET(self->entries[field]) : NULL;
+        if (!row || !gtk_widget_get_visible(row))
+                return;
+        gtk_widget_add_css_class(row, "error");
+        gtk_widget_grab_focus(row);
+        gtk_widget_add_tick_callback(row, scroll_to_row, self, NULL);
 }
 
 static const char *selected_target(PanelRuleForm *self) {
@@ -460,10 +494,10 @@ static GtkWidget *message_label(const char *css_class) {
         return label;
 }
 
-static GtkWidget *group(GtkWidget *page, const char *title) {
+static GtkWidget *group(GtkWidget *box, const char *title) {
         GtkWidget *group = adw_preferences_group_new();
         adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), title);
-        adw_preferences_page_add(ADW_PREFERENCES_PAGE(page), ADW_PREFERENCES_GROUP(group));
+        gtk_box_append(GTK_BOX(box), group);
         return group;
 }
 
@@ -487,8 +521,21 @@ static void build(PanelRuleForm *self) {
         g_signal_connect_swapped(self->submit, "clicked", G_CALLBACK(panel_rule_form_submit), self);
         adw_header_bar_pack_end(ADW_HEADER_BAR(header), self->submit);
 
-        GtkWidget *page = adw_preferences_page_new();
-        gtk_widget_set_vexpand(page, TRUE);
+        /* an AdwPreferencesPage, but with its scrolling at hand (to show a
+         * field the daemon's error names) */
+        GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 24);
+        gtk_widget_set_margin_top(page, 12);
+        gtk_widget_set_margin_bottom(page, 24);
+        gtk_widget_set_margin_start(page, 12);
+        gtk_widget_set_margin_end(page, 12);
+        self->groups = page;
+        GtkWidget *clamp = adw_clamp_new();
+        adw_clamp_set_child(ADW_CLAMP(clamp), page);
+        GtkWidget *scroller = gtk_scrolled_window_new();
+        gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), clamp);
+        gtk_widget_set_vexpand(scroller, TRUE);
+        self->scroller = GTK_SCROLLED_WINDOW(scroller);
         GtkWidget *where = group(page, editing ? _("Rule") : _("Where"));
 
         GtkStringList *families = gtk_string_list_new(NULL);
@@ -537,7 +584,7 @@ static void build(PanelRuleForm *self) {
         GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
         gtk_box_append(GTK_BOX(box), header);
         gtk_box_append(GTK_BOX(box), messages);
-        gtk_box_append(GTK_BOX(box), page);
+        gtk_box_append(GTK_BOX(box), scroller);
         adw_window_set_content(ADW_WINDOW(self), box);
 
         if (editing) {

@@ -24,8 +24,9 @@
 #            bad value (dports 70000) changes nothing, its InvalidArgs message
 #            shows in the form (accessibility tree), which keeps the value;
 #            an edit (prefilled, target and port typed over) replaces rule
-#            2; a rule cutting loopback gets the lockout dialog, apply-anyway
-#            and revert as for other changes
+#            2; a rule with -m limit (no field for it) is not edited, nothing
+#            changes; a rule cutting loopback gets the lockout dialog,
+#            apply-anyway and revert as for other changes
 #   connections  a TCP connection from the peer namespace into the
 #            firewalled one is listed by the connections view
 #            (ListConnections, read when the page is shown)
@@ -301,6 +302,25 @@ $(ipt 4 -S INPUT)
 expected:
 $expected"
 sandbox_wait_until 60 hides "$FORM_ERROR" || fail "the refused form stays open after the edit"
+
+# a rule with an option the form has no field for (-m limit) is not edited
+# here: a replace from the form's fields would drop it
+RULE_LIMITED="-s 198.51.100.30/32 -m limit --limit 5/min -j ACCEPT"
+act apply-changes "'-A INPUT $RULE_LIMITED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the limited rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the limited rule is still pending after keep"
+sandbox_wait_until 60 shows "Edit rule 4 of INPUT" || fail "the rules view has no edit button for rule 4"
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act edit-rule "('ipv4', 'INPUT', uint32 4, {'target': <'DROP'>})"
+sandbox_wait_until 60 grep -qF "The rule was not applied: This rule has options the form has no field for (-m limit --limit 5/min)" "$SB/panel.log" ||
+        fail "the form did not refuse to edit a rule with -m limit"
+pending_is_none || fail "the refused edit is pending"
+[ "$(ipt 4 -S INPUT)" = "$INPUT_BEFORE" ] || fail "the refused edit changed INPUT: $(ipt 4 -S INPUT)"
+act apply-changes "'-D INPUT $RULE_LIMITED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the limited rule's removal"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the limited rule's removal is still pending after keep"
 
 # a change of the form that cuts loopback: the lockout dialog, as for the others
 refusals=$(grep -c "could lock you out" "$SB/panel.log")
