@@ -438,8 +438,10 @@ static gboolean check_fill(PanelRuleForm *self, GVariant *values, GError **error
 }
 
 gboolean panel_rule_form_fill(PanelRuleForm *self, GVariant *values, GError **error) {
-        if (!check_fill(self, values, error)) {
-                show_error(self, (*error)->message);
+        g_autoptr(GError) refused = NULL;
+        if (!check_fill(self, values, &refused)) {
+                show_error(self, refused->message);
+                g_propagate_error(error, g_steal_pointer(&refused));
                 return FALSE;
         }
         const char *text;
