@@ -160,6 +160,22 @@ static void on_advanced_apply(AdwEntryRow *entry, gpointer user_data) {
         gtk_editable_set_text(GTK_EDITABLE(entry), "");
 }
 
+/* The form for a new rule, without iptables syntax (rules.add). */
+static GtkWidget *add_rule_row(void) {
+        GtkWidget *add = gtk_button_new_with_mnemonic(_("_Add Rule"));
+        gtk_widget_add_css_class(add, "suggested-action");
+        gtk_widget_set_valign(add, GTK_ALIGN_CENTER);
+        gtk_actionable_set_action_name(GTK_ACTIONABLE(add), "rules.add");
+        GtkWidget *row = adw_action_row_new();
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), _("New rule"));
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(row), _("Addresses, ports and target in a form"));
+        adw_action_row_add_suffix(ADW_ACTION_ROW(row), add);
+        adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), add);
+        GtkWidget *group = adw_preferences_group_new();
+        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
+        return group;
+}
+
 static GtkWidget *advanced_field(void) {
         GtkWidget *entry = adw_entry_row_new();
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(entry),
@@ -168,15 +184,12 @@ static GtkWidget *advanced_field(void) {
         g_signal_connect(entry, "apply", G_CALLBACK(on_advanced_apply), NULL);
         GtkWidget *group = adw_preferences_group_new();
         adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Advanced"));
-        /* the form for a new rule, without iptables syntax (rules.add) */
-        GtkWidget *add = gtk_button_new_with_mnemonic(_("_Add Rule"));
-        gtk_widget_add_css_class(add, "suggested-action");
-        gtk_widget_set_valign(add, GTK_ALIGN_CENTER);
-        gtk_actionable_set_action_name(GTK_ACTIONABLE(add), "rules.add");
-        adw_preferences_group_set_header_suffix(ADW_PREFERENCES_GROUP(group), add);
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), entry);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+        gtk_box_append(GTK_BOX(box), add_rule_row());
+        gtk_box_append(GTK_BOX(box), group);
         GtkWidget *clamp = adw_clamp_new();
-        adw_clamp_set_child(ADW_CLAMP(clamp), group);
+        adw_clamp_set_child(ADW_CLAMP(clamp), box);
         gtk_widget_set_margin_top(clamp, 12);
         gtk_widget_set_margin_start(clamp, 12);
         gtk_widget_set_margin_end(clamp, 12);
