@@ -4,6 +4,7 @@
 #include "panel-app.h"
 #include "panel-config.h"
 #include "panel-model.h"
+#include "panel-rule-form.h"
 #include "panel-window.h"
 
 #define DEFAULT_CONFIRM_SECONDS 30
@@ -49,8 +50,16 @@ static void forget_last_change(PanelApp *self) {
         g_clear_pointer(&self->last_method, g_free);
 }
 
+/* The default end of a change the panel applied: its error as a toast. */
+static void on_apply_done(GObject *source, GAsyncResult *result, gpointer user_data) {
+        g_autoptr(GError) error = NULL;
+        if (!g_task_propagate_boolean(G_TASK(result), &error))
+                toast_error(PANEL_APP(source), _("The change was not applied"), error);
+}
+
 static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data) {
-        g_autoptr(PanelApp) self = user_data;
+        g_autoptr(GTask) task = user_data;
+        PanelApp *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = panel_model_call_finish(PANEL_MODEL(source), result, &error);
         g_autofree char *remote = reply ? NULL : g_dbus_error_get_remote_error(error);
@@ -58,11 +67,12 @@ static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data
                 /* kept for apply-anyway: the only change it may repeat */
                 g_dbus_error_strip_remote_error(error);
                 panel_window_show_lockout_dialog(ensure_window(self), error->message);
+                g_task_return_boolean(task, TRUE);
                 return;
         }
         forget_last_change(self);
         if (!reply) {
-                toast_error(self, _("The change was not applied"), error);
+                g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
         g_free(self->own_transaction);
@@ -75,11 +85,13 @@ static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data
         }
         gtk_window_present(GTK_WINDOW(ensure_window(self)));
         panel_window_show_keep_dialog(self->window);
+        g_task_return_boolean(task, TRUE);
 }
 
 /* Send the change behind the commit-confirm timer; remember it for a forced
- * repeat after a lockout refusal. */
-static void apply(PanelApp *self, const char *method, GVariant *changes, gboolean force) {
+ * repeat after a lockout refusal. callback NULL: an error is a toast. */
+static void apply(PanelApp *self, const char *method, GVariant *changes, gboolean force,
+                  GAsyncReadyCallback callback, gpointer user_data) {
         g_autoptr(GVariant) sunk = g_variant_ref_sink(changes);
         if (sunk != self->last_changes) {
                 g_clear_pointer(&self->last_changes, g_variant_unref);
@@ -92,8 +104,17 @@ static void apply(PanelApp *self, const char *method, GVariant *changes, gboolea
         g_variant_builder_add(&options, "{sv}", "timeout", g_variant_new_uint32(self->confirm_seconds));
         if (force)
                 g_variant_builder_add(&options, "{sv}", "force", g_variant_new_boolean(TRUE));
-        panel_model_call(self->model, method, g_variant_new("(@*a{sv})", sunk, &options), NULL, on_applied,
-                         g_object_ref(self));
+        GTask *task = g_task_new(self, NULL, callback ? callback : on_apply_done, user_data);
+        panel_model_call(self->model, method, g_variant_new("(@*a{sv})", sunk, &options), NULL, on_applied, task);
+}
+
+void panel_app_apply_changes_async(PanelApp *self, GVariant *changes, GAsyncReadyCallback callback,
+                                   gpointer user_data) {
+        apply(self, "ApplyChanges", changes, FALSE, callback, user_data);
+}
+
+gboolean panel_app_apply_changes_finish(PanelApp *self, GAsyncResult *result, GError **error) {
+        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void on_apply_changes(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
@@ -120,7 +141,7 @@ static void on_apply_changes(GSimpleAction *action, GVariant *parameter, gpointe
                 toast(self, _("There is no change to apply"));
                 return;
         }
-        apply(self, "Apply", g_variant_builder_end(&changes), FALSE);
+        apply(self, "Apply", g_variant_builder_end(&changes), FALSE, NULL, NULL);
 }
 
 static void on_remove_rule(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
@@ -137,30 +158,15 @@ static void on_remove_rule(GSimpleAction *action, GVariant *parameter, gpointer 
         GVariantBuilder changes;
         g_variant_builder_init(&changes, G_VARIANT_TYPE("aa{sv}"));
         g_variant_builder_add_value(&changes, g_variant_builder_end(&change));
-        apply(self, "ApplyChanges", g_variant_builder_end(&changes), FALSE);
+        apply(self, "ApplyChanges", g_variant_builder_end(&changes), FALSE, NULL, NULL);
 }
 
 /* The text of rule (family, chain, position) as the panel last read it
  * (ListRules' "rule", what iptables -S prints after "-A CHAIN"). */
 static char *rule_text(PanelApp *self, const char *family, const char *chain, guint32 position) {
-        GVariant *rules = panel_model_get_rules(self->model);
-        if (!rules)
-                return NULL;
-        GVariantIter iter;
-        GVariant *item;
-        g_variant_iter_init(&iter, rules);
-        while ((item = g_variant_iter_next_value(&iter))) {
-                g_autoptr(GVariantDict) dict = g_variant_dict_new(item);
-                g_variant_unref(item);
-                const char *f, *c, *text;
-                guint32 p;
-                if (g_variant_dict_lookup(dict, "family", "&s", &f) && g_str_equal(f, family) &&
-                    g_variant_dict_lookup(dict, "chain", "&s", &c) && g_str_equal(c, chain) &&
-                    g_variant_dict_lookup(dict, "position", "u", &p) && p == position &&
-                    g_variant_dict_lookup(dict, "rule", "&s", &text))
-                        return g_strdup(text);
-        }
-        return NULL;
+        g_autoptr(GVariant) rule = panel_rule_form_lookup_rule(self->model, family, chain, position);
+        const char *text;
+        return rule && g_variant_lookup(rule, "rule", "&s", &text) ? g_strdup(text) : NULL;
 }
 
 /* Move a rule as one change: delete it by its text (so that a rule that
@@ -180,7 +186,38 @@ static void on_move_rule(GSimpleAction *action, GVariant *parameter, gpointer us
         g_autofree char *delete = g_strdup_printf("%s -D %s %s", flag, chain, text);
         g_autofree char *insert = g_strdup_printf("%s -I %s %u %s", flag, chain, to, text);
         const char *changes[] = {delete, insert, NULL};
-        apply(self, "Apply", g_variant_new_strv(changes, -1), FALSE);
+        apply(self, "Apply", g_variant_new_strv(changes, -1), FALSE, NULL, NULL);
+}
+
+/* add-rule and edit-rule: the form opened as by its buttons, the values
+ * typed in, then Add / Save as by the button (an error shows in the form). */
+static void fill_and_submit(PanelRuleForm *form, GVariant *values) {
+        g_autoptr(GError) error = NULL;
+        if (!panel_rule_form_fill(form, values, &error)) {
+                g_message("%s", error->message);
+                return;
+        }
+        panel_rule_form_submit(form);
+}
+
+static void on_add_rule(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
+        PanelApp *self = PANEL_APP(user_data);
+        PanelWindow *window = ensure_window(self);
+        gtk_window_present(GTK_WINDOW(window));
+        panel_window_show_view(window, "rules");
+        fill_and_submit(panel_rule_form_open(GTK_WINDOW(window), self->model, NULL, NULL, 0), parameter);
+}
+
+static void on_edit_rule(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
+        PanelApp *self = PANEL_APP(user_data);
+        const char *family, *chain;
+        guint32 position;
+        g_autoptr(GVariant) values = NULL;
+        g_variant_get(parameter, "(&s&su@a{sv})", &family, &chain, &position, &values);
+        PanelWindow *window = ensure_window(self);
+        gtk_window_present(GTK_WINDOW(window));
+        panel_window_show_view(window, "rules");
+        fill_and_submit(panel_rule_form_open(GTK_WINDOW(window), self->model, family, chain, position), values);
 }
 
 /* The default-deny assistant's Apply and Check (panel-assistant.c), with
@@ -201,7 +238,7 @@ static void on_apply_anyway(GSimpleAction *action, GVariant *parameter, gpointer
                 toast(self, _("No change was refused as a lockout risk"));
                 return;
         }
-        apply(self, self->last_method, self->last_changes, TRUE);
+        apply(self, self->last_method, self->last_changes, TRUE, NULL, NULL);
 }
 
 static void on_transaction_done(GObject *source, GAsyncResult *result, gpointer user_data) {
@@ -303,6 +340,8 @@ static void panel_app_startup(GApplication *app) {
                 {.name = "apply-changes", .activate = on_apply_changes, .parameter_type = "s"},
                 {.name = "remove-rule", .activate = on_remove_rule, .parameter_type = "(ssu)"},
                 {.name = "move-rule", .activate = on_move_rule, .parameter_type = "(ssuu)"},
+                {.name = "add-rule", .activate = on_add_rule, .parameter_type = "a{sv}"},
+                {.name = "edit-rule", .activate = on_edit_rule, .parameter_type = "(ssua{sv})"},
                 {.name = "apply-anyway", .activate = on_apply_anyway},
                 {.name = "default-deny", .activate = on_default_deny, .parameter_type = "a(sq)"},
                 {.name = "default-deny-check", .activate = on_default_deny_check, .parameter_type = "a(sq)"},

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gi18n.h>
 
+#include "panel-rule-form.h"
 #include "panel-views.h"
 
 struct _PanelRulesView {
@@ -94,6 +95,10 @@ static GtkWidget *rule_row(GVariantDict *rule, guint32 count) {
                                           rule_button("go-down-symbolic", tip, "app.move-rule",
                                                       g_variant_new("(ssuu)", family, chain, position, position + 1)));
         }
+        g_autofree char *edit_tip = g_strdup_printf(_("Edit rule %u of %s"), position, chain);
+        adw_action_row_add_suffix(ADW_ACTION_ROW(row),
+                                  rule_button("document-edit-symbolic", edit_tip, "rules.edit",
+                                              g_variant_new("(ssu)", family, chain, position)));
         g_autofree char *tooltip = g_strdup_printf(_("Remove rule %u of %s"), position, chain);
         GtkWidget *remove = rule_button("user-trash-symbolic", tooltip, "app.remove-rule",
                                         g_variant_new("(ssu)", family, chain, position));
@@ -155,6 +160,22 @@ static void on_advanced_apply(AdwEntryRow *entry, gpointer user_data) {
         gtk_editable_set_text(GTK_EDITABLE(entry), "");
 }
 
+/* The form for a new rule, without iptables syntax (rules.add). */
+static GtkWidget *add_rule_row(void) {
+        GtkWidget *add = gtk_button_new_with_mnemonic(_("_Add Rule"));
+        gtk_widget_add_css_class(add, "suggested-action");
+        gtk_widget_set_valign(add, GTK_ALIGN_CENTER);
+        gtk_actionable_set_action_name(GTK_ACTIONABLE(add), "rules.add");
+        GtkWidget *row = adw_action_row_new();
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), _("New rule"));
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(row), _("Addresses, ports and target in a form"));
+        adw_action_row_add_suffix(ADW_ACTION_ROW(row), add);
+        adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), add);
+        GtkWidget *group = adw_preferences_group_new();
+        adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
+        return group;
+}
+
 static GtkWidget *advanced_field(void) {
         GtkWidget *entry = adw_entry_row_new();
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(entry),
@@ -164,8 +185,11 @@ static GtkWidget *advanced_field(void) {
         GtkWidget *group = adw_preferences_group_new();
         adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Advanced"));
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), entry);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+        gtk_box_append(GTK_BOX(box), add_rule_row());
+        gtk_box_append(GTK_BOX(box), group);
         GtkWidget *clamp = adw_clamp_new();
-        adw_clamp_set_child(ADW_CLAMP(clamp), group);
+        adw_clamp_set_child(ADW_CLAMP(clamp), box);
         gtk_widget_set_margin_top(clamp, 12);
         gtk_widget_set_margin_start(clamp, 12);
         gtk_widget_set_margin_end(clamp, 12);
@@ -178,8 +202,26 @@ static void panel_rules_view_dispose(GObject *object) {
         G_OBJECT_CLASS(panel_rules_view_parent_class)->dispose(object);
 }
 
+/* The rule form over the window (rules.add, rules.edit (family, chain, position)). */
+static void on_add(GtkWidget *widget, const char *action, GVariant *parameter) {
+        GtkRoot *root = gtk_widget_get_root(widget);
+        if (GTK_IS_WINDOW(root))
+                panel_rule_form_open(GTK_WINDOW(root), PANEL_RULES_VIEW(widget)->model, NULL, NULL, 0);
+}
+
+static void on_edit(GtkWidget *widget, const char *action, GVariant *parameter) {
+        GtkRoot *root = gtk_widget_get_root(widget);
+        const char *family, *chain;
+        guint32 position;
+        g_variant_get(parameter, "(&s&su)", &family, &chain, &position);
+        if (GTK_IS_WINDOW(root))
+                panel_rule_form_open(GTK_WINDOW(root), PANEL_RULES_VIEW(widget)->model, family, chain, position);
+}
+
 static void panel_rules_view_class_init(PanelRulesViewClass *klass) {
         G_OBJECT_CLASS(klass)->dispose = panel_rules_view_dispose;
+        gtk_widget_class_install_action(GTK_WIDGET_CLASS(klass), "rules.add", NULL, on_add);
+        gtk_widget_class_install_action(GTK_WIDGET_CLASS(klass), "rules.edit", "(ssu)", on_edit);
 }
 
 /* The advanced field stays while the rules below it are redrawn, so that

@@ -18,7 +18,8 @@ GtkWidget *panel_status_view_new(PanelModel *model);
 
 /* The rules of each family and chain as a numbered list; each rule's
  * buttons activate app.move-rule (family, chain, position, position -+ 1)
- * and app.remove-rule (family, chain, position). */
+ * and app.remove-rule (family, chain, position), and open the rule form to
+ * edit it; Add Rule opens the form for a new one (panel-rule-form.h). */
 #define PANEL_TYPE_RULES_VIEW (panel_rules_view_get_type())
 G_DECLARE_FINAL_TYPE(PanelRulesView, panel_rules_view, PANEL, RULES_VIEW, AdwBin)
 GtkWidget *panel_rules_view_new(PanelModel *model);

@@ -2,6 +2,7 @@
 #include <glib/gi18n.h>
 
 #include "panel-assistant.h"
+#include "panel-rule-form.h"
 #include "panel-views.h"
 #include "panel-window.h"
 
@@ -178,6 +179,10 @@ gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const
         } else if (g_str_equal(what, "default-deny")) {
                 show_assistant(self);
                 widget = self->assistant;
+        } else if (g_str_equal(what, "rule-form")) {
+                widget = GTK_WIDGET(panel_rule_form_find(gtk_window_get_application(GTK_WINDOW(self))));
+                if (!widget)
+                        return FALSE;
         } else if (panel_window_show_view(self, what)) {
                 widget = GTK_WIDGET(self);
         } else {

@@ -33,8 +33,8 @@ void panel_window_close_keep_dialog(PanelWindow *self);
  * connections), Cancel / Apply Anyway (app.apply-anyway). */
 void panel_window_show_lockout_dialog(PanelWindow *self, const char *message);
 
-/* Write a PNG of the window ("status", "rules", "connections") or of the keep dialog
- * ("keep-dialog") to path, once it is drawn. FALSE for an unknown name. */
+/* Write a PNG of the window ("status", "rules", "connections"), of the keep or
+ * lockout dialog ("keep-dialog", "lockout-dialog") or of the rule form ("rule-form") to path, once it is drawn. FALSE for an unknown name. */
 gboolean panel_window_save_screenshot(PanelWindow *self, const char *what, const char *path);
 
 G_END_DECLS

@@ -18,6 +18,15 @@
 #   lockout  a change that cuts loopback (INPUT policy DROP) is refused by the daemon
 #            (LockoutRisk, shown by the panel); "apply-anyway" applies it
 #            forced: it is live and pending; "revert" takes it back
+#   form     the rule form (add-rule, edit-rule: the form filled and
+#            submitted as its buttons do, structured ApplyChanges): a rule
+#            inserted at 2 is exactly that line of iptables -S after keep; a
+#            bad value (dports 70000) changes nothing, its InvalidArgs message
+#            shows in the form (accessibility tree), which keeps the value;
+#            an edit (prefilled, target and port typed over) replaces rule
+#            2; a rule with -m limit (no field for it) is not edited, nothing
+#            changes; a rule cutting loopback gets the lockout dialog,
+#            apply-anyway and revert as for other changes
 #   connections  a TCP connection from the peer namespace into the
 #            firewalled one is listed by the connections view
 #            (ListConnections, read when the page is shown)
@@ -48,7 +57,7 @@
 #            pending past its old deadline
 #
 # Screenshots of the status, rules and connections views, of the keep
-# and lockout dialogs and of the default-deny assistant are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
+# and lockout dialogs, of the rule form and of the default-deny assistant are saved in $BACKSTOP_BUILD_ROOT/panel-screenshots/
 # (the panel's own rendering, action "screenshot").
 source "$(dirname "$0")/e2e-lib.sh"
 
@@ -77,8 +86,12 @@ SHOTS=$BACKSTOP_BUILD_ROOT/panel-screenshots
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 
-# A private session bus for the panel's GApplication.
-dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
+# A private session bus for the panel's GApplication, with the private
+# runtime dir and home below: the services it starts (the accessibility bus)
+# keep their sockets there, not in this machine's ~/.cache/at-spi, where a
+# panel test running beside this one would take them over.
+mkdir -m 0700 "$SB/xdg" "$SB/home"
+XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" >"$SB/session-bus.log" 2>&1 &
 SB_PIDS+=($!)
 sandbox_wait_until 60 test -s "$SB/session.address" || fail "the session bus did not start"
 DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$SB/session.address")
@@ -95,7 +108,6 @@ export DISPLAY
 # memory, a private runtime dir and home; the accessibility bus is started
 # on the private session bus), software
 # rendering, and a critical warning of GLib or GTK ends it (a failure here).
-mkdir -m 0700 "$SB/xdg" "$SB/home"
 export XDG_RUNTIME_DIR=$SB/xdg HOME=$SB/home GSETTINGS_BACKEND=memory
 export GDK_BACKEND=x11 GSK_RENDERER=cairo G_DEBUG=fatal-criticals LANG=C.UTF-8
 export BACKSTOP_PANEL_SCREENSHOT_DIR=$SHOTS
@@ -137,17 +149,22 @@ if /usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/nu
 else
         say "the accessibility checks are skipped: gir1.2-atspi-2.0 is missing"
 fi
+# grep reads the whole tree, never -q: under pipefail, a grep that stops at
+# the first match fails the pipeline when the script still writes after it.
+a11y_texts() { /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2; }
 shows() { # TEXT: the panel shows TEXT (an accessible's name or text)
         [ "$A11Y_OK" = 1 ] || return 0
-        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+        a11y_texts | grep -xF -- "$1" >/dev/null
 }
 shows_matching() { # REGEX (grep -E, a whole line)
         [ "$A11Y_OK" = 1 ] || return 0
-        /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxE -- "$1"
+        a11y_texts | grep -xE -- "$1" >/dev/null
 }
 hides() { # TEXT
         [ "$A11Y_OK" = 1 ] || return 0
-        ! /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | cut -f2 | grep -qxF -- "$1"
+        local texts
+        texts=$(a11y_texts) || return 1 # a tree not read shows nothing
+        ! grep -xF -- "$1" <<<"$texts" >/dev/null
 }
 countdown() { # the N of the keep dialog's "Reverting in N seconds"
         /usr/bin/python3 "$A11Y" backstop-panel 2>/dev/null | sed -n 's/^label\tReverting in \([0-9]*\) seconds\?$/\1/p' | head -n1
@@ -251,6 +268,91 @@ act apply-anyway
 sandbox_wait_until 60 grep -q "No change was refused as a lockout risk" "$SB/panel.log" ||
         fail "apply-anyway did not say it has nothing to repeat"
 pending_is_none || fail "apply-anyway applied a change again"
+
+say "--- form: a rule added, refused and edited through the rule form"
+# add-rule and edit-rule type into the form and press its Add / Save button
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act add-rule "{'family': <'ipv4'>, 'chain': <'INPUT'>, 'position': <uint32 2>, 'source': <'198.51.100.20'>, 'protocol': <'tcp'>, 'dports': <'8080'>, 'comment': <'from the form'>, 'target': <'REJECT'>, 'reject-with': <'tcp-reset'>}"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after add-rule"
+tx=$(mgr_prop PendingTransaction)
+sandbox_wait_until 60 shows "Keep these firewall changes?" || fail "no keep dialog for the form's rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the form's rule is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the form's rule is $(tx_prop "$tx" State) after keep"
+RULE_FORM_ADDED='-A INPUT -s 198.51.100.20/32 -p tcp -m tcp --dport 8080 -m comment --comment "from the form" -j REJECT --reject-with tcp-reset'
+expected=$(echo "$INPUT_BEFORE" | sed "3i\\$RULE_FORM_ADDED")
+[ "$(ipt 4 -S INPUT)" = "$expected" ] || fail "INPUT after add-rule:
+$(ipt 4 -S INPUT)
+expected:
+$expected"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "the IPv4 form rule changed IPv6 INPUT"
+say "the form inserted at 2: $RULE_FORM_ADDED"
+
+# a bad value: the daemon's InvalidArgs in the form, which stays open with it
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act add-rule "{'chain': <'INPUT'>, 'protocol': <'tcp'>, 'dports': <'70000'>, 'target': <'ACCEPT'>}"
+FORM_ERROR='change 1: key "dports" = "70000": port "70000" is out of range (0-65535)'
+sandbox_wait_until 60 grep -qF "The rule was not applied: $FORM_ERROR" "$SB/panel.log" ||
+        fail "the panel did not get the daemon's refusal of dports 70000"
+pending_is_none || fail "a refused form change is pending"
+[ "$(ipt 4 -S INPUT)" = "$INPUT_BEFORE" ] || fail "a refused form change changed INPUT: $(ipt 4 -S INPUT)"
+[ "$(ipt 6 -S INPUT | wc -l)" = 1 ] || fail "a refused form change changed IPv6 INPUT"
+sandbox_wait_until 60 shows "$FORM_ERROR" || fail "the form does not show the daemon's error"
+shows "70000" || fail "the form lost the value typed"
+shot rule-form
+
+# edit: the form prefilled from ListRules (source, protocol kept), the target
+# and port typed over it, the comment emptied: a replace at position 2
+sandbox_wait_until 60 shows "Edit rule 3 of INPUT" || fail "the rules view has no edit button for rule 3"
+act edit-rule "('ipv4', 'INPUT', uint32 2, {'target': <'DROP'>, 'dports': <'8081'>, 'comment': <''>})"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after edit-rule"
+tx=$(mgr_prop PendingTransaction)
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the edit is still pending after keep"
+tx_state_is "$tx" confirmed || fail "the edit is $(tx_prop "$tx" State) after keep"
+expected=$(echo "$INPUT_BEFORE" | sed '3s/.*/-A INPUT -s 198.51.100.20\/32 -p tcp -m tcp --dport 8081 -j DROP/')
+[ "$(ipt 4 -S INPUT)" = "$expected" ] || fail "INPUT after edit-rule:
+$(ipt 4 -S INPUT)
+expected:
+$expected"
+sandbox_wait_until 60 hides "$FORM_ERROR" || fail "the refused form stays open after the edit"
+
+# a rule with an option the form has no field for (-m limit) is not edited
+# here: a replace from the form's fields would drop it
+RULE_LIMITED="-s 198.51.100.30/32 -m limit --limit 5/min -j ACCEPT"
+act apply-changes "'-A INPUT $RULE_LIMITED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the limited rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the limited rule is still pending after keep"
+sandbox_wait_until 60 shows "Edit rule 4 of INPUT" || fail "the rules view has no edit button for rule 4"
+INPUT_BEFORE=$(ipt 4 -S INPUT)
+act edit-rule "('ipv4', 'INPUT', uint32 4, {'target': <'DROP'>})"
+sandbox_wait_until 60 grep -qF "The rule was not applied: This rule has options the form has no field for (-m limit --limit 5/min)" "$SB/panel.log" ||
+        fail "the form did not refuse to edit a rule with -m limit"
+pending_is_none || fail "the refused edit is pending"
+[ "$(ipt 4 -S INPUT)" = "$INPUT_BEFORE" ] || fail "the refused edit changed INPUT: $(ipt 4 -S INPUT)"
+act apply-changes "'-D INPUT $RULE_LIMITED'"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction for the limited rule's removal"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the limited rule's removal is still pending after keep"
+
+# a change of the form that cuts loopback: the lockout dialog, as for the others
+refusals=$(grep -c "could lock you out" "$SB/panel.log")
+refused_again() { [ "$(grep -c "could lock you out" "$SB/panel.log")" -gt "$refusals" ]; }
+act add-rule "{'chain': <'INPUT'>, 'position': <uint32 1>, 'in-interface': <'lo'>, 'target': <'DROP'>}"
+sandbox_wait_until 60 refused_again ||
+        fail "the form's change that cuts loopback was not refused as a lockout risk"
+pending_is_none || fail "the form's lockout risk is pending"
+rule_present 4 "-i lo -j DROP" && fail "the form's lockout risk reached the kernel"
+act apply-anyway
+sandbox_wait_until 60 rule_present 4 "-i lo -j DROP" || fail "apply-anyway did not apply the form's change"
+act revert
+sandbox_wait_until 60 pending_is_none || fail "the form's forced change is still pending after revert"
+rule_present 4 "-i lo -j DROP" && fail "revert left the form's forced change"
+act remove-rule "('ipv4', 'INPUT', uint32 2)"
+sandbox_wait_until 60 pending_is_set || fail "no pending transaction after removing the form's rule"
+act keep
+sandbox_wait_until 60 pending_is_none || fail "the removal of the form's rule is still pending"
 
 # left_pending HOW: a panel started with --confirm-timeout 3 applies a
 # change and ends (HOW: "quit", its own action, as when the window is
