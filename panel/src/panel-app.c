@@ -81,6 +81,7 @@ static void on_applied(GObject *source, GAsyncResult *result, gpointer user_data
                 /* ApplyDefaultDeny: everything is in place already */
                 g_clear_pointer(&self->own_transaction, g_free);
                 toast(self, _("Nothing to change: the default-deny rules are in place"));
+                g_task_return_boolean(task, TRUE);
                 return;
         }
         gtk_window_present(GTK_WINDOW(ensure_window(self)));
@@ -223,7 +224,7 @@ static void on_edit_rule(GSimpleAction *action, GVariant *parameter, gpointer us
 /* The default-deny assistant's Apply and Check (panel-assistant.c), with
  * the allows a(sq) */
 static void on_default_deny(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
-        apply(PANEL_APP(user_data), "ApplyDefaultDeny", parameter, FALSE);
+        apply(PANEL_APP(user_data), "ApplyDefaultDeny", parameter, FALSE, NULL, NULL);
 }
 
 static void on_default_deny_check(GSimpleAction *action, GVariant *parameter, gpointer user_data) {
