@@ -20,7 +20,8 @@
 #     package's notifier), the metainfo (appstreamcli validate --no-net)
 #     where AppStream reads it, the German catalog where gettext looks:
 #     the installed panel starts without a display (--version) and, with
-#     LANGUAGE=de, speaks German (--help);
+#     LANGUAGE=de, speaks German (--help, and its status view against the
+#     installed daemon, read through its accessibility tree under Xvfb);
 #   - installing starts nothing and changes nothing of the machine's firewall:
 #     no backstopd runs, backstopd.service is not enabled (nor its bus
 #     activation alias), only backstopd-restore.service is; the host's
@@ -253,6 +254,39 @@ if sandbox_wait_name "$SB_DAEMON_PID"; then
 else
         cat "$D/backstopd.log"
         problem "the installed backstopd could not own org.backstop.Firewall1 (bus policy not read)"
+fi
+
+# The installed panel in German (LANGUAGE=de), against the installed daemon,
+# on an X server and a session bus of its own (xvfb-run, dbus-run-session):
+# its accessibility tree, what a screen reader reads (panel-a11y.py), holds
+# the status view's German lines.
+if command -v xvfb-run >/dev/null && command -v dbus-run-session >/dev/null &&
+        /usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/null; then
+        mkdir -p "$D/panel-home" && mkdir -m 0700 "$D/panel-xdg"
+        german="Keine Änderung wartet auf Bestätigung"
+        t0=$EPOCHREALTIME
+        # shellcheck disable=SC2016 # expanded by that sh
+        LANGUAGE=de LANG=C.UTF-8 HOME=$D/panel-home XDG_RUNTIME_DIR=$D/panel-xdg GSETTINGS_BACKEND=memory \
+                GDK_BACKEND=x11 GSK_RENDERER=cairo timeout 120 xvfb-run -a dbus-run-session -- sh -c '
+                /usr/bin/backstop-panel & panel=$!
+                i=0
+                until /usr/bin/python3 "$1" backstop-panel >"$2" 2>/dev/null && grep -qF "$3" "$2"; do
+                        i=$((i + 1))
+                        [ $i -lt 600 ] || break
+                        sleep 0.1
+                done
+                kill $panel' sh "$BACKSTOP_SOURCE_ROOT/tests/e2e/panel-a11y.py" "$D/panel-a11y.txt" "$german" \
+                >"$D/panel.log" 2>&1 || true
+        if grep -qxF "$(printf 'label\t%s' "$german")" "$D/panel-a11y.txt" 2>/dev/null; then
+                figure "the installed panel in German, up to its accessibility tree" "$(seconds_between "$t0" "$EPOCHREALTIME") s"
+                grep -E "^(label|page tab)"$'\t' "$D/panel-a11y.txt" | sort -u | head -n 12 | sed 's/^/    a11y | /'
+        else
+                sed 's/^/    panel | /' "$D/panel.log"
+                sed 's/^/    a11y | /' "$D/panel-a11y.txt" 2>/dev/null | head -n 40
+                problem "the installed panel does not show \"$german\" with LANGUAGE=de"
+        fi
+else
+        say "xvfb-run, dbus-run-session or gir1.2-atspi-2.0 missing: the panel's accessibility tree is not read"
 fi
 
 # polkit: the real polkitd on that bus knows every action of the policy.
