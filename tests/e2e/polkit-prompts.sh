@@ -28,7 +28,7 @@
 #   auth_admin    one process applies twice with timeout 0 (apply plus
 #                 apply-unconfirmed): apply is asked once, apply-unconfirmed
 #                 at each call
-#   wrong         a wrong password: refused (NotAuthorized), the ruleset of
+#   wrong         a wrong password: refused (AccessDenied), the ruleset of
 #                 the namespace unchanged, nothing pending
 source "$(dirname "$0")/e2e-lib.sh"
 
