@@ -30,6 +30,10 @@
 #                 at each call
 #   wrong         a wrong password: refused (AccessDenied), the ruleset of
 #                 the namespace unchanged, nothing pending
+#   panel         the panel (panel/, when built) as the admin, under Xvfb, its
+#                 agent registered for its process: two changes applied and
+#                 kept through its actions (apply-changes, keep): one
+#                 prompt for apply
 source "$(dirname "$0")/e2e-lib.sh"
 
 require_root
@@ -64,6 +68,20 @@ say "admin identities: unix-group:$admin_group (from /usr/share/polkit-1/rules.d
 
 admin=bspk$$
 sandbox_user "$admin" "$admin_group"
+# The admin's background processes (PIDs of simple commands, and those the
+# panel's shell wrote), stopped before the user is removed: userdel refuses
+# a user who still runs something (hooks run newest first).
+ADMIN_PIDS=()
+admin_stop() {
+        local pid
+        # shellcheck disable=SC2046 # one PID per word
+        kill $(cat "$SB/admin-xdg/agent.pid" "$SB/admin-xdg/panel.pid" 2>/dev/null) ${ADMIN_PIDS[@]+"${ADMIN_PIDS[@]}"} 2>/dev/null
+        for pid in ${ADMIN_PIDS[@]+"${ADMIN_PIDS[@]}"}; do
+                wait "$pid" 2>/dev/null
+        done
+        return 0
+}
+sandbox_on_exit admin_stop
 # A random password, in files only the user reads (the right one and a wrong one).
 head -c 18 /dev/urandom | base64 >"$SB/password"
 head -c 18 /dev/urandom | base64 >"$SB/wrong-password"
@@ -75,16 +93,21 @@ chmod 0400 "$SB/password" "$SB/wrong-password"
 # the password typed at each prompt, the sandbox's bus at the default path
 # (above); the transcript in $SB/transcript.
 [ -d /run/dbus ] || skip "/run/dbus is missing (the mount point of the bus for the setuid helper)"
-as_admin() {
-        local pwfile=$1 rc=0
+as_admin_cmd() { # PASSWORD-FILE CMD...: sets ADMIN_CMD, the command line
+        local pwfile=$1
         shift
         # shellcheck disable=SC2016 # expanded by that sh
-        unshare --mount --propagation private sh -c \
+        ADMIN_CMD=(unshare --mount --propagation private sh -c
                 'mount -t tmpfs -o mode=0755 backstop-bus /run/dbus && ln -s "$1" /run/dbus/system_bus_socket &&
-                shift && exec "$@"' sh "$SB/system_bus_socket" \
-                setpriv --reuid="$admin" --regid="$(id -g "$admin")" --init-groups \
-                env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS" \
-                timeout 120 $PY "$HERE/pty-password.py" "$pwfile" "$@" >"$SB/transcript" 2>&1 || rc=$?
+                shift && exec "$@"' sh "$SB/system_bus_socket"
+                setpriv --reuid="$admin" --regid="$(id -g "$admin")" --init-groups
+                env DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SYSTEM_BUS_ADDRESS"
+                timeout 300 "$PY" "$HERE/pty-password.py" "$pwfile" "$@")
+}
+as_admin() {
+        local rc=0
+        as_admin_cmd "$@"
+        "${ADMIN_CMD[@]}" >"$SB/transcript" 2>&1 || rc=$?
         sed 's/^/    | /' "$SB/transcript"
         return $rc
 }
@@ -142,4 +165,62 @@ grep -q "AUTHENTICATION FAILED" "$SB/transcript" || fail "the agent did not repo
 [ "$(ipt 4 -S)" = "$before4" ] || fail "IPv4 rules changed after a wrong password"
 [ "$(ipt 6 -S)" = "$before6" ] || fail "IPv6 rules changed after a wrong password"
 pending_none || fail "a transaction is pending after a wrong password"
+
+# The panel itself, as the admin, with the agent registered for its process
+# (a shell registers pkttyagent for its own pid, then becomes the panel:
+# same pid, same start time), driven through its actions on the admin's
+# session bus as tests/e2e/panel.sh does.
+PANEL=$BACKSTOP_BUILD_ROOT/panel/backstop-panel
+if [ ! -x "$PANEL" ] || ! command -v Xvfb >/dev/null || ! command -v gdbus >/dev/null; then
+        say "SKIPPED the panel: not built, or Xvfb or gdbus missing"
+        finish
+fi
+say "--- panel: two changes applied and kept in the panel"
+Xvfb -displayfd 3 -nolisten tcp -screen 0 1024x768x24 3>"$SB/x.display" 2>"$SB/xvfb.log" &
+SB_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/x.display" || fail "Xvfb did not start"
+mkdir -m 0700 "$SB/admin-home" "$SB/admin-xdg"
+chown "$admin" "$SB/admin-home" "$SB/admin-xdg"
+# (a simple command, not a function: $! is the process itself, stopped at exit)
+setpriv --reuid="$admin" --regid="$(id -g "$admin")" --init-groups \
+        dbus-daemon --session --nofork --nopidfile --print-address=3 3>"$SB/session.address" 2>"$SB/session-bus.log" &
+ADMIN_PIDS+=($!)
+sandbox_wait_until 60 test -s "$SB/session.address" || fail "the admin's session bus did not start"
+session=$(head -n1 "$SB/session.address")
+# shellcheck disable=SC2016 # expanded by that sh
+as_admin_cmd "$SB/password" env DISPLAY=":$(head -n1 "$SB/x.display")" \
+        DBUS_SESSION_BUS_ADDRESS="$session" HOME="$SB/admin-home" XDG_RUNTIME_DIR="$SB/admin-xdg" \
+        GSETTINGS_BACKEND=memory GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none LANG=C.UTF-8 sh -c '
+        ready=$XDG_RUNTIME_DIR/agent-ready
+        mkfifo "$ready"
+        pkttyagent --process $$ --notify-fd 5 5>"$ready" &
+        echo $! >"$XDG_RUNTIME_DIR/agent.pid"
+        echo $$ >"$XDG_RUNTIME_DIR/panel.pid"
+        cat "$ready" >/dev/null
+        exec "$1"' sh "$PANEL"
+"${ADMIN_CMD[@]}" >"$SB/panel-transcript" 2>&1 &
+ADMIN_PIDS+=($!)
+panel_call() { # METHOD ARGS...: org.gtk.Actions of the panel, as the admin
+        sandbox_as "$admin" env DBUS_SESSION_BUS_ADDRESS="$session" gdbus call --session --dest org.backstop.Panel \
+                --object-path /org/backstop/Panel --method "org.gtk.Actions.$1" "${@:2}"
+}
+panel_ready() { panel_call List 2>/dev/null | grep -q "'keep'"; }
+act() { say "panel action $1 ${2:-}"; panel_call Activate "$1" "[${2:+<$2>}]" "{}" >/dev/null || fail "action $1 failed"; }
+pending_set() { [ "$(mgr_prop PendingTransaction)" != / ]; }
+sandbox_wait_until 60 panel_ready || { cat "$SB/panel-transcript"; fail "the panel did not export its actions"; }
+for rule in "-s 198.51.100.7/32 -j ACCEPT" "-s 198.51.100.8/32 -j ACCEPT"; do
+        act apply-changes "'-A INPUT $rule'"
+        sandbox_wait_until 120 pending_set || { cat "$SB/panel-transcript"; fail "the panel's change is not pending"; }
+        act keep
+        sandbox_wait_until 60 pending_none || fail "the panel's change is still pending after keep"
+        rule_present 4 "$rule" || fail "the panel's change $rule is not in the kernel"
+done
+act quit
+kill "$(cat "$SB/admin-xdg/agent.pid")"
+wait "${ADMIN_PIDS[-1]}" || true
+sed 's/^/    | /' "$SB/panel-transcript"
+cp "$SB/panel-transcript" "$SB/transcript"
+n=$(prompts 'apply ')
+figure "prompts of the panel for two changes and their keep (apply)" "$n"
+[ "$n" = 1 ] || fail "the panel asked $n times for two changes, expected once (auth_admin_keep)"
 finish

@@ -54,8 +54,8 @@ def main():
             type_secret(fd, password)
             pending = b''
         elif CHOOSE.search(pending):
-            # lines "  N. Full Name (user)"
-            found = re.search(rb'(\d+)\. [^\n]*\(' + re.escape(me) + rb'\)', pending)
+            # lines " N.  user" or " N.  Full Name (user)"
+            found = re.search(rb'(\d+)\.\s+(?:[^\n]*\()?' + re.escape(me) + rb'\)?\r?$', pending, re.M)
             os.write(fd, (found.group(1) if found else b'1') + b'\n')
             pending = b''
     _, status = os.waitpid(pid, 0)
