@@ -174,6 +174,7 @@ PANEL=$BACKSTOP_BUILD_ROOT/panel/backstop-panel
 if [ ! -x "$PANEL" ] || ! command -v Xvfb >/dev/null || ! command -v gdbus >/dev/null; then
         say "SKIPPED the panel: not built, or Xvfb or gdbus missing"
         finish
+        exit 0
 fi
 say "--- panel: two changes applied and kept in the panel"
 Xvfb -displayfd 3 -nolisten tcp -screen 0 1024x768x24 3>"$SB/x.display" 2>"$SB/xvfb.log" &
