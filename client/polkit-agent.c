@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <systemd/sd-login.h>
 
 #include "polkit-agent.h"
 
@@ -15,9 +18,21 @@
 #define PKTTYAGENT "/usr/bin/pkttyagent"
 #endif
 
+/* "--fallback" lets the desktop's agent of the session answer first. polkitd
+ * uses a fallback agent only for a subject in a logind session: without one
+ * (no logind, a container) it would never ask it, and every call needing a
+ * password would be refused as if no agent ran. */
+static bool in_login_session(void) {
+        char *session = NULL;
+        int r = sd_pid_get_session(0, &session);
+        free(session);
+        return r >= 0;
+}
+
 pid_t polkit_agent_open(void) {
         int pipefd[2];
         pid_t parent = getpid(), pid;
+        bool fallback = in_login_session();
 
         if (geteuid() == 0 || !isatty(STDIN_FILENO))
                 return 0;
@@ -53,7 +68,10 @@ pid_t polkit_agent_open(void) {
                                 dup2(tty, STDERR_FILENO);
                         }
                 }
-                execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fdbuf, "--fallback", (char *) NULL);
+                if (fallback)
+                        execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fdbuf, "--fallback", (char *) NULL);
+                else
+                        execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fdbuf, (char *) NULL);
                 _exit(EXIT_FAILURE);
         }
 

@@ -3,8 +3,10 @@
 
 #include <sys/types.h>
 
-/* Starts "pkttyagent --notify-fd N --fallback" as systemd's tools do, when
- * stdin is a terminal and we are not root, and waits until the agent has
+/* Starts "pkttyagent --notify-fd N --fallback" as systemd's tools do (without
+ * --fallback outside a logind session, where polkitd would never ask a
+ * fallback agent), when stdin is a terminal and we are not root, and waits
+ * until the agent has
  * registered (it closes the notify fd). Returns its PID, or 0 when no agent
  * was started (not needed, or it could not be started: polkit then answers
  * without asking, which the caller reports). */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The test command (README, and .ci/run calls exactly this): installs what
 # is missing, builds with -Werror, runs the whole suite, builds, installs and
-# purges the Debian package (tests/e2e/deb-package.sh), runs the suite again
+# purges the Debian packages (tests/e2e/deb-package.sh), runs the suite again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
 # briefly. Kernel tests run in private network namespaces only and skip
 # (exit 77) when not root. The kernel, bus and end-to-end suites run
@@ -36,9 +36,10 @@ ninja -C "$builddir"
 rc=0
 run_suite "$builddir" || rc=1
 
-# The Debian package: built, checked by lintian, installed, checked where
-# dbus-daemon, polkitd and systemd read its files, purged
-# (tests/e2e/deb-package.sh). Not in "meson test": it installs a package on
+# The Debian packages (backstop, backstop-panel): built, checked by
+# lintian, installed, checked where dbus-daemon, polkitd, systemd, menus,
+# autostart, AppStream and gettext read their files, purged
+# (tests/e2e/deb-package.sh). Not in "meson test": it installs packages on
 # this machine. Exit 77 (not root, not Debian): skipped.
 deb_result=
 if [ "${BACKSTOP_SKIP_DEB:-0}" != 1 ]; then
